@@ -1,0 +1,103 @@
+/**
+ * The ML runtime ladder of DESIGN.md: tfjs-node-gpu, tfjs-node, wasm (SIMD) and cpu. The first
+ * that loads wins unless one is forced; every step records why it was taken or skipped.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { BackendChoice, BackendName, LadderStep } from '../../shared/contract';
+
+const require = createRequire(import.meta.url);
+
+export const LADDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+export type Tf = typeof import('@tensorflow/tfjs');
+
+export interface LoadedRuntime {
+  tf: Tf;
+  backend: BackendName;
+  ladder: LadderStep[];
+}
+
+/** First line of an error, without the stack: the one-line reason shown to users. */
+export function oneLineReason(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const first = text.split('\n').find((line) => line.trim().length > 0) ?? 'unknown error';
+  return first.trim().slice(0, 300);
+}
+
+/** Resolves the user's choice from an explicit option, then QATASEG_BACKEND, then auto. */
+export function resolveBackendChoice(explicit?: BackendChoice | null): BackendChoice {
+  if (explicit && explicit !== 'auto') return explicit;
+  const fromEnv = process.env.QATASEG_BACKEND;
+  if (fromEnv && (LADDER as readonly string[]).includes(fromEnv)) return fromEnv as BackendName;
+  return 'auto';
+}
+
+async function tryBackend(name: BackendName): Promise<Tf> {
+  switch (name) {
+    case 'tensorflow-gpu': {
+      // Registers the 'tensorflow' backend bound to libtensorflow with CUDA.
+      const tf = require('@tensorflow/tfjs-node-gpu') as Tf;
+      await tf.setBackend('tensorflow');
+      await tf.ready();
+      return tf;
+    }
+    case 'tensorflow': {
+      const tf = require('@tensorflow/tfjs-node') as Tf;
+      await tf.setBackend('tensorflow');
+      await tf.ready();
+      return tf;
+    }
+    case 'wasm': {
+      const tf = (await import('@tensorflow/tfjs')) as Tf;
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+      wasm.setWasmPaths(wasmDir + path.sep);
+      const ok = await tf.setBackend('wasm');
+      if (!ok) throw new Error('the wasm backend failed to initialise');
+      await tf.ready();
+      return tf;
+    }
+    case 'cpu': {
+      const tf = (await import('@tensorflow/tfjs')) as Tf;
+      await tf.setBackend('cpu');
+      await tf.ready();
+      return tf;
+    }
+  }
+}
+
+/**
+ * Walks the ladder. With a forced backend only that step is tried (the others are 'skipped'); a
+ * forced backend that fails is an error, since the user asked for it by name.
+ */
+export async function loadRuntime(choice: BackendChoice = 'auto'): Promise<LoadedRuntime> {
+  const ladder: LadderStep[] = [];
+  const forced = choice === 'auto' ? null : choice;
+  let loaded: { tf: Tf; backend: BackendName } | null = null;
+  for (const backend of LADDER) {
+    if (loaded) {
+      ladder.push({ backend, status: 'not-tried', reason: `${loaded.backend} loaded first` });
+      continue;
+    }
+    if (forced && backend !== forced) {
+      ladder.push({ backend, status: 'skipped', reason: `forced backend is ${forced}` });
+      continue;
+    }
+    try {
+      const tf = await tryBackend(backend);
+      ladder.push({ backend, status: 'loaded', reason: forced ? 'forced' : 'first to load' });
+      loaded = { tf, backend };
+    } catch (error) {
+      ladder.push({ backend, status: 'failed', reason: oneLineReason(error) });
+    }
+  }
+  if (!loaded) {
+    const failure = new Error(
+      `no tfjs backend could be loaded: ${ladder.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`,
+    );
+    (failure as Error & { ladder?: LadderStep[] }).ladder = ladder;
+    throw failure;
+  }
+  return { ...loaded, ladder };
+}

@@ -1,0 +1,11 @@
+/** Names shared by the Electron main process and the preload (kept out of the contract's types). */
+export const IPC_INVOKE = 'qataseg:invoke';
+export const IPC_EVENT = 'qataseg:event';
+/** Custom protocol serving images and masks by id: `qataseg-media://image/12`. */
+export const MEDIA_SCHEME = 'qataseg-media';
+/** Browser mode: HTTP routes. */
+export const HTTP_API_PREFIX = '/api/';
+export const HTTP_MEDIA_PREFIX = '/media/';
+export const HTTP_EVENTS_PATH = '/events';
+export const TOKEN_HEADER = 'x-qataseg-token';
+export const TOKEN_QUERY = 'token';

@@ -1,0 +1,128 @@
+/**
+ * The contract: every request, response and event that crosses a process boundary (renderer <->
+ * host over IPC or HTTP/WS). One zod schema per input, output and event; transports validate
+ * inputs where they enter, `core/service.ts` is the one implementation.
+ *
+ * Adding a method: add an entry to `methods`; the preload, the HTTP server and the renderer client
+ * pick it up from here.
+ */
+import { z } from 'zod';
+
+export const backendNameSchema = z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+export type BackendName = z.infer<typeof backendNameSchema>;
+
+export const backendChoiceSchema = z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+export type BackendChoice = z.infer<typeof backendChoiceSchema>;
+
+/** One rung of the ML runtime ladder, with why it was taken or skipped. */
+export const ladderStepSchema = z.object({
+  backend: backendNameSchema,
+  status: z.enum(['loaded', 'failed', 'skipped', 'not-tried']),
+  reason: z.string(),
+});
+export type LadderStep = z.infer<typeof ladderStepSchema>;
+
+export const workerStatusSchema = z.object({
+  state: z.enum(['stopped', 'starting', 'ready', 'crashed']),
+  backend: backendNameSchema.nullable(),
+  ladder: z.array(ladderStepSchema),
+  /** Set after a crash: what the host saw (exit code, signal, message). */
+  lastError: z.string().nullable(),
+  restarts: z.number().int().nonnegative(),
+});
+export type WorkerStatus = z.infer<typeof workerStatusSchema>;
+
+export const appInfoSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  transport: z.enum(['electron', 'http']),
+  node: z.string(),
+  electron: z.string().nullable(),
+  platform: z.string(),
+});
+export type AppInfo = z.infer<typeof appInfoSchema>;
+
+export const projectStateSchema = z.object({
+  /** Absolute folder of the open project, or null before one is opened. */
+  projectDir: z.string().nullable(),
+  name: z.string().nullable(),
+  datasetRoot: z.string().nullable(),
+  imageCount: z.number().int().nonnegative(),
+  maskCount: z.number().int().nonnegative(),
+  modelCount: z.number().int().nonnegative(),
+});
+export type ProjectState = z.infer<typeof projectStateSchema>;
+
+const noInput = z.object({}).strict().optional();
+
+/** Method table: name -> input and output schemas. */
+export const methods = {
+  'app.info': { input: noInput, output: appInfoSchema },
+  'project.state': { input: noInput, output: projectStateSchema },
+  'worker.status': { input: noInput, output: workerStatusSchema },
+  'worker.restart': { input: noInput, output: workerStatusSchema },
+} as const;
+
+export type MethodTable = typeof methods;
+export type MethodName = keyof MethodTable;
+export type MethodInput<M extends MethodName> = z.input<MethodTable[M]['input']>;
+export type MethodOutput<M extends MethodName> = z.output<MethodTable[M]['output']>;
+
+export const methodNames = Object.keys(methods) as MethodName[];
+
+export function isMethodName(name: string): name is MethodName {
+  return Object.prototype.hasOwnProperty.call(methods, name);
+}
+
+/** Events pushed from the host to every connected renderer. */
+export const events = {
+  'worker.status': workerStatusSchema,
+  'project.changed': projectStateSchema,
+} as const;
+
+export type EventTable = typeof events;
+export type EventName = keyof EventTable;
+export type EventPayload<E extends EventName> = z.output<EventTable[E]>;
+export const eventNames = Object.keys(events) as EventName[];
+
+/** Kinds of binary media reachable by id (custom protocol in Electron, /media in browser mode). */
+export const mediaKindSchema = z.enum(['image', 'thumbnail', 'mask']);
+export type MediaKind = z.infer<typeof mediaKindSchema>;
+
+/**
+ * The object the renderer sees as `window.api`. Each method takes the validated input and
+ * resolves with the output; `on` subscribes to events; `mediaUrl` builds the id-keyed URL of an
+ * image, thumbnail or mask revision (never a file path).
+ */
+export type Api = {
+  [M in MethodName]: (input?: MethodInput<M>) => Promise<MethodOutput<M>>;
+} & {
+  on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
+  mediaUrl(kind: MediaKind, id: number, query?: Record<string, string | number>): string;
+};
+
+/** Error shape carried across transports. */
+export const apiErrorSchema = z.object({
+  code: z.enum(['bad-request', 'not-found', 'unauthorized', 'conflict', 'internal']),
+  message: z.string(),
+});
+export type ApiErrorBody = z.infer<typeof apiErrorSchema>;
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorBody['code'],
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** Validates a method's input, throwing ApiError('bad-request') with the schema's message. */
+export function parseInput<M extends MethodName>(method: M, input: unknown): MethodInput<M> {
+  const result = methods[method].input.safeParse(input);
+  if (!result.success) {
+    throw new ApiError('bad-request', `${method}: ${z.prettifyError(result.error)}`);
+  }
+  return result.data as MethodInput<M>;
+}
