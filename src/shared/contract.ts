@@ -7,6 +7,11 @@
  * pick it up from here.
  */
 import { z } from 'zod';
+import { noInput } from './schema-helpers';
+import { datasetEvents, datasetMethods } from './contract-dataset';
+import { mlEvents, mlMethods } from './contract-ml';
+import { reviewEvents, reviewMethods } from './contract-review';
+import { exportEvents, exportMethods } from './contract-export';
 
 export const backendNameSchema = z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
 export type BackendName = z.infer<typeof backendNameSchema>;
@@ -53,14 +58,16 @@ export const projectStateSchema = z.object({
 });
 export type ProjectState = z.infer<typeof projectStateSchema>;
 
-const noInput = z.object({}).strict().optional();
-
 /** Method table: name -> input and output schemas. */
 export const methods = {
   'app.info': { input: noInput, output: appInfoSchema },
   'project.state': { input: noInput, output: projectStateSchema },
   'worker.status': { input: noInput, output: workerStatusSchema },
   'worker.restart': { input: noInput, output: workerStatusSchema },
+  ...datasetMethods,
+  ...mlMethods,
+  ...reviewMethods,
+  ...exportMethods,
 } as const;
 
 export type MethodTable = typeof methods;
@@ -78,6 +85,10 @@ export function isMethodName(name: string): name is MethodName {
 export const events = {
   'worker.status': workerStatusSchema,
   'project.changed': projectStateSchema,
+  ...datasetEvents,
+  ...mlEvents,
+  ...reviewEvents,
+  ...exportEvents,
 } as const;
 
 export type EventTable = typeof events;
