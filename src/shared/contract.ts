@@ -58,12 +58,37 @@ export const projectStateSchema = z.object({
 });
 export type ProjectState = z.infer<typeof projectStateSchema>;
 
+/** A long piece of work (import, training, inference, export) run by the host or the worker. */
+export const jobKindSchema = z.enum(['import', 'train', 'predict', 'evaluate', 'export', 'demo']);
+export type JobKind = z.infer<typeof jobKindSchema>;
+
+export const jobSchema = z.object({
+  id: z.string(),
+  kind: jobKindSchema,
+  state: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
+  /** Human-readable phase ("decoding", "epoch 3/10"). */
+  phase: z.string(),
+  done: z.number().nonnegative(),
+  total: z.number().nonnegative().nullable(),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  /** Failure or cancellation reason. */
+  error: z.string().nullable(),
+  /** Kind-specific figures (loss, Dice, images/s, ETA seconds, ...). */
+  detail: z.record(z.string(), z.unknown()),
+  /** Kind-specific result once succeeded. */
+  result: z.unknown().optional(),
+});
+export type Job = z.infer<typeof jobSchema>;
+
 /** Method table: name -> input and output schemas. */
 export const methods = {
   'app.info': { input: noInput, output: appInfoSchema },
   'project.state': { input: noInput, output: projectStateSchema },
   'worker.status': { input: noInput, output: workerStatusSchema },
   'worker.restart': { input: noInput, output: workerStatusSchema },
+  'jobs.list': { input: noInput, output: z.array(jobSchema) },
+  'jobs.cancel': { input: z.object({ id: z.string() }), output: jobSchema },
   ...datasetMethods,
   ...mlMethods,
   ...reviewMethods,
@@ -85,6 +110,7 @@ export function isMethodName(name: string): name is MethodName {
 export const events = {
   'worker.status': workerStatusSchema,
   'project.changed': projectStateSchema,
+  'job.updated': jobSchema,
   ...datasetEvents,
   ...mlEvents,
   ...reviewEvents,

@@ -1,0 +1,114 @@
+/**
+ * Long work on the host: every job reports progress as `job.updated` events, can be cancelled
+ * through an AbortSignal, and ends as succeeded, failed (with the reason) or cancelled.
+ */
+import { randomUUID } from 'node:crypto';
+import { ApiError, type Job, type JobKind } from '../shared/contract';
+
+export interface JobReporter {
+  /** Updates progress; cheap to call often (events are throttled to ~10 per second). */
+  progress(update: { phase?: string; done?: number; total?: number | null; detail?: Record<string, unknown> }): void;
+  readonly signal: AbortSignal;
+}
+
+export type JobRunner<R> = (reporter: JobReporter) => Promise<R>;
+
+export class CancelledError extends Error {
+  constructor(message = 'cancelled') {
+    super(message);
+    this.name = 'CancelledError';
+  }
+}
+
+export function throwIfCancelled(signal: AbortSignal): void {
+  if (signal.aborted) throw new CancelledError();
+}
+
+const EMIT_INTERVAL_MS = 100;
+
+export class JobManager {
+  private readonly jobs = new Map<string, { job: Job; controller: AbortController; done: Promise<unknown> }>();
+
+  constructor(private readonly onUpdate: (job: Job) => void) {}
+
+  list(): Job[] {
+    return [...this.jobs.values()].map((entry) => ({ ...entry.job }));
+  }
+
+  get(id: string): Job {
+    const entry = this.jobs.get(id);
+    if (!entry) throw new ApiError('not-found', `no job ${id}`);
+    return { ...entry.job };
+  }
+
+  /** Resolves with the runner's result once the job has ended (for CLI use). */
+  wait(id: string): Promise<unknown> {
+    const entry = this.jobs.get(id);
+    if (!entry) throw new ApiError('not-found', `no job ${id}`);
+    return entry.done;
+  }
+
+  cancel(id: string): Job {
+    const entry = this.jobs.get(id);
+    if (!entry) throw new ApiError('not-found', `no job ${id}`);
+    entry.controller.abort();
+    return { ...entry.job };
+  }
+
+  start<R>(kind: JobKind, runner: JobRunner<R>): Job {
+    const controller = new AbortController();
+    const job: Job = {
+      id: randomUUID(),
+      kind,
+      state: 'running',
+      phase: 'starting',
+      done: 0,
+      total: null,
+      startedAt: new Date().toISOString(),
+      finishedAt: null,
+      error: null,
+      detail: {},
+    };
+    let lastEmit = 0;
+    let pending: NodeJS.Timeout | null = null;
+    const emitNow = () => {
+      lastEmit = Date.now();
+      if (pending) clearTimeout(pending);
+      pending = null;
+      this.onUpdate({ ...job });
+    };
+    const reporter: JobReporter = {
+      signal: controller.signal,
+      progress: (update) => {
+        if (update.phase !== undefined) job.phase = update.phase;
+        if (update.done !== undefined) job.done = update.done;
+        if (update.total !== undefined) job.total = update.total;
+        if (update.detail) job.detail = { ...job.detail, ...update.detail };
+        const wait = EMIT_INTERVAL_MS - (Date.now() - lastEmit);
+        if (wait <= 0) emitNow();
+        else pending ??= setTimeout(emitNow, wait);
+      },
+    };
+    const done = (async () => {
+      try {
+        const result = await runner(reporter);
+        job.state = 'succeeded';
+        job.result = result;
+        return result;
+      } catch (error) {
+        const cancelled = controller.signal.aborted || error instanceof CancelledError;
+        job.state = cancelled ? 'cancelled' : 'failed';
+        job.error = error instanceof Error ? error.message : String(error);
+        throw error;
+      } finally {
+        job.finishedAt = new Date().toISOString();
+        emitNow();
+      }
+    })();
+    // A failed job is reported through its state; nobody has to await it.
+    done.catch(() => undefined);
+    this.jobs.set(job.id, { job, controller, done });
+    emitNow();
+    return { ...job };
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * ML worker process entry. Started by the host with child_process.fork (CLI, server) or
+ * Electron's utilityProcess (app). Loads the tfjs runtime ladder, then runs jobs one message at a
+ * time, streaming progress and obeying cancel.
+ */
+import { loadRuntime, oneLineReason, type LoadedRuntime } from '../core/ml/backends';
+import { hostToWorkerSchema, type WorkerToHost } from '../shared/worker-protocol';
+import { registerMlJobs } from '../core/ml/worker-jobs';
+import { workerJobs } from './jobs';
+
+interface ParentPort {
+  postMessage(message: unknown): void;
+  on(event: 'message', listener: (message: unknown) => void): void;
+}
+
+/** Electron's utilityProcess exposes process.parentPort; child_process.fork uses process.send. */
+function connectToHost(): ParentPort {
+  const electronPort = (process as unknown as { parentPort?: { postMessage(m: unknown): void; on(e: 'message', l: (m: { data: unknown }) => void): void } }).parentPort;
+  if (electronPort) {
+    return {
+      postMessage: (message) => electronPort.postMessage(message),
+      on: (_event, listener) => electronPort.on('message', (event) => listener(event.data)),
+    };
+  }
+  if (!process.send) throw new Error('the ML worker must be started by the host (no IPC channel)');
+  return {
+    postMessage: (message) => process.send?.(message),
+    on: (_event, listener) => process.on('message', listener),
+  };
+}
+
+const port = connectToHost();
+const send = (message: WorkerToHost) => port.postMessage(message);
+const running = new Map<string, AbortController>();
+let runtime: LoadedRuntime | null = null;
+
+registerMlJobs();
+
+async function runJob(jobId: string, kind: string, params: unknown): Promise<void> {
+  const controller = new AbortController();
+  running.set(jobId, controller);
+  try {
+    if (!runtime) throw new Error('the worker has no runtime yet');
+    const handler = workerJobs.get(kind);
+    if (!handler) throw new Error(`unknown worker job kind: ${kind}`);
+    const result = await handler(params, {
+      tf: runtime.tf,
+      backend: runtime.backend,
+      signal: controller.signal,
+      progress: (progress) => send({ type: 'progress', jobId, progress }),
+      log: (level, message) => send({ type: 'log', level, message }),
+    });
+    send({ type: 'result', jobId, result });
+  } catch (error) {
+    send({
+      type: 'error',
+      jobId,
+      message: error instanceof Error ? error.message : String(error),
+      cancelled: controller.signal.aborted,
+    });
+  } finally {
+    running.delete(jobId);
+  }
+}
+
+port.on('message', (raw) => {
+  const parsed = hostToWorkerSchema.safeParse(raw);
+  if (!parsed.success) {
+    send({ type: 'log', level: 'warn', message: `ignored malformed host message: ${parsed.error.message}` });
+    return;
+  }
+  const message = parsed.data;
+  switch (message.type) {
+    case 'init':
+      loadRuntime(message.backend).then(
+        (loaded) => {
+          runtime = loaded;
+          send({ type: 'ready', backend: loaded.backend, ladder: loaded.ladder, pid: process.pid });
+        },
+        (error: unknown) => {
+          const ladder = (error as { ladder?: LoadedRuntime['ladder'] }).ladder ?? [];
+          send({ type: 'init-failed', ladder, message: oneLineReason(error) });
+        },
+      );
+      break;
+    case 'job':
+      void runJob(message.jobId, message.kind, message.params);
+      break;
+    case 'cancel':
+      running.get(message.jobId)?.abort();
+      break;
+    case 'shutdown':
+      process.exit(0);
+  }
+});

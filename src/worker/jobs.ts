@@ -1,0 +1,44 @@
+/**
+ * The worker's job table: kind -> handler. Handlers run inside the ML worker process with the
+ * loaded tfjs runtime; they report progress and must check `signal` between steps.
+ */
+import type { BackendName } from '../shared/contract';
+import type { Tf } from '../core/ml/backends';
+
+export interface WorkerJobContext {
+  tf: Tf;
+  backend: BackendName;
+  signal: AbortSignal;
+  progress(progress: unknown): void;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+export type WorkerJobHandler = (params: unknown, context: WorkerJobContext) => Promise<unknown>;
+
+export const workerJobs = new Map<string, WorkerJobHandler>();
+
+export function registerWorkerJob(kind: string, handler: WorkerJobHandler): void {
+  workerJobs.set(kind, handler);
+}
+
+// A probe that proves the runtime computes: sums a small tensor on the loaded backend.
+registerWorkerJob('probe', async (_params, { tf, backend }) => {
+  const sum = tf.tidy(() => tf.tensor1d([1, 2, 3, 4]).sum().dataSync()[0]);
+  return { backend, sum, pid: process.pid };
+});
+
+// Test-only jobs, so tests can prove the host survives a crash and that cancel is obeyed.
+if (process.env.QATASEG_TEST_JOBS === '1') {
+  registerWorkerJob('test.crash', async () => {
+    process.exit(70);
+  });
+  registerWorkerJob('test.count', async (params, { signal, progress }) => {
+    const { steps, stepMs } = params as { steps: number; stepMs: number };
+    for (let step = 1; step <= steps; step++) {
+      if (signal.aborted) throw new Error('cancelled');
+      await new Promise((resolve) => setTimeout(resolve, stepMs));
+      progress({ step, steps });
+    }
+    return { steps };
+  });
+}
