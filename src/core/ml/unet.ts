@@ -67,7 +67,7 @@ export function buildUNet(options: UNetOptions, tf: Tf = tfDefault): tfTypes.Lay
         })
         .apply(y) as tfTypes.SymbolicTensor;
       y = tf.layers
-        .batchNormalization({ axis: -1, name: `${name}_bn${i}` })
+        .batchNormalization({ axis: -1, momentum: 0.9, name: `${name}_bn${i}` })
         .apply(y) as tfTypes.SymbolicTensor;
       y = tf.layers
         .activation({ activation: 'relu', name: `${name}_relu${i}` })
