@@ -56,6 +56,9 @@ async function tryBackend(name: BackendName): Promise<Tf> {
       const ok = await tf.setBackend('wasm');
       if (!ok) throw new Error('the wasm backend failed to initialise');
       await tf.ready();
+      // Stock wasm cannot train a conv net: add the project's training kernels (kernels/).
+      const { registerWasmTrainingKernels } = await import('./kernels');
+      registerWasmTrainingKernels();
       return tf;
     }
     case 'cpu': {

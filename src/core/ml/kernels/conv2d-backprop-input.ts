@@ -57,9 +57,10 @@ export function makeConv2dBackpropInputWasm(stock: KernelFunc | null) {
         const pixels = rows * g.outWidth;
         const taps = ops.reshape(ops.transpose(filter, [3, 0, 1, 2]), [co, fh * fw * ci]);
         const patches = ops.matMul(ops.reshape(dy, [pixels, co]), taps); // [pixels, fh*fw*ci]
-        const shuffled = ops.transpose(ops.reshape(patches, [rows, g.outWidth, fh, fw * ci]), [
-          0, 2, 1, 3,
-        ]);
+        const shuffled = ops.transpose(
+          ops.reshape(patches, [rows, g.outWidth, fh, fw * ci]),
+          [0, 2, 1, 3],
+        );
         return ops.reshape(shuffled, [g.batch, g.inHeight, g.inWidth, ci]);
       });
     }

@@ -20,19 +20,6 @@ import {
 } from '@tensorflow/tfjs';
 import type { FusedBatchNormAttrs, GradConfig, MeanAttrs, Tensor } from '@tensorflow/tfjs';
 
-/** Memoises a thunk: gradient thunks of one node share their intermediates. */
-function once<T>(make: () => T): () => T {
-  let value: T | undefined;
-  let made = false;
-  return () => {
-    if (!made) {
-      value = make();
-      made = true;
-    }
-    return value as T;
-  };
-}
-
 export function fusedBatchNormGradConfig(stock: GradConfig | undefined): GradConfig {
   return {
     kernelName: 'FusedBatchNorm',
@@ -48,20 +35,21 @@ export function fusedBatchNormGradConfig(stock: GradConfig | undefined): GradCon
       }
       const { varianceEpsilon } = attrs as unknown as FusedBatchNormAttrs;
       const axes = Array.from({ length: x.rank - 1 }, (_, axis) => axis);
-      const invStd = once(() => rsqrt(add(variance, scalar(varianceEpsilon))));
-      const scaledInvStd = once(() => (scale == null ? invStd() : mul(invStd(), scale)));
-      const sumDy = once(() => sum(dy, axes));
-      const sumDyCentered = once(() => sum(mul(dy, sub(x, mean)), axes));
+      // Shared by several thunks, so made here: the engine runs each thunk in its own tidy.
+      // All per-channel except one full-size product; training always needs all of them.
+      const invStd = rsqrt(add(variance, scalar(varianceEpsilon)));
+      const scaledInvStd = scale == null ? invStd : mul(invStd, scale);
+      const sumDy = sum(dy, axes);
+      const sumDyCentered = sum(mul(dy, sub(x, mean)), axes);
       return {
-        x: () => mul(dy, scaledInvStd()),
-        mean: () => reshape(neg(mul(scaledInvStd(), sumDy())), mean.shape),
+        x: () => mul(dy, scaledInvStd),
+        mean: () => reshape(neg(mul(scaledInvStd, sumDy)), mean.shape),
         variance: () => {
-          const inv = invStd();
-          const factor = mul(mul(mul(inv, inv), scaledInvStd()), scalar(-0.5));
-          return reshape(mul(factor, sumDyCentered()), mean.shape);
+          const factor = mul(mul(mul(invStd, invStd), scaledInvStd), scalar(-0.5));
+          return reshape(mul(factor, sumDyCentered), mean.shape);
         },
-        scale: () => reshape(mul(invStd(), sumDyCentered()), mean.shape),
-        offset: () => reshape(sumDy(), mean.shape),
+        scale: () => reshape(mul(invStd, sumDyCentered), mean.shape),
+        offset: () => reshape(sumDy, mean.shape),
       };
     },
   };
