@@ -110,16 +110,14 @@ function convOutShape(c: FilterCase): number[] {
 describe('wasm Conv2DBackpropFilter vs cpu', () => {
   for (const c of FILTER_CASES) {
     it(c.name, async () => {
-      const error = await compareBackends(
-        [c.x, convOutShape(c)],
-        (x, dy) =>
-          tf
-            .engine()
-            .runKernel(
-              'Conv2DBackpropFilter',
-              { x, dy },
-              { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter },
-            ) as tfTypes.Tensor,
+      const error = await compareBackends([c.x, convOutShape(c)], (x, dy) =>
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x, dy },
+            { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter },
+          ),
       );
       expect(error).toBeLessThan(TOLERANCE);
     });
@@ -129,16 +127,14 @@ describe('wasm Conv2DBackpropFilter vs cpu', () => {
 describe('wasm Conv2DBackpropInput vs cpu', () => {
   for (const c of FILTER_CASES) {
     it(c.name, async () => {
-      const error = await compareBackends(
-        [convOutShape(c), c.filter],
-        (dy, filter) =>
-          tf
-            .engine()
-            .runKernel(
-              'Conv2DBackpropInput',
-              { dy, filter },
-              { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x },
-            ) as tfTypes.Tensor,
+      const error = await compareBackends([convOutShape(c), c.filter], (dy, filter) =>
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropInput',
+            { dy, filter },
+            { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x },
+          ),
       );
       expect(error).toBeLessThan(TOLERANCE);
     });
