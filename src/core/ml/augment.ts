@@ -56,8 +56,24 @@ export function bicubicUpsample(
   height: number,
 ): Float32Array {
   const out = new Float32Array(width * height);
+  // A ring of ghost nodes extrapolated linearly, so the interpolant has no kink at the border
+  // (and reproduces a linear ramp exactly).
+  const side = grid + 2;
+  const extended = new Float32Array(side * side);
+  const set = (gx: number, gy: number, value: number) =>
+    (extended[(gy + 1) * side + gx + 1] = value);
+  const get = (gx: number, gy: number) => extended[(gy + 1) * side + gx + 1];
+  for (let gy = 0; gy < grid; gy++) {
+    for (let gx = 0; gx < grid; gx++) set(gx, gy, coarse[gy * grid + gx]);
+    set(-1, gy, grid > 1 ? 2 * get(0, gy) - get(1, gy) : get(0, gy));
+    set(grid, gy, grid > 1 ? 2 * get(grid - 1, gy) - get(grid - 2, gy) : get(grid - 1, gy));
+  }
+  for (let gx = -1; gx <= grid; gx++) {
+    set(gx, -1, grid > 1 ? 2 * get(gx, 0) - get(gx, 1) : get(gx, 0));
+    set(gx, grid, grid > 1 ? 2 * get(gx, grid - 1) - get(gx, grid - 2) : get(gx, grid - 1));
+  }
   const at = (gx: number, gy: number) =>
-    coarse[Math.min(grid - 1, Math.max(0, gy)) * grid + Math.min(grid - 1, Math.max(0, gx))];
+    get(Math.min(grid, Math.max(-1, gx)), Math.min(grid, Math.max(-1, gy)));
   const weightsFor = (pos: number) => {
     const base = Math.floor(pos);
     const frac = pos - base;

@@ -7,7 +7,7 @@
  * Calibrated so base 32 at 256 px and batch 4 does not fit (seen on these machines) and base 16
  * does.
  */
-import { UNET_DEPTH } from './unet';
+import { UNET_DEPTH } from './architecture';
 
 export const WASM_MEMORY_LIMIT = 4 * 1024 ** 3;
 /** Headroom kept for the runtime itself, the dataset cache and fragmentation. */

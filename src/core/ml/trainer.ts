@@ -14,6 +14,14 @@ import { computeLoss, type LossName } from './losses';
 import { loadModel, loadOptimizer, saveModel, saveOptimizer } from './model-io';
 import { deriveSeed, Random } from './random';
 import { buildUNet } from './unet';
+import {
+  CHECKPOINT_STATE,
+  readCheckpointState,
+  type CheckpointState,
+  type EpochRecord,
+} from './checkpoint';
+
+export type { EpochRecord };
 import { borderWeightMap } from './weight-map';
 
 /** One image/label pair at the network's input size: bytes 0..255 and 0/1 (or 0/255). */
@@ -33,14 +41,6 @@ export interface TrainConfig {
   loss: LossName;
   dropout: number;
   augment: boolean;
-}
-
-export interface EpochRecord {
-  epoch: number;
-  loss: number;
-  valDice: number | null;
-  seconds: number;
-  imagesPerSecond: number;
 }
 
 export interface StepProgress {
@@ -63,16 +63,6 @@ export interface EpochProgress {
   bestEpoch: number;
 }
 
-export interface CheckpointState {
-  /** Epochs completed. */
-  epoch: number;
-  history: EpochRecord[];
-  bestEpoch: number;
-  bestValDice: number | null;
-  trainSeconds: number;
-  trainedImages: number;
-}
-
 export interface TrainResult {
   history: EpochRecord[];
   bestEpoch: number;
@@ -86,14 +76,6 @@ export class TrainingCancelled extends Error {
     super('training cancelled; resume continues from the last completed epoch');
     this.name = 'TrainingCancelled';
   }
-}
-
-const CHECKPOINT_STATE = 'state.json';
-
-export function readCheckpointState(checkpointDir: string): CheckpointState | null {
-  const file = path.join(checkpointDir, CHECKPOINT_STATE);
-  if (!fs.existsSync(file)) return null;
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as CheckpointState;
 }
 
 /** Scales 0..255 bytes to 0..1 floats. */
