@@ -9,11 +9,15 @@ import { Viewer } from './Viewer';
 import { Worklist } from './Worklist';
 import './review.css';
 
-function isTyping(target: EventTarget | null): boolean {
-  return (
-    target instanceof HTMLElement &&
-    (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))
-  );
+/** Text fields keep every key; selects, sliders and checkboxes only the arrows they use. */
+function swallows(target: EventTarget | null, key: string): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  if (target.isContentEditable || target.tagName === 'TEXTAREA') return true;
+  if (target instanceof HTMLInputElement) {
+    if (['text', 'search', 'number'].includes(target.type)) return true;
+    if (target.type === 'range') return key.startsWith('Arrow');
+  }
+  return target.tagName === 'SELECT' && key.startsWith('Arrow');
 }
 
 export function ReviewScreen() {
@@ -22,7 +26,7 @@ export function ReviewScreen() {
       if (event.repeat && !['[', ']', '+', '-', '='].includes(event.key)) return;
       const action = actionForKey(event);
       if (!action) return;
-      if (isTyping(event.target)) {
+      if (swallows(event.target, event.key)) {
         if (action !== 'polygon.cancel') return;
         (event.target as HTMLElement).blur();
       }
