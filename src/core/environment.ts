@@ -31,21 +31,31 @@ export function electronStatus(): ElectronStatus {
   try {
     const packageJson = require.resolve('electron/package.json');
     packageDir = path.dirname(packageJson);
-    packageVersion = (JSON.parse(fs.readFileSync(packageJson, 'utf8')) as { version: string }).version;
+    packageVersion = (JSON.parse(fs.readFileSync(packageJson, 'utf8')) as { version: string })
+      .version;
   } catch {
-    return { packageVersion: null, binaryPath: null, problem: 'the electron package is not installed' };
+    return {
+      packageVersion: null,
+      binaryPath: null,
+      problem: 'the electron package is not installed',
+    };
   }
   const pathFile = path.join(packageDir, 'path.txt');
   if (!fs.existsSync(pathFile)) {
     return {
       packageVersion,
       binaryPath: null,
-      problem: 'the Electron binary was not downloaded (installed with ELECTRON_SKIP_BINARY_DOWNLOAD or offline)',
+      problem:
+        'the Electron binary was not downloaded (installed with ELECTRON_SKIP_BINARY_DOWNLOAD or offline)',
     };
   }
   const binaryPath = path.join(packageDir, 'dist', fs.readFileSync(pathFile, 'utf8').trim());
   if (!fs.existsSync(binaryPath)) {
-    return { packageVersion, binaryPath: null, problem: `the Electron binary is missing at ${binaryPath}` };
+    return {
+      packageVersion,
+      binaryPath: null,
+      problem: `the Electron binary is missing at ${binaryPath}`,
+    };
   }
   return { packageVersion, binaryPath, problem: null };
 }

@@ -31,7 +31,11 @@ export function register(program: Command): void {
       }
       const report = {
         node: process.versions.node,
-        electron: { package: electron.packageVersion, binary: electron.binaryPath, problem: electron.problem },
+        electron: {
+          package: electron.packageVersion,
+          binary: electron.binaryPath,
+          problem: electron.problem,
+        },
         sqlite: sqliteVersion(),
         backend: chosen,
         ladder,
@@ -47,7 +51,10 @@ export function register(program: Command): void {
         `SQLite      ${report.sqlite}`,
         `ML backend  ${chosen ?? `none (${workerError})`}`,
         'Runtime ladder (first that loads wins):',
-        ...ladder.map((step, index) => `  ${index + 1}. ${step.backend.padEnd(15)} ${step.status.padEnd(9)} ${step.reason}`),
+        ...ladder.map(
+          (step, index) =>
+            `  ${index + 1}. ${step.backend.padEnd(15)} ${step.status.padEnd(9)} ${step.reason}`,
+        ),
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
     });

@@ -16,14 +16,37 @@ export function register(program: Command): void {
     .option('--backend <name>', 'ML backend: auto|tensorflow-gpu|tensorflow|wasm|cpu', 'auto')
     .option('--json', 'print the address as one JSON line (for scripts and tests)')
     .action(
-      async (options: { project?: string; port: string; host: string; backend: string; json?: boolean }) => {
+      async (options: {
+        project?: string;
+        port: string;
+        host: string;
+        backend: string;
+        json?: boolean;
+      }) => {
         const port = Number(options.port);
-        if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0..65535, got ${options.port}`);
+        if (!Number.isInteger(port) || port < 0 || port > 65535)
+          fail(`--port must be 0..65535, got ${options.port}`);
         const backend = backendChoiceSchema.parse(options.backend);
-        const service = createService({ transport: 'http', projectDir: options.project ?? null, backend });
-        const server = await startServer({ service, host: options.host, port, staticDir: rendererDir() });
+        const service = createService({
+          transport: 'http',
+          projectDir: options.project ?? null,
+          backend,
+        });
+        // Start the ML worker now so the UI can show which backend the ladder chose.
+        service.worker.ensureStarted().catch(() => undefined);
+        const server = await startServer({
+          service,
+          host: options.host,
+          port,
+          staticDir: rendererDir(),
+        });
         if (options.json) {
-          printJson({ url: server.url, urlWithToken: server.urlWithToken, token: server.token, port: server.port });
+          printJson({
+            url: server.url,
+            urlWithToken: server.urlWithToken,
+            token: server.token,
+            port: server.port,
+          });
         } else {
           process.stdout.write(
             `QaTa Seg Workstation in browser mode${options.project ? ` (project ${options.project})` : ''}\n` +

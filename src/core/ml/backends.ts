@@ -4,13 +4,14 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import type * as tfjs from '@tensorflow/tfjs';
 import type { BackendChoice, BackendName, LadderStep } from '../../shared/contract';
 
 const require = createRequire(import.meta.url);
 
 export const LADDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
-export type Tf = typeof import('@tensorflow/tfjs');
+export type Tf = typeof tfjs;
 
 export interface LoadedRuntime {
   tf: Tf;
@@ -51,7 +52,9 @@ async function tryBackend(name: BackendName): Promise<Tf> {
     case 'wasm': {
       const tf = (await import('@tensorflow/tfjs')) as Tf;
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
-      const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+      const wasmDir = path.dirname(
+        require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'),
+      );
       wasm.setWasmPaths(wasmDir + path.sep);
       const ok = await tf.setBackend('wasm');
       if (!ok) throw new Error('the wasm backend failed to initialise');

@@ -91,14 +91,15 @@ export class ProjectStore {
 
   getMeta(key: string): string | null {
     const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
-      | { value: string }
-      | undefined;
+      { value: string } | undefined;
     return row?.value ?? null;
   }
 
   setMeta(key: string, value: string): void {
     this.db
-      .prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
+      .prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      )
       .run(key, value);
   }
 
@@ -111,7 +112,11 @@ export class ProjectStore {
       if (!exists) return 0;
       return (this.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
     };
-    return { imageCount: count('images'), maskCount: count('mask_revisions'), modelCount: count('models') };
+    return {
+      imageCount: count('images'),
+      maskCount: count('mask_revisions'),
+      modelCount: count('models'),
+    };
   }
 
   close(): void {
