@@ -1,7 +1,206 @@
 /**
  * Contract entries of the review room, spread into `methods` and `events` of ./contract.ts.
  * Each method: { input: zod schema, output: zod schema }; each event: a zod schema.
+ *
+ * This file imports nothing from ./contract (which spreads it), so it can be imported on its own.
  */
-export const reviewMethods = {} as const;
+import { z } from 'zod';
+import { idSchema } from './schema-helpers';
 
-export const reviewEvents = {} as const;
+export const splitSchema = z.enum(['train', 'test', 'control', 'unassigned']);
+export type Split = z.infer<typeof splitSchema>;
+
+export const reviewStateSchema = z.enum([
+  'unreviewed',
+  'accepted',
+  'corrected',
+  'flagged',
+  'negative',
+]);
+export type ReviewState = z.infer<typeof reviewStateSchema>;
+
+/** Whether the image file is still where the import found it, and unchanged. */
+export const imageStatusSchema = z.enum(['present', 'missing', 'changed']);
+export type ImageStatus = z.infer<typeof imageStatusSchema>;
+
+export const maskSourceSchema = z.enum(['ground-truth', 'correction', 'prediction']);
+export type MaskSource = z.infer<typeof maskSourceSchema>;
+
+/** A layer the review compares: the imported ground truth, the correction in force, the prediction. */
+export const maskLayerSchema = maskSourceSchema;
+export type MaskLayer = MaskSource;
+
+export const imageSortSchema = z.enum(['name', 'split', 'state', 'dice', 'area', 'uncertainty']);
+export type ImageSort = z.infer<typeof imageSortSchema>;
+
+export const imageFilterSchema = z.object({
+  state: reviewStateSchema.optional(),
+  split: splitSchema.optional(),
+  status: imageStatusSchema.optional(),
+  /** Case-insensitive substring of the relative path. */
+  search: z.string().max(500).optional(),
+});
+export type ImageFilter = z.infer<typeof imageFilterSchema>;
+
+export const imagesListInputSchema = z.object({
+  offset: z.number().int().nonnegative().default(0),
+  limit: z.number().int().positive().max(100_000).default(200),
+  sort: imageSortSchema.default('name'),
+  direction: z.enum(['asc', 'desc']).default('asc'),
+  filter: imageFilterSchema.default({}),
+});
+export type ImagesListInput = z.input<typeof imagesListInputSchema>;
+
+export const imageListItemSchema = z.object({
+  id: idSchema,
+  relPath: z.string(),
+  name: z.string(),
+  split: splitSchema,
+  width: z.number().int(),
+  height: z.number().int(),
+  reviewState: reviewStateSchema,
+  hasGroundTruth: z.boolean(),
+  hasCorrection: z.boolean(),
+  /** A prediction of the active model exists. */
+  hasPrediction: z.boolean(),
+  /** Dice of the active model's prediction against the label (correction, else ground truth). */
+  dice: z.number().nullable(),
+  /** Fraction (0..1) of the image the active model predicts as infection. */
+  predictedArea: z.number().nullable(),
+  /** Mean per-pixel uncertainty of the active model's prediction (0 sure .. 1 undecided). */
+  uncertainty: z.number().nullable(),
+  status: imageStatusSchema,
+});
+export type ImageListItem = z.infer<typeof imageListItemSchema>;
+
+export const imagesListOutputSchema = z.object({
+  total: z.number().int().nonnegative(),
+  items: z.array(imageListItemSchema),
+});
+export type ImagesListOutput = z.infer<typeof imagesListOutputSchema>;
+
+export const predictionFiguresSchema = z.object({
+  revisionId: idSchema,
+  modelVersion: z.string(),
+  predictedArea: z.number(),
+  uncertainty: z.number(),
+  dice: z.number().nullable(),
+});
+export type PredictionFigures = z.infer<typeof predictionFiguresSchema>;
+
+export const imageDetailSchema = z.object({
+  id: idSchema,
+  datasetId: idSchema,
+  relPath: z.string(),
+  name: z.string(),
+  split: splitSchema,
+  width: z.number().int(),
+  height: z.number().int(),
+  bitDepth: z.number().int(),
+  channels: z.number().int(),
+  sha256: z.string(),
+  status: imageStatusSchema,
+  reviewState: reviewStateSchema,
+  comment: z.string(),
+  /** Revision ids (use with `mediaUrl('mask', id)`); null when the layer does not exist. */
+  groundTruthRevisionId: idSchema.nullable(),
+  correctionRevisionId: idSchema.nullable(),
+  /** The label in force: the correction head, else the ground truth. */
+  labelRevisionId: idSchema.nullable(),
+  /** Newest prediction of the active model (8-bit probability PNG). */
+  predictionRevisionId: idSchema.nullable(),
+  activeModel: z.string().nullable(),
+  prediction: predictionFiguresSchema.nullable(),
+  canUndo: z.boolean(),
+  canRedo: z.boolean(),
+  updatedAt: z.string(),
+  reviewedAt: z.string().nullable(),
+});
+export type ImageDetail = z.infer<typeof imageDetailSchema>;
+
+const imageIdInput = z.object({ imageId: idSchema });
+
+export const masksSaveInputSchema = z.object({
+  imageId: idSchema,
+  /** Base64 PNG (data: URL prefix allowed), gray or RGB(A); any value > 0 is foreground. */
+  png: z
+    .string()
+    .min(1)
+    .max(64 * 1024 * 1024),
+  /**
+   * The label revision the edit started from (detail.labelRevisionId). When given, a save on top
+   * of a label that has moved since (another window, an undo) is refused with 'conflict'. null or
+   * absent: no check.
+   */
+  baseRevisionId: idSchema.nullable().optional(),
+  /** Review state after the save; default 'corrected'. */
+  reviewState: reviewStateSchema.optional(),
+  author: z.string().max(200).optional(),
+});
+export type MasksSaveInput = z.input<typeof masksSaveInputSchema>;
+
+export const reviewSetInputSchema = z.object({
+  imageId: idSchema,
+  state: reviewStateSchema.optional(),
+  comment: z.string().max(20_000).optional(),
+});
+
+export const imagesMetricsInputSchema = z.object({
+  imageId: idSchema,
+  a: maskLayerSchema,
+  b: maskLayerSchema,
+  /** Probability cut for prediction layers (0..1, default 0.5). */
+  threshold: z.number().min(0).max(1).optional(),
+});
+
+export const imagesMetricsOutputSchema = z.object({
+  aRevisionId: idSchema,
+  bRevisionId: idSchema,
+  tp: z.number().int(),
+  fp: z.number().int(),
+  fn: z.number().int(),
+  tn: z.number().int(),
+  dice: z.number(),
+  iou: z.number(),
+  precision: z.number(),
+  recall: z.number(),
+  specificity: z.number(),
+  accuracy: z.number(),
+});
+export type ImagesMetricsOutput = z.infer<typeof imagesMetricsOutputSchema>;
+
+export const maskRevisionInfoSchema = z.object({
+  id: idSchema,
+  source: maskSourceSchema,
+  modelVersion: z.string().nullable(),
+  author: z.string(),
+  createdAt: z.string(),
+  parentId: idSchema.nullable(),
+  width: z.number().int(),
+  height: z.number().int(),
+  foreground: z.number().int(),
+});
+export type MaskRevisionInfo = z.infer<typeof maskRevisionInfoSchema>;
+
+export const reviewMethods = {
+  /** One page of the worklist, sorted and filtered in one query. */
+  'images.list': { input: imagesListInputSchema, output: imagesListOutputSchema },
+  'images.get': { input: z.object({ id: idSchema }), output: imageDetailSchema },
+  /** Every mask revision of an image, oldest first (history view). */
+  'masks.history': { input: imageIdInput, output: z.array(maskRevisionInfoSchema) },
+  /** Saves an edited label as a new correction revision; durable when it resolves. */
+  'masks.save': { input: masksSaveInputSchema, output: imageDetailSchema },
+  'masks.undo': { input: imageIdInput, output: imageDetailSchema },
+  'masks.redo': { input: imageIdInput, output: imageDetailSchema },
+  'review.set': { input: reviewSetInputSchema, output: imageDetailSchema },
+  'images.metrics': { input: imagesMetricsInputSchema, output: imagesMetricsOutputSchema },
+} as const;
+
+export const reviewEvents = {
+  /** Images changed (import, predictions, a save in another window); the worklist refetches. */
+  'images.changed': z.object({
+    reason: z.enum(['import', 'prediction', 'review', 'mask']),
+    /** The images concerned; absent when many changed. */
+    imageIds: z.array(idSchema).optional(),
+  }),
+} as const;

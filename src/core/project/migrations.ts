@@ -11,4 +11,88 @@ export const migrations: Migration[] = [
   (db) => {
     db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;`);
   },
+  // 2: datasets, images, mask revisions (ground truth, corrections, predictions) and the
+  // per-prediction figures the worklist sorts on.
+  (db) => {
+    db.exec(`
+      CREATE TABLE datasets (
+        id INTEGER PRIMARY KEY,
+        root TEXT NOT NULL UNIQUE,
+        layout TEXT NOT NULL,
+        mask_pattern TEXT,
+        controls_as_negative INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        imported_at TEXT NOT NULL,
+        -- JSON of the last import report
+        report TEXT
+      ) STRICT;
+
+      CREATE TABLE images (
+        id INTEGER PRIMARY KEY,
+        dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+        rel_path TEXT NOT NULL,
+        name TEXT NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        bit_depth INTEGER NOT NULL,
+        channels INTEGER NOT NULL,
+        format TEXT NOT NULL,
+        file_size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        split TEXT NOT NULL CHECK (split IN ('train', 'test', 'control', 'unassigned')),
+        status TEXT NOT NULL DEFAULT 'present' CHECK (status IN ('present', 'missing', 'changed')),
+        review_state TEXT NOT NULL DEFAULT 'unreviewed'
+          CHECK (review_state IN ('unreviewed', 'accepted', 'corrected', 'flagged', 'negative')),
+        comment TEXT NOT NULL DEFAULT '',
+        -- the imported ground truth revision now in force (older ones stay as its ancestors)
+        ground_truth_id INTEGER REFERENCES mask_revisions(id),
+        -- hash of the ground-truth mask file it came from (re-import skips unchanged masks)
+        ground_truth_sha256 TEXT,
+        -- head of the correction tree: undo moves it to the parent, redo to the newest child,
+        -- NULL means "no correction in force" (the label is the ground truth)
+        correction_head_id INTEGER REFERENCES mask_revisions(id),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        reviewed_at TEXT,
+        UNIQUE (dataset_id, rel_path)
+      ) STRICT;
+      CREATE INDEX images_name ON images(name, id);
+      CREATE INDEX images_split ON images(split, name, id);
+      CREATE INDEX images_state ON images(review_state, name, id);
+
+      CREATE TABLE mask_revisions (
+        id INTEGER PRIMARY KEY,
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        source TEXT NOT NULL CHECK (source IN ('ground-truth', 'correction', 'prediction')),
+        model_version TEXT,
+        author TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        parent_id INTEGER REFERENCES mask_revisions(id),
+        -- binary masks: 8-bit gray 0/255; predictions: 8-bit probability 0..255
+        png BLOB NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        -- foreground pixels (predictions: pixels with probability >= 0.5)
+        foreground INTEGER NOT NULL,
+        CHECK ((source = 'prediction') = (model_version IS NOT NULL))
+      ) STRICT;
+      CREATE INDEX mask_revisions_image ON mask_revisions(image_id, source, id);
+      CREATE INDEX mask_revisions_parent ON mask_revisions(parent_id, id);
+
+      -- Figures of the newest prediction of each (image, model version), for the worklist.
+      CREATE TABLE prediction_stats (
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        model_version TEXT NOT NULL,
+        revision_id INTEGER NOT NULL REFERENCES mask_revisions(id),
+        -- fraction of the image predicted foreground (0..1)
+        predicted_area REAL NOT NULL,
+        -- mean of 1 - |2p - 1| over the image (0 sure, 1 undecided)
+        uncertainty REAL NOT NULL,
+        -- Dice against the label in force when written (refreshed when the label changes)
+        dice REAL,
+        PRIMARY KEY (image_id, model_version)
+      ) STRICT;
+      CREATE INDEX prediction_stats_model ON prediction_stats(model_version, image_id);
+    `);
+  },
 ];

@@ -1,4 +1,55 @@
-/** Handlers of this room's contract methods (see src/shared/contract-*.ts). */
+/** Handlers of the review room's contract methods (src/shared/contract-review.ts). */
 import type { HandlerGroup } from '../service';
+import { listImages } from './images';
+import { listRevisions } from './masks';
+import {
+  activeModel,
+  imageDetail,
+  layerMetrics,
+  redo,
+  saveCorrection,
+  setReviewState,
+  undo,
+} from './review';
+// Registers the image, thumbnail and mask media resolvers with the service.
+import './media-resolvers';
 
-export const reviewHandlers: HandlerGroup = {};
+export const reviewHandlers: HandlerGroup = {
+  'images.list': (input, context) => {
+    const store = context.project();
+    return listImages(store.db, input, activeModel(store));
+  },
+  'images.get': (input, context) => imageDetail(context.project(), input.id),
+  'masks.history': (input, context) => {
+    const store = context.project();
+    imageDetail(store, input.imageId); // not-found for an unknown image
+    return listRevisions(store.db, input.imageId);
+  },
+  'masks.save': async (input, context) => {
+    const store = context.project();
+    await saveCorrection(store, input);
+    context.emit('images.changed', { reason: 'mask', imageIds: [input.imageId] });
+    return imageDetail(store, input.imageId);
+  },
+  'masks.undo': async (input, context) => {
+    const store = context.project();
+    if (await undo(store, input.imageId)) {
+      context.emit('images.changed', { reason: 'mask', imageIds: [input.imageId] });
+    }
+    return imageDetail(store, input.imageId);
+  },
+  'masks.redo': async (input, context) => {
+    const store = context.project();
+    if (await redo(store, input.imageId)) {
+      context.emit('images.changed', { reason: 'mask', imageIds: [input.imageId] });
+    }
+    return imageDetail(store, input.imageId);
+  },
+  'review.set': (input, context) => {
+    const store = context.project();
+    setReviewState(store, input.imageId, { state: input.state, comment: input.comment });
+    context.emit('images.changed', { reason: 'review', imageIds: [input.imageId] });
+    return imageDetail(store, input.imageId);
+  },
+  'images.metrics': (input, context) => layerMetrics(context.project(), input),
+};

@@ -1,0 +1,233 @@
+/**
+ * The images repository: rows of `images` (one per source file of an imported dataset), the
+ * worklist query and the review state. Synchronous (better-sqlite3); callers own transactions.
+ */
+import path from 'node:path';
+import { ApiError } from '../../shared/contract';
+import {
+  imagesListInputSchema,
+  type ImageFilter,
+  type ImageListItem,
+  type ImageStatus,
+  type ImagesListInput,
+  type ImagesListOutput,
+  type ReviewState,
+  type Split,
+} from '../../shared/contract-review';
+import type { Db } from './store';
+
+export interface ImageRecord {
+  id: number;
+  datasetId: number;
+  datasetRoot: string;
+  relPath: string;
+  name: string;
+  width: number;
+  height: number;
+  bitDepth: number;
+  channels: number;
+  format: string;
+  fileSize: number;
+  sha256: string;
+  split: Split;
+  status: ImageStatus;
+  reviewState: ReviewState;
+  comment: string;
+  groundTruthId: number | null;
+  groundTruthSha256: string | null;
+  correctionHeadId: number | null;
+  createdAt: string;
+  updatedAt: string;
+  reviewedAt: string | null;
+}
+
+const IMAGE_COLUMNS = `
+  i.id, i.dataset_id AS datasetId, d.root AS datasetRoot, i.rel_path AS relPath, i.name,
+  i.width, i.height, i.bit_depth AS bitDepth, i.channels, i.format, i.file_size AS fileSize,
+  i.sha256, i.split, i.status, i.review_state AS reviewState, i.comment,
+  i.ground_truth_id AS groundTruthId, i.ground_truth_sha256 AS groundTruthSha256,
+  i.correction_head_id AS correctionHeadId, i.created_at AS createdAt, i.updated_at AS updatedAt,
+  i.reviewed_at AS reviewedAt`;
+
+export function findImage(db: Db, id: number): ImageRecord | null {
+  const row = db
+    .prepare(
+      `SELECT ${IMAGE_COLUMNS} FROM images i JOIN datasets d ON d.id = i.dataset_id WHERE i.id = ?`,
+    )
+    .get(id) as ImageRecord | undefined;
+  return row ?? null;
+}
+
+/** The image row; ApiError 'not-found' when there is none. */
+export function getImage(db: Db, id: number): ImageRecord {
+  const image = findImage(db, id);
+  if (!image) throw new ApiError('not-found', `no image ${id}`);
+  return image;
+}
+
+/** Where the source file lives: dataset root + relative path (stored with '/' separators). */
+export function imageAbsolutePath(image: Pick<ImageRecord, 'datasetRoot' | 'relPath'>): string {
+  return path.join(image.datasetRoot, ...image.relPath.split('/'));
+}
+
+export function imagePathById(db: Db, id: number): string {
+  return imageAbsolutePath(getImage(db, id));
+}
+
+export interface ImageQuery {
+  splits?: Split[];
+  states?: ReviewState[];
+  statuses?: ImageStatus[];
+  datasetId?: number;
+}
+
+/** Every image matching the query, ordered by id (engine, export). */
+export function queryImages(db: Db, query: ImageQuery = {}): ImageRecord[] {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const inList = (column: string, values: readonly string[] | undefined) => {
+    if (!values) return;
+    if (values.length === 0) where.push('0');
+    else {
+      where.push(`${column} IN (${values.map(() => '?').join(', ')})`);
+      params.push(...values);
+    }
+  };
+  inList('i.split', query.splits);
+  inList('i.review_state', query.states);
+  inList('i.status', query.statuses);
+  if (query.datasetId !== undefined) {
+    where.push('i.dataset_id = ?');
+    params.push(query.datasetId);
+  }
+  const sql = `SELECT ${IMAGE_COLUMNS} FROM images i JOIN datasets d ON d.id = i.dataset_id
+    ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY i.id`;
+  return db.prepare(sql).all(...params) as ImageRecord[];
+}
+
+function filterSql(filter: ImageFilter): { where: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  if (filter.state) {
+    clauses.push('i.review_state = ?');
+    params.push(filter.state);
+  }
+  if (filter.split) {
+    clauses.push('i.split = ?');
+    params.push(filter.split);
+  }
+  if (filter.status) {
+    clauses.push('i.status = ?');
+    params.push(filter.status);
+  }
+  const search = filter.search?.trim();
+  if (search) {
+    clauses.push(`i.rel_path LIKE ? ESCAPE '\\'`);
+    params.push(`%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  }
+  return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+const SORT_KEYS: Record<string, string> = {
+  name: 'i.name',
+  split: 'i.split',
+  state: 'i.review_state',
+  dice: 'ps.dice',
+  area: 'ps.predicted_area',
+  uncertainty: 'ps.uncertainty',
+};
+
+interface ListRow {
+  id: number;
+  relPath: string;
+  name: string;
+  split: Split;
+  width: number;
+  height: number;
+  reviewState: ReviewState;
+  groundTruthId: number | null;
+  correctionHeadId: number | null;
+  predictionId: number | null;
+  dice: number | null;
+  predictedArea: number | null;
+  uncertainty: number | null;
+  status: ImageStatus;
+  total: number;
+}
+
+/**
+ * One page of the worklist. A single query: the active model's prediction figures are a join on
+ * `prediction_stats`, the total comes from a window count. Images without figures sort last.
+ */
+export function listImages(
+  db: Db,
+  input: ImagesListInput,
+  activeModel: string | null,
+): ImagesListOutput {
+  const { offset, limit, sort, direction, filter } = imagesListInputSchema.parse(input);
+  const { where, params } = filterSql(filter);
+  const dir = direction === 'desc' ? 'DESC' : 'ASC';
+  const key = SORT_KEYS[sort];
+  const nullsLast = key.startsWith('ps.') ? `${key} IS NULL, ` : '';
+  const tieBreak = sort === 'name' ? `i.id ${dir}` : `i.name ${dir}, i.id ${dir}`;
+  const sql = `
+    SELECT i.id, i.rel_path AS relPath, i.name, i.split, i.width, i.height,
+      i.review_state AS reviewState, i.ground_truth_id AS groundTruthId,
+      i.correction_head_id AS correctionHeadId, ps.revision_id AS predictionId, ps.dice,
+      ps.predicted_area AS predictedArea, ps.uncertainty, i.status, COUNT(*) OVER () AS total
+    FROM images i
+    LEFT JOIN prediction_stats ps ON ps.image_id = i.id AND ps.model_version = ?
+    ${where}
+    ORDER BY ${nullsLast}${key} ${dir}, ${tieBreak}
+    LIMIT ? OFFSET ?`;
+  const rows = db.prepare(sql).all(activeModel ?? '', ...params, limit, offset) as ListRow[];
+  let total = rows[0]?.total;
+  if (total === undefined) {
+    total = (
+      db.prepare(`SELECT COUNT(*) AS n FROM images i ${where}`).get(...params) as { n: number }
+    ).n;
+  }
+  const items: ImageListItem[] = rows.map((row) => ({
+    id: row.id,
+    relPath: row.relPath,
+    name: row.name,
+    split: row.split,
+    width: row.width,
+    height: row.height,
+    reviewState: row.reviewState,
+    hasGroundTruth: row.groundTruthId !== null,
+    hasCorrection: row.correctionHeadId !== null,
+    hasPrediction: row.predictionId !== null,
+    dice: row.dice,
+    predictedArea: row.predictedArea,
+    uncertainty: row.uncertainty,
+    status: row.status,
+  }));
+  return { total, items };
+}
+
+/** Sets the review state and/or comment. */
+export function setReview(
+  db: Db,
+  imageId: number,
+  change: { state?: ReviewState; comment?: string },
+): void {
+  getImage(db, imageId);
+  const now = new Date().toISOString();
+  if (change.state !== undefined) {
+    db.prepare(
+      'UPDATE images SET review_state = ?, reviewed_at = ?, updated_at = ? WHERE id = ?',
+    ).run(change.state, change.state === 'unreviewed' ? null : now, now, imageId);
+  }
+  if (change.comment !== undefined) {
+    db.prepare('UPDATE images SET comment = ?, updated_at = ? WHERE id = ?').run(
+      change.comment,
+      now,
+      imageId,
+    );
+  }
+}
+
+export function imageCount(db: Db): number {
+  return (db.prepare('SELECT COUNT(*) AS n FROM images').get() as { n: number }).n;
+}

@@ -1,0 +1,482 @@
+/**
+ * The mask repository. Every mask is a row of `mask_revisions` and is never overwritten:
+ * - ground truth: written by import; `images.ground_truth_id` points at the one in force (a changed
+ *   mask file on re-import adds a child revision).
+ * - corrections: a tree per image. `images.correction_head_id` is the correction in force (NULL: the
+ *   ground truth is the label). A save adds a child of the head and moves the head to it; undo moves
+ *   the head to its parent; redo to the head's newest child. An edit after an undo starts a branch,
+ *   so nothing is lost and everything survives a restart.
+ * - predictions: 8-bit probability PNGs per model version, with their figures in
+ *   `prediction_stats` (newest per image and model).
+ */
+import { ApiError } from '../../shared/contract';
+import type { MaskSource, ReviewState, Split } from '../../shared/contract-review';
+import { confusion, metricsFromConfusion } from '../../shared/metrics';
+import { getImage, imageAbsolutePath, type ImageRecord } from './images';
+import { countForeground, decodeBinaryMask, decodeGray8, encodeGray8 } from './mask-png';
+import type { Db } from './store';
+
+export interface MaskRevision {
+  id: number;
+  imageId: number;
+  source: MaskSource;
+  modelVersion: string | null;
+  author: string;
+  createdAt: string;
+  parentId: number | null;
+  width: number;
+  height: number;
+  foreground: number;
+}
+
+export interface MaskRevisionWithPng extends MaskRevision {
+  png: Buffer;
+}
+
+const REVISION_COLUMNS = `id, image_id AS imageId, source, model_version AS modelVersion, author,
+  created_at AS createdAt, parent_id AS parentId, width, height, foreground`;
+
+export function findRevision(db: Db, id: number): MaskRevision | null {
+  const row = db.prepare(`SELECT ${REVISION_COLUMNS} FROM mask_revisions WHERE id = ?`).get(id) as
+    MaskRevision | undefined;
+  return row ?? null;
+}
+
+export function getRevision(db: Db, id: number): MaskRevision {
+  const revision = findRevision(db, id);
+  if (!revision) throw new ApiError('not-found', `no mask revision ${id}`);
+  return revision;
+}
+
+/** The stored PNG of a revision. */
+export function getRevisionPng(db: Db, id: number): Buffer {
+  const row = db.prepare('SELECT png FROM mask_revisions WHERE id = ?').get(id) as
+    { png: Buffer } | undefined;
+  if (!row) throw new ApiError('not-found', `no mask revision ${id}`);
+  return row.png;
+}
+
+export function listRevisions(db: Db, imageId: number): MaskRevision[] {
+  return db
+    .prepare(`SELECT ${REVISION_COLUMNS} FROM mask_revisions WHERE image_id = ? ORDER BY id`)
+    .all(imageId) as MaskRevision[];
+}
+
+export interface NewRevision {
+  imageId: number;
+  source: MaskSource;
+  modelVersion?: string | null;
+  author: string;
+  parentId?: number | null;
+  png: Buffer;
+  width: number;
+  height: number;
+  foreground: number;
+}
+
+/** Inserts a revision row and nothing else (no pointer moves); returns its id. */
+export function insertRevision(db: Db, revision: NewRevision): number {
+  const result = db
+    .prepare(
+      `INSERT INTO mask_revisions
+        (image_id, source, model_version, author, created_at, parent_id, png, width, height, foreground)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .run(
+      revision.imageId,
+      revision.source,
+      revision.source === 'prediction' ? (revision.modelVersion ?? null) : null,
+      revision.author,
+      new Date().toISOString(),
+      revision.parentId ?? null,
+      revision.png,
+      revision.width,
+      revision.height,
+      revision.foreground,
+    );
+  return Number(result.lastInsertRowid);
+}
+
+/** Adds an imported ground truth and makes it the one in force (the previous one is its parent). */
+export function setGroundTruth(
+  db: Db,
+  imageId: number,
+  mask: { png: Buffer; width: number; height: number; foreground: number; sha256: string | null },
+  author = 'import',
+): number {
+  const image = getImage(db, imageId);
+  const id = insertRevision(db, {
+    imageId,
+    source: 'ground-truth',
+    author,
+    parentId: image.groundTruthId,
+    ...mask,
+  });
+  db.prepare(
+    'UPDATE images SET ground_truth_id = ?, ground_truth_sha256 = ?, updated_at = ? WHERE id = ?',
+  ).run(id, mask.sha256, new Date().toISOString(), imageId);
+  return id;
+}
+
+/** The label in force: the correction head, else the ground truth, else null. */
+export function currentLabel(db: Db, imageId: number): MaskRevision | null {
+  const image = getImage(db, imageId);
+  const id = image.correctionHeadId ?? image.groundTruthId;
+  return id === null ? null : getRevision(db, id);
+}
+
+export function labelRevisionId(image: Pick<ImageRecord, 'correctionHeadId' | 'groundTruthId'>) {
+  return image.correctionHeadId ?? image.groundTruthId;
+}
+
+/** The newest child correction of `parentId` (NULL parent: the newest root correction). */
+function newestChild(db: Db, imageId: number, parentId: number | null): number | null {
+  const row = db
+    .prepare(
+      `SELECT id FROM mask_revisions WHERE image_id = ? AND source = 'correction'
+         AND parent_id IS ? ORDER BY id DESC LIMIT 1`,
+    )
+    .get(imageId, parentId) as { id: number } | undefined;
+  return row?.id ?? null;
+}
+
+export function canUndo(image: Pick<ImageRecord, 'correctionHeadId'>): boolean {
+  return image.correctionHeadId !== null;
+}
+
+export function canRedo(db: Db, image: Pick<ImageRecord, 'id' | 'correctionHeadId'>): boolean {
+  return newestChild(db, image.id, image.correctionHeadId) !== null;
+}
+
+export interface CorrectionInput {
+  png: Buffer;
+  width: number;
+  height: number;
+  foreground: number;
+  author: string;
+  /** When a number: refuse ('conflict') unless it is the label revision in force. */
+  baseRevisionId?: number | null;
+  /** Review state after the save (default 'corrected'). */
+  reviewState?: ReviewState;
+}
+
+/**
+ * Saves a correction as a child of the head and moves the head to it, in one transaction.
+ * The caller has validated the size and binarised the PNG.
+ */
+export function addCorrection(db: Db, imageId: number, input: CorrectionInput): number {
+  return db.transaction(() => {
+    const image = getImage(db, imageId);
+    if (input.width !== image.width || input.height !== image.height) {
+      throw new ApiError(
+        'bad-request',
+        `mask is ${input.width}x${input.height}, image ${imageId} is ${image.width}x${image.height}`,
+      );
+    }
+    const base = labelRevisionId(image);
+    if (typeof input.baseRevisionId === 'number' && input.baseRevisionId !== base) {
+      throw new ApiError(
+        'conflict',
+        `the label of image ${imageId} moved (now revision ${base ?? 'none'}, edit based on ${input.baseRevisionId})`,
+      );
+    }
+    const id = insertRevision(db, {
+      imageId,
+      source: 'correction',
+      author: input.author,
+      parentId: image.correctionHeadId,
+      png: input.png,
+      width: input.width,
+      height: input.height,
+      foreground: input.foreground,
+    });
+    const now = new Date().toISOString();
+    db.prepare(
+      `UPDATE images SET correction_head_id = ?, review_state = ?, reviewed_at = ?, updated_at = ?
+       WHERE id = ?`,
+    ).run(id, input.reviewState ?? 'corrected', now, now, imageId);
+    return id;
+  })();
+}
+
+/** Moves the correction head to its parent. Returns false when there is nothing to undo. */
+export function undoCorrection(db: Db, imageId: number): boolean {
+  return db.transaction(() => {
+    const image = getImage(db, imageId);
+    if (image.correctionHeadId === null) return false;
+    const head = getRevision(db, image.correctionHeadId);
+    const parent = head.parentId !== null ? findRevision(db, head.parentId) : null;
+    const next = parent?.source === 'correction' ? parent.id : null;
+    db.prepare('UPDATE images SET correction_head_id = ?, updated_at = ? WHERE id = ?').run(
+      next,
+      new Date().toISOString(),
+      imageId,
+    );
+    return true;
+  })();
+}
+
+/** Moves the correction head to its newest child. Returns false when there is nothing to redo. */
+export function redoCorrection(db: Db, imageId: number): boolean {
+  return db.transaction(() => {
+    const image = getImage(db, imageId);
+    const child = newestChild(db, imageId, image.correctionHeadId);
+    if (child === null) return false;
+    db.prepare('UPDATE images SET correction_head_id = ?, updated_at = ? WHERE id = ?').run(
+      child,
+      new Date().toISOString(),
+      imageId,
+    );
+    return true;
+  })();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Predictions
+
+export interface PredictionStats {
+  imageId: number;
+  modelVersion: string;
+  revisionId: number;
+  predictedArea: number;
+  uncertainty: number;
+  dice: number | null;
+}
+
+/** Newest prediction revision of an image by a model version. */
+export function latestPrediction(
+  db: Db,
+  imageId: number,
+  modelVersion: string,
+): MaskRevision | null {
+  const row = db
+    .prepare(
+      `SELECT ${REVISION_COLUMNS} FROM mask_revisions
+       WHERE image_id = ? AND source = 'prediction' AND model_version = ? ORDER BY id DESC LIMIT 1`,
+    )
+    .get(imageId, modelVersion) as MaskRevision | undefined;
+  return row ?? null;
+}
+
+export function predictionStats(
+  db: Db,
+  imageId: number,
+  modelVersion: string,
+): PredictionStats | null {
+  const row = db
+    .prepare(
+      `SELECT image_id AS imageId, model_version AS modelVersion, revision_id AS revisionId,
+         predicted_area AS predictedArea, uncertainty, dice
+       FROM prediction_stats WHERE image_id = ? AND model_version = ?`,
+    )
+    .get(imageId, modelVersion) as PredictionStats | undefined;
+  return row ?? null;
+}
+
+/** Figures of a probability map (0..255) against an optional binary label. */
+export function predictionFigures(
+  probabilities: Uint8Array,
+  label: Uint8Array | null,
+): { foreground: number; predictedArea: number; uncertainty: number; dice: number | null } {
+  const n = probabilities.length;
+  let uncertaintySum = 0;
+  for (let i = 0; i < n; i++) uncertaintySum += 1 - Math.abs(2 * probabilities[i] - 255) / 255;
+  const foreground = countForeground(probabilities, 128);
+  const dice = label ? metricsFromConfusion(confusion(probabilities, label, 0.5)).dice : null;
+  return {
+    foreground,
+    predictedArea: n === 0 ? 0 : foreground / n,
+    uncertainty: n === 0 ? 0 : uncertaintySum / n,
+    dice,
+  };
+}
+
+export interface NewPrediction {
+  imageId: number;
+  modelVersion: string;
+  /** 8-bit gray probability PNG. */
+  png: Buffer;
+  width: number;
+  height: number;
+  foreground: number;
+  predictedArea: number;
+  uncertainty: number;
+  dice: number | null;
+  author?: string;
+}
+
+/** Inserts a prediction revision (child of the previous one of that model) and its figures. */
+export function addPrediction(db: Db, prediction: NewPrediction): number {
+  return db.transaction(() => {
+    const previous = latestPrediction(db, prediction.imageId, prediction.modelVersion);
+    const id = insertRevision(db, {
+      imageId: prediction.imageId,
+      source: 'prediction',
+      modelVersion: prediction.modelVersion,
+      author: prediction.author ?? `model ${prediction.modelVersion}`,
+      parentId: previous?.id ?? null,
+      png: prediction.png,
+      width: prediction.width,
+      height: prediction.height,
+      foreground: prediction.foreground,
+    });
+    db.prepare(
+      `INSERT INTO prediction_stats (image_id, model_version, revision_id, predicted_area, uncertainty, dice)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (image_id, model_version) DO UPDATE SET revision_id = excluded.revision_id,
+         predicted_area = excluded.predicted_area, uncertainty = excluded.uncertainty,
+         dice = excluded.dice`,
+    ).run(
+      prediction.imageId,
+      prediction.modelVersion,
+      id,
+      prediction.predictedArea,
+      prediction.uncertainty,
+      prediction.dice,
+    );
+    return id;
+  })();
+}
+
+/** Decoded pixels (0/255) of a binary revision. */
+export async function revisionMask(db: Db, revisionId: number): Promise<Uint8Array> {
+  return (await decodeBinaryMask(getRevisionPng(db, revisionId))).data;
+}
+
+/** Raw 0..255 pixels of a revision (probabilities for predictions). */
+export async function revisionPixels(db: Db, revisionId: number): Promise<Uint8Array> {
+  return (await decodeGray8(getRevisionPng(db, revisionId))).data;
+}
+
+/** Binary pixels of the label in force, or null when the image has no label. */
+export async function currentLabelPixels(db: Db, imageId: number): Promise<Uint8Array | null> {
+  const label = currentLabel(db, imageId);
+  return label ? revisionMask(db, label.id) : null;
+}
+
+/**
+ * The engine's entry point for a prediction: encodes the probability map, computes its figures
+ * against the label in force and stores both. `probabilities` is one byte (0..255) per pixel.
+ */
+export async function savePrediction(
+  db: Db,
+  imageId: number,
+  modelVersion: string,
+  probabilities: Uint8Array,
+): Promise<number> {
+  const image = getImage(db, imageId);
+  if (probabilities.length !== image.width * image.height) {
+    throw new ApiError(
+      'bad-request',
+      `prediction has ${probabilities.length} pixels, image ${imageId} is ${image.width}x${image.height}`,
+    );
+  }
+  const png = await encodeGray8(probabilities, image.width, image.height);
+  const label = await currentLabelPixels(db, imageId);
+  const figures = predictionFigures(probabilities, label);
+  return addPrediction(db, {
+    imageId,
+    modelVersion,
+    png,
+    width: image.width,
+    height: image.height,
+    ...figures,
+  });
+}
+
+/** Recomputes the Dice of every model's newest prediction of an image against its label. */
+export async function refreshPredictionDice(db: Db, imageId: number): Promise<void> {
+  const rows = db
+    .prepare(
+      'SELECT model_version AS modelVersion, revision_id AS revisionId FROM prediction_stats WHERE image_id = ?',
+    )
+    .all(imageId) as { modelVersion: string; revisionId: number }[];
+  if (rows.length === 0) return;
+  const label = await currentLabelPixels(db, imageId);
+  for (const row of rows) {
+    const probabilities = await revisionPixels(db, row.revisionId);
+    const dice =
+      label && label.length === probabilities.length
+        ? metricsFromConfusion(confusion(probabilities, label, 0.5)).dice
+        : null;
+    db.prepare('UPDATE prediction_stats SET dice = ? WHERE image_id = ? AND model_version = ?').run(
+      dice,
+      imageId,
+      row.modelVersion,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training pairs
+
+/**
+ * Which labels train a model: 'ground-truth' (imported, not corrected), 'corrected' (a correction
+ * is in force), 'accepted' (review state accepted, with whatever label is in force).
+ */
+export type LabelSource = 'ground-truth' | 'accepted' | 'corrected';
+
+export interface TrainingPair {
+  imageId: number;
+  imagePath: string;
+  relPath: string;
+  split: Split;
+  width: number;
+  height: number;
+  labelRevisionId: number;
+  labelSource: LabelSource;
+}
+
+export interface TrainingPairQuery {
+  splits: Split[];
+  sources: LabelSource[];
+  /** Images flagged by a reviewer are doubtful labels; left out unless asked for. */
+  includeFlagged?: boolean;
+}
+
+/** Image/label pairs for training or evaluation; only images whose file is present. */
+export function trainingPairs(db: Db, query: TrainingPairQuery): TrainingPair[] {
+  if (query.splits.length === 0 || query.sources.length === 0) return [];
+  const rows = db
+    .prepare(
+      `SELECT i.id AS imageId, d.root AS datasetRoot, i.rel_path AS relPath, i.split, i.width,
+         i.height, i.review_state AS reviewState, i.ground_truth_id AS groundTruthId,
+         i.correction_head_id AS correctionHeadId
+       FROM images i JOIN datasets d ON d.id = i.dataset_id
+       WHERE i.status != 'missing' AND i.split IN (${query.splits.map(() => '?').join(', ')})
+         AND (i.ground_truth_id IS NOT NULL OR i.correction_head_id IS NOT NULL)
+       ORDER BY i.id`,
+    )
+    .all(...query.splits) as {
+    imageId: number;
+    datasetRoot: string;
+    relPath: string;
+    split: Split;
+    width: number;
+    height: number;
+    reviewState: ReviewState;
+    groundTruthId: number | null;
+    correctionHeadId: number | null;
+  }[];
+  const wanted = new Set(query.sources);
+  const pairs: TrainingPair[] = [];
+  for (const row of rows) {
+    if (row.reviewState === 'flagged' && !query.includeFlagged) continue;
+    let source: LabelSource | null = null;
+    if (row.correctionHeadId !== null && wanted.has('corrected')) source = 'corrected';
+    else if (row.reviewState === 'accepted' && wanted.has('accepted')) source = 'accepted';
+    else if (row.correctionHeadId === null && wanted.has('ground-truth')) source = 'ground-truth';
+    if (!source) continue;
+    pairs.push({
+      imageId: row.imageId,
+      imagePath: imageAbsolutePath(row),
+      relPath: row.relPath,
+      split: row.split,
+      width: row.width,
+      height: row.height,
+      labelRevisionId: (row.correctionHeadId ?? row.groundTruthId)!,
+      labelSource: source,
+    });
+  }
+  return pairs;
+}

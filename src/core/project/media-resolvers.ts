@@ -1,0 +1,84 @@
+/**
+ * Media by id for the review UI: `image` (the source as a gray PNG; 16-bit stays 16-bit unless
+ * `depth=8`), `thumbnail` (small 8-bit PNG, cached in memory and in `<project>/cache/`), `mask`
+ * (a mask revision's PNG, immutable). Registered on import of this module.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { ApiError } from '../../shared/contract';
+import { imageToGrayPng, thumbnailPng } from '../dataset/decode';
+import { registerMediaResolver, type MediaResponse } from '../media';
+import { getImage, imageAbsolutePath } from './images';
+import { getRevisionPng } from './masks';
+
+const THUMBNAIL_SIZE = 96;
+const MEMORY_CACHE_LIMIT = 2000;
+const thumbnailCache = new Map<string, Buffer>();
+
+function remember(key: string, body: Buffer): void {
+  thumbnailCache.set(key, body);
+  if (thumbnailCache.size > MEMORY_CACHE_LIMIT) {
+    const oldest = thumbnailCache.keys().next().value;
+    if (oldest !== undefined) thumbnailCache.delete(oldest);
+  }
+}
+
+async function readSource(file: string, imageId: number): Promise<Buffer> {
+  try {
+    return await fsp.readFile(file);
+  } catch {
+    throw new ApiError('not-found', `the file of image ${imageId} is missing`);
+  }
+}
+
+function png(body: Buffer, immutable: boolean): MediaResponse {
+  return { contentType: 'image/png', body, immutable };
+}
+
+registerMediaResolver('image', async (context, id, query) => {
+  const image = getImage(context.project().db, id);
+  const input = await readSource(imageAbsolutePath(image), id);
+  const depth = query.get('depth') === '8' ? 8 : undefined;
+  try {
+    return png(await imageToGrayPng(input, depth), false);
+  } catch (error) {
+    throw new ApiError('not-found', `image ${id} cannot be decoded: ${(error as Error).message}`);
+  }
+});
+
+registerMediaResolver('thumbnail', async (context, id, query) => {
+  const store = context.project();
+  const image = getImage(store.db, id);
+  const size = Math.min(512, Math.max(16, Number(query.get('size')) || THUMBNAIL_SIZE));
+  const key = `${image.sha256}-${size}`;
+  const memory = thumbnailCache.get(key);
+  if (memory) return png(memory, false);
+  const cacheDir = path.join(store.dir, 'cache', 'thumbnails');
+  const cacheFile = path.join(cacheDir, `${key}.png`);
+  try {
+    const cached = await fsp.readFile(cacheFile);
+    remember(key, cached);
+    return png(cached, false);
+  } catch {
+    // not cached yet
+  }
+  const input = await readSource(imageAbsolutePath(image), id);
+  let body: Buffer;
+  try {
+    body = await thumbnailPng(input, size);
+  } catch (error) {
+    throw new ApiError('not-found', `image ${id} cannot be decoded: ${(error as Error).message}`);
+  }
+  remember(key, body);
+  fs.mkdirSync(cacheDir, { recursive: true });
+  // Write then rename: a concurrent reader never sees half a thumbnail.
+  const temporary = `${cacheFile}.${process.pid}.tmp`;
+  await fsp.writeFile(temporary, body);
+  await fsp.rename(temporary, cacheFile);
+  return png(body, false);
+});
+
+registerMediaResolver('mask', async (context, id) =>
+  png(getRevisionPng(context.project().db, id), true),
+);

@@ -1,0 +1,181 @@
+/**
+ * Review operations shared by the contract handlers, the CLI and tests: image detail, saving a
+ * correction from a client PNG, undo/redo, review state, metrics between layers.
+ */
+import { ApiError } from '../../shared/contract';
+import type {
+  ImageDetail,
+  ImagesMetricsOutput,
+  MaskLayer,
+  ReviewState,
+} from '../../shared/contract-review';
+import { maskMetrics } from '../../shared/metrics';
+import { getImage, setReview } from './images';
+import {
+  addCorrection,
+  canRedo,
+  canUndo,
+  labelRevisionId,
+  latestPrediction,
+  predictionStats,
+  redoCorrection,
+  refreshPredictionDice,
+  revisionMask,
+  revisionPixels,
+  undoCorrection,
+} from './masks';
+import { bufferFromBase64, decodeBinaryMask, encodeGray8 } from './mask-png';
+import type { ProjectStore } from './store';
+
+export const ACTIVE_MODEL_KEY = 'active_model';
+
+export function activeModel(store: ProjectStore): string | null {
+  return store.getMeta(ACTIVE_MODEL_KEY);
+}
+
+export function imageDetail(store: ProjectStore, imageId: number): ImageDetail {
+  const db = store.db;
+  const image = getImage(db, imageId);
+  const model = activeModel(store);
+  const prediction = model ? latestPrediction(db, imageId, model) : null;
+  const stats = model ? predictionStats(db, imageId, model) : null;
+  return {
+    id: image.id,
+    datasetId: image.datasetId,
+    relPath: image.relPath,
+    name: image.name,
+    split: image.split,
+    width: image.width,
+    height: image.height,
+    bitDepth: image.bitDepth,
+    channels: image.channels,
+    sha256: image.sha256,
+    status: image.status,
+    reviewState: image.reviewState,
+    comment: image.comment,
+    groundTruthRevisionId: image.groundTruthId,
+    correctionRevisionId: image.correctionHeadId,
+    labelRevisionId: labelRevisionId(image),
+    predictionRevisionId: prediction?.id ?? null,
+    activeModel: model,
+    prediction: stats
+      ? {
+          revisionId: stats.revisionId,
+          modelVersion: stats.modelVersion,
+          predictedArea: stats.predictedArea,
+          uncertainty: stats.uncertainty,
+          dice: stats.dice,
+        }
+      : null,
+    canUndo: canUndo(image),
+    canRedo: canRedo(db, image),
+    updatedAt: image.updatedAt,
+    reviewedAt: image.reviewedAt,
+  };
+}
+
+/**
+ * Saves a client's mask PNG as a correction. Binarises (> 0 is foreground), refuses a size other
+ * than the image's, and resolves once the row is committed (WAL, synchronous = FULL).
+ */
+export async function saveCorrection(
+  store: ProjectStore,
+  input: {
+    imageId: number;
+    png: string | Buffer;
+    baseRevisionId?: number | null;
+    reviewState?: ReviewState;
+    author?: string;
+  },
+): Promise<number> {
+  const image = getImage(store.db, input.imageId);
+  const bytes = typeof input.png === 'string' ? bufferFromBase64(input.png) : input.png;
+  let mask;
+  try {
+    mask = await decodeBinaryMask(bytes);
+  } catch (error) {
+    throw new ApiError('bad-request', `mask is not a readable PNG: ${(error as Error).message}`);
+  }
+  if (mask.width !== image.width || mask.height !== image.height) {
+    throw new ApiError(
+      'bad-request',
+      `mask is ${mask.width}x${mask.height}, image ${image.id} is ${image.width}x${image.height}`,
+    );
+  }
+  const png = await encodeGray8(mask.data, mask.width, mask.height);
+  const id = addCorrection(store.db, image.id, {
+    png,
+    width: mask.width,
+    height: mask.height,
+    foreground: mask.foreground,
+    author: input.author ?? 'reviewer',
+    baseRevisionId: input.baseRevisionId,
+    reviewState: input.reviewState,
+  });
+  await refreshPredictionDice(store.db, image.id);
+  return id;
+}
+
+export async function undo(store: ProjectStore, imageId: number): Promise<boolean> {
+  const moved = undoCorrection(store.db, imageId);
+  if (moved) await refreshPredictionDice(store.db, imageId);
+  return moved;
+}
+
+export async function redo(store: ProjectStore, imageId: number): Promise<boolean> {
+  const moved = redoCorrection(store.db, imageId);
+  if (moved) await refreshPredictionDice(store.db, imageId);
+  return moved;
+}
+
+export function setReviewState(
+  store: ProjectStore,
+  imageId: number,
+  change: { state?: ReviewState; comment?: string },
+): void {
+  store.db.transaction(() => setReview(store.db, imageId, change))();
+}
+
+/** The revision shown as a layer: ground truth, correction head, newest active-model prediction. */
+export function layerRevisionId(store: ProjectStore, imageId: number, layer: MaskLayer): number {
+  const image = getImage(store.db, imageId);
+  let id: number | null = null;
+  if (layer === 'ground-truth') id = image.groundTruthId;
+  else if (layer === 'correction') id = image.correctionHeadId;
+  else {
+    const model = activeModel(store);
+    id = model ? (latestPrediction(store.db, imageId, model)?.id ?? null) : null;
+  }
+  if (id === null) throw new ApiError('not-found', `image ${imageId} has no ${layer} mask`);
+  return id;
+}
+
+async function layerPixels(
+  store: ProjectStore,
+  revisionId: number,
+  layer: MaskLayer,
+  threshold: number,
+): Promise<Uint8Array> {
+  if (layer !== 'prediction') return revisionMask(store.db, revisionId);
+  // Threshold the probability map into a binary mask so either side may be the prediction.
+  const probabilities = await revisionPixels(store.db, revisionId);
+  const cut = threshold * 255;
+  const binary = new Uint8Array(probabilities.length);
+  for (let i = 0; i < probabilities.length; i++) {
+    binary[i] = probabilities[i] > 0 && probabilities[i] >= cut ? 255 : 0;
+  }
+  return binary;
+}
+
+/** Pixel metrics of layer `a` (as the prediction) against layer `b` (as the reference). */
+export async function layerMetrics(
+  store: ProjectStore,
+  input: { imageId: number; a: MaskLayer; b: MaskLayer; threshold?: number },
+): Promise<ImagesMetricsOutput> {
+  const threshold = input.threshold ?? 0.5;
+  const aRevisionId = layerRevisionId(store, input.imageId, input.a);
+  const bRevisionId = layerRevisionId(store, input.imageId, input.b);
+  const a = await layerPixels(store, aRevisionId, input.a, threshold);
+  const b = await layerPixels(store, bRevisionId, input.b, threshold);
+  return { aRevisionId, bRevisionId, ...maskMetrics(a, b) };
+}

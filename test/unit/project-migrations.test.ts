@@ -1,0 +1,106 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { migrations } from '../../src/core/project/migrations';
+import {
+  DATABASE_FILE,
+  migrate,
+  openDatabase,
+  ProjectStore,
+  schemaVersion,
+  type Db,
+} from '../../src/core/project/store';
+import { tempDir } from './project-fixtures';
+
+const open: Db[] = [];
+afterEach(() => {
+  for (const db of open.splice(0)) if (db.open) db.close();
+});
+
+function freshDb(): { db: Db; dir: string } {
+  const dir = tempDir('migrate');
+  const db = openDatabase(path.join(dir, DATABASE_FILE));
+  open.push(db);
+  return { db, dir };
+}
+
+function tables(db: Db): string[] {
+  return (
+    db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
+      name: string;
+    }[]
+  ).map((row) => row.name);
+}
+
+describe('migrations', () => {
+  it('bring an empty file to the latest version with every table', () => {
+    const { db } = freshDb();
+    migrate(db);
+    expect(schemaVersion(db)).toBe(migrations.length);
+    expect(tables(db)).toEqual(
+      expect.arrayContaining(['meta', 'datasets', 'images', 'mask_revisions', 'prediction_stats']),
+    );
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(db.pragma('foreign_key_check')).toEqual([]);
+  });
+
+  it.each(migrations.map((_, version) => version).slice(1))(
+    'upgrade a project of version %i and keep its data',
+    (version) => {
+      const { db, dir } = freshDb();
+      migrate(db, version);
+      expect(schemaVersion(db)).toBe(version);
+      db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('name', `v${version}`);
+      db.close();
+      const store = ProjectStore.open(dir);
+      expect(schemaVersion(store.db)).toBe(migrations.length);
+      expect(store.getMeta('name')).toBe(`v${version}`);
+      expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+      store.close();
+    },
+  );
+
+  it('refuses a project written by a newer build', () => {
+    const { db } = freshDb();
+    migrate(db);
+    db.pragma(`user_version = ${migrations.length + 1}`);
+    expect(() => migrate(db)).toThrow(/newer than this build/);
+  });
+
+  it('opens in WAL with full sync and foreign keys on', () => {
+    const { dir } = freshDb();
+    const store = ProjectStore.open(dir);
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(store.db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
+    store.close();
+  });
+
+  it('enforces the enumerations of the schema', () => {
+    const { db } = freshDb();
+    migrate(db);
+    db.prepare(
+      "INSERT INTO datasets (root, layout, created_at, imported_at) VALUES ('/r', 'v1', 'now', 'now')",
+    ).run();
+    const insert = (split: string) =>
+      db
+        .prepare(
+          `INSERT INTO images (dataset_id, rel_path, name, width, height, bit_depth, channels, format,
+             file_size, sha256, split, created_at, updated_at)
+           VALUES (1, ?, 'a.png', 1, 1, 8, 1, 'png', 1, 'h', ?, 'now', 'now')`,
+        )
+        .run(`${split}.png`, split);
+    expect(() => insert('train')).not.toThrow();
+    expect(() => insert('validation')).toThrow(/CHECK/);
+    // A prediction must name its model version; a correction must not.
+    const revision = (source: string, model: string | null) =>
+      db
+        .prepare(
+          `INSERT INTO mask_revisions (image_id, source, model_version, author, created_at, png,
+             width, height, foreground) VALUES (1, ?, ?, 'a', 'now', x'00', 1, 1, 0)`,
+        )
+        .run(source, model);
+    expect(() => revision('prediction', null)).toThrow(/CHECK/);
+    expect(() => revision('correction', 'v1')).toThrow(/CHECK/);
+    expect(() => revision('prediction', 'v1')).not.toThrow();
+  });
+});
