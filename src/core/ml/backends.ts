@@ -4,14 +4,14 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type * as tfjs from '@tensorflow/tfjs';
+import type * as TfModule from '@tensorflow/tfjs';
 import type { BackendChoice, BackendName, LadderStep } from '../../shared/contract';
 
 const require = createRequire(import.meta.url);
 
 export const LADDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
-export type Tf = typeof tfjs;
+export type Tf = typeof TfModule;
 
 export interface LoadedRuntime {
   tf: Tf;
@@ -59,6 +59,9 @@ async function tryBackend(name: BackendName): Promise<Tf> {
       const ok = await tf.setBackend('wasm');
       if (!ok) throw new Error('the wasm backend failed to initialise');
       await tf.ready();
+      // Stock wasm cannot train a conv net: add the project's training kernels (kernels/).
+      const { registerWasmTrainingKernels } = await import('./kernels');
+      registerWasmTrainingKernels();
       return tf;
     }
     case 'cpu': {
