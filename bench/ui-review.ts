@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * Browser benchmark of the review workstation (issue 5's speed goals), driven by Playwright in
  * Chromium against `qataseg serve` on seeded projects. Prints figures; asserts nothing.
@@ -109,12 +110,7 @@ async function benchBrush(browser: Browser): Promise<void> {
     const cx = box.x + box.width / 2;
     const cy = box.y + box.height / 2;
     for (const radius of [6, 24]) {
-      await page.evaluate((r) => {
-        const input = document.querySelector<HTMLInputElement>('[data-testid=brush-size]')!;
-        const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!;
-        setter.call(input, String(r));
-        input.dispatchEvent(new Event('input', { bubbles: true }));
-      }, radius);
+      await page.getByTestId('brush-size').fill(String(radius));
       await page.mouse.move(cx, cy);
       await page.mouse.down();
       await startFrames(page);

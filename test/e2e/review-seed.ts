@@ -9,7 +9,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
 import { ProjectStore } from '../../src/core/project/store';
 import { insertImage, upsertDataset } from '../../src/core/project/datasets';
 import { addPrediction, setGroundTruth } from '../../src/core/project/masks';
