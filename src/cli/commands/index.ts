@@ -2,9 +2,12 @@
 import type { Command } from 'commander';
 import * as doctor from './doctor';
 import * as serve from './serve';
+import * as train from './train';
+import * as predict from './predict';
+import * as evaluate from './evaluate';
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
-export const commandModules: CommandModule[] = [serve, doctor];
+export const commandModules: CommandModule[] = [serve, doctor, train, predict, evaluate];
