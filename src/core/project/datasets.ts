@@ -135,10 +135,9 @@ export function insertImage(db: Db, image: NewImage): number {
   return Number(result.lastInsertRowid);
 }
 
-export interface ExistingImage {
+export interface ExistingImage extends ImageFileFacts {
   id: number;
   relPath: string;
-  sha256: string;
   status: ImageStatus;
   split: Split;
   groundTruthId: number | null;
@@ -149,7 +148,8 @@ export interface ExistingImage {
 export function imagesOfDataset(db: Db, datasetId: number): ExistingImage[] {
   return db
     .prepare(
-      `SELECT id, rel_path AS relPath, sha256, status, split, ground_truth_id AS groundTruthId,
+      `SELECT id, rel_path AS relPath, sha256, status, width, height, bit_depth AS bitDepth,
+         channels, format, file_size AS fileSize, split, ground_truth_id AS groundTruthId,
          ground_truth_sha256 AS groundTruthSha256, review_state AS reviewState
        FROM images WHERE dataset_id = ?`,
     )

@@ -17,6 +17,8 @@ export interface DecodedMask extends MaskPixels {
   foreground: number;
   /** The distinct source values were all in {0,1} or all in {0,255}. */
   cleanValues: boolean;
+  /** Some foreground pixel had the value 1 (a 0/1 mask). */
+  oneValued: boolean;
 }
 
 /**
@@ -46,7 +48,7 @@ export async function decodeBinaryMask(input: Buffer): Promise<DecodedMask> {
   let others = 0;
   for (let v = 2; v < 255; v++) others += seen[v];
   const cleanValues = others === 0 && !(seen[1] && seen[255]);
-  return { data: out, width, height, foreground, cleanValues };
+  return { data: out, width, height, foreground, cleanValues, oneValued: seen[1] === 1 };
 }
 
 /** Decodes an 8-bit gray probability PNG (a prediction) to its raw 0..255 values. */
