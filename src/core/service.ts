@@ -93,13 +93,7 @@ export class Service implements ServiceContext {
 
   /** Methods of the contract that have no handler (a test keeps this empty). */
   static missingHandlers(): MethodName[] {
-    const all = {
-      ...coreHandlers,
-      ...datasetHandlers,
-      ...mlHandlers,
-      ...reviewHandlers,
-      ...exportHandlers,
-    } as HandlerGroup;
+    const all = { ...coreHandlers, ...datasetHandlers, ...mlHandlers, ...reviewHandlers, ...exportHandlers } as HandlerGroup;
     return methodNames.filter((name) => !all[name]);
   }
 
@@ -123,14 +117,7 @@ export class Service implements ServiceContext {
   projectState(): ProjectState {
     const store = this.store;
     if (!store) {
-      return {
-        projectDir: null,
-        name: null,
-        datasetRoot: null,
-        imageCount: 0,
-        maskCount: 0,
-        modelCount: 0,
-      };
+      return { projectDir: null, name: null, datasetRoot: null, imageCount: 0, maskCount: 0, modelCount: 0 };
     }
     return {
       projectDir: store.dir,

@@ -51,9 +51,7 @@ async function tryBackend(name: BackendName): Promise<Tf> {
     case 'wasm': {
       const tf = (await import('@tensorflow/tfjs')) as Tf;
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
-      const wasmDir = path.dirname(
-        require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'),
-      );
+      const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
       wasm.setWasmPaths(wasmDir + path.sep);
       const ok = await tf.setBackend('wasm');
       if (!ok) throw new Error('the wasm backend failed to initialise');
