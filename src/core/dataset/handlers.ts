@@ -1,6 +1,6 @@
 /** Handlers of the dataset room's contract methods (src/shared/contract-dataset.ts). */
 import { ApiError } from '../../shared/contract';
-import { importReportSchema } from '../../shared/contract-dataset';
+import { importReportSchema } from '../../shared/dataset-schemas';
 import { listDatasets } from '../project/datasets';
 import type { HandlerGroup } from '../service';
 import { DatasetFolderError, importDataset, resolveDatasetRoot } from './import';

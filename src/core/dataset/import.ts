@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { ImportReport, ImportResult } from '../../shared/contract-dataset';
+import type { ImportReport, ImportResult } from '../../shared/dataset-schemas';
 import type { Split } from '../../shared/contract-review';
 import { CancelledError, type JobReporter } from '../jobs';
 import {
