@@ -4,13 +4,14 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import type * as TfModule from '@tensorflow/tfjs';
 import type { BackendChoice, BackendName, LadderStep } from '../../shared/contract';
 
 const require = createRequire(import.meta.url);
 
 export const LADDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
-export type Tf = typeof import('@tensorflow/tfjs');
+export type Tf = typeof TfModule;
 
 export interface LoadedRuntime {
   tf: Tf;
@@ -51,11 +52,16 @@ async function tryBackend(name: BackendName): Promise<Tf> {
     case 'wasm': {
       const tf = (await import('@tensorflow/tfjs')) as Tf;
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
-      const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+      const wasmDir = path.dirname(
+        require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'),
+      );
       wasm.setWasmPaths(wasmDir + path.sep);
       const ok = await tf.setBackend('wasm');
       if (!ok) throw new Error('the wasm backend failed to initialise');
       await tf.ready();
+      // Stock wasm cannot train a conv net: add the project's training kernels (kernels/).
+      const { registerWasmTrainingKernels } = await import('./kernels');
+      registerWasmTrainingKernels();
       return tf;
     }
     case 'cpu': {
