@@ -74,4 +74,3 @@ export const datasetInfoSchema = z.object({
   report: importReportSchema.nullable(),
 });
 export type DatasetInfo = z.infer<typeof datasetInfoSchema>;
-

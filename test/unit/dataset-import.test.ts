@@ -136,6 +136,9 @@ describe('dataset import', () => {
     writeFile(path.join(root, 'Images', 'corrupt.png'), 'this is not a png at all');
     const good = fs.readFileSync(path.join(root, 'Images', 'good.png'));
     writeFile(path.join(root, 'Images', 'truncated.png'), good.subarray(0, good.length - 20));
+    const damaged = Buffer.from(good);
+    damaged[damaged.length - 30] ^= 0xff; // a flipped byte inside the image data
+    writeFile(path.join(root, 'Images', 'damaged.png'), damaged);
     await writeGrayPng(path.join(root, 'Images', 'wrongsize.png'), texture(3), W, H);
     await writeGrayPng(
       path.join(root, 'Ground-truths', 'mask_wrongsize.png'),
@@ -163,6 +166,7 @@ describe('dataset import', () => {
       'Ground-truths/mask_badmask.png',
       'Ground-truths/mask_wrongsize.png',
       'Images/corrupt.png',
+      'Images/damaged.png',
       'Images/empty.png',
       'Images/notes.txt',
       'Images/truncated.png',
@@ -171,6 +175,7 @@ describe('dataset import', () => {
     expect(reasons['Images/notes.txt']).toMatch(/not an image/);
     expect(reasons['Ground-truths/mask_wrongsize.png']).toMatch(/10x10.*20x16/);
     expect(reasons['Images/truncated.png']).toMatch(/truncated/);
+    expect(reasons['Images/damaged.png']).toMatch(/corrupt/);
     expect(report.warnings.map((w) => w.path)).toEqual(['Ground-truths/mask_grey.png']);
     expect(report).toMatchObject({
       pairs: 2, // good, grey

@@ -29,7 +29,13 @@ export function register(program: Command): void {
     .option('--size <px>', 'image side in pixels', integer('--size', 16, 4096), 224)
     .option('--project <dir>', 'also import the folder into this project')
     .action(
-      async (options: { out: string; count: number; seed: number; size: number; project?: string }) => {
+      async (options: {
+        out: string;
+        count: number;
+        seed: number;
+        size: number;
+        project?: string;
+      }) => {
         const started = performance.now();
         const result = await generateDemoDataset(options.out, options, (done, total) => {
           if (process.stderr.isTTY && (done % 50 === 0 || done === total)) {

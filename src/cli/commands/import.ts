@@ -7,6 +7,7 @@ import { importInputSchema, type ImportResult } from '../../shared/dataset-schem
 import { importDataset, resolveDatasetRoot } from '../../core/dataset/import';
 import type { JobReporter } from '../../core/jobs';
 import { ProjectStore } from '../../core/project/store';
+import { fail, printJson } from '../output';
 
 /** Progress on stderr, at most a few lines a second, only on a terminal. */
 function terminalReporter(signal: AbortSignal): JobReporter {
@@ -39,12 +40,15 @@ export function summary(result: ImportResult): string {
   if (report.skipped.length > 0) {
     lines.push(`  skipped ${report.skipped.length}:`);
     for (const item of report.skipped.slice(0, 20)) lines.push(`    ${item.path}: ${item.reason}`);
-    if (report.skipped.length > 20) lines.push(`    ... and ${report.skipped.length - 20} more (--json)`);
+    if (report.skipped.length > 20)
+      lines.push(`    ... and ${report.skipped.length - 20} more (--json)`);
   }
   if (report.warnings.length > 0) {
     lines.push(`  warnings ${report.warnings.length}:`);
-    for (const item of report.warnings.slice(0, 20)) lines.push(`    ${item.path}: ${item.message}`);
-    if (report.warnings.length > 20) lines.push(`    ... and ${report.warnings.length - 20} more (--json)`);
+    for (const item of report.warnings.slice(0, 20))
+      lines.push(`    ${item.path}: ${item.message}`);
+    if (report.warnings.length > 20)
+      lines.push(`    ... and ${report.warnings.length - 20} more (--json)`);
   }
   return lines.join('\n');
 }
@@ -55,38 +59,42 @@ export function register(program: Command): void {
     .description('import a dataset folder (QaTa-COV19 v1/v2, control groups, LViT) into a project')
     .argument('<dataset>', 'dataset folder (read only: nothing is written there)')
     .requiredOption('--project <dir>', 'project folder (created if needed)')
-    .option('--mask-pattern <pattern>', 'mask file name with {name} or {stem} (default mask_{name})')
+    .option(
+      '--mask-pattern <pattern>',
+      'mask file name with {name} or {stem} (default mask_{name})',
+    )
     .option('--controls-as-negative', 'give control-group images an empty mask and state negative')
     .option('--json', 'print the import report as JSON')
     .action(
       async (
         dataset: string,
-        options: { project: string; maskPattern?: string; controlsAsNegative?: boolean; json?: boolean },
+        options: {
+          project: string;
+          maskPattern?: string;
+          controlsAsNegative?: boolean;
+          json?: boolean;
+        },
       ) => {
         const input = importInputSchema.safeParse({
           root: dataset,
           maskPattern: options.maskPattern,
           controlsAsNegative: options.controlsAsNegative ?? false,
         });
-        if (!input.success) {
-          throw new Error(input.error.issues.map((issue) => issue.message).join('; '));
-        }
-        try {
-          await resolveDatasetRoot(input.data.root);
-        } catch (error) {
-          // One clear line and a non-zero exit, not a stack trace.
-          process.stderr.write(`qataseg import: ${(error as Error).message}\n`);
-          process.exitCode = 2;
-          return;
-        }
+        if (!input.success) fail(input.error.issues.map((issue) => issue.message).join('; '));
+        // A missing or unreadable folder: one clear line and exit code 2, not a stack trace.
+        await resolveDatasetRoot(input.data.root).catch((error: Error) => fail(error.message));
         const controller = new AbortController();
         const onSignal = () => controller.abort();
         process.once('SIGINT', onSignal);
         const store = ProjectStore.open(options.project);
         try {
-          const result = await importDataset(store, input.data, terminalReporter(controller.signal));
+          const result = await importDataset(
+            store,
+            input.data,
+            terminalReporter(controller.signal),
+          );
           if (process.stderr.isTTY) process.stderr.write('\r'.padEnd(61) + '\r');
-          if (options.json) process.stdout.write(`${JSON.stringify(result.report, null, 2)}\n`);
+          if (options.json) printJson(result.report);
           else process.stdout.write(`${summary(result)}\n`);
         } finally {
           process.off('SIGINT', onSignal);

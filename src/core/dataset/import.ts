@@ -30,6 +30,7 @@ import { setGroundTruth } from '../project/masks';
 import { decodeBinaryMask, encodeGray8 } from '../project/mask-png';
 import type { ProjectStore } from '../project/store';
 import { probeImage, type ImageInfo } from './decode';
+import { isPng, readPngHeader } from './png';
 import { isImageFileName, listFiles, maskCandidates, scanLayout, type ImageGroup } from './layout';
 
 export interface ImportOptions {
@@ -99,12 +100,16 @@ async function hashStream(file: string): Promise<string> {
 async function readAndHash(
   file: string,
 ): Promise<{ bytes: Buffer | null; sha256: string; size: number }> {
-  const stat = await fsp.stat(file);
-  if (stat.size === 0) throw new Error('empty file (0 bytes)');
-  if (stat.size > STREAM_THRESHOLD)
-    return { bytes: null, sha256: await hashStream(file), size: stat.size };
-  const bytes = await fsp.readFile(file);
-  return { bytes, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
+  const handle = await fsp.open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) throw new Error('empty file (0 bytes)');
+    if (size > STREAM_THRESHOLD) return { bytes: null, sha256: await hashStream(file), size };
+    const bytes = await handle.readFile();
+    return { bytes, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
+  } finally {
+    await handle.close();
+  }
 }
 
 async function probeFile(file: string, bytes: Buffer | null): Promise<ImageInfo> {
@@ -171,9 +176,8 @@ async function readMask(
     };
   }
   let png = bytes;
-  const meta = await sharp(bytes).metadata();
-  const storable =
-    meta.format === 'png' && meta.channels === 1 && meta.bitsPerSample === 8 && !meta.isPalette;
+  const header = isPng(bytes) ? readPngHeader(bytes) : null;
+  const storable = header !== null && header.colorType === 0 && header.bitDepth === 8;
   const zeroOr255 = decoded.cleanValues && !decoded.oneValued;
   if (!(storable && zeroOr255))
     png = await encodeGray8(decoded.data, decoded.width, decoded.height);
