@@ -1,6 +1,8 @@
 /** Every subcommand module; each exports `register(program)`. Add new commands here. */
 import type { Command } from 'commander';
+import * as demo from './demo';
 import * as doctor from './doctor';
+import * as importCommand from './import';
 import * as serve from './serve';
 import * as train from './train';
 import * as predict from './predict';
@@ -10,4 +12,12 @@ export interface CommandModule {
   register(program: Command): void;
 }
 
-export const commandModules: CommandModule[] = [serve, doctor, train, predict, evaluate];
+export const commandModules: CommandModule[] = [
+  serve,
+  importCommand,
+  demo,
+  train,
+  predict,
+  evaluate,
+  doctor,
+];
