@@ -40,6 +40,7 @@ import {
   resolveInside,
   sanitiseSegment,
 } from './names';
+import { decodeGray8Png } from './gray-png';
 import { boundingBox, encodeRle, type CocoRle } from './rle';
 
 export const COCO_FILE = 'annotations.json';
@@ -383,6 +384,24 @@ export function overlayPixels(
   return rgb;
 }
 
+/** Raw 0..255 values of a stored revision PNG (fast path for the project's own 8-bit gray PNGs). */
+async function storedGray(
+  png: Buffer,
+): Promise<{ data: Uint8Array; width: number; height: number }> {
+  return decodeGray8Png(png) ?? (await decodeGray8(png));
+}
+
+/** 0/255 pixels of a stored binary revision (> 0 is foreground, as `decodeBinaryMask` decides). */
+async function storedBinary(
+  png: Buffer,
+): Promise<{ data: Uint8Array; width: number; height: number }> {
+  const gray = decodeGray8Png(png);
+  if (!gray) return decodeBinaryMask(png);
+  const { data } = gray;
+  for (let i = 0; i < data.length; i++) if (data[i] !== 0) data[i] = 255;
+  return gray;
+}
+
 interface Rendered {
   /** Bytes of the mask file (null for coco). */
   bytes: Buffer | null;
@@ -406,14 +425,14 @@ async function render(
   let width: number;
   let height: number;
   if (revision.source === 'prediction') {
-    const gray = await decodeGray8(getRevisionPng(db, revision.id));
+    const gray = await storedGray(getRevisionPng(db, revision.id));
     ({ width, height } = gray);
     values = gray.data;
     const cut = options.threshold * 255;
     binary = new Uint8Array(values.length);
     for (let i = 0; i < values.length; i++) binary[i] = values[i] > 0 && values[i] >= cut ? 255 : 0;
   } else {
-    const mask = await decodeBinaryMask(getRevisionPng(db, revision.id));
+    const mask = await storedBinary(getRevisionPng(db, revision.id));
     ({ width, height } = mask);
     binary = values = mask.data;
   }
@@ -424,7 +443,7 @@ async function render(
   if (image.groundTruthId !== null) {
     if (image.groundTruthId === revision.id) dice = 1;
     else {
-      const truth = await decodeBinaryMask(getRevisionPng(db, image.groundTruthId));
+      const truth = await storedBinary(getRevisionPng(db, image.groundTruthId));
       if (truth.data.length === binary.length) dice = maskMetrics(binary, truth.data).dice;
     }
   }
