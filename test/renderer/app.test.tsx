@@ -38,6 +38,12 @@ function fakeHost() {
   return { api, emit };
 }
 
+// The review screen draws with Konva on a real canvas, which jsdom lacks: the shell is tested
+// here, the screen itself in Chromium (test/e2e/review.spec.ts).
+vi.mock('../../src/renderer/src/review/ReviewScreen', () => ({
+  ReviewScreen: () => <div data-testid="review-screen" />,
+}));
+
 afterEach(() => {
   cleanup();
   vi.resetModules();
@@ -53,6 +59,7 @@ describe('App shell', () => {
     await waitFor(() => expect(screen.getByTestId('project-name').textContent).toBe('chest'));
     expect(screen.getByTestId('image-count').textContent).toBe('12');
     expect(screen.getByTestId('transport').textContent).toBe('desktop');
+    expect(screen.getByTestId('review-screen')).toBeTruthy();
     host.emit('worker.status', {
       state: 'ready',
       backend: 'wasm',

@@ -14,7 +14,7 @@ import {
   type ReviewState,
   type Split,
 } from '../../shared/contract-review';
-import type { Db } from './store';
+import { statement, type Db } from './store';
 
 export interface ImageRecord {
   id: number;
@@ -50,11 +50,10 @@ const IMAGE_COLUMNS = `
   i.reviewed_at AS reviewedAt`;
 
 export function findImage(db: Db, id: number): ImageRecord | null {
-  const row = db
-    .prepare(
-      `SELECT ${IMAGE_COLUMNS} FROM images i JOIN datasets d ON d.id = i.dataset_id WHERE i.id = ?`,
-    )
-    .get(id) as ImageRecord | undefined;
+  const row = statement(
+    db,
+    `SELECT ${IMAGE_COLUMNS} FROM images i JOIN datasets d ON d.id = i.dataset_id WHERE i.id = ?`,
+  ).get(id) as ImageRecord | undefined;
   return row ?? null;
 }
 
@@ -102,7 +101,7 @@ export function queryImages(db: Db, query: ImageQuery = {}): ImageRecord[] {
   }
   const sql = `SELECT ${IMAGE_COLUMNS} FROM images i JOIN datasets d ON d.id = i.dataset_id
     ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY i.id`;
-  return db.prepare(sql).all(...params) as ImageRecord[];
+  return statement(db, sql).all(...params) as ImageRecord[];
 }
 
 function filterSql(filter: ImageFilter): { where: string; params: unknown[] } {
@@ -180,11 +179,11 @@ export function listImages(
     ${where}
     ORDER BY ${nullsLast}${key} ${dir}, ${tieBreak}
     LIMIT ? OFFSET ?`;
-  const rows = db.prepare(sql).all(activeModel ?? '', ...params, limit, offset) as ListRow[];
+  const rows = statement(db, sql).all(activeModel ?? '', ...params, limit, offset) as ListRow[];
   let total = rows[0]?.total;
   if (total === undefined) {
     total = (
-      db.prepare(`SELECT COUNT(*) AS n FROM images i ${where}`).get(...params) as { n: number }
+      statement(db, `SELECT COUNT(*) AS n FROM images i ${where}`).get(...params) as { n: number }
     ).n;
   }
   const items: ImageListItem[] = rows.map((row) => ({
@@ -215,12 +214,13 @@ export function setReview(
   getImage(db, imageId);
   const now = new Date().toISOString();
   if (change.state !== undefined) {
-    db.prepare(
+    statement(
+      db,
       'UPDATE images SET review_state = ?, reviewed_at = ?, updated_at = ? WHERE id = ?',
     ).run(change.state, change.state === 'unreviewed' ? null : now, now, imageId);
   }
   if (change.comment !== undefined) {
-    db.prepare('UPDATE images SET comment = ?, updated_at = ? WHERE id = ?').run(
+    statement(db, 'UPDATE images SET comment = ?, updated_at = ? WHERE id = ?').run(
       change.comment,
       now,
       imageId,
@@ -229,5 +229,5 @@ export function setReview(
 }
 
 export function imageCount(db: Db): number {
-  return (db.prepare('SELECT COUNT(*) AS n FROM images').get() as { n: number }).n;
+  return (statement(db, 'SELECT COUNT(*) AS n FROM images').get() as { n: number }).n;
 }

@@ -4,6 +4,7 @@
  * gray+alpha, RGB or RGBA, 0/1 or 0/255 or anything else (> 0 is foreground).
  */
 import sharp from 'sharp';
+import { decodeGray8Png } from '../dataset/png';
 
 export interface MaskPixels {
   /** One byte per pixel, row-major. */
@@ -17,6 +18,8 @@ export interface DecodedMask extends MaskPixels {
   foreground: number;
   /** The distinct source values were all in {0,1} or all in {0,255}. */
   cleanValues: boolean;
+  /** Some foreground pixel had the value 1 (a 0/1 mask). */
+  oneValued: boolean;
 }
 
 /**
@@ -24,7 +27,10 @@ export interface DecodedMask extends MaskPixels {
  * any colour channel is > 0 and, with an alpha channel, it is not fully transparent.
  */
 export async function decodeBinaryMask(input: Buffer): Promise<DecodedMask> {
-  const { data, info } = await sharp(input).raw().toBuffer({ resolveWithObject: true });
+  const fast = decodeGray8Png(input);
+  const { data, info } = fast
+    ? { data: fast.data, info: { width: fast.width, height: fast.height, channels: 1 } }
+    : await sharp(input).raw().toBuffer({ resolveWithObject: true });
   const { width, height, channels } = info;
   const pixels = width * height;
   const out = new Uint8Array(pixels);
@@ -33,7 +39,17 @@ export async function decodeBinaryMask(input: Buffer): Promise<DecodedMask> {
   // Which distinct values occur: decides whether the mask was a clean 0/1 or 0/255 mask.
   const seen = new Uint8Array(256);
   let foreground = 0;
-  for (let p = 0, offset = 0; p < pixels; p++, offset += channels) {
+  if (channels === 1) {
+    for (let p = 0; p < pixels; p++) {
+      const value = data[p];
+      seen[value] = 1;
+      if (value > 0) {
+        out[p] = 255;
+        foreground++;
+      }
+    }
+  }
+  for (let p = 0, offset = 0; channels > 1 && p < pixels; p++, offset += channels) {
     let value = data[offset];
     for (let c = 1; c < colourChannels; c++) value = Math.max(value, data[offset + c]);
     if (hasAlpha && data[offset + channels - 1] === 0) value = 0;
@@ -46,7 +62,7 @@ export async function decodeBinaryMask(input: Buffer): Promise<DecodedMask> {
   let others = 0;
   for (let v = 2; v < 255; v++) others += seen[v];
   const cleanValues = others === 0 && !(seen[1] && seen[255]);
-  return { data: out, width, height, foreground, cleanValues };
+  return { data: out, width, height, foreground, cleanValues, oneValued: seen[1] === 1 };
 }
 
 /** Decodes an 8-bit gray probability PNG (a prediction) to its raw 0..255 values. */

@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { useAppStore, subscribeToHost } from './store';
 import { transportName } from './api';
+import { ReviewScreen } from './review/ReviewScreen';
 
 export function App() {
   const { info, project, worker, error } = useAppStore();
@@ -17,12 +18,28 @@ export function App() {
       <header className="topbar">
         <strong>QaTa Seg Workstation</strong>
         <span data-testid="project-name">{project?.name ?? 'No project open'}</span>
-        <span className="muted" data-testid="transport">
-          {transportName === 'electron' ? 'desktop' : 'browser mode'}
-        </span>
+        {project?.projectDir && (
+          <dl className="project-summary" data-testid="project-state" title={project.projectDir}>
+            <dt>Images</dt>
+            <dd data-testid="image-count">{project.imageCount}</dd>
+            <dt>Masks</dt>
+            <dd>{project.maskCount}</dd>
+            <dt>Models</dt>
+            <dd>{project.modelCount}</dd>
+          </dl>
+        )}
+        <span className="spacer" />
         <span className="muted" data-testid="backend">
           ML: {worker?.backend ?? worker?.state ?? '…'}
         </span>
+        <span className="muted" data-testid="transport">
+          {transportName === 'electron' ? 'desktop' : 'browser mode'}
+        </span>
+        {info && (
+          <span className="muted" data-testid="app-version" title={`Node ${info.node}`}>
+            {info.version}
+          </span>
+        )}
       </header>
       {error && (
         <div role="alert" className="error">
@@ -31,23 +48,11 @@ export function App() {
       )}
       <main className="content">
         {project?.projectDir ? (
-          <dl data-testid="project-state">
-            <dt>Project</dt>
-            <dd>{project.projectDir}</dd>
-            <dt>Images</dt>
-            <dd data-testid="image-count">{project.imageCount}</dd>
-            <dt>Masks</dt>
-            <dd>{project.maskCount}</dd>
-            <dt>Models</dt>
-            <dd>{project.modelCount}</dd>
-          </dl>
+          <ReviewScreen />
         ) : (
-          <p data-testid="empty-state">Open a dataset to start.</p>
-        )}
-        {info && (
-          <footer className="muted" data-testid="app-version">
-            {info.name} {info.version} · Node {info.node}
-          </footer>
+          <p className="empty" data-testid="empty-state">
+            Open a dataset to start.
+          </p>
         )}
       </main>
     </div>
