@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import * as demo from './demo';
 import * as doctor from './doctor';
+import * as exportCommand from './export';
 import * as importCommand from './import';
 import * as serve from './serve';
 
@@ -9,4 +10,4 @@ export interface CommandModule {
   register(program: Command): void;
 }
 
-export const commandModules: CommandModule[] = [serve, importCommand, demo, doctor];
+export const commandModules: CommandModule[] = [serve, importCommand, demo, exportCommand, doctor];

@@ -23,6 +23,7 @@ import {
 } from '../../shared/export-schemas';
 import { maskMetrics } from '../../shared/metrics';
 import { readGray8 } from '../dataset/decode';
+import { decodeGray8Png } from '../dataset/png';
 import { CancelledError, type JobReporter } from '../jobs';
 import { listDatasets } from '../project/datasets';
 import { imageAbsolutePath, queryImages, type ImageRecord } from '../project/images';
@@ -40,7 +41,6 @@ import {
   resolveInside,
   sanitiseSegment,
 } from './names';
-import { decodeGray8Png } from './gray-png';
 import { boundingBox, encodeRle, type CocoRle } from './rle';
 
 export const COCO_FILE = 'annotations.json';
@@ -391,17 +391,6 @@ async function storedGray(
   return decodeGray8Png(png) ?? (await decodeGray8(png));
 }
 
-/** 0/255 pixels of a stored binary revision (> 0 is foreground, as `decodeBinaryMask` decides). */
-async function storedBinary(
-  png: Buffer,
-): Promise<{ data: Uint8Array; width: number; height: number }> {
-  const gray = decodeGray8Png(png);
-  if (!gray) return decodeBinaryMask(png);
-  const { data } = gray;
-  for (let i = 0; i < data.length; i++) if (data[i] !== 0) data[i] = 255;
-  return gray;
-}
-
 interface Rendered {
   /** Bytes of the mask file (null for coco). */
   bytes: Buffer | null;
@@ -432,7 +421,7 @@ async function render(
     binary = new Uint8Array(values.length);
     for (let i = 0; i < values.length; i++) binary[i] = values[i] > 0 && values[i] >= cut ? 255 : 0;
   } else {
-    const mask = await storedBinary(getRevisionPng(db, revision.id));
+    const mask = await decodeBinaryMask(getRevisionPng(db, revision.id));
     ({ width, height } = mask);
     binary = values = mask.data;
   }
@@ -443,7 +432,7 @@ async function render(
   if (image.groundTruthId !== null) {
     if (image.groundTruthId === revision.id) dice = 1;
     else {
-      const truth = await storedBinary(getRevisionPng(db, image.groundTruthId));
+      const truth = await decodeBinaryMask(getRevisionPng(db, image.groundTruthId));
       if (truth.data.length === binary.length) dice = maskMetrics(binary, truth.data).dice;
     }
   }
