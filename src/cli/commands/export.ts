@@ -5,7 +5,7 @@
  * dataset) exit 2 before anything is written; a write failure exits 1 saying what was written.
  */
 import type { Command } from 'commander';
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
   exportFormatSchema,
   exportInputSchema,

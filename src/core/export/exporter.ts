@@ -442,7 +442,7 @@ async function render(
     try {
       imageBytes = await fsp.readFile(imageAbsolutePath(image));
     } catch (error) {
-      return { reason: `image file unreadable: ${(error as NodeJS.ErrnoException).code ?? error}` };
+      return { reason: `image file unreadable: ${describeWriteError(error)}` };
     }
   }
 

@@ -18,6 +18,7 @@ export function sanitiseSegment(segment: string): string {
   let name = segment
     .normalize('NFC')
     // Control characters and characters Windows forbids (separators included).
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
     .replace(/[\u0000-\u001f\u007f<>:"/\\|?*]/g, '_')
     // Windows drops trailing dots and spaces, which would merge distinct names.
     .replace(/[. ]+$/, '');
