@@ -151,12 +151,12 @@ interface ListRow {
   predictedArea: number | null;
   uncertainty: number | null;
   status: ImageStatus;
-  total: number;
 }
 
 /**
- * One page of the worklist. A single query: the active model's prediction figures are a join on
- * `prediction_stats`, the total comes from a window count. Images without figures sort last.
+ * One page of the worklist: the page (the active model's prediction figures are a join on
+ * `prediction_stats`; name, split and state sorts walk an index) and the total, from an index
+ * count. Images without figures sort last.
  */
 export function listImages(
   db: Db,
@@ -173,19 +173,17 @@ export function listImages(
     SELECT i.id, i.rel_path AS relPath, i.name, i.split, i.width, i.height,
       i.review_state AS reviewState, i.ground_truth_id AS groundTruthId,
       i.correction_head_id AS correctionHeadId, ps.revision_id AS predictionId, ps.dice,
-      ps.predicted_area AS predictedArea, ps.uncertainty, i.status, COUNT(*) OVER () AS total
+      ps.predicted_area AS predictedArea, ps.uncertainty, i.status
     FROM images i
     LEFT JOIN prediction_stats ps ON ps.image_id = i.id AND ps.model_version = ?
     ${where}
     ORDER BY ${nullsLast}${key} ${dir}, ${tieBreak}
     LIMIT ? OFFSET ?`;
   const rows = statement(db, sql).all(activeModel ?? '', ...params, limit, offset) as ListRow[];
-  let total = rows[0]?.total;
-  if (total === undefined) {
-    total = (
-      statement(db, `SELECT COUNT(*) AS n FROM images i ${where}`).get(...params) as { n: number }
-    ).n;
-  }
+  // A separate count: a window COUNT(*) OVER () would materialise every row before the LIMIT.
+  const total = (
+    statement(db, `SELECT COUNT(*) AS n FROM images i ${where}`).get(...params) as { n: number }
+  ).n;
   const items: ImageListItem[] = rows.map((row) => ({
     id: row.id,
     relPath: row.relPath,
