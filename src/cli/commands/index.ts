@@ -4,9 +4,20 @@ import * as demo from './demo';
 import * as doctor from './doctor';
 import * as importCommand from './import';
 import * as serve from './serve';
+import * as train from './train';
+import * as predict from './predict';
+import * as evaluate from './evaluate';
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
-export const commandModules: CommandModule[] = [serve, importCommand, demo, doctor];
+export const commandModules: CommandModule[] = [
+  serve,
+  importCommand,
+  demo,
+  train,
+  predict,
+  evaluate,
+  doctor,
+];

@@ -19,7 +19,7 @@ export function JobRow({ job, onDismiss }: { job: Job; onDismiss?: () => void })
   return (
     <div className={`job job-${job.state}`} data-testid={`job-${job.kind}`} data-state={job.state}>
       <span className="job-kind">{job.kind}</span>
-      <span className="job-phase">{job.phase}</span>
+      {running && <span className="job-phase">{job.phase}</span>}
       {running && (
         <progress max={100} value={value ?? undefined} aria-label={`${job.kind} progress`} />
       )}
