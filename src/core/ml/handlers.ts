@@ -17,6 +17,7 @@ import {
 } from './job-params';
 import { backendMemoryLimit, estimateTrainingMemory, memoryRefusal } from './memory';
 import { checkUNetArchitecture } from './architecture';
+import { predictionChanges } from './changes';
 import {
   activeVersion,
   compareCards,
@@ -357,6 +358,17 @@ export const mlHandlers: HandlerGroup = {
     const active = rollback(context.project());
     context.emit('models.changed', { active });
     return { active };
+  },
+
+  'models.changes': async (input, context) => {
+    const store = context.project();
+    getCard(store, input.a);
+    getCard(store, input.b);
+    const changes = await predictionChanges(store.db, input.a, input.b, {
+      limit: input.limit ?? 100,
+      threshold: input.threshold ?? 0.5,
+    });
+    return { a: input.a, b: input.b, ...changes };
   },
 
   'models.compare': (input, context) => {
