@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import * as demo from './demo';
 import * as doctor from './doctor';
+import * as exportCommand from './export';
 import * as importCommand from './import';
 import * as serve from './serve';
 import * as train from './train';
@@ -19,5 +20,6 @@ export const commandModules: CommandModule[] = [
   train,
   predict,
   evaluate,
+  exportCommand,
   doctor,
 ];

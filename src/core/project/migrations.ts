@@ -3,6 +3,7 @@
  * append a new one. Tests apply them from an empty file and from every earlier version.
  */
 import type { Database } from 'better-sqlite3';
+import { naturalSortKey } from './sort-key';
 
 export type Migration = (db: Database) => void;
 
@@ -95,7 +96,19 @@ export const migrations: Migration[] = [
       CREATE INDEX prediction_stats_model ON prediction_stats(model_version, image_id);
     `);
   },
-  // 3: how much each image's prediction changed from the previous model version (active learning,
+  // 3: natural order of names (covid_2 before covid_10) for the worklist's name sort.
+  (db) => {
+    db.exec(`ALTER TABLE images ADD COLUMN name_key TEXT NOT NULL DEFAULT ''`);
+    const update = db.prepare('UPDATE images SET name_key = ? WHERE id = ?');
+    const rows = db.prepare('SELECT id, name FROM images').all() as { id: number; name: string }[];
+    for (const row of rows) update.run(naturalSortKey(row.name), row.id);
+    db.exec(`
+      CREATE INDEX images_name_key ON images(name_key, id);
+      CREATE INDEX images_split_key ON images(split, name_key, id);
+      CREATE INDEX images_state_key ON images(review_state, name_key, id);
+    `);
+  },
+  // 4: how much each image's prediction changed from the previous model version (active learning,
   // "what changed" sort; written by src/core/ml/active-learning.ts). From this version on,
   // prediction_stats.uncertainty is the mean binary entropy in bits (still 0 sure .. 1 undecided).
   (db) => {
