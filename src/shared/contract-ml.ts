@@ -181,16 +181,6 @@ export const modelComparisonSchema = z.object({
 });
 export type ModelComparison = z.infer<typeof modelComparisonSchema>;
 
-export const modelChangeSchema = z.object({
-  imageId: idSchema,
-  image: z.string(),
-  /** Mean absolute difference of the two probability maps (0..1). */
-  meanAbsDiff: z.number(),
-  /** Fraction of pixels whose label at the threshold differs between the versions. */
-  flipped: z.number(),
-});
-export type ModelChange = z.infer<typeof modelChangeSchema>;
-
 export const memoryEstimateSchema = z.object({
   bytes: z.number(),
   limit: z.number().nullable(),
@@ -238,24 +228,6 @@ export const mlMethods = {
   'models.compare': {
     input: z.object({ a: versionSchema, b: versionSchema }),
     output: modelComparisonSchema,
-  },
-  /**
-   * Images whose stored predictions differ most between two versions (both must have predicted
-   * them): the "what changed" sort and the disagreement order of active learning.
-   */
-  'models.changes': {
-    input: z.object({
-      a: versionSchema,
-      b: versionSchema,
-      limit: z.number().int().positive().max(1_000_000).default(100),
-      threshold: z.number().min(0).max(1).default(0.5),
-    }),
-    output: z.object({
-      a: z.string(),
-      b: z.string(),
-      compared: z.number().int(),
-      images: z.array(modelChangeSchema),
-    }),
   },
 } as const;
 

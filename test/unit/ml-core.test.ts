@@ -27,7 +27,6 @@ import { Random } from '../../src/core/ml/random';
 import { mirrorPad, overlapTile } from '../../src/core/ml/tile';
 import { estimateTrainingMemory, memoryRefusal } from '../../src/core/ml/memory';
 import { buildUNet } from '../../src/core/ml/unet';
-import { predictionDifference } from '../../src/core/ml/changes';
 import { loadModel, loadOptimizer, saveModel, saveOptimizer } from '../../src/core/ml/model-io';
 
 let tf: Tf;
@@ -347,16 +346,5 @@ describe('model files', () => {
     expect(model.outputs[0].shape).toEqual([null, 48, 48, 1]);
     model.dispose();
     expect(() => buildUNet({ size: 40, base: 4 }, tf)).toThrow(/multiple of 16/);
-  });
-});
-
-describe('prediction differences', () => {
-  it('measures mean absolute difference and label flips at the threshold', () => {
-    const a = new Uint8Array([0, 255, 128, 127]);
-    const b = new Uint8Array([255, 255, 127, 127]);
-    const { meanAbsDiff, flipped } = predictionDifference(a, b);
-    expect(meanAbsDiff).toBeCloseTo((255 + 0 + 1 + 0) / (255 * 4), 9);
-    // 0 -> 255 flips, 128 -> 127 crosses 127.5, the others stay.
-    expect(flipped).toBeCloseTo(2 / 4, 9);
   });
 });

@@ -121,17 +121,6 @@ describe('ML jobs through the service and the worker', () => {
     const comparison = await service.invoke('models.compare', { a: 'v1', b: 'v2' });
     expect(comparison.sameTestSplit).toBe(true);
     expect(comparison.wins + comparison.losses + comparison.ties).toBe(4);
-    // What changed between the versions, on the images both have predicted.
-    const predictV2 = await service.invoke('predict.start', {
-      model: 'v2',
-      imageIds: project.ids.slice(0, 2),
-    });
-    expect((await finish(service, predictV2)).state).toBe('succeeded');
-    const changes = await service.invoke('models.changes', { a: 'v1', b: 'v2' });
-    expect(changes.compared).toBe(2);
-    expect(changes.images.map((c) => c.imageId).sort()).toEqual(project.ids.slice(0, 2).sort());
-    expect(changes.images[0].meanAbsDiff).toBeGreaterThanOrEqual(changes.images[1].meanAbsDiff);
-    expect(changes.images[0].meanAbsDiff).toBeGreaterThan(0);
     expect(await service.invoke('models.promote', { version: 'v2' })).toEqual({ active: 'v2' });
     expect(await service.invoke('models.rollback')).toEqual({ active: 'v1' });
     await expect(service.invoke('models.rollback')).rejects.toThrow(/no earlier active model/);

@@ -17,7 +17,7 @@ import {
 } from './job-params';
 import { backendMemoryLimit, estimateTrainingMemory, memoryRefusal } from './memory';
 import { checkUNetArchitecture } from './architecture';
-import { predictionChanges } from './changes';
+import { recordPredictionChanges } from './active-learning';
 import {
   activeVersion,
   compareCards,
@@ -326,12 +326,20 @@ export const mlHandlers: HandlerGroup = {
         )
         .finally(() => saving);
       await saving;
+      // Active learning: how much each image's prediction moved from the previous version's.
+      reporter.progress({ phase: 'comparing with the previous version' });
+      const changes = await recordPredictionChanges(store, version, saved, reporter.signal);
       if (saved.length > 0)
         context.emit('images.changed', {
           reason: 'prediction',
           imageIds: saved.length <= 500 ? saved : undefined,
         });
-      return { version, ...(result as object), saved: saved.length };
+      return {
+        version,
+        ...(result as object),
+        saved: saved.length,
+        comparedWith: changes.reference,
+      };
     });
   },
 
@@ -358,17 +366,6 @@ export const mlHandlers: HandlerGroup = {
     const active = rollback(context.project());
     context.emit('models.changed', { active });
     return { active };
-  },
-
-  'models.changes': async (input, context) => {
-    const store = context.project();
-    getCard(store, input.a);
-    getCard(store, input.b);
-    const changes = await predictionChanges(store.db, input.a, input.b, {
-      limit: input.limit ?? 100,
-      threshold: input.threshold ?? 0.5,
-    });
-    return { a: input.a, b: input.b, ...changes };
   },
 
   'models.compare': (input, context) => {
