@@ -7,7 +7,12 @@ import { ApiError, type Job, type JobKind } from '../shared/contract';
 
 export interface JobReporter {
   /** Updates progress; cheap to call often (events are throttled to ~10 per second). */
-  progress(update: { phase?: string; done?: number; total?: number | null; detail?: Record<string, unknown> }): void;
+  progress(update: {
+    phase?: string;
+    done?: number;
+    total?: number | null;
+    detail?: Record<string, unknown>;
+  }): void;
   readonly signal: AbortSignal;
 }
 
@@ -27,7 +32,10 @@ export function throwIfCancelled(signal: AbortSignal): void {
 const EMIT_INTERVAL_MS = 100;
 
 export class JobManager {
-  private readonly jobs = new Map<string, { job: Job; controller: AbortController; done: Promise<unknown> }>();
+  private readonly jobs = new Map<
+    string,
+    { job: Job; controller: AbortController; done: Promise<unknown> }
+  >();
 
   constructor(private readonly onUpdate: (job: Job) => void) {}
 

@@ -42,6 +42,8 @@ export interface ServiceOptions {
   electronVersion?: string | null;
   backend?: BackendChoice;
   workerLauncher?: WorkerLauncher;
+  /** Native folder picker (Electron's dialog); absent in browser mode, where paths are typed. */
+  pickFolder?: () => Promise<string | null>;
 }
 
 /** What handler groups see of the service. */
@@ -87,13 +89,19 @@ export class Service implements ServiceContext {
       ...mlHandlers,
       ...reviewHandlers,
       ...exportHandlers,
-    } as HandlerGroup;
+    };
     if (options.projectDir) this.openProject(options.projectDir);
   }
 
   /** Methods of the contract that have no handler (a test keeps this empty). */
   static missingHandlers(): MethodName[] {
-    const all = { ...coreHandlers, ...datasetHandlers, ...mlHandlers, ...reviewHandlers, ...exportHandlers } as HandlerGroup;
+    const all = {
+      ...coreHandlers,
+      ...datasetHandlers,
+      ...mlHandlers,
+      ...reviewHandlers,
+      ...exportHandlers,
+    };
     return methodNames.filter((name) => !all[name]);
   }
 
@@ -117,7 +125,14 @@ export class Service implements ServiceContext {
   projectState(): ProjectState {
     const store = this.store;
     if (!store) {
-      return { projectDir: null, name: null, datasetRoot: null, imageCount: 0, maskCount: 0, modelCount: 0 };
+      return {
+        projectDir: null,
+        name: null,
+        datasetRoot: null,
+        imageCount: 0,
+        maskCount: 0,
+        modelCount: 0,
+      };
     }
     return {
       projectDir: store.dir,
@@ -140,9 +155,11 @@ export class Service implements ServiceContext {
   async call(method: string, input: unknown): Promise<unknown> {
     if (!isMethodName(method)) throw new ApiError('not-found', `unknown method: ${method}`);
     const parsed = parseInput(method, input);
-    const handler = this.handlers[method] as Handler<typeof method> | undefined;
+    // The table is keyed by method, so the handler matches the parsed input's method.
+    const handler = this.handlers[method] as
+      ((input: unknown, context: ServiceContext) => unknown) | undefined;
     if (!handler) throw new ApiError('not-found', `method not implemented: ${method}`);
-    return handler(parsed as never, this);
+    return handler(parsed, this);
   }
 
   /** Typed call for in-process users (CLI, tests). */
@@ -174,6 +191,10 @@ const coreHandlers: HandlerGroup = {
   'worker.status': (_input, context) => context.worker.getStatus(),
   'worker.restart': (_input, context) => context.worker.restart(),
   'jobs.list': (_input, context) => context.jobs.list(),
+  'system.pickFolder': async (_input, context) => ({
+    path: context.options.pickFolder ? await context.options.pickFolder() : null,
+    native: Boolean(context.options.pickFolder),
+  }),
   'jobs.cancel': (input, context) => context.jobs.cancel(input.id),
 };
 

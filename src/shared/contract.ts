@@ -89,6 +89,11 @@ export const methods = {
   'worker.restart': { input: noInput, output: workerStatusSchema },
   'jobs.list': { input: noInput, output: z.array(jobSchema) },
   'jobs.cancel': { input: z.object({ id: z.string() }), output: jobSchema },
+  /** Native folder dialog in Electron; `native: false` tells the renderer to ask for a typed path. */
+  'system.pickFolder': {
+    input: noInput,
+    output: z.object({ path: z.string().nullable(), native: z.boolean() }),
+  },
   ...datasetMethods,
   ...mlMethods,
   ...reviewMethods,

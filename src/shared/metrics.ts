@@ -26,7 +26,11 @@ type MaskArray = ArrayLike<number>;
  * Counts true/false positives/negatives of `predicted` against `reference`. A `threshold` applies
  * to probability maps stored as 0..255 (foreground when value >= threshold * 255).
  */
-export function confusion(predicted: MaskArray, reference: MaskArray, threshold = 0.5 / 255): Confusion {
+export function confusion(
+  predicted: MaskArray,
+  reference: MaskArray,
+  threshold = 0.5 / 255,
+): Confusion {
   if (predicted.length !== reference.length) {
     throw new Error(`mask sizes differ: ${predicted.length} vs ${reference.length} pixels`);
   }
@@ -63,7 +67,11 @@ export function metricsFromConfusion(counts: Confusion): MaskMetrics {
   };
 }
 
-export function maskMetrics(predicted: MaskArray, reference: MaskArray, threshold?: number): MaskMetrics {
+export function maskMetrics(
+  predicted: MaskArray,
+  reference: MaskArray,
+  threshold?: number,
+): MaskMetrics {
   return metricsFromConfusion(confusion(predicted, reference, threshold));
 }
 

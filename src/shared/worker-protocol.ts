@@ -25,10 +25,23 @@ export const workerToHostSchema = z.discriminatedUnion('type', [
     ladder: z.array(ladderStepSchema),
     pid: z.number().int(),
   }),
-  z.object({ type: z.literal('init-failed'), ladder: z.array(ladderStepSchema), message: z.string() }),
+  z.object({
+    type: z.literal('init-failed'),
+    ladder: z.array(ladderStepSchema),
+    message: z.string(),
+  }),
   z.object({ type: z.literal('progress'), jobId: z.string(), progress: z.unknown() }),
   z.object({ type: z.literal('result'), jobId: z.string(), result: z.unknown() }),
-  z.object({ type: z.literal('error'), jobId: z.string(), message: z.string(), cancelled: z.boolean() }),
-  z.object({ type: z.literal('log'), level: z.enum(['info', 'warn', 'error']), message: z.string() }),
+  z.object({
+    type: z.literal('error'),
+    jobId: z.string(),
+    message: z.string(),
+    cancelled: z.boolean(),
+  }),
+  z.object({
+    type: z.literal('log'),
+    level: z.enum(['info', 'warn', 'error']),
+    message: z.string(),
+  }),
 ]);
 export type WorkerToHost = z.infer<typeof workerToHostSchema>;

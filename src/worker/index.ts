@@ -15,7 +15,14 @@ interface ParentPort {
 
 /** Electron's utilityProcess exposes process.parentPort; child_process.fork uses process.send. */
 function connectToHost(): ParentPort {
-  const electronPort = (process as unknown as { parentPort?: { postMessage(m: unknown): void; on(e: 'message', l: (m: { data: unknown }) => void): void } }).parentPort;
+  const electronPort = (
+    process as unknown as {
+      parentPort?: {
+        postMessage(m: unknown): void;
+        on(e: 'message', l: (m: { data: unknown }) => void): void;
+      };
+    }
+  ).parentPort;
   if (electronPort) {
     return {
       postMessage: (message) => electronPort.postMessage(message),
@@ -66,7 +73,11 @@ async function runJob(jobId: string, kind: string, params: unknown): Promise<voi
 port.on('message', (raw) => {
   const parsed = hostToWorkerSchema.safeParse(raw);
   if (!parsed.success) {
-    send({ type: 'log', level: 'warn', message: `ignored malformed host message: ${parsed.error.message}` });
+    send({
+      type: 'log',
+      level: 'warn',
+      message: `ignored malformed host message: ${parsed.error.message}`,
+    });
     return;
   }
   const message = parsed.data;

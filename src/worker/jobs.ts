@@ -9,8 +9,8 @@ export interface WorkerJobContext {
   tf: Tf;
   backend: BackendName;
   signal: AbortSignal;
-  progress(progress: unknown): void;
-  log(level: 'info' | 'warn' | 'error', message: string): void;
+  progress: (progress: unknown) => void;
+  log: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
 export type WorkerJobHandler = (params: unknown, context: WorkerJobContext) => Promise<unknown>;
@@ -32,12 +32,12 @@ if (process.env.QATASEG_TEST_JOBS === '1') {
   registerWorkerJob('test.crash', async () => {
     process.exit(70);
   });
-  registerWorkerJob('test.count', async (params, { signal, progress }) => {
+  registerWorkerJob('test.count', async (params, context) => {
     const { steps, stepMs } = params as { steps: number; stepMs: number };
     for (let step = 1; step <= steps; step++) {
-      if (signal.aborted) throw new Error('cancelled');
+      if (context.signal.aborted) throw new Error('cancelled');
       await new Promise((resolve) => setTimeout(resolve, stepMs));
-      progress({ step, steps });
+      context.progress({ step, steps });
     }
     return { steps };
   });

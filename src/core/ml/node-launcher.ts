@@ -13,7 +13,10 @@ export function defaultWorkerEntry(): string {
   return fileURLToPath(new URL('./worker.js', import.meta.url));
 }
 
-export function nodeWorkerLauncher(entry = defaultWorkerEntry(), env: NodeJS.ProcessEnv = process.env): WorkerLauncher {
+export function nodeWorkerLauncher(
+  entry = defaultWorkerEntry(),
+  env: NodeJS.ProcessEnv = process.env,
+): WorkerLauncher {
   return (): WorkerChannel => {
     const execArgv = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
     const child = fork(entry, [], {

@@ -90,7 +90,12 @@ export class WorkerHost {
         }
         const message = parsed.data;
         if (message.type === 'ready') {
-          this.setStatus({ state: 'ready', backend: message.backend, ladder: message.ladder, lastError: null });
+          this.setStatus({
+            state: 'ready',
+            backend: message.backend,
+            ladder: message.ladder,
+            lastError: null,
+          });
           settled = true;
           resolve(this.getStatus());
         } else if (message.type === 'init-failed') {
@@ -161,7 +166,11 @@ export class WorkerHost {
     if (!channel) throw new WorkerCrashedError('ML worker is not running');
     const jobId = `w${this.nextJob++}`;
     return new Promise((resolve, reject) => {
-      this.pending.set(jobId, { onProgress: options.onProgress ?? (() => undefined), resolve, reject });
+      this.pending.set(jobId, {
+        onProgress: options.onProgress ?? (() => undefined),
+        resolve,
+        reject,
+      });
       const cancel = () => channel.send({ type: 'cancel', jobId });
       if (options.signal?.aborted) cancel();
       options.signal?.addEventListener('abort', cancel, { once: true });

@@ -1,0 +1,60 @@
+import { useEffect } from 'react';
+import { useAppStore, subscribeToHost } from './store';
+import { transportName } from './api';
+import { ReviewScreen } from './review/ReviewScreen';
+
+export function App() {
+  const { info, project, worker, error } = useAppStore();
+  const load = useAppStore((state) => state.load);
+
+  useEffect(() => {
+    const unsubscribe = subscribeToHost();
+    void load();
+    return unsubscribe;
+  }, [load]);
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <strong>QaTa Seg Workstation</strong>
+        <span data-testid="project-name">{project?.name ?? 'No project open'}</span>
+        {project?.projectDir && (
+          <dl className="project-summary" data-testid="project-state" title={project.projectDir}>
+            <dt>Images</dt>
+            <dd data-testid="image-count">{project.imageCount}</dd>
+            <dt>Masks</dt>
+            <dd>{project.maskCount}</dd>
+            <dt>Models</dt>
+            <dd>{project.modelCount}</dd>
+          </dl>
+        )}
+        <span className="spacer" />
+        <span className="muted" data-testid="backend">
+          ML: {worker?.backend ?? worker?.state ?? '…'}
+        </span>
+        <span className="muted" data-testid="transport">
+          {transportName === 'electron' ? 'desktop' : 'browser mode'}
+        </span>
+        {info && (
+          <span className="muted" data-testid="app-version" title={`Node ${info.node}`}>
+            {info.version}
+          </span>
+        )}
+      </header>
+      {error && (
+        <div role="alert" className="error">
+          {error}
+        </div>
+      )}
+      <main className="content">
+        {project?.projectDir ? (
+          <ReviewScreen />
+        ) : (
+          <p className="empty" data-testid="empty-state">
+            Open a dataset to start.
+          </p>
+        )}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,95 @@
+/**
+ * The renderer's only door to the application: `window.api` from the Electron preload, or, in
+ * browser mode, the same contract over HTTP + WebSocket with the token from the page URL.
+ */
+import { ApiError, type Api, type EventName, type MediaKind } from '../../shared/contract';
+import { createApi, type Transport } from '../../shared/client';
+import {
+  HTTP_API_PREFIX,
+  HTTP_EVENTS_PATH,
+  HTTP_MEDIA_PREFIX,
+  TOKEN_HEADER,
+  TOKEN_QUERY,
+} from '../../shared/channels';
+
+declare global {
+  interface Window {
+    api?: Api;
+  }
+}
+
+const TOKEN_STORAGE_KEY = 'qataseg.token';
+
+/** Takes the token from `?token=` once, keeps it for reloads, and removes it from the address bar. */
+function takeToken(): string {
+  const url = new URL(window.location.href);
+  const fromUrl = url.searchParams.get(TOKEN_QUERY);
+  if (fromUrl) {
+    sessionStorage.setItem(TOKEN_STORAGE_KEY, fromUrl);
+    url.searchParams.delete(TOKEN_QUERY);
+    window.history.replaceState(null, '', url.toString());
+    return fromUrl;
+  }
+  return sessionStorage.getItem(TOKEN_STORAGE_KEY) ?? '';
+}
+
+export function httpTransport(token: string): Transport {
+  const listeners = new Set<(event: EventName, payload: unknown) => void>();
+  let socket: WebSocket | null = null;
+  let retryMs = 500;
+
+  const connect = () => {
+    const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
+    socket = new WebSocket(
+      `${scheme}://${window.location.host}${HTTP_EVENTS_PATH}?${TOKEN_QUERY}=${encodeURIComponent(token)}`,
+    );
+    socket.onmessage = (message) => {
+      const { event, payload } = JSON.parse(String(message.data)) as {
+        event: EventName;
+        payload: unknown;
+      };
+      for (const listener of listeners) listener(event, payload);
+    };
+    socket.onopen = () => {
+      retryMs = 500;
+    };
+    socket.onclose = () => {
+      socket = null;
+      // The server may restart: reconnect with a capped backoff.
+      setTimeout(connect, retryMs);
+      retryMs = Math.min(retryMs * 2, 10_000);
+    };
+  };
+
+  return {
+    async call(method, input) {
+      const response = await fetch(`${HTTP_API_PREFIX}${encodeURIComponent(method)}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [TOKEN_HEADER]: token },
+        body: JSON.stringify(input ?? {}),
+      });
+      const body = (await response.json()) as unknown;
+      if (!response.ok) {
+        const error = body as { code?: ApiError['code']; message?: string };
+        throw new ApiError(error.code ?? 'internal', error.message ?? response.statusText);
+      }
+      return body;
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      if (!socket) connect();
+      return () => listeners.delete(listener);
+    },
+    mediaUrl(kind: MediaKind, id: number, query?: Record<string, string | number>) {
+      const search = new URLSearchParams();
+      for (const [key, value] of Object.entries(query ?? {})) search.set(key, String(value));
+      const suffix = search.size > 0 ? `?${search.toString()}` : '';
+      // Authenticated by the SameSite=Strict cookie the server set when the page was opened.
+      return `${HTTP_MEDIA_PREFIX}${kind}/${id}${suffix}`;
+    },
+  };
+}
+
+export const transportName: 'electron' | 'http' = window.api ? 'electron' : 'http';
+
+export const api: Api = window.api ?? createApi(httpTransport(takeToken()));

@@ -1,0 +1,65 @@
+/** The review workstation: worklist, viewer and side panels, with the one global key handler. */
+import { useEffect } from 'react';
+import { api } from '../api';
+import { actionForKey } from '../keymap';
+import { runAction } from './actions';
+import { FiguresPanel, HelpOverlay, LayersPanel, ReviewPanel, ToolsPanel } from './Panels';
+import { useReviewStore } from './review-store';
+import { Viewer } from './Viewer';
+import { Worklist } from './Worklist';
+import './review.css';
+
+/** Text fields keep every key; selects, sliders and checkboxes only the arrows they use. */
+function swallows(target: EventTarget | null, key: string): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  if (target.isContentEditable || target.tagName === 'TEXTAREA') return true;
+  if (target instanceof HTMLInputElement) {
+    if (['text', 'search', 'number'].includes(target.type)) return true;
+    if (target.type === 'range') return key.startsWith('Arrow');
+  }
+  return target.tagName === 'SELECT' && key.startsWith('Arrow');
+}
+
+export function ReviewScreen() {
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.repeat && !['[', ']', '+', '-', '='].includes(event.key)) return;
+      const action = actionForKey(event);
+      if (!action) return;
+      if (swallows(event.target, event.key)) {
+        if (action !== 'polygon.cancel') return;
+        (event.target as HTMLElement).blur();
+      }
+      event.preventDefault();
+      runAction(action);
+    };
+    window.addEventListener('keydown', onKey);
+    // Imports and batch predictions change many rows: refetch the worklist.
+    const off = api.on('images.changed', (change) => {
+      if (change.reason === 'import' || change.reason === 'prediction') {
+        useReviewStore.getState().setQuery({});
+      }
+    });
+    return () => {
+      window.removeEventListener('keydown', onKey);
+      off();
+    };
+  }, []);
+
+  return (
+    <div className="review-screen" data-testid="review-screen">
+      <Worklist />
+      <Viewer />
+      <aside className="review-side">
+        <ReviewPanel />
+        <FiguresPanel />
+        <LayersPanel />
+        <ToolsPanel />
+        <p className="muted small">
+          Press <kbd>?</kbd> for shortcuts
+        </p>
+      </aside>
+      <HelpOverlay />
+    </div>
+  );
+}

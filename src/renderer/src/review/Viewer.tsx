@@ -1,0 +1,337 @@
+/**
+ * The Konva viewer: image and layer canvases (painted offscreen by the controller) blitted by a
+ * handful of Konva nodes, with zoom, pan, window/level drag and the editing tools' pointer input.
+ */
+import { useEffect, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
+import { Circle, Group, Image as KonvaImage, Layer, Line, Stage } from 'react-konva';
+import type Konva from 'konva';
+import { dragWindow, type WindowLevel } from '../viewer/window-level';
+import { dropComponent, floodFill, keepComponent, type Point } from '../mask/label-map';
+import { review } from './controller';
+import { useReviewStore, type ViewTransform } from './review-store';
+
+const stageSize = { width: 800, height: 600 };
+const MIN_SCALE = 0.05;
+const MAX_SCALE = 64;
+
+function imageSize(): { width: number; height: number } | null {
+  const canvas = review.canvases.image;
+  return canvas ? { width: canvas.width, height: canvas.height } : null;
+}
+
+export function fitView(): void {
+  const size = imageSize();
+  if (!size) return;
+  const scale = Math.min(stageSize.width / size.width, stageSize.height / size.height) * 0.96;
+  useReviewStore.getState().set({
+    view: {
+      scale,
+      x: (stageSize.width - size.width * scale) / 2,
+      y: (stageSize.height - size.height * scale) / 2,
+    },
+  });
+}
+
+/** Zooms by `factor` keeping the screen point `at` (default: stage centre) fixed. */
+export function zoomView(factor: number, at?: Point): void {
+  const { view, set } = useReviewStore.getState();
+  const anchor = at ?? { x: stageSize.width / 2, y: stageSize.height / 2 };
+  const scale = Math.min(MAX_SCALE, Math.max(MIN_SCALE, view.scale * factor));
+  const k = scale / view.scale;
+  set({
+    view: { scale, x: anchor.x - (anchor.x - view.x) * k, y: anchor.y - (anchor.y - view.y) * k },
+  });
+}
+
+export function actualSizeView(): void {
+  const { view } = useReviewStore.getState();
+  zoomView(1 / view.scale);
+}
+
+type Drag =
+  | { kind: 'pan'; startX: number; startY: number; view: ViewTransform }
+  | { kind: 'window'; startX: number; startY: number; window: WindowLevel }
+  | { kind: 'stroke' };
+
+export function Viewer() {
+  const containerRef = useRef<HTMLDivElement>(null);
+  const layerRef = useRef<Konva.Layer>(null);
+  const cursorRef = useRef<Konva.Circle>(null);
+  const cursorLayerRef = useRef<Konva.Layer>(null);
+  const dragRef = useRef<Drag | null>(null);
+  const spaceRef = useRef(false);
+  const [size, setSize] = useState(stageSize);
+  const [polygon, setPolygon] = useState<Point[]>([]);
+
+  const view = useReviewStore((s) => s.view);
+  const layers = useReviewStore((s) => s.layers);
+  const diffEnabled = useReviewStore((s) => s.diff.enabled);
+  const tool = useReviewStore((s) => s.tool);
+  const brushRadius = useReviewStore((s) => s.brushRadius);
+  const detail = useReviewStore((s) => s.detail);
+  const loadingImage = useReviewStore((s) => s.loadingImage);
+  const imageError = useReviewStore((s) => s.imageError);
+  // Re-render when canvases are replaced (new image size).
+  const [, setCanvasGeneration] = useState(0);
+
+  useEffect(() => {
+    review.onDraw = () => layerRef.current?.batchDraw();
+    review.onImageLoaded = () => {
+      setCanvasGeneration((g) => g + 1);
+      fitView();
+    };
+    return () => {
+      review.onDraw = null;
+      review.onImageLoaded = null;
+    };
+  }, []);
+
+  useEffect(() => {
+    const element = containerRef.current;
+    if (!element) return;
+    const observer = new ResizeObserver(() => {
+      const next = { width: element.clientWidth, height: element.clientHeight };
+      const changed = next.width !== stageSize.width || next.height !== stageSize.height;
+      Object.assign(stageSize, next);
+      setSize(next);
+      if (changed) fitView();
+    });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
+
+  useEffect(() => {
+    const down = (event: KeyboardEvent) => {
+      if (event.key === ' ' && !(event.target instanceof HTMLInputElement)) {
+        spaceRef.current = true;
+        if (event.target === document.body) event.preventDefault();
+      }
+    };
+    const up = (event: KeyboardEvent) => {
+      if (event.key === ' ') spaceRef.current = false;
+    };
+    window.addEventListener('keydown', down);
+    window.addEventListener('keyup', up);
+    return () => {
+      window.removeEventListener('keydown', down);
+      window.removeEventListener('keyup', up);
+    };
+  }, []);
+
+  // Polygon tool: Enter closes, Escape cancels (the keymap also lists them).
+  useEffect(() => {
+    const closePolygon = () => {
+      setPolygon((points) => {
+        if (points.length >= 3) {
+          review.polygon(points, useReviewStore.getState().tool === 'polygonCut');
+        }
+        return [];
+      });
+    };
+    const cancelPolygon = () => setPolygon([]);
+    window.addEventListener('qataseg:polygon-close', closePolygon);
+    window.addEventListener('qataseg:polygon-cancel', cancelPolygon);
+    return () => {
+      window.removeEventListener('qataseg:polygon-close', closePolygon);
+      window.removeEventListener('qataseg:polygon-cancel', cancelPolygon);
+    };
+  }, []);
+
+  useEffect(() => {
+    if (tool !== 'polygonAdd' && tool !== 'polygonCut') setPolygon([]);
+  }, [tool]);
+
+  const toImage = (event: { clientX: number; clientY: number }): Point => {
+    const rect = containerRef.current!.getBoundingClientRect();
+    const v = useReviewStore.getState().view;
+    return {
+      x: (event.clientX - rect.left - v.x) / v.scale,
+      y: (event.clientY - rect.top - v.y) / v.scale,
+    };
+  };
+
+  const moveCursor = (point: Point) => {
+    const cursor = cursorRef.current;
+    if (!cursor) return;
+    cursor.position(point);
+    cursorLayerRef.current?.batchDraw();
+  };
+
+  const onPointerDown = (event: ReactPointerEvent<HTMLDivElement>) => {
+    if (!review.bundle) return;
+    const state = useReviewStore.getState();
+    const point = toImage(event);
+    containerRef.current?.setPointerCapture(event.pointerId);
+    if (event.button === 1 || (event.button === 0 && (spaceRef.current || state.tool === 'pan'))) {
+      event.preventDefault();
+      dragRef.current = {
+        kind: 'pan',
+        startX: event.clientX,
+        startY: event.clientY,
+        view: state.view,
+      };
+      return;
+    }
+    if (event.button === 2) {
+      dragRef.current = {
+        kind: 'window',
+        startX: event.clientX,
+        startY: event.clientY,
+        window: state.window ?? {
+          center: state.maxValue / 2,
+          width: state.maxValue,
+          invert: false,
+        },
+      };
+      return;
+    }
+    if (event.button !== 0) return;
+    switch (state.tool) {
+      case 'brush':
+      case 'eraser':
+        dragRef.current = { kind: 'stroke' };
+        review.strokeBegin(point, state.tool === 'eraser' || event.altKey);
+        break;
+      case 'polygonAdd':
+      case 'polygonCut':
+        if (event.detail >= 2) {
+          window.dispatchEvent(new Event('qataseg:polygon-close'));
+        } else {
+          setPolygon((points) => [...points, point]);
+        }
+        break;
+      case 'fill':
+        review.apply((label) => floodFill(label, point.x, point.y, 1));
+        break;
+      case 'keepComponent':
+        review.apply((label, b) =>
+          b.predictionBinary
+            ? keepComponent(label, b.predictionBinary, point.x, point.y)
+            : { x0: 0, y0: 0, x1: 0, y1: 0 },
+        );
+        break;
+      case 'dropComponent':
+        review.apply((label, b) =>
+          dropComponent(label, point.x, point.y, b.predictionBinary ?? undefined),
+        );
+        break;
+      case 'pan':
+        break;
+    }
+  };
+
+  const onPointerMove = (event: ReactPointerEvent<HTMLDivElement>) => {
+    const drag = dragRef.current;
+    const native = event.nativeEvent;
+    // Coalesced events give every sample the pointer took between frames: smoother strokes.
+    const samples =
+      drag?.kind === 'stroke' ? (native.getCoalescedEvents?.() ?? [native]) : [native];
+    const last = toImage(samples.length > 0 ? samples[samples.length - 1] : native);
+    moveCursor(last);
+    if (!drag) return;
+    if (drag.kind === 'stroke') {
+      for (const sample of samples.length > 0 ? samples : [native])
+        review.strokeTo(toImage(sample));
+    } else if (drag.kind === 'pan') {
+      useReviewStore.getState().set({
+        view: {
+          ...drag.view,
+          x: drag.view.x + event.clientX - drag.startX,
+          y: drag.view.y + event.clientY - drag.startY,
+        },
+      });
+    } else {
+      const { maxValue, set } = useReviewStore.getState();
+      set({
+        window: dragWindow(
+          drag.window,
+          event.clientX - drag.startX,
+          event.clientY - drag.startY,
+          maxValue,
+        ),
+      });
+      review.renderImage();
+      review.onDraw?.();
+    }
+  };
+
+  const onPointerUp = (event: ReactPointerEvent<HTMLDivElement>) => {
+    const drag = dragRef.current;
+    dragRef.current = null;
+    containerRef.current?.releasePointerCapture(event.pointerId);
+    if (drag?.kind === 'stroke') review.strokeEnd();
+  };
+
+  const onWheel = (event: React.WheelEvent<HTMLDivElement>) => {
+    const rect = containerRef.current!.getBoundingClientRect();
+    zoomView(Math.exp(-event.deltaY / 500), {
+      x: event.clientX - rect.left,
+      y: event.clientY - rect.top,
+    });
+  };
+
+  const showOverlays = !diffEnabled;
+  const brushTool = tool === 'brush' || tool === 'eraser';
+  const canvases = review.canvases;
+
+  return (
+    <div
+      ref={containerRef}
+      className={`viewer tool-${tool}`}
+      data-testid="viewer"
+      data-image-id={detail?.id ?? ''}
+      data-loading={loadingImage ? 'true' : 'false'}
+      onPointerDown={onPointerDown}
+      onPointerMove={onPointerMove}
+      onPointerUp={onPointerUp}
+      onPointerCancel={onPointerUp}
+      onWheel={onWheel}
+      onContextMenu={(event) => event.preventDefault()}
+    >
+      {imageError && (
+        <div className="viewer-message error" role="alert">
+          {imageError}
+        </div>
+      )}
+      {!detail && !imageError && (
+        <div className="viewer-message muted">Pick an image from the worklist.</div>
+      )}
+      <Stage width={size.width} height={size.height} listening={false}>
+        <Layer ref={layerRef} imageSmoothingEnabled={false} listening={false}>
+          <Group x={view.x} y={view.y} scaleX={view.scale} scaleY={view.scale}>
+            {canvases.image && layers.image.visible && (
+              <KonvaImage image={canvases.image} opacity={layers.image.opacity} />
+            )}
+            {showOverlays &&
+              (['ground-truth', 'prediction', 'correction'] as const).map((id) =>
+                canvases[id] && layers[id].visible ? (
+                  <KonvaImage key={id} image={canvases[id]} opacity={layers[id].opacity} />
+                ) : null,
+              )}
+            {diffEnabled && canvases.diff && <KonvaImage image={canvases.diff} opacity={0.7} />}
+            {polygon.length > 0 && (
+              <Line
+                points={polygon.flatMap((p) => [p.x, p.y])}
+                stroke={tool === 'polygonCut' ? '#f87171' : '#4ade80'}
+                strokeWidth={1.5 / view.scale}
+                closed={polygon.length >= 3}
+                dash={[4 / view.scale, 4 / view.scale]}
+              />
+            )}
+          </Group>
+        </Layer>
+        <Layer ref={cursorLayerRef} listening={false}>
+          <Group x={view.x} y={view.y} scaleX={view.scale} scaleY={view.scale}>
+            <Circle
+              ref={cursorRef}
+              radius={brushRadius}
+              stroke={tool === 'eraser' ? '#f87171' : '#e5e7eb'}
+              strokeWidth={1 / view.scale}
+              visible={brushTool && !!detail}
+            />
+          </Group>
+        </Layer>
+      </Stage>
+    </div>
+  );
+}

@@ -1,0 +1,210 @@
+/**
+ * The worklist: every image of the project in one virtualized list (only visible rows exist in
+ * the DOM; pages of rows are fetched from `images.list` as they scroll into view).
+ */
+import { useEffect, useRef, useState } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import type { ImageListItem, ImageSort } from '../../../shared/contract-review';
+import { api } from '../api';
+import { REVIEW_STATES, useReviewStore } from './review-store';
+import { selectIndex } from './actions';
+
+const ROW_HEIGHT = 44;
+
+const COLUMNS: { sort: ImageSort; label: string; className: string }[] = [
+  { sort: 'name', label: 'Name', className: 'col-name' },
+  { sort: 'split', label: 'Split', className: 'col-split' },
+  { sort: 'state', label: 'State', className: 'col-state' },
+  { sort: 'dice', label: 'Dice', className: 'col-num' },
+  { sort: 'area', label: 'Area', className: 'col-num' },
+  { sort: 'uncertainty', label: 'Unc.', className: 'col-num' },
+];
+
+function figure(value: number | null, digits = 3): string {
+  return value === null ? '–' : value.toFixed(digits);
+}
+
+function Row({ item, index, selected }: { item: ImageListItem; index: number; selected: boolean }) {
+  return (
+    <div
+      className={`row${selected ? ' selected' : ''}`}
+      data-testid="worklist-row"
+      data-image-id={item.id}
+      data-state={item.reviewState}
+      onClick={() => void selectIndex(index)}
+    >
+      <img
+        className="thumb"
+        src={api.mediaUrl('thumbnail', item.id)}
+        alt=""
+        loading="lazy"
+        decoding="async"
+        width={36}
+        height={36}
+      />
+      <span className="col-name" title={item.relPath}>
+        {item.name}
+      </span>
+      <span className="col-split">{item.split}</span>
+      <span className={`col-state state-${item.reviewState}`}>{item.reviewState}</span>
+      <span className="col-num">{figure(item.dice)}</span>
+      <span className="col-num">
+        {item.predictedArea === null ? '–' : `${(item.predictedArea * 100).toFixed(1)}%`}
+      </span>
+      <span className="col-num">{figure(item.uncertainty, 2)}</span>
+    </div>
+  );
+}
+
+export function Worklist() {
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const query = useReviewStore((s) => s.query);
+  const total = useReviewStore((s) => s.total);
+  const pages = useReviewStore((s) => s.pages);
+  const selectedIndex = useReviewStore((s) => s.selectedIndex);
+  const selectedId = useReviewStore((s) => s.selectedId);
+  const listError = useReviewStore((s) => s.listError);
+  const setQuery = useReviewStore((s) => s.setQuery);
+  const ensureRange = useReviewStore((s) => s.ensureRange);
+  const itemAt = useReviewStore((s) => s.itemAt);
+  const [search, setSearch] = useState(query.filter.search ?? '');
+
+  const virtualizer = useVirtualizer({
+    count: total ?? 0,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+  });
+  const rows = virtualizer.getVirtualItems();
+  const first = rows.length > 0 ? rows[0].index : 0;
+  const last = rows.length > 0 ? rows[rows.length - 1].index : 0;
+
+  useEffect(() => {
+    if (total === null) void useReviewStore.getState().loadPage(0);
+    else if (total > 0) ensureRange(first, last);
+  }, [first, last, total, ensureRange, pages]);
+
+  useEffect(() => {
+    if (selectedIndex !== null) virtualizer.scrollToIndex(selectedIndex, { align: 'auto' });
+  }, [selectedIndex, virtualizer]);
+
+  // Search as you type, without a query per keystroke.
+  useEffect(() => {
+    const current = useReviewStore.getState().query.filter;
+    if ((current.search ?? '') === search) return;
+    const timer = setTimeout(() => {
+      setQuery({
+        filter: { ...useReviewStore.getState().query.filter, search: search || undefined },
+      });
+    }, 200);
+    return () => clearTimeout(timer);
+  }, [search, setQuery]);
+
+  const sortBy = (sort: ImageSort) => {
+    const direction =
+      query.sort === sort
+        ? query.direction === 'asc'
+          ? 'desc'
+          : 'asc'
+        : sort === 'name'
+          ? 'asc'
+          : 'desc';
+    setQuery({ sort, direction });
+  };
+
+  return (
+    <section className="worklist" data-testid="worklist">
+      <div className="worklist-filters">
+        <input
+          type="search"
+          placeholder="Search name…"
+          value={search}
+          data-testid="worklist-search"
+          onChange={(event) => setSearch(event.target.value)}
+        />
+        <select
+          data-testid="worklist-filter-state"
+          value={query.filter.state ?? ''}
+          onChange={(event) =>
+            setQuery({
+              filter: {
+                ...query.filter,
+                state: (event.target.value || undefined) as
+                  ImageListItem['reviewState'] | undefined,
+              },
+            })
+          }
+        >
+          <option value="">All states</option>
+          {REVIEW_STATES.map((state) => (
+            <option key={state} value={state}>
+              {state}
+            </option>
+          ))}
+        </select>
+        <select
+          data-testid="worklist-filter-split"
+          value={query.filter.split ?? ''}
+          onChange={(event) =>
+            setQuery({
+              filter: {
+                ...query.filter,
+                split: (event.target.value || undefined) as ImageListItem['split'] | undefined,
+              },
+            })
+          }
+        >
+          <option value="">All splits</option>
+          {(['train', 'test', 'control', 'unassigned'] as const).map((split) => (
+            <option key={split} value={split}>
+              {split}
+            </option>
+          ))}
+        </select>
+        <span className="muted" data-testid="worklist-total">
+          {total ?? '…'} images
+        </span>
+      </div>
+      <div className="row header">
+        <span className="thumb" />
+        {COLUMNS.map((column) => (
+          <button
+            key={column.sort}
+            type="button"
+            className={`${column.className} sort${query.sort === column.sort ? ' active' : ''}`}
+            data-testid={`sort-${column.sort}`}
+            onClick={() => sortBy(column.sort)}
+          >
+            {column.label}
+            {query.sort === column.sort ? (query.direction === 'asc' ? ' ▲' : ' ▼') : ''}
+          </button>
+        ))}
+      </div>
+      {listError && (
+        <div className="error" role="alert">
+          {listError}
+        </div>
+      )}
+      <div ref={scrollRef} className="worklist-scroll" data-testid="worklist-scroll">
+        <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+          {rows.map((row) => {
+            const item = itemAt(row.index);
+            return (
+              <div
+                key={row.key}
+                className="row-slot"
+                style={{ transform: `translateY(${row.start}px)`, height: ROW_HEIGHT }}
+              >
+                {item ? (
+                  <Row item={item} index={row.index} selected={item.id === selectedId} />
+                ) : (
+                  <div className="row placeholder muted">…</div>
+                )}
+              </div>
+            );
+          })}
+        </div>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,377 @@
+/**
+ * The editing engine behind the viewer, outside React: holds the open image's pixel buffers, the
+ * offscreen canvases the Konva stage blits, and the save queue.
+ *
+ * Saving: every finished edit bumps the image's edit version and starts (or extends) that image's
+ * save loop, which encodes the label and calls `masks.save` with the revision it started from.
+ * Saves of one image are strictly sequential; switching images leaves the old image's loop running
+ * and the next load of that image waits for it, so no acknowledged stroke is lost or reordered.
+ */
+import type { ImageDetail, MaskLayer, ReviewState } from '../../../shared/contract-review';
+import { api } from '../api';
+import { diffClasses, diffMetrics, layerFigures } from '../mask/diff';
+import {
+  EMPTY_RECT,
+  binarize,
+  createLabelMap,
+  fillPolygon,
+  fullRect,
+  paintSegment,
+  thresholdProbability,
+  unionRect,
+  type DirtyRect,
+  type LabelMap,
+  type Point,
+} from '../mask/label-map';
+import { applyLut, buildLut, defaultWindow } from '../viewer/window-level';
+import { encodeLabelPng, loadGrey, type GreyImage } from './media';
+import { LAYER_COLOURS, makeCanvas, paintDiff, paintMask } from './overlay';
+import { useReviewStore, type Figures } from './review-store';
+
+interface Bundle {
+  detail: ImageDetail;
+  image: GreyImage;
+  groundTruth: Uint8Array | null;
+  /** Raw 0..255 probabilities. */
+  prediction: Uint8Array | null;
+  predictionBinary: Uint8Array | null;
+  label: LabelMap;
+  baseRevisionId: number | null;
+  editVersion: number;
+  savedVersion: number;
+  saving: Promise<void> | null;
+}
+
+export type CanvasId = 'image' | MaskLayer | 'diff';
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function loadMask(revisionId: number | null): Promise<Uint8Array | null> {
+  if (revisionId === null) return null;
+  return (await loadGrey(api.mediaUrl('mask', revisionId))).data;
+}
+
+class ReviewController {
+  bundle: Bundle | null = null;
+  readonly canvases: Partial<Record<CanvasId, HTMLCanvasElement>> = {};
+  /** Set by the viewer: redraws the Konva layer after canvases changed. */
+  onDraw: (() => void) | null = null;
+  /** Set by the viewer: fits the image once a new image size arrives. */
+  onImageLoaded: ((width: number, height: number) => void) | null = null;
+  private pendingSaves = new Map<number, Promise<void>>();
+  private selectToken = 0;
+  private strokeLast: Point | null = null;
+  private strokeValue: 0 | 1 = 1;
+  private strokeRect: DirtyRect = EMPTY_RECT;
+  private lastSelectMs = 0;
+
+  get lastSwitchMs(): number {
+    return this.lastSelectMs;
+  }
+
+  async select(imageId: number): Promise<void> {
+    const token = ++this.selectToken;
+    const started = performance.now();
+    const store = useReviewStore.getState();
+    store.set({ selectedId: imageId, loadingImage: true, imageError: null });
+    try {
+      await this.pendingSaves.get(imageId);
+      const detail = await api['images.get']({ id: imageId });
+      const [image, groundTruth, label, prediction] = await Promise.all([
+        loadGrey(api.mediaUrl('image', imageId)),
+        loadMask(detail.groundTruthRevisionId),
+        loadMask(detail.labelRevisionId),
+        loadMask(detail.predictionRevisionId),
+      ]);
+      if (token !== this.selectToken) return;
+      const { width, height } = image;
+      const threshold = useReviewStore.getState().threshold;
+      this.bundle = {
+        detail,
+        image,
+        groundTruth: groundTruth && binarize(groundTruth),
+        prediction,
+        predictionBinary: prediction && thresholdProbability(prediction, threshold),
+        label: createLabelMap(width, height, label ? binarize(label) : undefined),
+        baseRevisionId: detail.labelRevisionId,
+        editVersion: 0,
+        savedVersion: 0,
+        saving: null,
+      };
+      const state = useReviewStore.getState();
+      const sizeChanged =
+        this.canvases.image?.width !== width || this.canvases.image?.height !== height;
+      for (const id of ['image', 'ground-truth', 'prediction', 'correction', 'diff'] as const) {
+        if (sizeChanged || !this.canvases[id]) this.canvases[id] = makeCanvas(width, height);
+      }
+      const diff = { ...state.diff };
+      if (!prediction && diff.candidate === 'prediction') diff.candidate = 'correction';
+      state.set({
+        detail,
+        loadingImage: false,
+        maxValue: image.maxValue,
+        window: state.window ?? defaultWindow(image.maxValue),
+        saveStatus: 'idle',
+        saveError: null,
+        diff,
+      });
+      this.renderAll();
+      if (sizeChanged || !state.view.scale) this.onImageLoaded?.(width, height);
+      this.lastSelectMs = performance.now() - started;
+      document.body.dataset.lastSwitchMs = this.lastSelectMs.toFixed(1);
+      this.preloadNeighbours();
+    } catch (error) {
+      if (token === this.selectToken) {
+        store.set({ loadingImage: false, imageError: message(error) });
+      }
+    }
+  }
+
+  private preloadNeighbours(): void {
+    const { selectedIndex, itemAt } = useReviewStore.getState();
+    if (selectedIndex === null) return;
+    for (const offset of [1, -1, 2]) {
+      const item = itemAt(selectedIndex + offset);
+      if (!item) continue;
+      void loadGrey(api.mediaUrl('image', item.id)).catch(() => undefined);
+      void api['images.get']({ id: item.id })
+        .then((detail) =>
+          Promise.all([
+            loadMask(detail.groundTruthRevisionId),
+            loadMask(detail.labelRevisionId),
+            loadMask(detail.predictionRevisionId),
+          ]),
+        )
+        .catch(() => undefined);
+    }
+  }
+
+  /** Windowed grey image into its canvas. */
+  renderImage(): void {
+    const b = this.bundle;
+    const canvas = this.canvases.image;
+    if (!b || !canvas) return;
+    const { window, maxValue } = useReviewStore.getState();
+    const context = canvas.getContext('2d')!;
+    const pixels = context.createImageData(canvas.width, canvas.height);
+    applyLut(b.image.data, buildLut(window ?? defaultWindow(maxValue), maxValue), pixels.data);
+    context.putImageData(pixels, 0, 0);
+  }
+
+  layerValues(layer: MaskLayer): Uint8Array | null {
+    const b = this.bundle;
+    if (!b) return null;
+    if (layer === 'ground-truth') return b.groundTruth;
+    if (layer === 'prediction') return b.predictionBinary;
+    return b.label.data;
+  }
+
+  renderLayer(layer: MaskLayer, rect?: DirtyRect): void {
+    const canvas = this.canvases[layer];
+    if (!canvas || !this.bundle) return;
+    paintMask(
+      canvas,
+      this.layerValues(layer),
+      rect ?? fullRect(this.bundle.label),
+      LAYER_COLOURS[layer],
+      useReviewStore.getState().outline,
+    );
+  }
+
+  renderDiff(): void {
+    const canvas = this.canvases.diff;
+    if (!canvas) return;
+    const { diff } = useReviewStore.getState();
+    const a = this.layerValues(diff.candidate);
+    const b = this.layerValues(diff.reference);
+    paintDiff(canvas, diff.enabled && a && b ? diffClasses(a, b) : null);
+  }
+
+  renderAll(): void {
+    this.renderImage();
+    for (const layer of ['ground-truth', 'prediction', 'correction'] as const)
+      this.renderLayer(layer);
+    this.renderDiff();
+    this.updateFigures();
+    this.onDraw?.();
+  }
+
+  setThreshold(threshold: number): void {
+    useReviewStore.getState().set({ threshold });
+    const b = this.bundle;
+    if (b?.prediction) b.predictionBinary = thresholdProbability(b.prediction, threshold);
+    this.renderLayer('prediction');
+    this.renderDiff();
+    this.updateFigures();
+    this.onDraw?.();
+  }
+
+  updateFigures(): void {
+    const b = this.bundle;
+    if (!b) return;
+    const { diff } = useReviewStore.getState();
+    const { width, height } = b.label;
+    const figures: Figures = { pair: null, layers: {} };
+    for (const layer of ['ground-truth', 'prediction', 'correction'] as const) {
+      const values = this.layerValues(layer);
+      if (values) figures.layers[layer] = layerFigures(values, width, height);
+    }
+    const candidate = this.layerValues(diff.candidate);
+    const reference = this.layerValues(diff.reference);
+    if (candidate && reference) {
+      const m = diffMetrics(candidate, reference);
+      figures.pair = {
+        candidate: diff.candidate,
+        reference: diff.reference,
+        tp: m.tp,
+        fp: m.fp,
+        fn: m.fn,
+        tn: m.tn,
+        dice: m.dice,
+        iou: m.iou,
+      };
+    }
+    useReviewStore.getState().set({ figures });
+  }
+
+  // Brush and eraser: paint segment by segment into the label, re-blit only the dirty rectangle.
+  strokeBegin(point: Point, erase: boolean): void {
+    if (!this.bundle) return;
+    this.strokeValue = erase ? 0 : 1;
+    this.strokeLast = point;
+    this.strokeRect = EMPTY_RECT;
+    this.strokeTo(point);
+  }
+
+  strokeTo(point: Point): void {
+    const b = this.bundle;
+    if (!b || !this.strokeLast) return;
+    const radius = useReviewStore.getState().brushRadius;
+    const rect = paintSegment(b.label, this.strokeLast, point, radius, this.strokeValue);
+    this.strokeLast = point;
+    this.strokeRect = unionRect(this.strokeRect, rect);
+    this.renderLayer('correction', rect);
+    this.onDraw?.();
+  }
+
+  strokeEnd(): void {
+    if (!this.strokeLast) return;
+    this.strokeLast = null;
+    this.finishEdit(null);
+  }
+
+  get stroking(): boolean {
+    return this.strokeLast !== null;
+  }
+
+  polygon(points: readonly Point[], cut: boolean): void {
+    const b = this.bundle;
+    if (!b || points.length < 3) return;
+    this.finishEdit(fillPolygon(b.label, points, cut ? 0 : 1));
+  }
+
+  /** Runs a label operation (fill, morphology, components, threshold...) as one edit. */
+  apply(operation: (label: LabelMap, bundle: Bundle) => DirtyRect): void {
+    const b = this.bundle;
+    if (!b) return;
+    const rect = operation(b.label, b);
+    if (rect.x1 > rect.x0 && rect.y1 > rect.y0) this.finishEdit(rect);
+  }
+
+  /** An edit ended: repaint, refresh figures, and save (debounce-free: at stroke end). */
+  private finishEdit(rect: DirtyRect | null): void {
+    const b = this.bundle;
+    if (!b) return;
+    if (rect) this.renderLayer('correction', rect);
+    this.renderDiff();
+    this.updateFigures();
+    this.onDraw?.();
+    b.editVersion++;
+    this.startSaving(b);
+  }
+
+  private startSaving(b: Bundle): void {
+    useReviewStore.getState().set({ saveStatus: 'saving', saveError: null });
+    if (b.saving) return;
+    const imageId = b.detail.id;
+    b.saving = this.saveLoop(b).finally(() => {
+      b.saving = null;
+      this.pendingSaves.delete(imageId);
+    });
+    this.pendingSaves.set(imageId, b.saving);
+  }
+
+  private async saveLoop(b: Bundle): Promise<void> {
+    const imageId = b.detail.id;
+    const isCurrent = () => this.bundle === b;
+    try {
+      while (b.savedVersion < b.editVersion) {
+        const version = b.editVersion;
+        const png = await encodeLabelPng(b.label.data.slice(), b.label.width, b.label.height);
+        const detail = await api['masks.save']({
+          imageId,
+          png,
+          baseRevisionId: b.baseRevisionId,
+        });
+        b.baseRevisionId = detail.labelRevisionId;
+        b.savedVersion = version;
+        b.detail = detail;
+        const store = useReviewStore.getState();
+        store.patchItem(imageId, { reviewState: detail.reviewState, hasCorrection: true });
+        if (isCurrent()) store.set({ detail });
+      }
+      if (isCurrent()) useReviewStore.getState().set({ saveStatus: 'saved' });
+    } catch (error) {
+      if (isCurrent())
+        useReviewStore.getState().set({ saveStatus: 'error', saveError: message(error) });
+    }
+  }
+
+  /** Waits until every edit of the open image is durable. */
+  async flush(): Promise<void> {
+    while (this.bundle?.saving) await this.bundle.saving;
+  }
+
+  async undo(redo = false): Promise<void> {
+    const b = this.bundle;
+    if (!b) return;
+    await this.flush();
+    if (b !== this.bundle) return;
+    if (!(redo ? b.detail.canRedo : b.detail.canUndo)) return;
+    useReviewStore.getState().set({ saveStatus: 'saving' });
+    try {
+      const detail = await (redo
+        ? api['masks.redo']({ imageId: b.detail.id })
+        : api['masks.undo']({ imageId: b.detail.id }));
+      const label = await loadMask(detail.labelRevisionId);
+      if (b !== this.bundle) return;
+      b.label.data.set(label ? binarize(label) : new Uint8Array(b.label.data.length));
+      b.baseRevisionId = detail.labelRevisionId;
+      b.detail = detail;
+      const store = useReviewStore.getState();
+      store.patchItem(b.detail.id, { reviewState: detail.reviewState });
+      store.set({ detail, saveStatus: 'saved' });
+      this.renderLayer('correction');
+      this.renderDiff();
+      this.updateFigures();
+      this.onDraw?.();
+    } catch (error) {
+      useReviewStore.getState().set({ saveStatus: 'error', saveError: message(error) });
+    }
+  }
+
+  async setReview(patch: { state?: ReviewState; comment?: string }): Promise<void> {
+    const b = this.bundle;
+    if (!b) return;
+    await this.flush();
+    const detail = await api['review.set']({ imageId: b.detail.id, ...patch });
+    b.detail = detail;
+    const store = useReviewStore.getState();
+    store.patchItem(detail.id, { reviewState: detail.reviewState });
+    if (b === this.bundle) store.set({ detail });
+  }
+}
+
+export const review = new ReviewController();

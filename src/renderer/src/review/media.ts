@@ -1,0 +1,82 @@
+/**
+ * Fetches and decodes id-keyed media (images, mask revisions) into one byte per pixel, with a
+ * small cache: image ids and mask revision ids never change content, so a decoded array can be
+ * reused across switches (that is what makes neighbour preloading pay off).
+ */
+
+export interface GreyImage {
+  width: number;
+  height: number;
+  /** One value per pixel (the red channel of the decoded PNG). */
+  data: Uint8Array;
+  maxValue: number;
+}
+
+const CACHE_LIMIT = 48;
+const cache = new Map<string, Promise<GreyImage>>();
+
+export function loadGrey(url: string): Promise<GreyImage> {
+  const hit = cache.get(url);
+  if (hit) {
+    // Refresh recency: Map keeps insertion order, the oldest entry is evicted first.
+    cache.delete(url);
+    cache.set(url, hit);
+    return hit;
+  }
+  const loading = decodeGrey(url);
+  cache.set(url, loading);
+  loading.catch(() => cache.delete(url));
+  while (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  return loading;
+}
+
+async function decodeGrey(url: string): Promise<GreyImage> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  const blob = await response.blob();
+  // No colour management and no premultiplication: mask values must come back exactly.
+  const bitmap = await createImageBitmap(blob, {
+    colorSpaceConversion: 'none',
+    premultiplyAlpha: 'none',
+  });
+  const { width, height } = bitmap;
+  const canvas = new OffscreenCanvas(width, height);
+  const context = canvas.getContext('2d', { willReadFrequently: true })!;
+  context.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  const rgba = context.getImageData(0, 0, width, height).data;
+  const data = new Uint8Array(width * height);
+  for (let i = 0, j = 0; i < data.length; i++, j += 4) data[i] = rgba[j];
+  return { width, height, data, maxValue: 255 };
+}
+
+/** Encodes a 0/1 label map as a greyscale-looking PNG (0/255), base64 without data: prefix. */
+export async function encodeLabelPng(
+  data: Uint8Array,
+  width: number,
+  height: number,
+): Promise<string> {
+  const canvas = new OffscreenCanvas(width, height);
+  const context = canvas.getContext('2d')!;
+  const image = context.createImageData(width, height);
+  const rgba = image.data;
+  for (let i = 0, j = 0; i < data.length; i++, j += 4) {
+    const v = data[i] ? 255 : 0;
+    rgba[j] = v;
+    rgba[j + 1] = v;
+    rgba[j + 2] = v;
+    rgba[j + 3] = 255;
+  }
+  context.putImageData(image, 0, 0);
+  const blob = await canvas.convertToBlob({ type: 'image/png' });
+  return toBase64(new Uint8Array(await blob.arrayBuffer()));
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let binary = '';
+  const chunk = 0x8000;
+  for (let i = 0; i < bytes.length; i += chunk) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + chunk));
+  }
+  return btoa(binary);
+}

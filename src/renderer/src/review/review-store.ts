@@ -1,0 +1,244 @@
+/**
+ * State of the review screen: the worklist query and its lazily loaded pages, the selected image,
+ * tools, layer settings and live figures. Pixel buffers live in ./controller (outside React).
+ */
+import { create } from 'zustand';
+import type {
+  ImageDetail,
+  ImageListItem,
+  ImageSort,
+  MaskLayer,
+  ReviewState,
+  Split,
+} from '../../../shared/contract-review';
+import { api } from '../api';
+import type { WindowLevel } from '../viewer/window-level';
+
+export type Tool =
+  | 'brush'
+  | 'eraser'
+  | 'polygonAdd'
+  | 'polygonCut'
+  | 'fill'
+  | 'keepComponent'
+  | 'dropComponent'
+  | 'pan';
+
+export type LayerId = 'image' | MaskLayer;
+
+export interface LayerSettings {
+  visible: boolean;
+  opacity: number;
+}
+
+export interface WorklistQuery {
+  sort: ImageSort;
+  direction: 'asc' | 'desc';
+  filter: { state?: ReviewState; split?: Split; search?: string };
+}
+
+export interface PairFigures {
+  candidate: MaskLayer;
+  reference: MaskLayer;
+  tp: number;
+  fp: number;
+  fn: number;
+  tn: number;
+  dice: number;
+  iou: number;
+}
+
+export interface Figures {
+  pair: PairFigures | null;
+  layers: Partial<Record<MaskLayer, { areaPercent: number; components: number }>>;
+}
+
+export type SaveStatus = 'idle' | 'saving' | 'saved' | 'error';
+
+export interface ViewTransform {
+  scale: number;
+  x: number;
+  y: number;
+}
+
+export const PAGE_SIZE = 200;
+export const REVIEW_STATES: readonly ReviewState[] = [
+  'unreviewed',
+  'accepted',
+  'corrected',
+  'flagged',
+  'negative',
+];
+
+interface ReviewStore {
+  query: WorklistQuery;
+  total: number | null;
+  pages: Record<number, ImageListItem[]>;
+  /** Bumped on every query change so late pages of an old query are dropped. */
+  generation: number;
+  listError: string | null;
+  selectedId: number | null;
+  selectedIndex: number | null;
+
+  detail: ImageDetail | null;
+  loadingImage: boolean;
+  imageError: string | null;
+  tool: Tool;
+  brushRadius: number;
+  threshold: number;
+  islandMinPixels: number;
+  layers: Record<LayerId, LayerSettings>;
+  outline: boolean;
+  diff: { enabled: boolean; candidate: MaskLayer; reference: MaskLayer };
+  window: WindowLevel | null;
+  maxValue: number;
+  view: ViewTransform;
+  figures: Figures | null;
+  saveStatus: SaveStatus;
+  saveError: string | null;
+  helpOpen: boolean;
+
+  setQuery: (patch: Partial<WorklistQuery>) => void;
+  ensureRange: (start: number, end: number) => void;
+  loadPage: (page: number) => Promise<ImageListItem[]>;
+  itemAt: (index: number) => ImageListItem | undefined;
+  patchItem: (id: number, patch: Partial<ImageListItem>) => void;
+  set: (patch: Partial<ReviewStore>) => void;
+  setLayer: (id: LayerId, patch: Partial<LayerSettings>) => void;
+}
+
+const inFlight = new Map<string, Promise<ImageListItem[]>>();
+
+export const useReviewStore = create<ReviewStore>((set, get) => ({
+  query: { sort: 'name', direction: 'asc', filter: {} },
+  total: null,
+  pages: {},
+  generation: 0,
+  listError: null,
+  selectedId: null,
+  selectedIndex: null,
+
+  detail: null,
+  loadingImage: false,
+  imageError: null,
+  tool: 'brush',
+  brushRadius: 6,
+  threshold: 0.5,
+  islandMinPixels: 20,
+  layers: {
+    image: { visible: true, opacity: 1 },
+    'ground-truth': { visible: true, opacity: 0.45 },
+    prediction: { visible: true, opacity: 0.45 },
+    correction: { visible: true, opacity: 0.5 },
+  },
+  outline: false,
+  diff: { enabled: false, candidate: 'correction', reference: 'ground-truth' },
+  window: null,
+  maxValue: 255,
+  view: { scale: 1, x: 0, y: 0 },
+  figures: null,
+  saveStatus: 'idle',
+  saveError: null,
+  helpOpen: false,
+
+  setQuery(patch) {
+    const query = { ...get().query, ...patch };
+    set({
+      query,
+      pages: {},
+      total: null,
+      generation: get().generation + 1,
+      selectedIndex: null,
+      listError: null,
+    });
+    void get().loadPage(0);
+  },
+
+  ensureRange(start, end) {
+    const { pages } = get();
+    for (let page = Math.floor(start / PAGE_SIZE); page <= Math.floor(end / PAGE_SIZE); page++) {
+      if (!pages[page]) void get().loadPage(page);
+    }
+  },
+
+  loadPage(page) {
+    const { query, generation } = get();
+    const key = `${generation}:${page}`;
+    const existing = get().pages[page];
+    if (existing) return Promise.resolve(existing);
+    const pending = inFlight.get(key);
+    if (pending) return pending;
+    const loading = api['images.list']({
+      offset: page * PAGE_SIZE,
+      limit: PAGE_SIZE,
+      sort: query.sort,
+      direction: query.direction,
+      filter: query.filter,
+    })
+      .then(({ total, items }) => {
+        if (get().generation === generation) {
+          const selectedId = get().selectedId;
+          const found = items.findIndex((item) => item.id === selectedId);
+          set((state) => ({
+            total,
+            pages: { ...state.pages, [page]: items },
+            ...(found >= 0 ? { selectedIndex: page * PAGE_SIZE + found } : {}),
+          }));
+        }
+        return items;
+      })
+      .catch((error: unknown) => {
+        set({ listError: error instanceof Error ? error.message : String(error) });
+        return [] as ImageListItem[];
+      })
+      .finally(() => inFlight.delete(key));
+    inFlight.set(key, loading);
+    return loading;
+  },
+
+  itemAt(index) {
+    return get().pages[Math.floor(index / PAGE_SIZE)]?.[index % PAGE_SIZE];
+  },
+
+  patchItem(id, patch) {
+    set((state) => {
+      const pages: Record<number, ImageListItem[]> = {};
+      for (const [page, items] of Object.entries(state.pages)) {
+        pages[Number(page)] = items.some((item) => item.id === id)
+          ? items.map((item) => (item.id === id ? { ...item, ...patch } : item))
+          : items;
+      }
+      return { pages };
+    });
+  },
+
+  set(patch) {
+    set(patch);
+  },
+
+  setLayer(id, patch) {
+    set((state) => ({ layers: { ...state.layers, [id]: { ...state.layers[id], ...patch } } }));
+  },
+}));
+
+/**
+ * Index of the next (direction 1) or previous (-1) list entry after `from` that satisfies
+ * `predicate`, loading pages as needed; null when there is none.
+ */
+export async function findIndex(
+  from: number,
+  direction: 1 | -1,
+  predicate: (item: ImageListItem) => boolean,
+): Promise<number | null> {
+  const store = useReviewStore.getState();
+  if (store.total === null) await store.loadPage(0);
+  const total = useReviewStore.getState().total ?? 0;
+  for (let index = from + direction; index >= 0 && index < total; index += direction) {
+    const page = Math.floor(index / PAGE_SIZE);
+    const items = useReviewStore.getState().pages[page] ?? (await store.loadPage(page));
+    const item = items[index % PAGE_SIZE];
+    if (!item) return null;
+    if (predicate(item)) return index;
+  }
+  return null;
+}

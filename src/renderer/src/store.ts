@@ -1,0 +1,50 @@
+/** App-wide state of the renderer, fed by the contract's methods and events. */
+import { create } from 'zustand';
+import type { AppInfo, Job, ProjectState, WorkerStatus } from '../../shared/contract';
+import { api } from './api';
+
+interface AppState {
+  info: AppInfo | null;
+  project: ProjectState | null;
+  worker: WorkerStatus | null;
+  jobs: Record<string, Job>;
+  error: string | null;
+  load: () => Promise<void>;
+  setError: (message: string | null) => void;
+}
+
+export const useAppStore = create<AppState>((set) => ({
+  info: null,
+  project: null,
+  worker: null,
+  jobs: {},
+  error: null,
+  async load() {
+    try {
+      const [info, project, worker, jobs] = await Promise.all([
+        api['app.info'](),
+        api['project.state'](),
+        api['worker.status'](),
+        api['jobs.list'](),
+      ]);
+      set({ info, project, worker, jobs: Object.fromEntries(jobs.map((job) => [job.id, job])) });
+    } catch (error) {
+      set({ error: error instanceof Error ? error.message : String(error) });
+    }
+  },
+  setError(message) {
+    set({ error: message });
+  },
+}));
+
+/** Keeps the store in step with host events; returns the unsubscribe function. */
+export function subscribeToHost(): () => void {
+  const offs = [
+    api.on('project.changed', (project) => useAppStore.setState({ project })),
+    api.on('worker.status', (worker) => useAppStore.setState({ worker })),
+    api.on('job.updated', (job) =>
+      useAppStore.setState((state) => ({ jobs: { ...state.jobs, [job.id]: job } })),
+    ),
+  ];
+  return () => offs.forEach((off) => off());
+}

@@ -1,0 +1,300 @@
+/**
+ * Browser mode: the contract over HTTP + WebSocket on loopback, for `qataseg serve` and the e2e
+ * tests. Like Jupyter, a random token is printed in the URL; every request and socket must carry
+ * it (header, query or the SameSite=Strict cookie set when the page is opened with it).
+ *
+ *   POST /api/<method>   JSON body = input        -> 200 output | 400 | 401 | 404 | 409 | 500
+ *   GET  /media/<kind>/<id>                         -> image, thumbnail or mask revision by id
+ *   GET  /events         WebSocket of { event, payload } messages
+ *   GET  /*              the renderer bundle (out/renderer)
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { ApiError, mediaKindSchema, type ApiErrorBody } from '../shared/contract';
+import {
+  HTTP_API_PREFIX,
+  HTTP_EVENTS_PATH,
+  HTTP_MEDIA_PREFIX,
+  TOKEN_HEADER,
+  TOKEN_QUERY,
+} from '../shared/channels';
+import type { Service } from '../core/service';
+
+export const TOKEN_COOKIE = 'qataseg_token';
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+export interface ServerOptions {
+  service: Service;
+  host?: string;
+  port?: number;
+  token?: string;
+  /** Folder of the built renderer (index.html + assets); null serves a short notice instead. */
+  staticDir?: string | null;
+}
+
+export interface RunningServer {
+  url: string;
+  /** URL a person opens: with the token. */
+  urlWithToken: string;
+  token: string;
+  host: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const STATUS_OF: Record<ApiErrorBody['code'], number> = {
+  'bad-request': 400,
+  unauthorized: 401,
+  'not-found': 404,
+  conflict: 409,
+  internal: 500,
+};
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+  '.wasm': 'application/wasm',
+  '.woff2': 'font/woff2',
+};
+
+/** Same policy as the Electron window; 'self' covers the same-origin WebSocket. */
+export const BROWSER_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self' ws: wss:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'none'",
+].join('; ');
+
+export function generateToken(): string {
+  return randomBytes(24).toString('hex');
+}
+
+function tokensMatch(given: string | null | undefined, expected: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function cookieValue(header: string | undefined, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return decodeURIComponent(rest.join('='));
+  }
+  return null;
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  });
+  res.end(JSON.stringify(body ?? null));
+}
+
+function sendError(res: http.ServerResponse, error: unknown): void {
+  if (error instanceof ApiError) {
+    sendJson(res, STATUS_OF[error.code], { code: error.code, message: error.message });
+    return;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  sendJson(res, 500, { code: 'internal', message });
+}
+
+async function readBody(req: http.IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) throw new ApiError('bad-request', 'request body too large');
+    chunks.push(buffer);
+  }
+  if (size === 0) return {};
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw new ApiError('bad-request', 'request body is not valid JSON');
+  }
+}
+
+/** Only loopback host names: a page on another site cannot rebind its DNS name to us. */
+function hostAllowed(hostHeader: string | undefined, port: number, bindHost: string): boolean {
+  if (!hostHeader) return false;
+  const allowed = new Set([
+    `127.0.0.1:${port}`,
+    `localhost:${port}`,
+    `[::1]:${port}`,
+    `${bindHost}:${port}`,
+  ]);
+  return allowed.has(hostHeader.toLowerCase());
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { service } = options;
+  const host = options.host ?? '127.0.0.1';
+  const token = options.token ?? generateToken();
+  const staticDir = options.staticDir ?? null;
+  let port = options.port ?? 0;
+
+  const authorised = (req: http.IncomingMessage, url: URL): boolean =>
+    tokensMatch(req.headers[TOKEN_HEADER] as string | undefined, token) ||
+    tokensMatch(url.searchParams.get(TOKEN_QUERY), token) ||
+    tokensMatch(cookieValue(req.headers.cookie, TOKEN_COOKIE), token);
+
+  const serveStatic = (req: http.IncomingMessage, res: http.ServerResponse, url: URL): void => {
+    const securityHeaders = {
+      'content-security-policy': BROWSER_CSP,
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'x-frame-options': 'DENY',
+    };
+    if (!staticDir || !fs.existsSync(path.join(staticDir, 'index.html'))) {
+      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', ...securityHeaders });
+      res.end('The renderer is not built yet: run `npm run build` (npm start does it for you).\n');
+      return;
+    }
+    const relative = decodeURIComponent(url.pathname).replace(/^\/+/, '') || 'index.html';
+    const resolved = path.resolve(staticDir, relative);
+    const inside = resolved.startsWith(path.resolve(staticDir) + path.sep);
+    const file =
+      inside && fs.existsSync(resolved) && fs.statSync(resolved).isFile()
+        ? resolved
+        : path.join(staticDir, 'index.html');
+    const headers: Record<string, string> = {
+      'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+      ...securityHeaders,
+      'cache-control': file.endsWith('index.html') ? 'no-store' : 'public, max-age=3600',
+    };
+    if (tokensMatch(url.searchParams.get(TOKEN_QUERY), token)) {
+      headers['set-cookie'] = `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+    }
+    res.writeHead(200, headers);
+    if (req.method === 'HEAD') res.end();
+    else fs.createReadStream(file).pipe(res);
+  };
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', `http://${host}`);
+    if (!hostAllowed(req.headers.host, port, host)) {
+      sendJson(res, 403, { code: 'unauthorized', message: 'host not allowed' });
+      return;
+    }
+    if (!authorised(req, url)) {
+      sendJson(res, 401, {
+        code: 'unauthorized',
+        message: 'a valid token is required: open the URL printed by `qataseg serve`',
+      });
+      return;
+    }
+    if (url.pathname.startsWith(HTTP_API_PREFIX)) {
+      if (req.method !== 'POST') {
+        sendJson(res, 405, { code: 'bad-request', message: 'use POST for API calls' });
+        return;
+      }
+      // Cookies ride along cross-site form posts; API calls must name the token in a header.
+      if (!tokensMatch(req.headers[TOKEN_HEADER] as string | undefined, token)) {
+        sendJson(res, 401, {
+          code: 'unauthorized',
+          message: `API calls need the ${TOKEN_HEADER} header`,
+        });
+        return;
+      }
+      const method = decodeURIComponent(url.pathname.slice(HTTP_API_PREFIX.length));
+      const input = await readBody(req);
+      const output = await service.call(method, input);
+      sendJson(res, 200, output);
+      return;
+    }
+    if (url.pathname.startsWith(HTTP_MEDIA_PREFIX)) {
+      const [kindText, idText] = url.pathname.slice(HTTP_MEDIA_PREFIX.length).split('/');
+      const kind = mediaKindSchema.safeParse(kindText);
+      const id = Number(idText);
+      if (!kind.success || !Number.isInteger(id) || id <= 0) {
+        throw new ApiError('bad-request', 'media URLs are /media/<image|thumbnail|mask>/<id>');
+      }
+      const media = await service.media(kind.data, id, url.searchParams);
+      res.writeHead(200, {
+        'content-type': media.contentType,
+        'cache-control': media.immutable ? 'private, max-age=31536000, immutable' : 'no-cache',
+        'x-content-type-options': 'nosniff',
+      });
+      res.end(media.body);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendJson(res, 405, { code: 'bad-request', message: 'method not allowed' });
+      return;
+    }
+    serveStatic(req, res, url);
+  };
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) sendError(res, error);
+      else res.destroy();
+    });
+  });
+
+  const sockets = new WebSocketServer({ noServer: true });
+  const clients = new Set<WebSocket>();
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', `http://${host}`);
+    const ok =
+      url.pathname === HTTP_EVENTS_PATH &&
+      hostAllowed(req.headers.host, port, host) &&
+      authorised(req, url);
+    if (!ok) {
+      socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+      socket.destroy();
+      return;
+    }
+    sockets.handleUpgrade(req, socket, head, (ws) => {
+      clients.add(ws);
+      ws.on('close', () => clients.delete(ws));
+    });
+  });
+  const unsubscribe = service.subscribe((event, payload) => {
+    const message = JSON.stringify({ event, payload });
+    for (const client of clients) if (client.readyState === client.OPEN) client.send(message);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  const url = `http://${shownHost}:${port}/`;
+  return {
+    url,
+    urlWithToken: `${url}?${TOKEN_QUERY}=${token}`,
+    token,
+    host,
+    port,
+    close: async () => {
+      unsubscribe();
+      for (const client of clients) client.terminate();
+      sockets.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * The desktop app itself, through Playwright's Electron driver. Runs where an Electron binary is
+ * installed (a user's machine, CI with network); elsewhere it is skipped with the reason.
+ */
+import { test, expect, _electron as electron } from '@playwright/test';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { electronStatus } from '../../src/core/environment';
+
+const status = electronStatus();
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+
+test.describe('Electron app', () => {
+  test.skip(status.binaryPath === null, `no Electron binary: ${status.problem ?? ''}`);
+
+  test('opens a secure window that talks to core through window.api', async () => {
+    const projectDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qataseg-electron-'));
+    const app = await electron.launch({
+      executablePath: status.binaryPath!,
+      args: [path.join(repoRoot, 'out/main/index.js'), '--project', projectDir],
+      env: { ...process.env, QATASEG_SQLITE_BINDING: process.env.QATASEG_SQLITE_BINDING ?? '' },
+    });
+    const window = await app.firstWindow();
+    await expect(window.getByTestId('transport')).toHaveText('desktop');
+    await expect(window.getByTestId('project-state')).toBeVisible();
+    const exposesNode = await window.evaluate(
+      () => typeof (globalThis as { require?: unknown }).require,
+    );
+    expect(exposesNode).toBe('undefined');
+    await app.close();
+  });
+});

@@ -1,0 +1,178 @@
+/**
+ * The review workstation end to end, in Chromium against `qataseg serve` on a seeded project:
+ * pick, paint, undo, redo, switch away and back, review state, reload, filter, and diff counts that
+ * equal the server's `images.metrics`.
+ */
+import fs from 'node:fs';
+import { test as base, expect, type Page, type TestInfo } from '@playwright/test';
+import { startWorkstation, stopWorkstation, tempProjectDir, type Workstation } from './fixtures';
+import { seedReviewProject } from './review-seed';
+
+interface Detail {
+  id: number;
+  reviewState: string;
+  correctionRevisionId: number | null;
+  labelRevisionId: number | null;
+  groundTruthRevisionId: number | null;
+  canUndo: boolean;
+  canRedo: boolean;
+}
+
+interface Counts {
+  tp: number;
+  fp: number;
+  fn: number;
+}
+
+const test = base.extend<object, { seeded: { workstation: Workstation; ids: number[] } }>({
+  seeded: [
+    // eslint-disable-next-line no-empty-pattern -- Playwright fixtures must destructure.
+    async ({}, use) => {
+      const projectDir = tempProjectDir('qataseg-review-e2e-');
+      const ids = await seedReviewProject(projectDir, { count: 8, size: 224 });
+      const { workstation, child } = await startWorkstation(projectDir);
+      await use({ workstation, ids });
+      await stopWorkstation(child);
+      fs.rmSync(projectDir, { recursive: true, force: true });
+    },
+    { scope: 'worker' },
+  ],
+});
+
+async function openImage(page: Page, id: number): Promise<void> {
+  await page.locator(`[data-testid=worklist-row][data-image-id="${id}"]`).click();
+  await expect(page.getByTestId('viewer')).toHaveAttribute('data-image-id', String(id));
+  await expect(page.getByTestId('viewer')).toHaveAttribute('data-loading', 'false');
+}
+
+/** Keeps a screenshot of a main view in test-results and attaches it to the report. */
+async function snap(page: Page, testInfo: TestInfo, name: string): Promise<void> {
+  const path = testInfo.outputPath(`${name}.png`);
+  await page.screenshot({ path });
+  await testInfo.attach(name, { path, contentType: 'image/png' });
+}
+
+async function shownCounts(page: Page): Promise<Counts> {
+  const read = async (id: string) => Number(await page.getByTestId(id).textContent());
+  return { tp: await read('diff-tp'), fp: await read('diff-fp'), fn: await read('diff-fn') };
+}
+
+test('paint, undo, redo, switch, review, reload, filter and diff against the server', async ({
+  page,
+  seeded,
+}, testInfo) => {
+  const { workstation, ids } = seeded;
+  const [first, second] = ids;
+  const get = (id: number) => workstation.call<Detail>('images.get', { id });
+  await page.setViewportSize({ width: 1400, height: 850 });
+  await page.goto(workstation.url);
+  await expect(page.getByTestId('worklist-row')).toHaveCount(ids.length);
+
+  // Pick an image.
+  await openImage(page, first);
+  const correctionFigure = page.getByTestId('layer-figures-correction');
+  const before = await correctionFigure.textContent();
+  expect((await get(first)).correctionRevisionId).toBeNull();
+
+  // Paint a stroke with the mouse, away from the lesion.
+  const box = (await page.getByTestId('viewer').boundingBox())!;
+  const cx = box.x + box.width / 2;
+  const cy = box.y + box.height / 2;
+  await page.mouse.move(cx - 80, cy - 180);
+  await page.mouse.down();
+  for (let i = 1; i <= 16; i++) await page.mouse.move(cx - 80 + i * 10, cy - 180 + i * 2);
+  await page.mouse.up();
+  await expect(page.getByTestId('save-status')).toHaveText('saved');
+  const painted = await correctionFigure.textContent();
+  expect(painted).not.toBe(before);
+  const afterStroke = await get(first);
+  expect(afterStroke.correctionRevisionId).not.toBeNull();
+  expect(afterStroke.canUndo).toBe(true);
+  await snap(page, testInfo, 'viewer-after-stroke');
+
+  // Undo and redo go through the server's revisions.
+  await page.keyboard.press('Control+z');
+  await expect(correctionFigure).toHaveText(before!);
+  await expect.poll(async () => (await get(first)).correctionRevisionId).toBeNull();
+  await expect(page.getByTestId('redo')).toBeEnabled();
+  await page.keyboard.press('Control+Shift+Z');
+  await expect(correctionFigure).toHaveText(painted!);
+  await expect
+    .poll(async () => (await get(first)).correctionRevisionId)
+    .toBe(afterStroke.correctionRevisionId);
+
+  // Switch away and back: the stroke is there.
+  await openImage(page, second);
+  await expect(correctionFigure).not.toHaveText(painted!);
+  await openImage(page, first);
+  await expect(correctionFigure).toHaveText(painted!);
+
+  // Review state, then reload: everything persisted.
+  await page.getByTestId('review-state-flagged').click();
+  await expect(page.getByTestId('review-state-flagged')).toHaveAttribute('aria-checked', 'true');
+  await expect.poll(async () => (await get(first)).reviewState).toBe('flagged');
+  await page.getByTestId('review-comment').fill('check the apex');
+  await page.getByTestId('review-comment').blur();
+  await expect.poll(async () => (await get(first)).reviewState).toBe('flagged');
+  await page.reload();
+  await openImage(page, first);
+  await expect(page.getByTestId('review-state-flagged')).toHaveAttribute('aria-checked', 'true');
+  await expect(page.getByTestId('review-comment')).toHaveValue('check the apex');
+  await expect(correctionFigure).toHaveText(painted!);
+  await expect(
+    page.locator(`[data-testid=worklist-row][data-image-id="${first}"]`),
+  ).toHaveAttribute('data-state', 'flagged');
+
+  // Filter the worklist by state.
+  await page.getByTestId('worklist-filter-state').selectOption('flagged');
+  await expect(page.getByTestId('worklist-row')).toHaveCount(1);
+  await expect(page.getByTestId('worklist-row')).toHaveAttribute('data-image-id', String(first));
+  await snap(page, testInfo, 'worklist-filtered');
+  await page.getByTestId('worklist-filter-state').selectOption('');
+  await expect(page.getByTestId('worklist-row')).toHaveCount(ids.length);
+
+  // Diff mode: the counts shown equal the server's metrics, for two pairs of layers.
+  await page.getByTestId('diff-mode').check();
+  for (const [a, b] of [
+    ['prediction', 'ground-truth'],
+    ['correction', 'ground-truth'],
+  ] as const) {
+    await page.getByTestId('diff-candidate').selectOption(a);
+    await page.getByTestId('diff-reference').selectOption(b);
+    const server = await workstation.call<Counts>('images.metrics', {
+      imageId: first,
+      a,
+      b,
+      threshold: 0.5,
+    });
+    expect(server.tp + server.fp + server.fn).toBeGreaterThan(0);
+    await expect
+      .poll(() => shownCounts(page))
+      .toEqual({ tp: server.tp, fp: server.fp, fn: server.fn });
+  }
+  await snap(page, testInfo, 'diff-mode');
+
+  // The shortcut sheet.
+  await page.keyboard.press('?');
+  await expect(page.getByTestId('help-overlay')).toBeVisible();
+  await snap(page, testInfo, 'shortcuts');
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('help-overlay')).toBeHidden();
+});
+
+test('keyboard: next unreviewed skips reviewed images; accept sets the state', async ({
+  page,
+  seeded,
+}) => {
+  const { workstation, ids } = seeded;
+  await page.goto(workstation.url);
+  await openImage(page, ids[2]);
+  await page.keyboard.press('a');
+  await expect
+    .poll(async () => (await workstation.call<Detail>('images.get', { id: ids[2] })).reviewState)
+    .toBe('accepted');
+  await openImage(page, ids[1]);
+  // ids[2] is accepted now: next unreviewed goes to ids[3].
+  await page.keyboard.press('n');
+  await expect(page.getByTestId('viewer')).toHaveAttribute('data-image-id', String(ids[3]));
+});
