@@ -3,6 +3,7 @@
  * `tsx bench/profile.ts [--base 16] [--size 256] [--batch 4] [--infer] [--backend wasm]`.
  * Prints the kernels that take the most time, summed by kernel name.
  */
+import type * as tfTypes from '@tensorflow/tfjs';
 import { loadRuntime } from '../src/core/ml/backends';
 import type { BackendName } from '../src/shared/contract';
 import { buildUNet } from '../src/core/ml/unet';
@@ -28,7 +29,7 @@ const y = tf.cast(tf.greater(tf.randomUniform([batch, size, size, 1]), 0.5), 'fl
 
 const step = () => {
   if (infer) {
-    tf.tidy(() => (model.predict(x) as import('@tensorflow/tfjs').Tensor).dataSync());
+    tf.tidy(() => (model.predict(x) as tfTypes.Tensor).dataSync());
     return;
   }
   const loss = optimizer.minimize(
@@ -57,5 +58,7 @@ for (const kernel of info.kernels) {
 console.log(`profiled kernel time ${total.toFixed(0)} ms, peak bytes ${info.peakBytes}`);
 const rows = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25);
 for (const [name, { ms, count }] of rows) {
-  console.log(`${name.padEnd(28)} ${ms.toFixed(1).padStart(8)} ms ${((100 * ms) / total).toFixed(1).padStart(5)}% x${count}`);
+  console.log(
+    `${name.padEnd(28)} ${ms.toFixed(1).padStart(8)} ms ${((100 * ms) / total).toFixed(1).padStart(5)}% x${count}`,
+  );
 }

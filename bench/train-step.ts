@@ -6,8 +6,12 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Tf } from '../src/core/ml/backends';
 
-export function bceDiceLoss(tf: Tf, target: tfTypes.Tensor, predicted: tfTypes.Tensor): tfTypes.Scalar {
-  return tf.tidy(() => {
+export function bceDiceLoss(
+  tf: Tf,
+  target: tfTypes.Tensor,
+  predicted: tfTypes.Tensor,
+): tfTypes.Scalar {
+  return tf.tidy<tfTypes.Scalar>(() => {
     const eps = 1e-6;
     const clipped = tf.clipByValue(predicted, eps, 1 - eps);
     const bce = tf.neg(
@@ -21,8 +25,11 @@ export function bceDiceLoss(tf: Tf, target: tfTypes.Tensor, predicted: tfTypes.T
     const intersection = tf.sum(tf.mul(target, predicted));
     const dice = tf.sub(
       1,
-      tf.div(tf.add(tf.mul(2, intersection), 1), tf.add(tf.add(tf.sum(target), tf.sum(predicted)), 1)),
+      tf.div(
+        tf.add(tf.mul(2, intersection), 1),
+        tf.add(tf.add(tf.sum(target), tf.sum(predicted)), 1),
+      ),
     );
-    return tf.add(bce, dice) as tfTypes.Scalar;
+    return tf.add<tfTypes.Scalar>(bce, dice);
   });
 }

@@ -7,6 +7,7 @@
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import { loadRuntime } from '../src/core/ml/backends';
+import { threadedWasmFailure, wasmThreadCount } from '../src/core/ml/kernels';
 import { buildUNet } from '../src/core/ml/unet';
 import type { BackendName } from '../src/shared/contract';
 import { bceDiceLoss } from './train-step';
@@ -79,7 +80,8 @@ xi.dispose();
 
 const result = {
   engine: `tfjs-${backendName}`,
-  threads: backendName === 'wasm' ? runtime.wasmThreads ?? 1 : null,
+  threads: backendName === 'wasm' ? wasmThreadCount() : null,
+  threadsFailure: threadedWasmFailure(),
   base,
   size,
   matmulPeakGflops: Number(peak.gflops.toFixed(1)),

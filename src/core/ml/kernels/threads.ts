@@ -57,7 +57,8 @@ async function instantiateThreaded(): Promise<EmscriptenModule> {
   os.cpus = () => [...cpus, ...cpus];
   try {
     const module = await factory({
-      locateFile: (file: string) => (file.endsWith('.worker.js') ? workerFile : path.join(dir, file)),
+      locateFile: (file: string) =>
+        file.endsWith('.worker.js') ? workerFile : path.join(dir, file),
       mainScriptUrlOrBlob: mainScript,
     });
     // The same C bridge tfjs' own loader sets up.
@@ -80,11 +81,39 @@ async function instantiateThreaded(): Promise<EmscriptenModule> {
  * thread count XNNPACK reports. Throws (leaving the stock 'wasm' registration in place) if the
  * threaded module cannot start.
  */
+let activeThreads = 1;
+let lastFailure: string | null = null;
+
+/** XNNPACK threads of the active wasm backend (1 unless useThreadedWasm succeeded). */
+export function wasmThreadCount(): number {
+  return activeThreads;
+}
+
+/** Why the threaded build was not used, if it was asked for and failed. */
+export function threadedWasmFailure(): string | null {
+  return lastFailure;
+}
+
+export function noteThreadedWasmFailure(reason: string): void {
+  lastFailure = reason;
+  activeThreads = 1;
+}
+
+/** Threads asked for through QATASEG_WASM_THREADS (default DEFAULT_WASM_THREADS), capped at cores. */
+export function requestedWasmThreads(): number {
+  const fromEnv = Number(process.env.QATASEG_WASM_THREADS);
+  const wanted = Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : DEFAULT_WASM_THREADS;
+  return Math.max(1, Math.min(wanted, os.availableParallelism()));
+}
+
+/** Measured by bench/run.ts on the project's 2-core machines; see bench/README.md. */
+export const DEFAULT_WASM_THREADS = 1;
+
 export async function useThreadedWasm(tf: Tf, threads: number): Promise<number> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   const module = await instantiateThreaded();
   wasm.setThreadsCount(threads);
-  const previous = tf.findBackendFactory('wasm');
+  const previous = tf.findBackendFactory('wasm') as ReturnType<Tf['findBackendFactory']> | null;
   if (previous) tf.removeBackend('wasm');
   tf.registerBackend('wasm', () => new wasm.BackendWasm(module as never));
   const ok = await tf.setBackend('wasm');
@@ -93,5 +122,7 @@ export async function useThreadedWasm(tf: Tf, threads: number): Promise<number> 
     if (previous) tf.registerBackend('wasm', previous);
     throw new Error('the threaded wasm backend failed to initialise');
   }
-  return wasm.getThreadsCount();
+  activeThreads = wasm.getThreadsCount();
+  lastFailure = null;
+  return activeThreads;
 }
