@@ -88,8 +88,12 @@ export async function resizeGray(
     raw: { width, height, channels: 1 },
   })
     .resize(toWidth, toHeight, { fit: 'fill', kernel })
+    .toColourspace('b-w')
     .raw()
     .toBuffer();
+  if (out.length !== toWidth * toHeight) {
+    throw new Error(`resize gave ${out.length} bytes for ${toWidth}x${toHeight} gray pixels`);
+  }
   return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 

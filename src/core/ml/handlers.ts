@@ -133,9 +133,6 @@ function startTrainJob(
     augment: params.augment,
     valFraction: params.valFraction,
     labels: params.labels,
-    ...(process.env.QATASEG_TEST_CRASH_AFTER_EPOCH
-      ? { crashAfterEpoch: Number(process.env.QATASEG_TEST_CRASH_AFTER_EPOCH) }
-      : {}),
   };
   return context.jobs.start('train', async (reporter) => {
     const started = performance.now();

@@ -30,8 +30,6 @@ export const trainJobParamsSchema = z.object({
   augment: z.boolean(),
   valFraction: z.number(),
   labels: z.array(labelSourceSchema),
-  /** Test hook (honoured only with QATASEG_TEST_JOBS=1): the worker exits after this epoch. */
-  crashAfterEpoch: z.number().int().optional(),
 });
 export type TrainJobParams = z.infer<typeof trainJobParamsSchema>;
 

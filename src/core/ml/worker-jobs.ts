@@ -67,7 +67,11 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
     const val = await loadItems(db, splits.val, params.size, context, 'loading validation images');
     const checkpointDir = path.join(params.modelDir, 'checkpoint');
     const bestDir = path.join(params.modelDir, 'best');
-    const crashAfter = process.env.QATASEG_TEST_JOBS === '1' ? params.crashAfterEpoch : undefined;
+    // Test hook: the worker dies after this epoch (only with the test jobs switched on).
+    const crashAfter =
+      process.env.QATASEG_TEST_JOBS === '1'
+        ? Number(process.env.QATASEG_TEST_CRASH_AFTER_EPOCH ?? NaN)
+        : NaN;
     const result = await trainModel(
       {
         tf,
@@ -84,7 +88,7 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
         onStep: (progress) => context.progress(progress),
         onEpoch: (progress) => {
           context.progress(progress);
-          if (crashAfter !== undefined && progress.record.epoch >= crashAfter) process.exit(71);
+          if (progress.record.epoch >= crashAfter) process.exit(71);
         },
       },
     );

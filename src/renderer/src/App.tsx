@@ -1,11 +1,14 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { useAppStore, subscribeToHost } from './store';
 import { transportName } from './api';
 import { ReviewScreen } from './review/ReviewScreen';
+import { OpenDatasetDialog } from './dataset/OpenDatasetDialog';
+import { JobsBar } from './jobs/JobsBar';
 
 export function App() {
   const { info, project, worker, error } = useAppStore();
   const load = useAppStore((state) => state.load);
+  const [openDatasetShown, setOpenDatasetShown] = useState(false);
 
   useEffect(() => {
     const unsubscribe = subscribeToHost();
@@ -28,6 +31,14 @@ export function App() {
             <dd>{project.modelCount}</dd>
           </dl>
         )}
+        <button
+          type="button"
+          data-testid="open-dataset"
+          disabled={!project?.projectDir}
+          onClick={() => setOpenDatasetShown(true)}
+        >
+          Open dataset…
+        </button>
         <span className="spacer" />
         <span className="muted" data-testid="backend">
           ML: {worker?.backend ?? worker?.state ?? '…'}
@@ -41,6 +52,8 @@ export function App() {
           </span>
         )}
       </header>
+      <JobsBar />
+      <OpenDatasetDialog open={openDatasetShown} onClose={() => setOpenDatasetShown(false)} />
       {error && (
         <div role="alert" className="error">
           {error}
