@@ -4,11 +4,13 @@ import { transportName } from './api';
 import { ReviewScreen } from './review/ReviewScreen';
 import { OpenDatasetDialog } from './dataset/OpenDatasetDialog';
 import { JobsBar } from './jobs/JobsBar';
+import { TrainingPanel } from './training/TrainingPanel';
 
 export function App() {
   const { info, project, worker, error } = useAppStore();
   const load = useAppStore((state) => state.load);
   const [openDatasetShown, setOpenDatasetShown] = useState(false);
+  const [trainingShown, setTrainingShown] = useState(false);
 
   useEffect(() => {
     const unsubscribe = subscribeToHost();
@@ -39,6 +41,15 @@ export function App() {
         >
           Open dataset…
         </button>
+        <button
+          type="button"
+          data-testid="open-training"
+          aria-pressed={trainingShown}
+          disabled={!project?.projectDir}
+          onClick={() => setTrainingShown((shown) => !shown)}
+        >
+          Training…
+        </button>
         <span className="spacer" />
         <span className="muted" data-testid="backend">
           ML: {worker?.backend ?? worker?.state ?? '…'}
@@ -54,6 +65,7 @@ export function App() {
       </header>
       <JobsBar />
       <OpenDatasetDialog open={openDatasetShown} onClose={() => setOpenDatasetShown(false)} />
+      <TrainingPanel open={trainingShown} onClose={() => setTrainingShown(false)} />
       {error && (
         <div role="alert" className="error">
           {error}
