@@ -48,6 +48,16 @@ export function actualSizeView(): void {
   zoomView(1 / view.scale);
 }
 
+/** Keeps a drag's events coming when the pointer leaves the viewer; an unknown pointer is fine. */
+function capturePointer(element: HTMLElement | null, pointerId: number, capture: boolean): void {
+  try {
+    if (capture) element?.setPointerCapture(pointerId);
+    else element?.releasePointerCapture(pointerId);
+  } catch {
+    // Synthetic or already-ended pointers cannot be captured; the drag still works inside.
+  }
+}
+
 type Drag =
   | { kind: 'pan'; startX: number; startY: number; view: ViewTransform }
   | { kind: 'window'; startX: number; startY: number; window: WindowLevel }
@@ -161,7 +171,7 @@ export function Viewer() {
     if (!review.bundle) return;
     const state = useReviewStore.getState();
     const point = toImage(event);
-    containerRef.current?.setPointerCapture(event.pointerId);
+    capturePointer(containerRef.current, event.pointerId, true);
     if (event.button === 1 || (event.button === 0 && (spaceRef.current || state.tool === 'pan'))) {
       event.preventDefault();
       dragRef.current = {
@@ -194,11 +204,7 @@ export function Viewer() {
         break;
       case 'polygonAdd':
       case 'polygonCut':
-        if (event.detail >= 2) {
-          window.dispatchEvent(new Event('qataseg:polygon-close'));
-        } else {
-          setPolygon((points) => [...points, point]);
-        }
+        setPolygon((points) => [...points, point]);
         break;
       case 'fill':
         review.apply((label) => floodFill(label, point.x, point.y, 1));
@@ -258,7 +264,7 @@ export function Viewer() {
   const onPointerUp = (event: ReactPointerEvent<HTMLDivElement>) => {
     const drag = dragRef.current;
     dragRef.current = null;
-    containerRef.current?.releasePointerCapture(event.pointerId);
+    capturePointer(containerRef.current, event.pointerId, false);
     if (drag?.kind === 'stroke') review.strokeEnd();
   };
 
@@ -286,6 +292,12 @@ export function Viewer() {
       onPointerUp={onPointerUp}
       onPointerCancel={onPointerUp}
       onWheel={onWheel}
+      onDoubleClick={() => {
+        const current = useReviewStore.getState().tool;
+        if (current === 'polygonAdd' || current === 'polygonCut') {
+          window.dispatchEvent(new Event('qataseg:polygon-close'));
+        }
+      }}
       onContextMenu={(event) => event.preventDefault()}
     >
       {imageError && (

@@ -79,6 +79,7 @@ class ReviewController {
     try {
       await this.pendingSaves.get(imageId);
       const detail = await api['images.get']({ id: imageId });
+      const detailMs = performance.now() - started;
       const [image, groundTruth, label, prediction] = await Promise.all([
         loadGrey(api.mediaUrl('image', imageId)),
         loadMask(detail.groundTruthRevisionId),
@@ -86,6 +87,7 @@ class ReviewController {
         loadMask(detail.predictionRevisionId),
       ]);
       if (token !== this.selectToken) return;
+      const mediaMs = performance.now() - started - detailMs;
       const { width, height } = image;
       const threshold = useReviewStore.getState().threshold;
       this.bundle = {
@@ -120,7 +122,13 @@ class ReviewController {
       this.renderAll();
       if (sizeChanged || !state.view.scale) this.onImageLoaded?.(width, height);
       this.lastSelectMs = performance.now() - started;
-      document.body.dataset.lastSwitchMs = this.lastSelectMs.toFixed(1);
+      // Read by bench/ui-review.ts: where a switch spends its time.
+      document.body.dataset.lastSwitch = JSON.stringify({
+        total: this.lastSelectMs,
+        detail: detailMs,
+        media: mediaMs,
+        render: this.lastSelectMs - detailMs - mediaMs,
+      });
       this.preloadNeighbours();
     } catch (error) {
       if (token === this.selectToken) {
@@ -176,7 +184,7 @@ class ReviewController {
       this.layerValues(layer),
       rect ?? fullRect(this.bundle.label),
       LAYER_COLOURS[layer],
-      useReviewStore.getState().outline,
+      useReviewStore.getState().layers[layer].outline,
     );
   }
 
@@ -314,6 +322,8 @@ class ReviewController {
           imageId,
           png,
           baseRevisionId: b.baseRevisionId,
+          // An edit marks the image corrected, except that a flag stays until someone clears it.
+          reviewState: b.detail.reviewState === 'flagged' ? 'flagged' : 'corrected',
         });
         b.baseRevisionId = detail.labelRevisionId;
         b.savedVersion = version;
@@ -327,6 +337,11 @@ class ReviewController {
       if (isCurrent())
         useReviewStore.getState().set({ saveStatus: 'error', saveError: message(error) });
     }
+  }
+
+  /** True while some image still has an edit on its way to the host. */
+  get savesPending(): boolean {
+    return this.pendingSaves.size > 0;
   }
 
   /** Waits until every edit of the open image is durable. */
