@@ -138,6 +138,14 @@ async function benchBrush(browser: Browser): Promise<void> {
     // Playwright's mouse waits for each event's acknowledgement, which caps its rate near one per
     // frame. A fast real mouse sends several samples per frame: replay that in the page (four
     // pointermove events per animation frame, 300 frames) and time the handlers and the frames.
+    // The same page doing nothing: what this machine's load leaves for frames at all.
+    await startFrames(page);
+    await page.waitForTimeout(3000);
+    const idle = summarise(await stopFrames(page));
+    console.log(
+      `  idle page for reference: ${idle.fps.toFixed(1)} frames/s, p95 frame ${idle.p95FrameMs.toFixed(1)} ms, ` +
+        `${idle.longFrames}/${idle.frames} frames over 25 ms`,
+    );
     for (const radius of [6, 24]) {
       await page.getByTestId('brush-size').fill(String(radius));
       const result = JSON.parse(

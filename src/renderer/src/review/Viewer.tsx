@@ -66,6 +66,7 @@ type Drag =
 export function Viewer() {
   const containerRef = useRef<HTMLDivElement>(null);
   const layerRef = useRef<Konva.Layer>(null);
+  const editLayerRef = useRef<Konva.Layer>(null);
   const cursorRef = useRef<Konva.Circle>(null);
   const cursorLayerRef = useRef<Konva.Layer>(null);
   const dragRef = useRef<Drag | null>(null);
@@ -85,13 +86,18 @@ export function Viewer() {
   const [, setCanvasGeneration] = useState(0);
 
   useEffect(() => {
-    review.onDraw = () => layerRef.current?.batchDraw();
+    review.onDraw = () => {
+      layerRef.current?.batchDraw();
+      editLayerRef.current?.batchDraw();
+    };
+    review.onDrawEdit = () => editLayerRef.current?.batchDraw();
     review.onImageLoaded = () => {
       setCanvasGeneration((g) => g + 1);
       fitView();
     };
     return () => {
       review.onDraw = null;
+      review.onDrawEdit = null;
       review.onImageLoaded = null;
     };
   }, []);
@@ -315,11 +321,18 @@ export function Viewer() {
               <KonvaImage image={canvases.image} opacity={layers.image.opacity} />
             )}
             {showOverlays &&
-              (['ground-truth', 'prediction', 'correction'] as const).map((id) =>
+              (['ground-truth', 'prediction'] as const).map((id) =>
                 canvases[id] && layers[id].visible ? (
                   <KonvaImage key={id} image={canvases[id]} opacity={layers[id].opacity} />
                 ) : null,
               )}
+          </Group>
+        </Layer>
+        <Layer ref={editLayerRef} imageSmoothingEnabled={false} listening={false}>
+          <Group x={view.x} y={view.y} scaleX={view.scale} scaleY={view.scale}>
+            {showOverlays && canvases.correction && layers.correction.visible && (
+              <KonvaImage image={canvases.correction} opacity={layers.correction.opacity} />
+            )}
             {diffEnabled && canvases.diff && <KonvaImage image={canvases.diff} opacity={0.7} />}
             {polygon.length > 0 && (
               <Line

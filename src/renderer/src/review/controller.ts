@@ -9,7 +9,7 @@
  */
 import type { ImageDetail, MaskLayer, ReviewState } from '../../../shared/contract-review';
 import { api } from '../api';
-import { diffClasses, diffMetrics, layerFigures } from '../mask/diff';
+import { diffMetrics, layerFigures } from '../mask/diff';
 import {
   EMPTY_RECT,
   binarize,
@@ -56,15 +56,21 @@ async function loadMask(revisionId: number | null): Promise<Uint8Array | null> {
 class ReviewController {
   bundle: Bundle | null = null;
   readonly canvases: Partial<Record<CanvasId, HTMLCanvasElement>> = {};
-  /** Set by the viewer: redraws the Konva layer after canvases changed. */
+  /** Set by the viewer: redraws the Konva layers after canvases changed. */
   onDraw: (() => void) | null = null;
+  /**
+   * Set by the viewer: redraws only the edit layer (correction and diff), which is all a brush
+   * stroke changes; the image and the other overlays live on a layer that is not redrawn.
+   */
+  onDrawEdit: (() => void) | null = null;
   /** Set by the viewer: fits the image once a new image size arrives. */
   onImageLoaded: ((width: number, height: number) => void) | null = null;
   private pendingSaves = new Map<number, Promise<void>>();
   private selectToken = 0;
   private strokeLast: Point | null = null;
   private strokeValue: 0 | 1 = 1;
-  private strokeRect: DirtyRect = EMPTY_RECT;
+  private pendingRect: DirtyRect = EMPTY_RECT;
+  private frameRequest = 0;
   private lastSelectMs = 0;
 
   get lastSwitchMs(): number {
@@ -188,13 +194,17 @@ class ReviewController {
     );
   }
 
-  renderDiff(): void {
+  renderDiff(rect?: DirtyRect): void {
     const canvas = this.canvases.diff;
-    if (!canvas) return;
+    if (!canvas || !this.bundle) return;
     const { diff } = useReviewStore.getState();
-    const a = this.layerValues(diff.candidate);
-    const b = this.layerValues(diff.reference);
-    paintDiff(canvas, diff.enabled && a && b ? diffClasses(a, b) : null);
+    const on = diff.enabled;
+    paintDiff(
+      canvas,
+      on ? this.layerValues(diff.candidate) : null,
+      on ? this.layerValues(diff.reference) : null,
+      rect ?? fullRect(this.bundle.label),
+    );
   }
 
   renderAll(): void {
@@ -249,7 +259,6 @@ class ReviewController {
     if (!this.bundle) return;
     this.strokeValue = erase ? 0 : 1;
     this.strokeLast = point;
-    this.strokeRect = EMPTY_RECT;
     this.strokeTo(point);
   }
 
@@ -259,15 +268,33 @@ class ReviewController {
     const radius = useReviewStore.getState().brushRadius;
     const rect = paintSegment(b.label, this.strokeLast, point, radius, this.strokeValue);
     this.strokeLast = point;
-    this.strokeRect = unionRect(this.strokeRect, rect);
+    // Several pointer samples can arrive per frame: repaint their union once, at the frame.
+    this.pendingRect = unionRect(this.pendingRect, rect);
+    if (this.frameRequest === 0) {
+      this.frameRequest = requestAnimationFrame(() => this.flushStrokeFrame());
+    }
+  }
+
+  private flushStrokeFrame(): void {
+    this.frameRequest = 0;
+    const rect = this.pendingRect;
+    this.pendingRect = EMPTY_RECT;
+    if (!this.bundle || rect.x1 <= rect.x0) return;
     this.renderLayer('correction', rect);
-    this.onDraw?.();
+    if (useReviewStore.getState().diff.enabled) this.renderDiff(rect);
+    this.onDrawEdit?.();
   }
 
   strokeEnd(): void {
     if (!this.strokeLast) return;
     this.strokeLast = null;
-    this.finishEdit(null);
+    if (this.frameRequest !== 0) {
+      cancelAnimationFrame(this.frameRequest);
+      this.frameRequest = 0;
+    }
+    const rect = this.pendingRect;
+    this.pendingRect = EMPTY_RECT;
+    this.finishEdit(rect.x1 > rect.x0 ? rect : null);
   }
 
   get stroking(): boolean {
