@@ -81,7 +81,14 @@ if (binary) {
   );
   const child = spawn(
     process.execPath,
-    [path.join(root, 'bin/qataseg.mjs'), 'serve', '--project', projectDir, ...passThrough],
+    [
+      path.join(root, 'bin/qataseg.mjs'),
+      'serve',
+      '--project',
+      projectDir,
+      '--demo',
+      ...passThrough,
+    ],
     { cwd: root, stdio: 'inherit' },
   );
   child.on('exit', (code) => process.exit(code ?? 0));

@@ -20,7 +20,7 @@ import { ApiError, mediaKindSchema, type ApiErrorBody } from '../shared/contract
 import { IPC_EVENT, IPC_INVOKE, MEDIA_SCHEME } from '../shared/channels';
 import { createService, type Service } from '../core/service';
 import type { WorkerChannel, WorkerLauncher } from '../core/ml/worker-host';
-import { defaultProjectDir } from '../core/default-project';
+import { defaultProjectDir, ensureDemoProject } from '../core/default-project';
 import {
   CONTENT_SECURITY_POLICY,
   createWindowOptions,
@@ -103,7 +103,12 @@ async function start(): Promise<void> {
     callback(false),
   );
 
-  const projectDir = projectFromArgs() ?? (await defaultProjectDir(app.getPath('userData')));
+  let projectDir = projectFromArgs();
+  if (!projectDir) {
+    // First start: a generated demo project, so there is something to review right away.
+    projectDir = await defaultProjectDir(app.getPath('userData'));
+    await ensureDemoProject(projectDir);
+  }
   const activeService = createService({
     transport: 'electron',
     electronVersion: process.versions.electron,

@@ -1,7 +1,237 @@
 /**
  * Contract entries of the ml room, spread into `methods` and `events` of ./contract.ts.
  * Each method: { input: zod schema, output: zod schema }; each event: a zod schema.
+ *
+ * ./contract imports this file, so shared schemas from it are referenced lazily (z.lazy).
  */
-export const mlMethods = {} as const;
+import { z } from 'zod';
+import { jobSchema, backendNameSchema } from './contract';
+import { idSchema } from './schema-helpers';
 
-export const mlEvents = {} as const;
+const job = z.lazy(() => jobSchema);
+const backendName = z.lazy(() => backendNameSchema);
+
+export const labelSourceSchema = z.enum(['ground-truth', 'accepted', 'corrected']);
+export type LabelSourceName = z.infer<typeof labelSourceSchema>;
+
+export const lossNameSchema = z.enum(['bce', 'dice', 'bce-dice', 'weighted-bce']);
+
+export const evaluationSplitSchema = z.enum(['train', 'val', 'test', 'control', 'all']);
+export type EvaluationSplit = z.infer<typeof evaluationSplitSchema>;
+
+const versionSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a model version is letters, digits, . _ -');
+
+export const trainParamsSchema = z.object({
+  epochs: z.number().int().min(1).max(10_000).default(20),
+  size: z
+    .number()
+    .int()
+    .min(16)
+    .max(1024)
+    .refine((n) => n % 16 === 0, 'size must be a multiple of 16')
+    .default(256),
+  base: z.number().int().min(4).max(64).default(16),
+  batch: z.number().int().min(1).max(64).default(4),
+  learningRate: z.number().positive().max(1).default(1e-3),
+  seed: z.number().int().nonnegative().default(1),
+  loss: lossNameSchema.default('bce-dice'),
+  dropout: z.number().min(0).max(0.9).default(0),
+  augment: z.boolean().default(true),
+  /** Fraction of the train split held out (seeded) for validation. */
+  valFraction: z.number().min(0).max(0.5).default(0.1),
+  labels: z.array(labelSourceSchema).min(1).default(['ground-truth', 'accepted', 'corrected']),
+  /** Fine-tune from this version ('active' for the active one); scratch when absent. */
+  from: z.string().nullable().default(null),
+  /** When the finished version becomes active. */
+  promote: z.enum(['never', 'if-better', 'always']).default('if-better'),
+});
+export type TrainParams = z.output<typeof trainParamsSchema>;
+export type TrainParamsInput = z.input<typeof trainParamsSchema>;
+
+export const epochRecordSchema = z.object({
+  epoch: z.number().int(),
+  loss: z.number(),
+  valDice: z.number().nullable(),
+  seconds: z.number(),
+  imagesPerSecond: z.number(),
+});
+export type EpochRecordInfo = z.infer<typeof epochRecordSchema>;
+
+export const splitMetricsSchema = z.object({
+  images: z.number().int(),
+  dice: z.number(),
+  iou: z.number(),
+  precision: z.number(),
+  recall: z.number(),
+  specificity: z.number(),
+  accuracy: z.number(),
+});
+export type SplitMetrics = z.infer<typeof splitMetricsSchema>;
+
+export const perImageScoreSchema = z.object({
+  imageId: idSchema,
+  image: z.string(),
+  dice: z.number(),
+  iou: z.number(),
+});
+export type PerImageScore = z.infer<typeof perImageScoreSchema>;
+
+export const modelCardSchema = z.object({
+  version: z.string(),
+  createdAt: z.string(),
+  parent: z.string().nullable(),
+  architecture: z.object({
+    name: z.literal('unet'),
+    depth: z.number().int(),
+    base: z.number().int(),
+    size: z.number().int(),
+    dropout: z.number(),
+    channels: z.number().int(),
+    parameters: z.number().int(),
+  }),
+  /** How images reach the network: resized to `size` (training and prediction alike). */
+  input: z.object({ mode: z.enum(['resize']), normalisation: z.literal('0..1') }),
+  backend: backendName,
+  hyperParameters: z.object({
+    epochs: z.number().int(),
+    batch: z.number().int(),
+    learningRate: z.number(),
+    seed: z.number().int(),
+    loss: lossNameSchema,
+    augment: z.boolean(),
+    valFraction: z.number(),
+  }),
+  data: z.object({
+    labels: z.array(labelSourceSchema),
+    labelSetHash: z.string(),
+    splitHash: z.string(),
+    testSplitHash: z.string(),
+    train: z.number().int(),
+    val: z.number().int(),
+    test: z.number().int(),
+  }),
+  history: z.array(epochRecordSchema),
+  bestEpoch: z.number().int(),
+  metrics: z.object({ val: splitMetricsSchema.nullable(), test: splitMetricsSchema.nullable() }),
+  testPerImage: z.array(perImageScoreSchema),
+  durationSeconds: z.number(),
+  trainSeconds: z.number(),
+  imagesPerSecond: z.number(),
+});
+export type ModelCard = z.infer<typeof modelCardSchema>;
+
+export const modelSummarySchema = z.object({
+  version: z.string(),
+  /** 'complete' has a card; 'incomplete' was cancelled or crashed and can be resumed. */
+  state: z.enum(['complete', 'incomplete']),
+  active: z.boolean(),
+  createdAt: z.string().nullable(),
+  parent: z.string().nullable(),
+  base: z.number().int().nullable(),
+  size: z.number().int().nullable(),
+  backend: z.string().nullable(),
+  epochs: z.number().int().nullable(),
+  epochsDone: z.number().int(),
+  valDice: z.number().nullable(),
+  testDice: z.number().nullable(),
+});
+export type ModelSummary = z.infer<typeof modelSummarySchema>;
+
+export const evaluationSchema = z.object({
+  model: z.string(),
+  split: evaluationSplitSchema,
+  threshold: z.number(),
+  images: z.number().int(),
+  dice: z.number(),
+  iou: z.number(),
+  precision: z.number(),
+  recall: z.number(),
+  specificity: z.number(),
+  accuracy: z.number(),
+  perImage: z.array(perImageScoreSchema),
+});
+export type Evaluation = z.infer<typeof evaluationSchema>;
+
+const pairFigures = z.object({ dice: z.number(), iou: z.number() });
+
+export const modelComparisonSchema = z.object({
+  a: z.string(),
+  b: z.string(),
+  /** False when the two versions were tested on different test splits (figures not comparable). */
+  sameTestSplit: z.boolean(),
+  splits: z.object({
+    val: z.object({ a: pairFigures.nullable(), b: pairFigures.nullable() }),
+    test: z.object({ a: pairFigures.nullable(), b: pairFigures.nullable() }),
+  }),
+  /** Per test image: Dice of a and b; a win is b better than a by more than 0.001. */
+  perImage: z.array(
+    z.object({
+      imageId: idSchema,
+      image: z.string(),
+      a: z.number(),
+      b: z.number(),
+      delta: z.number(),
+    }),
+  ),
+  wins: z.number().int(),
+  losses: z.number().int(),
+  ties: z.number().int(),
+});
+export type ModelComparison = z.infer<typeof modelComparisonSchema>;
+
+export const memoryEstimateSchema = z.object({
+  bytes: z.number(),
+  limit: z.number().nullable(),
+  fits: z.boolean(),
+  backend: z.string(),
+  message: z.string().nullable(),
+});
+
+export const mlMethods = {
+  'train.start': { input: trainParamsSchema, output: job },
+  'train.resume': { input: z.object({ version: versionSchema }), output: job },
+  'train.estimate': {
+    input: z.object({
+      size: z.number().int().min(16).max(1024),
+      base: z.number().int().min(4).max(64),
+      batch: z.number().int().min(1).max(64),
+    }),
+    output: memoryEstimateSchema,
+  },
+  'predict.start': {
+    input: z.object({
+      model: versionSchema.optional(),
+      imageIds: z.array(idSchema).max(1_000_000).optional(),
+    }),
+    output: job,
+  },
+  'evaluate.run': {
+    input: z.object({
+      model: versionSchema.optional(),
+      split: evaluationSplitSchema.default('test'),
+      threshold: z.number().min(0).max(1).default(0.5),
+    }),
+    output: evaluationSchema,
+  },
+  'models.list': { input: z.object({}).strict().optional(), output: z.array(modelSummarySchema) },
+  'models.get': { input: z.object({ version: versionSchema }), output: modelCardSchema },
+  'models.promote': {
+    input: z.object({ version: versionSchema }),
+    output: z.object({ active: z.string().nullable() }),
+  },
+  'models.rollback': {
+    input: z.object({}).strict().optional(),
+    output: z.object({ active: z.string().nullable() }),
+  },
+  'models.compare': {
+    input: z.object({ a: versionSchema, b: versionSchema }),
+    output: modelComparisonSchema,
+  },
+} as const;
+
+export const mlEvents = {
+  /** A version was added, finished, promoted or rolled back. */
+  'models.changed': z.object({ active: z.string().nullable() }),
+} as const;

@@ -90,19 +90,35 @@ export function tempProjectDir(prefix = 'qataseg-e2e-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** One server per test file (worker-scoped): starting it costs a few seconds. */
-export const test = base.extend<object, { workstation: Workstation }>({
-  workstation: [
-    // eslint-disable-next-line no-empty-pattern -- Playwright fixtures must destructure.
-    async ({}, use) => {
-      const projectDir = tempProjectDir();
-      const { workstation, child } = await startWorkstation(projectDir);
-      await use(workstation);
-      await stopWorkstation(child);
-      fs.rmSync(projectDir, { recursive: true, force: true });
-    },
-    { scope: 'worker' },
-  ],
-});
+/**
+ * One server per test file (worker-scoped): starting it costs a few seconds. `workstation` opens
+ * an empty project; `demoWorkstation` one with the generated demo dataset imported (`--demo`).
+ */
+export const test = base.extend<object, { workstation: Workstation; demoWorkstation: Workstation }>(
+  {
+    workstation: [
+      // eslint-disable-next-line no-empty-pattern -- Playwright fixtures must destructure.
+      async ({}, use) => {
+        const projectDir = tempProjectDir();
+        const { workstation, child } = await startWorkstation(projectDir);
+        await use(workstation);
+        await stopWorkstation(child);
+        fs.rmSync(projectDir, { recursive: true, force: true });
+      },
+      { scope: 'worker' },
+    ],
+    demoWorkstation: [
+      // eslint-disable-next-line no-empty-pattern -- Playwright fixtures must destructure.
+      async ({}, use) => {
+        const projectDir = tempProjectDir('qataseg-e2e-demo-');
+        const { workstation, child } = await startWorkstation(projectDir, ['--demo']);
+        await use(workstation);
+        await stopWorkstation(child);
+        fs.rmSync(projectDir, { recursive: true, force: true });
+      },
+      { scope: 'worker' },
+    ],
+  },
+);
 
 export { expect } from '@playwright/test';

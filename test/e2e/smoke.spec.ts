@@ -28,3 +28,16 @@ test('without the token the server answers 401 and serves nothing', async ({
   const api = await request.post(`${workstation.baseUrl}api/app.info`, { data: {} });
   expect(api.status()).toBe(401);
 });
+
+test('a project started with --demo opens on the generated demo dataset', async ({
+  page,
+  demoWorkstation,
+}) => {
+  const state = await demoWorkstation.call<{ imageCount: number; maskCount: number }>(
+    'project.state',
+  );
+  expect(state.imageCount).toBe(120);
+  expect(state.maskCount).toBeGreaterThan(0);
+  await page.goto(demoWorkstation.url);
+  await expect(page.getByTestId('image-count')).toHaveText('120');
+});

@@ -1,10 +1,25 @@
 /** Every subcommand module; each exports `register(program)`. Add new commands here. */
 import type { Command } from 'commander';
+import * as demo from './demo';
 import * as doctor from './doctor';
+import * as exportCommand from './export';
+import * as importCommand from './import';
 import * as serve from './serve';
+import * as train from './train';
+import * as predict from './predict';
+import * as evaluate from './evaluate';
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
-export const commandModules: CommandModule[] = [serve, doctor];
+export const commandModules: CommandModule[] = [
+  serve,
+  importCommand,
+  demo,
+  train,
+  predict,
+  evaluate,
+  exportCommand,
+  doctor,
+];

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { backendChoiceSchema } from '../../shared/contract';
 import { createService } from '../../core/service';
 import { rendererDir } from '../../core/environment';
+import { ensureDemoProject } from '../../core/default-project';
 import { startServer } from '../../server/server';
 import { fail, printJson } from '../output';
 
@@ -14,6 +15,7 @@ export function register(program: Command): void {
     .option('--port <n>', 'port (0 picks a free one)', '8765')
     .option('--host <address>', 'address to bind; keep loopback unless you know why', '127.0.0.1')
     .option('--backend <name>', 'ML backend: auto|tensorflow-gpu|tensorflow|wasm|cpu', 'auto')
+    .option('--demo', 'generate and import the demo dataset first if the project has no images')
     .option('--json', 'print the address as one JSON line (for scripts and tests)')
     .action(
       async (options: {
@@ -21,11 +23,21 @@ export function register(program: Command): void {
         port: string;
         host: string;
         backend: string;
+        demo?: boolean;
         json?: boolean;
       }) => {
         const port = Number(options.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535)
           fail(`--port must be 0..65535, got ${options.port}`);
+        if (options.demo) {
+          if (!options.project) fail('--demo needs --project DIR');
+          const generated = await ensureDemoProject(options.project, (done, total) => {
+            if (!options.json && process.stderr.isTTY) {
+              process.stderr.write(`\rGenerating the demo dataset: ${done}/${total ?? '?'}`);
+            }
+          });
+          if (generated && !options.json) process.stderr.write('\nDemo dataset imported.\n');
+        }
         const backend = backendChoiceSchema.parse(options.backend);
         const service = createService({
           transport: 'http',

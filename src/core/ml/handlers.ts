@@ -1,4 +1,375 @@
-/** Handlers of this room's contract methods (see src/shared/contract-*.ts). */
-import type { HandlerGroup } from '../service';
+/**
+ * Handlers of the ml room's contract methods (src/shared/contract-ml.ts). Training, prediction and
+ * evaluation run in the ML worker; this side validates, reserves model folders, relays progress as
+ * `job.updated` (training keeps its epoch history in the job's detail for the curves), writes
+ * cards and prediction revisions (the host is the only writer of the project).
+ */
+import { ApiError, type BackendName } from '../../shared/contract';
+import type { Evaluation, EvaluationSplit, ModelCard, TrainParams } from '../../shared/contract-ml';
+import type { JobReporter } from '../jobs';
+import { savePrediction } from '../project/masks';
+import type { HandlerGroup, ServiceContext } from '../service';
+import {
+  trainJobResultSchema,
+  type EvaluateJobParams,
+  type PredictionMessage,
+  type TrainJobParams,
+} from './job-params';
+import { backendMemoryLimit, estimateTrainingMemory, memoryRefusal } from './memory';
+import { checkUNetArchitecture } from './architecture';
+import { recordPredictionChanges } from './active-learning';
+import {
+  activeVersion,
+  compareCards,
+  getCard,
+  listVersionNames,
+  nextVersion,
+  promote,
+  readCard,
+  readRunRecord,
+  resolveVersion,
+  rollback,
+  summarise,
+  versionDir,
+  writeCard,
+  writeRunRecord,
+  type RunRecord,
+} from './versions';
+import type { EpochProgress, StepProgress } from './trainer';
 
-export const mlHandlers: HandlerGroup = {};
+/** The backend training will use: the worker's, once started. */
+async function workerBackend(context: ServiceContext): Promise<BackendName> {
+  const status = await context.worker.ensureStarted();
+  if (!status.backend) throw new ApiError('internal', 'the ML worker reported no backend');
+  return status.backend;
+}
+
+function runningTrainJob(context: ServiceContext) {
+  return context.jobs.list().find((job) => job.kind === 'train' && job.state === 'running');
+}
+
+type WorkerProgress =
+  StepProgress | EpochProgress | { kind: 'loading'; phase: string; done: number; total: number };
+
+function relayTrainProgress(reporter: JobReporter, version: string, raw: unknown): void {
+  const progress = raw as WorkerProgress;
+  switch (progress.kind) {
+    case 'loading':
+      reporter.progress({ phase: progress.phase, done: progress.done, total: progress.total });
+      break;
+    case 'step':
+      reporter.progress({
+        phase: `epoch ${progress.epoch}/${progress.epochs}`,
+        done: (progress.epoch - 1) * progress.steps + progress.step,
+        total: progress.epochs * progress.steps,
+        detail: {
+          version,
+          epoch: progress.epoch,
+          epochs: progress.epochs,
+          step: progress.step,
+          steps: progress.steps,
+          loss: progress.loss,
+          imagesPerSecond: progress.imagesPerSecond,
+          etaSeconds: progress.etaSeconds,
+        },
+      });
+      break;
+    case 'epoch':
+      reporter.progress({
+        detail: {
+          version,
+          history: progress.history,
+          valDice: progress.record.valDice,
+          epochLoss: progress.record.loss,
+          bestEpoch: progress.bestEpoch,
+          etaSeconds: progress.etaSeconds,
+        },
+      });
+      break;
+    default:
+      break;
+  }
+}
+
+function shouldPromote(
+  context: ServiceContext,
+  card: ModelCard,
+  policy: TrainParams['promote'],
+): boolean {
+  if (policy === 'never') return false;
+  if (policy === 'always') return true;
+  const store = context.project();
+  const current = activeVersion(store);
+  if (!current) return true;
+  const active = readCard(store, current);
+  if (!active?.metrics.test || !card.metrics.test) return false;
+  if (active.data.testSplitHash !== card.data.testSplitHash) return false;
+  return card.metrics.test.dice > active.metrics.test.dice;
+}
+
+function startTrainJob(
+  context: ServiceContext,
+  run: RunRecord,
+  resume: boolean,
+  backend: BackendName,
+) {
+  const store = context.project();
+  const dir = versionDir(store, run.version);
+  const params = run.params;
+  const initialModelDir = run.parent ? versionDir(store, run.parent) : null;
+  const jobParams: TrainJobParams = {
+    projectDir: store.dir,
+    version: run.version,
+    modelDir: dir,
+    initialModelDir,
+    resume,
+    size: params.size,
+    base: params.base,
+    batch: params.batch,
+    epochs: params.epochs,
+    learningRate: params.learningRate,
+    seed: params.seed,
+    loss: params.loss,
+    dropout: params.dropout,
+    augment: params.augment,
+    valFraction: params.valFraction,
+    labels: params.labels,
+  };
+  return context.jobs.start('train', async (reporter) => {
+    const started = performance.now();
+    reporter.progress({
+      phase: resume ? 'resuming' : 'starting',
+      detail: { version: run.version, backend, resume, params, history: [] },
+    });
+    context.emit('models.changed', { active: activeVersion(store) });
+    const raw = await context.worker.run('train', jobParams, {
+      signal: reporter.signal,
+      onProgress: (progress) => relayTrainProgress(reporter, run.version, progress),
+    });
+    const result = trainJobResultSchema.parse(raw);
+    const architecture = checkUNetArchitecture({
+      size: params.size,
+      base: params.base,
+      dropout: params.dropout,
+    });
+    const card: ModelCard = {
+      version: run.version,
+      createdAt: new Date().toISOString(),
+      parent: run.parent,
+      architecture: { ...architecture, parameters: result.parameters },
+      input: { mode: 'resize', normalisation: '0..1' },
+      backend: result.backend as BackendName,
+      hyperParameters: {
+        epochs: params.epochs,
+        batch: params.batch,
+        learningRate: params.learningRate,
+        seed: params.seed,
+        loss: params.loss,
+        augment: params.augment,
+        valFraction: params.valFraction,
+      },
+      data: { labels: params.labels, ...result.data },
+      history: result.history,
+      bestEpoch: result.bestEpoch,
+      metrics: result.metrics,
+      testPerImage: result.testPerImage,
+      durationSeconds: (performance.now() - started) / 1000,
+      trainSeconds: result.trainSeconds,
+      imagesPerSecond: result.imagesPerSecond,
+    };
+    writeCard(store, card);
+    const promoted = shouldPromote(context, card, params.promote);
+    if (promoted) promote(store, card.version);
+    context.emit('models.changed', { active: activeVersion(store) });
+    reporter.progress({ phase: 'done', detail: { version: run.version, promoted } });
+    return {
+      version: card.version,
+      promoted,
+      testDice: card.metrics.test?.dice ?? null,
+      valDice: card.metrics.val?.dice ?? null,
+      epochs: card.history.length,
+      imagesPerSecond: card.imagesPerSecond,
+      backend: card.backend,
+    };
+  });
+}
+
+async function checkMemory(
+  context: ServiceContext,
+  params: Pick<TrainParams, 'size' | 'base' | 'batch'>,
+) {
+  const backend = await workerBackend(context);
+  const refusal = memoryRefusal(params, backend, backendMemoryLimit(backend));
+  if (refusal) throw new ApiError('bad-request', refusal);
+  return backend;
+}
+
+async function runEvaluation(
+  context: ServiceContext,
+  version: string,
+  split: EvaluationSplit,
+  threshold: number,
+): Promise<Evaluation> {
+  const store = context.project();
+  const card = getCard(store, version);
+  const params: EvaluateJobParams = {
+    projectDir: store.dir,
+    modelDir: versionDir(store, version),
+    size: card.architecture.size,
+    split,
+    threshold,
+    valFraction: card.hyperParameters.valFraction,
+    seed: card.hyperParameters.seed,
+    labels: card.data.labels,
+  };
+  const job = context.jobs.start('evaluate', async (reporter) => {
+    reporter.progress({ phase: 'evaluating', detail: { version, split } });
+    const raw = (await context.worker.run('evaluate', params, {
+      signal: reporter.signal,
+      onProgress: (progress) => {
+        const p = progress as { done?: number; total?: number };
+        reporter.progress({ done: p.done, total: p.total });
+      },
+    })) as {
+      metrics: Omit<Evaluation, 'model' | 'split' | 'threshold' | 'perImage'> | null;
+      perImage: Evaluation['perImage'];
+    };
+    const metrics = raw.metrics ?? {
+      images: 0,
+      dice: 0,
+      iou: 0,
+      precision: 0,
+      recall: 0,
+      specificity: 0,
+      accuracy: 0,
+    };
+    const evaluation: Evaluation = {
+      model: version,
+      split,
+      threshold,
+      ...metrics,
+      perImage: raw.perImage,
+    };
+    return evaluation;
+  });
+  return (await context.jobs.wait(job.id)) as Evaluation;
+}
+
+export const mlHandlers: HandlerGroup = {
+  'train.start': async (input, context) => {
+    const store = context.project();
+    const params = input as TrainParams;
+    if (runningTrainJob(context))
+      throw new ApiError('conflict', 'a training run is already in progress');
+    const backend = await checkMemory(context, params);
+    const parent = params.from ? resolveVersion(store, params.from) : null;
+    if (parent) getCard(store, parent);
+    const version = nextVersion(store);
+    const run: RunRecord = { version, createdAt: new Date().toISOString(), parent, params };
+    writeRunRecord(store, run);
+    return startTrainJob(context, run, false, backend);
+  },
+
+  'train.resume': async (input, context) => {
+    const store = context.project();
+    if (runningTrainJob(context))
+      throw new ApiError('conflict', 'a training run is already in progress');
+    if (readCard(store, input.version)) {
+      throw new ApiError(
+        'conflict',
+        `model ${input.version} has finished training; start a fine-tune from it instead`,
+      );
+    }
+    const run = readRunRecord(store, input.version);
+    const backend = await checkMemory(context, run.params);
+    return startTrainJob(context, run, true, backend);
+  },
+
+  'train.estimate': async (input, context) => {
+    const backend = await workerBackend(context);
+    const limit = backendMemoryLimit(backend);
+    const estimate = estimateTrainingMemory(input, limit);
+    return { ...estimate, backend, message: memoryRefusal(input, backend, limit) };
+  },
+
+  'predict.start': (input, context) => {
+    const store = context.project();
+    const version = resolveVersion(store, input.model);
+    const card = getCard(store, version);
+    return context.jobs.start('predict', async (reporter) => {
+      reporter.progress({ phase: 'predicting', detail: { version } });
+      let saving: Promise<unknown> = Promise.resolve();
+      const saved: number[] = [];
+      const result = await context.worker
+        .run(
+          'predict',
+          {
+            projectDir: store.dir,
+            modelDir: versionDir(store, version),
+            size: card.architecture.size,
+            imageIds: input.imageIds ?? null,
+            tile: false,
+          },
+          {
+            signal: reporter.signal,
+            onProgress: (progress) => {
+              const message = progress as PredictionMessage;
+              if (message.kind !== 'prediction') return;
+              // Saves run one after another, in arrival order, off the worker's critical path.
+              saving = saving.then(async () => {
+                await savePrediction(store.db, message.imageId, version, message.probabilities);
+                saved.push(message.imageId);
+                reporter.progress({ done: saved.length, total: message.total });
+              });
+            },
+          },
+        )
+        .finally(() => saving);
+      await saving;
+      // Active learning: how much each image's prediction moved from the previous version's.
+      reporter.progress({ phase: 'comparing with the previous version' });
+      const changes = await recordPredictionChanges(store, version, saved, reporter.signal);
+      if (saved.length > 0)
+        context.emit('images.changed', {
+          reason: 'prediction',
+          imageIds: saved.length <= 500 ? saved : undefined,
+        });
+      return {
+        version,
+        ...(result as object),
+        saved: saved.length,
+        comparedWith: changes.reference,
+      };
+    });
+  },
+
+  'evaluate.run': async (input, context) => {
+    const store = context.project();
+    const version = resolveVersion(store, input.model);
+    return runEvaluation(context, version, input.split ?? 'test', input.threshold ?? 0.5);
+  },
+
+  'models.list': (_input, context) => {
+    const store = context.project();
+    return listVersionNames(store).map((version) => summarise(store, version));
+  },
+
+  'models.get': (input, context) => getCard(context.project(), input.version),
+
+  'models.promote': (input, context) => {
+    const active = promote(context.project(), input.version);
+    context.emit('models.changed', { active });
+    return { active };
+  },
+
+  'models.rollback': (_input, context) => {
+    const active = rollback(context.project());
+    context.emit('models.changed', { active });
+    return { active };
+  },
+
+  'models.compare': (input, context) => {
+    const store = context.project();
+    return compareCards(getCard(store, input.a), getCard(store, input.b));
+  },
+};

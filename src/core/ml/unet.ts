@@ -7,39 +7,14 @@
 import * as tfDefault from '@tensorflow/tfjs';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Tf } from './backends';
+import { checkUNetOptions, UNET_DEPTH, type UNetOptions } from './architecture';
 
-export const UNET_DEPTH = 4;
-export const ALLOWED_BASES = [8, 16, 32, 64] as const;
-
-export interface UNetOptions {
-  size: number;
-  base?: number;
-  dropout?: number;
-  /** Seed of the weight initialisers, so a run is reproducible. */
-  seed?: number;
-}
-
-export interface UNetArchitecture {
-  name: 'unet';
-  depth: number;
-  base: number;
-  size: number;
-  dropout: number;
-  channels: number;
-}
-
-export function checkUNetOptions(options: UNetOptions): UNetArchitecture {
-  const base = options.base ?? 16;
-  const dropout = options.dropout ?? 0;
-  const factor = 2 ** UNET_DEPTH;
-  if (!Number.isInteger(options.size) || options.size < factor || options.size % factor !== 0) {
-    throw new Error(`input size must be a positive multiple of ${factor}, got ${options.size}`);
-  }
-  if (!Number.isInteger(base) || base < 1)
-    throw new Error(`base filters must be a positive integer, got ${base}`);
-  if (!(dropout >= 0 && dropout < 1)) throw new Error(`dropout must be in [0, 1), got ${dropout}`);
-  return { name: 'unet', depth: UNET_DEPTH, base, size: options.size, dropout, channels: 1 };
-}
+export {
+  checkUNetOptions,
+  UNET_DEPTH,
+  type UNetArchitecture,
+  type UNetOptions,
+} from './architecture';
 
 /**
  * Builds the model. Pass the runtime's tf (from loadRuntime) when it is not @tensorflow/tfjs itself
@@ -67,7 +42,7 @@ export function buildUNet(options: UNetOptions, tf: Tf = tfDefault): tfTypes.Lay
         })
         .apply(y) as tfTypes.SymbolicTensor;
       y = tf.layers
-        .batchNormalization({ axis: -1, name: `${name}_bn${i}` })
+        .batchNormalization({ axis: -1, momentum: 0.9, name: `${name}_bn${i}` })
         .apply(y) as tfTypes.SymbolicTensor;
       y = tf.layers
         .activation({ activation: 'relu', name: `${name}_relu${i}` })

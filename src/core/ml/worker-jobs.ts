@@ -1,7 +1,217 @@
 /**
  * Registers the ML room's jobs (train, predict, evaluate) in the worker's job table. Called once by
- * the worker entry; each job module calls `registerWorkerJob`.
+ * the worker entry. Jobs read project.sqlite read-only and return results as messages; the host
+ * writes the database.
  */
+import fs from 'node:fs';
+import path from 'node:path';
+import { registerWorkerJob, type WorkerJobContext } from '../../worker/jobs';
+import { getImage, imageAbsolutePath, queryImages } from '../project/images';
+import type { Db } from '../project/store';
+import { trainingPairs, type LabelSource } from '../project/masks';
+import {
+  ALL_LABEL_SOURCES,
+  loadTrainItem,
+  openProjectReadOnly,
+  readImagePixels,
+  readSplits,
+  splitHashes,
+  type TrainingPair,
+} from './data';
+import { evaluatePairs, predictFullImage } from './infer';
+import {
+  evaluateJobParamsSchema,
+  predictJobParamsSchema,
+  trainJobParamsSchema,
+  type PredictionMessage,
+  type TrainJobResult,
+} from './job-params';
+import { loadModel, MODEL_FILE, WEIGHTS_FILE } from './model-io';
+import { trainModel, type TrainItem } from './trainer';
+
+function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw new Error('cancelled');
+}
+
+async function loadItems(
+  db: Db,
+  pairs: TrainingPair[],
+  size: number,
+  context: WorkerJobContext,
+  phase: string,
+): Promise<TrainItem[]> {
+  const items: TrainItem[] = [];
+  for (const [index, pair] of pairs.entries()) {
+    throwIfAborted(context.signal);
+    items.push(await loadTrainItem(db, pair, size));
+    if (index % 8 === 7 || index === pairs.length - 1) {
+      context.progress({ kind: 'loading', phase, done: index + 1, total: pairs.length });
+    }
+  }
+  return items;
+}
+
+async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJobResult> {
+  const params = trainJobParamsSchema.parse(raw);
+  const { tf } = context;
+  const db = openProjectReadOnly(params.projectDir);
+  try {
+    const labels = params.labels as LabelSource[];
+    const splits = readSplits(db, labels, params.valFraction, params.seed);
+    if (splits.train.length === 0) {
+      throw new Error(
+        `no training images: the train split has no labels of the chosen set (${labels.join(', ')})`,
+      );
+    }
+    const train = await loadItems(db, splits.train, params.size, context, 'loading train images');
+    const val = await loadItems(db, splits.val, params.size, context, 'loading validation images');
+    const checkpointDir = path.join(params.modelDir, 'checkpoint');
+    const bestDir = path.join(params.modelDir, 'best');
+    // Test hook: the worker dies after this epoch (only with the test jobs switched on).
+    const crashAfter =
+      process.env.QATASEG_TEST_JOBS === '1'
+        ? Number(process.env.QATASEG_TEST_CRASH_AFTER_EPOCH ?? NaN)
+        : NaN;
+    const result = await trainModel(
+      {
+        tf,
+        config: params,
+        train,
+        val,
+        checkpointDir,
+        bestDir,
+        initialModelDir: params.initialModelDir,
+        resume: params.resume,
+      },
+      {
+        signal: context.signal,
+        onStep: (progress) => context.progress(progress),
+        onEpoch: (progress) => {
+          context.progress(progress);
+          if (progress.record.epoch >= crashAfter) process.exit(71);
+        },
+      },
+    );
+    // The version's model is the epoch with the best validation Dice.
+    for (const file of [MODEL_FILE, WEIGHTS_FILE]) {
+      fs.copyFileSync(path.join(bestDir, file), path.join(params.modelDir, file));
+    }
+    const model = await loadModel(tf, params.modelDir);
+    try {
+      context.progress({ kind: 'loading', phase: 'testing', done: 0, total: splits.test.length });
+      const evaluate = (pairs: TrainingPair[], phase: string) =>
+        evaluatePairs(tf, db, model, pairs, params.size, 0.5, {
+          signal: context.signal,
+          onImage: (done, total) => context.progress({ kind: 'loading', phase, done, total }),
+        });
+      const valEvaluation = await evaluate(splits.val, 'validating');
+      const testEvaluation = await evaluate(splits.test, 'testing on the locked test split');
+      return {
+        backend: context.backend,
+        parameters: model.countParams(),
+        history: result.history,
+        bestEpoch: result.bestEpoch,
+        trainSeconds: result.trainSeconds,
+        imagesPerSecond: result.imagesPerSecond,
+        data: {
+          ...splitHashes(splits, labels),
+          train: splits.train.length,
+          val: splits.val.length,
+          test: splits.test.length,
+        },
+        metrics: { val: valEvaluation.metrics, test: testEvaluation.metrics },
+        testPerImage: testEvaluation.perImage,
+      };
+    } finally {
+      model.dispose();
+    }
+  } finally {
+    db.close();
+  }
+}
+
+async function runPredict(raw: unknown, context: WorkerJobContext) {
+  const params = predictJobParamsSchema.parse(raw);
+  const db = openProjectReadOnly(params.projectDir);
+  const model = await loadModel(context.tf, params.modelDir);
+  try {
+    const images = params.imageIds
+      ? params.imageIds.map((id) => getImage(db, id))
+      : queryImages(db).filter((image) => image.status !== 'missing');
+    let done = 0;
+    let failed = 0;
+    for (const image of images) {
+      throwIfAborted(context.signal);
+      try {
+        const pixels = await readImagePixels(imageAbsolutePath(image));
+        const probabilities = await predictFullImage(
+          context.tf,
+          model,
+          pixels,
+          params.size,
+          params.tile,
+        );
+        done += 1;
+        const message: PredictionMessage = {
+          kind: 'prediction',
+          imageId: image.id,
+          width: pixels.width,
+          height: pixels.height,
+          probabilities,
+          done,
+          total: images.length,
+        };
+        context.progress(message);
+      } catch (error) {
+        if (context.signal.aborted) throw error;
+        failed += 1;
+        context.log('warn', `prediction of ${image.relPath} failed: ${String(error)}`);
+      }
+    }
+    return { predicted: done, failed, total: images.length };
+  } finally {
+    model.dispose();
+    db.close();
+  }
+}
+
+async function runEvaluate(raw: unknown, context: WorkerJobContext) {
+  const params = evaluateJobParamsSchema.parse(raw);
+  const db = openProjectReadOnly(params.projectDir);
+  const model = await loadModel(context.tf, params.modelDir);
+  try {
+    let pairs: TrainingPair[];
+    if (params.split === 'val') {
+      pairs = readSplits(db, params.labels, params.valFraction, params.seed).val;
+    } else {
+      const splits =
+        params.split === 'all'
+          ? (['train', 'test', 'control', 'unassigned'] as const)
+          : [params.split];
+      pairs = trainingPairs(db, { splits: [...splits], sources: ALL_LABEL_SOURCES });
+    }
+    const evaluation = await evaluatePairs(
+      context.tf,
+      db,
+      model,
+      pairs,
+      params.size,
+      params.threshold,
+      {
+        signal: context.signal,
+        onImage: (done, total) =>
+          context.progress({ kind: 'loading', phase: 'evaluating', done, total }),
+      },
+    );
+    return evaluation;
+  } finally {
+    model.dispose();
+    db.close();
+  }
+}
+
 export function registerMlJobs(): void {
-  // Filled in by the engine: train, predict, evaluate.
+  registerWorkerJob('train', runTrain);
+  registerWorkerJob('predict', runPredict);
+  registerWorkerJob('evaluate', runEvaluate);
 }

@@ -3,7 +3,8 @@
  * importer makes. Synchronous; the importer wraps batches in transactions.
  */
 import type { ImageStatus, Split } from '../../shared/contract-review';
-import type { Db } from './store';
+import { naturalSortKey } from './sort-key';
+import { statement, type Db } from './store';
 
 export interface DatasetRecord {
   id: number;
@@ -34,12 +35,12 @@ function toRecord(row: DatasetRow): DatasetRecord {
 
 export function listDatasets(db: Db): DatasetRecord[] {
   return (
-    db.prepare(`SELECT ${DATASET_COLUMNS} FROM datasets ORDER BY id`).all() as DatasetRow[]
+    statement(db, `SELECT ${DATASET_COLUMNS} FROM datasets ORDER BY id`).all() as DatasetRow[]
   ).map(toRecord);
 }
 
 export function findDatasetByRoot(db: Db, root: string): DatasetRecord | null {
-  const row = db.prepare(`SELECT ${DATASET_COLUMNS} FROM datasets WHERE root = ?`).get(root) as
+  const row = statement(db, `SELECT ${DATASET_COLUMNS} FROM datasets WHERE root = ?`).get(root) as
     DatasetRow | undefined;
   return row ? toRecord(row) : null;
 }
@@ -57,7 +58,8 @@ export function upsertDataset(
   const now = new Date().toISOString();
   const existing = findDatasetByRoot(db, dataset.root);
   if (existing) {
-    db.prepare(
+    statement(
+      db,
       `UPDATE datasets SET layout = ?, mask_pattern = ?, controls_as_negative = ?, imported_at = ?
        WHERE id = ?`,
     ).run(
@@ -69,24 +71,26 @@ export function upsertDataset(
     );
     return existing.id;
   }
-  const result = db
-    .prepare(
-      `INSERT INTO datasets (root, layout, mask_pattern, controls_as_negative, created_at, imported_at)
+  const result = statement(
+    db,
+    `INSERT INTO datasets (root, layout, mask_pattern, controls_as_negative, created_at, imported_at)
        VALUES (?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      dataset.root,
-      dataset.layout,
-      dataset.maskPattern,
-      dataset.controlsAsNegative ? 1 : 0,
-      now,
-      now,
-    );
+  ).run(
+    dataset.root,
+    dataset.layout,
+    dataset.maskPattern,
+    dataset.controlsAsNegative ? 1 : 0,
+    now,
+    now,
+  );
   return Number(result.lastInsertRowid);
 }
 
 export function saveDatasetReport(db: Db, datasetId: number, report: unknown): void {
-  db.prepare('UPDATE datasets SET report = ? WHERE id = ?').run(JSON.stringify(report), datasetId);
+  statement(db, 'UPDATE datasets SET report = ? WHERE id = ?').run(
+    JSON.stringify(report),
+    datasetId,
+  );
 }
 
 export interface ImageFileFacts {
@@ -110,35 +114,34 @@ export interface NewImage extends ImageFileFacts {
 /** Inserts an image row; returns its id. */
 export function insertImage(db: Db, image: NewImage): number {
   const now = new Date().toISOString();
-  const result = db
-    .prepare(
-      `INSERT INTO images (dataset_id, rel_path, name, width, height, bit_depth, channels, format,
-         file_size, sha256, split, review_state, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      image.datasetId,
-      image.relPath,
-      image.name,
-      image.width,
-      image.height,
-      image.bitDepth,
-      image.channels,
-      image.format,
-      image.fileSize,
-      image.sha256,
-      image.split,
-      image.reviewState ?? 'unreviewed',
-      now,
-      now,
-    );
+  const result = statement(
+    db,
+    `INSERT INTO images (dataset_id, rel_path, name, name_key, width, height, bit_depth, channels,
+         format, file_size, sha256, split, review_state, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    image.datasetId,
+    image.relPath,
+    image.name,
+    naturalSortKey(image.name),
+    image.width,
+    image.height,
+    image.bitDepth,
+    image.channels,
+    image.format,
+    image.fileSize,
+    image.sha256,
+    image.split,
+    image.reviewState ?? 'unreviewed',
+    now,
+    now,
+  );
   return Number(result.lastInsertRowid);
 }
 
-export interface ExistingImage {
+export interface ExistingImage extends ImageFileFacts {
   id: number;
   relPath: string;
-  sha256: string;
   status: ImageStatus;
   split: Split;
   groundTruthId: number | null;
@@ -147,13 +150,13 @@ export interface ExistingImage {
 }
 
 export function imagesOfDataset(db: Db, datasetId: number): ExistingImage[] {
-  return db
-    .prepare(
-      `SELECT id, rel_path AS relPath, sha256, status, split, ground_truth_id AS groundTruthId,
+  return statement(
+    db,
+    `SELECT id, rel_path AS relPath, sha256, status, width, height, bit_depth AS bitDepth,
+         channels, format, file_size AS fileSize, split, ground_truth_id AS groundTruthId,
          ground_truth_sha256 AS groundTruthSha256, review_state AS reviewState
        FROM images WHERE dataset_id = ?`,
-    )
-    .all(datasetId) as ExistingImage[];
+  ).all(datasetId) as ExistingImage[];
 }
 
 /** Records new file facts (a changed file) and/or a presence status. */
@@ -165,7 +168,8 @@ export function updateImageFile(
   const now = new Date().toISOString();
   if (change.facts) {
     const f = change.facts;
-    db.prepare(
+    statement(
+      db,
       `UPDATE images SET width = ?, height = ?, bit_depth = ?, channels = ?, format = ?,
          file_size = ?, sha256 = ?, status = ?, updated_at = ? WHERE id = ?`,
     ).run(
@@ -181,19 +185,20 @@ export function updateImageFile(
       imageId,
     );
   } else {
-    db.prepare('UPDATE images SET status = ?, updated_at = ? WHERE id = ?').run(
+    statement(db, 'UPDATE images SET status = ?, updated_at = ? WHERE id = ?').run(
       change.status,
       now,
       imageId,
     );
   }
   if (change.split)
-    db.prepare('UPDATE images SET split = ? WHERE id = ?').run(change.split, imageId);
+    statement(db, 'UPDATE images SET split = ? WHERE id = ?').run(change.split, imageId);
 }
 
 /** The ground truth file disappeared: no ground truth in force (its revisions stay). */
 export function clearGroundTruth(db: Db, imageId: number): void {
-  db.prepare(
+  statement(
+    db,
     'UPDATE images SET ground_truth_id = NULL, ground_truth_sha256 = NULL, updated_at = ? WHERE id = ?',
   ).run(new Date().toISOString(), imageId);
 }

@@ -14,7 +14,7 @@ import {
   type ReviewState,
   type Split,
 } from '../../shared/contract-review';
-import type { Db } from './store';
+import { statement, type Db } from './store';
 
 export interface ImageRecord {
   id: number;
@@ -50,11 +50,10 @@ const IMAGE_COLUMNS = `
   i.reviewed_at AS reviewedAt`;
 
 export function findImage(db: Db, id: number): ImageRecord | null {
-  const row = db
-    .prepare(
-      `SELECT ${IMAGE_COLUMNS} FROM images i JOIN datasets d ON d.id = i.dataset_id WHERE i.id = ?`,
-    )
-    .get(id) as ImageRecord | undefined;
+  const row = statement(
+    db,
+    `SELECT ${IMAGE_COLUMNS} FROM images i JOIN datasets d ON d.id = i.dataset_id WHERE i.id = ?`,
+  ).get(id) as ImageRecord | undefined;
   return row ?? null;
 }
 
@@ -102,7 +101,7 @@ export function queryImages(db: Db, query: ImageQuery = {}): ImageRecord[] {
   }
   const sql = `SELECT ${IMAGE_COLUMNS} FROM images i JOIN datasets d ON d.id = i.dataset_id
     ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY i.id`;
-  return db.prepare(sql).all(...params) as ImageRecord[];
+  return statement(db, sql).all(...params) as ImageRecord[];
 }
 
 function filterSql(filter: ImageFilter): { where: string; params: unknown[] } {
@@ -129,12 +128,14 @@ function filterSql(filter: ImageFilter): { where: string; params: unknown[] } {
 }
 
 const SORT_KEYS: Record<string, string> = {
-  name: 'i.name',
+  name: 'i.name_key',
   split: 'i.split',
   state: 'i.review_state',
   dice: 'ps.dice',
   area: 'ps.predicted_area',
   uncertainty: 'ps.uncertainty',
+  changed: 'pc.changed',
+  disagreement: 'pc.disagreement',
 };
 
 interface ListRow {
@@ -151,13 +152,15 @@ interface ListRow {
   dice: number | null;
   predictedArea: number | null;
   uncertainty: number | null;
+  changed: number | null;
+  disagreement: number | null;
   status: ImageStatus;
-  total: number;
 }
 
 /**
- * One page of the worklist. A single query: the active model's prediction figures are a join on
- * `prediction_stats`, the total comes from a window count. Images without figures sort last.
+ * One page of the worklist: the page (the active model's prediction figures are a join on
+ * `prediction_stats`; name, split and state sorts walk an index) and the total, from an index
+ * count. Images without figures sort last.
  */
 export function listImages(
   db: Db,
@@ -168,25 +171,30 @@ export function listImages(
   const { where, params } = filterSql(filter);
   const dir = direction === 'desc' ? 'DESC' : 'ASC';
   const key = SORT_KEYS[sort];
-  const nullsLast = key.startsWith('ps.') ? `${key} IS NULL, ` : '';
-  const tieBreak = sort === 'name' ? `i.id ${dir}` : `i.name ${dir}, i.id ${dir}`;
+  const nullsLast = key.startsWith('ps.') || key.startsWith('pc.') ? `${key} IS NULL, ` : '';
+  const tieBreak = sort === 'name' ? `i.id ${dir}` : `i.name_key ${dir}, i.id ${dir}`;
   const sql = `
     SELECT i.id, i.rel_path AS relPath, i.name, i.split, i.width, i.height,
       i.review_state AS reviewState, i.ground_truth_id AS groundTruthId,
       i.correction_head_id AS correctionHeadId, ps.revision_id AS predictionId, ps.dice,
-      ps.predicted_area AS predictedArea, ps.uncertainty, i.status, COUNT(*) OVER () AS total
+      ps.predicted_area AS predictedArea, ps.uncertainty, pc.changed, pc.disagreement, i.status
     FROM images i
     LEFT JOIN prediction_stats ps ON ps.image_id = i.id AND ps.model_version = ?
+    LEFT JOIN prediction_changes pc ON pc.image_id = i.id AND pc.model_version = ?
     ${where}
     ORDER BY ${nullsLast}${key} ${dir}, ${tieBreak}
     LIMIT ? OFFSET ?`;
-  const rows = db.prepare(sql).all(activeModel ?? '', ...params, limit, offset) as ListRow[];
-  let total = rows[0]?.total;
-  if (total === undefined) {
-    total = (
-      db.prepare(`SELECT COUNT(*) AS n FROM images i ${where}`).get(...params) as { n: number }
-    ).n;
-  }
+  const rows = statement(db, sql).all(
+    activeModel ?? '',
+    activeModel ?? '',
+    ...params,
+    limit,
+    offset,
+  ) as ListRow[];
+  // A separate count: a window COUNT(*) OVER () would materialise every row before the LIMIT.
+  const total = (
+    statement(db, `SELECT COUNT(*) AS n FROM images i ${where}`).get(...params) as { n: number }
+  ).n;
   const items: ImageListItem[] = rows.map((row) => ({
     id: row.id,
     relPath: row.relPath,
@@ -201,6 +209,8 @@ export function listImages(
     dice: row.dice,
     predictedArea: row.predictedArea,
     uncertainty: row.uncertainty,
+    changed: row.changed,
+    disagreement: row.disagreement,
     status: row.status,
   }));
   return { total, items };
@@ -215,12 +225,13 @@ export function setReview(
   getImage(db, imageId);
   const now = new Date().toISOString();
   if (change.state !== undefined) {
-    db.prepare(
+    statement(
+      db,
       'UPDATE images SET review_state = ?, reviewed_at = ?, updated_at = ? WHERE id = ?',
     ).run(change.state, change.state === 'unreviewed' ? null : now, now, imageId);
   }
   if (change.comment !== undefined) {
-    db.prepare('UPDATE images SET comment = ?, updated_at = ? WHERE id = ?').run(
+    statement(db, 'UPDATE images SET comment = ?, updated_at = ? WHERE id = ?').run(
       change.comment,
       now,
       imageId,
@@ -229,5 +240,5 @@ export function setReview(
 }
 
 export function imageCount(db: Db): number {
-  return (db.prepare('SELECT COUNT(*) AS n FROM images').get() as { n: number }).n;
+  return (statement(db, 'SELECT COUNT(*) AS n FROM images').get() as { n: number }).n;
 }

@@ -4,6 +4,7 @@
  * gray+alpha, RGB or RGBA, 0/1 or 0/255 or anything else (> 0 is foreground).
  */
 import sharp from 'sharp';
+import { decodeGray8Png } from '../dataset/png';
 
 export interface MaskPixels {
   /** One byte per pixel, row-major. */
@@ -17,6 +18,8 @@ export interface DecodedMask extends MaskPixels {
   foreground: number;
   /** The distinct source values were all in {0,1} or all in {0,255}. */
   cleanValues: boolean;
+  /** Some foreground pixel had the value 1 (a 0/1 mask). */
+  oneValued: boolean;
 }
 
 /**
@@ -24,13 +27,15 @@ export interface DecodedMask extends MaskPixels {
  * any colour channel is > 0 and, with an alpha channel, it is not fully transparent.
  */
 export async function decodeBinaryMask(input: Buffer): Promise<DecodedMask> {
+  const fast = decodeGray8Png(input);
+  if (fast) return binariseGray(fast.data, fast.width, fast.height);
   const { data, info } = await sharp(input).raw().toBuffer({ resolveWithObject: true });
   const { width, height, channels } = info;
+  if (channels === 1) return binariseGray(new Uint8Array(data), width, height);
   const pixels = width * height;
   const out = new Uint8Array(pixels);
   const hasAlpha = channels === 2 || channels === 4;
   const colourChannels = hasAlpha ? channels - 1 : channels;
-  // Which distinct values occur: decides whether the mask was a clean 0/1 or 0/255 mask.
   const seen = new Uint8Array(256);
   let foreground = 0;
   for (let p = 0, offset = 0; p < pixels; p++, offset += channels) {
@@ -43,10 +48,29 @@ export async function decodeBinaryMask(input: Buffer): Promise<DecodedMask> {
       foreground++;
     }
   }
+  return { data: out, width, height, foreground, ...valueFacts(seen) };
+}
+
+/** Binarises one-byte gray pixels in place (the hot path of import: every QaTa mask). */
+function binariseGray(data: Uint8Array, width: number, height: number): DecodedMask {
+  const seen = new Uint8Array(256);
+  let foreground = 0;
+  for (let p = 0; p < data.length; p++) {
+    const value = data[p];
+    if (value !== 0) {
+      seen[value] = 1;
+      data[p] = 255;
+      foreground++;
+    }
+  }
+  return { data, width, height, foreground, ...valueFacts(seen) };
+}
+
+/** Whether the values were a clean 0/1 or 0/255 mask, from which non-zero values occurred. */
+function valueFacts(seen: Uint8Array): { cleanValues: boolean; oneValued: boolean } {
   let others = 0;
   for (let v = 2; v < 255; v++) others += seen[v];
-  const cleanValues = others === 0 && !(seen[1] && seen[255]);
-  return { data: out, width, height, foreground, cleanValues };
+  return { cleanValues: others === 0 && !(seen[1] && seen[255]), oneValued: seen[1] === 1 };
 }
 
 /** Decodes an 8-bit gray probability PNG (a prediction) to its raw 0..255 values. */

@@ -12,9 +12,10 @@
 import { ApiError } from '../../shared/contract';
 import type { MaskSource, ReviewState, Split } from '../../shared/contract-review';
 import { confusion, metricsFromConfusion } from '../../shared/metrics';
+import { meanBinaryEntropy } from '../ml/active-learning';
 import { getImage, imageAbsolutePath, type ImageRecord } from './images';
 import { countForeground, decodeBinaryMask, decodeGray8, encodeGray8 } from './mask-png';
-import type { Db } from './store';
+import { statement, type Db } from './store';
 
 export interface MaskRevision {
   id: number;
@@ -37,8 +38,9 @@ const REVISION_COLUMNS = `id, image_id AS imageId, source, model_version AS mode
   created_at AS createdAt, parent_id AS parentId, width, height, foreground`;
 
 export function findRevision(db: Db, id: number): MaskRevision | null {
-  const row = db.prepare(`SELECT ${REVISION_COLUMNS} FROM mask_revisions WHERE id = ?`).get(id) as
-    MaskRevision | undefined;
+  const row = statement(db, `SELECT ${REVISION_COLUMNS} FROM mask_revisions WHERE id = ?`).get(
+    id,
+  ) as MaskRevision | undefined;
   return row ?? null;
 }
 
@@ -50,16 +52,17 @@ export function getRevision(db: Db, id: number): MaskRevision {
 
 /** The stored PNG of a revision. */
 export function getRevisionPng(db: Db, id: number): Buffer {
-  const row = db.prepare('SELECT png FROM mask_revisions WHERE id = ?').get(id) as
+  const row = statement(db, 'SELECT png FROM mask_revisions WHERE id = ?').get(id) as
     { png: Buffer } | undefined;
   if (!row) throw new ApiError('not-found', `no mask revision ${id}`);
   return row.png;
 }
 
 export function listRevisions(db: Db, imageId: number): MaskRevision[] {
-  return db
-    .prepare(`SELECT ${REVISION_COLUMNS} FROM mask_revisions WHERE image_id = ? ORDER BY id`)
-    .all(imageId) as MaskRevision[];
+  return statement(
+    db,
+    `SELECT ${REVISION_COLUMNS} FROM mask_revisions WHERE image_id = ? ORDER BY id`,
+  ).all(imageId) as MaskRevision[];
 }
 
 export interface NewRevision {
@@ -76,43 +79,41 @@ export interface NewRevision {
 
 /** Inserts a revision row and nothing else (no pointer moves); returns its id. */
 export function insertRevision(db: Db, revision: NewRevision): number {
-  const result = db
-    .prepare(
-      `INSERT INTO mask_revisions
+  const result = statement(
+    db,
+    `INSERT INTO mask_revisions
         (image_id, source, model_version, author, created_at, parent_id, png, width, height, foreground)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      revision.imageId,
-      revision.source,
-      revision.source === 'prediction' ? (revision.modelVersion ?? null) : null,
-      revision.author,
-      new Date().toISOString(),
-      revision.parentId ?? null,
-      revision.png,
-      revision.width,
-      revision.height,
-      revision.foreground,
-    );
+  ).run(
+    revision.imageId,
+    revision.source,
+    revision.source === 'prediction' ? (revision.modelVersion ?? null) : null,
+    revision.author,
+    new Date().toISOString(),
+    revision.parentId ?? null,
+    revision.png,
+    revision.width,
+    revision.height,
+    revision.foreground,
+  );
   return Number(result.lastInsertRowid);
 }
 
-/** Adds an imported ground truth and makes it the one in force (the previous one is its parent). */
+/**
+ * Adds an imported ground truth and makes it the one in force (the previous one is its parent).
+ * `previousId`, when the caller knows it (import), saves a lookup.
+ */
 export function setGroundTruth(
   db: Db,
   imageId: number,
   mask: { png: Buffer; width: number; height: number; foreground: number; sha256: string | null },
   author = 'import',
+  previousId?: number | null,
 ): number {
-  const image = getImage(db, imageId);
-  const id = insertRevision(db, {
-    imageId,
-    source: 'ground-truth',
-    author,
-    parentId: image.groundTruthId,
-    ...mask,
-  });
-  db.prepare(
+  const parentId = previousId === undefined ? getImage(db, imageId).groundTruthId : previousId;
+  const id = insertRevision(db, { imageId, source: 'ground-truth', author, parentId, ...mask });
+  statement(
+    db,
     'UPDATE images SET ground_truth_id = ?, ground_truth_sha256 = ?, updated_at = ? WHERE id = ?',
   ).run(id, mask.sha256, new Date().toISOString(), imageId);
   return id;
@@ -131,12 +132,11 @@ export function labelRevisionId(image: Pick<ImageRecord, 'correctionHeadId' | 'g
 
 /** The newest child correction of `parentId` (NULL parent: the newest root correction). */
 function newestChild(db: Db, imageId: number, parentId: number | null): number | null {
-  const row = db
-    .prepare(
-      `SELECT id FROM mask_revisions WHERE image_id = ? AND source = 'correction'
+  const row = statement(
+    db,
+    `SELECT id FROM mask_revisions WHERE image_id = ? AND source = 'correction'
          AND parent_id IS ? ORDER BY id DESC LIMIT 1`,
-    )
-    .get(imageId, parentId) as { id: number } | undefined;
+  ).get(imageId, parentId) as { id: number } | undefined;
   return row?.id ?? null;
 }
 
@@ -191,7 +191,8 @@ export function addCorrection(db: Db, imageId: number, input: CorrectionInput): 
       foreground: input.foreground,
     });
     const now = new Date().toISOString();
-    db.prepare(
+    statement(
+      db,
       `UPDATE images SET correction_head_id = ?, review_state = ?, reviewed_at = ?, updated_at = ?
        WHERE id = ?`,
     ).run(id, input.reviewState ?? 'corrected', now, now, imageId);
@@ -207,7 +208,7 @@ export function undoCorrection(db: Db, imageId: number): boolean {
     const head = getRevision(db, image.correctionHeadId);
     const parent = head.parentId !== null ? findRevision(db, head.parentId) : null;
     const next = parent?.source === 'correction' ? parent.id : null;
-    db.prepare('UPDATE images SET correction_head_id = ?, updated_at = ? WHERE id = ?').run(
+    statement(db, 'UPDATE images SET correction_head_id = ?, updated_at = ? WHERE id = ?').run(
       next,
       new Date().toISOString(),
       imageId,
@@ -222,7 +223,7 @@ export function redoCorrection(db: Db, imageId: number): boolean {
     const image = getImage(db, imageId);
     const child = newestChild(db, imageId, image.correctionHeadId);
     if (child === null) return false;
-    db.prepare('UPDATE images SET correction_head_id = ?, updated_at = ? WHERE id = ?').run(
+    statement(db, 'UPDATE images SET correction_head_id = ?, updated_at = ? WHERE id = ?').run(
       child,
       new Date().toISOString(),
       imageId,
@@ -249,12 +250,11 @@ export function latestPrediction(
   imageId: number,
   modelVersion: string,
 ): MaskRevision | null {
-  const row = db
-    .prepare(
-      `SELECT ${REVISION_COLUMNS} FROM mask_revisions
+  const row = statement(
+    db,
+    `SELECT ${REVISION_COLUMNS} FROM mask_revisions
        WHERE image_id = ? AND source = 'prediction' AND model_version = ? ORDER BY id DESC LIMIT 1`,
-    )
-    .get(imageId, modelVersion) as MaskRevision | undefined;
+  ).get(imageId, modelVersion) as MaskRevision | undefined;
   return row ?? null;
 }
 
@@ -263,13 +263,12 @@ export function predictionStats(
   imageId: number,
   modelVersion: string,
 ): PredictionStats | null {
-  const row = db
-    .prepare(
-      `SELECT image_id AS imageId, model_version AS modelVersion, revision_id AS revisionId,
+  const row = statement(
+    db,
+    `SELECT image_id AS imageId, model_version AS modelVersion, revision_id AS revisionId,
          predicted_area AS predictedArea, uncertainty, dice
        FROM prediction_stats WHERE image_id = ? AND model_version = ?`,
-    )
-    .get(imageId, modelVersion) as PredictionStats | undefined;
+  ).get(imageId, modelVersion) as PredictionStats | undefined;
   return row ?? null;
 }
 
@@ -279,14 +278,12 @@ export function predictionFigures(
   label: Uint8Array | null,
 ): { foreground: number; predictedArea: number; uncertainty: number; dice: number | null } {
   const n = probabilities.length;
-  let uncertaintySum = 0;
-  for (let i = 0; i < n; i++) uncertaintySum += 1 - Math.abs(2 * probabilities[i] - 255) / 255;
   const foreground = countForeground(probabilities, 128);
   const dice = label ? metricsFromConfusion(confusion(probabilities, label, 0.5)).dice : null;
   return {
     foreground,
     predictedArea: n === 0 ? 0 : foreground / n,
-    uncertainty: n === 0 ? 0 : uncertaintySum / n,
+    uncertainty: meanBinaryEntropy(probabilities),
     dice,
   };
 }
@@ -320,7 +317,8 @@ export function addPrediction(db: Db, prediction: NewPrediction): number {
       height: prediction.height,
       foreground: prediction.foreground,
     });
-    db.prepare(
+    statement(
+      db,
       `INSERT INTO prediction_stats (image_id, model_version, revision_id, predicted_area, uncertainty, dice)
        VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (image_id, model_version) DO UPDATE SET revision_id = excluded.revision_id,
@@ -386,11 +384,10 @@ export async function savePrediction(
 
 /** Recomputes the Dice of every model's newest prediction of an image against its label. */
 export async function refreshPredictionDice(db: Db, imageId: number): Promise<void> {
-  const rows = db
-    .prepare(
-      'SELECT model_version AS modelVersion, revision_id AS revisionId FROM prediction_stats WHERE image_id = ?',
-    )
-    .all(imageId) as { modelVersion: string; revisionId: number }[];
+  const rows = statement(
+    db,
+    'SELECT model_version AS modelVersion, revision_id AS revisionId FROM prediction_stats WHERE image_id = ?',
+  ).all(imageId) as { modelVersion: string; revisionId: number }[];
   if (rows.length === 0) return;
   const label = await currentLabelPixels(db, imageId);
   for (const row of rows) {
@@ -399,11 +396,10 @@ export async function refreshPredictionDice(db: Db, imageId: number): Promise<vo
       label && label.length === probabilities.length
         ? metricsFromConfusion(confusion(probabilities, label, 0.5)).dice
         : null;
-    db.prepare('UPDATE prediction_stats SET dice = ? WHERE image_id = ? AND model_version = ?').run(
-      dice,
-      imageId,
-      row.modelVersion,
-    );
+    statement(
+      db,
+      'UPDATE prediction_stats SET dice = ? WHERE image_id = ? AND model_version = ?',
+    ).run(dice, imageId, row.modelVersion);
   }
 }
 
@@ -437,17 +433,16 @@ export interface TrainingPairQuery {
 /** Image/label pairs for training or evaluation; only images whose file is present. */
 export function trainingPairs(db: Db, query: TrainingPairQuery): TrainingPair[] {
   if (query.splits.length === 0 || query.sources.length === 0) return [];
-  const rows = db
-    .prepare(
-      `SELECT i.id AS imageId, d.root AS datasetRoot, i.rel_path AS relPath, i.split, i.width,
+  const rows = statement(
+    db,
+    `SELECT i.id AS imageId, d.root AS datasetRoot, i.rel_path AS relPath, i.split, i.width,
          i.height, i.review_state AS reviewState, i.ground_truth_id AS groundTruthId,
          i.correction_head_id AS correctionHeadId
        FROM images i JOIN datasets d ON d.id = i.dataset_id
        WHERE i.status != 'missing' AND i.split IN (${query.splits.map(() => '?').join(', ')})
          AND (i.ground_truth_id IS NOT NULL OR i.correction_head_id IS NOT NULL)
        ORDER BY i.id`,
-    )
-    .all(...query.splits) as {
+  ).all(...query.splits) as {
     imageId: number;
     datasetRoot: string;
     relPath: string;

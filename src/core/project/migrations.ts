@@ -3,6 +3,7 @@
  * append a new one. Tests apply them from an empty file and from every earlier version.
  */
 import type { Database } from 'better-sqlite3';
+import { naturalSortKey } from './sort-key';
 
 export type Migration = (db: Database) => void;
 
@@ -93,6 +94,36 @@ export const migrations: Migration[] = [
         PRIMARY KEY (image_id, model_version)
       ) STRICT;
       CREATE INDEX prediction_stats_model ON prediction_stats(model_version, image_id);
+    `);
+  },
+  // 3: natural order of names (covid_2 before covid_10) for the worklist's name sort.
+  (db) => {
+    db.exec(`ALTER TABLE images ADD COLUMN name_key TEXT NOT NULL DEFAULT ''`);
+    const update = db.prepare('UPDATE images SET name_key = ? WHERE id = ?');
+    const rows = db.prepare('SELECT id, name FROM images').all() as { id: number; name: string }[];
+    for (const row of rows) update.run(naturalSortKey(row.name), row.id);
+    db.exec(`
+      CREATE INDEX images_name_key ON images(name_key, id);
+      CREATE INDEX images_split_key ON images(split, name_key, id);
+      CREATE INDEX images_state_key ON images(review_state, name_key, id);
+    `);
+  },
+  // 4: how much each image's prediction changed from the previous model version (active learning,
+  // "what changed" sort; written by src/core/ml/active-learning.ts). From this version on,
+  // prediction_stats.uncertainty is the mean binary entropy in bits (still 0 sure .. 1 undecided).
+  (db) => {
+    db.exec(`
+      CREATE TABLE prediction_changes (
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        -- the newer version and the version it was compared with
+        model_version TEXT NOT NULL,
+        reference_version TEXT NOT NULL,
+        -- mean |p_new - p_reference| over the pixels (0..1)
+        changed REAL NOT NULL,
+        -- 1 - Dice of the two masks thresholded at 0.5
+        disagreement REAL NOT NULL,
+        PRIMARY KEY (image_id, model_version)
+      ) STRICT;
     `);
   },
 ];

@@ -1,11 +1,16 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { useAppStore, subscribeToHost } from './store';
 import { transportName } from './api';
 import { ReviewScreen } from './review/ReviewScreen';
+import { OpenDatasetDialog } from './dataset/OpenDatasetDialog';
+import { JobsBar } from './jobs/JobsBar';
+import { TrainingPanel } from './training/TrainingPanel';
 
 export function App() {
   const { info, project, worker, error } = useAppStore();
   const load = useAppStore((state) => state.load);
+  const [openDatasetShown, setOpenDatasetShown] = useState(false);
+  const [trainingShown, setTrainingShown] = useState(false);
 
   useEffect(() => {
     const unsubscribe = subscribeToHost();
@@ -28,6 +33,23 @@ export function App() {
             <dd>{project.modelCount}</dd>
           </dl>
         )}
+        <button
+          type="button"
+          data-testid="open-dataset"
+          disabled={!project?.projectDir}
+          onClick={() => setOpenDatasetShown(true)}
+        >
+          Open dataset…
+        </button>
+        <button
+          type="button"
+          data-testid="open-training"
+          aria-pressed={trainingShown}
+          disabled={!project?.projectDir}
+          onClick={() => setTrainingShown((shown) => !shown)}
+        >
+          Training…
+        </button>
         <span className="spacer" />
         <span className="muted" data-testid="backend">
           ML: {worker?.backend ?? worker?.state ?? '…'}
@@ -41,6 +63,9 @@ export function App() {
           </span>
         )}
       </header>
+      <JobsBar />
+      <OpenDatasetDialog open={openDatasetShown} onClose={() => setOpenDatasetShown(false)} />
+      <TrainingPanel open={trainingShown} onClose={() => setTrainingShown(false)} />
       {error && (
         <div role="alert" className="error">
           {error}

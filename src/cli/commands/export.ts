@@ -1,0 +1,139 @@
+/**
+ * `qataseg export --project DIR --out OUT [--source S] [--format F] [--state a,b] [--split a,b]
+ * [--model VERSION] [--threshold T] [--images] [--overwrite] [--json]`: writes the project's masks
+ * to OUT in the QaTa layout with `OUT/manifest.csv`. Refusals (files that exist, OUT inside a
+ * dataset) exit 2 before anything is written; a write failure exits 1 saying what was written.
+ */
+import type { Command } from 'commander';
+import type { z } from 'zod';
+import {
+  exportFormatSchema,
+  exportInputSchema,
+  exportSourceSchema,
+  type ExportResult,
+} from '../../shared/export-schemas';
+import { reviewStateSchema, splitSchema } from '../../shared/contract-review';
+import { ExportRefusedError, ExportStoppedError, exportMasks } from '../../core/export/exporter';
+import type { JobReporter } from '../../core/jobs';
+import { ProjectStore } from '../../core/project/store';
+import { fail, printJson } from '../output';
+
+interface ExportCliOptions {
+  project: string;
+  out: string;
+  source: string;
+  format: string;
+  state?: string;
+  split?: string;
+  model?: string;
+  threshold: string;
+  images?: boolean;
+  overwrite?: boolean;
+  json?: boolean;
+}
+
+function list<T extends string>(value: string | undefined, schema: z.ZodType<T>, flag: string) {
+  if (value === undefined) return undefined;
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)
+    .map((item) => {
+      const parsed = schema.safeParse(item);
+      if (!parsed.success) fail(`${flag}: unknown value ${JSON.stringify(item)}`);
+      return parsed.data;
+    });
+}
+
+/** Progress on stderr, a few lines a second, only on a terminal. */
+function terminalReporter(signal: AbortSignal): JobReporter {
+  let last = 0;
+  return {
+    signal,
+    progress: (update) => {
+      if (!process.stderr.isTTY) return;
+      const now = Date.now();
+      if (now - last < 250 && update.phase === undefined) return;
+      last = now;
+      const count = update.total ? `${update.done ?? 0}/${update.total}` : '';
+      process.stderr.write(`\r${update.phase ?? 'writing'} ${count}`.padEnd(60));
+    },
+  };
+}
+
+export function summary(result: ExportResult): string {
+  const lines = [
+    `Exported ${result.masks} mask(s) (${result.source}, ${result.format}${result.model ? `, model ${result.model}` : ''}) to ${result.out} in ${result.seconds.toFixed(1)} s (${Math.round(result.masksPerSecond)} masks/s)`,
+    `  manifest: ${result.manifest}`,
+  ];
+  if (result.skipped.length > 0) {
+    lines.push(`  skipped ${result.skipped.length}:`);
+    for (const item of result.skipped.slice(0, 20)) lines.push(`    ${item.image}: ${item.reason}`);
+    if (result.skipped.length > 20)
+      lines.push(`    ... and ${result.skipped.length - 20} more (--json)`);
+  }
+  return lines.join('\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('export')
+    .description('write masks to a folder in the QaTa layout, with a manifest (SHA-256 per file)')
+    .requiredOption('--project <dir>', 'project folder')
+    .requiredOption('--out <dir>', 'output folder (created if needed; never inside a dataset)')
+    .option('--source <source>', `which mask: ${exportSourceSchema.options.join('|')}`, 'best')
+    .option('--format <format>', `file format: ${exportFormatSchema.options.join('|')}`, 'png')
+    .option('--state <states>', 'only these review states, comma-separated')
+    .option(
+      '--split <splits>',
+      'only these splits, comma-separated (train,test,control,unassigned)',
+    )
+    .option('--model <version>', 'model version of predictions (default: the active model)')
+    .option(
+      '--threshold <p>',
+      'probability at or above which a predicted pixel is foreground',
+      '0.5',
+    )
+    .option('--images', 'also copy each image to <folder>/Images/<name> (a complete dataset)')
+    .option('--overwrite', 'replace files that exist (otherwise the export is refused)')
+    .option('--json', 'print the export result as JSON')
+    .action(async (options: ExportCliOptions) => {
+      const input = exportInputSchema.safeParse({
+        out: options.out,
+        source: options.source,
+        format: options.format,
+        states: list(options.state, reviewStateSchema, '--state'),
+        splits: list(options.split, splitSchema, '--split'),
+        model: options.model,
+        threshold: Number(options.threshold),
+        overwrite: options.overwrite ?? false,
+        copyImages: options.images ?? false,
+      });
+      if (!input.success) {
+        fail(
+          input.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '),
+        );
+      }
+      const controller = new AbortController();
+      const onSignal = () => controller.abort();
+      process.once('SIGINT', onSignal);
+      const store = ProjectStore.open(options.project);
+      try {
+        const result = await exportMasks(store, input.data, terminalReporter(controller.signal));
+        if (process.stderr.isTTY) process.stderr.write('\r'.padEnd(61) + '\r');
+        if (options.json) printJson(result);
+        else process.stdout.write(`${summary(result)}\n`);
+      } catch (error) {
+        if (process.stderr.isTTY) process.stderr.write('\n');
+        if (error instanceof ExportRefusedError) fail(error.message, 2);
+        if (error instanceof ExportStoppedError) {
+          if (options.json) printJson({ error: error.message, written: error.written });
+          fail(error.message, 1);
+        }
+        throw error;
+      } finally {
+        process.off('SIGINT', onSignal);
+        store.close();
+      }
+    });
+}

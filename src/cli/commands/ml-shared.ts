@@ -1,0 +1,123 @@
+/**
+ * What train, predict and evaluate share: hosting the service in this process (the ML worker runs
+ * beside it exactly as in the app), following a job's `job.updated` events as a progress bar on a
+ * TTY, JSON lines with --json, or plain lines otherwise, and Ctrl-C as cancel.
+ */
+import type { Job } from '../../shared/contract';
+import { backendChoiceSchema } from '../../shared/contract';
+import { createService, type Service } from '../../core/service';
+import { fail, printJson } from '../output';
+
+export interface CommonOptions {
+  project?: string;
+  backend: string;
+  json?: boolean;
+}
+
+export function openService(options: CommonOptions): Service {
+  if (!options.project) fail('--project DIR is required');
+  const parsed = backendChoiceSchema.safeParse(options.backend);
+  if (!parsed.success)
+    fail(`unknown backend ${options.backend}: auto|tensorflow-gpu|tensorflow|wasm|cpu`);
+  return createService({
+    transport: 'http',
+    backend: parsed.data,
+    projectDir: options.project,
+  });
+}
+
+export function parseInteger(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number)) fail(`not an integer: ${value}`);
+  return number;
+}
+
+export function parseNumber(value: string): number {
+  const number = Number(value);
+  if (!Number.isFinite(number)) fail(`not a number: ${value}`);
+  return number;
+}
+
+function formatSeconds(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.round(seconds);
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+/** One line describing a job's progress (the bar on a TTY, a log line elsewhere). */
+export function describeJob(job: Job, width = 28): string {
+  const detail = job.detail;
+  const fraction = job.total ? Math.min(1, job.done / job.total) : null;
+  const bar =
+    fraction === null
+      ? ''
+      : `[${'#'.repeat(Math.round(fraction * width)).padEnd(width, '.')}] ${(fraction * 100).toFixed(0).padStart(3)}% `;
+  const parts = [job.phase];
+  if (typeof detail.loss === 'number') parts.push(`loss ${detail.loss.toFixed(4)}`);
+  if (typeof detail.valDice === 'number') parts.push(`val Dice ${detail.valDice.toFixed(3)}`);
+  if (typeof detail.imagesPerSecond === 'number')
+    parts.push(`${detail.imagesPerSecond.toFixed(1)} img/s`);
+  if (typeof detail.etaSeconds === 'number' && job.state === 'running') {
+    parts.push(`ETA ${formatSeconds(detail.etaSeconds)}`);
+  }
+  return `${bar}${parts.join('  ')}`;
+}
+
+/**
+ * Follows a job until it ends. Ctrl-C cancels it (a second Ctrl-C exits at once). Resolves with
+ * the final job; the caller decides what a failure means.
+ */
+export async function followJob(
+  service: Service,
+  started: Job,
+  options: { json?: boolean; onEpoch?: (job: Job) => void } = {},
+): Promise<Job> {
+  const tty = Boolean(process.stderr.isTTY) && !options.json;
+  let lastEpochs = 0;
+  let lastLine = '';
+  const unsubscribe = service.subscribe((event, payload) => {
+    if (event !== 'job.updated') return;
+    const job = payload as Job;
+    if (job.id !== started.id) return;
+    if (options.json) {
+      printJson({
+        event: 'progress',
+        state: job.state,
+        phase: job.phase,
+        done: job.done,
+        total: job.total,
+        ...job.detail,
+        history: undefined,
+      });
+    } else if (tty) {
+      process.stderr.write(
+        `\r${describeJob(job)
+          .slice(0, (process.stderr.columns || 100) - 1)
+          .padEnd(lastLine.length)}`,
+      );
+      lastLine = describeJob(job);
+    }
+    const history = Array.isArray(job.detail.history) ? job.detail.history : [];
+    if (history.length > lastEpochs) {
+      lastEpochs = history.length;
+      options.onEpoch?.(job);
+    }
+  });
+  let interrupts = 0;
+  const onInterrupt = () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write('\ncancelling (Ctrl-C again to quit at once)...\n');
+    service.jobs.cancel(started.id);
+  };
+  process.on('SIGINT', onInterrupt);
+  try {
+    await service.jobs.wait(started.id).catch(() => undefined);
+    return service.jobs.get(started.id);
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    unsubscribe();
+    if (tty) process.stderr.write('\n');
+  }
+}

@@ -1,0 +1,777 @@
+/**
+ * Batch export of a project's masks to disk: plan (which revision of which image goes to which
+ * file, refusals up front), then a small pool of tasks that decode, measure, encode (sharp, off the
+ * event loop) and write each file under a temporary name before renaming it into place. A manifest
+ * (`manifest.csv`) records every written mask with its SHA-256.
+ *
+ * Safety rules: nothing is replaced without `overwrite` (refused before anything is written, with
+ * the first conflicts listed); an output folder inside a dataset folder is refused; names come from
+ * the database and are sanitised (see ./names); a full disk or an unwritable folder stops the
+ * export with a message that says what was written (and the manifest of those files, if it fits).
+ */
+import { createHash } from 'node:crypto';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import {
+  exportInputSchema,
+  type ExportInput,
+  type ExportOptions,
+  type ExportPlan,
+  type ExportResult,
+  type ExportSkip,
+} from '../../shared/export-schemas';
+import { maskMetrics } from '../../shared/metrics';
+import { readGray8 } from '../dataset/decode';
+import { decodeGray8Png } from '../dataset/png';
+import { CancelledError, type JobReporter } from '../jobs';
+import { listDatasets } from '../project/datasets';
+import { imageAbsolutePath, queryImages, type ImageRecord } from '../project/images';
+import { getRevision, getRevisionPng, latestPrediction, type MaskRevision } from '../project/masks';
+import { decodeBinaryMask, decodeGray8 } from '../project/mask-png';
+import { activeModel } from '../project/review';
+import type { ProjectStore } from '../project/store';
+import { MANIFEST_FILE, manifestCsv, type ManifestRow } from './manifest';
+import {
+  imageFileOf,
+  isInside,
+  maskFileOf,
+  overlayFileOf,
+  qataNames,
+  resolveInside,
+  sanitiseSegment,
+} from './names';
+import { boundingBox, encodeRle, type CocoRle } from './rle';
+
+export const COCO_FILE = 'annotations.json';
+/** Parallel tasks: enough to keep libuv's threads busy with sharp on 2 cores, few enough to stay responsive. */
+const DEFAULT_CONCURRENCY = 4;
+const LISTED_CONFLICTS = 10;
+/** Contour colour of overlays (RGB). */
+const CONTOUR = [255, 48, 48] as const;
+
+/** Refused before anything is written; `code` maps to the contract's ApiError codes. */
+export class ExportRefusedError extends Error {
+  constructor(
+    readonly code: 'bad-request' | 'conflict',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ExportRefusedError';
+  }
+}
+
+/** Stopped by a write failure after some files were written (listed in `written`). */
+export class ExportStoppedError extends Error {
+  constructor(
+    message: string,
+    readonly written: string[],
+  ) {
+    super(message);
+    this.name = 'ExportStoppedError';
+  }
+}
+
+/** The file operations an export makes (tests replace them to simulate a full disk). */
+export interface ExportIo {
+  writeFile(file: string, data: Uint8Array | string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  mkdir(dir: string): Promise<void>;
+  unlink(file: string): Promise<void>;
+}
+
+export const nodeIo: ExportIo = {
+  writeFile: (file, data) => fsp.writeFile(file, data, { flag: 'wx' }),
+  rename: (from, to) => fsp.rename(from, to),
+  mkdir: async (dir) => {
+    await fsp.mkdir(dir, { recursive: true });
+  },
+  unlink: (file) => fsp.unlink(file),
+};
+
+export interface PlanItem {
+  image: ImageRecord;
+  revision: MaskRevision;
+  /** Null for coco (one JSON for all). */
+  maskFile: string | null;
+  /** With copyImages. */
+  imageFile: string | null;
+  /** Path of the image relative to OUT as COCO's file_name. */
+  cocoFileName: string;
+}
+
+export interface PlannedExport {
+  out: string;
+  options: ExportOptions;
+  model: string | null;
+  items: PlanItem[];
+  skipped: ExportSkip[];
+  conflicts: string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plan
+
+/** The real path of `file`, resolving the part that exists (the rest may not exist yet). */
+async function realPathOfPossiblyMissing(file: string): Promise<string> {
+  const absolute = path.resolve(file);
+  const missing: string[] = [];
+  let existing = absolute;
+  for (;;) {
+    try {
+      return path.join(await fsp.realpath(existing), ...missing.reverse());
+    } catch {
+      const parent = path.dirname(existing);
+      if (parent === existing) return absolute;
+      missing.push(path.basename(existing));
+      existing = parent;
+    }
+  }
+}
+
+async function pool<T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T, index: number) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
+  let next = 0;
+  const runner = async () => {
+    while (next < items.length) {
+      if (signal?.aborted) throw new CancelledError('export cancelled');
+      const index = next++;
+      await task(items[index], index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
+}
+
+function chooseRevision(
+  store: ProjectStore,
+  image: ImageRecord,
+  options: ExportOptions,
+  model: string | null,
+): { revisionId: number } | { reason: string } {
+  const prediction = () =>
+    model ? (latestPrediction(store.db, image.id, model)?.id ?? null) : null;
+  switch (options.source) {
+    case 'ground-truth':
+      return image.groundTruthId !== null
+        ? { revisionId: image.groundTruthId }
+        : { reason: 'no ground truth' };
+    case 'corrected':
+      return image.correctionHeadId !== null
+        ? { revisionId: image.correctionHeadId }
+        : { reason: 'no correction' };
+    case 'predicted': {
+      const id = prediction();
+      return id !== null ? { revisionId: id } : { reason: `no prediction of model ${model}` };
+    }
+    case 'best': {
+      const id = image.correctionHeadId ?? image.groundTruthId ?? prediction();
+      return id !== null
+        ? { revisionId: id }
+        : { reason: 'no correction, ground truth or prediction' };
+    }
+  }
+}
+
+/** Decides every output file and checks the safety rules; writes nothing. */
+export async function planExport(store: ProjectStore, input: ExportInput): Promise<PlannedExport> {
+  const options = exportInputSchema.parse(input);
+  const out = path.resolve(options.out);
+  const db = store.db;
+
+  const model = options.model ?? activeModel(store);
+  if (options.source === 'predicted') {
+    if (!model) {
+      throw new ExportRefusedError(
+        'bad-request',
+        'no model version: pass --model VERSION or make a model active',
+      );
+    }
+    const any = db
+      .prepare(
+        "SELECT 1 FROM mask_revisions WHERE source = 'prediction' AND model_version = ? LIMIT 1",
+      )
+      .get(model);
+    if (!any) {
+      throw new ExportRefusedError(
+        'bad-request',
+        `model version ${model} has no predictions in this project`,
+      );
+    }
+  }
+
+  const realOut = await realPathOfPossiblyMissing(out);
+  const datasets = listDatasets(db);
+  for (const dataset of datasets) {
+    const realRoot = await realPathOfPossiblyMissing(dataset.root);
+    if (isInside(realOut, realRoot)) {
+      throw new ExportRefusedError(
+        'bad-request',
+        `the output folder ${out} is inside the dataset folder ${dataset.root}; choose a folder outside it (an export never writes into a dataset)`,
+      );
+    }
+  }
+  if (isInside(store.dir, realOut) || isInside(realOut, store.dir)) {
+    throw new ExportRefusedError(
+      'bad-request',
+      `the output folder ${out} overlaps the project folder ${store.dir}; choose another folder`,
+    );
+  }
+
+  const images = queryImages(db, { states: options.states, splits: options.splits });
+  // Several datasets: each gets its own top folder so their QaTa folders cannot mix.
+  const datasetIds = [...new Set(images.map((image) => image.datasetId))];
+  const prefixes = new Map<number, string[]>();
+  if (datasetIds.length > 1) {
+    const used = new Set<string>();
+    for (const dataset of datasets.filter((d) => datasetIds.includes(d.id))) {
+      let name = sanitiseSegment(path.basename(dataset.root) || `dataset-${dataset.id}`);
+      if (used.has(name.toLowerCase())) name = `${name}-${dataset.id}`;
+      used.add(name.toLowerCase());
+      prefixes.set(dataset.id, [name]);
+    }
+  }
+
+  const items: PlanItem[] = [];
+  const skipped: ExportSkip[] = [];
+  for (const image of images) {
+    const chosen = chooseRevision(store, image, options, model);
+    if ('reason' in chosen) {
+      skipped.push({ image: image.relPath, reason: chosen.reason });
+      continue;
+    }
+    const names = qataNames(image.relPath, prefixes.get(image.datasetId));
+    const imageFile = imageFileOf(names);
+    items.push({
+      image,
+      revision: getRevision(db, chosen.revisionId),
+      maskFile:
+        options.format === 'coco'
+          ? null
+          : options.format === 'overlay'
+            ? overlayFileOf(names)
+            : maskFileOf(names),
+      imageFile: options.copyImages ? imageFile : null,
+      cocoFileName: imageFile,
+    });
+  }
+
+  // Two images must not share a file (compared case-insensitively, as macOS and Windows do).
+  const targets = new Map<string, string>();
+  const collisions: string[] = [];
+  const claim = (file: string, owner: string) => {
+    const key = file.toLowerCase();
+    const previous = targets.get(key);
+    if (previous !== undefined) collisions.push(`${previous} and ${owner} both export to ${file}`);
+    else targets.set(key, owner);
+  };
+  claim(MANIFEST_FILE, 'the manifest');
+  if (options.format === 'coco') claim(COCO_FILE, 'the COCO file');
+  for (const item of items) {
+    if (item.maskFile) claim(item.maskFile, item.image.relPath);
+    if (item.imageFile) claim(item.imageFile, item.image.relPath);
+  }
+  if (collisions.length > 0) {
+    throw new ExportRefusedError(
+      'conflict',
+      `${collisions.length} output name(s) collide: ${collisions.slice(0, 5).join('; ')}`,
+    );
+  }
+
+  // Existing files: a conflict without overwrite; a folder where a file goes is always one.
+  const files = [
+    MANIFEST_FILE,
+    ...(options.format === 'coco' ? [COCO_FILE] : []),
+    ...items.flatMap((item) => [item.imageFile, item.maskFile].filter((f) => f !== null)),
+  ];
+  const conflicts: string[] = [];
+  const folders: string[] = [];
+  await pool(files, 16, async (file) => {
+    try {
+      const stat = await fsp.lstat(resolveInside(out, file));
+      if (stat.isDirectory()) folders.push(file);
+      else conflicts.push(file);
+    } catch {
+      // Absent: the normal case.
+    }
+  });
+  if (folders.length > 0) {
+    throw new ExportRefusedError(
+      'conflict',
+      `folders stand where files go: ${folders.sort().slice(0, LISTED_CONFLICTS).join(', ')}`,
+    );
+  }
+  conflicts.sort();
+  return { out, options, model, items, skipped, conflicts };
+}
+
+export function planSummary(plan: PlannedExport): ExportPlan {
+  return {
+    out: plan.out,
+    masks: plan.items.length,
+    skipped: plan.skipped,
+    conflicts: plan.conflicts.slice(0, LISTED_CONFLICTS),
+    conflictCount: plan.conflicts.length,
+    model: plan.model,
+  };
+}
+
+/** Refuses a plan that would replace files without `overwrite`, listing the first ones. */
+export function assertNoConflicts(plan: PlannedExport): void {
+  if (plan.options.overwrite || plan.conflicts.length === 0) return;
+  const listed = plan.conflicts.slice(0, LISTED_CONFLICTS).join(', ');
+  const more =
+    plan.conflicts.length > LISTED_CONFLICTS
+      ? ` and ${plan.conflicts.length - LISTED_CONFLICTS} more`
+      : '';
+  throw new ExportRefusedError(
+    'conflict',
+    `${plan.conflicts.length} file(s) already exist in ${plan.out}: ${listed}${more}; nothing was written (pass --overwrite to replace them)`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pixels
+
+function encodePng(
+  data: Uint8Array,
+  width: number,
+  height: number,
+  channels: 1 | 3,
+): Promise<Buffer> {
+  const image = sharp(Buffer.from(data.buffer, data.byteOffset, data.length), {
+    raw: { width, height, channels },
+  });
+  return (channels === 1 ? image.toColourspace('b-w') : image)
+    .png({ compressionLevel: 6, adaptiveFiltering: false })
+    .toBuffer();
+}
+
+/** The image in gray with the mask's contour (foreground pixels touching background) in colour. */
+export function overlayPixels(
+  gray: Uint8Array,
+  mask: Uint8Array,
+  width: number,
+  height: number,
+): Uint8Array {
+  const rgb = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      const edge =
+        mask[i] > 0 &&
+        (x === 0 ||
+          y === 0 ||
+          x === width - 1 ||
+          y === height - 1 ||
+          mask[i - 1] === 0 ||
+          mask[i + 1] === 0 ||
+          mask[i - width] === 0 ||
+          mask[i + width] === 0);
+      const o = i * 3;
+      if (edge) {
+        rgb[o] = CONTOUR[0];
+        rgb[o + 1] = CONTOUR[1];
+        rgb[o + 2] = CONTOUR[2];
+      } else {
+        rgb[o] = rgb[o + 1] = rgb[o + 2] = gray[i];
+      }
+    }
+  }
+  return rgb;
+}
+
+/** Raw 0..255 values of a stored revision PNG (fast path for the project's own 8-bit gray PNGs). */
+async function storedGray(
+  png: Buffer,
+): Promise<{ data: Uint8Array; width: number; height: number }> {
+  return decodeGray8Png(png) ?? (await decodeGray8(png));
+}
+
+interface Rendered {
+  /** Bytes of the mask file (null for coco). */
+  bytes: Buffer | null;
+  binary: Uint8Array;
+  width: number;
+  height: number;
+  foreground: number;
+  dice: number | null;
+  imageBytes: Buffer | null;
+}
+
+async function render(
+  store: ProjectStore,
+  item: PlanItem,
+  options: ExportOptions,
+): Promise<Rendered | { reason: string }> {
+  const db = store.db;
+  const { revision, image } = item;
+  let binary: Uint8Array;
+  let values: Uint8Array;
+  let width: number;
+  let height: number;
+  if (revision.source === 'prediction') {
+    const gray = await storedGray(getRevisionPng(db, revision.id));
+    ({ width, height } = gray);
+    values = gray.data;
+    const cut = options.threshold * 255;
+    binary = new Uint8Array(values.length);
+    for (let i = 0; i < values.length; i++) binary[i] = values[i] > 0 && values[i] >= cut ? 255 : 0;
+  } else {
+    const mask = await decodeBinaryMask(getRevisionPng(db, revision.id));
+    ({ width, height } = mask);
+    binary = values = mask.data;
+  }
+  let foreground = 0;
+  for (let i = 0; i < binary.length; i++) if (binary[i] !== 0) foreground++;
+
+  let dice: number | null = null;
+  if (image.groundTruthId !== null) {
+    if (image.groundTruthId === revision.id) dice = 1;
+    else {
+      const truth = await decodeBinaryMask(getRevisionPng(db, image.groundTruthId));
+      if (truth.data.length === binary.length) dice = maskMetrics(binary, truth.data).dice;
+    }
+  }
+
+  let imageBytes: Buffer | null = null;
+  if (item.imageFile) {
+    try {
+      imageBytes = await fsp.readFile(imageAbsolutePath(image));
+    } catch (error) {
+      return { reason: `image file unreadable: ${describeWriteError(error)}` };
+    }
+  }
+
+  let bytes: Buffer | null = null;
+  switch (options.format) {
+    case 'png':
+      bytes = await encodePng(binary, width, height, 1);
+      break;
+    case 'png01': {
+      const ones = new Uint8Array(binary.length);
+      for (let i = 0; i < binary.length; i++) ones[i] = binary[i] === 0 ? 0 : 1;
+      bytes = await encodePng(ones, width, height, 1);
+      break;
+    }
+    case 'probability':
+      bytes = await encodePng(values, width, height, 1);
+      break;
+    case 'overlay': {
+      let gray;
+      try {
+        gray = await readGray8(imageAbsolutePath(image));
+      } catch (error) {
+        return { reason: `image file unreadable: ${(error as Error).message}` };
+      }
+      if (gray.width !== width || gray.height !== height) {
+        return {
+          reason: `image is ${gray.width}x${gray.height}, its mask ${width}x${height}`,
+        };
+      }
+      bytes = await encodePng(overlayPixels(gray.data, binary, width, height), width, height, 3);
+      break;
+    }
+    case 'coco':
+      break;
+  }
+  return { bytes, binary, width, height, foreground, dice, imageBytes };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+const WRITE_FAILURES: Record<string, string> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is exhausted',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'the file system is read-only',
+  ENOTDIR: 'a file stands where a folder is needed',
+  EEXIST: 'a file stands where a folder is needed',
+  EISDIR: 'a folder stands where a file goes',
+  EMFILE: 'too many open files',
+  EIO: 'an input/output error',
+};
+
+function describeWriteError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const known = code ? WRITE_FAILURES[code] : undefined;
+  if (known) return `${known} (${code})`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+let temporaryCounter = 0;
+
+/** Writes `data` to a temporary name beside `file`, then renames it into place. */
+async function writeAtomic(io: ExportIo, file: string, data: Uint8Array | string): Promise<void> {
+  temporaryCounter = (temporaryCounter + 1) % 1_000_000_000;
+  const temporary = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}-${temporaryCounter}.tmp`,
+  );
+  try {
+    await io.writeFile(temporary, data);
+    await io.rename(temporary, file);
+  } catch (error) {
+    await io.unlink(temporary).catch(() => undefined);
+    throw error;
+  }
+}
+
+function sha256(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+interface CocoEntry {
+  imageId: number;
+  fileName: string;
+  width: number;
+  height: number;
+  rle: CocoRle | null;
+  area: number;
+  bbox: [number, number, number, number] | null;
+}
+
+function cocoDocument(entries: CocoEntry[], model: string | null, options: ExportOptions): string {
+  const sorted = [...entries].sort((a, b) => a.imageId - b.imageId);
+  let annotationId = 0;
+  return JSON.stringify({
+    info: {
+      description: `QaTa Seg Workstation export (source ${options.source}${model ? `, model ${model}` : ''})`,
+      version: '1.0',
+      date_created: new Date().toISOString(),
+      // Say which RLE flavour this is: readers differ in what they accept.
+      mask_encoding:
+        'uncompressed RLE: counts alternate background/foreground runs in column-major order, starting with background',
+    },
+    licenses: [],
+    categories: [{ id: 1, name: 'infection', supercategory: 'lesion' }],
+    images: sorted.map((entry) => ({
+      id: entry.imageId,
+      file_name: entry.fileName,
+      width: entry.width,
+      height: entry.height,
+    })),
+    // One annotation per image with foreground; iscrowd 1 is how COCO marks an RLE segmentation.
+    annotations: sorted
+      .filter((entry) => entry.rle !== null && entry.area > 0)
+      .map((entry) => ({
+        id: ++annotationId,
+        image_id: entry.imageId,
+        category_id: 1,
+        segmentation: entry.rle,
+        area: entry.area,
+        bbox: entry.bbox,
+        iscrowd: 1,
+      })),
+  });
+}
+
+const noopReporter: JobReporter = {
+  progress: () => undefined,
+  signal: new AbortController().signal,
+};
+
+export interface RunOptions {
+  io?: ExportIo;
+  concurrency?: number;
+}
+
+/** Runs a plan (call `assertNoConflicts` first). Resolves with what was written. */
+export async function runExport(
+  store: ProjectStore,
+  plan: PlannedExport,
+  reporter: JobReporter = noopReporter,
+  runOptions: RunOptions = {},
+): Promise<ExportResult> {
+  assertNoConflicts(plan);
+  const io = runOptions.io ?? nodeIo;
+  const { out, options, items } = plan;
+  const started = performance.now();
+  const total = items.length;
+  reporter.progress({ phase: 'writing', done: 0, total, detail: { masksPerSecond: 0 } });
+
+  const rows: { imageId: number; row: ManifestRow }[] = [];
+  const written: string[] = [];
+  const skipped = [...plan.skipped];
+  const coco: CocoEntry[] = [];
+  const folders = new Map<string, Promise<void>>();
+  let failure: { error: unknown; file: string } | null = null;
+  let done = 0;
+
+  const ensureFolder = (file: string) => {
+    const dir = path.dirname(file);
+    let made = folders.get(dir);
+    if (!made) {
+      made = io.mkdir(dir);
+      folders.set(dir, made);
+    }
+    return made;
+  };
+  const writeOutput = async (relative: string, data: Uint8Array | string) => {
+    const file = resolveInside(out, relative);
+    try {
+      await ensureFolder(file);
+      await writeAtomic(io, file, data);
+    } catch (error) {
+      failure ??= { error, file: relative };
+      throw error;
+    }
+    written.push(relative);
+  };
+  const seconds = () => (performance.now() - started) / 1000;
+  const rate = () => Math.round(done / Math.max(seconds(), 1e-3));
+
+  const writeManifest = async () => {
+    rows.sort((a, b) => a.imageId - b.imageId);
+    await writeOutput(MANIFEST_FILE, manifestCsv(rows.map((entry) => entry.row)));
+  };
+
+  const stop = async (): Promise<never> => {
+    const { error, file } = failure!;
+    const filesBefore = [...written];
+    let manifestNote: string;
+    try {
+      if (rows.length > 0 && options.format !== 'coco') {
+        failure = null;
+        await writeManifest();
+        manifestNote = `they are listed in ${path.join(out, MANIFEST_FILE)}`;
+      } else manifestNote = 'no manifest was written';
+    } catch (manifestError) {
+      manifestNote = `the manifest could not be written either (${describeWriteError(manifestError)})`;
+    }
+    const listing =
+      filesBefore.length === 0
+        ? 'nothing was written'
+        : `${filesBefore.length} file(s) were written before the stop: ${filesBefore
+            .slice(0, 10)
+            .join(
+              ', ',
+            )}${filesBefore.length > 10 ? ` and ${filesBefore.length - 10} more` : ''}; ${manifestNote}`;
+    throw new ExportStoppedError(
+      `export stopped: ${describeWriteError(error)} while writing ${path.join(out, file)}; ${listing}`,
+      [...written],
+    );
+  };
+
+  try {
+    await io.mkdir(out);
+  } catch (error) {
+    failure = { error, file: '.' };
+    return stop();
+  }
+
+  try {
+    await pool(
+      items,
+      runOptions.concurrency ?? DEFAULT_CONCURRENCY,
+      async (item) => {
+        if (failure) return;
+        const rendered = await render(store, item, options);
+        if ('reason' in rendered) {
+          skipped.push({ image: item.image.relPath, reason: rendered.reason });
+          return;
+        }
+        let imageSha: string | null = null;
+        try {
+          if (item.imageFile && rendered.imageBytes) {
+            await writeOutput(item.imageFile, rendered.imageBytes);
+            imageSha = sha256(rendered.imageBytes);
+          }
+          if (item.maskFile && rendered.bytes) await writeOutput(item.maskFile, rendered.bytes);
+        } catch {
+          return; // recorded in `failure`; the pool drains and the export stops
+        }
+        if (options.format === 'coco') {
+          coco.push({
+            imageId: item.image.id,
+            fileName: item.cocoFileName,
+            width: rendered.width,
+            height: rendered.height,
+            rle:
+              rendered.foreground > 0
+                ? encodeRle(rendered.binary, rendered.width, rendered.height)
+                : null,
+            area: rendered.foreground,
+            bbox: boundingBox(rendered.binary, rendered.width, rendered.height),
+          });
+        }
+        rows.push({
+          imageId: item.image.id,
+          row: {
+            image: item.image.relPath,
+            maskFile: item.maskFile ?? COCO_FILE,
+            source: item.revision.source,
+            modelVersion: item.revision.modelVersion,
+            reviewState: item.image.reviewState,
+            lastEdit: item.revision.createdAt,
+            dice: rendered.dice,
+            foregroundPixels: rendered.foreground,
+            sha256: rendered.bytes ? sha256(rendered.bytes) : '',
+            imageFile: item.imageFile,
+            imageSha256: imageSha,
+          },
+        });
+        done++;
+        reporter.progress({ done, detail: { masksPerSecond: rate() } });
+      },
+      reporter.signal,
+    );
+  } catch (error) {
+    if (error instanceof CancelledError && !failure) {
+      // What is on disk stays consistent: the manifest lists the masks written before the cancel.
+      if (rows.length > 0 && options.format !== 'coco')
+        await writeManifest().catch(() => undefined);
+      throw new CancelledError(`export cancelled after ${done} of ${total} masks`);
+    }
+    if (!failure) throw error;
+  }
+  if (failure) return stop();
+
+  if (options.format === 'coco') {
+    reporter.progress({ phase: 'writing COCO file' });
+    const document = cocoDocument(coco, plan.model, options);
+    try {
+      await writeOutput(COCO_FILE, document);
+    } catch {
+      return stop();
+    }
+    const hash = sha256(document);
+    for (const entry of rows) entry.row.sha256 = hash;
+  }
+  try {
+    await writeManifest();
+  } catch {
+    return stop();
+  }
+  const elapsed = seconds();
+  reporter.progress({ phase: 'done', done, total, detail: { masksPerSecond: rate() } });
+  return {
+    out,
+    manifest: path.join(out, MANIFEST_FILE),
+    source: options.source,
+    format: options.format,
+    model: plan.model,
+    masks: done,
+    files: written.sort(),
+    skipped,
+    seconds: elapsed,
+    masksPerSecond: done / Math.max(elapsed, 1e-6),
+  };
+}
+
+/** Plan, check and run in one call (CLI, bench, tests). */
+export async function exportMasks(
+  store: ProjectStore,
+  input: ExportInput,
+  reporter?: JobReporter,
+  runOptions?: RunOptions,
+): Promise<ExportResult> {
+  const plan = await planExport(store, input);
+  assertNoConflicts(plan);
+  return runExport(store, plan, reporter, runOptions);
+}

@@ -1,0 +1,124 @@
+/**
+ * The worker's inputs: image/label pairs read from project.sqlite opened READ-ONLY (the host is
+ * the only writer), pixels read and resized here (image bilinear, mask nearest), the seeded
+ * train/validation split and the hashes that identify a split and a label set in a model card.
+ */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import sharp from 'sharp';
+import { readGray8 } from '../dataset/decode';
+import { revisionMask, trainingPairs, type LabelSource, type TrainingPair } from '../project/masks';
+import { DATABASE_FILE, openDatabase, type Db } from '../project/store';
+import { deriveSeed, Random } from './random';
+import type { TrainItem } from './trainer';
+
+export type { TrainingPair };
+
+export const ALL_LABEL_SOURCES: LabelSource[] = ['ground-truth', 'accepted', 'corrected'];
+
+export function openProjectReadOnly(projectDir: string): Db {
+  return openDatabase(path.join(projectDir, DATABASE_FILE), { readonly: true });
+}
+
+export interface DataSplits {
+  train: TrainingPair[];
+  val: TrainingPair[];
+  /** The locked test split: the dataset's test images with the label in force, whatever the label set. */
+  test: TrainingPair[];
+}
+
+/** Seeded hold-out of `valFraction` of the train split (at least one image when there are two). */
+export function splitTrainVal(
+  pairs: TrainingPair[],
+  valFraction: number,
+  seed: number,
+): { train: TrainingPair[]; val: TrainingPair[] } {
+  const sorted = [...pairs].sort((a, b) => a.imageId - b.imageId);
+  if (valFraction <= 0 || sorted.length < 2) return { train: sorted, val: [] };
+  const count = Math.min(sorted.length - 1, Math.max(1, Math.round(sorted.length * valFraction)));
+  const shuffled = new Random(deriveSeed(seed, 0x5a11)).shuffle([...sorted]);
+  const valIds = new Set(shuffled.slice(0, count).map((pair) => pair.imageId));
+  return {
+    train: sorted.filter((pair) => !valIds.has(pair.imageId)),
+    val: sorted.filter((pair) => valIds.has(pair.imageId)),
+  };
+}
+
+export function readSplits(
+  db: Db,
+  labels: LabelSource[],
+  valFraction: number,
+  seed: number,
+): DataSplits {
+  const trainPairs = trainingPairs(db, { splits: ['train'], sources: labels });
+  const test = trainingPairs(db, { splits: ['test'], sources: ALL_LABEL_SOURCES });
+  return { ...splitTrainVal(trainPairs, valFraction, seed), test };
+}
+
+function sha256(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
+}
+
+export function splitHashes(splits: DataSplits, labels: LabelSource[]) {
+  const ids = (pairs: TrainingPair[]) => pairs.map((pair) => pair.imageId).sort((a, b) => a - b);
+  const testKey = splits.test.map((pair) => [pair.imageId, pair.relPath]).sort();
+  return {
+    splitHash: sha256({ train: ids(splits.train), val: ids(splits.val), test: ids(splits.test) }),
+    testSplitHash: sha256(testKey),
+    labelSetHash: sha256({
+      labels: [...labels].sort(),
+      pairs: [...splits.train, ...splits.val]
+        .map((pair) => [pair.imageId, pair.labelRevisionId, pair.labelSource])
+        .sort((a, b) => (a[0] as number) - (b[0] as number)),
+    }),
+  };
+}
+
+/** Resizes 8-bit gray pixels; 'linear' for images and probabilities, 'nearest' for masks. */
+export async function resizeGray(
+  data: Uint8Array,
+  width: number,
+  height: number,
+  toWidth: number,
+  toHeight: number,
+  kernel: 'linear' | 'nearest',
+): Promise<Uint8Array> {
+  if (width === toWidth && height === toHeight) return data;
+  const out = await sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
+    raw: { width, height, channels: 1 },
+  })
+    .resize(toWidth, toHeight, { fit: 'fill', kernel })
+    .toColourspace('b-w')
+    .raw()
+    .toBuffer();
+  if (out.length !== toWidth * toHeight) {
+    throw new Error(`resize gave ${out.length} bytes for ${toWidth}x${toHeight} gray pixels`);
+  }
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
+}
+
+/** Full-resolution gray pixels of a pair's image. */
+export async function readImagePixels(imagePath: string) {
+  return readGray8(imagePath);
+}
+
+/** Full-resolution 0/255 label of a pair. */
+export async function readLabelPixels(db: Db, pair: TrainingPair): Promise<Uint8Array> {
+  return revisionMask(db, pair.labelRevisionId);
+}
+
+/** A pair at the network's input size. */
+export async function loadTrainItem(db: Db, pair: TrainingPair, size: number): Promise<TrainItem> {
+  const image = await readImagePixels(pair.imagePath);
+  const label = await readLabelPixels(db, pair);
+  if (label.length !== image.width * image.height) {
+    throw new Error(
+      `label of ${pair.relPath} is not ${image.width}x${image.height} (the image changed on disk?)`,
+    );
+  }
+  return {
+    imageId: pair.imageId,
+    image: await resizeGray(image.data, image.width, image.height, size, size, 'linear'),
+    mask: await resizeGray(label, image.width, image.height, size, size, 'nearest'),
+  };
+}

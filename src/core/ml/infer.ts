@@ -1,0 +1,97 @@
+/**
+ * Inference at an image's own resolution: the image is resized to the network's input (as in
+ * training), predicted, and the probability map resized back; or, for models trained on patches
+ * and very large images, overlap-tiled at native resolution. Evaluation compares the result with
+ * the label in force using the shared metrics.
+ */
+import type * as tfTypes from '@tensorflow/tfjs';
+import { maskMetrics, meanOf, metricsFromConfusion, type Confusion } from '../../shared/metrics';
+import type { PerImageScore, SplitMetrics } from '../../shared/contract-ml';
+import type { Db } from '../project/store';
+import type { Tf } from './backends';
+import { readImagePixels, readLabelPixels, resizeGray, type TrainingPair } from './data';
+import { overlapTile } from './tile';
+import { predictImages, probabilitiesToBytes, toUnitFloat } from './trainer';
+
+/** 0..255 probability map of a full-resolution gray image. */
+export async function predictFullImage(
+  tf: Tf,
+  model: tfTypes.LayersModel,
+  image: { data: Uint8Array; width: number; height: number },
+  size: number,
+  tile = false,
+): Promise<Uint8Array> {
+  if (tile) {
+    const probabilities = await overlapTile(
+      toUnitFloat(image.data),
+      image.width,
+      image.height,
+      (tiles) => predictImages(tf, model, tiles, size, 4),
+      { size },
+    );
+    return probabilitiesToBytes(probabilities);
+  }
+  const input = await resizeGray(image.data, image.width, image.height, size, size, 'linear');
+  const [probabilities] = await predictImages(tf, model, [toUnitFloat(input)], size, 1);
+  return resizeGray(
+    probabilitiesToBytes(probabilities),
+    size,
+    size,
+    image.width,
+    image.height,
+    'linear',
+  );
+}
+
+export interface PairEvaluation {
+  metrics: SplitMetrics | null;
+  perImage: PerImageScore[];
+}
+
+/**
+ * Per-image metrics of a model on pairs, at each image's resolution. Dice and IoU over the set are
+ * means of per-image values (an image where both masks are empty scores 1); precision, recall,
+ * specificity and accuracy are means of per-image values too.
+ */
+export async function evaluatePairs(
+  tf: Tf,
+  db: Db,
+  model: tfTypes.LayersModel,
+  pairs: TrainingPair[],
+  size: number,
+  threshold: number,
+  options: { signal?: AbortSignal; onImage?(done: number, total: number): void } = {},
+): Promise<PairEvaluation> {
+  const perImage: PerImageScore[] = [];
+  const all: ReturnType<typeof maskMetrics>[] = [];
+  for (const [index, pair] of pairs.entries()) {
+    if (options.signal?.aborted) throw new Error('cancelled');
+    const image = await readImagePixels(pair.imagePath);
+    const label = await readLabelPixels(db, pair);
+    const probabilities = await predictFullImage(tf, model, image, size);
+    const figures = maskMetrics(probabilities, label, threshold);
+    all.push(figures);
+    perImage.push({
+      imageId: pair.imageId,
+      image: pair.relPath,
+      dice: figures.dice,
+      iou: figures.iou,
+    });
+    options.onImage?.(index + 1, pairs.length);
+  }
+  if (all.length === 0) return { metrics: null, perImage };
+  return { metrics: summarise(all), perImage };
+}
+
+export function summarise(all: (Confusion & { dice: number; iou: number })[]): SplitMetrics {
+  const per = all.map((counts) => metricsFromConfusion(counts));
+  return {
+    images: all.length,
+    dice: meanOf(per.map((m) => m.dice)),
+    iou: meanOf(per.map((m) => m.iou)),
+    precision: meanOf(per.map((m) => m.precision)),
+    recall: meanOf(per.map((m) => m.recall)),
+    specificity: meanOf(per.map((m) => m.specificity)),
+    accuracy: meanOf(per.map((m) => m.accuracy)),
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * Parameters and results of the ML worker's jobs (host -> worker -> host). Validated with zod in
+ * the worker: the host and the worker can be different builds after an update.
+ */
+import { z } from 'zod';
+import {
+  epochRecordSchema,
+  evaluationSplitSchema,
+  labelSourceSchema,
+  lossNameSchema,
+  perImageScoreSchema,
+  splitMetricsSchema,
+} from '../../shared/contract-ml';
+
+export const trainJobParamsSchema = z.object({
+  projectDir: z.string(),
+  version: z.string(),
+  modelDir: z.string(),
+  /** Folder of the model to fine-tune from, or null for scratch. */
+  initialModelDir: z.string().nullable(),
+  resume: z.boolean(),
+  size: z.number().int(),
+  base: z.number().int(),
+  batch: z.number().int(),
+  epochs: z.number().int(),
+  learningRate: z.number(),
+  seed: z.number().int(),
+  loss: lossNameSchema,
+  dropout: z.number(),
+  augment: z.boolean(),
+  valFraction: z.number(),
+  labels: z.array(labelSourceSchema),
+});
+export type TrainJobParams = z.infer<typeof trainJobParamsSchema>;
+
+export const trainJobResultSchema = z.object({
+  backend: z.string(),
+  parameters: z.number().int(),
+  history: z.array(epochRecordSchema),
+  bestEpoch: z.number().int(),
+  trainSeconds: z.number(),
+  imagesPerSecond: z.number(),
+  data: z.object({
+    splitHash: z.string(),
+    testSplitHash: z.string(),
+    labelSetHash: z.string(),
+    train: z.number().int(),
+    val: z.number().int(),
+    test: z.number().int(),
+  }),
+  metrics: z.object({ val: splitMetricsSchema.nullable(), test: splitMetricsSchema.nullable() }),
+  testPerImage: z.array(perImageScoreSchema),
+});
+export type TrainJobResult = z.infer<typeof trainJobResultSchema>;
+
+export const predictJobParamsSchema = z.object({
+  projectDir: z.string(),
+  modelDir: z.string(),
+  size: z.number().int(),
+  /** Null: every image of the project. */
+  imageIds: z.array(z.number().int()).nullable(),
+  /** Overlap-tile at native resolution instead of resizing to the input size. */
+  tile: z.boolean().default(false),
+});
+export type PredictJobParams = z.infer<typeof predictJobParamsSchema>;
+
+export const evaluateJobParamsSchema = z.object({
+  projectDir: z.string(),
+  modelDir: z.string(),
+  size: z.number().int(),
+  split: evaluationSplitSchema,
+  threshold: z.number(),
+  /** For split 'val': the card's seed and fraction and label set reproduce the hold-out. */
+  valFraction: z.number().default(0.1),
+  seed: z.number().int().default(1),
+  labels: z.array(labelSourceSchema).default(['ground-truth', 'accepted', 'corrected']),
+});
+export type EvaluateJobParams = z.infer<typeof evaluateJobParamsSchema>;
+
+/** A prediction streamed from the worker as a progress message; the host stores it. */
+export interface PredictionMessage {
+  kind: 'prediction';
+  imageId: number;
+  width: number;
+  height: number;
+  /** 0..255 probability per pixel, row-major. */
+  probabilities: Uint8Array;
+  done: number;
+  total: number;
+}

@@ -1,0 +1,126 @@
+/**
+ * Saving and loading tfjs models and optimizer state with plain fs (tfjs-node's file:// handler is
+ * not installed everywhere). A model folder holds the standard `model.json` + `weights.bin` pair,
+ * loadable by any tfjs; a checkpoint adds the optimizer's moments beside it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type * as tfTypes from '@tensorflow/tfjs';
+import type { Tf } from './backends';
+
+export const MODEL_FILE = 'model.json';
+export const WEIGHTS_FILE = 'weights.bin';
+const OPTIMIZER_FILE = 'optimizer.json';
+const OPTIMIZER_WEIGHTS_FILE = 'optimizer.bin';
+
+function toBuffer(data: ArrayBuffer | ArrayBuffer[] | undefined): Buffer {
+  if (!data) return Buffer.alloc(0);
+  const parts = Array.isArray(data) ? data : [data];
+  return Buffer.concat(parts.map((part) => Buffer.from(part)));
+}
+
+function toArrayBuffer(buffer: Buffer): ArrayBuffer {
+  return buffer.buffer.slice(
+    buffer.byteOffset,
+    buffer.byteOffset + buffer.byteLength,
+  ) as ArrayBuffer;
+}
+
+/** Writes through a temporary name and renames, so a crash never leaves half a file. */
+function writeAtomic(file: string, data: string | Buffer): void {
+  const temporary = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(temporary, data);
+  fs.renameSync(temporary, file);
+}
+
+/** A tf.io save handler writing model.json + weights.bin into `dir`. */
+export function fileSaveHandler(tf: Tf, dir: string): tfTypes.io.IOHandler {
+  return tf.io.withSaveHandler(async (artifacts) => {
+    fs.mkdirSync(dir, { recursive: true });
+    const weights = toBuffer(artifacts.weightData);
+    writeAtomic(path.join(dir, WEIGHTS_FILE), weights);
+    const modelJson = {
+      modelTopology: artifacts.modelTopology,
+      format: artifacts.format ?? 'layers-model',
+      generatedBy: artifacts.generatedBy,
+      convertedBy: artifacts.convertedBy ?? null,
+      weightsManifest: [{ paths: [`./${WEIGHTS_FILE}`], weights: artifacts.weightSpecs ?? [] }],
+    };
+    writeAtomic(path.join(dir, MODEL_FILE), JSON.stringify(modelJson));
+    return {
+      modelArtifactsInfo: {
+        dateSaved: new Date(),
+        modelTopologyType: 'JSON',
+        weightDataBytes: weights.length,
+      },
+    };
+  });
+}
+
+/** A tf.io load handler reading what fileSaveHandler wrote. */
+export function fileLoadHandler(dir: string): tfTypes.io.IOHandler {
+  return {
+    load: async () => {
+      const modelJson = JSON.parse(fs.readFileSync(path.join(dir, MODEL_FILE), 'utf8')) as {
+        modelTopology: object;
+        format?: string;
+        generatedBy?: string;
+        convertedBy?: string | null;
+        weightsManifest: { paths: string[]; weights: tfTypes.io.WeightsManifestEntry[] }[];
+      };
+      const weightSpecs = modelJson.weightsManifest.flatMap((group) => group.weights);
+      const buffers = modelJson.weightsManifest.flatMap((group) =>
+        group.paths.map((file) => fs.readFileSync(path.join(dir, file))),
+      );
+      return {
+        modelTopology: modelJson.modelTopology,
+        format: modelJson.format,
+        generatedBy: modelJson.generatedBy,
+        convertedBy: modelJson.convertedBy ?? undefined,
+        weightSpecs,
+        weightData: toArrayBuffer(Buffer.concat(buffers)),
+      };
+    },
+  };
+}
+
+export async function saveModel(tf: Tf, model: tfTypes.LayersModel, dir: string): Promise<void> {
+  await model.save(fileSaveHandler(tf, dir));
+}
+
+export async function loadModel(tf: Tf, dir: string): Promise<tfTypes.LayersModel> {
+  if (!fs.existsSync(path.join(dir, MODEL_FILE))) throw new Error(`no model in ${dir}`);
+  return tf.loadLayersModel(fileLoadHandler(dir));
+}
+
+/** Saves the optimizer's state (Adam's moments and step count). */
+export async function saveOptimizer(
+  tf: Tf,
+  optimizer: tfTypes.Optimizer,
+  dir: string,
+): Promise<void> {
+  const weights = await optimizer.getWeights();
+  const { data, specs } = await tf.io.encodeWeights(weights);
+  fs.mkdirSync(dir, { recursive: true });
+  writeAtomic(path.join(dir, OPTIMIZER_WEIGHTS_FILE), Buffer.from(data));
+  writeAtomic(path.join(dir, OPTIMIZER_FILE), JSON.stringify({ specs }));
+}
+
+/** Restores state saved by saveOptimizer; returns false when there is none. */
+export async function loadOptimizer(
+  tf: Tf,
+  optimizer: tfTypes.Optimizer,
+  dir: string,
+): Promise<boolean> {
+  const specFile = path.join(dir, OPTIMIZER_FILE);
+  if (!fs.existsSync(specFile)) return false;
+  const { specs } = JSON.parse(fs.readFileSync(specFile, 'utf8')) as {
+    specs: tfTypes.io.WeightsManifestEntry[];
+  };
+  const data = toArrayBuffer(fs.readFileSync(path.join(dir, OPTIMIZER_WEIGHTS_FILE)));
+  const decoded = tf.io.decodeWeights(data, specs);
+  await optimizer.setWeights(
+    specs.map((spec) => ({ name: spec.name, tensor: decoded[spec.name] })),
+  );
+  return true;
+}

@@ -1,0 +1,329 @@
+/**
+ * The training loop, independent of where samples come from: a custom loop (optimizer.minimize
+ * over the model's trainable variables) so any loss of ./losses works, seeded shuffling and
+ * augmentation, progress per step and per epoch, cancel between steps, a checkpoint every epoch
+ * (model, optimizer moments, loop state) and resume from it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type * as tfTypes from '@tensorflow/tfjs';
+import { maskMetrics, meanOf } from '../../shared/metrics';
+import type { Tf } from './backends';
+import { augment, DEFAULT_AUGMENT } from './augment';
+import { computeLoss, type LossName } from './losses';
+import { loadModel, loadOptimizer, saveModel, saveOptimizer } from './model-io';
+import { deriveSeed, Random } from './random';
+import { buildUNet } from './unet';
+import {
+  CHECKPOINT_STATE,
+  readCheckpointState,
+  type CheckpointState,
+  type EpochRecord,
+} from './checkpoint';
+
+export type { EpochRecord };
+import { borderWeightMap } from './weight-map';
+
+/** One image/label pair at the network's input size: bytes 0..255 and 0/1 (or 0/255). */
+export interface TrainItem {
+  imageId: number;
+  image: Uint8Array;
+  mask: Uint8Array;
+}
+
+export interface TrainConfig {
+  size: number;
+  base: number;
+  batch: number;
+  epochs: number;
+  learningRate: number;
+  seed: number;
+  loss: LossName;
+  dropout: number;
+  augment: boolean;
+}
+
+export interface StepProgress {
+  kind: 'step';
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+  loss: number;
+  imagesPerSecond: number;
+  etaSeconds: number;
+}
+
+export interface EpochProgress {
+  kind: 'epoch';
+  record: EpochRecord;
+  history: EpochRecord[];
+  epochs: number;
+  etaSeconds: number;
+  bestEpoch: number;
+}
+
+export interface TrainResult {
+  history: EpochRecord[];
+  bestEpoch: number;
+  trainSeconds: number;
+  imagesPerSecond: number;
+  epochsRun: number;
+}
+
+export class TrainingCancelled extends Error {
+  constructor() {
+    super('training cancelled; resume continues from the last completed epoch');
+    this.name = 'TrainingCancelled';
+  }
+}
+
+/** Scales 0..255 bytes to 0..1 floats. */
+export function toUnitFloat(bytes: Uint8Array): Float32Array {
+  const out = new Float32Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[i] = bytes[i] / 255;
+  return out;
+}
+
+function maskToFloat(mask: Uint8Array): Float32Array {
+  const out = new Float32Array(mask.length);
+  for (let i = 0; i < mask.length; i++) out[i] = mask[i] > 0 ? 1 : 0;
+  return out;
+}
+
+/** Probability maps of float images (each size x size), in batches. */
+export async function predictImages(
+  tf: Tf,
+  model: tfTypes.LayersModel,
+  images: Float32Array[],
+  size: number,
+  batch = 4,
+): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (let start = 0; start < images.length; start += batch) {
+    const group = images.slice(start, start + batch);
+    const input = new Float32Array(group.length * size * size);
+    group.forEach((image, index) => input.set(image, index * size * size));
+    const probabilities = tf.tidy(() =>
+      model.predict(tf.tensor4d(input, [group.length, size, size, 1]), { batchSize: group.length }),
+    ) as tfTypes.Tensor;
+    const data = (await probabilities.data()) as Float32Array;
+    probabilities.dispose();
+    for (let index = 0; index < group.length; index++) {
+      out.push(data.slice(index * size * size, (index + 1) * size * size));
+    }
+  }
+  return out;
+}
+
+/** 0..1 probabilities to 0..255 bytes (the stored form of a prediction). */
+export function probabilitiesToBytes(probabilities: Float32Array): Uint8Array {
+  const out = new Uint8Array(probabilities.length);
+  for (let i = 0; i < probabilities.length; i++)
+    out[i] = Math.round(Math.min(1, Math.max(0, probabilities[i])) * 255);
+  return out;
+}
+
+/** Mean per-image Dice at threshold 0.5, the validation figure of every epoch. */
+export async function meanDice(
+  tf: Tf,
+  model: tfTypes.LayersModel,
+  items: TrainItem[],
+  size: number,
+  batch: number,
+): Promise<number | null> {
+  if (items.length === 0) return null;
+  const probabilities = await predictImages(
+    tf,
+    model,
+    items.map((item) => toUnitFloat(item.image)),
+    size,
+    batch,
+  );
+  return meanOf(
+    probabilities.map(
+      (p, index) => maskMetrics(probabilitiesToBytes(p), items[index].mask, 0.5).dice,
+    ),
+  );
+}
+
+export interface TrainCallbacks {
+  signal?: AbortSignal;
+  onStep?(progress: StepProgress): void;
+  onEpoch?(progress: EpochProgress): void;
+  log?(message: string): void;
+}
+
+export interface TrainRun {
+  tf: Tf;
+  config: TrainConfig;
+  train: TrainItem[];
+  val: TrainItem[];
+  /** Where the checkpoint lives (and is resumed from when it holds one). */
+  checkpointDir: string;
+  /** Where the model of the best validation epoch is kept. */
+  bestDir: string;
+  /** Folder of a model to fine-tune from (ignored when resuming). */
+  initialModelDir?: string | null;
+  resume?: boolean;
+}
+
+export async function trainModel(
+  run: TrainRun,
+  callbacks: TrainCallbacks = {},
+): Promise<TrainResult> {
+  const { tf, config } = run;
+  if (run.train.length === 0)
+    throw new Error('no training images with labels in the chosen label set');
+  const state: CheckpointState = (run.resume ? readCheckpointState(run.checkpointDir) : null) ?? {
+    epoch: 0,
+    history: [],
+    bestEpoch: 0,
+    bestValDice: null,
+    trainSeconds: 0,
+    trainedImages: 0,
+  };
+  let model: tfTypes.LayersModel;
+  if (run.resume && state.epoch > 0) model = await loadModel(tf, run.checkpointDir);
+  else if (run.initialModelDir) model = await loadModel(tf, run.initialModelDir);
+  else
+    model = buildUNet(
+      { size: config.size, base: config.base, dropout: config.dropout, seed: config.seed },
+      tf,
+    );
+  const inputShape = model.inputs[0].shape;
+  if (inputShape[1] !== config.size || inputShape[2] !== config.size) {
+    // Fully convolutional: rebuild at this size and carry the weights over.
+    const resized = buildUNet(
+      { size: config.size, base: config.base, dropout: config.dropout, seed: config.seed },
+      tf,
+    );
+    resized.setWeights(model.getWeights());
+    model.dispose();
+    model = resized;
+  }
+  const optimizer = tf.train.adam(config.learningRate);
+  const variables = model.trainableWeights.map((weight) => weight.read() as tfTypes.Variable);
+  if (run.resume && state.epoch > 0) {
+    // Adam's moments are matched to variables by order, which a rebuilt model keeps.
+    await loadOptimizer(tf, optimizer, run.checkpointDir);
+  }
+
+  const size = config.size;
+  const pixels = size * size;
+  const steps = Math.ceil(run.train.length / config.batch);
+  const epochSecondsEstimate = () =>
+    state.history.length > 0 ? meanOf(state.history.map((record) => record.seconds)) : null;
+
+  for (let epoch = state.epoch + 1; epoch <= config.epochs; epoch++) {
+    const order = new Random(deriveSeed(config.seed, epoch)).shuffle(
+      run.train.map((_, index) => index),
+    );
+    const epochStart = performance.now();
+    let lossSum = 0;
+    let imagesDone = 0;
+    for (let step = 0; step < steps; step++) {
+      if (callbacks.signal?.aborted) throw new TrainingCancelled();
+      const indices = order.slice(step * config.batch, (step + 1) * config.batch);
+      const images = new Float32Array(indices.length * pixels);
+      const masks = new Float32Array(indices.length * pixels);
+      const weights =
+        config.loss === 'weighted-bce' ? new Float32Array(indices.length * pixels) : null;
+      indices.forEach((itemIndex, slot) => {
+        const item = run.train[itemIndex];
+        let image = toUnitFloat(item.image);
+        let mask = maskToFloat(item.mask);
+        if (config.augment) {
+          const out = augment(
+            { image, mask, width: size, height: size },
+            deriveSeed(config.seed, epoch, item.imageId),
+            DEFAULT_AUGMENT,
+          );
+          image = out.image;
+          mask = out.mask;
+        }
+        images.set(image, slot * pixels);
+        masks.set(mask, slot * pixels);
+        if (weights) weights.set(borderWeightMap(mask, size, size), slot * pixels);
+      });
+      const shape: [number, number, number, number] = [indices.length, size, size, 1];
+      const x = tf.tensor4d(images, shape);
+      const y = tf.tensor4d(masks, shape);
+      const w = weights ? tf.tensor4d(weights, shape) : undefined;
+      const lossTensor = optimizer.minimize(
+        () =>
+          computeLoss(tf, config.loss, y, model.apply(x, { training: true }) as tfTypes.Tensor, w),
+        true,
+        variables,
+      );
+      const lossValue = lossTensor ? (await lossTensor.data())[0] : NaN;
+      lossTensor?.dispose();
+      tf.dispose([x, y, ...(w ? [w] : [])]);
+      if (!Number.isFinite(lossValue))
+        throw new Error(
+          `loss became ${lossValue} at epoch ${epoch}, step ${step + 1}: lower the learning rate`,
+        );
+      lossSum += lossValue * indices.length;
+      imagesDone += indices.length;
+      const elapsed = (performance.now() - epochStart) / 1000;
+      const imagesPerSecond = imagesDone / Math.max(elapsed, 1e-6);
+      const perEpoch = epochSecondsEstimate() ?? (run.train.length / imagesPerSecond) * 1.1;
+      callbacks.onStep?.({
+        kind: 'step',
+        epoch,
+        epochs: config.epochs,
+        step: step + 1,
+        steps,
+        loss: lossValue,
+        imagesPerSecond,
+        etaSeconds:
+          Math.max(0, (run.train.length - imagesDone) / imagesPerSecond) +
+          perEpoch * (config.epochs - epoch),
+      });
+    }
+    const trainSeconds = (performance.now() - epochStart) / 1000;
+    const valDice = await meanDice(tf, model, run.val, size, Math.max(1, config.batch));
+    const seconds = (performance.now() - epochStart) / 1000;
+    const record: EpochRecord = {
+      epoch,
+      loss: lossSum / Math.max(1, imagesDone),
+      valDice,
+      seconds,
+      imagesPerSecond: imagesDone / Math.max(trainSeconds, 1e-6),
+    };
+    state.epoch = epoch;
+    state.history.push(record);
+    state.trainSeconds += trainSeconds;
+    state.trainedImages += imagesDone;
+    const improved =
+      state.bestValDice === null || (valDice ?? -1) > state.bestValDice || valDice === null;
+    if (improved) {
+      state.bestEpoch = epoch;
+      state.bestValDice = valDice;
+      await saveModel(tf, model, run.bestDir);
+    }
+    await saveModel(tf, model, run.checkpointDir);
+    await saveOptimizer(tf, optimizer, run.checkpointDir);
+    fs.writeFileSync(
+      path.join(run.checkpointDir, CHECKPOINT_STATE),
+      JSON.stringify(state, null, 1),
+    );
+    callbacks.onEpoch?.({
+      kind: 'epoch',
+      record,
+      history: [...state.history],
+      epochs: config.epochs,
+      etaSeconds: meanOf(state.history.map((r) => r.seconds)) * (config.epochs - epoch),
+      bestEpoch: state.bestEpoch,
+    });
+  }
+  model.dispose();
+  optimizer.dispose();
+  return {
+    history: state.history,
+    bestEpoch: state.bestEpoch,
+    trainSeconds: state.trainSeconds,
+    imagesPerSecond: state.trainedImages / Math.max(state.trainSeconds, 1e-6),
+    epochsRun: state.epoch,
+  };
+}

@@ -1,0 +1,216 @@
+/**
+ * Model versions on the host: `models/<version>/` holds the tfjs model (model.json + weights.bin),
+ * `train-params.json` written when the run starts, `checkpoint/` while it trains, and `card.json`
+ * once it has finished (a folder without a card is a run that can be resumed). The active version
+ * is the project meta `active_model`; promotions are kept in `active_model_history` for roll back.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ApiError } from '../../shared/contract';
+import {
+  modelCardSchema,
+  type ModelCard,
+  type ModelComparison,
+  type ModelSummary,
+  type TrainParams,
+} from '../../shared/contract-ml';
+import type { ProjectStore } from '../project/store';
+import { readCheckpointState } from './checkpoint';
+
+export const CARD_FILE = 'card.json';
+export const PARAMS_FILE = 'train-params.json';
+const ACTIVE_KEY = 'active_model';
+const HISTORY_KEY = 'active_model_history';
+const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export interface RunRecord {
+  version: string;
+  createdAt: string;
+  parent: string | null;
+  params: TrainParams;
+}
+
+export function versionDir(store: ProjectStore, version: string): string {
+  if (!VERSION_PATTERN.test(version))
+    throw new ApiError('bad-request', `bad model version ${version}`);
+  return path.join(store.modelsDir, version);
+}
+
+export function listVersionNames(store: ProjectStore): string[] {
+  if (!fs.existsSync(store.modelsDir)) return [];
+  const names = fs
+    .readdirSync(store.modelsDir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && VERSION_PATTERN.test(entry.name))
+    .filter(
+      (entry) =>
+        fs.existsSync(path.join(store.modelsDir, entry.name, PARAMS_FILE)) ||
+        fs.existsSync(path.join(store.modelsDir, entry.name, CARD_FILE)),
+    )
+    .map((entry) => entry.name);
+  return names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+}
+
+/** v1, v2, ...: one above the highest numbered version. */
+export function nextVersion(store: ProjectStore): string {
+  let highest = 0;
+  if (fs.existsSync(store.modelsDir)) {
+    for (const name of fs.readdirSync(store.modelsDir)) {
+      const match = /^v(\d+)$/.exec(name);
+      if (match) highest = Math.max(highest, Number(match[1]));
+    }
+  }
+  return `v${highest + 1}`;
+}
+
+export function readCard(store: ProjectStore, version: string): ModelCard | null {
+  const file = path.join(versionDir(store, version), CARD_FILE);
+  if (!fs.existsSync(file)) return null;
+  return modelCardSchema.parse(JSON.parse(fs.readFileSync(file, 'utf8')));
+}
+
+export function getCard(store: ProjectStore, version: string): ModelCard {
+  const card = readCard(store, version);
+  if (!card) {
+    const exists = fs.existsSync(versionDir(store, version));
+    throw new ApiError(
+      exists ? 'conflict' : 'not-found',
+      exists ? `model ${version} has not finished training (resume it)` : `no model ${version}`,
+    );
+  }
+  return card;
+}
+
+function writeJson(file: string, value: unknown): void {
+  const temporary = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(temporary, JSON.stringify(value, null, 2));
+  fs.renameSync(temporary, file);
+}
+
+export function writeCard(store: ProjectStore, card: ModelCard): void {
+  writeJson(path.join(versionDir(store, card.version), CARD_FILE), modelCardSchema.parse(card));
+}
+
+export function writeRunRecord(store: ProjectStore, record: RunRecord): void {
+  const dir = versionDir(store, record.version);
+  fs.mkdirSync(dir, { recursive: true });
+  writeJson(path.join(dir, PARAMS_FILE), record);
+}
+
+export function readRunRecord(store: ProjectStore, version: string): RunRecord {
+  const file = path.join(versionDir(store, version), PARAMS_FILE);
+  if (!fs.existsSync(file)) throw new ApiError('not-found', `no training run ${version}`);
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as RunRecord;
+}
+
+export function activeVersion(store: ProjectStore): string | null {
+  return store.getMeta(ACTIVE_KEY);
+}
+
+/** Versions that were active before the current one, oldest first (roll back pops the last). */
+export function activeHistory(store: ProjectStore): string[] {
+  const raw = store.getMeta(HISTORY_KEY);
+  return raw ? (JSON.parse(raw) as string[]) : [];
+}
+
+export function promote(store: ProjectStore, version: string): string {
+  getCard(store, version);
+  const current = activeVersion(store);
+  if (current === version) return version;
+  store.db.transaction(() => {
+    if (current) store.setMeta(HISTORY_KEY, JSON.stringify([...activeHistory(store), current]));
+    store.setMeta(ACTIVE_KEY, version);
+  })();
+  return version;
+}
+
+/** Makes the previously active version active again. */
+export function rollback(store: ProjectStore): string {
+  const history = activeHistory(store);
+  const previous = history.pop();
+  if (!previous) throw new ApiError('conflict', 'no earlier active model to roll back to');
+  getCard(store, previous);
+  store.db.transaction(() => {
+    store.setMeta(HISTORY_KEY, JSON.stringify(history));
+    store.setMeta(ACTIVE_KEY, previous);
+  })();
+  return previous;
+}
+
+/** The version a request names, or the active one. */
+export function resolveVersion(store: ProjectStore, version?: string | null): string {
+  const chosen = version && version !== 'active' ? version : activeVersion(store);
+  if (!chosen)
+    throw new ApiError('conflict', 'no model version given and none is active: train one first');
+  return chosen;
+}
+
+export function summarise(store: ProjectStore, version: string): ModelSummary {
+  const active = activeVersion(store) === version;
+  const card = readCard(store, version);
+  if (card) {
+    return {
+      version,
+      state: 'complete',
+      active,
+      createdAt: card.createdAt,
+      parent: card.parent,
+      base: card.architecture.base,
+      size: card.architecture.size,
+      backend: card.backend,
+      epochs: card.hyperParameters.epochs,
+      epochsDone: card.history.length,
+      valDice: card.metrics.val?.dice ?? null,
+      testDice: card.metrics.test?.dice ?? null,
+    };
+  }
+  const run = readRunRecord(store, version);
+  const state = readCheckpointState(path.join(versionDir(store, version), 'checkpoint'));
+  return {
+    version,
+    state: 'incomplete',
+    active,
+    createdAt: run.createdAt,
+    parent: run.parent,
+    base: run.params.base,
+    size: run.params.size,
+    backend: null,
+    epochs: run.params.epochs,
+    epochsDone: state?.epoch ?? 0,
+    valDice: state?.bestValDice ?? null,
+    testDice: null,
+  };
+}
+
+/** Figures of two versions side by side; per test image, a win is b better than a. */
+export function compareCards(a: ModelCard, b: ModelCard): ModelComparison {
+  const figures = (metrics: { dice: number; iou: number } | null) =>
+    metrics ? { dice: metrics.dice, iou: metrics.iou } : null;
+  const byImage = new Map(a.testPerImage.map((score) => [score.imageId, score]));
+  const perImage = b.testPerImage
+    .filter((score) => byImage.has(score.imageId))
+    .map((score) => {
+      const before = byImage.get(score.imageId)!.dice;
+      return {
+        imageId: score.imageId,
+        image: score.image,
+        a: before,
+        b: score.dice,
+        delta: score.dice - before,
+      };
+    })
+    .sort((x, y) => y.delta - x.delta);
+  const margin = 0.001;
+  return {
+    a: a.version,
+    b: b.version,
+    sameTestSplit: a.data.testSplitHash === b.data.testSplitHash,
+    splits: {
+      val: { a: figures(a.metrics.val), b: figures(b.metrics.val) },
+      test: { a: figures(a.metrics.test), b: figures(b.metrics.test) },
+    },
+    perImage,
+    wins: perImage.filter((row) => row.delta > margin).length,
+    losses: perImage.filter((row) => row.delta < -margin).length,
+    ties: perImage.filter((row) => Math.abs(row.delta) <= margin).length,
+  };
+}

@@ -1,0 +1,181 @@
+/**
+ * "Open dataset": pick a QaTa-layout folder (native dialog in the app, a typed path in browser
+ * mode), import it into the open project with progress and Cancel, then show the validation report
+ * (pairs, images without mask, orphan masks, skipped files with reasons, warnings).
+ */
+import { useEffect, useRef, useState } from 'react';
+import type { ImportResult } from '../../../shared/dataset-schemas';
+import { api, transportName } from '../api';
+import { JobRow } from '../jobs/JobsBar';
+import { useAppStore } from '../store';
+
+export function OpenDatasetDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
+  const [root, setRoot] = useState('');
+  const [maskPattern, setMaskPattern] = useState('');
+  const [controlsAsNegative, setControlsAsNegative] = useState(false);
+  const [jobId, setJobId] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  // The desktop app has a native folder dialog; in a browser the path is typed.
+  const [nativePicker, setNativePicker] = useState(transportName === 'electron');
+  const job = useAppStore((state) => (jobId ? state.jobs[jobId] : undefined));
+  const dialogRef = useRef<HTMLDialogElement>(null);
+
+  useEffect(() => {
+    const dialog = dialogRef.current;
+    if (!dialog) return;
+    if (open && !dialog.open) dialog.showModal();
+    if (!open && dialog.open) dialog.close();
+  }, [open]);
+
+  useEffect(() => {
+    if (!open) return;
+    setError(null);
+  }, [open]);
+
+  const browse = async () => {
+    const picked = await api['system.pickFolder']();
+    if (picked.path) setRoot(picked.path);
+    if (!picked.native) setNativePicker(false);
+  };
+
+  const start = async () => {
+    setError(null);
+    try {
+      const started = await api['dataset.import']({
+        root: root.trim(),
+        maskPattern: maskPattern.trim() || undefined,
+        controlsAsNegative,
+      });
+      useAppStore.setState((state) => ({ jobs: { ...state.jobs, [started.id]: started } }));
+      setJobId(started.id);
+    } catch (caught) {
+      setError(caught instanceof Error ? caught.message : String(caught));
+    }
+  };
+
+  const running = job?.state === 'running';
+  const result = job?.state === 'succeeded' ? (job.result as ImportResult | undefined) : undefined;
+
+  return (
+    <dialog
+      ref={dialogRef}
+      className="modal"
+      data-testid="open-dataset-dialog"
+      onClose={onClose}
+      onCancel={(event) => {
+        if (running) event.preventDefault();
+      }}
+    >
+      <form
+        method="dialog"
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (!running && root.trim()) void start();
+        }}
+      >
+        <h2>Open dataset</h2>
+        <p className="muted">
+          A QaTa-COV19 folder (<code>Images/</code> beside <code>Ground-truths/</code>, or{' '}
+          <code>Train Set/</code> and <code>Test Set/</code>), control groups, or the LViT layout (
+          <code>img/</code> beside <code>labelcol/</code>). Files are read, never written.
+        </p>
+        <label>
+          Folder
+          <span className="row">
+            <input
+              data-testid="dataset-root"
+              value={root}
+              onChange={(event) => setRoot(event.target.value)}
+              placeholder="/data/QaTa-COV19-v2"
+              autoFocus
+              spellCheck={false}
+            />
+            {nativePicker && (
+              <button type="button" onClick={() => void browse()}>
+                Browse…
+              </button>
+            )}
+          </span>
+        </label>
+        <label>
+          Mask name pattern (optional)
+          <input
+            value={maskPattern}
+            onChange={(event) => setMaskPattern(event.target.value)}
+            placeholder="mask_{name}"
+            spellCheck={false}
+          />
+        </label>
+        <label className="checkbox">
+          <input
+            type="checkbox"
+            checked={controlsAsNegative}
+            onChange={(event) => setControlsAsNegative(event.target.checked)}
+          />
+          Control-group images are negatives (empty ground truth)
+        </label>
+        {error && (
+          <p role="alert" className="error" data-testid="import-error">
+            {error}
+          </p>
+        )}
+        {job && <JobRow job={job} />}
+        {result && <ImportReportView result={result} />}
+        <div className="actions">
+          <button type="button" onClick={onClose} disabled={running}>
+            Close
+          </button>
+          <button type="submit" data-testid="start-import" disabled={running || !root.trim()}>
+            Import
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}
+
+function ImportReportView({ result }: { result: ImportResult }) {
+  const { report, refresh } = result;
+  return (
+    <div className="import-report" data-testid="import-report">
+      <p>
+        <strong data-testid="report-pairs">{report.pairs}</strong> image/mask pairs,{' '}
+        {report.imagesWithoutMask} images without mask, {report.orphanMasks} orphan masks (
+        {result.layout} layout, {result.seconds.toFixed(1)} s).
+      </p>
+      <p className="muted">
+        Splits: train {report.splits.train}, test {report.splits.test}, control{' '}
+        {report.splits.control}, unassigned {report.splits.unassigned}. New {refresh.added}, changed{' '}
+        {refresh.changed}, missing {refresh.missing}.
+      </p>
+      {report.skipped.length > 0 && (
+        <details open>
+          <summary>
+            {report.skipped.length} {report.skipped.length === 1 ? 'file' : 'files'} skipped
+          </summary>
+          <ul data-testid="report-skipped">
+            {report.skipped.slice(0, 200).map((item) => (
+              <li key={item.path}>
+                <code>{item.path}</code>: {item.reason}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+      {report.warnings.length > 0 && (
+        <details>
+          <summary>
+            {report.warnings.length} {report.warnings.length === 1 ? 'warning' : 'warnings'}
+          </summary>
+          <ul>
+            {report.warnings.slice(0, 200).map((item) => (
+              <li key={`${item.path}:${item.message}`}>
+                <code>{item.path}</code>: {item.message}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+    </div>
+  );
+}

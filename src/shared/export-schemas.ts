@@ -1,0 +1,77 @@
+/**
+ * Schemas and types of the export room. Imports nothing from ./contract, so core, CLI and renderer
+ * modules may import this file first without an import cycle (./contract-export re-exports it).
+ */
+import { z } from 'zod';
+import { reviewStateSchema, splitSchema } from './contract-review';
+
+/**
+ * Which mask of each image: `best` (the correction in force, else the ground truth, else the
+ * prediction of the model), `corrected` (only images with a correction), `predicted` (a model
+ * version's newest prediction, thresholded), `ground-truth` (the imported mask).
+ */
+export const exportSourceSchema = z.enum(['best', 'corrected', 'predicted', 'ground-truth']);
+export type ExportSource = z.infer<typeof exportSourceSchema>;
+
+/**
+ * `png` 8-bit gray 0/255; `png01` 8-bit gray 0/1; `probability` 8-bit probability 0..255 (binary
+ * masks give 0/255); `overlay` the image in gray with the mask contour in red (RGB PNG);
+ * `coco` one COCO JSON with an uncompressed column-major RLE per image.
+ */
+export const exportFormatSchema = z.enum(['png', 'png01', 'probability', 'overlay', 'coco']);
+export type ExportFormat = z.infer<typeof exportFormatSchema>;
+
+export const exportInputSchema = z.object({
+  /** Output folder (created if needed); refused when inside a dataset folder. */
+  out: z.string().min(1),
+  source: exportSourceSchema.default('best'),
+  format: exportFormatSchema.default('png'),
+  /** Only images in these review states (default: all). */
+  states: z.array(reviewStateSchema).optional(),
+  /** Only images of these splits (default: all). */
+  splits: z.array(splitSchema).optional(),
+  /** Model version of predictions (default: the project's active model). */
+  model: z.string().min(1).optional(),
+  /** Probability at or above which a predicted pixel is foreground. */
+  threshold: z.number().gt(0).max(1).default(0.5),
+  /** Replace files that exist; without it an export that would replace any file is refused. */
+  overwrite: z.boolean().default(false),
+  /** Also copy each source image to `<folder>/Images/<name>`, so OUT is a complete dataset. */
+  copyImages: z.boolean().default(false),
+});
+export type ExportInput = z.input<typeof exportInputSchema>;
+export type ExportOptions = z.output<typeof exportInputSchema>;
+
+export const exportSkipSchema = z.object({ image: z.string(), reason: z.string() });
+export type ExportSkip = z.infer<typeof exportSkipSchema>;
+
+/** What an export would do (`export.plan`): nothing is written. */
+export const exportPlanSchema = z.object({
+  out: z.string(),
+  /** Masks that will be written. */
+  masks: z.number().int().nonnegative(),
+  /** Images left out up front (no mask of the source), with why. */
+  skipped: z.array(exportSkipSchema),
+  /** Files that already exist (first ones only) and how many there are in all. */
+  conflicts: z.array(z.string()),
+  conflictCount: z.number().int().nonnegative(),
+  model: z.string().nullable(),
+});
+export type ExportPlan = z.infer<typeof exportPlanSchema>;
+
+/** The result of an `export.start` job; `qataseg export --json` prints it. */
+export const exportResultSchema = z.object({
+  out: z.string(),
+  manifest: z.string(),
+  source: exportSourceSchema,
+  format: exportFormatSchema,
+  model: z.string().nullable(),
+  /** Masks written (for coco: images in the JSON). */
+  masks: z.number().int().nonnegative(),
+  /** Files written, relative to `out` ('/' separators), manifest included. */
+  files: z.array(z.string()),
+  skipped: z.array(exportSkipSchema),
+  seconds: z.number().nonnegative(),
+  masksPerSecond: z.number().nonnegative(),
+});
+export type ExportResult = z.infer<typeof exportResultSchema>;

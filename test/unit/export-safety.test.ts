@@ -1,0 +1,316 @@
+/**
+ * The export's safety rules, each on real files: no overwrite without `overwrite` (refused up
+ * front, first conflicts listed, nothing written), temporary name then rename, output inside a
+ * dataset refused, names from the database cannot leave OUT, a full disk or an unwritable folder
+ * stops with a message saying what was written. Plus `export.start` as a job with cancel.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  ExportRefusedError,
+  ExportStoppedError,
+  exportMasks,
+  nodeIo,
+  type ExportIo,
+} from '../../src/core/export/exporter';
+import { isInside } from '../../src/core/export/names';
+import { parseCsv } from '../../src/core/export/manifest';
+import { insertImage } from '../../src/core/project/datasets';
+import { setGroundTruth } from '../../src/core/project/masks';
+import { encodeGray8 } from '../../src/core/project/mask-png';
+import type { ProjectStore } from '../../src/core/project/store';
+import { Service } from '../../src/core/service';
+import type { Job } from '../../src/shared/contract';
+import { projectWithImages, rectMask, tempDir } from './project-fixtures';
+
+const W = 32;
+const H = 24;
+const stores: ProjectStore[] = [];
+
+afterEach(() => {
+  for (const store of stores.splice(0)) store.close();
+});
+
+async function project(count = 6) {
+  const fixture = await projectWithImages(
+    Array.from({ length: count }, (_, i) => ({
+      name: `img_${i}.png`,
+      split: 'train' as const,
+      gt: rectMask(W, H, i, i, i + 8, i + 6),
+    })),
+    W,
+    H,
+  );
+  stores.push(fixture.store);
+  return fixture;
+}
+
+function filesUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => !entry.isDirectory())
+    .map((entry) =>
+      path.relative(dir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'),
+    )
+    .sort();
+}
+
+function enospc(): NodeJS.ErrnoException {
+  return Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+}
+
+describe('export safety', () => {
+  it('refuses to replace files without overwrite, lists them, and writes nothing', async () => {
+    const { store } = await project();
+    const out = tempDir('export-out');
+    fs.mkdirSync(path.join(out, 'Ground-truths'));
+    fs.writeFileSync(path.join(out, 'Ground-truths', 'mask_img_3.png'), 'keep me');
+    fs.writeFileSync(path.join(out, 'manifest.csv'), 'keep me too');
+    const refusal = exportMasks(store, { out });
+    await expect(refusal).rejects.toThrow(ExportRefusedError);
+    await expect(refusal).rejects.toThrow(
+      /2 file\(s\) already exist.*Ground-truths\/mask_img_3\.png, manifest\.csv.*--overwrite/,
+    );
+    expect(filesUnder(out)).toEqual(['Ground-truths/mask_img_3.png', 'manifest.csv']);
+    expect(fs.readFileSync(path.join(out, 'manifest.csv'), 'utf8')).toBe('keep me too');
+
+    const result = await exportMasks(store, { out, overwrite: true });
+    expect(result.masks).toBe(6);
+    expect(
+      fs
+        .readFileSync(path.join(out, 'Ground-truths', 'mask_img_3.png'))
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
+  });
+
+  it('writes every file under a temporary name and renames it into place', async () => {
+    const { store } = await project(3);
+    const out = tempDir('export-out');
+    const steps: string[] = [];
+    const io: ExportIo = {
+      ...nodeIo,
+      writeFile: async (file, data) => {
+        steps.push(`write ${path.basename(file)}`);
+        await nodeIo.writeFile(file, data);
+      },
+      rename: async (from, to) => {
+        expect(fs.existsSync(to)).toBe(false);
+        steps.push(`rename ${path.basename(from)} -> ${path.basename(to)}`);
+        await nodeIo.rename(from, to);
+      },
+    };
+    const result = await exportMasks(store, { out }, undefined, { io, concurrency: 1 });
+    expect(steps).toHaveLength(2 * result.files.length);
+    for (let i = 0; i < steps.length; i += 2) {
+      const written = /^write (\..+\.tmp)$/.exec(steps[i]);
+      expect(written, steps[i]).not.toBeNull();
+      expect(steps[i + 1]).toMatch(
+        new RegExp(`^rename ${written![1].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} -> [^.]`),
+      );
+    }
+    expect(filesUnder(out).some((file) => file.endsWith('.tmp'))).toBe(false);
+  });
+
+  it('refuses an output folder inside a dataset folder, also through a symlink', async () => {
+    const { store, root } = await project(2);
+    await expect(exportMasks(store, { out: path.join(root, 'exports') })).rejects.toThrow(
+      /inside the dataset folder/,
+    );
+    const link = path.join(tempDir('export-link'), 'to-dataset');
+    fs.symlinkSync(root, link);
+    await expect(exportMasks(store, { out: path.join(link, 'x', 'y') })).rejects.toThrow(
+      /inside the dataset folder/,
+    );
+    await expect(exportMasks(store, { out: path.join(store.dir, 'out') })).rejects.toThrow(
+      /overlaps the project folder/,
+    );
+    expect(fs.existsSync(path.join(root, 'exports'))).toBe(false);
+  });
+
+  it('sanitises names from the database so nothing leaves OUT', async () => {
+    const { store } = await project(1);
+    const datasetId = (store.db.prepare('SELECT id FROM datasets').get() as { id: number }).id;
+    const hostile = [
+      '../../../escape/Images/up.png',
+      'Images/..\\..\\win.png',
+      '/etc/Images/abs.png',
+      'Images/con.png',
+      'a:b|c?/Images/odd*name .png',
+      'Images/trailing. ',
+      'nul/Images/n.png',
+    ];
+    for (const [index, relPath] of hostile.entries()) {
+      const id = insertImage(store.db, {
+        datasetId,
+        relPath,
+        name: path.basename(relPath),
+        split: 'train',
+        width: W,
+        height: H,
+        bitDepth: 8,
+        channels: 1,
+        format: 'png',
+        fileSize: 1,
+        sha256: `hostile-${index}`,
+      });
+      const mask = rectMask(W, H, 1, 1, 5, 5);
+      setGroundTruth(store.db, id, {
+        png: await encodeGray8(mask, W, H),
+        width: W,
+        height: H,
+        foreground: 16,
+        sha256: null,
+      });
+    }
+    const base = tempDir('export-hostile');
+    const out = path.join(base, 'out');
+    const result = await exportMasks(store, { out });
+    expect(result.masks).toBe(1 + hostile.length);
+    // Nothing outside OUT: the parent holds only OUT.
+    expect(fs.readdirSync(base)).toEqual(['out']);
+    const files = filesUnder(out);
+    expect(files).toHaveLength(result.files.length);
+    for (const file of files) expect(isInside(path.join(out, file), out)).toBe(true);
+    expect(files).toContain('_/_/_/escape/Ground-truths/mask_up.png');
+    expect(files).toContain('Ground-truths/mask_con.png');
+    expect(files).toContain('_nul/Ground-truths/mask_n.png');
+    expect(files).toContain('Images/_/_/Ground-truths/mask_win.png');
+    expect(files).toContain('a_b_c_/Ground-truths/mask_odd_name .png');
+    expect(files.join('\n')).not.toMatch(/[:|?*\\]/);
+  });
+
+  it('refuses two images that would write the same file', async () => {
+    const { store } = await project(1);
+    const datasetId = (store.db.prepare('SELECT id FROM datasets').get() as { id: number }).id;
+    const id = insertImage(store.db, {
+      datasetId,
+      relPath: 'Images/IMG_0.jpg',
+      name: 'IMG_0.jpg',
+      split: 'train',
+      width: W,
+      height: H,
+      bitDepth: 8,
+      channels: 1,
+      format: 'jpeg',
+      fileSize: 1,
+      sha256: 'same-stem',
+    });
+    setGroundTruth(store.db, id, {
+      png: await encodeGray8(new Uint8Array(W * H), W, H),
+      width: W,
+      height: H,
+      foreground: 0,
+      sha256: null,
+    });
+    const out = path.join(tempDir('export-collide'), 'out');
+    await expect(exportMasks(store, { out })).rejects.toThrow(
+      /Images\/img_0\.png and Images\/IMG_0\.jpg both export to Ground-truths\/mask_IMG_0\.png/,
+    );
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it('stops on a full disk, says what was written, and the manifest lists exactly those files', async () => {
+    const { store } = await project(6);
+    const out = path.join(tempDir('export-full'), 'out');
+    let masks = 0;
+    const io: ExportIo = {
+      ...nodeIo,
+      writeFile: async (file, data) => {
+        // The disk fills after three masks; the small manifest still fits.
+        if (!file.includes('manifest') && ++masks > 3) throw enospc();
+        await nodeIo.writeFile(file, data);
+      },
+    };
+    const error = await exportMasks(store, { out }, undefined, { io, concurrency: 1 }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ExportStoppedError);
+    const stopped = error as ExportStoppedError;
+    expect(stopped.message).toMatch(/the disk is full \(ENOSPC\)/);
+    expect(stopped.message).toMatch(/3 file\(s\) were written before the stop: .*mask_img_0\.png/);
+    expect(stopped.message).toMatch(/listed in .*manifest\.csv/);
+    const onDisk = filesUnder(out);
+    expect(onDisk.some((file) => file.endsWith('.tmp'))).toBe(false);
+    const [, ...rows] = parseCsv(fs.readFileSync(path.join(out, 'manifest.csv'), 'utf8'));
+    expect(rows.map((row) => row[1]).sort()).toEqual(onDisk.filter((f) => f !== 'manifest.csv'));
+    expect(rows).toHaveLength(3);
+
+    // Completely full: not even the manifest fits, and the message says so.
+    const out2 = path.join(tempDir('export-full'), 'out');
+    let writes = 0;
+    const full: ExportIo = {
+      ...nodeIo,
+      writeFile: async (file, data) => {
+        if (++writes > 2) throw enospc();
+        await nodeIo.writeFile(file, data);
+      },
+    };
+    await expect(
+      exportMasks(store, { out: out2 }, undefined, { io: full, concurrency: 1 }),
+    ).rejects.toThrow(/2 file\(s\) were written.*the manifest could not be written either/);
+  });
+
+  it('stops with a clear message when a folder cannot be created', async () => {
+    const { store } = await project(2);
+    const out = path.join(tempDir('export-blocked'), 'out');
+    fs.mkdirSync(out);
+    // A file where the Ground-truths folder must go: a real, unwritable destination.
+    fs.writeFileSync(path.join(out, 'Ground-truths'), 'not a folder');
+    await expect(exportMasks(store, { out })).rejects.toThrow(
+      /export stopped: a file stands where a folder is needed \((EEXIST|ENOTDIR)\).*nothing was written/,
+    );
+    expect(filesUnder(out)).toEqual(['Ground-truths']);
+  });
+});
+
+describe('export.start and export.plan', () => {
+  it('run as a job with progress, refuse conflicts up front, and obey jobs.cancel', async () => {
+    const { dir, store } = await project(40);
+    store.close();
+    const service = new Service({ transport: 'http', projectDir: dir });
+    try {
+      const updates: Job[] = [];
+      service.subscribe((event, payload) => {
+        if (event === 'job.updated') updates.push(payload as Job);
+      });
+      const out = path.join(tempDir('export-job'), 'out');
+      const plan = await service.invoke('export.plan', { out });
+      expect(plan).toMatchObject({ masks: 40, conflictCount: 0, skipped: [] });
+
+      const job = await service.invoke('export.start', { out });
+      expect(job.kind).toBe('export');
+      const result = (await service.jobs.wait(job.id)) as { masks: number };
+      expect(result.masks).toBe(40);
+      const final = service.jobs.get(job.id);
+      expect(final.state).toBe('succeeded');
+      expect(final.done).toBe(40);
+      expect(updates.some((u) => u.id === job.id && u.total === 40)).toBe(true);
+
+      const replan = await service.invoke('export.plan', { out });
+      expect(replan.conflictCount).toBe(41);
+      await expect(service.invoke('export.start', { out })).rejects.toMatchObject({
+        code: 'conflict',
+      });
+
+      const out2 = path.join(tempDir('export-job'), 'out');
+      const cancelled = await service.invoke('export.start', { out: out2 });
+      service.jobs.cancel(cancelled.id);
+      await service.jobs.wait(cancelled.id).catch(() => undefined);
+      const state = service.jobs.get(cancelled.id);
+      expect(state.state).toBe('cancelled');
+      expect(state.error).toMatch(/export cancelled after \d+ of 40 masks/);
+      // Whatever was written before the cancel is in the manifest, and nothing else is on disk.
+      const onDisk = filesUnder(out2).filter((file) => file !== 'manifest.csv');
+      expect(onDisk.length).toBeLessThan(40);
+      if (fs.existsSync(path.join(out2, 'manifest.csv'))) {
+        const [, ...rows] = parseCsv(fs.readFileSync(path.join(out2, 'manifest.csv'), 'utf8'));
+        expect(rows.map((row) => row[1]).sort()).toEqual(onDisk);
+      } else expect(onDisk).toEqual([]);
+    } finally {
+      service.close();
+    }
+  });
+});

@@ -1,0 +1,192 @@
+/**
+ * The engine end to end through the service, with the real ML worker process (wasm backend):
+ * train -> model version with card -> evaluate -> predict into prediction revisions -> promote,
+ * roll back, compare; cancel + resume from the epoch checkpoint; a worker crash mid-training is a
+ * failed job while the host stays up, and the run resumes; a configuration too big for wasm is
+ * refused before it starts.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Job } from '../../src/shared/contract';
+import type { ModelCard } from '../../src/shared/contract-ml';
+import { createService, type Service } from '../../src/core/service';
+import { nodeWorkerLauncher } from '../../src/core/ml/node-launcher';
+import { latestPrediction } from '../../src/core/project/masks';
+import { discProject } from './ml-fixtures';
+
+const services: Service[] = [];
+afterEach(() => {
+  while (services.length > 0) services.pop()?.close();
+});
+
+function open(dir: string, env?: NodeJS.ProcessEnv): Service {
+  const service = createService({
+    transport: 'http',
+    backend: 'wasm',
+    projectDir: dir,
+    ...(env ? { workerLauncher: nodeWorkerLauncher(undefined, { ...process.env, ...env }) } : {}),
+  });
+  services.push(service);
+  return service;
+}
+
+const tiny = {
+  size: 32,
+  base: 4,
+  batch: 4,
+  learningRate: 3e-3,
+  valFraction: 0.25,
+  seed: 3,
+} as const;
+
+async function finish(service: Service, job: Job): Promise<Job> {
+  await service.jobs.wait(job.id).catch(() => undefined);
+  return service.jobs.get(job.id);
+}
+
+describe('ML jobs through the service and the worker', () => {
+  it('trains a version, evaluates, predicts, promotes, rolls back and compares', async () => {
+    const project = await discProject(12, 4);
+    const service = open(project.dir);
+    const updates: Job[] = [];
+    service.subscribe((event, payload) => {
+      if (event === 'job.updated') updates.push(payload as Job);
+    });
+    const job = await service.invoke('train.start', { ...tiny, epochs: 2 });
+    const done = await finish(service, job);
+    expect(done.error).toBeNull();
+    expect(done.state).toBe('succeeded');
+    const result = done.result as { version: string; promoted: boolean };
+    expect(result.version).toBe('v1');
+    expect(result.promoted).toBe(true);
+    // Curve points ride on job.updated: the epoch history grows in the detail.
+    const histories = updates
+      .filter((u) => u.id === job.id && Array.isArray(u.detail.history))
+      .map((u) => (u.detail.history as unknown[]).length);
+    expect(Math.max(...histories)).toBe(2);
+    expect(
+      updates.some((u) => u.id === job.id && typeof u.detail.imagesPerSecond === 'number'),
+    ).toBe(true);
+
+    const dir = path.join(project.dir, 'models', 'v1');
+    for (const file of ['model.json', 'weights.bin', 'card.json', 'checkpoint/state.json']) {
+      expect(fs.existsSync(path.join(dir, file))).toBe(true);
+    }
+    const card: ModelCard = await service.invoke('models.get', { version: 'v1' });
+    expect(card.backend).toBe('wasm');
+    expect(card.architecture).toMatchObject({ name: 'unet', depth: 4, base: 4, size: 32 });
+    expect(card.data).toMatchObject({ train: 9, val: 3, test: 4 });
+    expect(card.data.splitHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(card.data.labelSetHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(card.metrics.test?.images).toBe(4);
+    expect(card.testPerImage).toHaveLength(4);
+    expect(card.history).toHaveLength(2);
+
+    const evaluation = await service.invoke('evaluate.run', { split: 'test' });
+    expect(evaluation.model).toBe('v1');
+    expect(evaluation.images).toBe(4);
+    // Same pipeline as the card's locked-test figures.
+    expect(evaluation.dice).toBeCloseTo(card.metrics.test!.dice, 6);
+    const meanDice =
+      evaluation.perImage.reduce((s, r) => s + r.dice, 0) / evaluation.perImage.length;
+    expect(evaluation.dice).toBeCloseTo(meanDice, 9);
+    // A different threshold changes the figures without retraining.
+    const loose = await service.invoke('evaluate.run', { split: 'test', threshold: 0.02 });
+    expect(loose.threshold).toBe(0.02);
+    expect(loose.recall).toBeGreaterThan(evaluation.recall);
+
+    const predict = await service.invoke('predict.start', { imageIds: project.ids.slice(0, 3) });
+    const predicted = await finish(service, predict);
+    expect(predicted.state).toBe('succeeded');
+    const db = service.project().db;
+    for (const id of project.ids.slice(0, 3)) {
+      const revision = latestPrediction(db, id, 'v1');
+      expect(revision?.width).toBe(48);
+    }
+    expect(latestPrediction(db, project.ids[5], 'v1')).toBeNull();
+
+    // A second version, fine-tuned from the first, never promoted automatically here.
+    const second = await finish(
+      service,
+      await service.invoke('train.start', { ...tiny, epochs: 1, from: 'active', promote: 'never' }),
+    );
+    expect(second.state).toBe('succeeded');
+    const list = await service.invoke('models.list');
+    expect(list.map((m) => [m.version, m.state, m.active])).toEqual([
+      ['v1', 'complete', true],
+      ['v2', 'complete', false],
+    ]);
+    expect((await service.invoke('models.get', { version: 'v2' })).parent).toBe('v1');
+    const comparison = await service.invoke('models.compare', { a: 'v1', b: 'v2' });
+    expect(comparison.sameTestSplit).toBe(true);
+    expect(comparison.wins + comparison.losses + comparison.ties).toBe(4);
+    expect(await service.invoke('models.promote', { version: 'v2' })).toEqual({ active: 'v2' });
+    expect(await service.invoke('models.rollback')).toEqual({ active: 'v1' });
+    await expect(service.invoke('models.rollback')).rejects.toThrow(/no earlier active model/);
+  }, 180_000);
+
+  it('cancels between steps and resumes from the last epoch checkpoint', async () => {
+    const project = await discProject(12, 2);
+    const service = open(project.dir);
+    const job = await service.invoke('train.start', { ...tiny, epochs: 3 });
+    let firstEpoch: unknown = null;
+    service.subscribe((event, payload) => {
+      const update = payload as Job;
+      if (event !== 'job.updated' || update.id !== job.id) return;
+      const history = update.detail.history as unknown[] | undefined;
+      if (history && history.length === 1 && firstEpoch === null) {
+        firstEpoch = history[0];
+        service.jobs.cancel(job.id);
+      }
+    });
+    const cancelled = await finish(service, job);
+    expect(cancelled.state).toBe('cancelled');
+    const [incomplete] = await service.invoke('models.list');
+    expect(incomplete).toMatchObject({ version: 'v1', state: 'incomplete' });
+    expect(incomplete.epochsDone).toBeGreaterThanOrEqual(1);
+    await expect(service.invoke('models.get', { version: 'v1' })).rejects.toThrow(/resume/);
+
+    const resumed = await finish(service, await service.invoke('train.resume', { version: 'v1' }));
+    expect(resumed.state).toBe('succeeded');
+    const card = await service.invoke('models.get', { version: 'v1' });
+    expect(card.history.map((r) => r.epoch)).toEqual([1, 2, 3]);
+    expect(card.history[0]).toEqual(firstEpoch);
+    await expect(service.invoke('train.resume', { version: 'v1' })).rejects.toThrow(/finished/);
+  }, 180_000);
+
+  it('reports a worker crash during training as a failed job; the host stays up and resumes', async () => {
+    const project = await discProject(8, 2);
+    const crashing = open(project.dir, {
+      QATASEG_TEST_JOBS: '1',
+      QATASEG_TEST_CRASH_AFTER_EPOCH: '1',
+    });
+    const failed = await finish(
+      crashing,
+      await crashing.invoke('train.start', { ...tiny, epochs: 2 }),
+    );
+    expect(failed.state).toBe('failed');
+    expect(failed.error).toMatch(/ML worker exited \(code 71\)/);
+    expect(crashing.worker.getStatus().state).toBe('crashed');
+    // The host still answers.
+    const [run] = await crashing.invoke('models.list');
+    expect(run).toMatchObject({ version: 'v1', state: 'incomplete', epochsDone: 1 });
+    crashing.close();
+
+    const service = open(project.dir);
+    const resumed = await finish(service, await service.invoke('train.resume', { version: 'v1' }));
+    expect(resumed.state).toBe('succeeded');
+    expect((await service.invoke('models.get', { version: 'v1' })).history).toHaveLength(2);
+  }, 180_000);
+
+  it('refuses a configuration that cannot fit in wasm memory, naming a smaller one', async () => {
+    const project = await discProject(2, 1);
+    const service = open(project.dir);
+    await expect(
+      service.invoke('train.start', { size: 512, base: 32, batch: 8, epochs: 1 }),
+    ).rejects.toThrow(/4\.0 GiB: use --(batch|base) \d+/);
+    const estimate = await service.invoke('train.estimate', { size: 256, base: 16, batch: 4 });
+    expect(estimate).toMatchObject({ fits: true, backend: 'wasm', message: null });
+    expect(await service.invoke('models.list')).toEqual([]);
+  }, 60_000);
+});
