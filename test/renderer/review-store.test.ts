@@ -19,6 +19,8 @@ function fakeHost(count: number, stateOf: (index: number) => ImageListItem['revi
     dice: null,
     predictedArea: null,
     uncertainty: null,
+    changed: null,
+    disagreement: null,
     status: 'present',
   }));
   const api = createApi({
