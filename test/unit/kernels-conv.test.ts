@@ -219,3 +219,22 @@ describe('wasm Slice and SplitV vs cpu', () => {
     expect(error).toBe(0);
   });
 });
+
+describe('wasm per-channel Sum and Mean vs cpu', () => {
+  it('reduces all axes but the last, with and without keepDims', async () => {
+    const error = await compareBackends(
+      [
+        [4, 32, 32, 5],
+        [2048, 3],
+      ],
+      (a, b) => [
+        tf.sum(a, [0, 1, 2]),
+        tf.mean(a, [0, 1, 2], true),
+        tf.sum(b, 0),
+        tf.mean(b, [0]),
+        tf.sum(a, [1, 2]), // not per channel: the stock kernel
+      ],
+    );
+    expect(error).toBeLessThan(TOLERANCE);
+  });
+});

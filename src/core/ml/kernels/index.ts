@@ -15,6 +15,7 @@ import type { GradConfig, KernelConfig, KernelFunc } from '@tensorflow/tfjs';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
 import { fusedBatchNormGradConfig, meanGradConfig } from './gradients';
+import { reduceKernelConfigs } from './reduce';
 import { sliceKernelConfigs } from './slice';
 
 export {
@@ -54,6 +55,8 @@ export const WASM_TRAINING_KERNELS = [
   'Mean (gradient)',
   'Slice',
   'SplitV',
+  'Sum (per channel)',
+  'Mean (per channel)',
 ] as const;
 
 /** Registers everything once; returns the names of what is in place. */
@@ -73,6 +76,9 @@ export function registerWasmTrainingKernels(): readonly string[] {
   if (!isOurs(getGradient('Mean'))) replaceGradient(meanGradConfig);
   if (!isOurs(getKernel('Slice', 'wasm'))) {
     for (const config of sliceKernelConfigs()) replaceKernel(config);
+  }
+  if (!isOurs(getKernel('Sum', 'wasm'))) {
+    for (const config of reduceKernelConfigs()) replaceKernel(config);
   }
   return WASM_TRAINING_KERNELS;
 }
