@@ -4,11 +4,13 @@ import { transportName } from './api';
 import { ReviewScreen } from './review/ReviewScreen';
 import { OpenDatasetDialog } from './dataset/OpenDatasetDialog';
 import { JobsBar } from './jobs/JobsBar';
+import { ExportDialog } from './export/ExportDialog';
 
 export function App() {
   const { info, project, worker, error } = useAppStore();
   const load = useAppStore((state) => state.load);
   const [openDatasetShown, setOpenDatasetShown] = useState(false);
+  const [exportShown, setExportShown] = useState(false);
 
   useEffect(() => {
     const unsubscribe = subscribeToHost();
@@ -39,6 +41,15 @@ export function App() {
         >
           Open dataset…
         </button>
+        {/* Export room: batch export of masks (src/renderer/src/export). */}
+        <button
+          type="button"
+          data-testid="open-export"
+          disabled={!project?.projectDir}
+          onClick={() => setExportShown(true)}
+        >
+          Export…
+        </button>
         <span className="spacer" />
         <span className="muted" data-testid="backend">
           ML: {worker?.backend ?? worker?.state ?? '…'}
@@ -54,6 +65,7 @@ export function App() {
       </header>
       <JobsBar />
       <OpenDatasetDialog open={openDatasetShown} onClose={() => setOpenDatasetShown(false)} />
+      <ExportDialog open={exportShown} onClose={() => setExportShown(false)} />
       {error && (
         <div role="alert" className="error">
           {error}
