@@ -59,6 +59,28 @@ describe('migrations', () => {
     },
   );
 
+  it('version 3 backfills the natural sort key of existing images', () => {
+    const { db, dir } = freshDb();
+    migrate(db, 2);
+    db.prepare(
+      "INSERT INTO datasets (root, layout, created_at, imported_at) VALUES ('/r', 'v1', 'now', 'now')",
+    ).run();
+    for (const name of ['covid_10.png', 'covid_9.png']) {
+      db.prepare(
+        `INSERT INTO images (dataset_id, rel_path, name, width, height, bit_depth, channels, format,
+           file_size, sha256, split, created_at, updated_at)
+         VALUES (1, ?, ?, 1, 1, 8, 1, 'png', 1, 'h', 'train', 'now', 'now')`,
+      ).run(name, name);
+    }
+    db.close();
+    const store = ProjectStore.open(dir);
+    const names = store.db.prepare('SELECT name FROM images ORDER BY name_key').all() as {
+      name: string;
+    }[];
+    expect(names.map((row) => row.name)).toEqual(['covid_9.png', 'covid_10.png']);
+    store.close();
+  });
+
   it('refuses a project written by a newer build', () => {
     const { db } = freshDb();
     migrate(db);

@@ -42,21 +42,22 @@ describe('images repository', () => {
     const { store, ids } = await fixture();
     const all = listImages(store.db, {}, null);
     expect(all.total).toBe(5);
+    // Natural order: covid_2 before covid_10.
     expect(all.items.map((i) => i.name)).toEqual([
       '50%_odd.png',
       'control_1.png',
-      'covid_10.png',
       'covid_2.png',
       'covid_3.png',
+      'covid_10.png',
     ]);
-    expect(all.items[2]).toMatchObject({
+    expect(all.items[4]).toMatchObject({
       hasGroundTruth: true,
       hasCorrection: false,
       hasPrediction: false,
     });
     const page = listImages(store.db, { offset: 1, limit: 2, direction: 'desc' }, null);
     expect(page.total).toBe(5);
-    expect(page.items.map((i) => i.name)).toEqual(['covid_2.png', 'covid_10.png']);
+    expect(page.items.map((i) => i.name)).toEqual(['covid_3.png', 'covid_2.png']);
     expect(listImages(store.db, { filter: { split: 'train' } }, null).total).toBe(2);
     expect(listImages(store.db, { filter: { search: 'COVID_1' } }, null).items).toHaveLength(1);
     // LIKE wildcards in the search are literal.

@@ -471,7 +471,7 @@ export async function importDataset(
 
     const hadGroundTruth = previous?.groundTruthId != null;
     if (result.mask) {
-      setGroundTruth(db, imageId, result.mask);
+      setGroundTruth(db, imageId, result.mask, 'import', previous?.groundTruthId ?? null);
       if (previous) refresh.groundTruthsUpdated++;
       report.pairs++;
     } else if (result.maskUnchanged) {

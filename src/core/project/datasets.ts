@@ -3,6 +3,7 @@
  * importer makes. Synchronous; the importer wraps batches in transactions.
  */
 import type { ImageStatus, Split } from '../../shared/contract-review';
+import { naturalSortKey } from './sort-key';
 import { statement, type Db } from './store';
 
 export interface DatasetRecord {
@@ -115,13 +116,14 @@ export function insertImage(db: Db, image: NewImage): number {
   const now = new Date().toISOString();
   const result = statement(
     db,
-    `INSERT INTO images (dataset_id, rel_path, name, width, height, bit_depth, channels, format,
-         file_size, sha256, split, review_state, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO images (dataset_id, rel_path, name, name_key, width, height, bit_depth, channels,
+         format, file_size, sha256, split, review_state, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(
     image.datasetId,
     image.relPath,
     image.name,
+    naturalSortKey(image.name),
     image.width,
     image.height,
     image.bitDepth,

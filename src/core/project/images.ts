@@ -128,7 +128,7 @@ function filterSql(filter: ImageFilter): { where: string; params: unknown[] } {
 }
 
 const SORT_KEYS: Record<string, string> = {
-  name: 'i.name',
+  name: 'i.name_key',
   split: 'i.split',
   state: 'i.review_state',
   dice: 'ps.dice',
@@ -168,7 +168,7 @@ export function listImages(
   const dir = direction === 'desc' ? 'DESC' : 'ASC';
   const key = SORT_KEYS[sort];
   const nullsLast = key.startsWith('ps.') ? `${key} IS NULL, ` : '';
-  const tieBreak = sort === 'name' ? `i.id ${dir}` : `i.name ${dir}, i.id ${dir}`;
+  const tieBreak = sort === 'name' ? `i.id ${dir}` : `i.name_key ${dir}, i.id ${dir}`;
   const sql = `
     SELECT i.id, i.rel_path AS relPath, i.name, i.split, i.width, i.height,
       i.review_state AS reviewState, i.ground_truth_id AS groundTruthId,

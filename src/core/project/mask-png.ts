@@ -28,28 +28,17 @@ export interface DecodedMask extends MaskPixels {
  */
 export async function decodeBinaryMask(input: Buffer): Promise<DecodedMask> {
   const fast = decodeGray8Png(input);
-  const { data, info } = fast
-    ? { data: fast.data, info: { width: fast.width, height: fast.height, channels: 1 } }
-    : await sharp(input).raw().toBuffer({ resolveWithObject: true });
+  if (fast) return binariseGray(fast.data, fast.width, fast.height);
+  const { data, info } = await sharp(input).raw().toBuffer({ resolveWithObject: true });
   const { width, height, channels } = info;
+  if (channels === 1) return binariseGray(new Uint8Array(data), width, height);
   const pixels = width * height;
   const out = new Uint8Array(pixels);
   const hasAlpha = channels === 2 || channels === 4;
   const colourChannels = hasAlpha ? channels - 1 : channels;
-  // Which distinct values occur: decides whether the mask was a clean 0/1 or 0/255 mask.
   const seen = new Uint8Array(256);
   let foreground = 0;
-  if (channels === 1) {
-    for (let p = 0; p < pixels; p++) {
-      const value = data[p];
-      seen[value] = 1;
-      if (value > 0) {
-        out[p] = 255;
-        foreground++;
-      }
-    }
-  }
-  for (let p = 0, offset = 0; channels > 1 && p < pixels; p++, offset += channels) {
+  for (let p = 0, offset = 0; p < pixels; p++, offset += channels) {
     let value = data[offset];
     for (let c = 1; c < colourChannels; c++) value = Math.max(value, data[offset + c]);
     if (hasAlpha && data[offset + channels - 1] === 0) value = 0;
@@ -59,10 +48,29 @@ export async function decodeBinaryMask(input: Buffer): Promise<DecodedMask> {
       foreground++;
     }
   }
+  return { data: out, width, height, foreground, ...valueFacts(seen) };
+}
+
+/** Binarises one-byte gray pixels in place (the hot path of import: every QaTa mask). */
+function binariseGray(data: Uint8Array, width: number, height: number): DecodedMask {
+  const seen = new Uint8Array(256);
+  let foreground = 0;
+  for (let p = 0; p < data.length; p++) {
+    const value = data[p];
+    if (value !== 0) {
+      seen[value] = 1;
+      data[p] = 255;
+      foreground++;
+    }
+  }
+  return { data, width, height, foreground, ...valueFacts(seen) };
+}
+
+/** Whether the values were a clean 0/1 or 0/255 mask, from which non-zero values occurred. */
+function valueFacts(seen: Uint8Array): { cleanValues: boolean; oneValued: boolean } {
   let others = 0;
   for (let v = 2; v < 255; v++) others += seen[v];
-  const cleanValues = others === 0 && !(seen[1] && seen[255]);
-  return { data: out, width, height, foreground, cleanValues, oneValued: seen[1] === 1 };
+  return { cleanValues: others === 0 && !(seen[1] && seen[255]), oneValued: seen[1] === 1 };
 }
 
 /** Decodes an 8-bit gray probability PNG (a prediction) to its raw 0..255 values. */

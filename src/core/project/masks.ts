@@ -98,21 +98,19 @@ export function insertRevision(db: Db, revision: NewRevision): number {
   return Number(result.lastInsertRowid);
 }
 
-/** Adds an imported ground truth and makes it the one in force (the previous one is its parent). */
+/**
+ * Adds an imported ground truth and makes it the one in force (the previous one is its parent).
+ * `previousId`, when the caller knows it (import), saves a lookup.
+ */
 export function setGroundTruth(
   db: Db,
   imageId: number,
   mask: { png: Buffer; width: number; height: number; foreground: number; sha256: string | null },
   author = 'import',
+  previousId?: number | null,
 ): number {
-  const image = getImage(db, imageId);
-  const id = insertRevision(db, {
-    imageId,
-    source: 'ground-truth',
-    author,
-    parentId: image.groundTruthId,
-    ...mask,
-  });
+  const parentId = previousId === undefined ? getImage(db, imageId).groundTruthId : previousId;
+  const id = insertRevision(db, { imageId, source: 'ground-truth', author, parentId, ...mask });
   statement(
     db,
     'UPDATE images SET ground_truth_id = ?, ground_truth_sha256 = ?, updated_at = ? WHERE id = ?',

@@ -3,6 +3,7 @@
  * append a new one. Tests apply them from an empty file and from every earlier version.
  */
 import type { Database } from 'better-sqlite3';
+import { naturalSortKey } from './sort-key';
 
 export type Migration = (db: Database) => void;
 
@@ -93,6 +94,18 @@ export const migrations: Migration[] = [
         PRIMARY KEY (image_id, model_version)
       ) STRICT;
       CREATE INDEX prediction_stats_model ON prediction_stats(model_version, image_id);
+    `);
+  },
+  // 3: natural order of names (covid_2 before covid_10) for the worklist's name sort.
+  (db) => {
+    db.exec(`ALTER TABLE images ADD COLUMN name_key TEXT NOT NULL DEFAULT ''`);
+    const update = db.prepare('UPDATE images SET name_key = ? WHERE id = ?');
+    const rows = db.prepare('SELECT id, name FROM images').all() as { id: number; name: string }[];
+    for (const row of rows) update.run(naturalSortKey(row.name), row.id);
+    db.exec(`
+      CREATE INDEX images_name_key ON images(name_key, id);
+      CREATE INDEX images_split_key ON images(split, name_key, id);
+      CREATE INDEX images_state_key ON images(review_state, name_key, id);
     `);
   },
 ];
