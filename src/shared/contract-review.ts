@@ -30,7 +30,17 @@ export type MaskSource = z.infer<typeof maskSourceSchema>;
 export const maskLayerSchema = maskSourceSchema;
 export type MaskLayer = MaskSource;
 
-export const imageSortSchema = z.enum(['name', 'split', 'state', 'dice', 'area', 'uncertainty']);
+export const imageSortSchema = z.enum([
+  'name',
+  'split',
+  'state',
+  'dice',
+  'area',
+  'uncertainty',
+  // How much the active model's prediction differs from the previous version's (active learning).
+  'changed',
+  'disagreement',
+]);
 export type ImageSort = z.infer<typeof imageSortSchema>;
 
 export const imageFilterSchema = z.object({
@@ -67,8 +77,12 @@ export const imageListItemSchema = z.object({
   dice: z.number().nullable(),
   /** Fraction (0..1) of the image the active model predicts as infection. */
   predictedArea: z.number().nullable(),
-  /** Mean per-pixel uncertainty of the active model's prediction (0 sure .. 1 undecided). */
+  /** Mean binary entropy (bits) of the active model's prediction (0 sure .. 1 undecided). */
   uncertainty: z.number().nullable(),
+  /** Mean |probability change| of the active model's prediction against the previous version's. */
+  changed: z.number().nullable(),
+  /** 1 - Dice between the active and the previous version's thresholded predictions. */
+  disagreement: z.number().nullable(),
   status: imageStatusSchema,
 });
 export type ImageListItem = z.infer<typeof imageListItemSchema>;

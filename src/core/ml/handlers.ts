@@ -17,6 +17,7 @@ import {
 } from './job-params';
 import { backendMemoryLimit, estimateTrainingMemory, memoryRefusal } from './memory';
 import { checkUNetArchitecture } from './architecture';
+import { recordPredictionChanges } from './active-learning';
 import {
   activeVersion,
   compareCards,
@@ -325,12 +326,20 @@ export const mlHandlers: HandlerGroup = {
         )
         .finally(() => saving);
       await saving;
+      // Active learning: how much each image's prediction moved from the previous version's.
+      reporter.progress({ phase: 'comparing with the previous version' });
+      const changes = await recordPredictionChanges(store, version, saved, reporter.signal);
       if (saved.length > 0)
         context.emit('images.changed', {
           reason: 'prediction',
           imageIds: saved.length <= 500 ? saved : undefined,
         });
-      return { version, ...(result as object), saved: saved.length };
+      return {
+        version,
+        ...(result as object),
+        saved: saved.length,
+        comparedWith: changes.reference,
+      };
     });
   },
 

@@ -106,7 +106,8 @@ export function activeVersion(store: ProjectStore): string | null {
   return store.getMeta(ACTIVE_KEY);
 }
 
-function activeHistory(store: ProjectStore): string[] {
+/** Versions that were active before the current one, oldest first (roll back pops the last). */
+export function activeHistory(store: ProjectStore): string[] {
   const raw = store.getMeta(HISTORY_KEY);
   return raw ? (JSON.parse(raw) as string[]) : [];
 }

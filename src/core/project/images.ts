@@ -134,6 +134,8 @@ const SORT_KEYS: Record<string, string> = {
   dice: 'ps.dice',
   area: 'ps.predicted_area',
   uncertainty: 'ps.uncertainty',
+  changed: 'pc.changed',
+  disagreement: 'pc.disagreement',
 };
 
 interface ListRow {
@@ -150,6 +152,8 @@ interface ListRow {
   dice: number | null;
   predictedArea: number | null;
   uncertainty: number | null;
+  changed: number | null;
+  disagreement: number | null;
   status: ImageStatus;
 }
 
@@ -167,19 +171,26 @@ export function listImages(
   const { where, params } = filterSql(filter);
   const dir = direction === 'desc' ? 'DESC' : 'ASC';
   const key = SORT_KEYS[sort];
-  const nullsLast = key.startsWith('ps.') ? `${key} IS NULL, ` : '';
+  const nullsLast = key.startsWith('ps.') || key.startsWith('pc.') ? `${key} IS NULL, ` : '';
   const tieBreak = sort === 'name' ? `i.id ${dir}` : `i.name_key ${dir}, i.id ${dir}`;
   const sql = `
     SELECT i.id, i.rel_path AS relPath, i.name, i.split, i.width, i.height,
       i.review_state AS reviewState, i.ground_truth_id AS groundTruthId,
       i.correction_head_id AS correctionHeadId, ps.revision_id AS predictionId, ps.dice,
-      ps.predicted_area AS predictedArea, ps.uncertainty, i.status
+      ps.predicted_area AS predictedArea, ps.uncertainty, pc.changed, pc.disagreement, i.status
     FROM images i
     LEFT JOIN prediction_stats ps ON ps.image_id = i.id AND ps.model_version = ?
+    LEFT JOIN prediction_changes pc ON pc.image_id = i.id AND pc.model_version = ?
     ${where}
     ORDER BY ${nullsLast}${key} ${dir}, ${tieBreak}
     LIMIT ? OFFSET ?`;
-  const rows = statement(db, sql).all(activeModel ?? '', ...params, limit, offset) as ListRow[];
+  const rows = statement(db, sql).all(
+    activeModel ?? '',
+    activeModel ?? '',
+    ...params,
+    limit,
+    offset,
+  ) as ListRow[];
   // A separate count: a window COUNT(*) OVER () would materialise every row before the LIMIT.
   const total = (
     statement(db, `SELECT COUNT(*) AS n FROM images i ${where}`).get(...params) as { n: number }
@@ -198,6 +209,8 @@ export function listImages(
     dice: row.dice,
     predictedArea: row.predictedArea,
     uncertainty: row.uncertainty,
+    changed: row.changed,
+    disagreement: row.disagreement,
     status: row.status,
   }));
   return { total, items };

@@ -12,6 +12,7 @@
 import { ApiError } from '../../shared/contract';
 import type { MaskSource, ReviewState, Split } from '../../shared/contract-review';
 import { confusion, metricsFromConfusion } from '../../shared/metrics';
+import { meanBinaryEntropy } from '../ml/active-learning';
 import { getImage, imageAbsolutePath, type ImageRecord } from './images';
 import { countForeground, decodeBinaryMask, decodeGray8, encodeGray8 } from './mask-png';
 import { statement, type Db } from './store';
@@ -277,14 +278,12 @@ export function predictionFigures(
   label: Uint8Array | null,
 ): { foreground: number; predictedArea: number; uncertainty: number; dice: number | null } {
   const n = probabilities.length;
-  let uncertaintySum = 0;
-  for (let i = 0; i < n; i++) uncertaintySum += 1 - Math.abs(2 * probabilities[i] - 255) / 255;
   const foreground = countForeground(probabilities, 128);
   const dice = label ? metricsFromConfusion(confusion(probabilities, label, 0.5)).dice : null;
   return {
     foreground,
     predictedArea: n === 0 ? 0 : foreground / n,
-    uncertainty: n === 0 ? 0 : uncertaintySum / n,
+    uncertainty: meanBinaryEntropy(probabilities),
     dice,
   };
 }

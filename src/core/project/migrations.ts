@@ -108,4 +108,22 @@ export const migrations: Migration[] = [
       CREATE INDEX images_state_key ON images(review_state, name_key, id);
     `);
   },
+  // 4: how much each image's prediction changed from the previous model version (active learning,
+  // "what changed" sort; written by src/core/ml/active-learning.ts). From this version on,
+  // prediction_stats.uncertainty is the mean binary entropy in bits (still 0 sure .. 1 undecided).
+  (db) => {
+    db.exec(`
+      CREATE TABLE prediction_changes (
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        -- the newer version and the version it was compared with
+        model_version TEXT NOT NULL,
+        reference_version TEXT NOT NULL,
+        -- mean |p_new - p_reference| over the pixels (0..1)
+        changed REAL NOT NULL,
+        -- 1 - Dice of the two masks thresholded at 0.5
+        disagreement REAL NOT NULL,
+        PRIMARY KEY (image_id, model_version)
+      ) STRICT;
+    `);
+  },
 ];

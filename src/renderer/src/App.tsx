@@ -4,12 +4,14 @@ import { transportName } from './api';
 import { ReviewScreen } from './review/ReviewScreen';
 import { OpenDatasetDialog } from './dataset/OpenDatasetDialog';
 import { JobsBar } from './jobs/JobsBar';
+import { TrainingPanel } from './training/TrainingPanel';
 import { ExportDialog } from './export/ExportDialog';
 
 export function App() {
   const { info, project, worker, error } = useAppStore();
   const load = useAppStore((state) => state.load);
   const [openDatasetShown, setOpenDatasetShown] = useState(false);
+  const [trainingShown, setTrainingShown] = useState(false);
   const [exportShown, setExportShown] = useState(false);
 
   useEffect(() => {
@@ -41,6 +43,15 @@ export function App() {
         >
           Open dataset…
         </button>
+        <button
+          type="button"
+          data-testid="open-training"
+          aria-pressed={trainingShown}
+          disabled={!project?.projectDir}
+          onClick={() => setTrainingShown((shown) => !shown)}
+        >
+          Training…
+        </button>
         {/* Export room: batch export of masks (src/renderer/src/export). */}
         <button
           type="button"
@@ -65,6 +76,7 @@ export function App() {
       </header>
       <JobsBar />
       <OpenDatasetDialog open={openDatasetShown} onClose={() => setOpenDatasetShown(false)} />
+      <TrainingPanel open={trainingShown} onClose={() => setTrainingShown(false)} />
       <ExportDialog open={exportShown} onClose={() => setExportShown(false)} />
       {error && (
         <div role="alert" className="error">

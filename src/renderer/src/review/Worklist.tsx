@@ -8,6 +8,7 @@ import type { ImageListItem, ImageSort } from '../../../shared/contract-review';
 import { api } from '../api';
 import { REVIEW_STATES, useReviewStore } from './review-store';
 import { selectIndex } from './actions';
+import { QueueBadge } from '../training/QueueBadge';
 
 const ROW_HEIGHT = 44;
 
@@ -24,7 +25,17 @@ function figure(value: number | null, digits = 3): string {
   return value === null ? '–' : value.toFixed(digits);
 }
 
-function Row({ item, index, selected }: { item: ImageListItem; index: number; selected: boolean }) {
+function Row({
+  item,
+  index,
+  selected,
+  sort,
+}: {
+  item: ImageListItem;
+  index: number;
+  selected: boolean;
+  sort: ImageSort;
+}) {
   return (
     <div
       className={`row${selected ? ' selected' : ''}`}
@@ -44,6 +55,7 @@ function Row({ item, index, selected }: { item: ImageListItem; index: number; se
       />
       <span className="col-name" title={item.relPath}>
         {item.name}
+        <QueueBadge item={item} sort={sort} />
       </span>
       <span className="col-split">{item.split}</span>
       <span className={`col-state state-${item.reviewState}`}>{item.reviewState}</span>
@@ -196,7 +208,12 @@ export function Worklist() {
                 style={{ transform: `translateY(${row.start}px)`, height: ROW_HEIGHT }}
               >
                 {item ? (
-                  <Row item={item} index={row.index} selected={item.id === selectedId} />
+                  <Row
+                    item={item}
+                    index={row.index}
+                    selected={item.id === selectedId}
+                    sort={query.sort}
+                  />
                 ) : (
                   <div className="row placeholder muted">…</div>
                 )}

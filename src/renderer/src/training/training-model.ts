@@ -1,0 +1,129 @@
+/**
+ * Pure helpers of the Training panel: reading a training job's `detail` (relayed by the host from
+ * the ML worker) into curve data and figures, and the worklist queue badges of active learning.
+ */
+import type { Job } from '../../../shared/contract';
+import type { EpochRecordInfo } from '../../../shared/contract-ml';
+import type { ImageListItem, ImageSort } from '../../../shared/contract-review';
+
+export interface StepPoint {
+  /** Fractional epoch: epoch - 1 + step / steps. */
+  x: number;
+  loss: number;
+}
+
+export interface TrainingView {
+  version: string | null;
+  backend: string | null;
+  epoch: number | null;
+  epochs: number | null;
+  step: number | null;
+  steps: number | null;
+  loss: number | null;
+  imagesPerSecond: number | null;
+  etaSeconds: number | null;
+  history: EpochRecordInfo[];
+  promoted: boolean | null;
+}
+
+function num(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+function isEpochRecord(value: unknown): value is EpochRecordInfo {
+  const record = value as Partial<EpochRecordInfo> | null;
+  return (
+    typeof record === 'object' &&
+    record !== null &&
+    typeof record.epoch === 'number' &&
+    typeof record.loss === 'number'
+  );
+}
+
+/** What a training job's detail says, with every field optional (detail is free-form). */
+export function trainingView(job: Job): TrainingView {
+  const d = job.detail;
+  const history = Array.isArray(d.history) ? d.history.filter(isEpochRecord) : [];
+  const params = (d.params ?? {}) as { epochs?: unknown };
+  return {
+    version: typeof d.version === 'string' ? d.version : null,
+    backend: typeof d.backend === 'string' ? d.backend : null,
+    epoch: num(d.epoch),
+    epochs: num(d.epochs) ?? num(params.epochs),
+    step: num(d.step),
+    steps: num(d.steps),
+    loss: num(d.loss),
+    imagesPerSecond: num(d.imagesPerSecond),
+    etaSeconds: num(d.etaSeconds),
+    history,
+    promoted: typeof d.promoted === 'boolean' ? d.promoted : null,
+  };
+}
+
+/** The step point a progress update adds to the live loss line, or null when it adds none. */
+export function stepPoint(view: TrainingView): StepPoint | null {
+  if (view.epoch === null || view.step === null || !view.steps || view.loss === null) return null;
+  return { x: view.epoch - 1 + view.step / view.steps, loss: view.loss };
+}
+
+/** Appends a step point unless it repeats the last one (epoch updates resend the last step). */
+export function appendStep(points: readonly StepPoint[], point: StepPoint | null): StepPoint[] {
+  if (!point) return points as StepPoint[];
+  const last = points[points.length - 1];
+  if (last && last.x >= point.x) return points as StepPoint[];
+  return [...points, point];
+}
+
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null) return '–';
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
+}
+
+export function formatBytes(bytes: number): string {
+  const mib = bytes / 2 ** 20;
+  return mib >= 1024 ? `${(mib / 1024).toFixed(1)} GiB` : `${Math.round(mib)} MiB`;
+}
+
+/** Sorts under which the worklist is an active-learning queue, and why an image is in it. */
+export const QUEUE_SORTS = ['uncertainty', 'disagreement', 'changed'] as const;
+export type QueueSort = (typeof QUEUE_SORTS)[number];
+
+export function isQueueSort(sort: ImageSort): sort is QueueSort {
+  return (QUEUE_SORTS as readonly string[]).includes(sort);
+}
+
+/** The badge that says why an image is queued under a sort, or null (not queued / no figure). */
+export function queueBadge(
+  item: Pick<ImageListItem, 'uncertainty' | 'disagreement' | 'changed'>,
+  sort: ImageSort,
+): { label: string; title: string } | null {
+  switch (sort) {
+    case 'uncertainty':
+      return item.uncertainty === null
+        ? null
+        : {
+            label: `uncertain ${item.uncertainty.toFixed(2)}`,
+            title: 'Mean binary entropy of the prediction (bits per pixel, 1 = undecided)',
+          };
+    case 'disagreement':
+      return item.disagreement === null
+        ? null
+        : {
+            label: `versions disagree ${Math.round(item.disagreement * 100)}%`,
+            title: '1 - Dice between the active and the previous model version',
+          };
+    case 'changed':
+      return item.changed === null
+        ? null
+        : {
+            label: `changed ${(item.changed * 100).toFixed(1)}%`,
+            title: 'Mean change of the predicted probability since the previous model version',
+          };
+    default:
+      return null;
+  }
+}
