@@ -29,6 +29,10 @@ export interface ImportBenchResult {
   generateSeconds: number | null;
   importSeconds: number;
   importImagesPerSecond: number;
+  /** CPU seconds (user + system, all threads) the import used: the rate an idle machine allows. */
+  importCpuSeconds: number;
+  /** Load average of the machine during the run (other work shares the 2 cores). */
+  loadAverage: number;
   refreshSeconds: number;
   refreshImagesPerSecond: number;
   openMs: number;
@@ -67,8 +71,12 @@ export async function benchImport(options: ImportBenchOptions = {}): Promise<Imp
   try {
     let store = ProjectStore.open(projectDir);
     let started = performance.now();
+    const cpuBefore = process.cpuUsage();
     const first = await importDataset(store, { root });
     const importSeconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    const importCpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const loadAverage = os.loadavg()[0];
     if (first.report.pairs !== settings.count) {
       throw new Error(`expected ${settings.count} pairs, imported ${first.report.pairs}`);
     }
@@ -99,6 +107,8 @@ export async function benchImport(options: ImportBenchOptions = {}): Promise<Imp
       generateSeconds,
       importSeconds,
       importImagesPerSecond: settings.count / importSeconds,
+      importCpuSeconds,
+      loadAverage,
       refreshSeconds,
       refreshImagesPerSecond: settings.count / refreshSeconds,
       openMs,
@@ -108,7 +118,7 @@ export async function benchImport(options: ImportBenchOptions = {}): Promise<Imp
     };
     log(
       `import ${settings.count} x ${settings.size}px: ${result.importImagesPerSecond.toFixed(0)} images/s ` +
-        `(${importSeconds.toFixed(1)} s); refresh ${result.refreshImagesPerSecond.toFixed(0)} images/s; ` +
+        `(${importSeconds.toFixed(1)} s, ${importCpuSeconds.toFixed(1)} CPU s, load ${loadAverage.toFixed(1)}); refresh ${result.refreshImagesPerSecond.toFixed(0)} images/s; ` +
         `open ${openMs.toFixed(1)} ms + first page ${firstPageMs.toFixed(1)} ms = ${result.openAndFirstPageMs.toFixed(1)} ms; ` +
         `filtered page ${filteredPageMs.toFixed(1)} ms`,
     );

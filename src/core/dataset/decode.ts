@@ -107,6 +107,14 @@ export async function decodeGray(input: Buffer, depth?: 8 | 16): Promise<GrayIma
 
 /** A gray PNG of the image for display: 16-bit for 16-bit sources unless `depth` is 8. */
 export async function imageToGrayPng(input: Buffer, depth?: 8 | 16): Promise<Buffer> {
+  if (isPng(input)) {
+    // Already a plain gray PNG of the wanted depth: serve the file's own bytes.
+    const header = readPngHeader(input);
+    const wanted = depth ?? header.bitDepth;
+    if (header.colorType === 0 && header.bitDepth === wanted && (wanted === 8 || wanted === 16)) {
+      return input;
+    }
+  }
   const info = await probeImage(input);
   const sixteen = (depth ?? info.bitDepth) === 16 && info.bitDepth === 16;
   let pipeline = openImage(input);

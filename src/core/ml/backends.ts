@@ -56,12 +56,26 @@ async function tryBackend(name: BackendName): Promise<Tf> {
         require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'),
       );
       wasm.setWasmPaths(wasmDir + path.sep);
-      const ok = await tf.setBackend('wasm');
-      if (!ok) throw new Error('the wasm backend failed to initialise');
+      const kernels = await import('./kernels');
+      // Both cores through the threaded SIMD build when asked; the single-threaded one otherwise
+      // or when the threaded one cannot start.
+      const threads = kernels.requestedWasmThreads();
+      let threaded = false;
+      if (threads > 1) {
+        try {
+          await kernels.useThreadedWasm(tf, threads);
+          threaded = true;
+        } catch (error) {
+          kernels.noteThreadedWasmFailure(oneLineReason(error));
+        }
+      }
+      if (!threaded) {
+        const ok = await tf.setBackend('wasm');
+        if (!ok) throw new Error('the wasm backend failed to initialise');
+      }
       await tf.ready();
       // Stock wasm cannot train a conv net: add the project's training kernels (kernels/).
-      const { registerWasmTrainingKernels } = await import('./kernels');
-      registerWasmTrainingKernels();
+      kernels.registerWasmTrainingKernels();
       return tf;
     }
     case 'cpu': {

@@ -16,6 +16,15 @@ import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
 import { fusedBatchNormGradConfig, meanGradConfig } from './gradients';
 
+export {
+  requestedWasmThreads,
+  noteThreadedWasmFailure,
+  threadedWasmFailure,
+  useThreadedWasm,
+  wasmThreadCount,
+  DEFAULT_WASM_THREADS,
+} from './threads';
+
 const OURS = Symbol.for('qataseg.wasmTrainingKernel');
 
 type Marked<T> = T & { [OURS]?: true };

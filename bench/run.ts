@@ -1,0 +1,334 @@
+/**
+ * `npm run bench`: the project's runtime against the PyTorch peer, side by side in one run
+ * (ratios, never absolute times from different moments: these machines are shared and noisy).
+ *
+ *  - tfjs wasm with the project's kernels (src/core/ml/kernels), 1 thread and, when the threaded
+ *    build starts, 2 threads: U-Net base 16 at 256x256, training images/s at batch 4, inference
+ *    images/s at batch 8, the GFLOP/s they imply, the same backend's float32 matmul peak and the
+ *    fraction reached, peak RSS. Each configuration runs in its own process (bench/wasm-unet.ts).
+ *  - PyTorch CPU (../shared/peers/torch_unet.py via /usr/bin/python3) where python3-torch is
+ *    installed, and torch.mm's float32 peak with the same thread count.
+ *  - The import benchmark (bench/import.ts) when present.
+ *
+ * Writes bench/results/<date>.json. Options: --steps N (timed steps, default 5), --warmup N
+ * (default 2), --threads 1,2 (wasm configurations), --peer-seconds S (default 30),
+ * --no-peer, --no-import, --import-count N (default 2000).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { unetForwardFlops } from '../src/core/ml/unet';
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(benchDir, '..');
+const PEER_SCRIPT = path.resolve(repoRoot, '../shared/peers/torch_unet.py');
+const PYTHON = '/usr/bin/python3';
+const BASE = 16;
+const SIZE = 256;
+const TRAIN_BATCH = 4;
+const INFER_BATCH = 8;
+/** Forward and forward+backward GFLOP per image of the default U-Net (issue 4). */
+const FORWARD_GFLOP = 6.03;
+const TRAIN_GFLOP = 18.06;
+
+function option(name: string, fallback: string): string {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 && index + 1 < process.argv.length ? process.argv[index + 1] : fallback;
+}
+const flag = (name: string) => process.argv.includes(`--${name}`);
+
+const steps = option('steps', '5');
+const warmup = option('warmup', '2');
+const threadConfigs = option('threads', '1,2')
+  .split(',')
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n > 0);
+const peerSeconds = option('peer-seconds', '30');
+const importCount = Number(option('import-count', '2000'));
+
+interface EngineRun {
+  label: string;
+  threads: number | null;
+  trainImagesPerS: number | null;
+  inferImagesPerS: number | null;
+  matmulPeakGflops: number | null;
+  peakRssMiB: number | null;
+  note?: string;
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Runs a command, streams nothing, resolves with stdout; rejects with the stderr tail. */
+function runChild(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: repoRoot, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve(stdout);
+      else
+        reject(new Error(`${path.basename(command)} exited ${code}: ${stderr.trim().slice(-400)}`));
+    });
+  });
+}
+
+function resultLine(stdout: string): Record<string, unknown> {
+  const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (!line) throw new Error(`no RESULT line in: ${stdout.slice(-300)}`);
+  return JSON.parse(line.slice('RESULT '.length)) as Record<string, unknown>;
+}
+
+async function runWasm(threads: number): Promise<EngineRun> {
+  const label = `tfjs wasm + kernels, ${threads} thread${threads > 1 ? 's' : ''}`;
+  log(`[bench] ${label} ...`);
+  const tsx = path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  const out = await runChild(process.execPath, [
+    tsx,
+    path.join(benchDir, 'wasm-unet.ts'),
+    ...['--threads', String(threads), '--base', String(BASE), '--size', String(SIZE)],
+    ...['--train-batch', String(TRAIN_BATCH), '--infer-batch', String(INFER_BATCH)],
+    ...['--warmup', warmup, '--steps', steps],
+  ]);
+  const r = resultLine(out) as {
+    threads: number;
+    threadsFailure: string | null;
+    matmulPeakGflops: number;
+    train: { imagesPerS: number };
+    infer: { imagesPerS: number };
+    peakRssMiB: number;
+  };
+  return {
+    label,
+    threads: r.threads,
+    trainImagesPerS: r.train.imagesPerS,
+    inferImagesPerS: r.infer.imagesPerS,
+    matmulPeakGflops: r.matmulPeakGflops,
+    peakRssMiB: r.peakRssMiB,
+    note:
+      r.threads !== threads
+        ? `asked for ${threads} threads, ran ${r.threads}${r.threadsFailure ? `: ${r.threadsFailure}` : ''}`
+        : undefined,
+  };
+}
+
+function torchAvailable(): string | null {
+  if (!fs.existsSync(PYTHON)) return `${PYTHON} not found`;
+  if (!fs.existsSync(PEER_SCRIPT)) return `${PEER_SCRIPT} not found`;
+  try {
+    execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
+    return null;
+  } catch {
+    return 'python3-torch is not installed (apt-get install -y python3-torch)';
+  }
+}
+
+const TORCH_MM = `
+import time, torch, sys
+torch.set_num_threads(int(sys.argv[1]))
+n = 1024
+a, b = torch.randn(n, n), torch.randn(n, n)
+for _ in range(2): torch.mm(a, b)
+best = min((lambda t: (torch.mm(a, b), time.perf_counter() - t)[1])(time.perf_counter()) for _ in range(10))
+print('RESULT {"gflops": %.1f}' % (2 * n ** 3 / best / 1e9))
+`;
+
+async function runPeer(threads: number): Promise<EngineRun> {
+  const label = `PyTorch CPU, ${threads} thread${threads > 1 ? 's' : ''}`;
+  log(`[bench] ${label} ...`);
+  const common = ['--base', String(BASE), '--size', String(SIZE), '--threads', String(threads)];
+  const common2 = ['--seconds', peerSeconds];
+  const train = resultLine(
+    await runChild(PYTHON, [
+      PEER_SCRIPT,
+      '--mode',
+      'train',
+      '--batch',
+      String(TRAIN_BATCH),
+      ...common,
+      ...common2,
+    ]),
+  ) as { images_per_s: number; max_rss_mib: number; engine: string };
+  const infer = resultLine(
+    await runChild(PYTHON, [
+      PEER_SCRIPT,
+      '--mode',
+      'infer',
+      '--batch',
+      String(INFER_BATCH),
+      ...common,
+      ...common2,
+    ]),
+  ) as { images_per_s: number; max_rss_mib: number };
+  const mm = resultLine(await runChild(PYTHON, ['-c', TORCH_MM, String(threads)])) as {
+    gflops: number;
+  };
+  return {
+    label: `${train.engine} CPU, ${threads} thread${threads > 1 ? 's' : ''}`,
+    threads,
+    trainImagesPerS: train.images_per_s,
+    inferImagesPerS: infer.images_per_s,
+    matmulPeakGflops: mm.gflops,
+    peakRssMiB: Math.max(train.max_rss_mib, infer.max_rss_mib),
+  };
+}
+
+async function runImportBench(): Promise<unknown> {
+  const file = path.join(benchDir, 'import.ts');
+  if (!fs.existsSync(file)) return { skipped: 'bench/import.ts not present' };
+  log(`[bench] import (${importCount} images) ...`);
+  const module = (await import(pathToFileURL(file).href)) as {
+    benchImport?: (options: { count?: number; log?: (line: string) => void }) => Promise<unknown>;
+  };
+  if (typeof module.benchImport !== 'function')
+    return { skipped: 'bench/import.ts has no benchImport' };
+  return module.benchImport({ count: importCount, log: () => {} });
+}
+
+const fmt = (value: number | null, digits = 2) => (value == null ? '-' : value.toFixed(digits));
+const pct = (value: number | null) => (value == null ? '-' : `${(100 * value).toFixed(0)}%`);
+
+function row(run: EngineRun, peer: EngineRun | null) {
+  const trainGflops = run.trainImagesPerS == null ? null : run.trainImagesPerS * TRAIN_GFLOP;
+  const inferGflops = run.inferImagesPerS == null ? null : run.inferImagesPerS * FORWARD_GFLOP;
+  const ratio = (ours: number | null, theirs: number | null | undefined) =>
+    ours == null || theirs == null ? null : ours / theirs;
+  return {
+    engine: run.label,
+    threads: run.threads,
+    trainImagesPerS: run.trainImagesPerS,
+    trainGflops,
+    trainPeakFraction:
+      trainGflops != null && run.matmulPeakGflops ? trainGflops / run.matmulPeakGflops : null,
+    inferImagesPerS: run.inferImagesPerS,
+    inferGflops,
+    inferPeakFraction:
+      inferGflops != null && run.matmulPeakGflops ? inferGflops / run.matmulPeakGflops : null,
+    matmulPeakGflops: run.matmulPeakGflops,
+    peakRssMiB: run.peakRssMiB,
+    trainVsPeer: peer ? ratio(run.trainImagesPerS, peer.trainImagesPerS) : null,
+    inferVsPeer: peer ? ratio(run.inferImagesPerS, peer.inferImagesPerS) : null,
+    note: run.note,
+  };
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const loadBefore = os.loadavg();
+  const flops = unetForwardFlops(SIZE, BASE) / 1e9;
+  log(
+    `[bench] U-Net base ${BASE} ${SIZE}x${SIZE}: ${flops.toFixed(2)} GFLOP forward (issue: ${FORWARD_GFLOP})`,
+  );
+
+  const errors: string[] = [];
+  const peerMissing = flag('no-peer') ? 'skipped (--no-peer)' : torchAvailable();
+  // Interleave ours and the peer so both see the same machine load.
+  const ours: EngineRun[] = [];
+  const peers: EngineRun[] = [];
+  for (const threads of threadConfigs) {
+    try {
+      ours.push(await runWasm(threads));
+    } catch (error) {
+      errors.push(`wasm ${threads} threads: ${(error as Error).message}`);
+    }
+    if (!peerMissing) {
+      try {
+        peers.push(await runPeer(threads));
+      } catch (error) {
+        errors.push(`peer ${threads} threads: ${(error as Error).message}`);
+      }
+    }
+  }
+  const importResult = flag('no-import')
+    ? { skipped: '--no-import' }
+    : await runImportBench().catch((error: Error) => ({ error: error.message }));
+
+  // Each configuration of ours against the peer with the same thread count, else the peer's best.
+  const peerFor = (run: EngineRun) =>
+    peers.find((p) => p.threads === run.threads) ??
+    peers.reduce<EngineRun | null>(
+      (best, p) => (!best || (p.threads ?? 0) > (best.threads ?? 0) ? p : best),
+      null,
+    );
+  const rows = [
+    ...ours.map((run) => row(run, peerFor(run))),
+    ...peers.map((run) => row(run, null)),
+  ];
+
+  const header = [
+    'engine',
+    'train img/s',
+    'GFLOP/s',
+    '% peak',
+    'infer img/s',
+    'GFLOP/s',
+    '% peak',
+    'mm peak',
+    'RSS MiB',
+    'train/peer',
+    'infer/peer',
+  ];
+  const lines = rows.map((r) => [
+    r.engine,
+    fmt(r.trainImagesPerS),
+    fmt(r.trainGflops, 1),
+    pct(r.trainPeakFraction),
+    fmt(r.inferImagesPerS),
+    fmt(r.inferGflops, 1),
+    pct(r.inferPeakFraction),
+    fmt(r.matmulPeakGflops, 1),
+    r.peakRssMiB == null ? '-' : String(r.peakRssMiB),
+    r.trainVsPeer == null ? '-' : `${fmt(r.trainVsPeer)}x`,
+    r.inferVsPeer == null ? '-' : `${fmt(r.inferVsPeer)}x`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const print = (cells: string[]) =>
+    console.log(
+      cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '),
+    );
+  console.log(
+    `\nU-Net base ${BASE}, ${SIZE}x${SIZE}; train batch ${TRAIN_BATCH}, infer batch ${INFER_BATCH}; ${TRAIN_GFLOP} / ${FORWARD_GFLOP} GFLOP per image; load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')}`,
+  );
+  print(header);
+  for (const line of lines) print(line);
+  console.log('targets (issue 4): train >= 0.50x the peer, infer >= 1.00x the peer');
+  if (peerMissing) console.log(`peer: ${peerMissing}`);
+  for (const note of rows.filter((r) => r.note)) console.log(`note: ${note.engine}: ${note.note}`);
+  for (const error of errors) console.log(`error: ${error}`);
+  if (importResult) console.log(`import: ${JSON.stringify(importResult)}`);
+
+  const report = {
+    date: started.toISOString(),
+    machine: {
+      cpus: os.cpus().length,
+      model: os.cpus()[0]?.model,
+      loadAverageBefore: loadBefore,
+      loadAverageAfter: os.loadavg(),
+      node: process.version,
+    },
+    model: {
+      base: BASE,
+      size: SIZE,
+      forwardGflop: FORWARD_GFLOP,
+      trainGflop: TRAIN_GFLOP,
+      trainBatch: TRAIN_BATCH,
+      inferBatch: INFER_BATCH,
+    },
+    settings: { steps: Number(steps), warmup: Number(warmup), peerSeconds: Number(peerSeconds) },
+    rows,
+    peer: peerMissing ? { skipped: peerMissing } : undefined,
+    import: importResult,
+    errors,
+  };
+  const resultsDir = path.join(benchDir, 'results');
+  fs.mkdirSync(resultsDir, { recursive: true });
+  const file = path.join(resultsDir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`wrote ${path.relative(repoRoot, file)}`);
+}
+
+await main();
