@@ -160,14 +160,14 @@ describe('wasm Conv2DBackpropInput vs cpu', () => {
 });
 
 describe('gradients through a small conv net, wasm vs cpu', () => {
-  it('matches tf.grads of conv, batch norm, pool, transposed conv and 1x1 head', async () => {
+  it('matches tf.grads of conv, batch norm, pool, transposed conv, concat and 1x1 head', async () => {
     const shapes = [
       [2, 8, 8, 2], // x
       [3, 3, 2, 4], // conv 3x3
       [4], // gamma
       [4], // beta
       [2, 2, 3, 4], // transposed conv 2x2/2: [fh, fw, out, in]
-      [1, 1, 3, 1], // head 1x1
+      [1, 1, 7, 1], // head 1x1 over the skip concatenation
       [2, 8, 8, 1], // target
     ];
     const error = await compareBackends(shapes, (x, w1, gamma, beta, wt, wh, target) => {
@@ -184,11 +184,57 @@ describe('gradients through a small conv net, wasm vs cpu', () => {
         const normed = tf.relu(tf.batchNorm(conv, mean, variance, b, g, 1e-3));
         const pooled = tf.maxPool(normed as tfTypes.Tensor4D, 2, 2, 'valid');
         const up = tf.conv2dTranspose(pooled, t as tfTypes.Tensor4D, [2, 8, 8, 3], 2, 'same');
-        const head = tf.sigmoid(tf.conv2d(tf.relu(up), h as tfTypes.Tensor4D, 1, 'same'));
+        const skip = tf.concat([tf.relu(up), normed], 3);
+        const head = tf.sigmoid(
+          tf.conv2d(skip as tfTypes.Tensor4D, h as tfTypes.Tensor4D, 1, 'same'),
+        );
         return tf.mean(tf.square(tf.sub(head, target)));
       };
       return tf.grads(loss)([x, w1, gamma, beta, wt, wh]);
     });
+    expect(error).toBeLessThan(TOLERANCE);
+  });
+});
+
+describe('wasm Slice and SplitV vs cpu', () => {
+  it('slices short inner rows (a channel range of NHWC) at ranks 2 to 4', async () => {
+    const error = await compareBackends(
+      [
+        [2, 5, 6, 10],
+        [7, 9],
+        [3, 4, 12],
+      ],
+      (a, b, c) => [
+        tf.slice(a, [0, 1, 0, 3], [2, 3, 6, 4]),
+        tf.slice(a, [1, 0, 2, 0], [1, -1, 3, 7]),
+        tf.slice(b, [2, 1], [4, 5]),
+        tf.slice(c, [1, 1, 2], [2, 3, 9]),
+      ],
+    );
+    expect(error).toBe(0);
+  });
+
+  it('splits along the channel axis, as the gradient of a skip concatenation does', async () => {
+    const error = await compareBackends([[2, 4, 5, 7]], (a) => tf.split(a, [3, 4], 3));
+    expect(error).toBe(0);
+  });
+});
+
+describe('wasm per-channel Sum and Mean vs cpu', () => {
+  it('reduces all axes but the last, with and without keepDims', async () => {
+    const error = await compareBackends(
+      [
+        [4, 32, 32, 5],
+        [2048, 3],
+      ],
+      (a, b) => [
+        tf.sum(a, [0, 1, 2]),
+        tf.mean(a, [0, 1, 2], true),
+        tf.sum(b, 0),
+        tf.mean(b, [0]),
+        tf.sum(a, [1, 2]), // not per channel: the stock kernel
+      ],
+    );
     expect(error).toBeLessThan(TOLERANCE);
   });
 });

@@ -15,6 +15,8 @@ import type { GradConfig, KernelConfig, KernelFunc } from '@tensorflow/tfjs';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
 import { fusedBatchNormGradConfig, meanGradConfig } from './gradients';
+import { reduceKernelConfigs } from './reduce';
+import { sliceKernelConfigs } from './slice';
 
 export {
   requestedWasmThreads,
@@ -51,6 +53,10 @@ export const WASM_TRAINING_KERNELS = [
   'Conv2DBackpropInput',
   'FusedBatchNorm (gradient)',
   'Mean (gradient)',
+  'Slice',
+  'SplitV',
+  'Sum (per channel)',
+  'Mean (per channel)',
 ] as const;
 
 /** Registers everything once; returns the names of what is in place. */
@@ -68,5 +74,11 @@ export function registerWasmTrainingKernels(): readonly string[] {
     replaceGradient(fusedBatchNormGradConfig(stockBatchNormGrad ?? undefined));
   }
   if (!isOurs(getGradient('Mean'))) replaceGradient(meanGradConfig);
+  if (!isOurs(getKernel('Slice', 'wasm'))) {
+    for (const config of sliceKernelConfigs()) replaceKernel(config);
+  }
+  if (!isOurs(getKernel('Sum', 'wasm'))) {
+    for (const config of reduceKernelConfigs()) replaceKernel(config);
+  }
   return WASM_TRAINING_KERNELS;
 }

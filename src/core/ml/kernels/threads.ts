@@ -124,5 +124,10 @@ export async function useThreadedWasm(tf: Tf, threads: number): Promise<number> 
   }
   activeThreads = wasm.getThreadsCount();
   lastFailure = null;
+  // XNNPACK's pthreads keep the event loop alive: a forked worker whose host went away must not
+  // linger because of them.
+  if (activeThreads > 1 && process.connected) {
+    process.once('disconnect', () => process.exit(0));
+  }
   return activeThreads;
 }
