@@ -5,12 +5,14 @@ import { ReviewScreen } from './review/ReviewScreen';
 import { OpenDatasetDialog } from './dataset/OpenDatasetDialog';
 import { JobsBar } from './jobs/JobsBar';
 import { TrainingPanel } from './training/TrainingPanel';
+import { ExportDialog } from './export/ExportDialog';
 
 export function App() {
   const { info, project, worker, error } = useAppStore();
   const load = useAppStore((state) => state.load);
   const [openDatasetShown, setOpenDatasetShown] = useState(false);
   const [trainingShown, setTrainingShown] = useState(false);
+  const [exportShown, setExportShown] = useState(false);
 
   useEffect(() => {
     const unsubscribe = subscribeToHost();
@@ -50,6 +52,15 @@ export function App() {
         >
           Training…
         </button>
+        {/* Export room: batch export of masks (src/renderer/src/export). */}
+        <button
+          type="button"
+          data-testid="open-export"
+          disabled={!project?.projectDir}
+          onClick={() => setExportShown(true)}
+        >
+          Export…
+        </button>
         <span className="spacer" />
         <span className="muted" data-testid="backend">
           ML: {worker?.backend ?? worker?.state ?? '…'}
@@ -66,6 +77,7 @@ export function App() {
       <JobsBar />
       <OpenDatasetDialog open={openDatasetShown} onClose={() => setOpenDatasetShown(false)} />
       <TrainingPanel open={trainingShown} onClose={() => setTrainingShown(false)} />
+      <ExportDialog open={exportShown} onClose={() => setExportShown(false)} />
       {error && (
         <div role="alert" className="error">
           {error}

@@ -1,0 +1,317 @@
+/**
+ * "Export masks": choose an output folder, which mask (best, corrected, predicted, ground truth),
+ * a format and review states; check what would be written (and which files exist), then run the
+ * export as a job with progress and Cancel, and show what was written.
+ */
+import { useEffect, useRef, useState } from 'react';
+import type { ReviewState } from '../../../shared/contract-review';
+import {
+  exportFormatSchema,
+  exportSourceSchema,
+  type ExportFormat,
+  type ExportInput,
+  type ExportPlan,
+  type ExportResult,
+  type ExportSource,
+} from '../../../shared/export-schemas';
+import { api, transportName } from '../api';
+import { JobRow } from '../jobs/JobsBar';
+import { useAppStore } from '../store';
+
+const SOURCE_LABELS: Record<ExportSource, string> = {
+  best: 'Best (correction, else ground truth, else prediction)',
+  corrected: 'Corrected only',
+  predicted: 'Predicted (thresholded)',
+  'ground-truth': 'Ground truth',
+};
+
+const FORMAT_LABELS: Record<ExportFormat, string> = {
+  png: 'PNG 0/255',
+  png01: 'PNG 0/1',
+  probability: 'Probability map (8-bit)',
+  overlay: 'Overlay (image + contour)',
+  coco: 'COCO JSON (RLE)',
+};
+
+const STATES: ReviewState[] = ['unreviewed', 'accepted', 'corrected', 'flagged', 'negative'];
+
+export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
+  const [out, setOut] = useState('');
+  const [source, setSource] = useState<ExportSource>('best');
+  const [format, setFormat] = useState<ExportFormat>('png');
+  const [states, setStates] = useState<Set<ReviewState>>(new Set());
+  const [model, setModel] = useState('');
+  const [threshold, setThreshold] = useState('0.5');
+  const [copyImages, setCopyImages] = useState(false);
+  const [overwrite, setOverwrite] = useState(false);
+  const [plan, setPlan] = useState<ExportPlan | null>(null);
+  const [jobId, setJobId] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [nativePicker, setNativePicker] = useState(transportName === 'electron');
+  const job = useAppStore((state) => (jobId ? state.jobs[jobId] : undefined));
+  const dialogRef = useRef<HTMLDialogElement>(null);
+
+  useEffect(() => {
+    const dialog = dialogRef.current;
+    if (!dialog) return;
+    if (open && !dialog.open) dialog.showModal();
+    if (!open && dialog.open) dialog.close();
+  }, [open]);
+
+  useEffect(() => {
+    if (open) setError(null);
+  }, [open]);
+
+  const input = (): ExportInput => ({
+    out: out.trim(),
+    source,
+    format,
+    states: states.size > 0 ? [...states] : undefined,
+    model: model.trim() || undefined,
+    threshold: Number(threshold),
+    copyImages,
+    overwrite,
+  });
+
+  const browse = async () => {
+    const picked = await api['system.pickFolder']();
+    if (picked.path) setOut(picked.path);
+    if (!picked.native) setNativePicker(false);
+  };
+
+  const check = async () => {
+    setError(null);
+    setPlan(null);
+    try {
+      setPlan(await api['export.plan'](input()));
+    } catch (caught) {
+      setError(caught instanceof Error ? caught.message : String(caught));
+    }
+  };
+
+  const start = async () => {
+    setError(null);
+    try {
+      const started = await api['export.start'](input());
+      useAppStore.setState((state) => ({ jobs: { ...state.jobs, [started.id]: started } }));
+      setJobId(started.id);
+    } catch (caught) {
+      setError(caught instanceof Error ? caught.message : String(caught));
+    }
+  };
+
+  const running = job?.state === 'running';
+  const result = job?.state === 'succeeded' ? (job.result as ExportResult | undefined) : undefined;
+  const changed = () => setPlan(null);
+
+  return (
+    <dialog
+      ref={dialogRef}
+      className="modal"
+      data-testid="export-dialog"
+      onClose={onClose}
+      onCancel={(event) => {
+        if (running) event.preventDefault();
+      }}
+    >
+      <form
+        method="dialog"
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (!running && out.trim()) void start();
+        }}
+      >
+        <h2>Export masks</h2>
+        <p className="muted">
+          Writes <code>&lt;folder&gt;/Ground-truths/mask_&lt;stem&gt;.png</code> for each image (the
+          QaTa layout) and <code>manifest.csv</code> with a SHA-256 per file. Existing files are
+          never replaced unless you allow it.
+        </p>
+        <label>
+          Output folder
+          <span className="row">
+            <input
+              data-testid="export-out"
+              value={out}
+              onChange={(event) => {
+                setOut(event.target.value);
+                changed();
+              }}
+              placeholder="/data/exports/qata-masks"
+              autoFocus
+              spellCheck={false}
+            />
+            {nativePicker && (
+              <button type="button" onClick={() => void browse()}>
+                Browse…
+              </button>
+            )}
+          </span>
+        </label>
+        <span className="row">
+          <label>
+            Masks
+            <select
+              data-testid="export-source"
+              value={source}
+              onChange={(event) => {
+                setSource(exportSourceSchema.parse(event.target.value));
+                changed();
+              }}
+            >
+              {exportSourceSchema.options.map((option) => (
+                <option key={option} value={option}>
+                  {SOURCE_LABELS[option]}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Format
+            <select
+              data-testid="export-format"
+              value={format}
+              onChange={(event) => {
+                setFormat(exportFormatSchema.parse(event.target.value));
+                changed();
+              }}
+            >
+              {exportFormatSchema.options.map((option) => (
+                <option key={option} value={option}>
+                  {FORMAT_LABELS[option]}
+                </option>
+              ))}
+            </select>
+          </label>
+        </span>
+        <fieldset className="row" data-testid="export-states">
+          <legend>Review states (none checked: all)</legend>
+          {STATES.map((state) => (
+            <label key={state} className="checkbox">
+              <input
+                type="checkbox"
+                checked={states.has(state)}
+                onChange={(event) => {
+                  const next = new Set(states);
+                  if (event.target.checked) next.add(state);
+                  else next.delete(state);
+                  setStates(next);
+                  changed();
+                }}
+              />
+              {state}
+            </label>
+          ))}
+        </fieldset>
+        {(source === 'predicted' || source === 'best') && (
+          <span className="row">
+            <label>
+              Model version
+              <input
+                value={model}
+                onChange={(event) => {
+                  setModel(event.target.value);
+                  changed();
+                }}
+                placeholder="active model"
+                spellCheck={false}
+              />
+            </label>
+            <label>
+              Threshold
+              <input
+                type="number"
+                min={0.01}
+                max={1}
+                step="any"
+                value={threshold}
+                onChange={(event) => setThreshold(event.target.value)}
+              />
+            </label>
+          </span>
+        )}
+        <label className="checkbox">
+          <input
+            type="checkbox"
+            checked={copyImages}
+            onChange={(event) => {
+              setCopyImages(event.target.checked);
+              changed();
+            }}
+          />
+          Also copy the images (a complete dataset to re-import)
+        </label>
+        <label className="checkbox">
+          <input
+            type="checkbox"
+            data-testid="export-overwrite"
+            checked={overwrite}
+            onChange={(event) => setOverwrite(event.target.checked)}
+          />
+          Replace files that already exist
+        </label>
+        {plan && (
+          <p data-testid="export-plan">
+            {plan.masks} {plan.masks === 1 ? 'mask' : 'masks'} to write
+            {plan.skipped.length > 0 && `, ${plan.skipped.length} images without such a mask`}
+            {plan.conflictCount > 0 &&
+              `; ${plan.conflictCount} files already exist (${plan.conflicts.slice(0, 3).join(', ')}${plan.conflictCount > 3 ? ', …' : ''})`}
+            .
+          </p>
+        )}
+        {error && (
+          <p role="alert" className="error" data-testid="export-error">
+            {error}
+          </p>
+        )}
+        {job && <JobRow job={job} />}
+        {result && <ExportResultView result={result} />}
+        <div className="actions">
+          <button type="button" onClick={onClose} disabled={running}>
+            Close
+          </button>
+          <button
+            type="button"
+            data-testid="export-check"
+            disabled={running || !out.trim()}
+            onClick={() => void check()}
+          >
+            Check
+          </button>
+          <button type="submit" data-testid="start-export" disabled={running || !out.trim()}>
+            Export
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}
+
+function ExportResultView({ result }: { result: ExportResult }) {
+  return (
+    <div className="import-report" data-testid="export-result">
+      <p>
+        <strong data-testid="export-count">{result.masks}</strong>{' '}
+        {result.masks === 1 ? 'mask' : 'masks'} written to <code>{result.out}</code> in{' '}
+        {result.seconds.toFixed(1)} s ({Math.round(result.masksPerSecond)} masks/s).
+      </p>
+      <p className="muted">
+        Manifest: <code data-testid="export-manifest">{result.manifest}</code>
+      </p>
+      {result.skipped.length > 0 && (
+        <details>
+          <summary>
+            {result.skipped.length} {result.skipped.length === 1 ? 'image' : 'images'} skipped
+          </summary>
+          <ul>
+            {result.skipped.slice(0, 200).map((item) => (
+              <li key={item.image}>
+                <code>{item.image}</code>: {item.reason}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+    </div>
+  );
+}
