@@ -367,7 +367,11 @@ async function planImport(root: string, groups: ImageGroup[], maskPattern: strin
   }
   for (const [dir, files] of maskFolders) {
     if (groups.some((g) => g.imagesDir === dir)) continue; // flat folder: unclaimed files are images
-    for (const file of files.values()) if (!claimedMasks.has(file)) orphanMasks++;
+    for (const file of files.values()) {
+      if (claimedMasks.has(file)) continue;
+      if (isImageFileName(file)) orphanMasks++;
+      else skipped.push({ path: toRel(root, file), reason: 'not an image file' });
+    }
   }
   return { items, skipped, orphanMasks };
 }
