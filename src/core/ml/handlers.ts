@@ -134,6 +134,7 @@ function startTrainJob(
     augment: params.augment,
     valFraction: params.valFraction,
     labels: params.labels,
+    inputMode: params.inputMode,
   };
   return context.jobs.start('train', async (reporter) => {
     const started = performance.now();
@@ -157,7 +158,7 @@ function startTrainJob(
       createdAt: new Date().toISOString(),
       parent: run.parent,
       architecture: { ...architecture, parameters: result.parameters },
-      input: { mode: 'resize', normalisation: '0..1' },
+      input: { mode: params.inputMode ?? 'resize', normalisation: '0..1' },
       backend: result.backend as BackendName,
       hyperParameters: {
         epochs: params.epochs,
@@ -218,6 +219,7 @@ async function runEvaluation(
     size: card.architecture.size,
     split,
     threshold,
+    tile: card.input.mode === 'tile',
     valFraction: card.hyperParameters.valFraction,
     seed: card.hyperParameters.seed,
     labels: card.data.labels,
@@ -308,7 +310,7 @@ export const mlHandlers: HandlerGroup = {
             modelDir: versionDir(store, version),
             size: card.architecture.size,
             imageIds: input.imageIds ?? null,
-            tile: false,
+            tile: card.input.mode === 'tile',
           },
           {
             signal: reporter.signal,

@@ -129,7 +129,6 @@ export function ToolsPanel() {
 
 export function LayersPanel() {
   const layers = useReviewStore((s) => s.layers);
-  const outline = useReviewStore((s) => s.outline);
   const threshold = useReviewStore((s) => s.threshold);
   const window = useReviewStore((s) => s.window);
   const maxValue = useReviewStore((s) => s.maxValue);
@@ -167,17 +166,28 @@ export function LayersPanel() {
             data-testid={`layer-opacity-${id}`}
             onChange={(event) => setLayer(id, { opacity: Number(event.target.value) })}
           />
+          {id === 'image' ? (
+            <span className="outline-toggle" />
+          ) : (
+            <label
+              className="outline-toggle"
+              title={'Outline instead of fill' + hint('view.outline')}
+            >
+              <input
+                type="checkbox"
+                checked={layers[id].outline}
+                data-testid={`layer-outline-${id}`}
+                onChange={(event) => {
+                  setLayer(id, { outline: event.target.checked });
+                  review.renderLayer(id);
+                  review.onDraw?.();
+                }}
+              />
+              ◯
+            </label>
+          )}
         </div>
       ))}
-      <label>
-        <input
-          type="checkbox"
-          checked={outline}
-          data-testid="outline"
-          onChange={() => runAction('view.outline')}
-        />
-        Outline instead of fill
-      </label>
       <label className="slider">
         Threshold {threshold.toFixed(2)}
         <input

@@ -3,6 +3,7 @@ import { useEffect } from 'react';
 import { api } from '../api';
 import { actionForKey } from '../keymap';
 import { runAction } from './actions';
+import { review } from './controller';
 import { FiguresPanel, HelpOverlay, LayersPanel, ReviewPanel, ToolsPanel } from './Panels';
 import { useReviewStore } from './review-store';
 import { Viewer } from './Viewer';
@@ -34,6 +35,11 @@ export function ReviewScreen() {
       runAction(action);
     };
     window.addEventListener('keydown', onKey);
+    // Closing the window mid-save would lose the edit in flight: ask first.
+    const onBeforeUnload = (event: BeforeUnloadEvent) => {
+      if (review.savesPending) event.preventDefault();
+    };
+    window.addEventListener('beforeunload', onBeforeUnload);
     // Imports and batch predictions change many rows: refetch the worklist.
     const off = api.on('images.changed', (change) => {
       if (change.reason === 'import' || change.reason === 'prediction') {
@@ -42,6 +48,7 @@ export function ReviewScreen() {
     });
     return () => {
       window.removeEventListener('keydown', onKey);
+      window.removeEventListener('beforeunload', onBeforeUnload);
       off();
     };
   }, []);

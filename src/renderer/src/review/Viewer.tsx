@@ -48,6 +48,16 @@ export function actualSizeView(): void {
   zoomView(1 / view.scale);
 }
 
+/** Keeps a drag's events coming when the pointer leaves the viewer; an unknown pointer is fine. */
+function capturePointer(element: HTMLElement | null, pointerId: number, capture: boolean): void {
+  try {
+    if (capture) element?.setPointerCapture(pointerId);
+    else element?.releasePointerCapture(pointerId);
+  } catch {
+    // Synthetic or already-ended pointers cannot be captured; the drag still works inside.
+  }
+}
+
 type Drag =
   | { kind: 'pan'; startX: number; startY: number; view: ViewTransform }
   | { kind: 'window'; startX: number; startY: number; window: WindowLevel }
@@ -56,6 +66,7 @@ type Drag =
 export function Viewer() {
   const containerRef = useRef<HTMLDivElement>(null);
   const layerRef = useRef<Konva.Layer>(null);
+  const editLayerRef = useRef<Konva.Layer>(null);
   const cursorRef = useRef<Konva.Circle>(null);
   const cursorLayerRef = useRef<Konva.Layer>(null);
   const dragRef = useRef<Drag | null>(null);
@@ -75,13 +86,18 @@ export function Viewer() {
   const [, setCanvasGeneration] = useState(0);
 
   useEffect(() => {
-    review.onDraw = () => layerRef.current?.batchDraw();
+    review.onDraw = () => {
+      layerRef.current?.batchDraw();
+      editLayerRef.current?.batchDraw();
+    };
+    review.onDrawEdit = () => editLayerRef.current?.batchDraw();
     review.onImageLoaded = () => {
       setCanvasGeneration((g) => g + 1);
       fitView();
     };
     return () => {
       review.onDraw = null;
+      review.onDrawEdit = null;
       review.onImageLoaded = null;
     };
   }, []);
@@ -161,7 +177,7 @@ export function Viewer() {
     if (!review.bundle) return;
     const state = useReviewStore.getState();
     const point = toImage(event);
-    containerRef.current?.setPointerCapture(event.pointerId);
+    capturePointer(containerRef.current, event.pointerId, true);
     if (event.button === 1 || (event.button === 0 && (spaceRef.current || state.tool === 'pan'))) {
       event.preventDefault();
       dragRef.current = {
@@ -194,11 +210,7 @@ export function Viewer() {
         break;
       case 'polygonAdd':
       case 'polygonCut':
-        if (event.detail >= 2) {
-          window.dispatchEvent(new Event('qataseg:polygon-close'));
-        } else {
-          setPolygon((points) => [...points, point]);
-        }
+        setPolygon((points) => [...points, point]);
         break;
       case 'fill':
         review.apply((label) => floodFill(label, point.x, point.y, 1));
@@ -258,7 +270,7 @@ export function Viewer() {
   const onPointerUp = (event: ReactPointerEvent<HTMLDivElement>) => {
     const drag = dragRef.current;
     dragRef.current = null;
-    containerRef.current?.releasePointerCapture(event.pointerId);
+    capturePointer(containerRef.current, event.pointerId, false);
     if (drag?.kind === 'stroke') review.strokeEnd();
   };
 
@@ -286,6 +298,12 @@ export function Viewer() {
       onPointerUp={onPointerUp}
       onPointerCancel={onPointerUp}
       onWheel={onWheel}
+      onDoubleClick={() => {
+        const current = useReviewStore.getState().tool;
+        if (current === 'polygonAdd' || current === 'polygonCut') {
+          window.dispatchEvent(new Event('qataseg:polygon-close'));
+        }
+      }}
       onContextMenu={(event) => event.preventDefault()}
     >
       {imageError && (
@@ -303,11 +321,18 @@ export function Viewer() {
               <KonvaImage image={canvases.image} opacity={layers.image.opacity} />
             )}
             {showOverlays &&
-              (['ground-truth', 'prediction', 'correction'] as const).map((id) =>
+              (['ground-truth', 'prediction'] as const).map((id) =>
                 canvases[id] && layers[id].visible ? (
                   <KonvaImage key={id} image={canvases[id]} opacity={layers[id].opacity} />
                 ) : null,
               )}
+          </Group>
+        </Layer>
+        <Layer ref={editLayerRef} imageSmoothingEnabled={false} listening={false}>
+          <Group x={view.x} y={view.y} scaleX={view.scale} scaleY={view.scale}>
+            {showOverlays && canvases.correction && layers.correction.visible && (
+              <KonvaImage image={canvases.correction} opacity={layers.correction.opacity} />
+            )}
             {diffEnabled && canvases.diff && <KonvaImage image={canvases.diff} opacity={0.7} />}
             {polygon.length > 0 && (
               <Line

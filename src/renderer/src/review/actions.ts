@@ -152,8 +152,13 @@ export function runAction(action: ActionId): void {
       review.onDraw?.();
       break;
     case 'view.outline':
-      store.set({ outline: !store.outline });
-      review.renderAll();
+      {
+        // One key for all mask layers: outline them all unless they all are already.
+        const masks = ['ground-truth', 'prediction', 'correction'] as const;
+        const outline = !masks.every((id) => store.layers[id].outline);
+        for (const id of masks) store.setLayer(id, { outline });
+        review.renderAll();
+      }
       break;
     case 'layer.groundTruth':
       store.setLayer('ground-truth', { visible: !store.layers['ground-truth'].visible });

@@ -9,7 +9,7 @@
  */
 import type { ImageDetail, MaskLayer, ReviewState } from '../../../shared/contract-review';
 import { api } from '../api';
-import { diffClasses, diffMetrics, layerFigures } from '../mask/diff';
+import { diffMetrics, layerFigures } from '../mask/diff';
 import {
   EMPTY_RECT,
   binarize,
@@ -56,15 +56,21 @@ async function loadMask(revisionId: number | null): Promise<Uint8Array | null> {
 class ReviewController {
   bundle: Bundle | null = null;
   readonly canvases: Partial<Record<CanvasId, HTMLCanvasElement>> = {};
-  /** Set by the viewer: redraws the Konva layer after canvases changed. */
+  /** Set by the viewer: redraws the Konva layers after canvases changed. */
   onDraw: (() => void) | null = null;
+  /**
+   * Set by the viewer: redraws only the edit layer (correction and diff), which is all a brush
+   * stroke changes; the image and the other overlays live on a layer that is not redrawn.
+   */
+  onDrawEdit: (() => void) | null = null;
   /** Set by the viewer: fits the image once a new image size arrives. */
   onImageLoaded: ((width: number, height: number) => void) | null = null;
   private pendingSaves = new Map<number, Promise<void>>();
   private selectToken = 0;
   private strokeLast: Point | null = null;
   private strokeValue: 0 | 1 = 1;
-  private strokeRect: DirtyRect = EMPTY_RECT;
+  private pendingRect: DirtyRect = EMPTY_RECT;
+  private frameRequest = 0;
   private lastSelectMs = 0;
 
   get lastSwitchMs(): number {
@@ -79,6 +85,7 @@ class ReviewController {
     try {
       await this.pendingSaves.get(imageId);
       const detail = await api['images.get']({ id: imageId });
+      const detailMs = performance.now() - started;
       const [image, groundTruth, label, prediction] = await Promise.all([
         loadGrey(api.mediaUrl('image', imageId)),
         loadMask(detail.groundTruthRevisionId),
@@ -86,6 +93,7 @@ class ReviewController {
         loadMask(detail.predictionRevisionId),
       ]);
       if (token !== this.selectToken) return;
+      const mediaMs = performance.now() - started - detailMs;
       const { width, height } = image;
       const threshold = useReviewStore.getState().threshold;
       this.bundle = {
@@ -120,7 +128,13 @@ class ReviewController {
       this.renderAll();
       if (sizeChanged || !state.view.scale) this.onImageLoaded?.(width, height);
       this.lastSelectMs = performance.now() - started;
-      document.body.dataset.lastSwitchMs = this.lastSelectMs.toFixed(1);
+      // Read by bench/ui-review.ts: where a switch spends its time.
+      document.body.dataset.lastSwitch = JSON.stringify({
+        total: this.lastSelectMs,
+        detail: detailMs,
+        media: mediaMs,
+        render: this.lastSelectMs - detailMs - mediaMs,
+      });
       this.preloadNeighbours();
     } catch (error) {
       if (token === this.selectToken) {
@@ -176,17 +190,21 @@ class ReviewController {
       this.layerValues(layer),
       rect ?? fullRect(this.bundle.label),
       LAYER_COLOURS[layer],
-      useReviewStore.getState().outline,
+      useReviewStore.getState().layers[layer].outline,
     );
   }
 
-  renderDiff(): void {
+  renderDiff(rect?: DirtyRect): void {
     const canvas = this.canvases.diff;
-    if (!canvas) return;
+    if (!canvas || !this.bundle) return;
     const { diff } = useReviewStore.getState();
-    const a = this.layerValues(diff.candidate);
-    const b = this.layerValues(diff.reference);
-    paintDiff(canvas, diff.enabled && a && b ? diffClasses(a, b) : null);
+    const on = diff.enabled;
+    paintDiff(
+      canvas,
+      on ? this.layerValues(diff.candidate) : null,
+      on ? this.layerValues(diff.reference) : null,
+      rect ?? fullRect(this.bundle.label),
+    );
   }
 
   renderAll(): void {
@@ -241,7 +259,6 @@ class ReviewController {
     if (!this.bundle) return;
     this.strokeValue = erase ? 0 : 1;
     this.strokeLast = point;
-    this.strokeRect = EMPTY_RECT;
     this.strokeTo(point);
   }
 
@@ -251,15 +268,33 @@ class ReviewController {
     const radius = useReviewStore.getState().brushRadius;
     const rect = paintSegment(b.label, this.strokeLast, point, radius, this.strokeValue);
     this.strokeLast = point;
-    this.strokeRect = unionRect(this.strokeRect, rect);
+    // Several pointer samples can arrive per frame: repaint their union once, at the frame.
+    this.pendingRect = unionRect(this.pendingRect, rect);
+    if (this.frameRequest === 0) {
+      this.frameRequest = requestAnimationFrame(() => this.flushStrokeFrame());
+    }
+  }
+
+  private flushStrokeFrame(): void {
+    this.frameRequest = 0;
+    const rect = this.pendingRect;
+    this.pendingRect = EMPTY_RECT;
+    if (!this.bundle || rect.x1 <= rect.x0) return;
     this.renderLayer('correction', rect);
-    this.onDraw?.();
+    if (useReviewStore.getState().diff.enabled) this.renderDiff(rect);
+    this.onDrawEdit?.();
   }
 
   strokeEnd(): void {
     if (!this.strokeLast) return;
     this.strokeLast = null;
-    this.finishEdit(null);
+    if (this.frameRequest !== 0) {
+      cancelAnimationFrame(this.frameRequest);
+      this.frameRequest = 0;
+    }
+    const rect = this.pendingRect;
+    this.pendingRect = EMPTY_RECT;
+    this.finishEdit(rect.x1 > rect.x0 ? rect : null);
   }
 
   get stroking(): boolean {
@@ -314,6 +349,8 @@ class ReviewController {
           imageId,
           png,
           baseRevisionId: b.baseRevisionId,
+          // An edit marks the image corrected, except that a flag stays until someone clears it.
+          reviewState: b.detail.reviewState === 'flagged' ? 'flagged' : 'corrected',
         });
         b.baseRevisionId = detail.labelRevisionId;
         b.savedVersion = version;
@@ -327,6 +364,11 @@ class ReviewController {
       if (isCurrent())
         useReviewStore.getState().set({ saveStatus: 'error', saveError: message(error) });
     }
+  }
+
+  /** True while some image still has an edit on its way to the host. */
+  get savesPending(): boolean {
+    return this.pendingSaves.size > 0;
   }
 
   /** Waits until every edit of the open image is durable. */

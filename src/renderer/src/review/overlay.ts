@@ -3,7 +3,7 @@
  * stroke re-paints only its dirty rectangle and the Konva stage blits the canvas (no node per dab).
  */
 import type { DirtyRect } from '../mask/label-map';
-import { DIFF_COLOURS } from '../mask/diff';
+import { DIFF_COLOURS, DIFF_FN, DIFF_FP, DIFF_TP } from '../mask/diff';
 
 export type Rgb = readonly [number, number, number];
 
@@ -80,24 +80,41 @@ export function paintMask(
   context.putImageData(image, r.x0, r.y0);
 }
 
-/** Paints diff classes (TP / FP / FN) in their colours. */
-export function paintDiff(canvas: HTMLCanvasElement, classes: Uint8Array | null): void {
-  const { width, height } = canvas;
+/**
+ * Paints the diff of `candidate` against `reference` (TP / FP / FN colours) inside `rect`; null
+ * layers clear the canvas (diff mode off, or a layer missing).
+ */
+export function paintDiff(
+  canvas: HTMLCanvasElement,
+  candidate: Uint8Array | null,
+  reference: Uint8Array | null,
+  rect: DirtyRect,
+): void {
+  const { width } = canvas;
   const context = canvas.getContext('2d')!;
-  if (!classes) {
-    context.clearRect(0, 0, width, height);
+  const w = rect.x1 - rect.x0;
+  const h = rect.y1 - rect.y0;
+  if (w <= 0 || h <= 0) return;
+  if (!candidate || !reference) {
+    context.clearRect(rect.x0, rect.y0, w, h);
     return;
   }
-  const image = context.createImageData(width, height);
+  const image = context.createImageData(w, h);
   const rgba = image.data;
-  for (let i = 0, j = 0; i < classes.length; i++, j += 4) {
-    const colour = DIFF_COLOURS[classes[i]];
-    if (colour) {
-      rgba[j] = colour[0];
-      rgba[j + 1] = colour[1];
-      rgba[j + 2] = colour[2];
-      rgba[j + 3] = 255;
+  let j = 0;
+  for (let y = rect.y0; y < rect.y1; y++) {
+    let i = y * width + rect.x0;
+    for (let x = rect.x0; x < rect.x1; x++, i++, j += 4) {
+      const c = candidate[i] !== 0;
+      const r = reference[i] !== 0;
+      const colour = DIFF_COLOURS[c && r ? DIFF_TP : c ? DIFF_FP : r ? DIFF_FN : 0];
+      if (colour) {
+        rgba[j] = colour[0];
+        rgba[j + 1] = colour[1];
+        rgba[j + 2] = colour[2];
+        rgba[j + 3] = 255;
+      }
     }
   }
-  context.putImageData(image, 0, 0);
+  context.putImageData(image, rect.x0, rect.y0);
 }

@@ -29,6 +29,8 @@ export type LayerId = 'image' | MaskLayer;
 export interface LayerSettings {
   visible: boolean;
   opacity: number;
+  /** Draw only the boundary of a mask layer (ignored for the image). */
+  outline: boolean;
 }
 
 export interface WorklistQuery {
@@ -88,7 +90,6 @@ interface ReviewStore {
   threshold: number;
   islandMinPixels: number;
   layers: Record<LayerId, LayerSettings>;
-  outline: boolean;
   diff: { enabled: boolean; candidate: MaskLayer; reference: MaskLayer };
   window: WindowLevel | null;
   maxValue: number;
@@ -126,12 +127,11 @@ export const useReviewStore = create<ReviewStore>((set, get) => ({
   threshold: 0.5,
   islandMinPixels: 20,
   layers: {
-    image: { visible: true, opacity: 1 },
-    'ground-truth': { visible: true, opacity: 0.45 },
-    prediction: { visible: true, opacity: 0.45 },
-    correction: { visible: true, opacity: 0.5 },
+    image: { visible: true, opacity: 1, outline: false },
+    'ground-truth': { visible: true, opacity: 0.6, outline: true },
+    prediction: { visible: true, opacity: 0.45, outline: false },
+    correction: { visible: true, opacity: 0.5, outline: false },
   },
-  outline: false,
   diff: { enabled: false, candidate: 'correction', reference: 'ground-truth' },
   window: null,
   maxValue: 255,
