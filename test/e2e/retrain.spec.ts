@@ -119,6 +119,19 @@ test('correct, fine-tune with live curves, compare on the test split, promote, p
   await expect(page.getByTestId('training-status')).toHaveAttribute('data-state', 'running');
   await expect(page.getByTestId('training-eta')).toBeVisible();
   await expect(page.getByTestId('training-speed')).toContainText('img/s');
+  // The review screen stays usable while the worker trains: switch image and paint a stroke.
+  const switchStart = Date.now();
+  const busyRow = rows.nth(5);
+  await busyRow.click();
+  await expect(page.getByTestId('viewer')).toHaveAttribute(
+    'data-image-id',
+    (await busyRow.getAttribute('data-image-id'))!,
+  );
+  await expect(page.getByTestId('viewer')).toHaveAttribute('data-loading', 'false');
+  await paintStroke(page, 0);
+  const editSeconds = (Date.now() - switchStart) / 1000;
+  const stillTraining =
+    (await page.getByTestId('training-status').getAttribute('data-state')) === 'running';
   await expect(page.getByTestId('training-status')).toHaveAttribute('data-state', 'succeeded', {
     timeout: 150_000,
   });
@@ -182,6 +195,7 @@ test('correct, fine-tune with live curves, compare on the test split, promote, p
   console.log(
     `retrain e2e: first run ${firstSeconds.toFixed(1)} s, fine-tune ${secondSeconds.toFixed(1)} s, ` +
       `test wins/losses/ties ${compared.wins}/${compared.losses}/${compared.ties}, ` +
+      `switch + stroke during training ${editSeconds.toFixed(2)} s (still training: ${stillTraining}), ` +
       `total ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
 });
