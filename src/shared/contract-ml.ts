@@ -44,6 +44,12 @@ export const trainParamsSchema = z.object({
   labels: z.array(labelSourceSchema).min(1).default(['ground-truth', 'accepted', 'corrected']),
   /** Fine-tune from this version ('active' for the active one); scratch when absent. */
   from: z.string().nullable().default(null),
+  /**
+   * How images reach the network: 'resize' scales each whole image to `size` (training and
+   * prediction alike); 'tile' trains on seeded size x size crops at the image's own resolution and
+   * predicts by overlap-tile (for images larger than the input, the U-Net paper's strategy).
+   */
+  inputMode: z.enum(['resize', 'tile']).default('resize'),
   /** When the finished version becomes active. */
   promote: z.enum(['never', 'if-better', 'always']).default('if-better'),
 });
@@ -91,8 +97,8 @@ export const modelCardSchema = z.object({
     channels: z.number().int(),
     parameters: z.number().int(),
   }),
-  /** How images reach the network: resized to `size` (training and prediction alike). */
-  input: z.object({ mode: z.enum(['resize']), normalisation: z.literal('0..1') }),
+  /** How images reach the network (see trainParamsSchema.inputMode). */
+  input: z.object({ mode: z.enum(['resize', 'tile']), normalisation: z.literal('0..1') }),
   backend: backendName,
   hyperParameters: z.object({
     epochs: z.number().int(),

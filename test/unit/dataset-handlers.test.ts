@@ -42,6 +42,9 @@ describe('dataset handlers and demo project', () => {
     });
     const job = await service.invoke('dataset.import', { root: path.join(source, 'demo-dataset') });
     expect(job).toMatchObject({ kind: 'import', state: 'running' });
+    await expect(
+      service.invoke('dataset.import', { root: path.join(source, 'demo-dataset') }),
+    ).rejects.toMatchObject({ code: 'conflict' });
     const result = importResultSchema.parse(await service.jobs.wait(job.id));
     expect(result.report.pairs).toBe(8);
     expect(service.jobs.get(job.id)).toMatchObject({ state: 'succeeded', done: 8, total: 8 });

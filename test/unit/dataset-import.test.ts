@@ -157,6 +157,7 @@ describe('dataset import', () => {
       H,
     );
     writeFile(path.join(root, 'Ground-truths', 'mask_badmask.png'), 'garbage');
+    writeFile(path.join(root, 'Ground-truths', 'readme.txt'), 'not a mask');
     await writeGrayPng(path.join(root, 'Images', 'badmask.png'), texture(5), W, H);
 
     const store = project();
@@ -165,6 +166,7 @@ describe('dataset import', () => {
     expect(Object.keys(reasons).sort()).toEqual([
       'Ground-truths/mask_badmask.png',
       'Ground-truths/mask_wrongsize.png',
+      'Ground-truths/readme.txt',
       'Images/corrupt.png',
       'Images/damaged.png',
       'Images/empty.png',
@@ -243,6 +245,8 @@ describe('dataset import', () => {
     expect(Array.from(full.data.slice(0, 3))).toEqual([1000, 1010, 1020]);
     const png = await imageToGrayPng(fs.readFileSync(imageAbsolutePath(byName['d.png'])));
     expect((await sharp(png).metadata()).depth).toBe('ushort');
+    const png8 = await imageToGrayPng(fs.readFileSync(imageAbsolutePath(byName['d.png'])), 8);
+    expect((await sharp(png8).metadata()).depth).toBe('uchar');
     const eight = await readGray8(imageAbsolutePath(byName['d.png']));
     expect([eight.data[0], eight.data[W * H - 1]]).toEqual([0, 255]);
     // BMP pixels come through exactly.

@@ -27,6 +27,7 @@ import { Random } from '../../src/core/ml/random';
 import { mirrorPad, overlapTile } from '../../src/core/ml/tile';
 import { estimateTrainingMemory, memoryRefusal } from '../../src/core/ml/memory';
 import { buildUNet } from '../../src/core/ml/unet';
+import { cropItem } from '../../src/core/ml/trainer';
 import { loadModel, loadOptimizer, saveModel, saveOptimizer } from '../../src/core/ml/model-io';
 
 let tf: Tf;
@@ -346,5 +347,30 @@ describe('model files', () => {
     expect(model.outputs[0].shape).toEqual([null, 48, 48, 1]);
     model.dispose();
     expect(() => buildUNet({ size: 40, base: 4 }, tf)).toThrow(/multiple of 16/);
+  });
+});
+
+describe('tile-mode crops', () => {
+  it('cuts the same seeded window from image and mask, mirror-padding small sides', () => {
+    const width = 50;
+    const height = 20;
+    const image = new Uint8Array(width * height).map((_, i) => (i * 37) % 251);
+    const mask = image.map((v) => (v > 120 ? 255 : 0));
+    const item = { imageId: 1, image, mask, width, height };
+    const a = cropItem(item, 32, new Random(4));
+    const b = cropItem(item, 32, new Random(4));
+    expect(a.image).toEqual(b.image);
+    expect(a.image.length).toBe(32 * 32);
+    for (let i = 0; i < a.image.length; i++) expect(a.mask[i]).toBe(a.image[i] > 120 ? 255 : 0);
+    // The crop is a window of the image: its first row is a run of some image row.
+    const firstRow = Array.from(a.image.subarray(0, 32));
+    const found = Array.from({ length: height }, (_, y) =>
+      Array.from({ length: width - 31 }, (_, x) =>
+        firstRow.every((v, k) => v === image[y * width + x + k]),
+      ).some(Boolean),
+    ).some(Boolean);
+    expect(found).toBe(true);
+    const same = { imageId: 2, image: new Uint8Array(32 * 32), mask: new Uint8Array(32 * 32) };
+    expect(cropItem(same, 32, new Random(1))).toBe(same);
   });
 });

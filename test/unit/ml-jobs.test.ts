@@ -126,6 +126,27 @@ describe('ML jobs through the service and the worker', () => {
     await expect(service.invoke('models.rollback')).rejects.toThrow(/no earlier active model/);
   }, 180_000);
 
+  it('trains on crops and predicts by overlap-tile in tile mode', async () => {
+    const project = await discProject(6, 2, 72, 56);
+    const service = open(project.dir);
+    const job = await service.invoke('train.start', { ...tiny, epochs: 1, inputMode: 'tile' });
+    const done = await finish(service, job);
+    expect(done.error).toBeNull();
+    const card = await service.invoke('models.get', { version: 'v1' });
+    expect(card.input.mode).toBe('tile');
+    expect(card.architecture.size).toBe(32);
+    const evaluation = await service.invoke('evaluate.run', { split: 'test' });
+    expect(evaluation.images).toBe(2);
+    expect(evaluation.dice).toBeCloseTo(card.metrics.test!.dice, 6);
+    const predicted = await finish(
+      service,
+      await service.invoke('predict.start', { imageIds: [project.ids[0]] }),
+    );
+    expect(predicted.state).toBe('succeeded');
+    const revision = latestPrediction(service.project().db, project.ids[0], 'v1');
+    expect([revision?.width, revision?.height]).toEqual([72, 56]);
+  }, 120_000);
+
   it('cancels between steps and resumes from the last epoch checkpoint', async () => {
     const project = await discProject(12, 2);
     const service = open(project.dir);
@@ -147,7 +168,10 @@ describe('ML jobs through the service and the worker', () => {
     expect(incomplete.epochsDone).toBeGreaterThanOrEqual(1);
     await expect(service.invoke('models.get', { version: 'v1' })).rejects.toThrow(/resume/);
 
-    const resumed = await finish(service, await service.invoke('train.resume', { version: 'v1' }));
+    const resumeJob = await service.invoke('train.resume', { version: 'v1' });
+    // The resumed run's curves start with the epochs already done.
+    expect((resumeJob.detail.history as unknown[]).length).toBeGreaterThanOrEqual(1);
+    const resumed = await finish(service, resumeJob);
     expect(resumed.state).toBe('succeeded');
     const card = await service.invoke('models.get', { version: 'v1' });
     expect(card.history.map((r) => r.epoch)).toEqual([1, 2, 3]);

@@ -17,6 +17,7 @@ interface TrainOptions extends CommonOptions {
   valFraction?: number;
   dropout?: number;
   augment: boolean;
+  tile?: boolean;
   from?: string;
   promote?: string;
   resume?: string;
@@ -44,6 +45,10 @@ export function register(program: Command): void {
     )
     .option('--dropout <rate>', 'dropout at the bottom of the U-Net (default 0)', parseNumber)
     .option('--no-augment', 'train without augmentation')
+    .option(
+      '--tile',
+      'train on crops at native resolution and predict by overlap-tile (instead of resizing)',
+    )
     .option('--from <version>', "fine-tune from a version ('active' for the active one)")
     .option('--promote <when>', 'never | if-better | always (default if-better)')
     .option('--resume <version>', 'resume a cancelled or crashed run')
@@ -68,6 +73,7 @@ export function register(program: Command): void {
             valFraction: options.valFraction,
             dropout: options.dropout,
             augment: options.augment,
+            inputMode: options.tile ? 'tile' : 'resize',
             from: options.from ?? null,
             promote: options.promote,
           });

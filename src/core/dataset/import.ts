@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import sharp from 'sharp';
 import type { ImportReport, ImportResult } from '../../shared/dataset-schemas';
 import type { Split } from '../../shared/contract-review';
@@ -96,20 +97,20 @@ async function hashStream(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Reads a file for hashing and probing: in memory when small, streamed when large. */
+// The callback forms: fs/promises' FileHandle path costs about twice the CPU per small file.
+const statFile = promisify(fs.stat);
+const readWholeFile = promisify(fs.readFile);
+
+/** Reads a file for hashing and probing: in memory when small, hashed as a stream when large. */
 async function readAndHash(
   file: string,
 ): Promise<{ bytes: Buffer | null; sha256: string; size: number }> {
-  const handle = await fsp.open(file, 'r');
-  try {
-    const { size } = await handle.stat();
-    if (size === 0) throw new Error('empty file (0 bytes)');
-    if (size > STREAM_THRESHOLD) return { bytes: null, sha256: await hashStream(file), size };
-    const bytes = await handle.readFile();
-    return { bytes, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
-  } finally {
-    await handle.close();
-  }
+  const { size } = await statFile(file);
+  if (size === 0) throw new Error('empty file (0 bytes)');
+  if (size > STREAM_THRESHOLD) return { bytes: null, sha256: await hashStream(file), size };
+  const bytes = await readWholeFile(file);
+  if (bytes.length === 0) throw new Error('empty file (0 bytes)');
+  return { bytes, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
 }
 
 async function probeFile(file: string, bytes: Buffer | null): Promise<ImageInfo> {
@@ -366,7 +367,11 @@ async function planImport(root: string, groups: ImageGroup[], maskPattern: strin
   }
   for (const [dir, files] of maskFolders) {
     if (groups.some((g) => g.imagesDir === dir)) continue; // flat folder: unclaimed files are images
-    for (const file of files.values()) if (!claimedMasks.has(file)) orphanMasks++;
+    for (const file of files.values()) {
+      if (claimedMasks.has(file)) continue;
+      if (isImageFileName(file)) orphanMasks++;
+      else skipped.push({ path: toRel(root, file), reason: 'not an image file' });
+    }
   }
   return { items, skipped, orphanMasks };
 }

@@ -107,14 +107,33 @@ export async function readLabelPixels(db: Db, pair: TrainingPair): Promise<Uint8
   return revisionMask(db, pair.labelRevisionId);
 }
 
-/** A pair at the network's input size. */
-export async function loadTrainItem(db: Db, pair: TrainingPair, size: number): Promise<TrainItem> {
+/**
+ * A pair ready for training: resized to the input size, or (tile mode) at its own resolution, from
+ * which the trainer cuts seeded crops.
+ */
+export async function loadTrainItem(
+  db: Db,
+  pair: TrainingPair,
+  size: number,
+  mode: 'resize' | 'tile' = 'resize',
+): Promise<TrainItem> {
   const image = await readImagePixels(pair.imagePath);
   const label = await readLabelPixels(db, pair);
   if (label.length !== image.width * image.height) {
     throw new Error(
       `label of ${pair.relPath} is not ${image.width}x${image.height} (the image changed on disk?)`,
     );
+  }
+  if (mode === 'tile') {
+    const mask = new Uint8Array(label.length);
+    for (let i = 0; i < label.length; i++) mask[i] = label[i] > 0 ? 255 : 0;
+    return {
+      imageId: pair.imageId,
+      image: image.data,
+      mask,
+      width: image.width,
+      height: image.height,
+    };
   }
   return {
     imageId: pair.imageId,

@@ -4,6 +4,7 @@
  * `job.updated` (training keeps its epoch history in the job's detail for the curves), writes
  * cards and prediction revisions (the host is the only writer of the project).
  */
+import path from 'node:path';
 import { ApiError, type BackendName } from '../../shared/contract';
 import type { Evaluation, EvaluationSplit, ModelCard, TrainParams } from '../../shared/contract-ml';
 import type { JobReporter } from '../jobs';
@@ -17,6 +18,7 @@ import {
 } from './job-params';
 import { backendMemoryLimit, estimateTrainingMemory, memoryRefusal } from './memory';
 import { checkUNetArchitecture } from './architecture';
+import { readCheckpointState } from './checkpoint';
 import { recordPredictionChanges } from './active-learning';
 import {
   activeVersion,
@@ -134,12 +136,20 @@ function startTrainJob(
     augment: params.augment,
     valFraction: params.valFraction,
     labels: params.labels,
+    inputMode: params.inputMode,
   };
   return context.jobs.start('train', async (reporter) => {
     const started = performance.now();
     reporter.progress({
       phase: resume ? 'resuming' : 'starting',
-      detail: { version: run.version, backend, resume, params, history: [] },
+      detail: {
+        version: run.version,
+        backend,
+        resume,
+        params,
+        // A resumed run's curves start with the epochs already done.
+        history: resume ? (readCheckpointState(path.join(dir, 'checkpoint'))?.history ?? []) : [],
+      },
     });
     context.emit('models.changed', { active: activeVersion(store) });
     const raw = await context.worker.run('train', jobParams, {
@@ -157,7 +167,7 @@ function startTrainJob(
       createdAt: new Date().toISOString(),
       parent: run.parent,
       architecture: { ...architecture, parameters: result.parameters },
-      input: { mode: 'resize', normalisation: '0..1' },
+      input: { mode: params.inputMode ?? 'resize', normalisation: '0..1' },
       backend: result.backend as BackendName,
       hyperParameters: {
         epochs: params.epochs,
@@ -218,6 +228,7 @@ async function runEvaluation(
     size: card.architecture.size,
     split,
     threshold,
+    tile: card.input.mode === 'tile',
     valFraction: card.hyperParameters.valFraction,
     seed: card.hyperParameters.seed,
     labels: card.data.labels,
@@ -308,7 +319,7 @@ export const mlHandlers: HandlerGroup = {
             modelDir: versionDir(store, version),
             size: card.architecture.size,
             imageIds: input.imageIds ?? null,
-            tile: false,
+            tile: card.input.mode === 'tile',
           },
           {
             signal: reporter.signal,

@@ -60,7 +60,11 @@ export async function evaluatePairs(
   pairs: TrainingPair[],
   size: number,
   threshold: number,
-  options: { signal?: AbortSignal; onImage?(done: number, total: number): void } = {},
+  options: {
+    signal?: AbortSignal;
+    onImage?(done: number, total: number): void;
+    tile?: boolean;
+  } = {},
 ): Promise<PairEvaluation> {
   const perImage: PerImageScore[] = [];
   const all: ReturnType<typeof maskMetrics>[] = [];
@@ -68,7 +72,7 @@ export async function evaluatePairs(
     if (options.signal?.aborted) throw new Error('cancelled');
     const image = await readImagePixels(pair.imagePath);
     const label = await readLabelPixels(db, pair);
-    const probabilities = await predictFullImage(tf, model, image, size);
+    const probabilities = await predictFullImage(tf, model, image, size, options.tile);
     const figures = maskMetrics(probabilities, label, threshold);
     all.push(figures);
     perImage.push({

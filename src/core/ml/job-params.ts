@@ -30,6 +30,7 @@ export const trainJobParamsSchema = z.object({
   augment: z.boolean(),
   valFraction: z.number(),
   labels: z.array(labelSourceSchema),
+  inputMode: z.enum(['resize', 'tile']).default('resize'),
 });
 export type TrainJobParams = z.infer<typeof trainJobParamsSchema>;
 
@@ -70,6 +71,8 @@ export const evaluateJobParamsSchema = z.object({
   size: z.number().int(),
   split: evaluationSplitSchema,
   threshold: z.number(),
+  /** Overlap-tile at native resolution (models trained in tile mode). */
+  tile: z.boolean().default(false),
   /** For split 'val': the card's seed and fraction and label set reproduce the hold-out. */
   valFraction: z.number().default(0.1),
   seed: z.number().int().default(1),

@@ -14,6 +14,7 @@ import { computeLoss, type LossName } from './losses';
 import { loadModel, loadOptimizer, saveModel, saveOptimizer } from './model-io';
 import { deriveSeed, Random } from './random';
 import { buildUNet } from './unet';
+import { overlapTile } from './tile';
 import {
   CHECKPOINT_STATE,
   readCheckpointState,
@@ -29,6 +30,39 @@ export interface TrainItem {
   imageId: number;
   image: Uint8Array;
   mask: Uint8Array;
+  /** Set when the item is at its own resolution (tile mode); absent means size x size. */
+  width?: number;
+  height?: number;
+}
+
+/**
+ * A seeded size x size crop of an item at its own resolution (tile mode), mirror-padded where the
+ * image is smaller than the crop. Items already at the input size come back as they are.
+ */
+export function cropItem(item: TrainItem, size: number, random: Random): TrainItem {
+  const width = item.width ?? size;
+  const height = item.height ?? size;
+  if (width === size && height === size) return item;
+  const x0 = width > size ? random.int(width - size + 1) : -Math.floor((size - width) / 2);
+  const y0 = height > size ? random.int(height - size + 1) : -Math.floor((size - height) / 2);
+  const reflect = (v: number, n: number) => {
+    if (n === 1) return 0;
+    const period = 2 * (n - 1);
+    let r = Math.abs(v) % period;
+    if (r > n - 1) r = period - r;
+    return r;
+  };
+  const image = new Uint8Array(size * size);
+  const mask = new Uint8Array(size * size);
+  for (let y = 0; y < size; y++) {
+    const sy = reflect(y0 + y, height);
+    for (let x = 0; x < size; x++) {
+      const source = sy * width + reflect(x0 + x, width);
+      image[y * size + x] = item.image[source];
+      mask[y * size + x] = item.mask[source];
+    }
+  }
+  return { imageId: item.imageId, image, mask };
 }
 
 export interface TrainConfig {
@@ -133,6 +167,23 @@ export async function meanDice(
   batch: number,
 ): Promise<number | null> {
   if (items.length === 0) return null;
+  if (items.some((item) => item.width !== undefined)) {
+    // Tile mode: each image at its own resolution, overlap-tiled.
+    const scores: number[] = [];
+    for (const item of items) {
+      const width = item.width ?? size;
+      const height = item.height ?? size;
+      const probabilities = await overlapTile(
+        toUnitFloat(item.image),
+        width,
+        height,
+        (tiles) => predictImages(tf, model, tiles, size, batch),
+        { size },
+      );
+      scores.push(maskMetrics(probabilitiesToBytes(probabilities), item.mask, 0.5).dice);
+    }
+    return meanOf(scores);
+  }
   const probabilities = await predictImages(
     tf,
     model,
@@ -230,7 +281,11 @@ export async function trainModel(
       const weights =
         config.loss === 'weighted-bce' ? new Float32Array(indices.length * pixels) : null;
       indices.forEach((itemIndex, slot) => {
-        const item = run.train[itemIndex];
+        const item = cropItem(
+          run.train[itemIndex],
+          size,
+          new Random(deriveSeed(config.seed, epoch, run.train[itemIndex].imageId, 0xc0)),
+        );
         let image = toUnitFloat(item.image);
         let mask = maskToFloat(item.mask);
         if (config.augment) {

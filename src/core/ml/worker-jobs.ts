@@ -39,11 +39,12 @@ async function loadItems(
   size: number,
   context: WorkerJobContext,
   phase: string,
+  mode: 'resize' | 'tile' = 'resize',
 ): Promise<TrainItem[]> {
   const items: TrainItem[] = [];
   for (const [index, pair] of pairs.entries()) {
     throwIfAborted(context.signal);
-    items.push(await loadTrainItem(db, pair, size));
+    items.push(await loadTrainItem(db, pair, size, mode));
     if (index % 8 === 7 || index === pairs.length - 1) {
       context.progress({ kind: 'loading', phase, done: index + 1, total: pairs.length });
     }
@@ -63,8 +64,22 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
         `no training images: the train split has no labels of the chosen set (${labels.join(', ')})`,
       );
     }
-    const train = await loadItems(db, splits.train, params.size, context, 'loading train images');
-    const val = await loadItems(db, splits.val, params.size, context, 'loading validation images');
+    const train = await loadItems(
+      db,
+      splits.train,
+      params.size,
+      context,
+      'loading train images',
+      params.inputMode,
+    );
+    const val = await loadItems(
+      db,
+      splits.val,
+      params.size,
+      context,
+      'loading validation images',
+      params.inputMode,
+    );
     const checkpointDir = path.join(params.modelDir, 'checkpoint');
     const bestDir = path.join(params.modelDir, 'best');
     // Test hook: the worker dies after this epoch (only with the test jobs switched on).
@@ -101,6 +116,7 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
       context.progress({ kind: 'loading', phase: 'testing', done: 0, total: splits.test.length });
       const evaluate = (pairs: TrainingPair[], phase: string) =>
         evaluatePairs(tf, db, model, pairs, params.size, 0.5, {
+          tile: params.inputMode === 'tile',
           signal: context.signal,
           onImage: (done, total) => context.progress({ kind: 'loading', phase, done, total }),
         });
@@ -198,6 +214,7 @@ async function runEvaluate(raw: unknown, context: WorkerJobContext) {
       params.size,
       params.threshold,
       {
+        tile: params.tile,
         signal: context.signal,
         onImage: (done, total) =>
           context.progress({ kind: 'loading', phase: 'evaluating', done, total }),

@@ -243,6 +243,10 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
     const off = api.on('models.changed', () => {
       void refreshModels();
       useReviewStore.getState().setQuery({});
+      // The top bar's model count.
+      api['project.state']()
+        .then((project) => useAppStore.setState({ project }))
+        .catch(() => undefined);
     });
     return off;
   }, [refreshModels]);

@@ -1,0 +1,262 @@
+/**
+ * The Training panel under jsdom against a fake host (the contract's own client over a transport
+ * that answers like the host): memory refusal, the start request it builds, live curves fed by
+ * `job.updated` events, the comparison, and the active-learning badges.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import type { EventName, Job } from '../../src/shared/contract';
+import { createApi } from '../../src/shared/client';
+import type { ModelComparison, ModelSummary } from '../../src/shared/contract-ml';
+import {
+  appendStep,
+  formatDuration,
+  queueBadge,
+  stepPoint,
+  trainingView,
+} from '../../src/renderer/src/training/training-model';
+
+function summary(version: string, patch: Partial<ModelSummary> = {}): ModelSummary {
+  return {
+    version,
+    state: 'complete',
+    active: false,
+    createdAt: '2026-01-01T00:00:00Z',
+    parent: null,
+    base: 8,
+    size: 64,
+    backend: 'wasm',
+    epochs: 1,
+    epochsDone: 1,
+    valDice: 0.5,
+    testDice: 0.5,
+    ...patch,
+  };
+}
+
+const comparison: ModelComparison = {
+  a: 'v1',
+  b: 'v2',
+  sameTestSplit: true,
+  splits: {
+    val: { a: { dice: 0.4, iou: 0.3 }, b: { dice: 0.6, iou: 0.45 } },
+    test: { a: { dice: 0.41, iou: 0.31 }, b: { dice: 0.62, iou: 0.47 } },
+  },
+  perImage: [
+    { imageId: 1, image: 'a.png', a: 0.2, b: 0.7, delta: 0.5 },
+    { imageId: 2, image: 'b.png', a: 0.6, b: 0.5, delta: -0.1 },
+  ],
+  wins: 7,
+  losses: 2,
+  ties: 1,
+};
+
+function fakeHost() {
+  const listeners = new Set<(event: EventName, payload: unknown) => void>();
+  const calls: { method: string; input: unknown }[] = [];
+  let models: ModelSummary[] = [summary('v1', { active: true }), summary('v2', { parent: 'v1' })];
+  const answer = (method: string, input: unknown): unknown => {
+    switch (method) {
+      case 'models.list':
+        return models;
+      case 'train.estimate': {
+        const { size, base, batch } = input as { size: number; base: number; batch: number };
+        const bytes = size * size * base * batch * 400;
+        const limit = 4 * 2 ** 30;
+        return {
+          bytes,
+          limit,
+          fits: bytes <= limit,
+          backend: 'wasm',
+          message: bytes <= limit ? null : 'needs 9.9 GiB of 4 GiB: try batch 2 or base 16',
+        };
+      }
+      case 'models.compare':
+        return comparison;
+      case 'train.start':
+        return job({ state: 'running' });
+      case 'models.promote':
+        models = models.map((m) => ({ ...m, active: m.version === 'v2' }));
+        return { active: 'v2' };
+      case 'worker.status':
+        return { state: 'ready', backend: 'wasm', ladder: [], lastError: null, restarts: 0 };
+      case 'jobs.list':
+        return [];
+      default:
+        return null;
+    }
+  };
+  const api = createApi({
+    call: (method, input) => {
+      calls.push({ method, input });
+      return Promise.resolve(answer(method, input));
+    },
+    subscribe: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    mediaUrl: (kind, id) => `test://${kind}/${id}`,
+  });
+  const emit = (event: EventName, payload: unknown) => listeners.forEach((l) => l(event, payload));
+  return { api, emit, calls };
+}
+
+function job(patch: Partial<Job> & { detail?: Record<string, unknown> }): Job {
+  return {
+    id: 'job-1',
+    kind: 'train',
+    state: 'running',
+    phase: 'starting',
+    done: 0,
+    total: null,
+    startedAt: '2026-01-01T00:00:00Z',
+    finishedAt: null,
+    error: null,
+    detail: {},
+    ...patch,
+  };
+}
+
+afterEach(() => {
+  cleanup();
+  vi.resetModules();
+  delete window.api;
+});
+
+async function mountPanel() {
+  const host = fakeHost();
+  window.api = host.api;
+  const { TrainingPanel } = await import('../../src/renderer/src/training/TrainingPanel');
+  const { subscribeToHost } = await import('../../src/renderer/src/store');
+  const unsubscribe = subscribeToHost();
+  render(<TrainingPanel open onClose={() => undefined} />);
+  await waitFor(() => expect(screen.getAllByTestId('version-row')).toHaveLength(2));
+  return { ...host, unsubscribe };
+}
+
+describe('training model helpers', () => {
+  it('reads a job detail into curve data and de-duplicates step points', () => {
+    const view = trainingView(
+      job({
+        detail: {
+          version: 'v3',
+          backend: 'wasm',
+          epoch: 2,
+          epochs: 4,
+          step: 5,
+          steps: 10,
+          loss: 0.7,
+          history: [{ epoch: 1, loss: 0.9, valDice: 0.3, seconds: 3, imagesPerSecond: 6 }, 'junk'],
+        },
+      }),
+    );
+    expect(view.history).toHaveLength(1);
+    const point = stepPoint(view);
+    expect(point).toEqual({ x: 1.5, loss: 0.7 });
+    const once = appendStep([], point);
+    expect(appendStep(once, point)).toBe(once);
+    expect(appendStep(once, { x: 1.6, loss: 0.6 })).toHaveLength(2);
+    expect(stepPoint(trainingView(job({ detail: { epoch: 1 } })))).toBeNull();
+    expect(formatDuration(75)).toBe('1 min 15 s');
+  });
+
+  it('says why an image is queued, only under a queue sort with a figure', () => {
+    const item = { uncertainty: 0.4567, disagreement: 0.25, changed: 0.0312 };
+    expect(queueBadge(item, 'uncertainty')?.label).toBe('uncertain 0.46');
+    expect(queueBadge(item, 'disagreement')?.label).toBe('versions disagree 25%');
+    expect(queueBadge(item, 'changed')?.label).toBe('changed 3.1%');
+    expect(queueBadge(item, 'dice')).toBeNull();
+    expect(queueBadge({ ...item, changed: null }, 'changed')).toBeNull();
+  });
+});
+
+describe('Training panel', () => {
+  it('refuses a configuration that cannot fit and starts a fine-tune of the active version', async () => {
+    const { calls } = await mountPanel();
+    await waitFor(() => expect(screen.getByTestId('train-estimate').textContent).toMatch(/Memory/));
+    fireEvent.change(screen.getByTestId('train-size'), { target: { value: '1024' } });
+    fireEvent.change(screen.getByTestId('train-batch'), { target: { value: '64' } });
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toMatch(/try batch 2/));
+    expect(screen.getByTestId<HTMLButtonElement>('train-start').disabled).toBe(true);
+
+    fireEvent.click(screen.getByTestId('mode-fine-tune'));
+    // Fine-tuning keeps the active version's architecture.
+    await waitFor(() =>
+      expect(screen.getByTestId<HTMLInputElement>('train-size').value).toBe('64'),
+    );
+    fireEvent.change(screen.getByTestId('train-batch'), { target: { value: '4' } });
+    fireEvent.change(screen.getByTestId('train-epochs'), { target: { value: '2' } });
+    fireEvent.click(screen.getByTestId('label-ground-truth'));
+    fireEvent.change(screen.getByTestId('train-promote'), { target: { value: 'never' } });
+    await waitFor(() =>
+      expect(screen.getByTestId<HTMLButtonElement>('train-start').disabled).toBe(false),
+    );
+    fireEvent.click(screen.getByTestId('train-start'));
+    await waitFor(() => expect(calls.some((c) => c.method === 'train.start')).toBe(true));
+    expect(calls.find((c) => c.method === 'train.start')?.input).toMatchObject({
+      epochs: 2,
+      size: 64,
+      base: 8,
+      batch: 4,
+      labels: ['accepted', 'corrected'],
+      from: 'active',
+      promote: 'never',
+    });
+  });
+
+  it('draws curve points as job updates arrive, and compares the new version', async () => {
+    const { emit, unsubscribe } = await mountPanel();
+    // The host merges each progress update into the job's detail (src/core/jobs.ts).
+    let detail: Record<string, unknown> = {
+      version: 'v3',
+      backend: 'wasm',
+      epochs: 2,
+      history: [],
+    };
+    const update = (phase: string, patch: Record<string, unknown>) => {
+      detail = { ...detail, ...patch };
+      act(() => emit('job.updated', job({ phase, detail })));
+    };
+    const history: unknown[] = [];
+    for (let epoch = 1; epoch <= 2; epoch++) {
+      for (let step = 1; step <= 4; step++) {
+        update(`epoch ${epoch}/2`, {
+          epoch,
+          step,
+          steps: 4,
+          loss: 1 / (epoch * step),
+          etaSeconds: 9,
+        });
+      }
+      history.push({
+        epoch,
+        loss: 1 / epoch,
+        valDice: 0.3 * epoch,
+        seconds: 1,
+        imagesPerSecond: 5,
+      });
+      update(`epoch ${epoch}/2`, { history: [...history], valDice: 0.3 * epoch });
+      expect(screen.getAllByTestId('loss-point')).toHaveLength(epoch);
+    }
+    const curves = screen.getByTestId('training-curves');
+    expect(curves.getAttribute('data-steps')).toBe('8');
+    expect(screen.getAllByTestId('dice-point')).toHaveLength(2);
+    expect(screen.getByTestId('training-eta').textContent).toBe('ETA 9 s');
+    expect(screen.getByTestId('training-backend').textContent).toBe('backend: wasm');
+
+    await waitFor(() =>
+      expect(screen.getByTestId('comparison-wins').textContent).toMatch(/wins 7/),
+    );
+    expect(screen.getByTestId('comparison-dice-b').textContent).toBe('0.620');
+    fireEvent.click(screen.getByTestId('promote-v2'));
+    await waitFor(() =>
+      expect(
+        screen
+          .getAllByTestId('version-row')
+          .find((row) => row.getAttribute('data-version') === 'v2')
+          ?.getAttribute('data-active'),
+      ).toBe('true'),
+    );
+    unsubscribe();
+  });
+});
