@@ -4,6 +4,7 @@
  * `job.updated` (training keeps its epoch history in the job's detail for the curves), writes
  * cards and prediction revisions (the host is the only writer of the project).
  */
+import path from 'node:path';
 import { ApiError, type BackendName } from '../../shared/contract';
 import type { Evaluation, EvaluationSplit, ModelCard, TrainParams } from '../../shared/contract-ml';
 import type { JobReporter } from '../jobs';
@@ -17,6 +18,7 @@ import {
 } from './job-params';
 import { backendMemoryLimit, estimateTrainingMemory, memoryRefusal } from './memory';
 import { checkUNetArchitecture } from './architecture';
+import { readCheckpointState } from './checkpoint';
 import { recordPredictionChanges } from './active-learning';
 import {
   activeVersion,
@@ -140,7 +142,14 @@ function startTrainJob(
     const started = performance.now();
     reporter.progress({
       phase: resume ? 'resuming' : 'starting',
-      detail: { version: run.version, backend, resume, params, history: [] },
+      detail: {
+        version: run.version,
+        backend,
+        resume,
+        params,
+        // A resumed run's curves start with the epochs already done.
+        history: resume ? (readCheckpointState(path.join(dir, 'checkpoint'))?.history ?? []) : [],
+      },
     });
     context.emit('models.changed', { active: activeVersion(store) });
     const raw = await context.worker.run('train', jobParams, {
