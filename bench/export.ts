@@ -57,14 +57,17 @@ async function buildProject(dir: string, root: string, count: number, size: numb
     maskPattern: null,
     controlsAsNegative: false,
   });
-  const encoded: { mask: Uint8Array; png: Buffer }[] = [];
+  const encoded: { png: Buffer; foreground: number }[] = [];
   for (let i = 0; i < Math.min(count, 64); i++) {
     const mask = blobMask(size, i);
-    encoded.push({ mask, png: await encodeGray8(mask, size, size) });
+    encoded.push({
+      png: await encodeGray8(mask, size, size),
+      foreground: mask.reduce((n, v) => n + (v ? 1 : 0), 0),
+    });
   }
   store.db.transaction(() => {
     for (let i = 0; i < count; i++) {
-      const { mask, png } = encoded[i % encoded.length];
+      const { png, foreground } = encoded[i % encoded.length];
       const name = `covid_${String(i).padStart(5, '0')}.png`;
       const id = insertImage(store.db, {
         datasetId,
@@ -79,7 +82,6 @@ async function buildProject(dir: string, root: string, count: number, size: numb
         fileSize: 1,
         sha256: `bench-${i}`,
       });
-      const foreground = mask.reduce((n, v) => n + (v ? 1 : 0), 0);
       setGroundTruth(store.db, id, { png, width: size, height: size, foreground, sha256: null });
       if (i % 10 === 0) {
         const other = encoded[(i + 1) % encoded.length];
@@ -87,7 +89,7 @@ async function buildProject(dir: string, root: string, count: number, size: numb
           png: other.png,
           width: size,
           height: size,
-          foreground: other.mask.reduce((n, v) => n + (v ? 1 : 0), 0),
+          foreground: other.foreground,
           author: 'bench',
         });
       }

@@ -55,6 +55,8 @@ interface EngineRun {
   inferImagesPerS: number | null;
   matmulPeakGflops: number | null;
   peakRssMiB: number | null;
+  /** Process CPU seconds per timed step (ours only): less sensitive to a busy machine. */
+  cpuSPerStep?: { train: number; infer: number };
   note?: string;
 }
 
@@ -98,8 +100,8 @@ async function runWasm(threads: number): Promise<EngineRun> {
     threads: number;
     threadsFailure: string | null;
     matmulPeakGflops: number;
-    train: { imagesPerS: number };
-    infer: { imagesPerS: number };
+    train: { imagesPerS: number; cpuSPerStep: number };
+    infer: { imagesPerS: number; cpuSPerStep: number };
     peakRssMiB: number;
   };
   return {
@@ -109,6 +111,7 @@ async function runWasm(threads: number): Promise<EngineRun> {
     inferImagesPerS: r.infer.imagesPerS,
     matmulPeakGflops: r.matmulPeakGflops,
     peakRssMiB: r.peakRssMiB,
+    cpuSPerStep: { train: r.train.cpuSPerStep, infer: r.infer.cpuSPerStep },
     note:
       r.threads !== threads
         ? `asked for ${threads} threads, ran ${r.threads}${r.threadsFailure ? `: ${r.threadsFailure}` : ''}`
@@ -212,6 +215,7 @@ function row(run: EngineRun, peer: EngineRun | null) {
     peakRssMiB: run.peakRssMiB,
     trainVsPeer: peer ? ratio(run.trainImagesPerS, peer.trainImagesPerS) : null,
     inferVsPeer: peer ? ratio(run.inferImagesPerS, peer.inferImagesPerS) : null,
+    cpuSPerStep: run.cpuSPerStep,
     note: run.note,
   };
 }

@@ -35,15 +35,23 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/** Times `run` (which must block until its result is read) `count` times after `warm` runs. */
+let lastCpuSeconds = 0;
+/**
+ * Times `run` (which must block until its result is read) `count` times after `warm` runs; also
+ * keeps the process CPU seconds per run (all threads) in lastCpuSeconds: on a busy machine the
+ * wall time says more about the neighbours than about us.
+ */
 function timeRuns(warm: number, count: number, run: () => void): number[] {
   for (let i = 0; i < warm; i++) run();
   const times: number[] = [];
+  const cpuStart = process.cpuUsage();
   for (let i = 0; i < count; i++) {
     const start = performance.now();
     run();
     times.push((performance.now() - start) / 1000);
   }
+  const cpu = process.cpuUsage(cpuStart);
+  lastCpuSeconds = (cpu.user + cpu.system) / 1e6 / count;
   return times;
 }
 
@@ -51,7 +59,7 @@ function matmulPeak(): { gflops: number; n: number } {
   const n = 1024;
   const a = tf.randomNormal([n, n]);
   const b = tf.randomNormal([n, n]);
-  const times = timeRuns(2, 7, () => tf.tidy(() => tf.matMul(a, b).dataSync()));
+  const times = timeRuns(2, 10, () => tf.tidy(() => tf.matMul(a, b).dataSync()));
   tf.dispose([a, b]);
   return { gflops: (2 * n ** 3) / Math.min(...times) / 1e9, n };
 }
@@ -70,12 +78,14 @@ const trainTimes = timeRuns(warmup, steps, () => {
   loss?.dataSync();
   loss?.dispose();
 });
+const trainCpuS = lastCpuSeconds;
 tf.dispose([x, y]);
 
 const xi = tf.randomUniform([inferBatch, size, size, 1]);
 const inferTimes = timeRuns(Math.max(1, warmup - 1), steps, () =>
   tf.tidy(() => (model.predict(xi) as tfTypes.Tensor).dataSync()),
 );
+const inferCpuS = lastCpuSeconds;
 xi.dispose();
 
 const result = {
@@ -90,12 +100,14 @@ const result = {
     steps,
     medianStepS: Number(median(trainTimes).toFixed(3)),
     imagesPerS: Number((trainBatch / median(trainTimes)).toFixed(3)),
+    cpuSPerStep: Number(trainCpuS.toFixed(3)),
   },
   infer: {
     batch: inferBatch,
     steps,
     medianStepS: Number(median(inferTimes).toFixed(3)),
     imagesPerS: Number((inferBatch / median(inferTimes)).toFixed(3)),
+    cpuSPerStep: Number(inferCpuS.toFixed(3)),
   },
   peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   wasmMemoryMiB: Math.round(tf.memory().numBytes / 2 ** 20),

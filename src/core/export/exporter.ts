@@ -237,7 +237,9 @@ export async function planExport(store: ProjectStore, input: ExportInput): Promi
 
   const items: PlanItem[] = [];
   const skipped: ExportSkip[] = [];
-  for (const image of images) {
+  for (const [index, image] of images.entries()) {
+    // Tens of thousands of rows: give the host's event loop a turn now and then.
+    if (index % 500 === 499) await new Promise((resolve) => setImmediate(resolve));
     const chosen = chooseRevision(store, image, options, model);
     if ('reason' in chosen) {
       skipped.push({ image: image.relPath, reason: chosen.reason });

@@ -101,6 +101,22 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
   };
 
   const running = job?.state === 'running';
+
+  // Progress comes as job.updated events; if the event socket was (re)connecting when the export
+  // ended, the last update is lost. Polling the job list while it runs keeps the dialog honest.
+  useEffect(() => {
+    if (!jobId || !running) return;
+    const timer = setInterval(() => {
+      void api['jobs.list']().then((jobs) => {
+        const latest = jobs.find((candidate) => candidate.id === jobId);
+        if (latest) {
+          useAppStore.setState((state) => ({ jobs: { ...state.jobs, [latest.id]: latest } }));
+        }
+      });
+    }, 1000);
+    return () => clearInterval(timer);
+  }, [jobId, running]);
+
   const result = job?.state === 'succeeded' ? (job.result as ExportResult | undefined) : undefined;
   const changed = () => setPlan(null);
 
