@@ -207,6 +207,7 @@ async function benchWorklist(browser: Browser): Promise<void> {
   await withProject({ count: rows, size: 224, distinct: 16 }, browser, async (page) => {
     await page.waitForSelector(`[data-testid=worklist-total]:has-text("${rows} images")`);
     for (const [label, pixelsPerFrame] of [
+      ['reading scroll (100 px/frame)', 100],
       ['steady scroll (400 px/frame)', 400],
       ['fast scroll (4000 px/frame)', 4000],
     ] as const) {
@@ -266,7 +267,13 @@ async function benchSwitch(browser: Browser): Promise<void> {
         `[data-testid=viewer][data-image-id="${ids[i]}"][data-loading=false]`,
       );
       wall.push(performance.now() - started);
-      inPage.push(await page.evaluate(() => Number(document.body.dataset.lastSwitchMs ?? 'NaN')));
+      const last = JSON.parse(
+        await page.evaluate(() => document.body.dataset.lastSwitch ?? '{}'),
+      ) as { total: number; detail: number; media: number; render: number };
+      inPage.push(last.total);
+      phases.detail.push(last.detail);
+      phases.media.push(last.media);
+      phases.render.push(last.render);
       // A reader looks at an image before the next key: lets neighbour preloading run.
       await page.waitForTimeout(150);
     }

@@ -43,12 +43,26 @@ export const imageSortSchema = z.enum([
 ]);
 export type ImageSort = z.infer<typeof imageSortSchema>;
 
+/** Inclusive bounds on a worklist figure; images without the figure never match. */
+export const rangeSchema = z.object({
+  min: z.number().optional(),
+  max: z.number().optional(),
+});
+
 export const imageFilterSchema = z.object({
   state: reviewStateSchema.optional(),
   split: splitSchema.optional(),
   status: imageStatusSchema.optional(),
   /** Case-insensitive substring of the relative path. */
   search: z.string().max(500).optional(),
+  hasGroundTruth: z.boolean().optional(),
+  hasCorrection: z.boolean().optional(),
+  /** A prediction of the active model exists. */
+  hasPrediction: z.boolean().optional(),
+  /** Ranges over the active model's figures (e.g. dice: { max: 0.5 } for the worst cases). */
+  dice: rangeSchema.optional(),
+  area: rangeSchema.optional(),
+  uncertainty: rangeSchema.optional(),
 });
 export type ImageFilter = z.infer<typeof imageFilterSchema>;
 

@@ -4,9 +4,10 @@
  * dataset refused, names from the database cannot leave OUT, a full disk or an unwritable folder
  * stops with a message saying what was written. Plus `export.start` as a job with cancel.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   ExportRefusedError,
   ExportStoppedError,
@@ -17,7 +18,8 @@ import {
 import { isInside } from '../../src/core/export/names';
 import { parseCsv } from '../../src/core/export/manifest';
 import { insertImage } from '../../src/core/project/datasets';
-import { setGroundTruth } from '../../src/core/project/masks';
+import { savePrediction, setGroundTruth } from '../../src/core/project/masks';
+import { ACTIVE_MODEL_KEY } from '../../src/core/project/review';
 import { encodeGray8 } from '../../src/core/project/mask-png';
 import type { ProjectStore } from '../../src/core/project/store';
 import { Service } from '../../src/core/service';
@@ -312,5 +314,72 @@ describe('export.start and export.plan', () => {
     } finally {
       service.close();
     }
+  });
+});
+
+describe('export sources', () => {
+  it('best falls back to the prediction; predicted needs a model with predictions', async () => {
+    const { store, ids } = await project(3);
+    // Image 0 loses its ground truth: only a prediction is left for it.
+    store.db.prepare('UPDATE images SET ground_truth_id = NULL WHERE id = ?').run(ids[0]);
+    const out = path.join(tempDir('export-sources'), 'out');
+    await expect(exportMasks(store, { out, source: 'predicted' })).rejects.toThrow(
+      /no model version/,
+    );
+    await expect(exportMasks(store, { out, source: 'predicted', model: 'v9' })).rejects.toThrow(
+      /v9 has no predictions/,
+    );
+    const probabilities = new Uint8Array(W * H).map((_, i) => (i % W < 10 ? 200 : 20));
+    await savePrediction(store.db, ids[0], 'v9', probabilities);
+    store.setMeta(ACTIVE_MODEL_KEY, 'v9');
+
+    const best = await exportMasks(store, { out });
+    expect(best.masks).toBe(3);
+    const [, ...rows] = parseCsv(fs.readFileSync(path.join(out, 'manifest.csv'), 'utf8'));
+    const predicted = rows.find((row) => row[0] === 'Images/img_0.png')!;
+    expect(predicted.slice(2, 4)).toEqual(['prediction', 'v9']);
+    expect(predicted[6]).toBe(''); // no ground truth: no Dice
+    expect(Number(predicted[7])).toBe(10 * H);
+
+    const corrected = await exportMasks(store, {
+      out: path.join(tempDir('export-sources'), 'out'),
+      source: 'corrected',
+    });
+    expect(corrected.masks).toBe(0);
+    expect(corrected.skipped).toHaveLength(3);
+    expect(corrected.skipped[0].reason).toBe('no correction');
+  });
+});
+
+/** A real full file system where the machine allows mounting one (root on Linux). */
+function mountTinyTmpfs(dir: string): boolean {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('export on a really full disk', () => {
+  const mountPoint = tempDir('export-tmpfs');
+  const mounted = mountTinyTmpfs(mountPoint);
+  afterAll(() => {
+    if (mounted) execFileSync('umount', [mountPoint]);
+  });
+
+  it.skipIf(!mounted)('stops with ENOSPC on a 64 KiB tmpfs and lists what it wrote', async () => {
+    const { store } = await project(60);
+    const out = path.join(mountPoint, 'out');
+    const error = await exportMasks(store, { out }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExportStoppedError);
+    const stopped = error as ExportStoppedError;
+    expect(stopped.message).toMatch(/the disk is full \(ENOSPC\)/);
+    expect(stopped.written.length).toBeGreaterThan(0);
+    expect(stopped.written.length).toBeLessThan(60);
+    const onDisk = filesUnder(out);
+    expect(onDisk.some((file) => file.includes('.tmp'))).toBe(false);
+    for (const file of stopped.written) expect(onDisk).toContain(file);
   });
 });

@@ -105,6 +105,15 @@ describe('images repository', () => {
     expect(byUncertainty[0].id).toBe(ids[1]);
     expect(byUncertainty[0].uncertainty).toBeGreaterThan(0);
     expect(byUncertainty[1].uncertainty).toBe(0);
+    // Filters on the active model's figures; the total counts the same rows.
+    const worst = listImages(store.db, { filter: { dice: { max: 0.9 } } }, 'm1');
+    expect(worst).toMatchObject({ total: 1, items: [{ id: ids[1] }] });
+    const unpredicted = listImages(store.db, { filter: { hasPrediction: false } }, 'm1');
+    expect(unpredicted.total).toBe(3);
+    expect(unpredicted.items.map((i) => i.id).sort()).toEqual([ids[2], ids[3], ids[4]].sort());
+    const wide = listImages(store.db, { filter: { area: { min: 0.1 }, split: 'train' } }, 'm1');
+    expect(wide.items.map((i) => i.id)).toEqual([ids[1]]);
+    expect(listImages(store.db, { filter: { hasGroundTruth: false } }, 'm1').total).toBe(2);
     // The newest prediction of a model wins.
     const newer = await savePrediction(store.db, ids[0], 'm1', probabilities(255, 4));
     expect(latestPrediction(store.db, ids[0], 'm1')?.id).toBe(newer);

@@ -216,6 +216,11 @@ describe('review handlers', () => {
     expect(Math.max(thumbMeta.width, thumbMeta.height)).toBe(20);
     const again = await service.media('thumbnail', ids[0], new URLSearchParams('size=20'));
     expect(again.body.equals(thumb.body)).toBe(true);
+    // Concurrent first requests of one thumbnail all succeed (the cache write is atomic).
+    const burst = await Promise.all(
+      [1, 2, 3, 4].map(() => service.media('thumbnail', ids[0], new URLSearchParams('size=24'))),
+    );
+    expect(burst.every((response) => response.body.equals(burst[0].body))).toBe(true);
     await expect(service.media('image', 12345, new URLSearchParams())).rejects.toMatchObject({
       code: 'not-found',
     });

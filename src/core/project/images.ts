@@ -104,7 +104,12 @@ export function queryImages(db: Db, query: ImageQuery = {}): ImageRecord[] {
   return statement(db, sql).all(...params) as ImageRecord[];
 }
 
-function filterSql(filter: ImageFilter): { where: string; params: unknown[] } {
+function filterSql(filter: ImageFilter): {
+  where: string;
+  params: unknown[];
+  /** The filter reads the active model's figures: the count needs the join too. */
+  usesPrediction: boolean;
+} {
   const clauses: string[] = [];
   const params: unknown[] = [];
   if (filter.state) {
@@ -124,7 +129,30 @@ function filterSql(filter: ImageFilter): { where: string; params: unknown[] } {
     clauses.push(`i.rel_path LIKE ? ESCAPE '\\'`);
     params.push(`%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
   }
-  return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+  const presence = (value: boolean | undefined, column: string) => {
+    if (value !== undefined) clauses.push(`${column} IS ${value ? 'NOT NULL' : 'NULL'}`);
+  };
+  presence(filter.hasGroundTruth, 'i.ground_truth_id');
+  presence(filter.hasCorrection, 'i.correction_head_id');
+  presence(filter.hasPrediction, 'ps.revision_id');
+  let usesPrediction = filter.hasPrediction !== undefined;
+  for (const [range, column] of [
+    [filter.dice, 'ps.dice'],
+    [filter.area, 'ps.predicted_area'],
+    [filter.uncertainty, 'ps.uncertainty'],
+  ] as const) {
+    if (range?.min !== undefined) {
+      clauses.push(`${column} >= ?`);
+      params.push(range.min);
+      usesPrediction = true;
+    }
+    if (range?.max !== undefined) {
+      clauses.push(`${column} <= ?`);
+      params.push(range.max);
+      usesPrediction = true;
+    }
+  }
+  return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params, usesPrediction };
 }
 
 const SORT_KEYS: Record<string, string> = {
@@ -168,7 +196,7 @@ export function listImages(
   activeModel: string | null,
 ): ImagesListOutput {
   const { offset, limit, sort, direction, filter } = imagesListInputSchema.parse(input);
-  const { where, params } = filterSql(filter);
+  const { where, params, usesPrediction } = filterSql(filter);
   const dir = direction === 'desc' ? 'DESC' : 'ASC';
   const key = SORT_KEYS[sort];
   const nullsLast = key.startsWith('ps.') || key.startsWith('pc.') ? `${key} IS NULL, ` : '';
@@ -192,9 +220,12 @@ export function listImages(
     offset,
   ) as ListRow[];
   // A separate count: a window COUNT(*) OVER () would materialise every row before the LIMIT.
-  const total = (
-    statement(db, `SELECT COUNT(*) AS n FROM images i ${where}`).get(...params) as { n: number }
-  ).n;
+  const countSql = usesPrediction
+    ? `SELECT COUNT(*) AS n FROM images i
+       LEFT JOIN prediction_stats ps ON ps.image_id = i.id AND ps.model_version = ? ${where}`
+    : `SELECT COUNT(*) AS n FROM images i ${where}`;
+  const countParams = usesPrediction ? [activeModel ?? '', ...params] : params;
+  const total = (statement(db, countSql).get(...countParams) as { n: number }).n;
   const items: ImageListItem[] = rows.map((row) => ({
     id: row.id,
     relPath: row.relPath,

@@ -3,7 +3,7 @@
  * `depth=8`), `thumbnail` (small 8-bit PNG, cached in memory and in `<project>/cache/`), `mask`
  * (a mask revision's PNG, immutable). Registered on import of this module.
  */
-import fs from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ApiError } from '../../shared/contract';
@@ -71,11 +71,16 @@ registerMediaResolver('thumbnail', async (context, id, query) => {
     throw new ApiError('not-found', `image ${id} cannot be decoded: ${(error as Error).message}`);
   }
   remember(key, body);
-  fs.mkdirSync(cacheDir, { recursive: true });
-  // Write then rename: a concurrent reader never sees half a thumbnail.
-  const temporary = `${cacheFile}.${process.pid}.tmp`;
-  await fsp.writeFile(temporary, body);
-  await fsp.rename(temporary, cacheFile);
+  // Write then rename: a concurrent reader never sees half a thumbnail. The cache is a nicety:
+  // a failure to write it (read-only project, full disk) must not fail the request.
+  const temporary = `${cacheFile}.${process.pid}.${randomUUID()}.tmp`;
+  try {
+    await fsp.mkdir(cacheDir, { recursive: true });
+    await fsp.writeFile(temporary, body);
+    await fsp.rename(temporary, cacheFile);
+  } catch {
+    await fsp.rm(temporary, { force: true }).catch(() => undefined);
+  }
   return png(body, false);
 });
 

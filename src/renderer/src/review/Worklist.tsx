@@ -2,7 +2,7 @@
  * The worklist: every image of the project in one virtualized list (only visible rows exist in
  * the DOM; pages of rows are fetched from `images.list` as they scroll into view).
  */
-import { useEffect, useRef, useState } from 'react';
+import { memo, useEffect, useRef, useState } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { ImageListItem, ImageSort } from '../../../shared/contract-review';
 import { api } from '../api';
@@ -25,7 +25,8 @@ function figure(value: number | null, digits = 3): string {
   return value === null ? '–' : value.toFixed(digits);
 }
 
-function Row({
+// Memoised: scrolling re-renders the list every frame, but a row only when its item changes.
+const Row = memo(function Row({
   item,
   index,
   selected,
@@ -48,7 +49,6 @@ function Row({
         className="thumb"
         src={api.mediaUrl('thumbnail', item.id)}
         alt=""
-        loading="lazy"
         decoding="async"
         width={36}
         height={36}
@@ -66,7 +66,7 @@ function Row({
       <span className="col-num">{figure(item.uncertainty, 2)}</span>
     </div>
   );
-}
+});
 
 export function Worklist() {
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -86,6 +86,8 @@ export function Worklist() {
     getScrollElement: () => scrollRef.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 12,
+    // Let React batch scroll updates instead of a synchronous render per scroll event.
+    useFlushSync: false,
   });
   const rows = virtualizer.getVirtualItems();
   const first = rows.length > 0 ? rows[0].index : 0;

@@ -7,7 +7,12 @@
  * Saves of one image are strictly sequential; switching images leaves the old image's loop running
  * and the next load of that image waits for it, so no acknowledged stroke is lost or reordered.
  */
-import type { ImageDetail, MaskLayer, ReviewState } from '../../../shared/contract-review';
+import type {
+  ImageDetail,
+  ImageListItem,
+  MaskLayer,
+  ReviewState,
+} from '../../../shared/contract-review';
 import { api } from '../api';
 import { diffMetrics, layerFigures } from '../mask/diff';
 import {
@@ -23,14 +28,14 @@ import {
   type LabelMap,
   type Point,
 } from '../mask/label-map';
-import { applyLut, buildLut, defaultWindow } from '../viewer/window-level';
-import { encodeLabelPng, loadGrey, type GreyImage } from './media';
+import { applyLut, autoWindow, buildLut, defaultWindow } from '../viewer/window-level';
+import { encodeLabelPng, loadGrey, loadImage, type SourceImage } from './media';
 import { LAYER_COLOURS, makeCanvas, paintDiff, paintMask } from './overlay';
 import { useReviewStore, type Figures } from './review-store';
 
 interface Bundle {
   detail: ImageDetail;
-  image: GreyImage;
+  image: SourceImage;
   groundTruth: Uint8Array | null;
   /** Raw 0..255 probabilities. */
   prediction: Uint8Array | null;
@@ -42,7 +47,19 @@ interface Bundle {
   saving: Promise<void> | null;
 }
 
+/** How long a preloaded neighbour's detail may open the image without asking the host first. */
+const PRELOAD_FRESH_MS = 30_000;
+
 export type CanvasId = 'image' | MaskLayer | 'diff';
+
+/** What a worklist row shows that an edit or undo can change (Dice is against the label). */
+function listFigures(detail: ImageDetail): Partial<ImageListItem> {
+  return {
+    reviewState: detail.reviewState,
+    hasCorrection: detail.correctionRevisionId !== null,
+    ...(detail.prediction ? { dice: detail.prediction.dice } : {}),
+  };
+}
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -66,6 +83,7 @@ class ReviewController {
   /** Set by the viewer: fits the image once a new image size arrives. */
   onImageLoaded: ((width: number, height: number) => void) | null = null;
   private pendingSaves = new Map<number, Promise<void>>();
+  private preloadedDetails = new Map<number, { detail: ImageDetail; at: number }>();
   private selectToken = 0;
   private strokeLast: Point | null = null;
   private strokeValue: 0 | 1 = 1;
@@ -84,10 +102,15 @@ class ReviewController {
     store.set({ selectedId: imageId, loadingImage: true, imageError: null });
     try {
       await this.pendingSaves.get(imageId);
-      const detail = await api['images.get']({ id: imageId });
+      // A neighbour's detail fetched moments ago by the preloader opens the image at once; it is
+      // checked against the host right after (see revalidate).
+      const preloaded = this.preloadedDetails.get(imageId);
+      this.preloadedDetails.delete(imageId);
+      const fresh = preloaded && performance.now() - preloaded.at < PRELOAD_FRESH_MS;
+      const detail = fresh ? preloaded.detail : await api['images.get']({ id: imageId });
       const detailMs = performance.now() - started;
       const [image, groundTruth, label, prediction] = await Promise.all([
-        loadGrey(api.mediaUrl('image', imageId)),
+        loadImage(api.mediaUrl('image', imageId)),
         loadMask(detail.groundTruthRevisionId),
         loadMask(detail.labelRevisionId),
         loadMask(detail.predictionRevisionId),
@@ -120,7 +143,14 @@ class ReviewController {
         detail,
         loadingImage: false,
         maxValue: image.maxValue,
-        window: state.window ?? defaultWindow(image.maxValue),
+        // The window carries over between images of one depth; a change of depth starts afresh
+        // (16-bit radiographs rarely use the full range, so they open on their percentiles).
+        window:
+          state.window && state.maxValue === image.maxValue
+            ? state.window
+            : image.maxValue > 255
+              ? autoWindow(image.data, image.maxValue)
+              : defaultWindow(image.maxValue),
         saveStatus: 'idle',
         saveError: null,
         diff,
@@ -136,10 +166,36 @@ class ReviewController {
         render: this.lastSelectMs - detailMs - mediaMs,
       });
       this.preloadNeighbours();
+      if (fresh) void this.revalidate(token, imageId);
     } catch (error) {
       if (token === this.selectToken) {
         store.set({ loadingImage: false, imageError: message(error) });
       }
+    }
+  }
+
+  /**
+   * After opening from a preloaded detail: asks the host for the current one. Same masks: only
+   * the detail is refreshed; different masks (changed elsewhere meanwhile): the image reloads,
+   * unless an edit has started here, whose save will then meet the host's conflict check.
+   */
+  private async revalidate(token: number, imageId: number): Promise<void> {
+    try {
+      const current = await api['images.get']({ id: imageId });
+      const b = this.bundle;
+      if (token !== this.selectToken || !b || b.detail.id !== imageId) return;
+      const sameMasks =
+        current.labelRevisionId === b.detail.labelRevisionId &&
+        current.groundTruthRevisionId === b.detail.groundTruthRevisionId &&
+        current.predictionRevisionId === b.detail.predictionRevisionId;
+      if (sameMasks || b.editVersion > 0) {
+        if (b.editVersion === 0) b.detail = current;
+        useReviewStore.getState().set({ detail: b.detail });
+      } else {
+        await this.select(imageId);
+      }
+    } catch {
+      // The next action on this image meets the error.
     }
   }
 
@@ -149,15 +205,19 @@ class ReviewController {
     for (const offset of [1, -1, 2]) {
       const item = itemAt(selectedIndex + offset);
       if (!item) continue;
-      void loadGrey(api.mediaUrl('image', item.id)).catch(() => undefined);
+      void loadImage(api.mediaUrl('image', item.id)).catch(() => undefined);
       void api['images.get']({ id: item.id })
-        .then((detail) =>
-          Promise.all([
+        .then((detail) => {
+          this.preloadedDetails.set(item.id, { detail, at: performance.now() });
+          while (this.preloadedDetails.size > 8) {
+            this.preloadedDetails.delete(this.preloadedDetails.keys().next().value!);
+          }
+          return Promise.all([
             loadMask(detail.groundTruthRevisionId),
             loadMask(detail.labelRevisionId),
             loadMask(detail.predictionRevisionId),
-          ]),
-        )
+          ]);
+        })
         .catch(() => undefined);
     }
   }
@@ -354,9 +414,10 @@ class ReviewController {
         });
         b.baseRevisionId = detail.labelRevisionId;
         b.savedVersion = version;
+        this.preloadedDetails.delete(imageId);
         b.detail = detail;
         const store = useReviewStore.getState();
-        store.patchItem(imageId, { reviewState: detail.reviewState, hasCorrection: true });
+        store.patchItem(imageId, listFigures(detail));
         if (isCurrent()) store.set({ detail });
       }
       if (isCurrent()) useReviewStore.getState().set({ saveStatus: 'saved' });
@@ -393,7 +454,7 @@ class ReviewController {
       b.baseRevisionId = detail.labelRevisionId;
       b.detail = detail;
       const store = useReviewStore.getState();
-      store.patchItem(b.detail.id, { reviewState: detail.reviewState });
+      store.patchItem(b.detail.id, listFigures(detail));
       store.set({ detail, saveStatus: 'saved' });
       this.renderLayer('correction');
       this.renderDiff();
@@ -409,6 +470,7 @@ class ReviewController {
     if (!b) return;
     await this.flush();
     const detail = await api['review.set']({ imageId: b.detail.id, ...patch });
+    this.preloadedDetails.delete(detail.id);
     b.detail = detail;
     const store = useReviewStore.getState();
     store.patchItem(detail.id, { reviewState: detail.reviewState });

@@ -12,6 +12,46 @@ export interface GreyImage {
   maxValue: number;
 }
 
+/** A displayable image at its own bit depth (16-bit radiographs keep all their levels). */
+export interface SourceImage {
+  width: number;
+  height: number;
+  data: Uint8Array | Uint16Array;
+  maxValue: number;
+}
+
+const imageCache = new Map<string, Promise<SourceImage>>();
+
+/**
+ * Loads an image for display. 16-bit PNGs are decoded in JavaScript (browsers would reduce them
+ * to 8 bits); 8-bit ones by the browser's native decoder.
+ */
+export function loadImage(url: string): Promise<SourceImage> {
+  const hit = imageCache.get(url);
+  if (hit) {
+    imageCache.delete(url);
+    imageCache.set(url, hit);
+    return hit;
+  }
+  const loading = (async (): Promise<SourceImage> => {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    // PNG IHDR bit depth is byte 24.
+    if (bytes[24] === 16) {
+      const decoded = await decodeGreyPng(bytes);
+      if (decoded) return { ...decoded, maxValue: 65535 };
+    }
+    return decodeBlob(new Blob([bytes]));
+  })();
+  imageCache.set(url, loading);
+  loading.catch(() => imageCache.delete(url));
+  while (imageCache.size > CACHE_LIMIT) imageCache.delete(imageCache.keys().next().value!);
+  return loading;
+}
+
+import { decodeGreyPng } from './png16';
+
 const CACHE_LIMIT = 48;
 const cache = new Map<string, Promise<GreyImage>>();
 
@@ -33,7 +73,10 @@ export function loadGrey(url: string): Promise<GreyImage> {
 async function decodeGrey(url: string): Promise<GreyImage> {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  const blob = await response.blob();
+  return decodeBlob(await response.blob());
+}
+
+async function decodeBlob(blob: Blob): Promise<GreyImage> {
   // No colour management and no premultiplication: mask values must come back exactly.
   const bitmap = await createImageBitmap(blob, {
     colorSpaceConversion: 'none',
