@@ -30,6 +30,8 @@ function connectToHost(): ParentPort {
     };
   }
   if (!process.send) throw new Error('the ML worker must be started by the host (no IPC channel)');
+  // A host that dies without a shutdown message (killed, crashed) must not leave us training alone.
+  process.on('disconnect', () => process.exit(0));
   return {
     postMessage: (message) => process.send?.(message),
     on: (_event, listener) => process.on('message', listener),

@@ -184,6 +184,10 @@ test('correct, fine-tune with live curves, compare on the test split, promote, p
   await expect(rows.first()).toHaveAttribute('data-image-id', String(changedList.items[0].id));
   await expect(rows.first().getByTestId('queue-badge')).toContainText('changed');
 
+  await page.getByTestId('queue-disagreement').click();
+  await scrollToTop();
+  await expect(rows.first().getByTestId('queue-badge')).toContainText('versions disagree');
+
   await page.getByTestId('queue-uncertainty').click();
   await scrollToTop();
   await expect(page.getByTestId('worklist-filter-state')).toHaveValue('unreviewed');

@@ -176,3 +176,70 @@ test('keyboard: next unreviewed skips reviewed images; accept sets the state', a
   await page.keyboard.press('n');
   await expect(page.getByTestId('viewer')).toHaveAttribute('data-image-id', String(ids[3]));
 });
+
+test('tools: polygon add, accept prediction and clear are saved and agree with the server', async ({
+  page,
+  seeded,
+}, testInfo) => {
+  const { workstation, ids } = seeded;
+  const id = ids[4];
+  const serverCounts = async (a: string, b: string) => {
+    const m = await workstation.call<Counts>('images.metrics', {
+      imageId: id,
+      a,
+      b,
+      threshold: 0.5,
+    });
+    return { tp: m.tp, fp: m.fp, fn: m.fn };
+  };
+  await page.setViewportSize({ width: 1400, height: 850 });
+  await page.goto(workstation.url);
+  await openImage(page, id);
+  await page.getByTestId('diff-mode').check();
+  await page.getByTestId('diff-candidate').selectOption('correction');
+  await page.getByTestId('diff-reference').selectOption('ground-truth');
+  // Before any edit the label in force is the ground truth (the host has no correction yet).
+  expect(await shownCounts(page)).toMatchObject({ fp: 0, fn: 0 });
+
+  // Polygon add: four clicks near the top, Enter closes it; the square becomes false positives.
+  await page.keyboard.press('p');
+  const box = (await page.getByTestId('viewer').boundingBox())!;
+  const x0 = box.x + box.width / 2 - 40;
+  const y0 = box.y + box.height / 2 - 200;
+  for (const [dx, dy] of [
+    [0, 0],
+    [80, 0],
+    [80, 60],
+    [0, 60],
+  ]) {
+    await page.mouse.click(x0 + dx, y0 + dy);
+  }
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('save-status')).toHaveText('saved');
+  const afterPolygon = await shownCounts(page);
+  // 80x60 screen pixels at the fitted scale (about 3x) is roughly 27x20 image pixels.
+  expect(afterPolygon.fp).toBeGreaterThan(300);
+  await expect.poll(() => serverCounts('correction', 'ground-truth')).toEqual(afterPolygon);
+  await snap(page, testInfo, 'polygon-diff');
+
+  // Accept the prediction as the label: the correction now equals the thresholded prediction.
+  await page.keyboard.press('Shift+T');
+  await expect(page.getByTestId('save-status')).toHaveText('saved');
+  await page.getByTestId('diff-reference').selectOption('prediction');
+  const accepted = await shownCounts(page);
+  expect(accepted.fp + accepted.fn).toBe(0);
+  expect(accepted.tp).toBeGreaterThan(0);
+  await expect.poll(() => serverCounts('correction', 'prediction')).toEqual(accepted);
+
+  // Clear: nothing left of the label, on screen and on the host.
+  await page.keyboard.press('Shift+Delete');
+  await expect(page.getByTestId('save-status')).toHaveText('saved');
+  await expect.poll(() => shownCounts(page)).toEqual({ tp: 0, fp: 0, fn: accepted.tp });
+  await expect
+    .poll(() => serverCounts('correction', 'prediction'))
+    .toEqual({
+      tp: 0,
+      fp: 0,
+      fn: accepted.tp,
+    });
+});

@@ -201,6 +201,7 @@ describe('Training panel', () => {
       labels: ['accepted', 'corrected'],
       from: 'active',
       promote: 'never',
+      inputMode: 'resize',
     });
   });
 

@@ -112,6 +112,7 @@ describe('ML jobs through the service and the worker', () => {
       await service.invoke('train.start', { ...tiny, epochs: 1, from: 'active', promote: 'never' }),
     );
     expect(second.state).toBe('succeeded');
+    expect((await service.invoke('project.state')).modelCount).toBe(2);
     const list = await service.invoke('models.list');
     expect(list.map((m) => [m.version, m.state, m.active])).toEqual([
       ['v1', 'complete', true],
@@ -168,6 +169,14 @@ describe('ML jobs through the service and the worker', () => {
     expect(incomplete.epochsDone).toBeGreaterThanOrEqual(1);
     await expect(service.invoke('models.get', { version: 'v1' })).rejects.toThrow(/resume/);
 
+    // Another live process holding the run's lock keeps this one from resuming it.
+    const lock = path.join(project.dir, 'models', 'v1', 'train.lock');
+    fs.writeFileSync(lock, JSON.stringify({ pid: process.ppid }));
+    await expect(service.invoke('train.resume', { version: 'v1' })).rejects.toThrow(
+      /being trained by process/,
+    );
+    // A lock left by a dead process is taken over.
+    fs.writeFileSync(lock, JSON.stringify({ pid: 2 ** 22 + 12345 }));
     const resumeJob = await service.invoke('train.resume', { version: 'v1' });
     // The resumed run's curves start with the epochs already done.
     expect((resumeJob.detail.history as unknown[]).length).toBeGreaterThanOrEqual(1);
@@ -177,7 +186,26 @@ describe('ML jobs through the service and the worker', () => {
     expect(card.history.map((r) => r.epoch)).toEqual([1, 2, 3]);
     expect(card.history[0]).toEqual(firstEpoch);
     await expect(service.invoke('train.resume', { version: 'v1' })).rejects.toThrow(/finished/);
+    expect(fs.existsSync(lock)).toBe(false);
   }, 180_000);
+
+  it('sees a cancel between the steps of an epoch', async () => {
+    const project = await discProject(16, 1);
+    const service = open(project.dir);
+    const job = await service.invoke('train.start', { ...tiny, batch: 1, epochs: 2 });
+    service.subscribe((event, payload) => {
+      const update = payload as Job;
+      if (event === 'job.updated' && update.id === job.id && update.detail.step === 1) {
+        service.jobs.cancel(job.id);
+      }
+    });
+    const cancelled = await finish(service, job);
+    expect(cancelled.state).toBe('cancelled');
+    // Stopped inside the first epoch (12 steps at batch 1), before any checkpoint.
+    expect(cancelled.detail.step as number).toBeLessThan(12);
+    const [run] = await service.invoke('models.list');
+    expect(run).toMatchObject({ version: 'v1', state: 'incomplete', epochsDone: 0 });
+  }, 120_000);
 
   it('reports a worker crash during training as a failed job; the host stays up and resumes', async () => {
     const project = await discProject(8, 2);

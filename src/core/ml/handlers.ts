@@ -25,7 +25,8 @@ import {
   compareCards,
   getCard,
   listVersionNames,
-  nextVersion,
+  claimNextVersion,
+  lockVersion,
   promote,
   readCard,
   readRunRecord,
@@ -138,7 +139,16 @@ function startTrainJob(
     labels: params.labels,
     inputMode: params.inputMode,
   };
+  const release = lockVersion(store, run.version);
   return context.jobs.start('train', async (reporter) => {
+    try {
+      return await trainRun(reporter);
+    } finally {
+      release();
+    }
+  });
+
+  async function trainRun(reporter: JobReporter) {
     const started = performance.now();
     reporter.progress({
       phase: resume ? 'resuming' : 'starting',
@@ -191,6 +201,7 @@ function startTrainJob(
     const promoted = shouldPromote(context, card, params.promote);
     if (promoted) promote(store, card.version);
     context.emit('models.changed', { active: activeVersion(store) });
+    context.emit('project.changed', context.projectState());
     reporter.progress({ phase: 'done', detail: { version: run.version, promoted } });
     return {
       version: card.version,
@@ -201,7 +212,7 @@ function startTrainJob(
       imagesPerSecond: card.imagesPerSecond,
       backend: card.backend,
     };
-  });
+  }
 }
 
 async function checkMemory(
@@ -275,7 +286,7 @@ export const mlHandlers: HandlerGroup = {
     const backend = await checkMemory(context, params);
     const parent = params.from ? resolveVersion(store, params.from) : null;
     if (parent) getCard(store, parent);
-    const version = nextVersion(store);
+    const version = claimNextVersion(store);
     const run: RunRecord = { version, createdAt: new Date().toISOString(), parent, params };
     writeRunRecord(store, run);
     return startTrainJob(context, run, false, backend);

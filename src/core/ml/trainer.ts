@@ -274,6 +274,9 @@ export async function trainModel(
     let lossSum = 0;
     let imagesDone = 0;
     for (let step = 0; step < steps; step++) {
+      // Yield to the event loop so a cancel message from the host is seen (wasm's data() resolves
+      // as a microtask, so a step alone never lets IPC in).
+      await new Promise((resolve) => setImmediate(resolve));
       if (callbacks.signal?.aborted) throw new TrainingCancelled();
       const indices = order.slice(step * config.batch, (step + 1) * config.batch);
       const images = new Float32Array(indices.length * pixels);

@@ -62,6 +62,62 @@ export function nextVersion(store: ProjectStore): string {
   return `v${highest + 1}`;
 }
 
+/** Claims the next free version folder atomically (two processes cannot get the same one). */
+export function claimNextVersion(store: ProjectStore): string {
+  fs.mkdirSync(store.modelsDir, { recursive: true });
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    const version = nextVersion(store);
+    try {
+      fs.mkdirSync(path.join(store.modelsDir, version));
+      return version;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  throw new ApiError('internal', 'could not claim a model version folder');
+}
+
+const LOCK_FILE = 'train.lock';
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Marks a version as being trained by this process, so another process (a second CLI, the app)
+ * cannot train or resume it at the same time. A lock left by a dead process is taken over.
+ * Returns the release function.
+ */
+export function lockVersion(store: ProjectStore, version: string): () => void {
+  const file = path.join(versionDir(store, version), LOCK_FILE);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = fs.openSync(file, 'wx');
+      fs.writeSync(fd, JSON.stringify({ pid: process.pid, since: new Date().toISOString() }));
+      fs.closeSync(fd);
+      return () => fs.rmSync(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      let holder: number | null = null;
+      try {
+        holder = (JSON.parse(fs.readFileSync(file, 'utf8')) as { pid: number }).pid;
+      } catch {
+        holder = null;
+      }
+      if (holder !== null && holder !== process.pid && processAlive(holder)) {
+        throw new ApiError('conflict', `model ${version} is being trained by process ${holder}`);
+      }
+      fs.rmSync(file, { force: true });
+    }
+  }
+  throw new ApiError('conflict', `could not lock model ${version}`);
+}
+
 export function readCard(store: ProjectStore, version: string): ModelCard | null {
   const file = path.join(versionDir(store, version), CARD_FILE);
   if (!fs.existsSync(file)) return null;

@@ -7,7 +7,12 @@
  * Saves of one image are strictly sequential; switching images leaves the old image's loop running
  * and the next load of that image waits for it, so no acknowledged stroke is lost or reordered.
  */
-import type { ImageDetail, MaskLayer, ReviewState } from '../../../shared/contract-review';
+import type {
+  ImageDetail,
+  ImageListItem,
+  MaskLayer,
+  ReviewState,
+} from '../../../shared/contract-review';
 import { api } from '../api';
 import { diffMetrics, layerFigures } from '../mask/diff';
 import {
@@ -46,6 +51,15 @@ interface Bundle {
 const PRELOAD_FRESH_MS = 30_000;
 
 export type CanvasId = 'image' | MaskLayer | 'diff';
+
+/** What a worklist row shows that an edit or undo can change (Dice is against the label). */
+function listFigures(detail: ImageDetail): Partial<ImageListItem> {
+  return {
+    reviewState: detail.reviewState,
+    hasCorrection: detail.correctionRevisionId !== null,
+    ...(detail.prediction ? { dice: detail.prediction.dice } : {}),
+  };
+}
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -403,7 +417,7 @@ class ReviewController {
         this.preloadedDetails.delete(imageId);
         b.detail = detail;
         const store = useReviewStore.getState();
-        store.patchItem(imageId, { reviewState: detail.reviewState, hasCorrection: true });
+        store.patchItem(imageId, listFigures(detail));
         if (isCurrent()) store.set({ detail });
       }
       if (isCurrent()) useReviewStore.getState().set({ saveStatus: 'saved' });
@@ -440,7 +454,7 @@ class ReviewController {
       b.baseRevisionId = detail.labelRevisionId;
       b.detail = detail;
       const store = useReviewStore.getState();
-      store.patchItem(b.detail.id, { reviewState: detail.reviewState });
+      store.patchItem(b.detail.id, listFigures(detail));
       store.set({ detail, saveStatus: 'saved' });
       this.renderLayer('correction');
       this.renderDiff();

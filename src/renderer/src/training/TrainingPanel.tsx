@@ -35,6 +35,7 @@ const LABELS: { value: LabelSourceName; label: string }[] = [
 ];
 
 type Promote = NonNullable<TrainParamsInput['promote']>;
+type InputMode = NonNullable<TrainParamsInput['inputMode']>;
 
 interface Settings {
   mode: 'scratch' | 'fine-tune';
@@ -44,6 +45,7 @@ interface Settings {
   batch: number;
   labels: LabelSourceName[];
   promote: Promote;
+  inputMode: InputMode;
 }
 
 interface Estimate {
@@ -205,7 +207,9 @@ function ComparisonView({
 }
 
 export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () => void }) {
-  const jobs = useAppStore((state) => state.jobs);
+  // Only the newest training and prediction jobs: other jobs' updates do not re-render the panel.
+  const trainJob = useAppStore((state) => newest(state.jobs, 'train'));
+  const predictJob = useAppStore((state) => newest(state.jobs, 'predict'));
   const worker = useAppStore((state) => state.worker);
   const [models, setModels] = useState<ModelSummary[]>([]);
   const [settings, setSettings] = useState<Settings>({
@@ -216,6 +220,7 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
     batch: 4,
     labels: ['ground-truth', 'accepted', 'corrected'],
     promote: 'if-better',
+    inputMode: 'resize',
   });
   const [estimate, setEstimate] = useState<Estimate | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -223,8 +228,6 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
   const [comparison, setComparison] = useState<ModelComparison | null>(null);
 
   const active = models.find((model) => model.active) ?? null;
-  const trainJob = newest(jobs, 'train');
-  const predictJob = newest(jobs, 'predict');
   const training = trainJob?.state === 'running';
   const predicting = predictJob?.state === 'running';
 
@@ -317,6 +320,7 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
         labels: settings.labels,
         from: settings.mode === 'fine-tune' ? 'active' : null,
         promote: settings.promote,
+        inputMode: settings.inputMode,
       }),
     );
 
@@ -327,6 +331,10 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
       direction: 'desc',
       filter: sort === 'changed' ? current : { ...current, state: 'unreviewed' },
     });
+    // Open the head of the queue (loaded lazily: the review actions pull in the Konva viewer).
+    import('../review/actions')
+      .then(({ selectIndex }) => selectIndex(0))
+      .catch((e: unknown) => setError(message(e)));
   };
 
   if (!open) return null;
@@ -412,6 +420,19 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
             onChange={(batch) => setSettings((s) => ({ ...s, batch }))}
           />
         </div>
+        <label>
+          Input{' '}
+          <select
+            value={settings.inputMode}
+            data-testid="train-input-mode"
+            onChange={(event) =>
+              setSettings((s) => ({ ...s, inputMode: event.target.value as InputMode }))
+            }
+          >
+            <option value="resize">whole image resized to the input size</option>
+            <option value="tile">crops at full resolution, overlap-tile prediction</option>
+          </select>
+        </label>
         <fieldset className="training-labels">
           <legend>Labels</legend>
           {LABELS.map((option) => (
