@@ -46,5 +46,25 @@ export function subscribeToHost(): () => void {
       useAppStore.setState((state) => ({ jobs: { ...state.jobs, [job.id]: job } })),
     ),
   ];
-  return () => offs.forEach((off) => off());
+  // Events can be missed while the socket (re)connects: while a job runs, also ask for the job
+  // list now and then, so a progress bar never sticks and a finished job is always seen.
+  const poll = setInterval(() => {
+    const running = Object.values(useAppStore.getState().jobs).some(
+      (job) => job.state === 'running',
+    );
+    if (!running) return;
+    api['jobs.list']().then(
+      (jobs) =>
+        useAppStore.setState((state) => ({
+          jobs: { ...state.jobs, ...Object.fromEntries(jobs.map((job) => [job.id, job])) },
+        })),
+      () => undefined,
+    );
+  }, JOB_POLL_MS);
+  return () => {
+    clearInterval(poll);
+    offs.forEach((off) => off());
+  };
 }
+
+const JOB_POLL_MS = 2000;
