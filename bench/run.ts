@@ -8,11 +8,14 @@
  *    fraction reached, peak RSS. Each configuration runs in its own process (bench/wasm-unet.ts).
  *  - PyTorch CPU (../shared/peers/torch_unet.py via /usr/bin/python3) where python3-torch is
  *    installed, and torch.mm's float32 peak with the same thread count.
- *  - The import benchmark (bench/import.ts) when present.
+ *  - The import benchmark (bench/import.ts) and the export benchmark (bench/export.ts).
+ *  - Not here: the browser benchmark of the review UI (`npx tsx bench/ui-review.ts`), which needs
+ *    Chromium and a built renderer.
  *
  * Writes bench/results/<date>.json. Options: --steps N (timed steps, default 5), --warmup N
  * (default 2), --threads 1,2 (wasm configurations), --peer-seconds S (default 30),
- * --no-peer, --no-import, --import-count N (default 2000).
+ * --no-peer, --no-import, --import-count N (default 2000), --no-export, --export-count N (default
+ * 2000).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -192,6 +195,13 @@ async function runImportBench(): Promise<unknown> {
   return module.benchImport({ count: importCount, log: () => {} });
 }
 
+async function runExportBench(): Promise<unknown> {
+  const count = Number(option('export-count', '2000'));
+  log(`[bench] export (${count} masks) ...`);
+  const { runExportBench: benchExport } = await import('./export');
+  return benchExport({ count });
+}
+
 const fmt = (value: number | null, digits = 2) => (value == null ? '-' : value.toFixed(digits));
 const pct = (value: number | null) => (value == null ? '-' : `${(100 * value).toFixed(0)}%`);
 
@@ -250,6 +260,9 @@ async function main(): Promise<void> {
   const importResult = flag('no-import')
     ? { skipped: '--no-import' }
     : await runImportBench().catch((error: Error) => ({ error: error.message }));
+  const exportResult = flag('no-export')
+    ? { skipped: '--no-export' }
+    : await runExportBench().catch((error: Error) => ({ error: error.message }));
 
   // Each configuration of ours against the peer with the same thread count, else the peer's best.
   const peerFor = (run: EngineRun) =>
@@ -304,6 +317,7 @@ async function main(): Promise<void> {
   for (const note of rows.filter((r) => r.note)) console.log(`note: ${note.engine}: ${note.note}`);
   for (const error of errors) console.log(`error: ${error}`);
   if (importResult) console.log(`import: ${JSON.stringify(importResult)}`);
+  console.log(`export: ${JSON.stringify(exportResult)}`);
 
   const report = {
     date: started.toISOString(),
@@ -326,6 +340,7 @@ async function main(): Promise<void> {
     rows,
     peer: peerMissing ? { skipped: peerMissing } : undefined,
     import: importResult,
+    export: exportResult,
     errors,
   };
   const resultsDir = path.join(benchDir, 'results');
