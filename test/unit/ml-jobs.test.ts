@@ -112,6 +112,7 @@ describe('ML jobs through the service and the worker', () => {
       await service.invoke('train.start', { ...tiny, epochs: 1, from: 'active', promote: 'never' }),
     );
     expect(second.state).toBe('succeeded');
+    expect((await service.invoke('project.state')).modelCount).toBe(2);
     const list = await service.invoke('models.list');
     expect(list.map((m) => [m.version, m.state, m.active])).toEqual([
       ['v1', 'complete', true],

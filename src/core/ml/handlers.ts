@@ -201,6 +201,7 @@ function startTrainJob(
     const promoted = shouldPromote(context, card, params.promote);
     if (promoted) promote(store, card.version);
     context.emit('models.changed', { active: activeVersion(store) });
+    context.emit('project.changed', context.projectState());
     reporter.progress({ phase: 'done', detail: { version: run.version, promoted } });
     return {
       version: card.version,

@@ -115,8 +115,19 @@ export class ProjectStore {
     return {
       imageCount: count('images'),
       maskCount: count('mask_revisions'),
-      modelCount: count('models'),
+      modelCount: this.finishedModelCount(),
     };
+  }
+
+  /** Model versions that finished training: folders of models/ holding a card.json. */
+  private finishedModelCount(): number {
+    if (!fs.existsSync(this.modelsDir)) return 0;
+    return fs
+      .readdirSync(this.modelsDir, { withFileTypes: true })
+      .filter(
+        (entry) =>
+          entry.isDirectory() && fs.existsSync(path.join(this.modelsDir, entry.name, 'card.json')),
+      ).length;
   }
 
   close(): void {
