@@ -5,11 +5,12 @@
  * ./contract imports this file, so shared schemas from it are referenced lazily (z.lazy).
  */
 import { z } from 'zod';
-import { jobSchema, backendNameSchema } from './contract';
+import { jobSchema, backendNameSchema, ladderStepSchema } from './contract';
 import { idSchema } from './schema-helpers';
 
 const job = z.lazy(() => jobSchema);
 const backendName = z.lazy(() => backendNameSchema);
+const ladderStep = z.lazy(() => ladderStepSchema);
 
 export const labelSourceSchema = z.enum(['ground-truth', 'accepted', 'corrected']);
 export type LabelSourceName = z.infer<typeof labelSourceSchema>;
@@ -100,6 +101,8 @@ export const modelCardSchema = z.object({
   /** How images reach the network (see trainParamsSchema.inputMode). */
   input: z.object({ mode: z.enum(['resize', 'tile']), normalisation: z.literal('0..1') }),
   backend: backendName,
+  /** The runtime ladder as the worker walked it: why each faster backend was not used. */
+  ladder: z.array(ladderStep).default([]),
   hyperParameters: z.object({
     epochs: z.number().int(),
     batch: z.number().int(),

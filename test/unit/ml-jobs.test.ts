@@ -75,6 +75,13 @@ describe('ML jobs through the service and the worker', () => {
     }
     const card: ModelCard = await service.invoke('models.get', { version: 'v1' });
     expect(card.backend).toBe('wasm');
+    expect(card.ladder.find((step) => step.status === 'loaded')?.backend).toBe('wasm');
+    expect(card.ladder.map((step) => step.backend)).toEqual([
+      'tensorflow-gpu',
+      'tensorflow',
+      'wasm',
+      'cpu',
+    ]);
     expect(card.architecture).toMatchObject({ name: 'unet', depth: 4, base: 4, size: 32 });
     expect(card.data).toMatchObject({ train: 9, val: 3, test: 4 });
     expect(card.data.splitHash).toMatch(/^[0-9a-f]{64}$/);

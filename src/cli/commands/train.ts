@@ -91,7 +91,12 @@ export function register(program: Command): void {
             ladder: status.ladder,
           });
         } else {
-          process.stderr.write(`training ${version} on the ${status.backend} backend\n`);
+          const skipped = status.ladder
+            .filter((step) => step.status === 'failed')
+            .map((step) => `${step.backend}: ${step.reason}`);
+          process.stderr.write(
+            `training ${version} on the ${status.backend} backend${skipped.length ? ` (not used: ${skipped.join('; ')})` : ''}\n`,
+          );
         }
         const finished = await followJob(service, job, {
           json: options.json,

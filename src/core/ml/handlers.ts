@@ -179,6 +179,7 @@ function startTrainJob(
       architecture: { ...architecture, parameters: result.parameters },
       input: { mode: params.inputMode ?? 'resize', normalisation: '0..1' },
       backend: result.backend as BackendName,
+      ladder: context.worker.getStatus().ladder,
       hyperParameters: {
         epochs: params.epochs,
         batch: params.batch,
