@@ -55,6 +55,9 @@ function fakeHost() {
   const listeners = new Set<(event: EventName, payload: unknown) => void>();
   const calls: { method: string; input: unknown }[] = [];
   let models: ModelSummary[] = [summary('v1', { active: true }), summary('v2', { parent: 'v1' })];
+  const addIncomplete = () => {
+    models = [...models, summary('v3', { state: 'incomplete', epochs: 5, epochsDone: 2 })];
+  };
   const answer = (method: string, input: unknown): unknown => {
     switch (method) {
       case 'models.list':
@@ -98,7 +101,7 @@ function fakeHost() {
     mediaUrl: (kind, id) => `test://${kind}/${id}`,
   });
   const emit = (event: EventName, payload: unknown) => listeners.forEach((l) => l(event, payload));
-  return { api, emit, calls };
+  return { api, emit, calls, addIncomplete };
 }
 
 function job(patch: Partial<Job> & { detail?: Record<string, unknown> }): Job {
@@ -257,6 +260,28 @@ describe('Training panel', () => {
           .find((row) => row.getAttribute('data-version') === 'v2')
           ?.getAttribute('data-active'),
       ).toBe('true'),
+    );
+    unsubscribe();
+  });
+
+  it('stops a running run through jobs.cancel and resumes an incomplete version', async () => {
+    const { emit, calls, addIncomplete, unsubscribe } = await mountPanel();
+    const stop = screen.getByTestId<HTMLButtonElement>('train-stop');
+    expect(stop.disabled).toBe(true);
+    act(() => emit('job.updated', job({ id: 'job-7', detail: { version: 'v3' } })));
+    expect(stop.disabled).toBe(false);
+    expect(screen.getByTestId<HTMLButtonElement>('train-start').disabled).toBe(true);
+    addIncomplete();
+    fireEvent.click(stop);
+    await waitFor(() =>
+      expect(calls.find((c) => c.method === 'jobs.cancel')?.input).toEqual({ id: 'job-7' }),
+    );
+    act(() => emit('job.updated', job({ id: 'job-7', state: 'cancelled' })));
+    const resume = await screen.findByTestId<HTMLButtonElement>('train-resume-v3');
+    expect(resume.textContent).toContain('2/5 epochs');
+    fireEvent.click(resume);
+    await waitFor(() =>
+      expect(calls.find((c) => c.method === 'train.resume')?.input).toEqual({ version: 'v3' }),
     );
     unsubscribe();
   });
