@@ -116,7 +116,13 @@ describe('ML jobs through the service and the worker', () => {
     // A second version, fine-tuned from the first, never promoted automatically here.
     const second = await finish(
       service,
-      await service.invoke('train.start', { ...tiny, epochs: 1, from: 'active', promote: 'never' }),
+      await service.invoke('train.start', {
+        ...tiny,
+        base: 8,
+        epochs: 1,
+        from: 'active',
+        promote: 'never',
+      }),
     );
     expect(second.state).toBe('succeeded');
     expect((await service.invoke('project.state')).modelCount).toBe(2);
@@ -125,7 +131,10 @@ describe('ML jobs through the service and the worker', () => {
       ['v1', 'complete', true],
       ['v2', 'complete', false],
     ]);
-    expect((await service.invoke('models.get', { version: 'v2' })).parent).toBe('v1');
+    const fineTuned = await service.invoke('models.get', { version: 'v2' });
+    expect(fineTuned.parent).toBe('v1');
+    // The fine-tune kept the parent's base.
+    expect(fineTuned.architecture.base).toBe(4);
     const comparison = await service.invoke('models.compare', { a: 'v1', b: 'v2' });
     expect(comparison.sameTestSplit).toBe(true);
     expect(comparison.wins + comparison.losses + comparison.ties).toBe(4);

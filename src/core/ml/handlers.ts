@@ -281,12 +281,20 @@ async function runEvaluation(
 export const mlHandlers: HandlerGroup = {
   'train.start': async (input, context) => {
     const store = context.project();
-    const params = input as TrainParams;
+    let params = input as TrainParams;
     if (runningTrainJob(context))
       throw new ApiError('conflict', 'a training run is already in progress');
-    const backend = await checkMemory(context, params);
     const parent = params.from ? resolveVersion(store, params.from) : null;
-    if (parent) getCard(store, parent);
+    if (parent) {
+      // A fine-tune keeps the parent's architecture (its weights fit no other base).
+      const parentCard = getCard(store, parent);
+      params = {
+        ...params,
+        base: parentCard.architecture.base,
+        dropout: parentCard.architecture.dropout,
+      };
+    }
+    const backend = await checkMemory(context, params);
     const version = claimNextVersion(store);
     const run: RunRecord = { version, createdAt: new Date().toISOString(), parent, params };
     writeRunRecord(store, run);
