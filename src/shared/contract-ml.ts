@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { jobSchema, backendNameSchema, ladderStepSchema } from './contract';
-import { idSchema } from './schema-helpers';
+import { idSchema, maskFigureFields } from './schema-helpers';
 
 const job = z.lazy(() => jobSchema);
 const backendName = z.lazy(() => backendNameSchema);
@@ -68,12 +68,7 @@ export type EpochRecordInfo = z.infer<typeof epochRecordSchema>;
 
 export const splitMetricsSchema = z.object({
   images: z.number().int(),
-  dice: z.number(),
-  iou: z.number(),
-  precision: z.number(),
-  recall: z.number(),
-  specificity: z.number(),
-  accuracy: z.number(),
+  ...maskFigureFields,
 });
 export type SplitMetrics = z.infer<typeof splitMetricsSchema>;
 

@@ -5,7 +5,7 @@
  * This file imports nothing from ./contract (which spreads it), so it can be imported on its own.
  */
 import { z } from 'zod';
-import { idSchema } from './schema-helpers';
+import { idSchema, maskFigureFields } from './schema-helpers';
 
 export const splitSchema = z.enum(['train', 'test', 'control', 'unassigned']);
 export type Split = z.infer<typeof splitSchema>;
@@ -188,12 +188,7 @@ export const imagesMetricsOutputSchema = z.object({
   fp: z.number().int(),
   fn: z.number().int(),
   tn: z.number().int(),
-  dice: z.number(),
-  iou: z.number(),
-  precision: z.number(),
-  recall: z.number(),
-  specificity: z.number(),
-  accuracy: z.number(),
+  ...maskFigureFields,
 });
 export type ImagesMetricsOutput = z.infer<typeof imagesMetricsOutputSchema>;
 

@@ -3,7 +3,8 @@
  * mode), import it into the open project with progress and Cancel, then show the validation report
  * (pairs, images without mask, orphan masks, skipped files with reasons, warnings).
  */
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
+import { JobDialog } from '../common/JobDialog';
 import type { ImportResult } from '../../../shared/dataset-schemas';
 import { api, transportName } from '../api';
 import { JobRow } from '../jobs/JobsBar';
@@ -18,15 +19,6 @@ export function OpenDatasetDialog({ open, onClose }: { open: boolean; onClose: (
   // The desktop app has a native folder dialog; in a browser the path is typed.
   const [nativePicker, setNativePicker] = useState(transportName === 'electron');
   const job = useAppStore((state) => (jobId ? state.jobs[jobId] : undefined));
-  const dialogRef = useRef<HTMLDialogElement>(null);
-
-  useEffect(() => {
-    const dialog = dialogRef.current;
-    if (!dialog) return;
-    if (open && !dialog.open) dialog.showModal();
-    if (!open && dialog.open) dialog.close();
-  }, [open]);
-
   useEffect(() => {
     if (!open) return;
     setError(null);
@@ -57,80 +49,72 @@ export function OpenDatasetDialog({ open, onClose }: { open: boolean; onClose: (
   const result = job?.state === 'succeeded' ? (job.result as ImportResult | undefined) : undefined;
 
   return (
-    <dialog
-      ref={dialogRef}
-      className="modal"
-      data-testid="open-dataset-dialog"
+    <JobDialog
+      open={open}
       onClose={onClose}
-      onCancel={(event) => {
-        if (running) event.preventDefault();
+      busy={running}
+      testId="open-dataset-dialog"
+      onSubmit={() => {
+        if (root.trim()) void start();
       }}
     >
-      <form
-        method="dialog"
-        onSubmit={(event) => {
-          event.preventDefault();
-          if (!running && root.trim()) void start();
-        }}
-      >
-        <h2>Open dataset</h2>
-        <p className="muted">
-          A QaTa-COV19 folder (<code>Images/</code> beside <code>Ground-truths/</code>, or{' '}
-          <code>Train Set/</code> and <code>Test Set/</code>), control groups, or the LViT layout (
-          <code>img/</code> beside <code>labelcol/</code>). Files are read, never written.
-        </p>
-        <label>
-          Folder
-          <span className="row">
-            <input
-              data-testid="dataset-root"
-              value={root}
-              onChange={(event) => setRoot(event.target.value)}
-              placeholder="/data/QaTa-COV19-v2"
-              autoFocus
-              spellCheck={false}
-            />
-            {nativePicker && (
-              <button type="button" onClick={() => void browse()}>
-                Browse…
-              </button>
-            )}
-          </span>
-        </label>
-        <label>
-          Mask name pattern (optional)
+      <h2>Open dataset</h2>
+      <p className="muted">
+        A QaTa-COV19 folder (<code>Images/</code> beside <code>Ground-truths/</code>, or{' '}
+        <code>Train Set/</code> and <code>Test Set/</code>), control groups, or the LViT layout (
+        <code>img/</code> beside <code>labelcol/</code>). Files are read, never written.
+      </p>
+      <label>
+        Folder
+        <span className="row">
           <input
-            value={maskPattern}
-            onChange={(event) => setMaskPattern(event.target.value)}
-            placeholder="mask_{name}"
+            data-testid="dataset-root"
+            value={root}
+            onChange={(event) => setRoot(event.target.value)}
+            placeholder="/data/QaTa-COV19-v2"
+            autoFocus
             spellCheck={false}
           />
-        </label>
-        <label className="checkbox">
-          <input
-            type="checkbox"
-            checked={controlsAsNegative}
-            onChange={(event) => setControlsAsNegative(event.target.checked)}
-          />
-          Control-group images are negatives (empty ground truth)
-        </label>
-        {error && (
-          <p role="alert" className="error" data-testid="import-error">
-            {error}
-          </p>
-        )}
-        {job && <JobRow job={job} />}
-        {result && <ImportReportView result={result} />}
-        <div className="actions">
-          <button type="button" onClick={onClose} disabled={running}>
-            Close
-          </button>
-          <button type="submit" data-testid="start-import" disabled={running || !root.trim()}>
-            Import
-          </button>
-        </div>
-      </form>
-    </dialog>
+          {nativePicker && (
+            <button type="button" onClick={() => void browse()}>
+              Browse…
+            </button>
+          )}
+        </span>
+      </label>
+      <label>
+        Mask name pattern (optional)
+        <input
+          value={maskPattern}
+          onChange={(event) => setMaskPattern(event.target.value)}
+          placeholder="mask_{name}"
+          spellCheck={false}
+        />
+      </label>
+      <label className="checkbox">
+        <input
+          type="checkbox"
+          checked={controlsAsNegative}
+          onChange={(event) => setControlsAsNegative(event.target.checked)}
+        />
+        Control-group images are negatives (empty ground truth)
+      </label>
+      {error && (
+        <p role="alert" className="error" data-testid="import-error">
+          {error}
+        </p>
+      )}
+      {job && <JobRow job={job} />}
+      {result && <ImportReportView result={result} />}
+      <div className="actions">
+        <button type="button" onClick={onClose} disabled={running}>
+          Close
+        </button>
+        <button type="submit" data-testid="start-import" disabled={running || !root.trim()}>
+          Import
+        </button>
+      </div>
+    </JobDialog>
   );
 }
 

@@ -3,7 +3,8 @@
  * a format and review states; check what would be written (and which files exist), then run the
  * export as a job with progress and Cancel, and show what was written.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
+import { JobDialog } from '../common/JobDialog';
 import type { ReviewState } from '../../../shared/contract-review';
 import {
   exportFormatSchema,
@@ -49,15 +50,6 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
   const [error, setError] = useState<string | null>(null);
   const [nativePicker, setNativePicker] = useState(transportName === 'electron');
   const job = useAppStore((state) => (jobId ? state.jobs[jobId] : undefined));
-  const dialogRef = useRef<HTMLDialogElement>(null);
-
-  useEffect(() => {
-    const dialog = dialogRef.current;
-    if (!dialog) return;
-    if (open && !dialog.open) dialog.showModal();
-    if (!open && dialog.open) dialog.close();
-  }, [open]);
-
   useEffect(() => {
     if (open) setError(null);
   }, [open]);
@@ -121,185 +113,177 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
   const changed = () => setPlan(null);
 
   return (
-    <dialog
-      ref={dialogRef}
-      className="modal"
-      data-testid="export-dialog"
+    <JobDialog
+      open={open}
       onClose={onClose}
-      onCancel={(event) => {
-        if (running) event.preventDefault();
+      busy={running}
+      testId="export-dialog"
+      onSubmit={() => {
+        if (out.trim()) void start();
       }}
     >
-      <form
-        method="dialog"
-        onSubmit={(event) => {
-          event.preventDefault();
-          if (!running && out.trim()) void start();
-        }}
-      >
-        <h2>Export masks</h2>
-        <p className="muted">
-          Writes <code>&lt;folder&gt;/Ground-truths/mask_&lt;stem&gt;.png</code> for each image (the
-          QaTa layout) and <code>manifest.csv</code> with a SHA-256 per file. Existing files are
-          never replaced unless you allow it.
-        </p>
-        <label>
-          Output folder
-          <span className="row">
-            <input
-              data-testid="export-out"
-              value={out}
-              onChange={(event) => {
-                setOut(event.target.value);
-                changed();
-              }}
-              placeholder="/data/exports/qata-masks"
-              autoFocus
-              spellCheck={false}
-            />
-            {nativePicker && (
-              <button type="button" onClick={() => void browse()}>
-                Browse…
-              </button>
-            )}
-          </span>
-        </label>
+      <h2>Export masks</h2>
+      <p className="muted">
+        Writes <code>&lt;folder&gt;/Ground-truths/mask_&lt;stem&gt;.png</code> for each image (the
+        QaTa layout) and <code>manifest.csv</code> with a SHA-256 per file. Existing files are never
+        replaced unless you allow it.
+      </p>
+      <label>
+        Output folder
         <span className="row">
-          <label>
-            Masks
-            <select
-              data-testid="export-source"
-              value={source}
-              onChange={(event) => {
-                setSource(exportSourceSchema.parse(event.target.value));
-                changed();
-              }}
-            >
-              {exportSourceSchema.options.map((option) => (
-                <option key={option} value={option}>
-                  {SOURCE_LABELS[option]}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Format
-            <select
-              data-testid="export-format"
-              value={format}
-              onChange={(event) => {
-                setFormat(exportFormatSchema.parse(event.target.value));
-                changed();
-              }}
-            >
-              {exportFormatSchema.options.map((option) => (
-                <option key={option} value={option}>
-                  {FORMAT_LABELS[option]}
-                </option>
-              ))}
-            </select>
-          </label>
-        </span>
-        <fieldset className="row" data-testid="export-states">
-          <legend>Review states (none checked: all)</legend>
-          {STATES.map((state) => (
-            <label key={state} className="checkbox">
-              <input
-                type="checkbox"
-                checked={states.has(state)}
-                onChange={(event) => {
-                  const next = new Set(states);
-                  if (event.target.checked) next.add(state);
-                  else next.delete(state);
-                  setStates(next);
-                  changed();
-                }}
-              />
-              {state}
-            </label>
-          ))}
-        </fieldset>
-        {(source === 'predicted' || source === 'best') && (
-          <span className="row">
-            <label>
-              Model version
-              <input
-                value={model}
-                onChange={(event) => {
-                  setModel(event.target.value);
-                  changed();
-                }}
-                placeholder="active model"
-                spellCheck={false}
-              />
-            </label>
-            <label>
-              Threshold
-              <input
-                type="number"
-                min={0.01}
-                max={1}
-                step="any"
-                value={threshold}
-                onChange={(event) => setThreshold(event.target.value)}
-              />
-            </label>
-          </span>
-        )}
-        <label className="checkbox">
           <input
-            type="checkbox"
-            checked={copyImages}
+            data-testid="export-out"
+            value={out}
             onChange={(event) => {
-              setCopyImages(event.target.checked);
+              setOut(event.target.value);
               changed();
             }}
+            placeholder="/data/exports/qata-masks"
+            autoFocus
+            spellCheck={false}
           />
-          Also copy the images (a complete dataset to re-import)
-        </label>
-        <label className="checkbox">
-          <input
-            type="checkbox"
-            data-testid="export-overwrite"
-            checked={overwrite}
-            onChange={(event) => setOverwrite(event.target.checked)}
-          />
-          Replace files that already exist
-        </label>
-        {plan && (
-          <p data-testid="export-plan">
-            {plan.masks} {plan.masks === 1 ? 'mask' : 'masks'} to write
-            {plan.skipped.length > 0 && `, ${plan.skipped.length} images without such a mask`}
-            {plan.conflictCount > 0 &&
-              `; ${plan.conflictCount} files already exist (${plan.conflicts.slice(0, 3).join(', ')}${plan.conflictCount > 3 ? ', …' : ''})`}
-            .
-          </p>
-        )}
-        {error && (
-          <p role="alert" className="error" data-testid="export-error">
-            {error}
-          </p>
-        )}
-        {job && <JobRow job={job} />}
-        {result && <ExportResultView result={result} />}
-        <div className="actions">
-          <button type="button" onClick={onClose} disabled={running}>
-            Close
-          </button>
-          <button
-            type="button"
-            data-testid="export-check"
-            disabled={running || !out.trim()}
-            onClick={() => void check()}
+          {nativePicker && (
+            <button type="button" onClick={() => void browse()}>
+              Browse…
+            </button>
+          )}
+        </span>
+      </label>
+      <span className="row">
+        <label>
+          Masks
+          <select
+            data-testid="export-source"
+            value={source}
+            onChange={(event) => {
+              setSource(exportSourceSchema.parse(event.target.value));
+              changed();
+            }}
           >
-            Check
-          </button>
-          <button type="submit" data-testid="start-export" disabled={running || !out.trim()}>
-            Export
-          </button>
-        </div>
-      </form>
-    </dialog>
+            {exportSourceSchema.options.map((option) => (
+              <option key={option} value={option}>
+                {SOURCE_LABELS[option]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Format
+          <select
+            data-testid="export-format"
+            value={format}
+            onChange={(event) => {
+              setFormat(exportFormatSchema.parse(event.target.value));
+              changed();
+            }}
+          >
+            {exportFormatSchema.options.map((option) => (
+              <option key={option} value={option}>
+                {FORMAT_LABELS[option]}
+              </option>
+            ))}
+          </select>
+        </label>
+      </span>
+      <fieldset className="row" data-testid="export-states">
+        <legend>Review states (none checked: all)</legend>
+        {STATES.map((state) => (
+          <label key={state} className="checkbox">
+            <input
+              type="checkbox"
+              checked={states.has(state)}
+              onChange={(event) => {
+                const next = new Set(states);
+                if (event.target.checked) next.add(state);
+                else next.delete(state);
+                setStates(next);
+                changed();
+              }}
+            />
+            {state}
+          </label>
+        ))}
+      </fieldset>
+      {(source === 'predicted' || source === 'best') && (
+        <span className="row">
+          <label>
+            Model version
+            <input
+              value={model}
+              onChange={(event) => {
+                setModel(event.target.value);
+                changed();
+              }}
+              placeholder="active model"
+              spellCheck={false}
+            />
+          </label>
+          <label>
+            Threshold
+            <input
+              type="number"
+              min={0.01}
+              max={1}
+              step="any"
+              value={threshold}
+              onChange={(event) => setThreshold(event.target.value)}
+            />
+          </label>
+        </span>
+      )}
+      <label className="checkbox">
+        <input
+          type="checkbox"
+          checked={copyImages}
+          onChange={(event) => {
+            setCopyImages(event.target.checked);
+            changed();
+          }}
+        />
+        Also copy the images (a complete dataset to re-import)
+      </label>
+      <label className="checkbox">
+        <input
+          type="checkbox"
+          data-testid="export-overwrite"
+          checked={overwrite}
+          onChange={(event) => setOverwrite(event.target.checked)}
+        />
+        Replace files that already exist
+      </label>
+      {plan && (
+        <p data-testid="export-plan">
+          {plan.masks} {plan.masks === 1 ? 'mask' : 'masks'} to write
+          {plan.skipped.length > 0 && `, ${plan.skipped.length} images without such a mask`}
+          {plan.conflictCount > 0 &&
+            `; ${plan.conflictCount} files already exist (${plan.conflicts.slice(0, 3).join(', ')}${plan.conflictCount > 3 ? ', …' : ''})`}
+          .
+        </p>
+      )}
+      {error && (
+        <p role="alert" className="error" data-testid="export-error">
+          {error}
+        </p>
+      )}
+      {job && <JobRow job={job} />}
+      {result && <ExportResultView result={result} />}
+      <div className="actions">
+        <button type="button" onClick={onClose} disabled={running}>
+          Close
+        </button>
+        <button
+          type="button"
+          data-testid="export-check"
+          disabled={running || !out.trim()}
+          onClick={() => void check()}
+        >
+          Check
+        </button>
+        <button type="submit" data-testid="start-export" disabled={running || !out.trim()}>
+          Export
+        </button>
+      </div>
+    </JobDialog>
   );
 }
 
