@@ -7,7 +7,9 @@
  *    images/s at batch 8, the GFLOP/s they imply, the same backend's float32 matmul peak and the
  *    fraction reached, peak RSS. Each configuration runs in its own process (bench/wasm-unet.ts).
  *  - PyTorch CPU (../shared/peers/torch_unet.py via /usr/bin/python3) where python3-torch is
- *    installed, and torch.mm's float32 peak with the same thread count.
+ *    installed, and torch.mm's float32 rate with the same thread count.
+ *  - The machine's float32 matmul peak (numpy sgemm; install Debian's libopenblas0-pthread, else
+ *    numpy falls back to the reference BLAS): the '% peak' columns are fractions of it.
  *  - The import benchmark (bench/import.ts) and the export benchmark (bench/export.ts).
  *  - Not here: the browser benchmark of the review UI (`npx tsx bench/ui-review.ts`), which needs
  *    Chromium and a built renderer.
@@ -143,34 +145,55 @@ best = min((lambda t: (torch.mm(a, b), time.perf_counter() - t)[1])(time.perf_co
 print('RESULT {"gflops": %.1f}' % (2 * n ** 3 / best / 1e9))
 `;
 
+/**
+ * The machine's float32 matmul peak at a thread count: numpy's sgemm (OpenBLAS where Debian's
+ * libopenblas0-pthread is installed; the reference BLAS otherwise, which is ~30x slower and says so).
+ * The backends' own matmul figures (tfjs wasm, torch.mm) are kept beside it, not used as the peak.
+ */
+const NUMPY_MM = `
+import sys, time, numpy as np
+n = 2048
+a = np.random.rand(n, n).astype(np.float32); b = np.random.rand(n, n).astype(np.float32)
+a @ b
+best = min((lambda t: (a @ b, time.perf_counter() - t)[1])(time.perf_counter()) for _ in range(5))
+print('RESULT {"gflops": %.1f}' % (2 * n ** 3 / best / 1e9))
+`;
+
+async function machinePeak(threads: number): Promise<number | null> {
+  try {
+    const count = String(threads);
+    const out = await runChild(PYTHON, ['-c', NUMPY_MM], {
+      OPENBLAS_NUM_THREADS: count,
+      OMP_NUM_THREADS: count,
+    });
+    return (resultLine(out) as { gflops: number }).gflops;
+  } catch {
+    return null;
+  }
+}
+
 async function runPeer(threads: number): Promise<EngineRun> {
   const label = `PyTorch CPU, ${threads} thread${threads > 1 ? 's' : ''}`;
   log(`[bench] ${label} ...`);
   const common = ['--base', String(BASE), '--size', String(SIZE), '--threads', String(threads)];
   const common2 = ['--seconds', peerSeconds];
+  // torch.set_num_threads does not bind OpenBLAS's own pool: pin it to the same count.
+  const env = { OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
   const train = resultLine(
-    await runChild(PYTHON, [
-      PEER_SCRIPT,
-      '--mode',
-      'train',
-      '--batch',
-      String(TRAIN_BATCH),
-      ...common,
-      ...common2,
-    ]),
+    await runChild(
+      PYTHON,
+      [PEER_SCRIPT, '--mode', 'train', '--batch', String(TRAIN_BATCH), ...common, ...common2],
+      env,
+    ),
   ) as { images_per_s: number; max_rss_mib: number; engine: string };
   const infer = resultLine(
-    await runChild(PYTHON, [
-      PEER_SCRIPT,
-      '--mode',
-      'infer',
-      '--batch',
-      String(INFER_BATCH),
-      ...common,
-      ...common2,
-    ]),
+    await runChild(
+      PYTHON,
+      [PEER_SCRIPT, '--mode', 'infer', '--batch', String(INFER_BATCH), ...common, ...common2],
+      env,
+    ),
   ) as { images_per_s: number; max_rss_mib: number };
-  const mm = resultLine(await runChild(PYTHON, ['-c', TORCH_MM, String(threads)])) as {
+  const mm = resultLine(await runChild(PYTHON, ['-c', TORCH_MM, String(threads)], env)) as {
     gflops: number;
   };
   return {
@@ -205,7 +228,7 @@ async function runExportBench(): Promise<unknown> {
 const fmt = (value: number | null, digits = 2) => (value == null ? '-' : value.toFixed(digits));
 const pct = (value: number | null) => (value == null ? '-' : `${(100 * value).toFixed(0)}%`);
 
-function row(run: EngineRun, peer: EngineRun | null) {
+function row(run: EngineRun, peer: EngineRun | null, machinePeakGflops: number | null) {
   const trainGflops = run.trainImagesPerS == null ? null : run.trainImagesPerS * TRAIN_GFLOP;
   const inferGflops = run.inferImagesPerS == null ? null : run.inferImagesPerS * FORWARD_GFLOP;
   const ratio = (ours: number | null, theirs: number | null | undefined) =>
@@ -216,11 +239,12 @@ function row(run: EngineRun, peer: EngineRun | null) {
     trainImagesPerS: run.trainImagesPerS,
     trainGflops,
     trainPeakFraction:
-      trainGflops != null && run.matmulPeakGflops ? trainGflops / run.matmulPeakGflops : null,
+      trainGflops != null && machinePeakGflops ? trainGflops / machinePeakGflops : null,
     inferImagesPerS: run.inferImagesPerS,
     inferGflops,
     inferPeakFraction:
-      inferGflops != null && run.matmulPeakGflops ? inferGflops / run.matmulPeakGflops : null,
+      inferGflops != null && machinePeakGflops ? inferGflops / machinePeakGflops : null,
+    machinePeakGflops,
     matmulPeakGflops: run.matmulPeakGflops,
     peakRssMiB: run.peakRssMiB,
     trainVsPeer: peer ? ratio(run.trainImagesPerS, peer.trainImagesPerS) : null,
@@ -271,9 +295,12 @@ async function main(): Promise<void> {
       (best, p) => (!best || (p.threads ?? 0) > (best.threads ?? 0) ? p : best),
       null,
     );
+  // The machine's matmul peak per thread count, measured once the engines are done.
+  const peaks = new Map<number, number | null>();
+  for (const threads of threadConfigs) peaks.set(threads, await machinePeak(threads));
   const rows = [
-    ...ours.map((run) => row(run, peerFor(run))),
-    ...peers.map((run) => row(run, null)),
+    ...ours.map((run) => row(run, peerFor(run), peaks.get(run.threads ?? 1) ?? null)),
+    ...peers.map((run) => row(run, null, peaks.get(run.threads ?? 1) ?? null)),
   ];
 
   const header = [
@@ -284,7 +311,8 @@ async function main(): Promise<void> {
     'infer img/s',
     'GFLOP/s',
     '% peak',
-    'mm peak',
+    'machine peak',
+    'own mm',
     'RSS MiB',
     'train/peer',
     'infer/peer',
@@ -297,6 +325,7 @@ async function main(): Promise<void> {
     fmt(r.inferImagesPerS),
     fmt(r.inferGflops, 1),
     pct(r.inferPeakFraction),
+    fmt(r.machinePeakGflops, 1),
     fmt(r.matmulPeakGflops, 1),
     r.peakRssMiB == null ? '-' : String(r.peakRssMiB),
     r.trainVsPeer == null ? '-' : `${fmt(r.trainVsPeer)}x`,
