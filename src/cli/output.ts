@@ -1,3 +1,5 @@
+import type { JobReporter } from '../core/jobs';
+
 /** Small helpers shared by CLI commands: JSON output, one-line errors, exit codes. */
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
@@ -16,4 +18,20 @@ export class CliError extends Error {
 
 export function fail(message: string, exitCode = 2): never {
   throw new CliError(message, exitCode);
+}
+
+/** A job reporter that draws progress on stderr, a few lines a second, only on a terminal. */
+export function terminalReporter(signal: AbortSignal, defaultPhase: string): JobReporter {
+  let last = 0;
+  return {
+    signal,
+    progress: (update) => {
+      if (!process.stderr.isTTY) return;
+      const now = Date.now();
+      if (now - last < 250 && update.phase === undefined) return;
+      last = now;
+      const count = update.total ? `${update.done ?? 0}/${update.total}` : '';
+      process.stderr.write(`\r${update.phase ?? defaultPhase} ${count}`.padEnd(60));
+    },
+  };
 }

@@ -14,9 +14,8 @@ import {
 } from '../../shared/export-schemas';
 import { reviewStateSchema, splitSchema } from '../../shared/contract-review';
 import { ExportRefusedError, ExportStoppedError, exportMasks } from '../../core/export/exporter';
-import type { JobReporter } from '../../core/jobs';
 import { ProjectStore } from '../../core/project/store';
-import { fail, printJson } from '../output';
+import { fail, printJson, terminalReporter } from '../output';
 
 interface ExportCliOptions {
   project: string;
@@ -43,22 +42,6 @@ function list<T extends string>(value: string | undefined, schema: z.ZodType<T>,
       if (!parsed.success) fail(`${flag}: unknown value ${JSON.stringify(item)}`);
       return parsed.data;
     });
-}
-
-/** Progress on stderr, a few lines a second, only on a terminal. */
-function terminalReporter(signal: AbortSignal): JobReporter {
-  let last = 0;
-  return {
-    signal,
-    progress: (update) => {
-      if (!process.stderr.isTTY) return;
-      const now = Date.now();
-      if (now - last < 250 && update.phase === undefined) return;
-      last = now;
-      const count = update.total ? `${update.done ?? 0}/${update.total}` : '';
-      process.stderr.write(`\r${update.phase ?? 'writing'} ${count}`.padEnd(60));
-    },
-  };
 }
 
 export function summary(result: ExportResult): string {
@@ -119,7 +102,11 @@ export function register(program: Command): void {
       process.once('SIGINT', onSignal);
       const store = ProjectStore.open(options.project);
       try {
-        const result = await exportMasks(store, input.data, terminalReporter(controller.signal));
+        const result = await exportMasks(
+          store,
+          input.data,
+          terminalReporter(controller.signal, 'writing'),
+        );
         if (process.stderr.isTTY) process.stderr.write('\r'.padEnd(61) + '\r');
         if (options.json) printJson(result);
         else process.stdout.write(`${summary(result)}\n`);

@@ -5,25 +5,8 @@
 import type { Command } from 'commander';
 import { importInputSchema, type ImportResult } from '../../shared/dataset-schemas';
 import { importDataset, resolveDatasetRoot } from '../../core/dataset/import';
-import type { JobReporter } from '../../core/jobs';
 import { ProjectStore } from '../../core/project/store';
-import { fail, printJson } from '../output';
-
-/** Progress on stderr, at most a few lines a second, only on a terminal. */
-function terminalReporter(signal: AbortSignal): JobReporter {
-  let last = 0;
-  return {
-    signal,
-    progress: (update) => {
-      if (!process.stderr.isTTY) return;
-      const now = Date.now();
-      if (now - last < 250 && update.phase === undefined) return;
-      last = now;
-      const count = update.total ? `${update.done ?? 0}/${update.total}` : '';
-      process.stderr.write(`\r${update.phase ?? 'importing'} ${count}`.padEnd(60));
-    },
-  };
-}
+import { fail, printJson, terminalReporter } from '../output';
 
 export function summary(result: ImportResult): string {
   const { report, refresh } = result;
@@ -91,7 +74,7 @@ export function register(program: Command): void {
           const result = await importDataset(
             store,
             input.data,
-            terminalReporter(controller.signal),
+            terminalReporter(controller.signal, 'importing'),
           );
           if (process.stderr.isTTY) process.stderr.write('\r'.padEnd(61) + '\r');
           if (options.json) printJson(result.report);
