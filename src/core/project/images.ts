@@ -14,21 +14,16 @@ import {
   type ReviewState,
   type Split,
 } from '../../shared/contract-review';
+import type { ImageFileFacts } from './datasets';
 import { statement, type Db } from './store';
 
-export interface ImageRecord {
+/** A row of `images`; the file facts are those the importer measured. */
+export interface ImageRecord extends ImageFileFacts {
   id: number;
   datasetId: number;
   datasetRoot: string;
   relPath: string;
   name: string;
-  width: number;
-  height: number;
-  bitDepth: number;
-  channels: number;
-  format: string;
-  fileSize: number;
-  sha256: string;
   split: Split;
   status: ImageStatus;
   reviewState: ReviewState;

@@ -6,6 +6,13 @@
 import { getKernel } from '@tensorflow/tfjs';
 import type { KernelBackend, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 
+/** What a kernel function receives from the engine. */
+export type KernelArgs = {
+  inputs: NamedTensorInfoMap;
+  backend: KernelBackend;
+  attrs?: NamedAttrMap;
+};
+
 export class BackendOps {
   private readonly temps: TensorInfo[] = [];
 

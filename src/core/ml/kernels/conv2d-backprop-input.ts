@@ -7,17 +7,12 @@
  */
 import type {
   Conv2DBackpropInputAttrs,
-  KernelBackend,
   KernelConfig,
   KernelFunc,
-  NamedAttrMap,
-  NamedTensorInfoMap,
   TensorInfo,
 } from '@tensorflow/tfjs';
-import { withBackendOps } from './backend-ops';
+import { withBackendOps, type KernelArgs } from './backend-ops';
 import { convGeometry, isPatchwise } from './conv-geometry';
-
-type KernelArgs = { inputs: NamedTensorInfoMap; backend: KernelBackend; attrs?: NamedAttrMap };
 
 export function makeConv2dBackpropInputWasm(stock: KernelFunc | null) {
   return function conv2dBackpropInputWasm(args: KernelArgs): TensorInfo {

@@ -5,17 +5,8 @@
  * once (~4x faster on a 4x256x256x16 tensor). Every other reduction keeps the stock kernel.
  */
 import { getKernel, util } from '@tensorflow/tfjs';
-import type {
-  KernelBackend,
-  KernelConfig,
-  KernelFunc,
-  NamedAttrMap,
-  NamedTensorInfoMap,
-  TensorInfo,
-} from '@tensorflow/tfjs';
-import { withBackendOps } from './backend-ops';
-
-type KernelArgs = { inputs: NamedTensorInfoMap; backend: KernelBackend; attrs?: NamedAttrMap };
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { withBackendOps, type KernelArgs } from './backend-ops';
 
 /** Smallest row count worth a matmul; tiny reductions are cheaper the stock way. */
 const MIN_ROWS = 1024;

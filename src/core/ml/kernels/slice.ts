@@ -5,14 +5,8 @@
  * plain loop here; long rows and other cases keep the stock path.
  */
 import { backend_util, getKernel, slice_util, util } from '@tensorflow/tfjs';
-import type {
-  KernelBackend,
-  KernelConfig,
-  KernelFunc,
-  NamedAttrMap,
-  NamedTensorInfoMap,
-  TensorInfo,
-} from '@tensorflow/tfjs';
+import type { KernelBackend, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import type { KernelArgs } from './backend-ops';
 
 /** Rows shorter than this are copied element by element. */
 const SHORT_ROW = 64;
@@ -21,8 +15,6 @@ interface WasmHeapBackend extends KernelBackend {
   makeOutput(shape: number[], dtype: string): TensorInfo;
   typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
-
-type KernelArgs = { inputs: NamedTensorInfoMap; backend: KernelBackend; attrs?: NamedAttrMap };
 
 /** Copies x[begin : begin + size] for a float32/int32 tensor of rank <= 4 with a short last axis. */
 function sliceShortRows(
