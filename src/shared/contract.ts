@@ -13,10 +13,16 @@ import { mlEvents, mlMethods } from './contract-ml';
 import { reviewEvents, reviewMethods } from './contract-review';
 import { exportEvents, exportMethods } from './contract-export';
 
-export const backendNameSchema = z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+export const backendNameSchema = z.enum([
+  'tensorflow-gpu',
+  'tensorflow',
+  'onnxruntime',
+  'wasm',
+  'cpu',
+]);
 export type BackendName = z.infer<typeof backendNameSchema>;
 
-export const backendChoiceSchema = z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+export const backendChoiceSchema = z.enum(['auto', ...backendNameSchema.options]);
 export type BackendChoice = z.infer<typeof backendChoiceSchema>;
 
 /** One rung of the ML runtime ladder, with why it was taken or skipped. */

@@ -54,6 +54,7 @@ async function runJob(jobId: string, kind: string, params: unknown): Promise<voi
     if (!handler) throw new Error(`unknown worker job kind: ${kind}`);
     const result = await handler(params, {
       tf: runtime.tf,
+      ort: runtime.ort,
       backend: runtime.backend,
       signal: controller.signal,
       progress: (progress) => send({ type: 'progress', jobId, progress }),

@@ -3,10 +3,9 @@
  * loaded tfjs runtime; they report progress and must check `signal` between steps.
  */
 import type { BackendName } from '../shared/contract';
-import type { Tf } from '../core/ml/backends';
+import type { Engine } from '../core/ml/backends';
 
-export interface WorkerJobContext {
-  tf: Tf;
+export interface WorkerJobContext extends Engine {
   backend: BackendName;
   signal: AbortSignal;
   progress: (progress: unknown) => void;

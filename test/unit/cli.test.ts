@@ -25,6 +25,7 @@ describe('qataseg CLI', () => {
     expect(report.ladder.map((step) => step.backend)).toEqual([
       'tensorflow-gpu',
       'tensorflow',
+      'onnxruntime',
       'wasm',
       'cpu',
     ]);

@@ -79,6 +79,7 @@ describe('ML jobs through the service and the worker', () => {
     expect(card.ladder.map((step) => step.backend)).toEqual([
       'tensorflow-gpu',
       'tensorflow',
+      'onnxruntime',
       'wasm',
       'cpu',
     ]);

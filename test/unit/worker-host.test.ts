@@ -23,7 +23,7 @@ describe('ML worker process', () => {
     const host = newHost();
     const status = await host.ensureStarted();
     expect(status.state).toBe('ready');
-    expect(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).toContain(status.backend);
+    expect(['tensorflow-gpu', 'tensorflow', 'onnxruntime', 'wasm', 'cpu']).toContain(status.backend);
     expect(status.ladder).toHaveLength(4);
     expect(status.ladder.find((step) => step.status === 'loaded')?.backend).toBe(status.backend);
     const result = (await host.run('probe', {})) as { sum: number; pid: number };

@@ -1,20 +1,34 @@
 /**
- * The ML runtime ladder of DESIGN.md: tfjs-node-gpu, tfjs-node, wasm (SIMD) and cpu. The first
- * that loads wins unless one is forced; every step records why it was taken or skipped.
+ * The ML runtime ladder of DESIGN.md: tfjs-node-gpu, tfjs-node, onnxruntime (native CPU), wasm
+ * (SIMD) and cpu. The first that loads wins unless one is forced; every step records why it was
+ * taken or skipped. On the onnxruntime step tfjs (cpu backend) still builds, loads and saves the
+ * models; onnxruntime runs the training steps and predictions (./onnx/runtime.ts).
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as TfModule from '@tensorflow/tfjs';
 import type { BackendChoice, BackendName, LadderStep } from '../../shared/contract';
+import type { Ort } from './onnx/runtime';
 
 const require = createRequire(import.meta.url);
 
-export const LADDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export const LADDER: readonly BackendName[] = [
+  'tensorflow-gpu',
+  'tensorflow',
+  'onnxruntime',
+  'wasm',
+  'cpu',
+];
 
 export type Tf = typeof TfModule;
 
-export interface LoadedRuntime {
+/** What runs the network: tfjs always; onnxruntime too on its rung of the ladder. */
+export interface Engine {
   tf: Tf;
+  ort: Ort | null;
+}
+
+export interface LoadedRuntime extends Engine {
   backend: BackendName;
   ladder: LadderStep[];
 }
@@ -34,20 +48,29 @@ export function resolveBackendChoice(explicit?: BackendChoice | null): BackendCh
   return 'auto';
 }
 
-async function tryBackend(name: BackendName): Promise<Tf> {
+async function tryBackend(name: BackendName): Promise<Engine> {
   switch (name) {
     case 'tensorflow-gpu': {
       // Registers the 'tensorflow' backend bound to libtensorflow with CUDA.
       const tf = require('@tensorflow/tfjs-node-gpu') as Tf;
       await tf.setBackend('tensorflow');
       await tf.ready();
-      return tf;
+      return { tf, ort: null };
     }
     case 'tensorflow': {
       const tf = require('@tensorflow/tfjs-node') as Tf;
       await tf.setBackend('tensorflow');
       await tf.ready();
-      return tf;
+      return { tf, ort: null };
+    }
+    case 'onnxruntime': {
+      const { loadOnnxRuntime } = await import('./onnx/runtime');
+      const ort = await loadOnnxRuntime();
+      // tfjs only keeps the model of record here; cpu is enough for that.
+      const tf = (await import('@tensorflow/tfjs')) as Tf;
+      await tf.setBackend('cpu');
+      await tf.ready();
+      return { tf, ort };
     }
     case 'wasm': {
       const tf = (await import('@tensorflow/tfjs')) as Tf;
@@ -76,13 +99,13 @@ async function tryBackend(name: BackendName): Promise<Tf> {
       await tf.ready();
       // Stock wasm cannot train a conv net: add the project's training kernels (kernels/).
       kernels.registerWasmTrainingKernels();
-      return tf;
+      return { tf, ort: null };
     }
     case 'cpu': {
       const tf = (await import('@tensorflow/tfjs')) as Tf;
       await tf.setBackend('cpu');
       await tf.ready();
-      return tf;
+      return { tf, ort: null };
     }
   }
 }
@@ -94,7 +117,7 @@ async function tryBackend(name: BackendName): Promise<Tf> {
 export async function loadRuntime(choice: BackendChoice = 'auto'): Promise<LoadedRuntime> {
   const ladder: LadderStep[] = [];
   const forced = choice === 'auto' ? null : choice;
-  let loaded: { tf: Tf; backend: BackendName } | null = null;
+  let loaded: (Engine & { backend: BackendName }) | null = null;
   for (const backend of LADDER) {
     if (loaded) {
       ladder.push({ backend, status: 'not-tried', reason: `${loaded.backend} loaded first` });
@@ -105,9 +128,9 @@ export async function loadRuntime(choice: BackendChoice = 'auto'): Promise<Loade
       continue;
     }
     try {
-      const tf = await tryBackend(backend);
+      const engine = await tryBackend(backend);
       ladder.push({ backend, status: 'loaded', reason: forced ? 'forced' : 'first to load' });
-      loaded = { tf, backend };
+      loaded = { ...engine, backend };
     } catch (error) {
       ladder.push({ backend, status: 'failed', reason: oneLineReason(error) });
     }

@@ -4,19 +4,17 @@
  * and very large images, overlap-tiled at native resolution. Evaluation compares the result with
  * the label in force using the shared metrics.
  */
-import type * as tfTypes from '@tensorflow/tfjs';
 import { maskMetrics, meanOf, metricsFromConfusion, type Confusion } from '../../shared/metrics';
 import type { PerImageScore, SplitMetrics } from '../../shared/contract-ml';
 import type { Db } from '../project/store';
-import type { Tf } from './backends';
 import { readImagePixels, readLabelPixels, resizeGray, type TrainingPair } from './data';
+import type { ModelRunner } from './engine';
 import { overlapTile } from './tile';
-import { predictImages, probabilitiesToBytes, toUnitFloat } from './trainer';
+import { probabilitiesToBytes, toUnitFloat } from './trainer';
 
 /** 0..255 probability map of a full-resolution gray image. */
 export async function predictFullImage(
-  tf: Tf,
-  model: tfTypes.LayersModel,
+  runner: ModelRunner,
   image: { data: Uint8Array; width: number; height: number },
   size: number,
   tile = false,
@@ -26,13 +24,13 @@ export async function predictFullImage(
       toUnitFloat(image.data),
       image.width,
       image.height,
-      (tiles) => predictImages(tf, model, tiles, size, 4),
+      (tiles) => runner.predict(tiles),
       { size },
     );
     return probabilitiesToBytes(probabilities);
   }
   const input = await resizeGray(image.data, image.width, image.height, size, size, 'linear');
-  const [probabilities] = await predictImages(tf, model, [toUnitFloat(input)], size, 1);
+  const [probabilities] = await runner.predict([toUnitFloat(input)]);
   return resizeGray(
     probabilitiesToBytes(probabilities),
     size,
@@ -54,9 +52,8 @@ export interface PairEvaluation {
  * specificity and accuracy are means of per-image values too.
  */
 export async function evaluatePairs(
-  tf: Tf,
+  runner: ModelRunner,
   db: Db,
-  model: tfTypes.LayersModel,
   pairs: TrainingPair[],
   size: number,
   threshold: number,
@@ -72,7 +69,7 @@ export async function evaluatePairs(
     if (options.signal?.aborted) throw new Error('cancelled');
     const image = await readImagePixels(pair.imagePath);
     const label = await readLabelPixels(db, pair);
-    const probabilities = await predictFullImage(tf, model, image, size, options.tile);
+    const probabilities = await predictFullImage(runner, image, size, options.tile);
     const figures = maskMetrics(probabilities, label, threshold);
     all.push(figures);
     perImage.push({

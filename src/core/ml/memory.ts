@@ -7,6 +7,7 @@
  * Calibrated so base 32 at 256 px and batch 4 does not fit (seen on these machines) and base 16
  * does.
  */
+import os from 'node:os';
 import { UNET_DEPTH } from './architecture';
 
 export const WASM_MEMORY_LIMIT = 4 * 1024 ** 3;
@@ -106,7 +107,12 @@ export function memoryRefusal(
   return `${head}: use a smaller --size`;
 }
 
-/** The memory ceiling of a backend (null: no fixed ceiling worth checking). */
+/**
+ * The memory ceiling of a backend: wasm's 4 GiB address space; the machine's memory for
+ * onnxruntime (native, one process); null where there is no fixed ceiling worth checking.
+ */
 export function backendMemoryLimit(backend: string): number | null {
-  return backend === 'wasm' ? WASM_MEMORY_LIMIT : null;
+  if (backend === 'wasm') return WASM_MEMORY_LIMIT;
+  if (backend === 'onnxruntime') return os.totalmem();
+  return null;
 }

@@ -8,6 +8,12 @@ import path from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Tf } from './backends';
 
+/** One optimizer weight as tfjs's Optimizer.getWeights lists it. */
+export interface NamedTensor {
+  name: string;
+  tensor: tfTypes.Tensor;
+}
+
 export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
 const OPTIMIZER_FILE = 'optimizer.json';
@@ -99,7 +105,18 @@ export async function saveOptimizer(
   optimizer: tfTypes.Optimizer,
   dir: string,
 ): Promise<void> {
-  const weights = await optimizer.getWeights();
+  await saveOptimizerWeights(tf, await optimizer.getWeights(), dir);
+}
+
+/**
+ * Saves optimizer weights in tfjs's order and names ('iter', then each variable's first moments,
+ * then its second moments), whichever engine trained: a checkpoint resumes on either.
+ */
+export async function saveOptimizerWeights(
+  tf: Tf,
+  weights: NamedTensor[],
+  dir: string,
+): Promise<void> {
   const { data, specs } = await tf.io.encodeWeights(weights);
   fs.mkdirSync(dir, { recursive: true });
   writeAtomic(path.join(dir, OPTIMIZER_WEIGHTS_FILE), Buffer.from(data));
@@ -112,15 +129,20 @@ export async function loadOptimizer(
   optimizer: tfTypes.Optimizer,
   dir: string,
 ): Promise<boolean> {
+  const weights = readOptimizerWeights(tf, dir);
+  if (!weights) return false;
+  await optimizer.setWeights(weights);
+  return true;
+}
+
+/** The optimizer weights saveOptimizerWeights wrote, in order; null when there are none. */
+export function readOptimizerWeights(tf: Tf, dir: string): NamedTensor[] | null {
   const specFile = path.join(dir, OPTIMIZER_FILE);
-  if (!fs.existsSync(specFile)) return false;
+  if (!fs.existsSync(specFile)) return null;
   const { specs } = JSON.parse(fs.readFileSync(specFile, 'utf8')) as {
     specs: tfTypes.io.WeightsManifestEntry[];
   };
   const data = toArrayBuffer(fs.readFileSync(path.join(dir, OPTIMIZER_WEIGHTS_FILE)));
   const decoded = tf.io.decodeWeights(data, specs);
-  await optimizer.setWeights(
-    specs.map((spec) => ({ name: spec.name, tensor: decoded[spec.name] })),
-  );
-  return true;
+  return specs.map((spec) => ({ name: spec.name, tensor: decoded[spec.name] }));
 }

@@ -1,17 +1,20 @@
 /**
- * The training loop, independent of where samples come from: a custom loop (optimizer.minimize
- * over the model's trainable variables) so any loss of ./losses works, seeded shuffling and
- * augmentation, progress per step and per epoch, cancel between steps, a checkpoint every epoch
- * (model, optimizer moments, loop state) and resume from it.
+ * The training loop, independent of where samples come from and of the engine: a custom loop
+ * (tfjs's optimizer.minimize over the model's trainable variables, or onnxruntime's training-step
+ * graph with Adam beside it) so any loss of ./losses works, seeded shuffling and augmentation,
+ * progress per step and per epoch, cancel between steps, a checkpoint every epoch (model,
+ * optimizer moments, loop state) and resume from it, on either engine.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { maskMetrics, meanOf } from '../../shared/metrics';
-import type { Tf } from './backends';
+import type { Engine, Tf } from './backends';
 import { augment, DEFAULT_AUGMENT } from './augment';
+import { tfjsRunner, type ModelRunner } from './engine';
 import { computeLoss, type LossName } from './losses';
 import { loadModel, loadOptimizer, saveModel, saveOptimizer } from './model-io';
+import { dropoutSeed, OnnxTrainer, type StepInput } from './onnx/runtime';
 import { deriveSeed, Random } from './random';
 import { buildUNet } from './unet';
 import { overlapTile } from './tile';
@@ -125,31 +128,6 @@ function maskToFloat(mask: Uint8Array): Float32Array {
   return out;
 }
 
-/** Probability maps of float images (each size x size), in batches. */
-export async function predictImages(
-  tf: Tf,
-  model: tfTypes.LayersModel,
-  images: Float32Array[],
-  size: number,
-  batch = 4,
-): Promise<Float32Array[]> {
-  const out: Float32Array[] = [];
-  for (let start = 0; start < images.length; start += batch) {
-    const group = images.slice(start, start + batch);
-    const input = new Float32Array(group.length * size * size);
-    group.forEach((image, index) => input.set(image, index * size * size));
-    const probabilities = tf.tidy(() =>
-      model.predict(tf.tensor4d(input, [group.length, size, size, 1]), { batchSize: group.length }),
-    ) as tfTypes.Tensor;
-    const data = (await probabilities.data()) as Float32Array;
-    probabilities.dispose();
-    for (let index = 0; index < group.length; index++) {
-      out.push(data.slice(index * size * size, (index + 1) * size * size));
-    }
-  }
-  return out;
-}
-
 /** 0..1 probabilities to 0..255 bytes (the stored form of a prediction). */
 export function probabilitiesToBytes(probabilities: Float32Array): Uint8Array {
   const out = new Uint8Array(probabilities.length);
@@ -160,11 +138,9 @@ export function probabilitiesToBytes(probabilities: Float32Array): Uint8Array {
 
 /** Mean per-image Dice at threshold 0.5, the validation figure of every epoch. */
 export async function meanDice(
-  tf: Tf,
-  model: tfTypes.LayersModel,
+  runner: ModelRunner,
   items: TrainItem[],
   size: number,
-  batch: number,
 ): Promise<number | null> {
   if (items.length === 0) return null;
   if (items.some((item) => item.width !== undefined)) {
@@ -177,20 +153,14 @@ export async function meanDice(
         toUnitFloat(item.image),
         width,
         height,
-        (tiles) => predictImages(tf, model, tiles, size, batch),
+        (tiles) => runner.predict(tiles),
         { size },
       );
       scores.push(maskMetrics(probabilitiesToBytes(probabilities), item.mask, 0.5).dice);
     }
     return meanOf(scores);
   }
-  const probabilities = await predictImages(
-    tf,
-    model,
-    items.map((item) => toUnitFloat(item.image)),
-    size,
-    batch,
-  );
+  const probabilities = await runner.predict(items.map((item) => toUnitFloat(item.image)));
   return meanOf(
     probabilities.map(
       (p, index) => maskMetrics(probabilitiesToBytes(p), items[index].mask, 0.5).dice,
@@ -205,8 +175,73 @@ export interface TrainCallbacks {
   log?(message: string): void;
 }
 
+/** One engine's optimisation steps over a tfjs model. */
+interface Stepper {
+  /** One step on a batch; returns its loss. */
+  step(input: StepInput): Promise<number>;
+  /** A runner of the current weights, for the validation Dice of an epoch. */
+  runner(batch: number): Promise<ModelRunner>;
+  /** Brings the tfjs model up to date before it is saved. */
+  commit(): void;
+  saveOptimizer(dir: string): Promise<void>;
+  loadOptimizer(dir: string): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+function tfjsStepper(tf: Tf, model: tfTypes.LayersModel, config: TrainConfig): Stepper {
+  const optimizer = tf.train.adam(config.learningRate);
+  const variables = model.trainableWeights.map((weight) => weight.read() as tfTypes.Variable);
+  const size = config.size;
+  return {
+    async step(input) {
+      const shape: [number, number, number, number] = [input.count, size, size, 1];
+      const x = tf.tensor4d(input.images, shape);
+      const y = tf.tensor4d(input.masks, shape);
+      const w = input.pixelWeights ? tf.tensor4d(input.pixelWeights, shape) : undefined;
+      const lossTensor = optimizer.minimize(
+        () =>
+          computeLoss(tf, config.loss, y, model.apply(x, { training: true }) as tfTypes.Tensor, w),
+        true,
+        variables,
+      );
+      const lossValue = lossTensor ? (await lossTensor.data())[0] : NaN;
+      lossTensor?.dispose();
+      tf.dispose([x, y, ...(w ? [w] : [])]);
+      return lossValue;
+    },
+    runner: async (batch) => tfjsRunner(tf, model, size, batch),
+    commit: () => {},
+    saveOptimizer: (dir) => saveOptimizer(tf, optimizer, dir),
+    loadOptimizer: async (dir) => {
+      // Adam's moments are matched to variables by order, which a rebuilt model keeps.
+      await loadOptimizer(tf, optimizer, dir);
+    },
+    dispose: async () => optimizer.dispose(),
+  };
+}
+
+function onnxStepper(
+  ort: NonNullable<Engine['ort']>,
+  tf: Tf,
+  model: tfTypes.LayersModel,
+  config: TrainConfig,
+): Stepper {
+  const trainer = new OnnxTrainer(ort, tf, model, config);
+  return {
+    step: (input) => trainer.step(input),
+    runner: (batch) => trainer.runner(batch),
+    commit: () => trainer.commit(),
+    saveOptimizer: (dir) => trainer.saveOptimizer(dir),
+    loadOptimizer: async (dir) => {
+      trainer.loadOptimizer(dir);
+    },
+    dispose: () => trainer.dispose(),
+  };
+}
+
 export interface TrainRun {
-  tf: Tf;
+  /** The loaded runtime: tfjs, and onnxruntime on its rung of the ladder. */
+  engine: Engine;
   config: TrainConfig;
   train: TrainItem[];
   val: TrainItem[];
@@ -223,7 +258,8 @@ export async function trainModel(
   run: TrainRun,
   callbacks: TrainCallbacks = {},
 ): Promise<TrainResult> {
-  const { tf, config } = run;
+  const { config } = run;
+  const { tf } = run.engine;
   if (run.train.length === 0)
     throw new Error('no training images with labels in the chosen label set');
   const state: CheckpointState = (run.resume ? readCheckpointState(run.checkpointDir) : null) ?? {
@@ -253,12 +289,10 @@ export async function trainModel(
     model.dispose();
     model = resized;
   }
-  const optimizer = tf.train.adam(config.learningRate);
-  const variables = model.trainableWeights.map((weight) => weight.read() as tfTypes.Variable);
-  if (run.resume && state.epoch > 0) {
-    // Adam's moments are matched to variables by order, which a rebuilt model keeps.
-    await loadOptimizer(tf, optimizer, run.checkpointDir);
-  }
+  const stepper = run.engine.ort
+    ? onnxStepper(run.engine.ort, tf, model, config)
+    : tfjsStepper(tf, model, config);
+  if (run.resume && state.epoch > 0) await stepper.loadOptimizer(run.checkpointDir);
 
   const size = config.size;
   const pixels = size * size;
@@ -266,117 +300,121 @@ export async function trainModel(
   const epochSecondsEstimate = () =>
     state.history.length > 0 ? meanOf(state.history.map((record) => record.seconds)) : null;
 
-  for (let epoch = state.epoch + 1; epoch <= config.epochs; epoch++) {
-    const order = new Random(deriveSeed(config.seed, epoch)).shuffle(
-      run.train.map((_, index) => index),
-    );
-    const epochStart = performance.now();
-    let lossSum = 0;
-    let imagesDone = 0;
-    for (let step = 0; step < steps; step++) {
-      // Yield to the event loop so a cancel message from the host is seen (wasm's data() resolves
-      // as a microtask, so a step alone never lets IPC in).
-      await new Promise((resolve) => setImmediate(resolve));
-      if (callbacks.signal?.aborted) throw new TrainingCancelled();
-      const indices = order.slice(step * config.batch, (step + 1) * config.batch);
-      const images = new Float32Array(indices.length * pixels);
-      const masks = new Float32Array(indices.length * pixels);
-      const weights =
-        config.loss === 'weighted-bce' ? new Float32Array(indices.length * pixels) : null;
-      indices.forEach((itemIndex, slot) => {
-        const item = cropItem(
-          run.train[itemIndex],
-          size,
-          new Random(deriveSeed(config.seed, epoch, run.train[itemIndex].imageId, 0xc0)),
-        );
-        let image = toUnitFloat(item.image);
-        let mask = maskToFloat(item.mask);
-        if (config.augment) {
-          const out = augment(
-            { image, mask, width: size, height: size },
-            deriveSeed(config.seed, epoch, item.imageId),
-            DEFAULT_AUGMENT,
-          );
-          image = out.image;
-          mask = out.mask;
-        }
-        images.set(image, slot * pixels);
-        masks.set(mask, slot * pixels);
-        if (weights) weights.set(borderWeightMap(mask, size, size), slot * pixels);
-      });
-      const shape: [number, number, number, number] = [indices.length, size, size, 1];
-      const x = tf.tensor4d(images, shape);
-      const y = tf.tensor4d(masks, shape);
-      const w = weights ? tf.tensor4d(weights, shape) : undefined;
-      const lossTensor = optimizer.minimize(
-        () =>
-          computeLoss(tf, config.loss, y, model.apply(x, { training: true }) as tfTypes.Tensor, w),
-        true,
-        variables,
+  try {
+    for (let epoch = state.epoch + 1; epoch <= config.epochs; epoch++) {
+      const order = new Random(deriveSeed(config.seed, epoch)).shuffle(
+        run.train.map((_, index) => index),
       );
-      const lossValue = lossTensor ? (await lossTensor.data())[0] : NaN;
-      lossTensor?.dispose();
-      tf.dispose([x, y, ...(w ? [w] : [])]);
-      if (!Number.isFinite(lossValue))
-        throw new Error(
-          `loss became ${lossValue} at epoch ${epoch}, step ${step + 1}: lower the learning rate`,
-        );
-      lossSum += lossValue * indices.length;
-      imagesDone += indices.length;
-      const elapsed = (performance.now() - epochStart) / 1000;
-      const imagesPerSecond = imagesDone / Math.max(elapsed, 1e-6);
-      const perEpoch = epochSecondsEstimate() ?? (run.train.length / imagesPerSecond) * 1.1;
-      callbacks.onStep?.({
-        kind: 'step',
+      const epochStart = performance.now();
+      let lossSum = 0;
+      let imagesDone = 0;
+      for (let step = 0; step < steps; step++) {
+        // Yield to the event loop so a cancel message from the host is seen (wasm's data() resolves
+        // as a microtask, so a step alone never lets IPC in).
+        await new Promise((resolve) => setImmediate(resolve));
+        if (callbacks.signal?.aborted) throw new TrainingCancelled();
+        const indices = order.slice(step * config.batch, (step + 1) * config.batch);
+        const images = new Float32Array(indices.length * pixels);
+        const masks = new Float32Array(indices.length * pixels);
+        const weights =
+          config.loss === 'weighted-bce' ? new Float32Array(indices.length * pixels) : null;
+        indices.forEach((itemIndex, slot) => {
+          const item = cropItem(
+            run.train[itemIndex],
+            size,
+            new Random(deriveSeed(config.seed, epoch, run.train[itemIndex].imageId, 0xc0)),
+          );
+          let image = toUnitFloat(item.image);
+          let mask = maskToFloat(item.mask);
+          if (config.augment) {
+            const out = augment(
+              { image, mask, width: size, height: size },
+              deriveSeed(config.seed, epoch, item.imageId),
+              DEFAULT_AUGMENT,
+            );
+            image = out.image;
+            mask = out.mask;
+          }
+          images.set(image, slot * pixels);
+          masks.set(mask, slot * pixels);
+          if (weights) weights.set(borderWeightMap(mask, size, size), slot * pixels);
+        });
+        const lossValue = await stepper.step({
+          images,
+          masks,
+          pixelWeights: weights,
+          count: indices.length,
+          seed: dropoutSeed(config.seed, epoch, step),
+        });
+        if (!Number.isFinite(lossValue))
+          throw new Error(
+            `loss became ${lossValue} at epoch ${epoch}, step ${step + 1}: lower the learning rate`,
+          );
+        lossSum += lossValue * indices.length;
+        imagesDone += indices.length;
+        const elapsed = (performance.now() - epochStart) / 1000;
+        const imagesPerSecond = imagesDone / Math.max(elapsed, 1e-6);
+        const perEpoch = epochSecondsEstimate() ?? (run.train.length / imagesPerSecond) * 1.1;
+        callbacks.onStep?.({
+          kind: 'step',
+          epoch,
+          epochs: config.epochs,
+          step: step + 1,
+          steps,
+          loss: lossValue,
+          imagesPerSecond,
+          etaSeconds:
+            Math.max(0, (run.train.length - imagesDone) / imagesPerSecond) +
+            perEpoch * (config.epochs - epoch),
+        });
+      }
+      const trainSeconds = (performance.now() - epochStart) / 1000;
+      const validationRunner = await stepper.runner(Math.max(1, config.batch));
+      let valDice: number | null;
+      try {
+        valDice = await meanDice(validationRunner, run.val, size);
+      } finally {
+        await validationRunner.dispose();
+      }
+      const seconds = (performance.now() - epochStart) / 1000;
+      const record: EpochRecord = {
         epoch,
+        loss: lossSum / Math.max(1, imagesDone),
+        valDice,
+        seconds,
+        imagesPerSecond: imagesDone / Math.max(trainSeconds, 1e-6),
+      };
+      state.epoch = epoch;
+      state.history.push(record);
+      state.trainSeconds += trainSeconds;
+      state.trainedImages += imagesDone;
+      const improved =
+        state.bestValDice === null || (valDice ?? -1) > state.bestValDice || valDice === null;
+      stepper.commit();
+      if (improved) {
+        state.bestEpoch = epoch;
+        state.bestValDice = valDice;
+        await saveModel(tf, model, run.bestDir);
+      }
+      await saveModel(tf, model, run.checkpointDir);
+      await stepper.saveOptimizer(run.checkpointDir);
+      fs.writeFileSync(
+        path.join(run.checkpointDir, CHECKPOINT_STATE),
+        JSON.stringify(state, null, 1),
+      );
+      callbacks.onEpoch?.({
+        kind: 'epoch',
+        record,
+        history: [...state.history],
         epochs: config.epochs,
-        step: step + 1,
-        steps,
-        loss: lossValue,
-        imagesPerSecond,
-        etaSeconds:
-          Math.max(0, (run.train.length - imagesDone) / imagesPerSecond) +
-          perEpoch * (config.epochs - epoch),
+        etaSeconds: meanOf(state.history.map((r) => r.seconds)) * (config.epochs - epoch),
+        bestEpoch: state.bestEpoch,
       });
     }
-    const trainSeconds = (performance.now() - epochStart) / 1000;
-    const valDice = await meanDice(tf, model, run.val, size, Math.max(1, config.batch));
-    const seconds = (performance.now() - epochStart) / 1000;
-    const record: EpochRecord = {
-      epoch,
-      loss: lossSum / Math.max(1, imagesDone),
-      valDice,
-      seconds,
-      imagesPerSecond: imagesDone / Math.max(trainSeconds, 1e-6),
-    };
-    state.epoch = epoch;
-    state.history.push(record);
-    state.trainSeconds += trainSeconds;
-    state.trainedImages += imagesDone;
-    const improved =
-      state.bestValDice === null || (valDice ?? -1) > state.bestValDice || valDice === null;
-    if (improved) {
-      state.bestEpoch = epoch;
-      state.bestValDice = valDice;
-      await saveModel(tf, model, run.bestDir);
-    }
-    await saveModel(tf, model, run.checkpointDir);
-    await saveOptimizer(tf, optimizer, run.checkpointDir);
-    fs.writeFileSync(
-      path.join(run.checkpointDir, CHECKPOINT_STATE),
-      JSON.stringify(state, null, 1),
-    );
-    callbacks.onEpoch?.({
-      kind: 'epoch',
-      record,
-      history: [...state.history],
-      epochs: config.epochs,
-      etaSeconds: meanOf(state.history.map((r) => r.seconds)) * (config.epochs - epoch),
-      bestEpoch: state.bestEpoch,
-    });
+  } finally {
+    model.dispose();
+    await stepper.dispose();
   }
-  model.dispose();
-  optimizer.dispose();
   return {
     history: state.history,
     bestEpoch: state.bestEpoch,

@@ -9,6 +9,9 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import type { Tf } from './backends';
 import { checkUNetOptions, UNET_DEPTH, type UNetOptions } from './architecture';
 
+/** tfjs-layers batch norm momentum of every block (moving = moving * m + batch * (1 - m)). */
+export const BN_MOMENTUM = 0.9;
+
 export {
   checkUNetOptions,
   UNET_DEPTH,
@@ -42,7 +45,7 @@ export function buildUNet(options: UNetOptions, tf: Tf = tfDefault): tfTypes.Lay
         })
         .apply(y) as tfTypes.SymbolicTensor;
       y = tf.layers
-        .batchNormalization({ axis: -1, momentum: 0.9, name: `${name}_bn${i}` })
+        .batchNormalization({ axis: -1, momentum: BN_MOMENTUM, name: `${name}_bn${i}` })
         .apply(y) as tfTypes.SymbolicTensor;
       y = tf.layers
         .activation({ activation: 'relu', name: `${name}_relu${i}` })

@@ -18,6 +18,7 @@ import {
   splitHashes,
   type TrainingPair,
 } from './data';
+import { createRunner } from './engine';
 import { evaluatePairs, predictFullImage } from './infer';
 import {
   evaluateJobParamsSchema,
@@ -89,7 +90,7 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
         : NaN;
     const result = await trainModel(
       {
-        tf,
+        engine: context,
         config: params,
         train,
         val,
@@ -112,10 +113,11 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
       fs.copyFileSync(path.join(bestDir, file), path.join(params.modelDir, file));
     }
     const model = await loadModel(tf, params.modelDir);
+    const runner = await createRunner(context, model, params.size, params.batch);
     try {
       context.progress({ kind: 'loading', phase: 'testing', done: 0, total: splits.test.length });
       const evaluate = (pairs: TrainingPair[], phase: string) =>
-        evaluatePairs(tf, db, model, pairs, params.size, 0.5, {
+        evaluatePairs(runner, db, pairs, params.size, 0.5, {
           tile: params.inputMode === 'tile',
           signal: context.signal,
           onImage: (done, total) => context.progress({ kind: 'loading', phase, done, total }),
@@ -139,6 +141,7 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
         testPerImage: testEvaluation.perImage,
       };
     } finally {
+      await runner.dispose();
       model.dispose();
     }
   } finally {
@@ -150,6 +153,7 @@ async function runPredict(raw: unknown, context: WorkerJobContext) {
   const params = predictJobParamsSchema.parse(raw);
   const db = openProjectReadOnly(params.projectDir);
   const model = await loadModel(context.tf, params.modelDir);
+  const runner = await createRunner(context, model, params.size);
   try {
     const images = params.imageIds
       ? params.imageIds.map((id) => getImage(db, id))
@@ -160,13 +164,7 @@ async function runPredict(raw: unknown, context: WorkerJobContext) {
       throwIfAborted(context.signal);
       try {
         const pixels = await readImagePixels(imageAbsolutePath(image));
-        const probabilities = await predictFullImage(
-          context.tf,
-          model,
-          pixels,
-          params.size,
-          params.tile,
-        );
+        const probabilities = await predictFullImage(runner, pixels, params.size, params.tile);
         done += 1;
         const message: PredictionMessage = {
           kind: 'prediction',
@@ -186,6 +184,7 @@ async function runPredict(raw: unknown, context: WorkerJobContext) {
     }
     return { predicted: done, failed, total: images.length };
   } finally {
+    await runner.dispose();
     model.dispose();
     db.close();
   }
@@ -195,6 +194,7 @@ async function runEvaluate(raw: unknown, context: WorkerJobContext) {
   const params = evaluateJobParamsSchema.parse(raw);
   const db = openProjectReadOnly(params.projectDir);
   const model = await loadModel(context.tf, params.modelDir);
+  const runner = await createRunner(context, model, params.size);
   try {
     let pairs: TrainingPair[];
     if (params.split === 'val') {
@@ -206,22 +206,15 @@ async function runEvaluate(raw: unknown, context: WorkerJobContext) {
           : [params.split];
       pairs = trainingPairs(db, { splits: [...splits], sources: ALL_LABEL_SOURCES });
     }
-    const evaluation = await evaluatePairs(
-      context.tf,
-      db,
-      model,
-      pairs,
-      params.size,
-      params.threshold,
-      {
-        tile: params.tile,
-        signal: context.signal,
-        onImage: (done, total) =>
-          context.progress({ kind: 'loading', phase: 'evaluating', done, total }),
-      },
-    );
+    const evaluation = await evaluatePairs(runner, db, pairs, params.size, params.threshold, {
+      tile: params.tile,
+      signal: context.signal,
+      onImage: (done, total) =>
+        context.progress({ kind: 'loading', phase: 'evaluating', done, total }),
+    });
     return evaluation;
   } finally {
+    await runner.dispose();
     model.dispose();
     db.close();
   }

@@ -1,0 +1,356 @@
+/**
+ * onnxruntime-node as the native CPU engine of the ladder: its library ships inside the npm
+ * package (no download), so it runs where libtensorflow cannot be fetched. The tfjs model stays
+ * the model of record (built, loaded and saved by tfjs on its cpu backend); this module moves its
+ * weights into ONNX graphs, runs them, and moves trained weights back.
+ */
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import type * as OrtModule from 'onnxruntime-node';
+import type * as tfTypes from '@tensorflow/tfjs';
+import type { Tf } from '../backends';
+import type { ModelRunner } from '../engine';
+import { readOptimizerWeights, saveOptimizerWeights } from '../model-io';
+import { deriveSeed, Random } from '../random';
+import type { LossName } from '../losses';
+import { BN_MOMENTUM } from '../unet';
+import {
+  buildInferenceGraph,
+  buildTrainingGraph,
+  kernelToOnnx,
+  kernelToTfjs,
+  unetParams,
+  type ParamSpec,
+  type TrainGraph,
+} from './unet-graph';
+
+const require = createRequire(import.meta.url);
+
+export type Ort = typeof OrtModule;
+type Session = OrtModule.InferenceSession;
+
+/** Threads for onnxruntime's kernels: QATASEG_THREADS, else every core. */
+export function onnxThreads(): number {
+  const fromEnv = Number(process.env.QATASEG_THREADS);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : os.availableParallelism();
+}
+
+/** Loads onnxruntime-node and proves its native library runs a graph. */
+export async function loadOnnxRuntime(): Promise<Ort> {
+  const ort = require('onnxruntime-node') as Ort;
+  // The smallest real graph: a 1x1 convolution, which exercises the CPU provider.
+  const { GraphBuilder } = await import('./graph');
+  const g = new GraphBuilder('probe');
+  const x = g.input('x', 'float', [1, 1, 1, 1]);
+  g.outputAs(g.op('Conv', [x, g.constant([2], 'float', [1, 1, 1, 1])]), 'y');
+  const session = await ort.InferenceSession.create(g.toBytes());
+  const out = await session.run({ x: new ort.Tensor('float32', Float32Array.of(3), [1, 1, 1, 1]) });
+  await session.release();
+  if ((out.y.data as Float32Array)[0] !== 6) throw new Error('onnxruntime computed a wrong probe');
+  return ort;
+}
+
+function sessionOptions(threads = onnxThreads()): OrtModule.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  };
+}
+
+/** The U-Net's base width, read from the first convolution's kernel. */
+export function modelBase(model: tfTypes.LayersModel): number {
+  const [, , , base] = model.getLayer('down0_conv1').getWeights()[0].shape;
+  if (base === undefined) throw new Error('the model is not a U-Net of this project');
+  return base;
+}
+
+/** Every weight of the tfjs model in ONNX layout, keyed `${layer}/${weight}`. */
+export function readWeights(
+  model: tfTypes.LayersModel,
+  params: ParamSpec[],
+): Map<string, Float32Array> {
+  const weights = new Map<string, Float32Array>();
+  for (const spec of params) {
+    const tensor = model.getLayer(spec.layer).getWeights()[spec.index];
+    const data = Float32Array.from(tensor.dataSync() as Float32Array);
+    weights.set(spec.key, spec.kind === 'kernel' ? kernelToOnnx(data, spec.tfjsShape) : data);
+  }
+  return weights;
+}
+
+/** Writes ONNX-layout weights back into the tfjs model, layer by layer. */
+export function writeWeights(
+  tf: Tf,
+  model: tfTypes.LayersModel,
+  params: ParamSpec[],
+  weights: Map<string, Float32Array>,
+): void {
+  const byLayer = new Map<string, ParamSpec[]>();
+  for (const spec of params) byLayer.set(spec.layer, [...(byLayer.get(spec.layer) ?? []), spec]);
+  for (const [layerName, specs] of byLayer) {
+    const layer = model.getLayer(layerName);
+    const tensors = specs
+      .sort((a, b) => a.index - b.index)
+      .map((spec) => {
+        const data = weights.get(spec.key);
+        if (!data) throw new Error(`missing weight ${spec.key}`);
+        return tf.tensor(
+          spec.kind === 'kernel' ? kernelToTfjs(data, spec.tfjsShape) : data,
+          spec.tfjsShape,
+        );
+      });
+    layer.setWeights(tensors);
+    tf.dispose(tensors);
+  }
+}
+
+/** An inference session of the model's current weights. */
+export async function onnxRunner(
+  ort: Ort,
+  model: tfTypes.LayersModel,
+  size: number,
+  batch = 8,
+): Promise<ModelRunner> {
+  const base = modelBase(model);
+  const bytes = buildInferenceGraph({ base, dropout: 0 }, readWeights(model, unetParams(base)));
+  const session = await ort.InferenceSession.create(bytes, sessionOptions());
+  return {
+    async predict(images) {
+      const out: Float32Array[] = [];
+      const pixels = size * size;
+      for (let start = 0; start < images.length; start += batch) {
+        const group = images.slice(start, start + batch);
+        const input = new Float32Array(group.length * pixels);
+        group.forEach((image, index) => input.set(image, index * pixels));
+        const result = await session.run({
+          image: new ort.Tensor('float32', input, [group.length, 1, size, size]),
+        });
+        const data = result.probabilities.data as Float32Array;
+        for (let index = 0; index < group.length; index++)
+          out.push(data.slice(index * pixels, (index + 1) * pixels));
+      }
+      return out;
+    },
+    dispose: () => session.release(),
+  };
+}
+
+/** Adam as tfjs implements it (bias correction by accumulated betas, epsilon 1e-7). */
+const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+
+export interface StepInput {
+  images: Float32Array;
+  masks: Float32Array;
+  pixelWeights: Float32Array | null;
+  count: number;
+  /** Seeds the dropout mask of this step. */
+  seed: number;
+}
+
+/**
+ * Training on onnxruntime: one session per batch size runs the training-step graph; Adam and
+ * the batch norms' moving averages are updated here, in ONNX layout, then copied into the tfjs
+ * model whenever it is saved.
+ */
+export class OnnxTrainer {
+  private readonly params: ParamSpec[];
+  private readonly trainable: ParamSpec[];
+  private readonly weights: Map<string, Float32Array>;
+  private readonly firstMoments = new Map<string, Float32Array>();
+  private readonly secondMoments = new Map<string, Float32Array>();
+  private readonly sessions = new Map<number, Promise<{ session: Session; graph: TrainGraph }>>();
+  private readonly base: number;
+  private iterations = 0;
+
+  constructor(
+    private readonly ort: Ort,
+    private readonly tf: Tf,
+    private readonly model: tfTypes.LayersModel,
+    private readonly config: {
+      size: number;
+      loss: LossName;
+      dropout: number;
+      learningRate: number;
+    },
+  ) {
+    this.base = modelBase(model);
+    this.params = unetParams(this.base);
+    this.trainable = this.trainableOrder();
+    this.weights = readWeights(model, this.params);
+    for (const spec of this.trainable) {
+      const length = this.weights.get(spec.key)?.length ?? 0;
+      this.firstMoments.set(spec.key, new Float32Array(length));
+      this.secondMoments.set(spec.key, new Float32Array(length));
+    }
+  }
+
+  /** Trainable weights in the order of model.trainableWeights (Adam's checkpoint order). */
+  private trainableOrder(): ParamSpec[] {
+    const byKey = new Map(this.params.map((spec) => [spec.key, spec]));
+    return this.model.trainableWeights.map((weight) => {
+      const spec = byKey.get(weight.originalName);
+      if (!spec)
+        throw new Error(`the model has a weight the ONNX U-Net lacks: ${weight.originalName}`);
+      return spec;
+    });
+  }
+
+  private session(batch: number) {
+    let entry = this.sessions.get(batch);
+    if (!entry) {
+      entry = (async () => {
+        const graph = buildTrainingGraph({
+          base: this.base,
+          dropout: this.config.dropout,
+          batch,
+          size: this.config.size,
+          loss: this.config.loss,
+        });
+        const session = await this.ort.InferenceSession.create(graph.bytes, sessionOptions());
+        return { session, graph };
+      })();
+      this.sessions.set(batch, entry);
+    }
+    return entry;
+  }
+
+  /** One optimisation step; returns the batch's loss. */
+  async step(input: StepInput): Promise<number> {
+    const { ort } = this;
+    const { size } = this.config;
+    const { session, graph } = await this.session(input.count);
+    const imageShape = [input.count, 1, size, size];
+    const feeds: Record<string, OrtModule.Tensor> = {
+      image: new ort.Tensor('float32', input.images, imageShape),
+      mask: new ort.Tensor('float32', input.masks, imageShape),
+    };
+    if (graph.takesPixelWeights) {
+      if (!input.pixelWeights) throw new Error('weighted-bce needs a weight map');
+      feeds.pixel_weights = new ort.Tensor('float32', input.pixelWeights, imageShape);
+    }
+    if (graph.dropoutMaskShape) {
+      const mask = new Float32Array(graph.dropoutMaskShape.reduce((a, b) => a * b, 1));
+      const random = new Random(input.seed);
+      const keep = 1 - this.config.dropout;
+      for (let i = 0; i < mask.length; i++) mask[i] = random.next() < keep ? 1 / keep : 0;
+      feeds.dropout_mask = new ort.Tensor('float32', mask, graph.dropoutMaskShape);
+    }
+    for (const spec of graph.trainable) {
+      feeds[spec.key] = new ort.Tensor('float32', this.weight(spec.key), spec.onnxShape);
+    }
+    const out = await session.run(feeds);
+    const loss = (out.loss.data as Float32Array)[0];
+    if (!Number.isFinite(loss)) return loss;
+    this.applyAdam((key) => out[`grad:${key}`].data as Float32Array);
+    for (const layer of graph.batchNorms) {
+      this.moveAverage(`${layer}/moving_mean`, out[`batch_mean:${layer}`].data as Float32Array);
+      this.moveAverage(`${layer}/moving_variance`, out[`batch_var:${layer}`].data as Float32Array);
+    }
+    return loss;
+  }
+
+  private weight(key: string): Float32Array {
+    const data = this.weights.get(key);
+    if (!data) throw new Error(`missing weight ${key}`);
+    return data;
+  }
+
+  private applyAdam(gradientOf: (key: string) => Float32Array): void {
+    const { beta1, beta2, epsilon } = ADAM;
+    const lr = this.config.learningRate;
+    const correction1 = 1 - beta1 ** (this.iterations + 1);
+    const correction2 = 1 - beta2 ** (this.iterations + 1);
+    for (const spec of this.trainable) {
+      const value = this.weight(spec.key);
+      const gradient = gradientOf(spec.key);
+      const m = this.firstMoments.get(spec.key) as Float32Array;
+      const v = this.secondMoments.get(spec.key) as Float32Array;
+      for (let i = 0; i < value.length; i++) {
+        const g = gradient[i];
+        m[i] = m[i] * beta1 + g * (1 - beta1);
+        v[i] = v[i] * beta2 + g * g * (1 - beta2);
+        value[i] -= (lr * (m[i] / correction1)) / (Math.sqrt(v[i] / correction2) + epsilon);
+      }
+    }
+    this.iterations += 1;
+  }
+
+  /** tfjs-layers' moving average: moving -= (moving - batch) * (1 - momentum). */
+  private moveAverage(key: string, batch: Float32Array): void {
+    const moving = this.weight(key);
+    for (let i = 0; i < moving.length; i++) moving[i] -= (moving[i] - batch[i]) * (1 - BN_MOMENTUM);
+  }
+
+  /** Copies the trained weights into the tfjs model (before saving or predicting with it). */
+  commit(): void {
+    writeWeights(this.tf, this.model, this.params, this.weights);
+  }
+
+  /** An inference runner of the current weights (for validation between epochs). */
+  async runner(batch: number): Promise<ModelRunner> {
+    this.commit();
+    return onnxRunner(this.ort, this.model, this.config.size, batch);
+  }
+
+  /** Saves Adam's state as tfjs's Adam names and orders it, so either engine can resume. */
+  async saveOptimizer(dir: string): Promise<void> {
+    const { tf } = this;
+    const names = this.model.trainableWeights.map((weight) => weight.name);
+    const moments = (table: Map<string, Float32Array>, suffix: string) =>
+      this.trainable.map((spec, index) => {
+        const data = table.get(spec.key) as Float32Array;
+        return {
+          name: `${names[index]}/${suffix}`,
+          tensor: tf.tensor(
+            spec.kind === 'kernel' ? kernelToTfjs(data, spec.tfjsShape) : data,
+            spec.tfjsShape,
+          ),
+        };
+      });
+    const weights = [
+      { name: 'iter', tensor: tf.scalar(this.iterations, 'int32') },
+      ...moments(this.firstMoments, 'm'),
+      ...moments(this.secondMoments, 'v'),
+    ];
+    try {
+      await saveOptimizerWeights(tf, weights, dir);
+    } finally {
+      tf.dispose(weights.map((weight) => weight.tensor));
+    }
+  }
+
+  /** Restores what saveOptimizer (or tfjs's Adam) saved; false when there is nothing. */
+  loadOptimizer(dir: string): boolean {
+    const weights = readOptimizerWeights(this.tf, dir);
+    if (!weights) return false;
+    try {
+      const count = this.trainable.length;
+      if (weights.length !== 2 * count + 1 || weights[0].name !== 'iter')
+        throw new Error('the checkpoint optimizer does not match this model');
+      this.iterations = weights[0].tensor.dataSync()[0];
+      this.trainable.forEach((spec, index) => {
+        const fromTfjs = (tensor: tfTypes.Tensor) => {
+          const data = Float32Array.from(tensor.dataSync() as Float32Array);
+          return spec.kind === 'kernel' ? kernelToOnnx(data, spec.tfjsShape) : data;
+        };
+        this.firstMoments.set(spec.key, fromTfjs(weights[1 + index].tensor));
+        this.secondMoments.set(spec.key, fromTfjs(weights[1 + count + index].tensor));
+      });
+      return true;
+    } finally {
+      this.tf.dispose(weights.map((weight) => weight.tensor));
+    }
+  }
+
+  async dispose(): Promise<void> {
+    for (const entry of this.sessions.values()) await (await entry).session.release();
+    this.sessions.clear();
+  }
+}
+
+/** The seed of a step's dropout mask. */
+export function dropoutSeed(seed: number, epoch: number, step: number): number {
+  return deriveSeed(seed, epoch, step, 0xd0);
+}

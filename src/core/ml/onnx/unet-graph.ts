@@ -1,0 +1,501 @@
+/**
+ * The U-Net of ../unet.ts as ONNX graphs for onnxruntime's native CPU kernels: an inference graph
+ * (batch norm with moving statistics, weights baked in as initializers so onnxruntime can fold
+ * and fuse them) and a training-step graph that takes the weights as inputs and returns the loss,
+ * every trainable weight's gradient and each batch norm's batch statistics. The backward pass is
+ * written out by hand, layer by layer, with the same definitions as tfjs (batch norm on batch
+ * statistics, epsilon 1e-3; losses of ../losses.ts), so a step here matches a tfjs step.
+ *
+ * Tensors are NCHW. With one channel, the network's NHWC input and output have the same memory
+ * layout as NCHW, so images go in and probability maps come out without a transpose.
+ */
+import { UNET_DEPTH } from '../architecture';
+import type { LossName } from '../losses';
+import { GraphBuilder, MS_DOMAIN, float } from './graph';
+
+/** tfjs-layers' batch norm epsilon (Keras default). */
+export const BN_EPSILON = 1e-3;
+/** The clip of ../losses.ts's BCE. */
+const BCE_EPSILON = 1e-6;
+const DICE_SMOOTH = 1;
+
+export interface UNetShape {
+  base: number;
+  /** Dropout rate at the bottom (training graph: a mask input when > 0). */
+  dropout: number;
+}
+
+/** One weight of the tfjs model, and where it sits in the ONNX graphs. */
+export interface ParamSpec {
+  /** `${layer}/${weight}`, e.g. `down0_conv1/kernel`. */
+  key: string;
+  layer: string;
+  /** Index in layer.getWeights(). */
+  index: number;
+  /** 4-d kernels are transposed between tfjs [kh, kw, a, b] and ONNX [b, a, kh, kw]. */
+  kind: 'kernel' | 'vector';
+  tfjsShape: number[];
+  onnxShape: number[];
+  trainable: boolean;
+}
+
+function kernel(layer: string, kh: number, a: number, b: number): ParamSpec {
+  return {
+    key: `${layer}/kernel`,
+    layer,
+    index: 0,
+    kind: 'kernel',
+    tfjsShape: [kh, kh, a, b],
+    onnxShape: [b, a, kh, kh],
+    trainable: true,
+  };
+}
+
+function vector(layer: string, name: string, index: number, n: number, trainable = true) {
+  const spec: ParamSpec = {
+    key: `${layer}/${name}`,
+    layer,
+    index,
+    kind: 'vector',
+    tfjsShape: [n],
+    onnxShape: [n],
+    trainable,
+  };
+  return spec;
+}
+
+function batchNormParams(layer: string, channels: number): ParamSpec[] {
+  return [
+    vector(layer, 'gamma', 0, channels),
+    vector(layer, 'beta', 1, channels),
+    vector(layer, 'moving_mean', 2, channels, false),
+    vector(layer, 'moving_variance', 3, channels, false),
+  ];
+}
+
+/** Every weight of the U-Net, in the order tfjs lists the model's trainable weights. */
+export function unetParams(base: number): ParamSpec[] {
+  const params: ParamSpec[] = [];
+  const block = (name: string, cin: number, cout: number) => {
+    params.push(kernel(`${name}_conv1`, 3, cin, cout), ...batchNormParams(`${name}_bn1`, cout));
+    params.push(kernel(`${name}_conv2`, 3, cout, cout), ...batchNormParams(`${name}_bn2`, cout));
+  };
+  let cin = 1;
+  for (let level = 0; level < UNET_DEPTH; level++) {
+    block(`down${level}`, cin, base * 2 ** level);
+    cin = base * 2 ** level;
+  }
+  block('bottom', cin, base * 2 ** UNET_DEPTH);
+  cin = base * 2 ** UNET_DEPTH;
+  for (let level = UNET_DEPTH - 1; level >= 0; level--) {
+    const filters = base * 2 ** level;
+    // conv2dTranspose kernels are [kh, kw, out, in] in tfjs and [in, out, kh, kw] in ONNX.
+    params.push(kernel(`up${level}`, 2, filters, cin), vector(`up${level}`, 'bias', 1, filters));
+    block(`dec${level}`, 2 * filters, filters);
+    cin = filters;
+  }
+  params.push(kernel('head', 1, cin, 1), vector('head', 'bias', 1, 1));
+  return params;
+}
+
+/** tfjs [kh, kw, a, b] -> ONNX [b, a, kh, kw]. */
+export function kernelToOnnx(data: Float32Array, tfjsShape: number[]): Float32Array {
+  const [kh, kw, a, b] = tfjsShape;
+  const out = new Float32Array(data.length);
+  for (let y = 0; y < kh; y++)
+    for (let x = 0; x < kw; x++)
+      for (let i = 0; i < a; i++)
+        for (let o = 0; o < b; o++)
+          out[((o * a + i) * kh + y) * kw + x] = data[((y * kw + x) * a + i) * b + o];
+  return out;
+}
+
+/** ONNX [b, a, kh, kw] -> tfjs [kh, kw, a, b]. */
+export function kernelToTfjs(data: Float32Array, tfjsShape: number[]): Float32Array {
+  const [kh, kw, a, b] = tfjsShape;
+  const out = new Float32Array(data.length);
+  for (let y = 0; y < kh; y++)
+    for (let x = 0; x < kw; x++)
+      for (let i = 0; i < a; i++)
+        for (let o = 0; o < b; o++)
+          out[((y * kw + x) * a + i) * b + o] = data[((o * a + i) * kh + y) * kw + x];
+  return out;
+}
+
+const PADS_SAME_3X3 = [1, 1, 1, 1];
+
+/** The inference graph with the weights baked in: input `image` [n, 1, h, w] -> `probabilities`. */
+export function buildInferenceGraph(
+  shape: UNetShape,
+  weights: Map<string, Float32Array>,
+): Uint8Array {
+  const g = new GraphBuilder('unet_infer');
+  const params = new Map(unetParams(shape.base).map((p) => [p.key, p]));
+  const weight = (key: string) => {
+    const spec = params.get(key);
+    const data = weights.get(key);
+    if (!spec || !data) throw new Error(`missing weight ${key}`);
+    return g.initializer(key, spec.onnxShape, data);
+  };
+  const unit = (x: string, conv: string, bn: string) => {
+    const z = g.op('Conv', [x, weight(`${conv}/kernel`)], { pads: PADS_SAME_3X3 });
+    const normed = g.op(
+      'BatchNormalization',
+      [z, ...['gamma', 'beta', 'moving_mean', 'moving_variance'].map((w) => weight(`${bn}/${w}`))],
+      { epsilon: float(BN_EPSILON) },
+    );
+    return g.op('Relu', [normed]);
+  };
+  const block = (x: string, name: string) =>
+    unit(unit(x, `${name}_conv1`, `${name}_bn1`), `${name}_conv2`, `${name}_bn2`);
+
+  let x = g.input('image', 'float', ['batch', 1, 'height', 'width']);
+  const skips: string[] = [];
+  for (let level = 0; level < UNET_DEPTH; level++) {
+    x = block(x, `down${level}`);
+    skips.push(x);
+    x = g.op('MaxPool', [x], { kernel_shape: [2, 2], strides: [2, 2] });
+  }
+  x = block(x, 'bottom');
+  for (let level = UNET_DEPTH - 1; level >= 0; level--) {
+    const up = g.op('ConvTranspose', [x, weight(`up${level}/kernel`), weight(`up${level}/bias`)], {
+      kernel_shape: [2, 2],
+      strides: [2, 2],
+    });
+    x = block(g.op('Concat', [up, skips[level]], { axis: 1 }), `dec${level}`);
+  }
+  const logits = g.op('Conv', [x, weight('head/kernel'), weight('head/bias')]);
+  g.outputAs(g.op('Sigmoid', [logits]), 'probabilities');
+  return g.toBytes();
+}
+
+export interface TrainGraphSpec extends UNetShape {
+  batch: number;
+  size: number;
+  loss: LossName;
+}
+
+export interface TrainGraph {
+  bytes: Uint8Array;
+  /** Trainable weights: each is an input named by its key and has an output `grad:<key>`. */
+  trainable: ParamSpec[];
+  /** Batch norm layers: each has outputs `batch_mean:<layer>` and `batch_var:<layer>`. */
+  batchNorms: string[];
+  /** Whether the graph takes `pixel_weights` and `dropout_mask` inputs. */
+  takesPixelWeights: boolean;
+  dropoutMaskShape: number[] | null;
+}
+
+/**
+ * One training step as a graph: inputs `image` and `mask` [batch, 1, size, size] (0..1), the
+ * trainable weights, `pixel_weights` for weighted BCE and `dropout_mask` (0 or 1 / (1 - rate))
+ * when the network has dropout; outputs `loss`, the gradients and the batch statistics.
+ */
+export function buildTrainingGraph(spec: TrainGraphSpec): TrainGraph {
+  const g = new GraphBuilder('unet_train_step');
+  const { batch: n, size } = spec;
+  const all = unetParams(spec.base);
+  const trainable = all.filter((p) => p.trainable);
+  const inputs = new Map(trainable.map((p) => [p.key, g.input(p.key, 'float', p.onnxShape)]));
+  const param = (key: string) => {
+    const name = inputs.get(key);
+    if (!name) throw new Error(`unknown weight ${key}`);
+    return name;
+  };
+  const batchNorms: string[] = [];
+
+  // Reverse-mode bookkeeping: each forward unit pushes a closure that reads its outputs'
+  // gradients and adds its inputs' gradients; closures run in reverse creation order.
+  const backward: (() => void)[] = [];
+  const gradients = new Map<string, string[]>();
+  const addGradient = (value: string, gradient: string) => {
+    gradients.set(value, [...(gradients.get(value) ?? []), gradient]);
+  };
+  const gradientOf = (value: string) => {
+    const parts = gradients.get(value);
+    if (!parts || parts.length === 0) throw new Error(`no gradient reached ${value}`);
+    return parts.length === 1 ? parts[0] : g.op('Sum', parts);
+  };
+  const paramGradient = (key: string, gradient: string) => g.outputAs(gradient, `grad:${key}`);
+
+  const channelAxes = g.ints([0, 2, 3]);
+  const asChannels = (value: string, channels: number) =>
+    g.op('Reshape', [value, g.ints([1, channels, 1, 1])]);
+  const asVector = (value: string) => g.op('Reshape', [value, g.ints([-1])]);
+
+  /** 3x3 'same' convolution without bias, input [n, cin, h, h]. */
+  const conv3x3 = (
+    x: string,
+    key: string,
+    cin: number,
+    cout: number,
+    h: number,
+    inputNeedsGradient: boolean,
+  ) => {
+    const w = param(key);
+    const z = g.op('Conv', [x, w], { pads: PADS_SAME_3X3 });
+    backward.push(() => {
+      const dz = gradientOf(z);
+      // Filter gradient: im2col by nine shifted slices of the padded input, then one batched
+      // matrix product dz [n, cout, hw] x cols^T [n, hw, 9 cin], summed over the batch.
+      const padded = g.op('Pad', [x, g.ints([0, 0, 1, 1, 0, 0, 1, 1])]);
+      const shifts: string[] = [];
+      for (let dy = 0; dy < 3; dy++)
+        for (let dx = 0; dx < 3; dx++)
+          shifts.push(
+            g.op('Slice', [padded, g.ints([dy, dx]), g.ints([dy + h, dx + h]), g.ints([2, 3])]),
+          );
+      const cols = g.op('Reshape', [
+        g.op('Concat', shifts, { axis: 1 }),
+        g.ints([n, 9 * cin, h * h]),
+      ]);
+      const flatDz = g.op('Reshape', [dz, g.ints([n, cout, h * h])]);
+      const products = g.op('FusedMatMul', [flatDz, cols], { transB: 1 }, MS_DOMAIN);
+      const summed = g.op('ReduceSum', [products, g.ints([0])], { keepdims: 0 });
+      const dw = g.op('Transpose', [g.op('Reshape', [summed, g.ints([cout, 3, 3, cin])])], {
+        perm: [0, 3, 1, 2],
+      });
+      paramGradient(key, dw);
+      if (inputNeedsGradient) {
+        // Input gradient: convolution with the spatially flipped, transposed filter.
+        const flipped = g.op('Slice', [
+          g.op('Transpose', [w], { perm: [1, 0, 2, 3] }),
+          g.ints([-1, -1]),
+          g.ints([-(2 ** 31), -(2 ** 31)]),
+          g.ints([2, 3]),
+          g.ints([-1, -1]),
+        ]);
+        addGradient(x, g.op('Conv', [dz, flipped], { pads: PADS_SAME_3X3 }));
+      }
+    });
+    return z;
+  };
+
+  /** Batch norm on batch statistics, then ReLU. */
+  const batchNormRelu = (z: string, layer: string, channels: number, h: number) => {
+    batchNorms.push(layer);
+    const gamma = asChannels(param(`${layer}/gamma`), channels);
+    const beta = asChannels(param(`${layer}/beta`), channels);
+    const mean = g.op('ReduceMean', [z], { axes: [0, 2, 3], keepdims: 1 });
+    const centred = g.op('Sub', [z, mean]);
+    const variance = g.op('ReduceMean', [g.op('Mul', [centred, centred])], {
+      axes: [0, 2, 3],
+      keepdims: 1,
+    });
+    const invStd = g.op('Reciprocal', [
+      g.op('Sqrt', [g.op('Add', [variance, g.scalar(BN_EPSILON)])]),
+    ]);
+    const normalised = g.op('Mul', [centred, invStd]);
+    const out = g.op('Relu', [g.op('Add', [g.op('Mul', [normalised, gamma]), beta])]);
+    g.outputAs(asVector(mean), `batch_mean:${layer}`);
+    g.outputAs(asVector(variance), `batch_var:${layer}`);
+    backward.push(() => {
+      const count = n * h * h;
+      const dOut = gradientOf(out);
+      const dA = g.op('Where', [g.op('Greater', [out, g.scalar(0)]), dOut, g.scalar(0)]);
+      const dBeta = g.op('ReduceSum', [dA, channelAxes], { keepdims: 1 });
+      const dGamma = g.op('ReduceSum', [g.op('Mul', [dA, normalised]), channelAxes], {
+        keepdims: 1,
+      });
+      paramGradient(`${layer}/gamma`, asVector(dGamma));
+      paramGradient(`${layer}/beta`, asVector(dBeta));
+      // dz = gamma / std * (dA - mean(dA) - xhat * mean(dA * xhat))
+      const scale = g.op('Mul', [gamma, invStd]);
+      const meanDA = g.op('Div', [dBeta, g.scalar(count)]);
+      const meanDAX = g.op('Div', [dGamma, g.scalar(count)]);
+      const inner = g.op('Sub', [g.op('Sub', [dA, g.op('Mul', [normalised, meanDAX])]), meanDA]);
+      addGradient(z, g.op('Mul', [inner, scale]));
+    });
+    return out;
+  };
+
+  const block = (x: string, name: string, cin: number, cout: number, h: number, first: boolean) => {
+    let y = conv3x3(x, `${name}_conv1/kernel`, cin, cout, h, !first);
+    y = batchNormRelu(y, `${name}_bn1`, cout, h);
+    y = conv3x3(y, `${name}_conv2/kernel`, cout, cout, h, true);
+    return batchNormRelu(y, `${name}_bn2`, cout, h);
+  };
+
+  const maxPool = (x: string, elements: number) => {
+    const [pooled, indices] = g.node(
+      'MaxPool',
+      [x],
+      { kernel_shape: [2, 2], strides: [2, 2] },
+      {
+        outputs: 2,
+      },
+    );
+    backward.push(() => {
+      // Each pooled gradient goes back to its window's maximum (indices are flat over the tensor).
+      const zeros = g.op('ConstantOfShape', [g.ints([elements])]);
+      const scattered = g.op('ScatterElements', [
+        zeros,
+        asVector(indices),
+        asVector(gradientOf(pooled)),
+      ]);
+      addGradient(x, g.op('Reshape', [scattered, g.op('Shape', [x])]));
+    });
+    return pooled;
+  };
+
+  const image = g.input('image', 'float', [n, 1, size, size]);
+  const mask = g.input('mask', 'float', [n, 1, size, size]);
+  const takesPixelWeights = spec.loss === 'weighted-bce';
+  const pixelWeights = takesPixelWeights
+    ? g.input('pixel_weights', 'float', [n, 1, size, size])
+    : null;
+
+  const skips: { value: string; channels: number }[] = [];
+  let x = image;
+  let cin = 1;
+  let h = size;
+  for (let level = 0; level < UNET_DEPTH; level++) {
+    const cout = spec.base * 2 ** level;
+    x = block(x, `down${level}`, cin, cout, h, level === 0);
+    skips.push({ value: x, channels: cout });
+    x = maxPool(x, n * cout * h * h);
+    cin = cout;
+    h /= 2;
+  }
+  const bottomChannels = spec.base * 2 ** UNET_DEPTH;
+  x = block(x, 'bottom', cin, bottomChannels, h, false);
+  cin = bottomChannels;
+  let dropoutMaskShape: number[] | null = null;
+  if (spec.dropout > 0) {
+    dropoutMaskShape = [n, bottomChannels, h, h];
+    const dropMask = g.input('dropout_mask', 'float', dropoutMaskShape);
+    const before = x;
+    x = g.op('Mul', [before, dropMask]);
+    const after = x;
+    backward.push(() => addGradient(before, g.op('Mul', [gradientOf(after), dropMask])));
+  }
+  for (let level = UNET_DEPTH - 1; level >= 0; level--) {
+    const filters = spec.base * 2 ** level;
+    const below = x;
+    const belowChannels = cin;
+    const kernelKey = `up${level}/kernel`;
+    const biasKey = `up${level}/bias`;
+    const up = g.op('ConvTranspose', [below, param(kernelKey), param(biasKey)], {
+      kernel_shape: [2, 2],
+      strides: [2, 2],
+    });
+    const hBelow = h;
+    backward.push(() => {
+      const dUp = gradientOf(up);
+      paramGradient(biasKey, g.op('ReduceSum', [dUp, channelAxes], { keepdims: 0 }));
+      addGradient(below, g.op('Conv', [dUp, param(kernelKey)], { strides: [2, 2] }));
+      // Kernel gradient: the four stride-2 phases of dUp against the input, in one product.
+      const phases: string[] = [];
+      for (let dy = 0; dy < 2; dy++)
+        for (let dx = 0; dx < 2; dx++)
+          phases.push(
+            g.op('Slice', [
+              dUp,
+              g.ints([dy, dx]),
+              g.ints([2 * hBelow, 2 * hBelow]),
+              g.ints([2, 3]),
+              g.ints([2, 2]),
+            ]),
+          );
+      const stacked = g.op('Reshape', [
+        g.op('Concat', phases, { axis: 1 }),
+        g.ints([n, 4 * filters, hBelow * hBelow]),
+      ]);
+      const flatBelow = g.op('Reshape', [below, g.ints([n, belowChannels, hBelow * hBelow])]);
+      const products = g.op('FusedMatMul', [flatBelow, stacked], { transB: 1 }, MS_DOMAIN);
+      const summed = g.op('ReduceSum', [products, g.ints([0])], { keepdims: 0 });
+      const dw = g.op('Reshape', [
+        g.op('Transpose', [g.op('Reshape', [summed, g.ints([belowChannels, 4, filters])])], {
+          perm: [0, 2, 1],
+        }),
+        g.ints([belowChannels, filters, 2, 2]),
+      ]);
+      paramGradient(kernelKey, dw);
+    });
+    h *= 2;
+    const skip = skips[level];
+    const joined = g.op('Concat', [up, skip.value], { axis: 1 });
+    backward.push(() => {
+      const [dUp, dSkip] = g.node(
+        'Split',
+        [gradientOf(joined), g.ints([filters, skip.channels])],
+        {
+          axis: 1,
+        },
+        { outputs: 2 },
+      );
+      addGradient(up, dUp);
+      addGradient(skip.value, dSkip);
+    });
+    x = block(joined, `dec${level}`, 2 * filters, filters, h, false);
+    cin = filters;
+  }
+
+  // Head: 1x1 convolution + sigmoid, and the loss with its gradient on the logits.
+  const headInput = x;
+  const headKernel = param('head/kernel');
+  const logits = g.op('Conv', [headInput, headKernel, param('head/bias')]);
+  const p = g.op('Sigmoid', [logits]);
+  const pixels = n * size * size;
+  const lossTerms: string[] = [];
+  const logitGradients: string[] = [];
+  const wantsBce = spec.loss !== 'dice';
+  const wantsDice = spec.loss === 'dice' || spec.loss === 'bce-dice';
+  if (wantsBce) {
+    const clipped = g.op('Clip', [p, g.scalar(BCE_EPSILON), g.scalar(1 - BCE_EPSILON)]);
+    const oneMinusMask = g.op('Sub', [g.scalar(1), mask]);
+    const perPixel = g.op('Neg', [
+      g.op('Add', [
+        g.op('Mul', [mask, g.op('Log', [clipped])]),
+        g.op('Mul', [oneMinusMask, g.op('Log', [g.op('Sub', [g.scalar(1), clipped])])]),
+      ]),
+    ]);
+    const weighted = pixelWeights ? g.op('Mul', [perPixel, pixelWeights]) : perPixel;
+    lossTerms.push(g.op('ReduceMean', [weighted], { keepdims: 0 }));
+    // d/dlogit of the mean BCE is (p - y) / pixels (times the weight), zero where the clip
+    // holds p (tfjs's clipByValue gradient).
+    const inRange = g.op('And', [
+      g.op('GreaterOrEqual', [p, g.scalar(BCE_EPSILON)]),
+      g.op('LessOrEqual', [p, g.scalar(1 - BCE_EPSILON)]),
+    ]);
+    let gradient = g.op('Div', [g.op('Sub', [p, mask]), g.scalar(pixels)]);
+    if (pixelWeights) gradient = g.op('Mul', [gradient, pixelWeights]);
+    logitGradients.push(g.op('Where', [inRange, gradient, g.scalar(0)]));
+  }
+  if (wantsDice) {
+    const intersection = g.op('ReduceSum', [g.op('Mul', [mask, p])], { keepdims: 0 });
+    const total = g.op('Add', [
+      g.op('ReduceSum', [mask], { keepdims: 0 }),
+      g.op('ReduceSum', [p], { keepdims: 0 }),
+    ]);
+    const numerator = g.op('Add', [
+      g.op('Mul', [intersection, g.scalar(2)]),
+      g.scalar(DICE_SMOOTH),
+    ]);
+    const denominator = g.op('Add', [total, g.scalar(DICE_SMOOTH)]);
+    lossTerms.push(g.op('Sub', [g.scalar(1), g.op('Div', [numerator, denominator])]));
+    // dL/dp = num / den^2 - 2 y / den; times the sigmoid's p (1 - p).
+    const dP = g.op('Sub', [
+      g.op('Div', [numerator, g.op('Mul', [denominator, denominator])]),
+      g.op('Mul', [mask, g.op('Div', [g.scalar(2), denominator])]),
+    ]);
+    logitGradients.push(g.op('Mul', [dP, g.op('Mul', [p, g.op('Sub', [g.scalar(1), p])])]));
+  }
+  g.outputAs(lossTerms.length === 1 ? lossTerms[0] : g.op('Sum', lossTerms), 'loss');
+  const dLogits = logitGradients.length === 1 ? logitGradients[0] : g.op('Sum', logitGradients);
+  paramGradient('head/bias', g.op('ReduceSum', [dLogits, channelAxes], { keepdims: 0 }));
+  paramGradient(
+    'head/kernel',
+    g.op('Reshape', [
+      g.op('ReduceSum', [g.op('Mul', [headInput, dLogits]), channelAxes], { keepdims: 0 }),
+      g.ints([1, cin, 1, 1]),
+    ]),
+  );
+  addGradient(
+    headInput,
+    g.op('Mul', [dLogits, g.op('Reshape', [headKernel, g.ints([1, cin, 1, 1])])]),
+  );
+
+  for (const step of backward.reverse()) step();
+  return { bytes: g.toBytes(), trainable, batchNorms, takesPixelWeights, dropoutMaskShape };
+}
