@@ -4,12 +4,13 @@ import { backendChoiceSchema, type LadderStep } from '../../shared/contract';
 import { createService } from '../../core/service';
 import { electronStatus, sqliteVersion } from '../../core/environment';
 import { printJson } from '../output';
+import { BACKEND_CHOICES } from './ml-shared';
 
 export function register(program: Command): void {
   program
     .command('doctor')
     .description('print versions, the ML backend ladder with reasons, and the SQLite version')
-    .option('--backend <name>', 'force a backend: auto|tensorflow-gpu|tensorflow|wasm|cpu', 'auto')
+    .option('--backend <name>', `force a backend: ${BACKEND_CHOICES}`, 'auto')
     .option('--json', 'print one JSON object')
     .action(async (options: { backend: string; json?: boolean }) => {
       const backend = backendChoiceSchema.parse(options.backend);

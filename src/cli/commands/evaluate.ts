@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { evaluationSplitSchema } from '../../shared/contract-ml';
 import { fail, printJson } from '../output';
-import { openService, parseNumber, type CommonOptions } from './ml-shared';
+import { BACKEND_CHOICES, openService, parseNumber, type CommonOptions } from './ml-shared';
 
 interface EvaluateOptions extends CommonOptions {
   model?: string;
@@ -18,7 +18,7 @@ export function register(program: Command): void {
     .option('--model <version>', 'model version (default: active)')
     .option('--split <split>', 'test | val | train | control | all', 'test')
     .option('--threshold <t>', 'probability threshold', parseNumber, 0.5)
-    .option('--backend <name>', 'auto|tensorflow-gpu|tensorflow|wasm|cpu', 'auto')
+    .option('--backend <name>', BACKEND_CHOICES, 'auto')
     .option('--json', 'print the evaluation as one JSON object')
     .action(async (options: EvaluateOptions) => {
       const split = evaluationSplitSchema.safeParse(options.split);

@@ -8,6 +8,9 @@ import { backendChoiceSchema } from '../../shared/contract';
 import { createService, type Service } from '../../core/service';
 import { fail, printJson } from '../output';
 
+/** `auto|tensorflow-gpu|tensorflow|onnxruntime|wasm|cpu`, for help texts and errors. */
+export const BACKEND_CHOICES = backendChoiceSchema.options.join('|');
+
 export interface CommonOptions {
   project?: string;
   backend: string;
@@ -17,8 +20,7 @@ export interface CommonOptions {
 export function openService(options: CommonOptions): Service {
   if (!options.project) fail('--project DIR is required');
   const parsed = backendChoiceSchema.safeParse(options.backend);
-  if (!parsed.success)
-    fail(`unknown backend ${options.backend}: auto|tensorflow-gpu|tensorflow|wasm|cpu`);
+  if (!parsed.success) fail(`unknown backend ${options.backend}: ${BACKEND_CHOICES}`);
   return createService({
     transport: 'http',
     backend: parsed.data,

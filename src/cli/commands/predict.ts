@@ -1,7 +1,7 @@
 /** `qataseg predict`: probability maps of a model version, stored as prediction revisions. */
 import type { Command } from 'commander';
 import { fail, printJson } from '../output';
-import { followJob, openService, type CommonOptions } from './ml-shared';
+import { BACKEND_CHOICES, followJob, openService, type CommonOptions } from './ml-shared';
 
 interface PredictOptions extends CommonOptions {
   model?: string;
@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .option('--project <dir>', 'project folder')
     .option('--model <version>', 'model version (default: active)')
     .option('--images <ids>', 'comma list of image ids (default: all images)')
-    .option('--backend <name>', 'auto|tensorflow-gpu|tensorflow|wasm|cpu', 'auto')
+    .option('--backend <name>', BACKEND_CHOICES, 'auto')
     .option('--json', 'JSON lines: progress events and a final result')
     .action(async (options: PredictOptions) => {
       const service = openService(options);

@@ -6,6 +6,7 @@ import { rendererDir } from '../../core/environment';
 import { ensureDemoProject } from '../../core/default-project';
 import { startServer } from '../../server/server';
 import { fail, printJson } from '../output';
+import { BACKEND_CHOICES } from './ml-shared';
 
 export function register(program: Command): void {
   program
@@ -14,7 +15,7 @@ export function register(program: Command): void {
     .option('--project <dir>', 'project folder to open (created if missing)')
     .option('--port <n>', 'port (0 picks a free one)', '8765')
     .option('--host <address>', 'address to bind; keep loopback unless you know why', '127.0.0.1')
-    .option('--backend <name>', 'ML backend: auto|tensorflow-gpu|tensorflow|wasm|cpu', 'auto')
+    .option('--backend <name>', `ML backend: ${BACKEND_CHOICES}`, 'auto')
     .option('--demo', 'generate and import the demo dataset first if the project has no images')
     .option('--json', 'print the address as one JSON line (for scripts and tests)')
     .action(

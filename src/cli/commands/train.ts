@@ -3,7 +3,14 @@ import type { Command } from 'commander';
 import { trainParamsSchema, type EpochRecordInfo } from '../../shared/contract-ml';
 import { z } from 'zod';
 import { fail, printJson } from '../output';
-import { followJob, openService, parseInteger, parseNumber, type CommonOptions } from './ml-shared';
+import {
+  BACKEND_CHOICES,
+  followJob,
+  openService,
+  parseInteger,
+  parseNumber,
+  type CommonOptions,
+} from './ml-shared';
 
 interface TrainOptions extends CommonOptions {
   epochs?: number;
@@ -52,7 +59,7 @@ export function register(program: Command): void {
     .option('--from <version>', "fine-tune from a version ('active' for the active one)")
     .option('--promote <when>', 'never | if-better | always (default if-better)')
     .option('--resume <version>', 'resume a cancelled or crashed run')
-    .option('--backend <name>', 'auto|tensorflow-gpu|tensorflow|wasm|cpu', 'auto')
+    .option('--backend <name>', BACKEND_CHOICES, 'auto')
     .option('--json', 'JSON lines: progress events and a final result')
     .action(async (options: TrainOptions) => {
       const service = openService(options);
