@@ -1,6 +1,12 @@
 /** The export's small pure parts: COCO RLE, CSV quoting, QaTa names. */
 import { describe, expect, it } from 'vitest';
-import { csvField, manifestCsv, parseCsv, type ManifestRow } from '../../src/core/export/manifest';
+import {
+  csvField,
+  csvText,
+  manifestCsv,
+  parseCsv,
+  type ManifestRow,
+} from '../../src/core/export/manifest';
 import { maskFileOf, qataNames, sanitiseSegment } from '../../src/core/export/names';
 import { boundingBox, decodeRle, encodeRle } from '../../src/core/export/rle';
 
@@ -63,6 +69,47 @@ describe('manifest CSV', () => {
     expect(parsed[1][0]).toBe(row.image);
     expect(parsed[1][6]).toBe('0.500000');
     expect(parsed[1][3]).toBe('');
+  });
+
+  it('guards text cells a spreadsheet would run as a formula, never numeric cells', () => {
+    for (const start of ['=', '+', '-', '@', '\t', '\r']) {
+      const value = `${start}HYPERLINK("http://x","y")`;
+      const field = csvField(value);
+      // OWASP: a leading single quote inside RFC 4180 quotes.
+      expect(field.startsWith(`"'${start}`), JSON.stringify(field)).toBe(true);
+      const [[parsed]] = parseCsv(field);
+      expect(parsed).toBe(`'${value}`);
+      expect(csvText(parsed)).toBe(value);
+    }
+    // A leading quote is guarded too, so reading back is exact.
+    expect(csvText(parseCsv(csvField("'=1"))[0][0])).toBe("'=1");
+    expect(csvText(parseCsv(csvField('a=1'))[0][0])).toBe('a=1');
+    expect(csvField('Images/-1.png')).toBe('Images/-1.png');
+
+    const row: ManifestRow = {
+      image: '=1+2.png',
+      maskFile: '@SUM(A1)/mask.png',
+      source: 'prediction',
+      modelVersion: '-v2',
+      reviewState: '+x',
+      lastEdit: '2026-01-01T00:00:00.000Z',
+      dice: -0.25,
+      foregroundPixels: -3,
+      sha256: 'ab',
+      imageFile: null,
+      imageSha256: null,
+    };
+    const [, cells] = parseCsv(manifestCsv([row]));
+    expect(cells.slice(0, 5)).toEqual([
+      "'=1+2.png",
+      "'@SUM(A1)/mask.png",
+      'prediction',
+      "'-v2",
+      "'+x",
+    ]);
+    // Numbers stay numbers (the values are impossible, but a minus sign must not be guarded).
+    expect(cells[6]).toBe('-0.250000');
+    expect(cells[7]).toBe('-3');
   });
 });
 

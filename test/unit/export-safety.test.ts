@@ -7,24 +7,27 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { FileHandle } from 'node:fs/promises';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { importDataset } from '../../src/core/dataset/import';
 import {
   ExportRefusedError,
   ExportStoppedError,
   exportMasks,
   nodeIo,
+  writeFileDurably,
   type ExportIo,
 } from '../../src/core/export/exporter';
 import { isInside } from '../../src/core/export/names';
-import { parseCsv } from '../../src/core/export/manifest';
+import { MANIFEST_COLUMNS, csvText, parseCsv } from '../../src/core/export/manifest';
 import { insertImage } from '../../src/core/project/datasets';
 import { savePrediction, setGroundTruth } from '../../src/core/project/masks';
 import { ACTIVE_MODEL_KEY } from '../../src/core/project/review';
 import { encodeGray8 } from '../../src/core/project/mask-png';
-import type { ProjectStore } from '../../src/core/project/store';
 import { Service } from '../../src/core/service';
 import type { Job } from '../../src/shared/contract';
-import { projectWithImages, rectMask, tempDir } from './project-fixtures';
+import { ProjectStore } from '../../src/core/project/store';
+import { projectWithImages, rectMask, tempDir, writeGrayPng } from './project-fixtures';
 
 const W = 32;
 const H = 24;
@@ -114,6 +117,116 @@ describe('export safety', () => {
       );
     }
     expect(filesUnder(out).some((file) => file.endsWith('.tmp'))).toBe(false);
+  });
+
+  it('fsyncs each file before its rename, and each folder before the manifest names its files', async () => {
+    const { store } = await project(3);
+    const out = path.join(tempDir('export-durable'), 'out');
+    const steps: string[] = [];
+    const relative = (file: string) => path.relative(out, file).split(path.sep).join('/') || '.';
+    // What a FileHandle is open on: Linux names it in /proc; the test reads it there.
+    const pathOf = (handle: FileHandle) => fs.readlinkSync(`/proc/self/fd/${handle.fd}`);
+    const probe = await fs.promises.open(path.join(tempDir('export-probe'), 'p'), 'w');
+    const prototype = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    const sync = prototype.sync; // eslint-disable-line @typescript-eslint/unbound-method -- called with its handle below
+    const spy = vi.spyOn(prototype, 'sync').mockImplementation(async function (this: FileHandle) {
+      steps.push(`sync ${relative(pathOf(this))}`);
+      return sync.call(this);
+    });
+    try {
+      const io: ExportIo = {
+        ...nodeIo,
+        writeFile: async (file, data) => {
+          steps.push(`write ${relative(file)}`);
+          await nodeIo.writeFile(file, data);
+        },
+        rename: async (from, to) => {
+          steps.push(`rename ${relative(from)} -> ${relative(to)}`);
+          await nodeIo.rename(from, to);
+        },
+      };
+      const result = await exportMasks(store, { out }, undefined, { io, concurrency: 1 });
+      expect(result.files).toHaveLength(4);
+      // Every file: written under its temporary name, fsynced, then renamed.
+      for (const file of result.files) {
+        const rename = steps.findIndex((step) => step.endsWith(` -> ${file}`));
+        const temporary = /^rename (\S+) ->/.exec(steps[rename])![1];
+        expect(steps.slice(rename - 2, rename), file).toEqual([
+          `write ${temporary}`,
+          `sync ${temporary}`,
+        ]);
+      }
+      // The folders are fsynced after their files' renames and before the manifest is written;
+      // OUT once more after the manifest's rename.
+      const manifestWrite = steps.findIndex((step) => /^write \S*manifest\.csv/.test(step));
+      const lastMaskRename = steps.findLastIndex((step) => / -> Ground-truths\//.test(step));
+      const folderSyncs = steps.slice(lastMaskRename + 1, manifestWrite);
+      expect(folderSyncs.sort()).toEqual(['sync .', 'sync Ground-truths']);
+      expect(steps.at(-2)).toBe(
+        'rename ' + steps.at(-3)!.slice('sync '.length) + ' -> manifest.csv',
+      );
+      expect(steps.at(-1)).toBe('sync .');
+    } finally {
+      spy.mockRestore();
+    }
+    // The write helper on its own: the bytes are there, the handle was fsynced.
+    const file = path.join(tempDir('export-durable'), 'x.bin');
+    const synced: string[] = [];
+    const helperSpy = vi.spyOn(prototype, 'sync').mockImplementation(async function (
+      this: FileHandle,
+    ) {
+      synced.push(pathOf(this));
+      return sync.call(this);
+    });
+    try {
+      await writeFileDurably(file, 'durable bytes');
+    } finally {
+      helperSpy.mockRestore();
+    }
+    expect(synced).toEqual([fs.realpathSync(file)]);
+    expect(fs.readFileSync(file, 'utf8')).toBe('durable bytes');
+    await expect(writeFileDurably(file, 'again')).rejects.toMatchObject({ code: 'EEXIST' });
+  });
+
+  it('guards manifest cells a spreadsheet would run as formulas (file names from the dataset)', async () => {
+    // A flat folder of images whose names begin with formula characters, masks beside them.
+    const root = tempDir('export-formula-dataset');
+    const names = ['=1+2.png', '@SUM(A1).png', '-3.png', '+cmd.png', 'plain.png'];
+    for (const [index, name] of names.entries()) {
+      const stem = name.slice(0, -'.png'.length);
+      const pixels = new Uint8Array(W * H).map((_, i) => (i + index * 17) % 256);
+      await writeGrayPng(path.join(root, name), pixels, W, H);
+      await writeGrayPng(path.join(root, `${stem}_mask.png`), rectMask(W, H, 2, 2, 9, 7), W, H);
+    }
+    const store = ProjectStore.open(tempDir('export-formula-project'));
+    stores.push(store);
+    const imported = await importDataset(store, { root, maskPattern: '{stem}_mask.png' });
+    expect(imported.report.pairs).toBe(names.length);
+
+    const out = path.join(tempDir('export-formula'), 'out');
+    const result = await exportMasks(store, { out, copyImages: true });
+    expect(result.masks).toBe(names.length);
+    const text = fs.readFileSync(path.join(out, 'manifest.csv'), 'utf8');
+    const [header, ...rows] = parseCsv(text);
+    expect(header).toEqual([...MANIFEST_COLUMNS]);
+    const column = (name: (typeof MANIFEST_COLUMNS)[number]) => header.indexOf(name);
+    const formula = /^[=+\-@\t\r]/;
+    for (const row of rows) {
+      // No text cell starts with a formula character as a spreadsheet reads it.
+      for (const cell of row) expect(cell, JSON.stringify(row)).not.toMatch(formula);
+      expect(Number(row[column('foreground_pixels')])).toBe(7 * 5);
+      expect(Number(row[column('dice')])).toBe(1);
+    }
+    // The guard is a leading quote inside RFC 4180 quotes, and reading it back gives the names.
+    expect(text).toContain(`"'=1+2.png"`);
+    expect(text).toContain(`"'@SUM(A1).png"`);
+    const images = rows.map((row) => csvText(row[column('image')])).sort();
+    expect(images).toEqual([...names].sort());
+    const copied = rows.map((row) => csvText(row[column('image_file')]));
+    for (const file of copied) expect(fs.existsSync(path.join(out, file)), file).toBe(true);
+    expect(copied).toContain('Images/=1+2.png');
+    expect(rows.find((row) => row[column('image')] === 'plain.png')).toBeDefined();
   });
 
   it('refuses an output folder inside a dataset folder, also through a symlink', async () => {

@@ -74,19 +74,56 @@ export class ExportStoppedError extends Error {
 
 /** The file operations an export makes (tests replace them to simulate a full disk). */
 export interface ExportIo {
+  /** Creates `file` (never replaces one) and makes its bytes durable before resolving. */
   writeFile(file: string, data: Uint8Array | string): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   mkdir(dir: string): Promise<void>;
   unlink(file: string): Promise<void>;
+  /** Makes the renames into `dir` durable, where the platform can. */
+  syncDirectory(dir: string): Promise<void>;
+}
+
+/**
+ * Writes a new file and fsyncs it before resolving, so a rename that follows can never publish
+ * an empty or partial file after a power cut. Async: the write and the fsync run on libuv's
+ * thread pool, not the host's event loop.
+ */
+export async function writeFileDurably(file: string, data: Uint8Array | string): Promise<void> {
+  const handle = await fsp.open(file, 'wx');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Errors of a directory fsync that mean "this file system cannot", not "the data is at risk". */
+const DIRECTORY_SYNC_UNSUPPORTED = new Set(['EINVAL', 'EISDIR', 'EPERM', 'EBADF', 'ENOTSUP']);
+
+/** fsyncs a directory so the renames into it survive a power cut (POSIX; Windows cannot). */
+export async function syncDirectoryDurably(dir: string): Promise<void> {
+  // Windows cannot open a folder for fsync; NTFS journals its metadata itself.
+  if (process.platform === 'win32') return;
+  let handle: fsp.FileHandle | undefined;
+  try {
+    handle = await fsp.open(dir, 'r');
+    await handle.sync();
+  } catch (error) {
+    if (!DIRECTORY_SYNC_UNSUPPORTED.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+  } finally {
+    await handle?.close();
+  }
 }
 
 export const nodeIo: ExportIo = {
-  writeFile: (file, data) => fsp.writeFile(file, data, { flag: 'wx' }),
+  writeFile: writeFileDurably,
   rename: (from, to) => fsp.rename(from, to),
   mkdir: async (dir) => {
     await fsp.mkdir(dir, { recursive: true });
   },
   unlink: (file) => fsp.unlink(file),
+  syncDirectory: syncDirectoryDurably,
 };
 
 export interface PlanItem {
@@ -508,7 +545,11 @@ function describeWriteError(error: unknown): string {
 
 let temporaryCounter = 0;
 
-/** Writes `data` to a temporary name beside `file`, then renames it into place. */
+/**
+ * Writes `data` durably to a temporary name beside `file`, then renames it into place: a reader
+ * (or a power cut) sees the old state or the whole new file. The folder's fsync comes later, once
+ * per folder (see runExport).
+ */
 async function writeAtomic(io: ExportIo, file: string, data: Uint8Array | string): Promise<void> {
   temporaryCounter = (temporaryCounter + 1) % 1_000_000_000;
   const temporary = path.join(
@@ -602,6 +643,8 @@ export async function runExport(
   const skipped = [...plan.skipped];
   const coco: CocoEntry[] = [];
   const folders = new Map<string, Promise<void>>();
+  /** Folders below OUT that received an entry (a renamed file or a new sub-folder). */
+  const filled = new Set<string>();
   let failure: { error: unknown; file: string } | null = null;
   let done = 0;
 
@@ -624,13 +667,33 @@ export async function runExport(
       throw error;
     }
     written.push(relative);
+    // The folder got a new entry, and so did each parent that mkdir created up to OUT.
+    for (let dir = path.dirname(file); dir !== out && isInside(dir, out); dir = path.dirname(dir)) {
+      filled.add(dir);
+    }
   };
   const seconds = () => (performance.now() - started) / 1000;
   const rate = () => Math.round(done / Math.max(seconds(), 1e-3));
 
+  // Every folder that received an entry is fsynced before the manifest names its files, so the
+  // manifest never lists a file that a power cut could take back.
+  const syncFolder = async (dir: string) => {
+    try {
+      await io.syncDirectory(dir);
+    } catch (error) {
+      failure ??= { error, file: path.relative(out, dir) || '.' };
+      throw error;
+    }
+  };
+  const syncFolders = async () => {
+    await Promise.all([...filled].map(syncFolder));
+    await syncFolder(out);
+  };
   const writeManifest = async () => {
     rows.sort((a, b) => a.imageId - b.imageId);
+    await syncFolders();
     await writeOutput(MANIFEST_FILE, manifestCsv(rows.map((entry) => entry.row)));
+    await syncFolder(out);
   };
 
   const stop = async (): Promise<never> => {

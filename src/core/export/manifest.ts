@@ -1,4 +1,11 @@
-/** `OUT/manifest.csv`: one row per exported mask, RFC 4180 quoting, UTF-8, CRLF line ends. */
+/**
+ * `OUT/manifest.csv`: one row per exported mask, RFC 4180 quoting, UTF-8, CRLF line ends.
+ *
+ * Text cells come from file names and the database, so a spreadsheet could run one as a formula
+ * (CSV injection). A text cell that begins with `=`, `+`, `-`, `@`, tab or carriage return gets a
+ * leading `'` inside quotes, as OWASP recommends; one that begins with `'` gets one too, so
+ * `csvText` can undo the guard exactly. Numeric cells (dice, pixel counts) are written as numbers.
+ */
 
 export const MANIFEST_FILE = 'manifest.csv';
 
@@ -36,10 +43,28 @@ export interface ManifestRow {
   imageSha256: string | null;
 }
 
-export function csvField(value: string | number | null): string {
+/** A text cell a spreadsheet would evaluate (OWASP), or one that starts with the guard itself. */
+const FORMULA_START = /^[=+\-@\t\r']/;
+/** Cells RFC 4180 requires quoted, plus edge spaces (some readers trim them). */
+const NEEDS_QUOTES = /[",\r\n]|^\s|\s$/;
+
+/** A text cell: guarded against formula evaluation, then quoted as RFC 4180 needs. */
+export function csvField(value: string | null): string {
   if (value === null) return '';
-  const text = String(value);
-  return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  const guarded = FORMULA_START.test(value);
+  const text = guarded ? `'${value}` : value;
+  return guarded || NEEDS_QUOTES.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** A numeric cell: never guarded (a minus sign is a number here, not a formula). */
+export function csvNumber(value: number | null, fractionDigits?: number): string {
+  if (value === null) return '';
+  return fractionDigits === undefined ? String(value) : value.toFixed(fractionDigits);
+}
+
+/** The text of a parsed manifest cell without the formula guard `csvField` added. */
+export function csvText(field: string): string {
+  return field.startsWith("'") && FORMULA_START.test(field.slice(1)) ? field.slice(1) : field;
 }
 
 export function manifestCsv(rows: readonly ManifestRow[]): string {
@@ -47,20 +72,18 @@ export function manifestCsv(rows: readonly ManifestRow[]): string {
   for (const row of rows) {
     lines.push(
       [
-        row.image,
-        row.maskFile,
-        row.source,
-        row.modelVersion,
-        row.reviewState,
-        row.lastEdit,
-        row.dice === null ? null : row.dice.toFixed(6),
-        row.foregroundPixels,
-        row.sha256,
-        row.imageFile,
-        row.imageSha256,
-      ]
-        .map(csvField)
-        .join(','),
+        csvField(row.image),
+        csvField(row.maskFile),
+        csvField(row.source),
+        csvField(row.modelVersion),
+        csvField(row.reviewState),
+        csvField(row.lastEdit),
+        csvNumber(row.dice, 6),
+        csvNumber(row.foregroundPixels),
+        csvField(row.sha256),
+        csvField(row.imageFile),
+        csvField(row.imageSha256),
+      ].join(','),
     );
   }
   return `${lines.join('\r\n')}\r\n`;
