@@ -2,10 +2,12 @@
  * `npm run bench`: the project's runtime against the PyTorch peer, side by side in one run
  * (ratios, never absolute times from different moments: these machines are shared and noisy).
  *
- *  - tfjs wasm with the project's kernels (src/core/ml/kernels), 1 thread and, when the threaded
- *    build starts, 2 threads: U-Net base 16 at 256x256, training images/s at batch 4, inference
- *    images/s at batch 8, the GFLOP/s they imply, the same backend's float32 matmul peak and the
- *    fraction reached, peak RSS. Each configuration runs in its own process (bench/wasm-unet.ts).
+ *  - The project's CPU engines, 1 and 2 threads each: onnxruntime (the U-Net's training-step and
+ *    inference graphs of src/core/ml/onnx, with Adam beside them) and tfjs wasm with the
+ *    project's kernels (src/core/ml/kernels). U-Net base 16 at 256x256, training images/s at
+ *    batch 4, inference images/s at batch 8, the GFLOP/s they imply, the engine's float32 matmul
+ *    rate, the fraction of the machine's peak reached, peak RSS. Each configuration runs in its
+ *    own process (bench/engine-unet.ts).
  *  - PyTorch CPU (../shared/peers/torch_unet.py via /usr/bin/python3) where python3-torch is
  *    installed, and torch.mm's float32 rate with the same thread count.
  *  - The machine's float32 matmul peak (numpy sgemm; install Debian's libopenblas0-pthread, else
@@ -15,7 +17,7 @@
  *    Chromium and a built renderer.
  *
  * Writes bench/results/<date>.json. Options: --steps N (timed steps, default 5), --warmup N
- * (default 2), --threads 1,2 (wasm configurations), --peer-seconds S (default 30),
+ * (default 2), --threads 1,2, --engines onnxruntime,wasm, --peer-seconds S (default 30),
  * --no-peer, --no-import, --import-count N (default 2000), --no-export, --export-count N (default
  * 2000).
  */
@@ -50,6 +52,9 @@ const threadConfigs = option('threads', '1,2')
   .split(',')
   .map(Number)
   .filter((n) => Number.isInteger(n) && n > 0);
+const engines = option('engines', 'onnxruntime,wasm')
+  .split(',')
+  .filter((name) => name === 'onnxruntime' || name === 'wasm');
 const peerSeconds = option('peer-seconds', '30');
 const importCount = Number(option('import-count', '2000'));
 
@@ -90,14 +95,20 @@ function resultLine(stdout: string): Record<string, unknown> {
   return JSON.parse(line.slice('RESULT '.length)) as Record<string, unknown>;
 }
 
-async function runWasm(threads: number): Promise<EngineRun> {
-  const label = `tfjs wasm + kernels, ${threads} thread${threads > 1 ? 's' : ''}`;
+const ENGINE_LABELS: Record<string, string> = {
+  onnxruntime: 'onnxruntime + our graphs',
+  wasm: 'tfjs wasm + our kernels',
+};
+
+async function runEngine(engine: string, threads: number): Promise<EngineRun> {
+  const label = `${ENGINE_LABELS[engine] ?? engine}, ${threads} thread${threads > 1 ? 's' : ''}`;
   log(`[bench] ${label} ...`);
   const tsx = path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
   const out = await runChild(process.execPath, [
     tsx,
-    path.join(benchDir, 'wasm-unet.ts'),
-    ...['--threads', String(threads), '--base', String(BASE), '--size', String(SIZE)],
+    path.join(benchDir, 'engine-unet.ts'),
+    ...['--backend', engine, '--threads', String(threads)],
+    ...['--base', String(BASE), '--size', String(SIZE)],
     ...['--train-batch', String(TRAIN_BATCH), '--infer-batch', String(INFER_BATCH)],
     ...['--warmup', warmup, '--steps', steps],
   ]);
@@ -268,10 +279,12 @@ async function main(): Promise<void> {
   const ours: EngineRun[] = [];
   const peers: EngineRun[] = [];
   for (const threads of threadConfigs) {
-    try {
-      ours.push(await runWasm(threads));
-    } catch (error) {
-      errors.push(`wasm ${threads} threads: ${(error as Error).message}`);
+    for (const engine of engines) {
+      try {
+        ours.push(await runEngine(engine, threads));
+      } catch (error) {
+        errors.push(`${engine} ${threads} threads: ${(error as Error).message}`);
+      }
     }
     if (!peerMissing) {
       try {
