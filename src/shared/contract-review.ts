@@ -26,9 +26,21 @@ export type ImageStatus = z.infer<typeof imageStatusSchema>;
 export const maskSourceSchema = z.enum(['ground-truth', 'correction', 'prediction']);
 export type MaskSource = z.infer<typeof maskSourceSchema>;
 
-/** A layer the review compares: the imported ground truth, the correction in force, the prediction. */
-export const maskLayerSchema = maskSourceSchema;
-export type MaskLayer = MaskSource;
+/**
+ * A layer the review shows and compares: the imported ground truth; `label`, the label in force
+ * (the correction head if the image has one, else the ground truth: what the editor shows and
+ * edits, and what Dice in the worklist is measured against); the active model's prediction.
+ */
+export const maskLayerSchema = z.enum(['ground-truth', 'label', 'prediction']);
+export type MaskLayer = z.infer<typeof maskLayerSchema>;
+
+/** Which stored mask is the label in force: the correction head, else the ground truth, else none. */
+export function labelSourceOf(
+  detail: Pick<ImageDetail, 'correctionRevisionId' | 'groundTruthRevisionId'>,
+): 'correction' | 'ground-truth' | null {
+  if (detail.correctionRevisionId !== null) return 'correction';
+  return detail.groundTruthRevisionId !== null ? 'ground-truth' : null;
+}
 
 export const imageSortSchema = z.enum([
   'name',
@@ -175,7 +187,9 @@ export const reviewSetInputSchema = z.object({
 
 export const imagesMetricsInputSchema = z.object({
   imageId: idSchema,
+  /** The layer measured (as the prediction); 'label' is the correction, else the ground truth. */
   a: maskLayerSchema,
+  /** The reference layer. A layer the image lacks answers 'not-found'. */
   b: maskLayerSchema,
   /** Probability cut for prediction layers (0..1, default 0.5). */
   threshold: z.number().min(0).max(1).optional(),
@@ -184,6 +198,9 @@ export const imagesMetricsInputSchema = z.object({
 export const imagesMetricsOutputSchema = z.object({
   aRevisionId: idSchema,
   bRevisionId: idSchema,
+  /** The stored mask each side resolved to: for 'label', 'correction' or 'ground-truth'. */
+  aSource: maskSourceSchema,
+  bSource: maskSourceSchema,
   tp: z.number().int(),
   fp: z.number().int(),
   fn: z.number().int(),
@@ -216,6 +233,7 @@ export const reviewMethods = {
   'masks.undo': { input: imageIdInput, output: imageDetailSchema },
   'masks.redo': { input: imageIdInput, output: imageDetailSchema },
   'review.set': { input: reviewSetInputSchema, output: imageDetailSchema },
+  /** Pixel metrics of layer a against layer b, saying which stored mask each side was. */
   'images.metrics': { input: imagesMetricsInputSchema, output: imagesMetricsOutputSchema },
 } as const;
 

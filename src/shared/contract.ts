@@ -166,6 +166,13 @@ export class ApiError extends Error {
   }
 }
 
+/** The contract's error code of an error a transport threw (an ApiError or a copy), else null. */
+export function apiErrorCode(error: unknown): ApiErrorBody['code'] | null {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  const parsed = apiErrorSchema.shape.code.safeParse(code);
+  return parsed.success ? parsed.data : null;
+}
+
 /** Validates a method's input, throwing ApiError('bad-request') with the schema's message. */
 export function parseInput<M extends MethodName>(method: M, input: unknown): MethodInput<M> {
   const result = methods[method].input.safeParse(input);

@@ -70,9 +70,12 @@ test('paint, undo, redo, switch, review, reload, filter and diff against the ser
 
   // Pick an image.
   await openImage(page, first);
-  const correctionFigure = page.getByTestId('layer-figures-correction');
+  const correctionFigure = page.getByTestId('layer-figures-label');
   const before = await correctionFigure.textContent();
   expect((await get(first)).correctionRevisionId).toBeNull();
+  // The label layer names the mask in force: the ground truth until a correction is saved.
+  const labelName = page.getByTestId('layer-name-label');
+  await expect(labelName).toHaveText('Label (ground truth)');
 
   // Paint a stroke with the mouse, away from the lesion.
   const box = (await page.getByTestId('viewer').boundingBox())!;
@@ -88,6 +91,7 @@ test('paint, undo, redo, switch, review, reload, filter and diff against the ser
   const afterStroke = await get(first);
   expect(afterStroke.correctionRevisionId).not.toBeNull();
   expect(afterStroke.canUndo).toBe(true);
+  await expect(labelName).toHaveText('Label (correction)');
   await snap(page, testInfo, 'viewer-after-stroke');
 
   // Undo and redo go through the server's revisions.
@@ -135,7 +139,7 @@ test('paint, undo, redo, switch, review, reload, filter and diff against the ser
   await page.getByTestId('diff-mode').check();
   for (const [a, b] of [
     ['prediction', 'ground-truth'],
-    ['correction', 'ground-truth'],
+    ['label', 'ground-truth'],
   ] as const) {
     await page.getByTestId('diff-candidate').selectOption(a);
     await page.getByTestId('diff-reference').selectOption(b);
@@ -196,7 +200,7 @@ test('tools: polygon add, accept prediction and clear are saved and agree with t
   await page.goto(workstation.url);
   await openImage(page, id);
   await page.getByTestId('diff-mode').check();
-  await page.getByTestId('diff-candidate').selectOption('correction');
+  await page.getByTestId('diff-candidate').selectOption('label');
   await page.getByTestId('diff-reference').selectOption('ground-truth');
   // Before any edit the label in force is the ground truth (the host has no correction yet).
   expect(await shownCounts(page)).toMatchObject({ fp: 0, fn: 0 });
@@ -219,7 +223,7 @@ test('tools: polygon add, accept prediction and clear are saved and agree with t
   const afterPolygon = await shownCounts(page);
   // 80x60 screen pixels at the fitted scale (about 3x) is roughly 27x20 image pixels.
   expect(afterPolygon.fp).toBeGreaterThan(300);
-  await expect.poll(() => serverCounts('correction', 'ground-truth')).toEqual(afterPolygon);
+  await expect.poll(() => serverCounts('label', 'ground-truth')).toEqual(afterPolygon);
   await snap(page, testInfo, 'polygon-diff');
 
   // Accept the prediction as the label: the correction now equals the thresholded prediction.
@@ -229,14 +233,14 @@ test('tools: polygon add, accept prediction and clear are saved and agree with t
   const accepted = await shownCounts(page);
   expect(accepted.fp + accepted.fn).toBe(0);
   expect(accepted.tp).toBeGreaterThan(0);
-  await expect.poll(() => serverCounts('correction', 'prediction')).toEqual(accepted);
+  await expect.poll(() => serverCounts('label', 'prediction')).toEqual(accepted);
 
   // Clear: nothing left of the label, on screen and on the host.
   await page.keyboard.press('Shift+Delete');
   await expect(page.getByTestId('save-status')).toHaveText('saved');
   await expect.poll(() => shownCounts(page)).toEqual({ tp: 0, fp: 0, fn: accepted.tp });
   await expect
-    .poll(() => serverCounts('correction', 'prediction'))
+    .poll(() => serverCounts('label', 'prediction'))
     .toEqual({
       tp: 0,
       fp: 0,

@@ -7,6 +7,7 @@ import type {
   ImageDetail,
   ImagesMetricsOutput,
   MaskLayer,
+  MaskSource,
   ReviewState,
 } from '../../shared/contract-review';
 import { maskMetrics } from '../../shared/metrics';
@@ -136,27 +137,45 @@ export function setReviewState(
   store.db.transaction(() => setReview(store.db, imageId, change))();
 }
 
-/** The revision shown as a layer: ground truth, correction head, newest active-model prediction. */
-export function layerRevisionId(store: ProjectStore, imageId: number, layer: MaskLayer): number {
+/**
+ * The revision a layer stands for, and which stored mask that is: the ground truth; the label in
+ * force (correction head, else ground truth); the newest prediction of the active model.
+ */
+export function layerRevision(
+  store: ProjectStore,
+  imageId: number,
+  layer: MaskLayer,
+): { id: number; source: MaskSource } {
   const image = getImage(store.db, imageId);
-  let id: number | null = null;
-  if (layer === 'ground-truth') id = image.groundTruthId;
-  else if (layer === 'correction') id = image.correctionHeadId;
-  else {
-    const model = activeModel(store);
-    id = model ? (latestPrediction(store.db, imageId, model)?.id ?? null) : null;
+  if (layer === 'label') {
+    if (image.correctionHeadId !== null)
+      return { id: image.correctionHeadId, source: 'correction' };
+    if (image.groundTruthId !== null) return { id: image.groundTruthId, source: 'ground-truth' };
+    throw new ApiError(
+      'not-found',
+      `image ${imageId} has no label (neither a correction nor a ground truth)`,
+    );
   }
-  if (id === null) throw new ApiError('not-found', `image ${imageId} has no ${layer} mask`);
-  return id;
+  if (layer === 'ground-truth') {
+    if (image.groundTruthId !== null) return { id: image.groundTruthId, source: 'ground-truth' };
+    throw new ApiError('not-found', `image ${imageId} has no ground truth`);
+  }
+  const model = activeModel(store);
+  if (!model) throw new ApiError('not-found', 'no active model: image has no prediction layer');
+  const prediction = latestPrediction(store.db, imageId, model);
+  if (!prediction) {
+    throw new ApiError('not-found', `image ${imageId} has no prediction of model ${model}`);
+  }
+  return { id: prediction.id, source: 'prediction' };
 }
 
 async function layerPixels(
   store: ProjectStore,
   revisionId: number,
-  layer: MaskLayer,
+  source: MaskSource,
   threshold: number,
 ): Promise<Uint8Array> {
-  if (layer !== 'prediction') return revisionMask(store.db, revisionId);
+  if (source !== 'prediction') return revisionMask(store.db, revisionId);
   // Threshold the probability map into a binary mask so either side may be the prediction.
   const probabilities = await revisionPixels(store.db, revisionId);
   const cut = threshold * 255;
@@ -173,9 +192,15 @@ export async function layerMetrics(
   input: { imageId: number; a: MaskLayer; b: MaskLayer; threshold?: number },
 ): Promise<ImagesMetricsOutput> {
   const threshold = input.threshold ?? 0.5;
-  const aRevisionId = layerRevisionId(store, input.imageId, input.a);
-  const bRevisionId = layerRevisionId(store, input.imageId, input.b);
-  const a = await layerPixels(store, aRevisionId, input.a, threshold);
-  const b = await layerPixels(store, bRevisionId, input.b, threshold);
-  return { aRevisionId, bRevisionId, ...maskMetrics(a, b) };
+  const a = layerRevision(store, input.imageId, input.a);
+  const b = layerRevision(store, input.imageId, input.b);
+  const aPixels = await layerPixels(store, a.id, a.source, threshold);
+  const bPixels = await layerPixels(store, b.id, b.source, threshold);
+  return {
+    aRevisionId: a.id,
+    bRevisionId: b.id,
+    aSource: a.source,
+    bSource: b.source,
+    ...maskMetrics(aPixels, bPixels),
+  };
 }

@@ -40,7 +40,7 @@ export type ActionId =
   | 'view.outline'
   | 'layer.groundTruth'
   | 'layer.prediction'
-  | 'layer.correction'
+  | 'layer.label'
   | 'nav.next'
   | 'nav.previous'
   | 'nav.nextUnreviewed'
@@ -122,7 +122,12 @@ export const KEYMAP: readonly Shortcut[] = [
   { action: 'view.outline', keys: ['o'], group: 'View', description: 'Fill or outline overlays' },
   { action: 'layer.groundTruth', keys: ['g'], group: 'Layers', description: 'Show ground truth' },
   { action: 'layer.prediction', keys: ['r'], group: 'Layers', description: 'Show prediction' },
-  { action: 'layer.correction', keys: ['c'], group: 'Layers', description: 'Show correction' },
+  {
+    action: 'layer.label',
+    keys: ['c'],
+    group: 'Layers',
+    description: 'Show label (correction, else ground truth)',
+  },
   { action: 'nav.next', keys: ['arrowdown', 'j'], group: 'Navigation', description: 'Next image' },
   {
     action: 'nav.previous',

@@ -1,7 +1,7 @@
 /**
- * Diff between two binary layers (ground truth, thresholded prediction, correction) and the live
- * per-image figures. Counting goes through src/shared/metrics.ts, the one metrics implementation,
- * so the viewer's TP/FP/FN equal the server's `images.metrics`.
+ * Diff between two binary layers (ground truth, thresholded prediction, label in force) and the
+ * live per-image figures. Counting goes through src/shared/metrics.ts, the one metrics
+ * implementation, so the viewer's TP/FP/FN equal the server's `images.metrics` (same layer names).
  */
 import { confusion, metricsFromConfusion, type MaskMetrics } from '../../../shared/metrics';
 import { areaPercent, connectedComponents } from './label-map';

@@ -1,6 +1,6 @@
 /** Side panels of the review screen: tools, layers, live figures, review state and comment. */
 import { useEffect, useState } from 'react';
-import type { MaskLayer } from '../../../shared/contract-review';
+import { labelSourceOf, type ImageDetail, type MaskLayer } from '../../../shared/contract-review';
 import { KEYMAP, formatChord, keysOf, type ActionId } from '../keymap';
 import { WINDOW_PRESETS, presetWindow } from '../viewer/window-level';
 import { runAction } from './actions';
@@ -11,8 +11,23 @@ const LAYER_LABELS: Record<LayerId, string> = {
   image: 'Image',
   'ground-truth': 'Ground truth',
   prediction: 'Prediction',
-  correction: 'Correction',
+  label: 'Label',
 };
+const LAYER_IDS = Object.keys(LAYER_LABELS) as LayerId[];
+
+/**
+ * A layer's name as shown. The label layer names the mask in force, the same one the host's
+ * `images.metrics` uses for 'label': the correction, else the ground truth.
+ */
+export function layerName(id: LayerId, detail: ImageDetail | null): string {
+  if (id !== 'label' || !detail) return LAYER_LABELS[id];
+  const source = labelSourceOf(detail);
+  return source === 'correction'
+    ? 'Label (correction)'
+    : source === 'ground-truth'
+      ? 'Label (ground truth)'
+      : 'Label (none yet)';
+}
 
 function hint(action: ActionId): string {
   const keys = keysOf(action);
@@ -139,12 +154,12 @@ export function LayersPanel() {
     image: true,
     'ground-truth': detail?.groundTruthRevisionId != null,
     prediction: detail?.predictionRevisionId != null,
-    correction: true,
+    label: true,
   };
   return (
     <section className="panel" data-testid="layers-panel">
       <h3>Layers</h3>
-      {(Object.keys(LAYER_LABELS) as LayerId[]).map((id) => (
+      {LAYER_IDS.map((id) => (
         <div key={id} className={`layer-row layer-${id}${exists[id] ? '' : ' muted'}`}>
           <label>
             <input
@@ -154,7 +169,7 @@ export function LayersPanel() {
               onChange={(event) => setLayer(id, { visible: event.target.checked })}
             />
             <span className="swatch" />
-            {LAYER_LABELS[id]}
+            <span data-testid={`layer-name-${id}`}>{layerName(id, detail)}</span>
           </label>
           <input
             type="range"
@@ -162,7 +177,7 @@ export function LayersPanel() {
             max={1}
             step={0.05}
             value={layers[id].opacity}
-            aria-label={`${LAYER_LABELS[id]} opacity`}
+            aria-label={`${layerName(id, detail)} opacity`}
             data-testid={`layer-opacity-${id}`}
             onChange={(event) => setLayer(id, { opacity: Number(event.target.value) })}
           />
@@ -238,10 +253,11 @@ export function LayersPanel() {
   );
 }
 
-const PAIR_LAYERS: MaskLayer[] = ['ground-truth', 'prediction', 'correction'];
+const PAIR_LAYERS: MaskLayer[] = ['ground-truth', 'prediction', 'label'];
 
 export function FiguresPanel() {
   const figures = useReviewStore((s) => s.figures);
+  const detail = useReviewStore((s) => s.detail);
   const diff = useReviewStore((s) => s.diff);
   const set = useReviewStore((s) => s.set);
   const setPair = (patch: Partial<typeof diff>) => {
@@ -271,7 +287,7 @@ export function FiguresPanel() {
         >
           {PAIR_LAYERS.map((l) => (
             <option key={l} value={l}>
-              {LAYER_LABELS[l]}
+              {layerName(l, detail)}
             </option>
           ))}
         </select>
@@ -283,7 +299,7 @@ export function FiguresPanel() {
         >
           {PAIR_LAYERS.map((l) => (
             <option key={l} value={l}>
-              {LAYER_LABELS[l]}
+              {layerName(l, detail)}
             </option>
           ))}
         </select>
@@ -309,7 +325,7 @@ export function FiguresPanel() {
           const f = figures?.layers[l];
           return f ? (
             <div key={l} className="figure-line" data-testid={`layer-figures-${l}`}>
-              <dt>{LAYER_LABELS[l]}</dt>
+              <dt>{layerName(l, detail)}</dt>
               <dd>
                 {f.areaPercent.toFixed(2)}% · {f.components} comp.
               </dd>
@@ -325,6 +341,7 @@ export function ReviewPanel() {
   const detail = useReviewStore((s) => s.detail);
   const saveStatus = useReviewStore((s) => s.saveStatus);
   const saveError = useReviewStore((s) => s.saveError);
+  const conflict = useReviewStore((s) => s.conflict);
   const [comment, setComment] = useState(detail?.comment ?? '');
   const detailId = detail?.id;
   const savedComment = detail?.comment ?? '';
@@ -356,9 +373,38 @@ export function ReviewPanel() {
               ? 'saved'
               : saveStatus === 'error'
                 ? 'save failed'
-                : ''}
+                : saveStatus === 'conflict'
+                  ? 'not saved: newer label loaded'
+                  : ''}
         </span>
       </h3>
+      {conflict && conflict.imageId === detail.id && (
+        <div className="save-conflict" role="alert" data-testid="save-conflict">
+          <p>
+            Another save changed this label before yours arrived, so your edit was not saved. The
+            editor now shows the latest label
+            {conflict.latestRevisionId !== null ? ` (revision ${conflict.latestRevisionId})` : ''}.
+            Your edit ({conflict.changedPixels} pixels changed) is kept: re-apply it on top, or
+            discard it.
+          </p>
+          <div className="button-grid">
+            <button
+              type="button"
+              data-testid="conflict-reapply"
+              onClick={() => review.reapplyRejectedEdit()}
+            >
+              Re-apply my edit
+            </button>
+            <button
+              type="button"
+              data-testid="conflict-discard"
+              onClick={() => review.discardRejectedEdit()}
+            >
+              Discard my edit
+            </button>
+          </div>
+        </div>
+      )}
       <div className="button-grid" role="radiogroup" aria-label="Review state">
         {REVIEW_STATES.map((state) => (
           <button

@@ -330,8 +330,8 @@ export function Viewer() {
         </Layer>
         <Layer ref={editLayerRef} imageSmoothingEnabled={false} listening={false}>
           <Group x={view.x} y={view.y} scaleX={view.scale} scaleY={view.scale}>
-            {showOverlays && canvases.correction && layers.correction.visible && (
-              <KonvaImage image={canvases.correction} opacity={layers.correction.opacity} />
+            {showOverlays && canvases.label && layers.label.visible && (
+              <KonvaImage image={canvases.label} opacity={layers.label.opacity} />
             )}
             {diffEnabled && canvases.diff && <KonvaImage image={canvases.diff} opacity={0.7} />}
             {polygon.length > 0 && (

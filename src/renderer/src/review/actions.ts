@@ -154,7 +154,7 @@ export function runAction(action: ActionId): void {
     case 'view.outline':
       {
         // One key for all mask layers: outline them all unless they all are already.
-        const masks = ['ground-truth', 'prediction', 'correction'] as const;
+        const masks = ['ground-truth', 'prediction', 'label'] as const;
         const outline = !masks.every((id) => store.layers[id].outline);
         for (const id of masks) store.setLayer(id, { outline });
         review.renderAll();
@@ -166,8 +166,8 @@ export function runAction(action: ActionId): void {
     case 'layer.prediction':
       store.setLayer('prediction', { visible: !store.layers.prediction.visible });
       break;
-    case 'layer.correction':
-      store.setLayer('correction', { visible: !store.layers.correction.visible });
+    case 'layer.label':
+      store.setLayer('label', { visible: !store.layers.label.visible });
       break;
     case 'nav.next':
       void step(1, false);

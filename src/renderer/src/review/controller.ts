@@ -6,6 +6,10 @@
  * save loop, which encodes the label and calls `masks.save` with the revision it started from.
  * Saves of one image are strictly sequential; switching images leaves the old image's loop running
  * and the next load of that image waits for it, so no acknowledged stroke is lost or reordered.
+ *
+ * A save the host refuses with 'conflict' (another save moved the label first) reloads the host's
+ * latest label into the editor and keeps the refused edit (the pixels it changed) until the user
+ * re-applies it on top of the latest label or discards it; nothing is overwritten silently.
  */
 import type {
   ImageDetail,
@@ -13,6 +17,7 @@ import type {
   MaskLayer,
   ReviewState,
 } from '../../../shared/contract-review';
+import { apiErrorCode } from '../../../shared/contract';
 import { api } from '../api';
 import { diffMetrics, layerFigures } from '../mask/diff';
 import {
@@ -42,9 +47,24 @@ interface Bundle {
   predictionBinary: Uint8Array | null;
   label: LabelMap;
   baseRevisionId: number | null;
+  /** The pixels of `baseRevisionId` (what the host has): a refused edit is measured against it. */
+  baseLabel: Uint8Array;
   editVersion: number;
   savedVersion: number;
   saving: Promise<void> | null;
+}
+
+/** An edit the host refused (conflict): the editor's pixels then, and the revision they built on. */
+interface RejectedEdit {
+  mine: Uint8Array;
+  base: Uint8Array;
+  latestRevisionId: number | null;
+}
+
+function changedCount(edit: RejectedEdit): number {
+  let changed = 0;
+  for (let i = 0; i < edit.mine.length; i++) if (edit.mine[i] !== edit.base[i]) changed++;
+  return changed;
 }
 
 /** How long a preloaded neighbour's detail may open the image without asking the host first. */
@@ -83,6 +103,8 @@ class ReviewController {
   /** Set by the viewer: fits the image once a new image size arrives. */
   onImageLoaded: ((width: number, height: number) => void) | null = null;
   private pendingSaves = new Map<number, Promise<void>>();
+  /** Refused edits by image, kept across image switches until re-applied or discarded. */
+  private rejectedEdits = new Map<number, RejectedEdit>();
   private preloadedDetails = new Map<number, { detail: ImageDetail; at: number }>();
   private selectToken = 0;
   private strokeLast: Point | null = null;
@@ -119,14 +141,16 @@ class ReviewController {
       const mediaMs = performance.now() - started - detailMs;
       const { width, height } = image;
       const threshold = useReviewStore.getState().threshold;
+      const labelMap = createLabelMap(width, height, label ? binarize(label) : undefined);
       this.bundle = {
         detail,
         image,
         groundTruth: groundTruth && binarize(groundTruth),
         prediction,
         predictionBinary: prediction && thresholdProbability(prediction, threshold),
-        label: createLabelMap(width, height, label ? binarize(label) : undefined),
+        label: labelMap,
         baseRevisionId: detail.labelRevisionId,
+        baseLabel: labelMap.data.slice(),
         editVersion: 0,
         savedVersion: 0,
         saving: null,
@@ -134,11 +158,11 @@ class ReviewController {
       const state = useReviewStore.getState();
       const sizeChanged =
         this.canvases.image?.width !== width || this.canvases.image?.height !== height;
-      for (const id of ['image', 'ground-truth', 'prediction', 'correction', 'diff'] as const) {
+      for (const id of ['image', 'ground-truth', 'prediction', 'label', 'diff'] as const) {
         if (sizeChanged || !this.canvases[id]) this.canvases[id] = makeCanvas(width, height);
       }
       const diff = { ...state.diff };
-      if (!prediction && diff.candidate === 'prediction') diff.candidate = 'correction';
+      if (!prediction && diff.candidate === 'prediction') diff.candidate = 'label';
       state.set({
         detail,
         loadingImage: false,
@@ -153,6 +177,7 @@ class ReviewController {
               : defaultWindow(image.maxValue),
         saveStatus: 'idle',
         saveError: null,
+        conflict: this.conflictOf(imageId),
         diff,
       });
       this.renderAll();
@@ -269,8 +294,7 @@ class ReviewController {
 
   renderAll(): void {
     this.renderImage();
-    for (const layer of ['ground-truth', 'prediction', 'correction'] as const)
-      this.renderLayer(layer);
+    for (const layer of ['ground-truth', 'prediction', 'label'] as const) this.renderLayer(layer);
     this.renderDiff();
     this.updateFigures();
     this.onDraw?.();
@@ -292,7 +316,7 @@ class ReviewController {
     const { diff } = useReviewStore.getState();
     const { width, height } = b.label;
     const figures: Figures = { pair: null, layers: {} };
-    for (const layer of ['ground-truth', 'prediction', 'correction'] as const) {
+    for (const layer of ['ground-truth', 'prediction', 'label'] as const) {
       const values = this.layerValues(layer);
       if (values) figures.layers[layer] = layerFigures(values, width, height);
     }
@@ -340,7 +364,7 @@ class ReviewController {
     const rect = this.pendingRect;
     this.pendingRect = EMPTY_RECT;
     if (!this.bundle || rect.x1 <= rect.x0) return;
-    this.renderLayer('correction', rect);
+    this.renderLayer('label', rect);
     if (useReviewStore.getState().diff.enabled) this.renderDiff(rect);
     this.onDrawEdit?.();
   }
@@ -379,7 +403,7 @@ class ReviewController {
   private finishEdit(rect: DirtyRect | null): void {
     const b = this.bundle;
     if (!b) return;
-    if (rect) this.renderLayer('correction', rect);
+    if (rect) this.renderLayer('label', rect);
     this.renderDiff();
     this.updateFigures();
     this.onDraw?.();
@@ -404,7 +428,8 @@ class ReviewController {
     try {
       while (b.savedVersion < b.editVersion) {
         const version = b.editVersion;
-        const png = await encodeLabelPng(b.label.data.slice(), b.label.width, b.label.height);
+        const saved = b.label.data.slice();
+        const png = await encodeLabelPng(saved, b.label.width, b.label.height);
         const detail = await api['masks.save']({
           imageId,
           png,
@@ -413,6 +438,7 @@ class ReviewController {
           reviewState: b.detail.reviewState === 'flagged' ? 'flagged' : 'corrected',
         });
         b.baseRevisionId = detail.labelRevisionId;
+        b.baseLabel = saved;
         b.savedVersion = version;
         this.preloadedDetails.delete(imageId);
         b.detail = detail;
@@ -422,9 +448,108 @@ class ReviewController {
       }
       if (isCurrent()) useReviewStore.getState().set({ saveStatus: 'saved' });
     } catch (error) {
+      if (apiErrorCode(error) === 'conflict') {
+        await this.resolveConflict(b, message(error));
+        return;
+      }
       if (isCurrent())
         useReviewStore.getState().set({ saveStatus: 'error', saveError: message(error) });
     }
+  }
+
+  /**
+   * The host refused a save of `b` because its label moved (another save landed first). Keeps
+   * the refused edit, stops the loop (nothing more is sent on the stale base) and reloads the
+   * host's latest label into the editor, so the next edit builds on what the host has.
+   */
+  private async resolveConflict(b: Bundle, reason: string): Promise<void> {
+    const imageId = b.detail.id;
+    const rejected: RejectedEdit = {
+      mine: b.label.data.slice(),
+      base: b.baseLabel,
+      latestRevisionId: null,
+    };
+    b.savedVersion = b.editVersion;
+    this.preloadedDetails.delete(imageId);
+    try {
+      const detail = await api['images.get']({ id: imageId });
+      const latest = await loadMask(detail.labelRevisionId);
+      rejected.latestRevisionId = detail.labelRevisionId;
+      this.rejectedEdits.set(imageId, rejected);
+      const store = useReviewStore.getState();
+      store.patchItem(imageId, listFigures(detail));
+      if (b !== this.bundle) return; // the next select() of this image shows the offer
+      // Edits made while the reload was on its way are part of `mine` too, but not in the label.
+      if (b.editVersion > b.savedVersion) {
+        rejected.mine = b.label.data.slice();
+        b.savedVersion = b.editVersion;
+      }
+      b.label.data.set(latest ? binarize(latest) : new Uint8Array(b.label.data.length));
+      b.baseRevisionId = detail.labelRevisionId;
+      b.baseLabel = b.label.data.slice();
+      b.detail = detail;
+      store.set({
+        detail,
+        saveStatus: 'conflict',
+        saveError: reason,
+        conflict: this.conflictOf(imageId),
+      });
+      this.renderLayer('label');
+      this.renderDiff();
+      this.updateFigures();
+      this.onDraw?.();
+    } catch (error) {
+      // The reload failed: the editor keeps the user's pixels; the next save meets the conflict.
+      this.rejectedEdits.set(imageId, rejected);
+      if (b === this.bundle) {
+        useReviewStore.getState().set({
+          saveStatus: 'error',
+          saveError: `${reason}; the latest label could not be loaded: ${message(error)}`,
+          conflict: this.conflictOf(imageId),
+        });
+      }
+    }
+  }
+
+  private conflictOf(imageId: number) {
+    const rejected = this.rejectedEdits.get(imageId);
+    return rejected
+      ? {
+          imageId,
+          latestRevisionId: rejected.latestRevisionId,
+          changedPixels: changedCount(rejected),
+        }
+      : null;
+  }
+
+  /**
+   * Re-applies a refused edit on top of the label now shown: every pixel the edit changed (against
+   * the revision it started from) takes the edit's value; the rest keeps the newer save's work.
+   * Saved like any edit, so it can be undone.
+   */
+  reapplyRejectedEdit(): void {
+    const b = this.bundle;
+    if (!b) return;
+    const rejected = this.rejectedEdits.get(b.detail.id);
+    if (!rejected || rejected.mine.length !== b.label.data.length) return;
+    this.rejectedEdits.delete(b.detail.id);
+    useReviewStore.getState().set({ conflict: null });
+    const { mine, base } = rejected;
+    const label = b.label.data;
+    for (let i = 0; i < label.length; i++) if (mine[i] !== base[i]) label[i] = mine[i];
+    this.finishEdit(fullRect(b.label));
+  }
+
+  /** Drops a refused edit: the newer save stands. */
+  discardRejectedEdit(): void {
+    const imageId = useReviewStore.getState().conflict?.imageId;
+    if (imageId === undefined) return;
+    this.rejectedEdits.delete(imageId);
+    const store = useReviewStore.getState();
+    store.set({
+      conflict: null,
+      ...(store.saveStatus === 'conflict' ? { saveStatus: 'idle', saveError: null } : {}),
+    });
   }
 
   /** True while some image still has an edit on its way to the host. */
@@ -452,11 +577,12 @@ class ReviewController {
       if (b !== this.bundle) return;
       b.label.data.set(label ? binarize(label) : new Uint8Array(b.label.data.length));
       b.baseRevisionId = detail.labelRevisionId;
+      b.baseLabel = b.label.data.slice();
       b.detail = detail;
       const store = useReviewStore.getState();
       store.patchItem(b.detail.id, listFigures(detail));
       store.set({ detail, saveStatus: 'saved' });
-      this.renderLayer('correction');
+      this.renderLayer('label');
       this.renderDiff();
       this.updateFigures();
       this.onDraw?.();

@@ -10,7 +10,7 @@ export type Rgb = readonly [number, number, number];
 export const LAYER_COLOURS = {
   'ground-truth': [250, 204, 21] as Rgb,
   prediction: [217, 70, 239] as Rgb,
-  correction: [34, 211, 238] as Rgb,
+  label: [34, 211, 238] as Rgb,
 };
 
 export function makeCanvas(width: number, height: number): HTMLCanvasElement {

@@ -55,7 +55,21 @@ export interface Figures {
   layers: Partial<Record<MaskLayer, { areaPercent: number; components: number }>>;
 }
 
-export type SaveStatus = 'idle' | 'saving' | 'saved' | 'error';
+/** 'conflict': the host refused a save because another one landed first (see `conflict`). */
+export type SaveStatus = 'idle' | 'saving' | 'saved' | 'error' | 'conflict';
+
+/**
+ * A save the host refused because the label moved underneath the edit (another window, another
+ * reviewer). The editor then shows the host's latest label; the refused edit waits to be
+ * re-applied on top of it or discarded.
+ */
+export interface SaveConflict {
+  imageId: number;
+  /** The label revision now in force on the host (what the editor was reloaded with). */
+  latestRevisionId: number | null;
+  /** Pixels the refused edit changed. */
+  changedPixels: number;
+}
 
 export interface ViewTransform {
   scale: number;
@@ -97,6 +111,8 @@ interface ReviewStore {
   figures: Figures | null;
   saveStatus: SaveStatus;
   saveError: string | null;
+  /** The refused edit of the open image, if any, until it is re-applied or discarded. */
+  conflict: SaveConflict | null;
   helpOpen: boolean;
 
   setQuery: (patch: Partial<WorklistQuery>) => void;
@@ -130,15 +146,16 @@ export const useReviewStore = create<ReviewStore>((set, get) => ({
     image: { visible: true, opacity: 1, outline: false },
     'ground-truth': { visible: true, opacity: 0.6, outline: true },
     prediction: { visible: true, opacity: 0.45, outline: false },
-    correction: { visible: true, opacity: 0.5, outline: false },
+    label: { visible: true, opacity: 0.5, outline: false },
   },
-  diff: { enabled: false, candidate: 'correction', reference: 'ground-truth' },
+  diff: { enabled: false, candidate: 'label', reference: 'ground-truth' },
   window: null,
   maxValue: 255,
   view: { scale: 1, x: 0, y: 0 },
   figures: null,
   saveStatus: 'idle',
   saveError: null,
+  conflict: null,
   helpOpen: false,
 
   setQuery(patch) {

@@ -1,0 +1,266 @@
+/**
+ * The review editor against a real host (the core service on a temp project: real SQLite, real
+ * PNGs) through the contract's own client, under jsdom. jsdom has no canvas or image decoder, so
+ * only the browser's pixel codec (./media) is replaced by sharp, and canvases get a bare 2D
+ * context; everything the user does goes through the controller and the panels.
+ *
+ * - A save refused because another save landed first reloads the latest label into the editor,
+ *   says so, and keeps the user's edit to re-apply on top (or discard).
+ * - The label layer is the label in force, named as such, and its figures equal the host's
+ *   `images.metrics` for the 'label' layer.
+ */
+import sharp from 'sharp';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { createApi } from '../../src/shared/client';
+import { ApiError, type MediaKind } from '../../src/shared/contract';
+// The host is real and runs in-process here; the renderer code under test still reaches it only
+// through window.api (the contract's client), which is what the rule protects.
+/* eslint-disable no-restricted-imports */
+import { createService, type Service } from '../../src/core/service';
+import { savePrediction } from '../../src/core/project/masks';
+import { ACTIVE_MODEL_KEY } from '../../src/core/project/review';
+/* eslint-enable no-restricted-imports */
+import { projectWithImages, rectMask } from '../unit/project-fixtures';
+
+const W = 32;
+const H = 24;
+
+const host = vi.hoisted(() => ({ service: null as Service | null }));
+
+async function decodeGray(png: Buffer) {
+  const { data, info } = await sharp(png)
+    .toColourspace('b-w')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data: new Uint8Array(data), maxValue: 255 };
+}
+
+async function mediaOf(url: string) {
+  const [, kind, id] = /^test:\/\/(\w+)\/(\d+)$/.exec(url)!;
+  const response = await host.service!.media(kind as MediaKind, Number(id), new URLSearchParams());
+  return decodeGray(response.body);
+}
+
+async function pngBase64(data: Uint8Array, w = W, h = H): Promise<string> {
+  const gray = data.map((v) => (v > 0 ? 255 : 0));
+  const png = await sharp(Buffer.from(gray), { raw: { width: w, height: h, channels: 1 } })
+    .toColourspace('b-w')
+    .png()
+    .toBuffer();
+  return png.toString('base64');
+}
+
+// The browser's codec (createImageBitmap, OffscreenCanvas) does not exist in jsdom: sharp instead.
+vi.mock('../../src/renderer/src/review/media', () => ({
+  loadImage: mediaOf,
+  loadGrey: mediaOf,
+  encodeLabelPng: pngBase64,
+}));
+
+/** A 2D context that accepts what the overlays paint (jsdom's canvas has none). */
+function stubCanvas(): void {
+  const context = {
+    createImageData: (width: number, height: number) => ({
+      width,
+      height,
+      data: new Uint8ClampedArray(width * height * 4),
+    }),
+    putImageData: () => undefined,
+    clearRect: () => undefined,
+    drawImage: () => undefined,
+  };
+  // getContext's overloads cannot all be met by one stub; the overlays ask only for '2d'.
+  vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockImplementation(() => context as never);
+}
+
+/** A project with one image and its ground truth, served like `qataseg serve` would. */
+async function startHost(gt: Uint8Array) {
+  const fixture = await projectWithImages([{ name: 'a.png', split: 'train', gt }], W, H);
+  fixture.store.close();
+  const service = createService({
+    transport: 'http',
+    projectDir: fixture.dir,
+    // The review needs no ML worker (and jsdom's URL cannot locate its entry file).
+    workerLauncher: () => {
+      throw new Error('no ML worker in this test');
+    },
+  });
+  host.service = service;
+  // As over HTTP: JSON in and out, errors as { code, message }.
+  window.api = createApi({
+    async call(method, input) {
+      try {
+        const output: unknown = await service.invoke(method as never, input as never);
+        return JSON.parse(JSON.stringify(output)) as unknown;
+      } catch (error) {
+        if (error instanceof ApiError) throw new ApiError(error.code, error.message);
+        throw error;
+      }
+    },
+    subscribe: () => () => undefined,
+    mediaUrl: (kind, id) => `test://${kind}/${id}`,
+  });
+  stubCanvas();
+  const { review } = await import('../../src/renderer/src/review/controller');
+  const { useReviewStore } = await import('../../src/renderer/src/review/review-store');
+  const panels = await import('../../src/renderer/src/review/Panels');
+  return { service, id: fixture.ids[0], store: service.project(), review, useReviewStore, panels };
+}
+
+async function hostLabel(service: Service, imageId: number): Promise<Uint8Array> {
+  const detail = await service.invoke('images.get', { id: imageId });
+  const response = await service.media('mask', detail.labelRevisionId!, new URLSearchParams());
+  return (await decodeGray(response.body)).data;
+}
+
+const at = (data: ArrayLike<number>, x: number, y: number) => (data[y * W + x] > 0 ? 1 : 0);
+
+afterEach(() => {
+  cleanup();
+  host.service?.close();
+  host.service = null;
+  vi.restoreAllMocks();
+  vi.resetModules();
+  delete window.api;
+});
+
+describe('review editor: a save refused by a conflict', () => {
+  it('reloads the latest label, says what happened, and re-applies the user edit on top', async () => {
+    const gt = rectMask(W, H, 2, 2, 10, 10);
+    const { service, id, review, useReviewStore, panels } = await startHost(gt);
+    render(<panels.ReviewPanel />);
+    await review.select(id);
+    const opened = useReviewStore.getState().detail!;
+    expect(opened.labelRevisionId).toBe(opened.groundTruthRevisionId);
+
+    // Another window saves first: it replaces the lesion with one at the right.
+    const theirs = await service.invoke('masks.save', {
+      imageId: id,
+      png: await pngBase64(rectMask(W, H, 20, 10, 28, 20)),
+      baseRevisionId: opened.labelRevisionId,
+    });
+
+    // The user, still on the ground truth, paints a line at the bottom left.
+    useReviewStore.getState().set({ brushRadius: 1 });
+    review.strokeBegin({ x: 3, y: 18 }, false);
+    review.strokeTo({ x: 12, y: 18 });
+    review.strokeEnd();
+    const mine = review.layerValues('label')!.slice();
+    expect(at(mine, 7, 18)).toBe(1);
+
+    // The host refused it; the panel says so, and does not just say "save failed".
+    const notice = await screen.findByTestId('save-conflict');
+    expect(notice.textContent).toMatch(/Another save changed this label/);
+    expect(notice.textContent).toContain(`revision ${theirs.labelRevisionId}`);
+    expect(notice.textContent).toMatch(/your edit was not saved/);
+    expect(screen.getByTestId('save-status').textContent).toBe('not saved: newer label loaded');
+    expect(useReviewStore.getState().saveStatus).toBe('conflict');
+
+    // The editor now shows the host's latest label, and the next save builds on it.
+    const shown = review.layerValues('label')!;
+    expect(at(shown, 24, 15)).toBe(1);
+    expect(at(shown, 5, 5)).toBe(0);
+    expect(at(shown, 7, 18)).toBe(0);
+    expect(useReviewStore.getState().detail?.labelRevisionId).toBe(theirs.labelRevisionId);
+    expect((await service.invoke('images.get', { id })).labelRevisionId).toBe(
+      theirs.labelRevisionId,
+    );
+
+    // Re-apply: the user's stroke lands on top of the other save; both are kept on the host.
+    fireEvent.click(screen.getByTestId('conflict-reapply'));
+    await waitFor(() => expect(useReviewStore.getState().saveStatus).toBe('saved'));
+    expect(screen.queryByTestId('save-conflict')).toBeNull();
+    const merged = await hostLabel(service, id);
+    expect(at(merged, 24, 15)).toBe(1); // theirs
+    expect(at(merged, 7, 18)).toBe(1); // mine
+    expect(at(merged, 5, 5)).toBe(0); // the lesion they removed stays removed
+    expect(Array.from(review.layerValues('label')!, (v) => (v > 0 ? 1 : 0))).toEqual(
+      Array.from(merged, (v) => (v > 0 ? 1 : 0)),
+    );
+
+    // The re-applied edit is an ordinary revision: undo goes back to the other save's label.
+    await review.undo();
+    expect((await service.invoke('images.get', { id })).labelRevisionId).toBe(
+      theirs.labelRevisionId,
+    );
+  });
+
+  it('keeps the refused edit across an image switch, and discarding it keeps the newer save', async () => {
+    const gt = rectMask(W, H, 2, 2, 10, 10);
+    const { service, id, review, useReviewStore, panels } = await startHost(gt);
+    render(<panels.ReviewPanel />);
+    await review.select(id);
+    const base = useReviewStore.getState().detail!.labelRevisionId;
+    const theirs = await service.invoke('masks.save', {
+      imageId: id,
+      png: await pngBase64(rectMask(W, H, 0, 0, 4, 4)),
+      baseRevisionId: base,
+    });
+    useReviewStore.getState().set({ brushRadius: 1 });
+    review.strokeBegin({ x: 15, y: 15 }, false);
+    review.strokeEnd();
+    await screen.findByTestId('save-conflict');
+
+    // Reopening the image (as after a switch) still offers the edit.
+    await review.select(id);
+    expect(useReviewStore.getState().conflict).toMatchObject({
+      imageId: id,
+      latestRevisionId: theirs.labelRevisionId,
+    });
+    expect(useReviewStore.getState().conflict!.changedPixels).toBeGreaterThan(0);
+    fireEvent.click(await screen.findByTestId('conflict-discard'));
+    expect(screen.queryByTestId('save-conflict')).toBeNull();
+    expect(useReviewStore.getState().conflict).toBeNull();
+    expect((await service.invoke('images.get', { id })).labelRevisionId).toBe(
+      theirs.labelRevisionId,
+    );
+    expect(at(await hostLabel(service, id), 15, 15)).toBe(0);
+  });
+});
+
+describe('review editor: the label layer', () => {
+  it('names the label in force and measures it as the host does for "label"', async () => {
+    const gt = rectMask(W, H, 2, 2, 12, 12);
+    const { service, id, store, review, useReviewStore, panels } = await startHost(gt);
+    // A prediction of the active model: 8..16 x 4..12 above the cut.
+    const probabilities = new Uint8Array(W * H).map((_, i) =>
+      i % W >= 8 && i % W < 16 && Math.floor(i / W) >= 4 && Math.floor(i / W) < 12 ? 220 : 30,
+    );
+    await savePrediction(store.db, id, 'v1', probabilities);
+    store.setMeta(ACTIVE_MODEL_KEY, 'v1');
+    render(
+      <>
+        <panels.LayersPanel />
+        <panels.FiguresPanel />
+      </>,
+    );
+    await review.select(id);
+    const name = () => screen.getByTestId('layer-name-label').textContent;
+    expect(name()).toBe('Label (ground truth)');
+    const reference = screen.getByTestId<HTMLSelectElement>('diff-reference');
+    fireEvent.change(screen.getByTestId('diff-candidate'), { target: { value: 'prediction' } });
+    fireEvent.change(reference, { target: { value: 'label' } });
+    expect(reference.selectedOptions[0].textContent).toBe('Label (ground truth)');
+
+    const figures = () => useReviewStore.getState().figures!.pair!;
+    const server = async () =>
+      service.invoke('images.metrics', { imageId: id, a: 'prediction', b: 'label' });
+    let answer = await server();
+    expect(answer.bSource).toBe('ground-truth');
+    expect(figures()).toMatchObject({ tp: answer.tp, fp: answer.fp, fn: answer.fn });
+
+    // A stroke makes a correction: the layer's name and the host's answer follow.
+    useReviewStore.getState().set({ brushRadius: 1 });
+    review.strokeBegin({ x: 20, y: 20 }, false);
+    review.strokeTo({ x: 28, y: 20 });
+    review.strokeEnd();
+    await waitFor(() => expect(useReviewStore.getState().saveStatus).toBe('saved'));
+    await waitFor(() => expect(name()).toBe('Label (correction)'));
+    answer = await server();
+    expect(answer.bSource).toBe('correction');
+    expect(answer.bRevisionId).toBe(useReviewStore.getState().detail!.correctionRevisionId);
+    expect(figures()).toMatchObject({ tp: answer.tp, fp: answer.fp, fn: answer.fn });
+    expect(answer.fn).toBeGreaterThan(0);
+  });
+});
