@@ -143,6 +143,7 @@ export class GraphBuilder {
 function writeNode(w: ProtoWriter, node: NodeSpec): void {
   for (const input of node.inputs) w.string(1, input);
   for (const output of node.outputs) w.string(2, output);
+  w.string(3, node.outputs[0]); // names the node in onnxruntime's profiles
   w.string(4, node.op);
   for (const [name, value] of Object.entries(node.attrs))
     w.message(5, (a) => writeAttribute(a, name, value));

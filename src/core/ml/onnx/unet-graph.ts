@@ -219,6 +219,12 @@ export function buildTrainingGraph(spec: TrainGraphSpec): TrainGraph {
   const paramGradient = (key: string, gradient: string) => g.outputAs(gradient, `grad:${key}`);
 
   const channelAxes = g.ints([0, 2, 3]);
+  // Nine one-hot 3x3 kernels: convolving with tap k copies the input shifted by tap k.
+  const taps = g.constant(
+    Array.from({ length: 81 }, (_, i) => (Math.floor(i / 9) === i % 9 ? 1 : 0)),
+    'float',
+    [9, 1, 3, 3],
+  );
   const asChannels = (value: string, channels: number) =>
     g.op('Reshape', [value, g.ints([1, channels, 1, 1])]);
   const asVector = (value: string) => g.op('Reshape', [value, g.ints([-1])]);
@@ -236,25 +242,19 @@ export function buildTrainingGraph(spec: TrainGraphSpec): TrainGraph {
     const z = g.op('Conv', [x, w], { pads: PADS_SAME_3X3 });
     backward.push(() => {
       const dz = gradientOf(z);
-      // Filter gradient: im2col by nine shifted slices of the padded input, then one batched
-      // matrix product dz [n, cout, hw] x cols^T [n, hw, 9 cin], summed over the batch.
-      const padded = g.op('Pad', [x, g.ints([0, 0, 1, 1, 0, 0, 1, 1])]);
-      const shifts: string[] = [];
-      for (let dy = 0; dy < 3; dy++)
-        for (let dx = 0; dx < 3; dx++)
-          shifts.push(
-            g.op('Slice', [padded, g.ints([dy, dx]), g.ints([dy + h, dx + h]), g.ints([2, 3])]),
-          );
+      // Filter gradient: im2col by one convolution of every input channel with the nine
+      // one-hot 3x3 taps (one multithreaded pass that writes the columns in [n, cin x 9, hw]
+      // order), then one batched product dz [n, cout, hw] x cols^T, summed over the batch.
       const cols = g.op('Reshape', [
-        g.op('Concat', shifts, { axis: 1 }),
-        g.ints([n, 9 * cin, h * h]),
+        g.op('Conv', [g.op('Reshape', [x, g.ints([n * cin, 1, h, h])]), taps], {
+          pads: PADS_SAME_3X3,
+        }),
+        g.ints([n, cin * 9, h * h]),
       ]);
       const flatDz = g.op('Reshape', [dz, g.ints([n, cout, h * h])]);
       const products = g.op('FusedMatMul', [flatDz, cols], { transB: 1 }, MS_DOMAIN);
       const summed = g.op('ReduceSum', [products, g.ints([0])], { keepdims: 0 });
-      const dw = g.op('Transpose', [g.op('Reshape', [summed, g.ints([cout, 3, 3, cin])])], {
-        perm: [0, 3, 1, 2],
-      });
+      const dw = g.op('Reshape', [summed, g.ints([cout, cin, 3, 3])]);
       paramGradient(key, dw);
       if (inputNeedsGradient) {
         // Input gradient: convolution with the spatially flipped, transposed filter.
