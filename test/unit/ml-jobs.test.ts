@@ -3,7 +3,8 @@
  * train -> model version with card -> evaluate -> predict into prediction revisions -> promote,
  * roll back, compare; cancel + resume from the epoch checkpoint; a worker crash mid-training is a
  * failed job while the host stays up, and the run resumes; a configuration too big for wasm is
- * refused before it starts.
+ * refused before it starts; a run started on onnxruntime resumes on wasm and both engines predict
+ * the same masks.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,7 +13,7 @@ import type { Job } from '../../src/shared/contract';
 import type { ModelCard } from '../../src/shared/contract-ml';
 import { createService, type Service } from '../../src/core/service';
 import { nodeWorkerLauncher } from '../../src/core/ml/node-launcher';
-import { latestPrediction } from '../../src/core/project/masks';
+import { latestPrediction, revisionPixels } from '../../src/core/project/masks';
 import { discProject } from './ml-fixtures';
 
 const services: Service[] = [];
@@ -20,10 +21,14 @@ afterEach(() => {
   while (services.length > 0) services.pop()?.close();
 });
 
-function open(dir: string, env?: NodeJS.ProcessEnv): Service {
+function open(
+  dir: string,
+  env?: NodeJS.ProcessEnv,
+  backend: 'wasm' | 'onnxruntime' = 'wasm',
+): Service {
   const service = createService({
     transport: 'http',
-    backend: 'wasm',
+    backend,
     projectDir: dir,
     ...(env ? { workerLauncher: nodeWorkerLauncher(undefined, { ...process.env, ...env }) } : {}),
   });
@@ -258,4 +263,47 @@ describe('ML jobs through the service and the worker', () => {
     expect(estimate).toMatchObject({ fits: true, backend: 'wasm', message: null });
     expect(await service.invoke('models.list')).toEqual([]);
   }, 60_000);
+
+  it('trains on onnxruntime, resumes its checkpoint on wasm, and both engines predict alike', async () => {
+    const project = await discProject(12, 2);
+    const native = open(project.dir, undefined, 'onnxruntime');
+    const job = await native.invoke('train.start', { ...tiny, epochs: 2 });
+    native.subscribe((event, payload) => {
+      const update = payload as Job;
+      if (event !== 'job.updated' || update.id !== job.id) return;
+      if ((update.detail.history as unknown[] | undefined)?.length === 1)
+        native.jobs.cancel(job.id);
+    });
+    expect((await finish(native, job)).state).toBe('cancelled');
+    native.close();
+
+    // The checkpoint (tfjs model + Adam state in tfjs's names) resumes on the other engine.
+    const wasm = open(project.dir);
+    const resumed = await finish(wasm, await wasm.invoke('train.resume', { version: 'v1' }));
+    expect(resumed.error).toBeNull();
+    const card = await wasm.invoke('models.get', { version: 'v1' });
+    expect(card.history.map((record) => record.epoch)).toEqual([1, 2]);
+    expect(card.ladder.find((step) => step.backend === 'onnxruntime')?.status).toBe('skipped');
+
+    const imageId = project.ids[0];
+    const predictOn = async (service: Service) => {
+      const predicted = await finish(
+        service,
+        await service.invoke('predict.start', { imageIds: [imageId] }),
+      );
+      expect(predicted.state).toBe('succeeded');
+      const revision = latestPrediction(service.project().db, imageId, 'v1');
+      return revisionPixels(service.project().db, revision!.id);
+    };
+    const fromWasm = await predictOn(wasm);
+    wasm.close();
+    const nativeAgain = open(project.dir, undefined, 'onnxruntime');
+    const fromNative = await predictOn(nativeAgain);
+    expect(fromNative).toHaveLength(fromWasm.length);
+    // 8-bit probability maps of the same model: at most one level apart (rounding).
+    let worst = 0;
+    for (let i = 0; i < fromWasm.length; i++)
+      worst = Math.max(worst, Math.abs(fromWasm[i] - fromNative[i]));
+    expect(worst).toBeLessThanOrEqual(1);
+  }, 180_000);
 });
