@@ -3,7 +3,7 @@
  * main process over one invoke channel; main validates every argument with the contract's schemas.
  */
 import { contextBridge, ipcRenderer } from 'electron';
-import { ApiError, type ApiErrorBody, type EventName } from '../shared/contract';
+import type { ApiErrorBody, EventName } from '../shared/contract';
 import { createApi } from '../shared/client';
 import { IPC_EVENT, IPC_INVOKE, MEDIA_SCHEME } from '../shared/channels';
 
@@ -12,7 +12,11 @@ type InvokeResult = { ok: true; value: unknown } | { ok: false; error: ApiErrorB
 const api = createApi({
   async call(method, input) {
     const result = (await ipcRenderer.invoke(IPC_INVOKE, method, input)) as InvokeResult;
-    if (!result.ok) throw new ApiError(result.error.code, result.error.message);
+    // contextBridge copies a thrown Error without its own properties, so the code would be lost:
+    // reject with the plain { code, message } body, which the bridge copies whole; the renderer's
+    // api (src/renderer/src/api.ts) turns it back into an ApiError.
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- see above
+    if (!result.ok) return Promise.reject({ ...result.error });
     return result.value;
   },
   subscribe(listener) {

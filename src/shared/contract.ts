@@ -173,6 +173,19 @@ export function apiErrorCode(error: unknown): ApiErrorBody['code'] | null {
   return parsed.success ? parsed.data : null;
 }
 
+/**
+ * An ApiError again from what a transport rejected with: an ApiError, or a plain { code, message }
+ * copy of one (Electron's contextBridge drops an Error's own properties, so the preload rejects
+ * with the plain body). Anything else is returned as it is.
+ */
+export function toApiError(error: unknown): unknown {
+  if (error instanceof ApiError) return error;
+  const code = apiErrorCode(error);
+  if (code === null) return error;
+  const message = (error as { message?: unknown }).message;
+  return new ApiError(code, typeof message === 'string' ? message : code);
+}
+
 /** Validates a method's input, throwing ApiError('bad-request') with the schema's message. */
 export function parseInput<M extends MethodName>(method: M, input: unknown): MethodInput<M> {
   const result = methods[method].input.safeParse(input);

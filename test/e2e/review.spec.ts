@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import { test as base, expect, type Page, type TestInfo } from '@playwright/test';
+import sharp from 'sharp';
 import { startWorkstation, stopWorkstation, tempProjectDir, type Workstation } from './fixtures';
 import { seedReviewProject } from './review-seed';
 
@@ -246,4 +247,57 @@ test('tools: polygon add, accept prediction and clear are saved and agree with t
       fp: 0,
       fn: accepted.tp,
     });
+});
+
+test('a save refused by a conflict reloads the newer label and re-applies the edit on top', async ({
+  page,
+  seeded,
+}) => {
+  const { workstation, ids } = seeded;
+  const id = ids[6];
+  const size = 224;
+  await page.setViewportSize({ width: 1400, height: 850 });
+  await page.goto(workstation.url);
+  await openImage(page, id);
+  const opened = await workstation.call<Detail>('images.get', { id });
+
+  // Another window saves first: a square in the top-left corner.
+  const square = new Uint8Array(size * size);
+  for (let y = 0; y < 40; y++) for (let x = 0; x < 40; x++) square[y * size + x] = 255;
+  const png = await sharp(Buffer.from(square), { raw: { width: size, height: size, channels: 1 } })
+    .png()
+    .toBuffer();
+  const theirs = await workstation.call<Detail>('masks.save', {
+    imageId: id,
+    png: png.toString('base64'),
+    baseRevisionId: opened.labelRevisionId,
+  });
+
+  // The user paints on the label they opened; the host refuses the save.
+  const box = (await page.getByTestId('viewer').boundingBox())!;
+  const cx = box.x + box.width / 2;
+  const cy = box.y + box.height / 2;
+  await page.mouse.move(cx - 80, cy + 150);
+  await page.mouse.down();
+  for (let i = 1; i <= 16; i++) await page.mouse.move(cx - 80 + i * 10, cy + 150);
+  await page.mouse.up();
+  const notice = page.getByTestId('save-conflict');
+  await expect(notice).toBeVisible();
+  await expect(notice).toContainText(`revision ${theirs.labelRevisionId}`);
+  await expect(page.getByTestId('save-status')).toHaveText('not saved: newer label loaded');
+  expect((await workstation.call<Detail>('images.get', { id })).labelRevisionId).toBe(
+    theirs.labelRevisionId,
+  );
+
+  // Re-apply: a new revision on top of theirs, holding their square and the stroke.
+  await page.getByTestId('conflict-reapply').click();
+  await expect(page.getByTestId('save-status')).toHaveText('saved');
+  await expect(notice).toBeHidden();
+  const history = await workstation.call<
+    { id: number; parentId: number | null; foreground: number }[]
+  >('masks.history', { imageId: id });
+  const head = history.at(-1)!;
+  const theirRevision = history.find((revision) => revision.id === theirs.labelRevisionId)!;
+  expect(head.parentId).toBe(theirs.labelRevisionId);
+  expect(head.foreground).toBeGreaterThan(theirRevision.foreground);
 });

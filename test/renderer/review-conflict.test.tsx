@@ -74,8 +74,12 @@ function stubCanvas(): void {
   vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockImplementation(() => context as never);
 }
 
-/** A project with one image and its ground truth, served like `qataseg serve` would. */
-async function startHost(gt: Uint8Array) {
+/**
+ * A project with one image and its ground truth, served like `qataseg serve` would ('http'), or
+ * like the desktop app's preload ('electron': contextBridge keeps no Error properties, so errors
+ * arrive as plain { code, message } bodies).
+ */
+async function startHost(gt: Uint8Array, transport: 'http' | 'electron' = 'http') {
   const fixture = await projectWithImages([{ name: 'a.png', split: 'train', gt }], W, H);
   fixture.store.close();
   const service = createService({
@@ -94,8 +98,9 @@ async function startHost(gt: Uint8Array) {
         const output: unknown = await service.invoke(method as never, input as never);
         return JSON.parse(JSON.stringify(output)) as unknown;
       } catch (error) {
-        if (error instanceof ApiError) throw new ApiError(error.code, error.message);
-        throw error;
+        if (!(error instanceof ApiError)) throw error;
+        if (transport === 'http') throw new ApiError(error.code, error.message);
+        throw { code: error.code, message: error.message }; // eslint-disable-line @typescript-eslint/only-throw-error -- what crosses the bridge
       }
     },
     subscribe: () => () => undefined,
@@ -126,65 +131,70 @@ afterEach(() => {
 });
 
 describe('review editor: a save refused by a conflict', () => {
-  it('reloads the latest label, says what happened, and re-applies the user edit on top', async () => {
-    const gt = rectMask(W, H, 2, 2, 10, 10);
-    const { service, id, review, useReviewStore, panels } = await startHost(gt);
-    render(<panels.ReviewPanel />);
-    await review.select(id);
-    const opened = useReviewStore.getState().detail!;
-    expect(opened.labelRevisionId).toBe(opened.groundTruthRevisionId);
+  it.each(['http', 'electron'] as const)(
+    'reloads the latest label, says what happened, and re-applies the user edit on top (%s)',
+    async (transport) => {
+      const gt = rectMask(W, H, 2, 2, 10, 10);
+      const { service, id, review, useReviewStore, panels } = await startHost(gt, transport);
+      render(<panels.ReviewPanel />);
+      await review.select(id);
+      const opened = useReviewStore.getState().detail!;
+      expect(opened.labelRevisionId).toBe(opened.groundTruthRevisionId);
 
-    // Another window saves first: it replaces the lesion with one at the right.
-    const theirs = await service.invoke('masks.save', {
-      imageId: id,
-      png: await pngBase64(rectMask(W, H, 20, 10, 28, 20)),
-      baseRevisionId: opened.labelRevisionId,
-    });
+      // Another window saves first: it replaces the lesion with one at the right.
+      const theirs = await service.invoke('masks.save', {
+        imageId: id,
+        png: await pngBase64(rectMask(W, H, 20, 10, 28, 20)),
+        baseRevisionId: opened.labelRevisionId,
+      });
 
-    // The user, still on the ground truth, paints a line at the bottom left.
-    useReviewStore.getState().set({ brushRadius: 1 });
-    review.strokeBegin({ x: 3, y: 18 }, false);
-    review.strokeTo({ x: 12, y: 18 });
-    review.strokeEnd();
-    const mine = review.layerValues('label')!.slice();
-    expect(at(mine, 7, 18)).toBe(1);
+      // The user, still on the ground truth, paints a line at the bottom left.
+      useReviewStore.getState().set({ brushRadius: 1 });
+      review.strokeBegin({ x: 3, y: 18 }, false);
+      review.strokeTo({ x: 12, y: 18 });
+      review.strokeEnd();
+      const mine = review.layerValues('label')!.slice();
+      expect(at(mine, 7, 18)).toBe(1);
 
-    // The host refused it; the panel says so, and does not just say "save failed".
-    const notice = await screen.findByTestId('save-conflict');
-    expect(notice.textContent).toMatch(/Another save changed this label/);
-    expect(notice.textContent).toContain(`revision ${theirs.labelRevisionId}`);
-    expect(notice.textContent).toMatch(/your edit was not saved/);
-    expect(screen.getByTestId('save-status').textContent).toBe('not saved: newer label loaded');
-    expect(useReviewStore.getState().saveStatus).toBe('conflict');
+      // The host refused it; the panel says so, and does not just say "save failed".
+      const notice = await screen.findByTestId('save-conflict');
+      expect(notice.textContent).toMatch(/Another save changed this label/);
+      expect(notice.textContent).toContain(`revision ${theirs.labelRevisionId}`);
+      expect(notice.textContent).toMatch(/your edit was not saved/);
+      expect(screen.getByTestId('save-status').textContent).toBe('not saved: newer label loaded');
+      expect(useReviewStore.getState().saveStatus).toBe('conflict');
+      // The host's own words, whatever the transport did to the error on the way.
+      expect(useReviewStore.getState().saveError).toMatch(/the label of image \d+ moved/);
 
-    // The editor now shows the host's latest label, and the next save builds on it.
-    const shown = review.layerValues('label')!;
-    expect(at(shown, 24, 15)).toBe(1);
-    expect(at(shown, 5, 5)).toBe(0);
-    expect(at(shown, 7, 18)).toBe(0);
-    expect(useReviewStore.getState().detail?.labelRevisionId).toBe(theirs.labelRevisionId);
-    expect((await service.invoke('images.get', { id })).labelRevisionId).toBe(
-      theirs.labelRevisionId,
-    );
+      // The editor now shows the host's latest label, and the next save builds on it.
+      const shown = review.layerValues('label')!;
+      expect(at(shown, 24, 15)).toBe(1);
+      expect(at(shown, 5, 5)).toBe(0);
+      expect(at(shown, 7, 18)).toBe(0);
+      expect(useReviewStore.getState().detail?.labelRevisionId).toBe(theirs.labelRevisionId);
+      expect((await service.invoke('images.get', { id })).labelRevisionId).toBe(
+        theirs.labelRevisionId,
+      );
 
-    // Re-apply: the user's stroke lands on top of the other save; both are kept on the host.
-    fireEvent.click(screen.getByTestId('conflict-reapply'));
-    await waitFor(() => expect(useReviewStore.getState().saveStatus).toBe('saved'));
-    expect(screen.queryByTestId('save-conflict')).toBeNull();
-    const merged = await hostLabel(service, id);
-    expect(at(merged, 24, 15)).toBe(1); // theirs
-    expect(at(merged, 7, 18)).toBe(1); // mine
-    expect(at(merged, 5, 5)).toBe(0); // the lesion they removed stays removed
-    expect(Array.from(review.layerValues('label')!, (v) => (v > 0 ? 1 : 0))).toEqual(
-      Array.from(merged, (v) => (v > 0 ? 1 : 0)),
-    );
+      // Re-apply: the user's stroke lands on top of the other save; both are kept on the host.
+      fireEvent.click(screen.getByTestId('conflict-reapply'));
+      await waitFor(() => expect(useReviewStore.getState().saveStatus).toBe('saved'));
+      expect(screen.queryByTestId('save-conflict')).toBeNull();
+      const merged = await hostLabel(service, id);
+      expect(at(merged, 24, 15)).toBe(1); // theirs
+      expect(at(merged, 7, 18)).toBe(1); // mine
+      expect(at(merged, 5, 5)).toBe(0); // the lesion they removed stays removed
+      expect(Array.from(review.layerValues('label')!, (v) => (v > 0 ? 1 : 0))).toEqual(
+        Array.from(merged, (v) => (v > 0 ? 1 : 0)),
+      );
 
-    // The re-applied edit is an ordinary revision: undo goes back to the other save's label.
-    await review.undo();
-    expect((await service.invoke('images.get', { id })).labelRevisionId).toBe(
-      theirs.labelRevisionId,
-    );
-  });
+      // The re-applied edit is an ordinary revision: undo goes back to the other save's label.
+      await review.undo();
+      expect((await service.invoke('images.get', { id })).labelRevisionId).toBe(
+        theirs.labelRevisionId,
+      );
+    },
+  );
 
   it('keeps the refused edit across an image switch, and discarding it keeps the newer save', async () => {
     const gt = rectMask(W, H, 2, 2, 10, 10);

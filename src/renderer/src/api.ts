@@ -2,7 +2,14 @@
  * The renderer's only door to the application: `window.api` from the Electron preload, or, in
  * browser mode, the same contract over HTTP + WebSocket with the token from the page URL.
  */
-import { ApiError, type Api, type EventName, type MediaKind } from '../../shared/contract';
+import {
+  ApiError,
+  methodNames,
+  toApiError,
+  type Api,
+  type EventName,
+  type MediaKind,
+} from '../../shared/contract';
 import { createApi, type Transport } from '../../shared/client';
 import {
   HTTP_API_PREFIX,
@@ -92,4 +99,26 @@ export function httpTransport(token: string): Transport {
 
 export const transportName: 'electron' | 'http' = window.api ? 'electron' : 'http';
 
-export const api: Api = window.api ?? createApi(httpTransport(takeToken()));
+/**
+ * The preload's `window.api` rejects with plain { code, message } bodies (contextBridge would drop
+ * an Error's code): turn them back into ApiError, so `error.code` (e.g. 'conflict') means the same
+ * on every transport.
+ */
+export function withApiErrors(bridged: Api): Api {
+  const api: Record<string, unknown> = {
+    on: (...args: Parameters<Api['on']>) => bridged.on(...args),
+    mediaUrl: (...args: Parameters<Api['mediaUrl']>) => bridged.mediaUrl(...args),
+  };
+  for (const method of methodNames) {
+    const call = bridged[method] as (input?: unknown) => Promise<unknown>;
+    api[method] = (input?: unknown) =>
+      call(input).catch((error: unknown) => {
+        throw toApiError(error);
+      });
+  }
+  return api as Api;
+}
+
+export const api: Api = window.api
+  ? withApiErrors(window.api)
+  : createApi(httpTransport(takeToken()));
