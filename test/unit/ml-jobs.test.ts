@@ -267,7 +267,10 @@ describe('ML jobs through the service and the worker', () => {
   it('trains on onnxruntime, resumes its checkpoint on wasm, and both engines predict alike', async () => {
     const project = await discProject(12, 2);
     const native = open(project.dir, undefined, 'onnxruntime');
-    const job = await native.invoke('train.start', { ...tiny, epochs: 2 });
+    // onnxruntime runs an epoch of this tiny set in milliseconds: batch 1 and many epochs, so
+    // the cancel lands mid-run.
+    const epochs = 12;
+    const job = await native.invoke('train.start', { ...tiny, batch: 1, epochs });
     native.subscribe((event, payload) => {
       const update = payload as Job;
       if (event !== 'job.updated' || update.id !== job.id) return;
@@ -275,6 +278,9 @@ describe('ML jobs through the service and the worker', () => {
         native.jobs.cancel(job.id);
     });
     expect((await finish(native, job)).state).toBe('cancelled');
+    const [incomplete] = await native.invoke('models.list');
+    expect(incomplete.epochsDone).toBeGreaterThanOrEqual(1);
+    expect(incomplete.epochsDone).toBeLessThan(epochs);
     native.close();
 
     // The checkpoint (tfjs model + Adam state in tfjs's names) resumes on the other engine.
@@ -282,7 +288,9 @@ describe('ML jobs through the service and the worker', () => {
     const resumed = await finish(wasm, await wasm.invoke('train.resume', { version: 'v1' }));
     expect(resumed.error).toBeNull();
     const card = await wasm.invoke('models.get', { version: 'v1' });
-    expect(card.history.map((record) => record.epoch)).toEqual([1, 2]);
+    expect(card.history.map((record) => record.epoch)).toEqual(
+      Array.from({ length: epochs }, (_, index) => index + 1),
+    );
     expect(card.ladder.find((step) => step.backend === 'onnxruntime')?.status).toBe('skipped');
 
     const imageId = project.ids[0];

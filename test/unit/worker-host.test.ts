@@ -23,8 +23,10 @@ describe('ML worker process', () => {
     const host = newHost();
     const status = await host.ensureStarted();
     expect(status.state).toBe('ready');
-    expect(['tensorflow-gpu', 'tensorflow', 'onnxruntime', 'wasm', 'cpu']).toContain(status.backend);
-    expect(status.ladder).toHaveLength(4);
+    expect(['tensorflow-gpu', 'tensorflow', 'onnxruntime', 'wasm', 'cpu']).toContain(
+      status.backend,
+    );
+    expect(status.ladder).toHaveLength(5);
     expect(status.ladder.find((step) => step.status === 'loaded')?.backend).toBe(status.backend);
     const result = (await host.run('probe', {})) as { sum: number; pid: number };
     expect(result.sum).toBe(10);
@@ -36,7 +38,7 @@ describe('ML worker process', () => {
     hosts.push(host);
     const status = await host.ensureStarted();
     expect(status.backend).toBe('cpu');
-    expect(status.ladder.filter((step) => step.status === 'skipped')).toHaveLength(3);
+    expect(status.ladder.filter((step) => step.status === 'skipped')).toHaveLength(4);
   });
 
   it('streams progress and obeys cancel', async () => {
