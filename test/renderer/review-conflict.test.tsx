@@ -91,9 +91,12 @@ async function startHost(gt: Uint8Array, transport: 'http' | 'electron' = 'http'
     },
   });
   host.service = service;
+  /** Methods the transport fails (a dropped connection), to drive the error paths. */
+  const failing = new Set<string>();
   // As over HTTP: JSON in and out, errors as { code, message }.
   window.api = createApi({
     async call(method, input) {
+      if (failing.has(method)) throw new Error('Failed to fetch');
       try {
         const output: unknown = await service.invoke(method as never, input as never);
         return JSON.parse(JSON.stringify(output)) as unknown;
@@ -110,7 +113,15 @@ async function startHost(gt: Uint8Array, transport: 'http' | 'electron' = 'http'
   const { review } = await import('../../src/renderer/src/review/controller');
   const { useReviewStore } = await import('../../src/renderer/src/review/review-store');
   const panels = await import('../../src/renderer/src/review/Panels');
-  return { service, id: fixture.ids[0], store: service.project(), review, useReviewStore, panels };
+  return {
+    service,
+    id: fixture.ids[0],
+    store: service.project(),
+    failing,
+    review,
+    useReviewStore,
+    panels,
+  };
 }
 
 async function hostLabel(service: Service, imageId: number): Promise<Uint8Array> {
@@ -226,6 +237,40 @@ describe('review editor: a save refused by a conflict', () => {
       theirs.labelRevisionId,
     );
     expect(at(await hostLabel(service, id), 15, 15)).toBe(0);
+  });
+
+  it('keeps the user pixels in the editor when the latest label cannot be loaded', async () => {
+    const { service, id, failing, review, useReviewStore, panels } = await startHost(
+      rectMask(W, H, 2, 2, 10, 10),
+    );
+    render(<panels.ReviewPanel />);
+    await review.select(id);
+    const theirs = await service.invoke('masks.save', {
+      imageId: id,
+      png: await pngBase64(rectMask(W, H, 20, 10, 28, 20)),
+      baseRevisionId: useReviewStore.getState().detail!.labelRevisionId,
+    });
+    failing.add('images.get');
+    useReviewStore.getState().set({ brushRadius: 1 });
+    review.strokeBegin({ x: 3, y: 18 }, false);
+    review.strokeEnd();
+    const notice = await screen.findByTestId('save-conflict');
+    expect(notice.textContent).toMatch(/latest label could not be loaded/);
+    expect(useReviewStore.getState().saveStatus).toBe('error');
+    expect(at(review.layerValues('label')!, 3, 18)).toBe(1); // still the user's pixels
+
+    // Reopening loads the latest label; the edit is still offered beside it.
+    failing.clear();
+    await review.select(id);
+    expect(at(review.layerValues('label')!, 24, 15)).toBe(1);
+    expect(at(review.layerValues('label')!, 3, 18)).toBe(0);
+    expect((await screen.findByTestId('save-conflict')).textContent).toContain(
+      `revision ${theirs.labelRevisionId}`,
+    );
+    fireEvent.click(screen.getByTestId('conflict-reapply'));
+    await waitFor(() => expect(useReviewStore.getState().saveStatus).toBe('saved'));
+    const merged = await hostLabel(service, id);
+    expect([at(merged, 3, 18), at(merged, 24, 15), at(merged, 5, 5)]).toEqual([1, 1, 0]);
   });
 });
 

@@ -381,9 +381,14 @@ export function ReviewPanel() {
       {conflict && conflict.imageId === detail.id && (
         <div className="save-conflict" role="alert" data-testid="save-conflict">
           <p>
-            Another save changed this label before yours arrived, so your edit was not saved. The
-            editor now shows the latest label
-            {conflict.latestRevisionId !== null ? ` (revision ${conflict.latestRevisionId})` : ''}.
+            Another save changed this label before yours arrived, so your edit was not saved.{' '}
+            {conflict.reloaded
+              ? `The editor now shows the latest label${
+                  conflict.latestRevisionId !== null
+                    ? ` (revision ${conflict.latestRevisionId})`
+                    : ''
+                }.`
+              : 'The latest label could not be loaded; reopen the image to retry.'}{' '}
             Your edit ({conflict.changedPixels} pixels changed) is kept: re-apply it on top, or
             discard it.
           </p>

@@ -58,6 +58,7 @@ interface Bundle {
 interface RejectedEdit {
   mine: Uint8Array;
   base: Uint8Array;
+  reloaded: boolean;
   latestRevisionId: number | null;
 }
 
@@ -160,6 +161,12 @@ class ReviewController {
         this.canvases.image?.width !== width || this.canvases.image?.height !== height;
       for (const id of ['image', 'ground-truth', 'prediction', 'label', 'diff'] as const) {
         if (sizeChanged || !this.canvases[id]) this.canvases[id] = makeCanvas(width, height);
+      }
+      // A refused edit of this image now sits beside the label just loaded from the host.
+      const rejected = this.rejectedEdits.get(imageId);
+      if (rejected) {
+        rejected.reloaded = true;
+        rejected.latestRevisionId = detail.labelRevisionId;
       }
       const diff = { ...state.diff };
       if (!prediction && diff.candidate === 'prediction') diff.candidate = 'label';
@@ -467,6 +474,7 @@ class ReviewController {
     const rejected: RejectedEdit = {
       mine: b.label.data.slice(),
       base: b.baseLabel,
+      reloaded: false,
       latestRevisionId: null,
     };
     b.savedVersion = b.editVersion;
@@ -475,6 +483,7 @@ class ReviewController {
       const detail = await api['images.get']({ id: imageId });
       const latest = await loadMask(detail.labelRevisionId);
       rejected.latestRevisionId = detail.labelRevisionId;
+      rejected.reloaded = true;
       this.rejectedEdits.set(imageId, rejected);
       const store = useReviewStore.getState();
       store.patchItem(imageId, listFigures(detail));
@@ -516,6 +525,7 @@ class ReviewController {
     return rejected
       ? {
           imageId,
+          reloaded: rejected.reloaded,
           latestRevisionId: rejected.latestRevisionId,
           changedPixels: changedCount(rejected),
         }

@@ -65,6 +65,8 @@ export type SaveStatus = 'idle' | 'saving' | 'saved' | 'error' | 'conflict';
  */
 export interface SaveConflict {
   imageId: number;
+  /** The editor shows the host's latest label (false: loading it failed; it shows the edit). */
+  reloaded: boolean;
   /** The label revision now in force on the host (what the editor was reloaded with). */
   latestRevisionId: number | null;
   /** Pixels the refused edit changed. */
