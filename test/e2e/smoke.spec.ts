@@ -14,7 +14,7 @@ test('the workstation loads in Chromium and talks to the server over the token',
   await page.reload();
   await expect(page.getByTestId('project-state')).toBeVisible();
   // The ML worker reports its backend over the event socket or on request.
-  await expect(page.getByTestId('backend')).toContainText(/wasm|cpu|tensorflow/, {
+  await expect(page.getByTestId('backend')).toContainText(/onnxruntime|wasm|cpu|tensorflow/, {
     timeout: 60_000,
   });
 });
