@@ -144,6 +144,16 @@ if (ort) {
 }
 const inferCpuS = lastCpuSeconds;
 
+function figures(batch: number, times: number[], cpuSPerStep: number) {
+  return {
+    batch,
+    steps,
+    medianStepS: Number(median(times).toFixed(3)),
+    imagesPerS: Number((batch / median(times)).toFixed(3)),
+    cpuSPerStep: Number(cpuSPerStep.toFixed(3)),
+  };
+}
+
 const result = {
   engine: backendName === 'onnxruntime' ? 'onnxruntime' : `tfjs-${backendName}`,
   threads:
@@ -152,20 +162,8 @@ const result = {
   base,
   size,
   matmulPeakGflops: Number(peak.gflops.toFixed(1)),
-  train: {
-    batch: trainBatch,
-    steps,
-    medianStepS: Number(median(trainTimes).toFixed(3)),
-    imagesPerS: Number((trainBatch / median(trainTimes)).toFixed(3)),
-    cpuSPerStep: Number(trainCpuS.toFixed(3)),
-  },
-  infer: {
-    batch: inferBatch,
-    steps,
-    medianStepS: Number(median(inferTimes).toFixed(3)),
-    imagesPerS: Number((inferBatch / median(inferTimes)).toFixed(3)),
-    cpuSPerStep: Number(inferCpuS.toFixed(3)),
-  },
+  train: figures(trainBatch, trainTimes, trainCpuS),
+  infer: figures(inferBatch, inferTimes, inferCpuS),
   peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   wasmMemoryMiB: Math.round(tf.memory().numBytes / 2 ** 20),
 };

@@ -98,29 +98,26 @@ export function unetParams(base: number): ParamSpec[] {
   return params;
 }
 
-/** tfjs [kh, kw, a, b] -> ONNX [b, a, kh, kw]. */
-export function kernelToOnnx(data: Float32Array, tfjsShape: number[]): Float32Array {
+/** Moves a kernel between the tfjs layout [kh, kw, a, b] and the ONNX layout [b, a, kh, kw]. */
+function convertKernel(data: Float32Array, tfjsShape: number[], to: 'onnx' | 'tfjs') {
   const [kh, kw, a, b] = tfjsShape;
   const out = new Float32Array(data.length);
   for (let y = 0; y < kh; y++)
     for (let x = 0; x < kw; x++)
       for (let i = 0; i < a; i++)
-        for (let o = 0; o < b; o++)
-          out[((o * a + i) * kh + y) * kw + x] = data[((y * kw + x) * a + i) * b + o];
+        for (let o = 0; o < b; o++) {
+          const tfjsIndex = ((y * kw + x) * a + i) * b + o;
+          const onnxIndex = ((o * a + i) * kh + y) * kw + x;
+          if (to === 'onnx') out[onnxIndex] = data[tfjsIndex];
+          else out[tfjsIndex] = data[onnxIndex];
+        }
   return out;
 }
 
-/** ONNX [b, a, kh, kw] -> tfjs [kh, kw, a, b]. */
-export function kernelToTfjs(data: Float32Array, tfjsShape: number[]): Float32Array {
-  const [kh, kw, a, b] = tfjsShape;
-  const out = new Float32Array(data.length);
-  for (let y = 0; y < kh; y++)
-    for (let x = 0; x < kw; x++)
-      for (let i = 0; i < a; i++)
-        for (let o = 0; o < b; o++)
-          out[((y * kw + x) * a + i) * b + o] = data[((o * a + i) * kh + y) * kw + x];
-  return out;
-}
+export const kernelToOnnx = (data: Float32Array, tfjsShape: number[]) =>
+  convertKernel(data, tfjsShape, 'onnx');
+export const kernelToTfjs = (data: Float32Array, tfjsShape: number[]) =>
+  convertKernel(data, tfjsShape, 'tfjs');
 
 const PADS_SAME_3X3 = [1, 1, 1, 1];
 
