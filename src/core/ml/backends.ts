@@ -48,7 +48,10 @@ export function resolveBackendChoice(explicit?: BackendChoice | null): BackendCh
   return 'auto';
 }
 
-async function tryBackend(name: BackendName): Promise<Engine> {
+/** A loaded engine and what to say about it in the ladder (version, threads). */
+type Loaded = Engine & { detail?: string };
+
+async function tryBackend(name: BackendName): Promise<Loaded> {
   switch (name) {
     case 'tensorflow-gpu': {
       // Registers the 'tensorflow' backend bound to libtensorflow with CUDA.
@@ -64,13 +67,14 @@ async function tryBackend(name: BackendName): Promise<Engine> {
       return { tf, ort: null };
     }
     case 'onnxruntime': {
-      const { loadOnnxRuntime } = await import('./onnx/runtime');
+      const { loadOnnxRuntime, onnxThreads } = await import('./onnx/runtime');
       const ort = await loadOnnxRuntime();
+      const { version } = require('onnxruntime-node/package.json') as { version: string };
       // tfjs only keeps the model of record here; cpu is enough for that.
       const tf = (await import('@tensorflow/tfjs')) as Tf;
       await tf.setBackend('cpu');
       await tf.ready();
-      return { tf, ort };
+      return { tf, ort, detail: `onnxruntime ${version}, ${onnxThreads()} threads` };
     }
     case 'wasm': {
       const tf = (await import('@tensorflow/tfjs')) as Tf;
@@ -128,8 +132,9 @@ export async function loadRuntime(choice: BackendChoice = 'auto'): Promise<Loade
       continue;
     }
     try {
-      const engine = await tryBackend(backend);
-      ladder.push({ backend, status: 'loaded', reason: forced ? 'forced' : 'first to load' });
+      const { detail, ...engine } = await tryBackend(backend);
+      const reason = forced ? 'forced' : 'first to load';
+      ladder.push({ backend, status: 'loaded', reason: detail ? `${reason} (${detail})` : reason });
       loaded = { ...engine, backend };
     } catch (error) {
       ladder.push({ backend, status: 'failed', reason: oneLineReason(error) });
