@@ -18,7 +18,8 @@ import {
   splitHashes,
   type TrainingPair,
 } from './data';
-import { createRunner } from './engine';
+import type { LayersModel } from '@tensorflow/tfjs';
+import { createRunner, type ModelRunner } from './engine';
 import { evaluatePairs, predictFullImage } from './infer';
 import {
   evaluateJobParamsSchema,
@@ -53,9 +54,32 @@ async function loadItems(
   return items;
 }
 
+/**
+ * Runs `work` with the model of a folder and its runner on the loaded engine, and releases both
+ * (the runner may hold an onnxruntime session) however the work ends.
+ */
+async function withModel<T>(
+  context: WorkerJobContext,
+  modelDir: string,
+  size: number,
+  work: (runner: ModelRunner, model: LayersModel) => Promise<T>,
+  batch?: number,
+): Promise<T> {
+  const model = await loadModel(context.tf, modelDir);
+  try {
+    const runner = await createRunner(context, model, size, batch);
+    try {
+      return await work(runner, model);
+    } finally {
+      await runner.dispose();
+    }
+  } finally {
+    model.dispose();
+  }
+}
+
 async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJobResult> {
   const params = trainJobParamsSchema.parse(raw);
-  const { tf } = context;
   const db = openProjectReadOnly(params.projectDir);
   try {
     const labels = params.labels as LabelSource[];
@@ -112,38 +136,39 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
     for (const file of [MODEL_FILE, WEIGHTS_FILE]) {
       fs.copyFileSync(path.join(bestDir, file), path.join(params.modelDir, file));
     }
-    const model = await loadModel(tf, params.modelDir);
-    const runner = await createRunner(context, model, params.size, params.batch);
-    try {
-      context.progress({ kind: 'loading', phase: 'testing', done: 0, total: splits.test.length });
-      const evaluate = (pairs: TrainingPair[], phase: string) =>
-        evaluatePairs(runner, db, pairs, params.size, 0.5, {
-          tile: params.inputMode === 'tile',
-          signal: context.signal,
-          onImage: (done, total) => context.progress({ kind: 'loading', phase, done, total }),
-        });
-      const valEvaluation = await evaluate(splits.val, 'validating');
-      const testEvaluation = await evaluate(splits.test, 'testing on the locked test split');
-      return {
-        backend: context.backend,
-        parameters: model.countParams(),
-        history: result.history,
-        bestEpoch: result.bestEpoch,
-        trainSeconds: result.trainSeconds,
-        imagesPerSecond: result.imagesPerSecond,
-        data: {
-          ...splitHashes(splits, labels),
-          train: splits.train.length,
-          val: splits.val.length,
-          test: splits.test.length,
-        },
-        metrics: { val: valEvaluation.metrics, test: testEvaluation.metrics },
-        testPerImage: testEvaluation.perImage,
-      };
-    } finally {
-      await runner.dispose();
-      model.dispose();
-    }
+    return await withModel(
+      context,
+      params.modelDir,
+      params.size,
+      async (runner, model) => {
+        context.progress({ kind: 'loading', phase: 'testing', done: 0, total: splits.test.length });
+        const evaluate = (pairs: TrainingPair[], phase: string) =>
+          evaluatePairs(runner, db, pairs, params.size, 0.5, {
+            tile: params.inputMode === 'tile',
+            signal: context.signal,
+            onImage: (done, total) => context.progress({ kind: 'loading', phase, done, total }),
+          });
+        const valEvaluation = await evaluate(splits.val, 'validating');
+        const testEvaluation = await evaluate(splits.test, 'testing on the locked test split');
+        return {
+          backend: context.backend,
+          parameters: model.countParams(),
+          history: result.history,
+          bestEpoch: result.bestEpoch,
+          trainSeconds: result.trainSeconds,
+          imagesPerSecond: result.imagesPerSecond,
+          data: {
+            ...splitHashes(splits, labels),
+            train: splits.train.length,
+            val: splits.val.length,
+            test: splits.test.length,
+          },
+          metrics: { val: valEvaluation.metrics, test: testEvaluation.metrics },
+          testPerImage: testEvaluation.perImage,
+        };
+      },
+      params.batch,
+    );
   } finally {
     db.close();
   }
@@ -152,40 +177,38 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
 async function runPredict(raw: unknown, context: WorkerJobContext) {
   const params = predictJobParamsSchema.parse(raw);
   const db = openProjectReadOnly(params.projectDir);
-  const model = await loadModel(context.tf, params.modelDir);
-  const runner = await createRunner(context, model, params.size);
   try {
-    const images = params.imageIds
-      ? params.imageIds.map((id) => getImage(db, id))
-      : queryImages(db).filter((image) => image.status !== 'missing');
-    let done = 0;
-    let failed = 0;
-    for (const image of images) {
-      throwIfAborted(context.signal);
-      try {
-        const pixels = await readImagePixels(imageAbsolutePath(image));
-        const probabilities = await predictFullImage(runner, pixels, params.size, params.tile);
-        done += 1;
-        const message: PredictionMessage = {
-          kind: 'prediction',
-          imageId: image.id,
-          width: pixels.width,
-          height: pixels.height,
-          probabilities,
-          done,
-          total: images.length,
-        };
-        context.progress(message);
-      } catch (error) {
-        if (context.signal.aborted) throw error;
-        failed += 1;
-        context.log('warn', `prediction of ${image.relPath} failed: ${String(error)}`);
+    return await withModel(context, params.modelDir, params.size, async (runner) => {
+      const images = params.imageIds
+        ? params.imageIds.map((id) => getImage(db, id))
+        : queryImages(db).filter((image) => image.status !== 'missing');
+      let done = 0;
+      let failed = 0;
+      for (const image of images) {
+        throwIfAborted(context.signal);
+        try {
+          const pixels = await readImagePixels(imageAbsolutePath(image));
+          const probabilities = await predictFullImage(runner, pixels, params.size, params.tile);
+          done += 1;
+          const message: PredictionMessage = {
+            kind: 'prediction',
+            imageId: image.id,
+            width: pixels.width,
+            height: pixels.height,
+            probabilities,
+            done,
+            total: images.length,
+          };
+          context.progress(message);
+        } catch (error) {
+          if (context.signal.aborted) throw error;
+          failed += 1;
+          context.log('warn', `prediction of ${image.relPath} failed: ${String(error)}`);
+        }
       }
-    }
-    return { predicted: done, failed, total: images.length };
+      return { predicted: done, failed, total: images.length };
+    });
   } finally {
-    await runner.dispose();
-    model.dispose();
     db.close();
   }
 }
@@ -193,29 +216,26 @@ async function runPredict(raw: unknown, context: WorkerJobContext) {
 async function runEvaluate(raw: unknown, context: WorkerJobContext) {
   const params = evaluateJobParamsSchema.parse(raw);
   const db = openProjectReadOnly(params.projectDir);
-  const model = await loadModel(context.tf, params.modelDir);
-  const runner = await createRunner(context, model, params.size);
   try {
-    let pairs: TrainingPair[];
-    if (params.split === 'val') {
-      pairs = readSplits(db, params.labels, params.valFraction, params.seed).val;
-    } else {
-      const splits =
-        params.split === 'all'
-          ? (['train', 'test', 'control', 'unassigned'] as const)
-          : [params.split];
-      pairs = trainingPairs(db, { splits: [...splits], sources: ALL_LABEL_SOURCES });
-    }
-    const evaluation = await evaluatePairs(runner, db, pairs, params.size, params.threshold, {
-      tile: params.tile,
-      signal: context.signal,
-      onImage: (done, total) =>
-        context.progress({ kind: 'loading', phase: 'evaluating', done, total }),
+    return await withModel(context, params.modelDir, params.size, async (runner) => {
+      let pairs: TrainingPair[];
+      if (params.split === 'val') {
+        pairs = readSplits(db, params.labels, params.valFraction, params.seed).val;
+      } else {
+        const splits =
+          params.split === 'all'
+            ? (['train', 'test', 'control', 'unassigned'] as const)
+            : [params.split];
+        pairs = trainingPairs(db, { splits: [...splits], sources: ALL_LABEL_SOURCES });
+      }
+      return evaluatePairs(runner, db, pairs, params.size, params.threshold, {
+        tile: params.tile,
+        signal: context.signal,
+        onImage: (done, total) =>
+          context.progress({ kind: 'loading', phase: 'evaluating', done, total }),
+      });
     });
-    return evaluation;
   } finally {
-    await runner.dispose();
-    model.dispose();
     db.close();
   }
 }
