@@ -5,12 +5,9 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Engine, Tf } from './backends';
 import { onnxRunner } from './onnx/runtime';
+import { predictInBatches, type ModelRunner } from './runner';
 
-/** Runs batches of size x size float images (0..1) and returns their probability maps. */
-export interface ModelRunner {
-  predict(images: Float32Array[]): Promise<Float32Array[]>;
-  dispose(): Promise<void>;
-}
+export type { ModelRunner };
 
 /** tfjs's predict, in batches. */
 export function tfjsRunner(
@@ -20,25 +17,15 @@ export function tfjsRunner(
   batch = 4,
 ): ModelRunner {
   return {
-    async predict(images) {
-      const out: Float32Array[] = [];
-      for (let start = 0; start < images.length; start += batch) {
-        const group = images.slice(start, start + batch);
-        const input = new Float32Array(group.length * size * size);
-        group.forEach((image, index) => input.set(image, index * size * size));
+    predict: (images) =>
+      predictInBatches(images, size, batch, async (input, count) => {
         const probabilities = tf.tidy(() =>
-          model.predict(tf.tensor4d(input, [group.length, size, size, 1]), {
-            batchSize: group.length,
-          }),
+          model.predict(tf.tensor4d(input, [count, size, size, 1]), { batchSize: count }),
         ) as tfTypes.Tensor;
         const data = (await probabilities.data()) as Float32Array;
         probabilities.dispose();
-        for (let index = 0; index < group.length; index++) {
-          out.push(data.slice(index * size * size, (index + 1) * size * size));
-        }
-      }
-      return out;
-    },
+        return data;
+      }),
     dispose: async () => {},
   };
 }

@@ -9,7 +9,8 @@ import os from 'node:os';
 import type * as OrtModule from 'onnxruntime-node';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Tf } from '../backends';
-import type { ModelRunner } from '../engine';
+import { predictInBatches, type ModelRunner } from '../runner';
+import { GraphBuilder } from './graph';
 import { readOptimizerWeights, saveOptimizerWeights } from '../model-io';
 import { deriveSeed, Random } from '../random';
 import type { LossName } from '../losses';
@@ -39,7 +40,6 @@ export function onnxThreads(): number {
 export async function loadOnnxRuntime(): Promise<Ort> {
   const ort = require('onnxruntime-node') as Ort;
   // The smallest real graph: a 1x1 convolution, which exercises the CPU provider.
-  const { GraphBuilder } = await import('./graph');
   const g = new GraphBuilder('probe');
   const x = g.input('x', 'float', [1, 1, 1, 1]);
   g.outputAs(g.op('Conv', [x, g.constant([2], 'float', [1, 1, 1, 1])]), 'y');
@@ -128,25 +128,27 @@ export async function onnxRunner(
   batch = 8,
 ): Promise<ModelRunner> {
   const base = modelBase(model);
-  const bytes = buildInferenceGraph({ base, dropout: 0 }, readWeights(model, unetParams(base)));
+  return weightsRunner(ort, base, readWeights(model, unetParams(base)), size, batch);
+}
+
+/** An inference session of ONNX-layout weights (copied into the graph: later updates don't leak in). */
+async function weightsRunner(
+  ort: Ort,
+  base: number,
+  weights: Map<string, Float32Array>,
+  size: number,
+  batch: number,
+): Promise<ModelRunner> {
+  const bytes = buildInferenceGraph({ base, dropout: 0 }, weights);
   const session = await ort.InferenceSession.create(bytes, sessionOptions('inference'));
   return {
-    async predict(images) {
-      const out: Float32Array[] = [];
-      const pixels = size * size;
-      for (let start = 0; start < images.length; start += batch) {
-        const group = images.slice(start, start + batch);
-        const input = new Float32Array(group.length * pixels);
-        group.forEach((image, index) => input.set(image, index * pixels));
+    predict: (images) =>
+      predictInBatches(images, size, batch, async (input, count) => {
         const result = await session.run({
-          image: new ort.Tensor('float32', input, [group.length, 1, size, size]),
+          image: new ort.Tensor('float32', input, [count, 1, size, size]),
         });
-        const data = result.probabilities.data as Float32Array;
-        for (let index = 0; index < group.length; index++)
-          out.push(data.slice(index * pixels, (index + 1) * pixels));
-      }
-      return out;
-    },
+        return result.probabilities.data as Float32Array;
+      }),
     dispose: () => session.release(),
   };
 }
@@ -313,9 +315,8 @@ export class OnnxTrainer {
   }
 
   /** An inference runner of the current weights (for validation between epochs). */
-  async runner(batch: number): Promise<ModelRunner> {
-    this.commit();
-    return onnxRunner(this.ort, this.model, this.config.size, batch);
+  runner(batch: number): Promise<ModelRunner> {
+    return weightsRunner(this.ort, this.base, this.weights, this.config.size, Math.max(batch, 8));
   }
 
   /** Saves Adam's state as tfjs's Adam names and orders it, so either engine can resume. */
