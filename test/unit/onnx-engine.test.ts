@@ -295,7 +295,7 @@ describe('OnnxTrainer', () => {
     const tfjsDir = path.join(dir, 'tfjs');
     await saveOptimizer(tf, optimizer, tfjsDir);
     const resumed = new OnnxTrainer(ort, tf, model, config);
-    expect(resumed.loadOptimizer(tfjsDir)).toBe(true);
+    expect(await resumed.loadOptimizer(tfjsDir)).toBe(true);
     const againDir = path.join(dir, 'again');
     await resumed.saveOptimizer(againDir);
     const again = new Map(

@@ -175,7 +175,7 @@ export interface TrainCallbacks {
   log?(message: string): void;
 }
 
-/** One engine's optimisation steps over a tfjs model. */
+/** One engine's optimisation steps over a tfjs model (OnnxTrainer is the onnxruntime one). */
 interface Stepper {
   /** One step on a batch; returns its loss. */
   step(input: StepInput): Promise<number>;
@@ -184,7 +184,8 @@ interface Stepper {
   /** Brings the tfjs model up to date before it is saved. */
   commit(): void;
   saveOptimizer(dir: string): Promise<void>;
-  loadOptimizer(dir: string): Promise<void>;
+  /** Restores the optimizer saved in `dir`; false when there is none. */
+  loadOptimizer(dir: string): Promise<boolean>;
   dispose(): Promise<void>;
 }
 
@@ -212,30 +213,9 @@ function tfjsStepper(tf: Tf, model: tfTypes.LayersModel, config: TrainConfig): S
     runner: async (batch) => tfjsRunner(tf, model, size, batch),
     commit: () => {},
     saveOptimizer: (dir) => saveOptimizer(tf, optimizer, dir),
-    loadOptimizer: async (dir) => {
-      // Adam's moments are matched to variables by order, which a rebuilt model keeps.
-      await loadOptimizer(tf, optimizer, dir);
-    },
+    // Adam's moments are matched to variables by order, which a rebuilt model keeps.
+    loadOptimizer: (dir) => loadOptimizer(tf, optimizer, dir),
     dispose: async () => optimizer.dispose(),
-  };
-}
-
-function onnxStepper(
-  ort: NonNullable<Engine['ort']>,
-  tf: Tf,
-  model: tfTypes.LayersModel,
-  config: TrainConfig,
-): Stepper {
-  const trainer = new OnnxTrainer(ort, tf, model, config);
-  return {
-    step: (input) => trainer.step(input),
-    runner: (batch) => trainer.runner(batch),
-    commit: () => trainer.commit(),
-    saveOptimizer: (dir) => trainer.saveOptimizer(dir),
-    loadOptimizer: async (dir) => {
-      trainer.loadOptimizer(dir);
-    },
-    dispose: () => trainer.dispose(),
   };
 }
 
@@ -289,8 +269,8 @@ export async function trainModel(
     model.dispose();
     model = resized;
   }
-  const stepper = run.engine.ort
-    ? onnxStepper(run.engine.ort, tf, model, config)
+  const stepper: Stepper = run.engine.ort
+    ? new OnnxTrainer(run.engine.ort, tf, model, config)
     : tfjsStepper(tf, model, config);
   if (run.resume && state.epoch > 0) await stepper.loadOptimizer(run.checkpointDir);
 

@@ -347,7 +347,7 @@ export class OnnxTrainer {
   }
 
   /** Restores what saveOptimizer (or tfjs's Adam) saved; false when there is nothing. */
-  loadOptimizer(dir: string): boolean {
+  async loadOptimizer(dir: string): Promise<boolean> {
     const weights = readOptimizerWeights(this.tf, dir);
     if (!weights) return false;
     try {
