@@ -217,6 +217,41 @@ function chooseRevision(
   }
 }
 
+/**
+ * Refuses an output folder that is, is inside, or contains a dataset folder or the project
+ * folder (compared by real path, so symlinks cannot hide the overlap): an export writes only
+ * files of its own, whatever the format and whether or not it may overwrite.
+ */
+export async function assertOutsideOwnData(
+  out: string,
+  datasetRoots: readonly string[],
+  projectDir: string,
+): Promise<void> {
+  const realOut = await realPathOfPossiblyMissing(out);
+  for (const root of datasetRoots) {
+    const realRoot = await realPathOfPossiblyMissing(root);
+    if (isInside(realOut, realRoot)) {
+      throw new ExportRefusedError(
+        'bad-request',
+        `the output folder ${out} is inside the dataset folder ${root}; choose a folder outside it (an export never writes into a dataset)`,
+      );
+    }
+    if (isInside(realRoot, realOut)) {
+      throw new ExportRefusedError(
+        'bad-request',
+        `the output folder ${out} contains the dataset folder ${root}; choose a folder that holds no dataset (an export never writes into a dataset)`,
+      );
+    }
+  }
+  const realProject = await realPathOfPossiblyMissing(projectDir);
+  if (isInside(realProject, realOut) || isInside(realOut, realProject)) {
+    throw new ExportRefusedError(
+      'bad-request',
+      `the output folder ${out} overlaps the project folder ${projectDir}; choose another folder`,
+    );
+  }
+}
+
 /** Decides every output file and checks the safety rules; writes nothing. */
 export async function planExport(store: ProjectStore, input: ExportInput): Promise<PlannedExport> {
   const options = exportInputSchema.parse(input);
@@ -244,23 +279,12 @@ export async function planExport(store: ProjectStore, input: ExportInput): Promi
     }
   }
 
-  const realOut = await realPathOfPossiblyMissing(out);
   const datasets = listDatasets(db);
-  for (const dataset of datasets) {
-    const realRoot = await realPathOfPossiblyMissing(dataset.root);
-    if (isInside(realOut, realRoot)) {
-      throw new ExportRefusedError(
-        'bad-request',
-        `the output folder ${out} is inside the dataset folder ${dataset.root}; choose a folder outside it (an export never writes into a dataset)`,
-      );
-    }
-  }
-  if (isInside(store.dir, realOut) || isInside(realOut, store.dir)) {
-    throw new ExportRefusedError(
-      'bad-request',
-      `the output folder ${out} overlaps the project folder ${store.dir}; choose another folder`,
-    );
-  }
+  await assertOutsideOwnData(
+    out,
+    datasets.map((dataset) => dataset.root),
+    store.dir,
+  );
 
   const images = queryImages(db, { states: options.states, splits: options.splits });
   // Several datasets: each gets its own top folder so their QaTa folders cannot mix.
