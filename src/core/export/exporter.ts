@@ -11,6 +11,7 @@
  * export with a message that says what was written (and the manifest of those files, if it fits).
  */
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -79,7 +80,11 @@ export class ExportStoppedError extends Error {
 export interface ExportIo {
   /** Creates `file` (never replaces one) and makes its bytes durable before resolving. */
   writeFile(file: string, data: Uint8Array | string): Promise<void>;
-  rename(from: string, to: string): Promise<void>;
+  /**
+   * Moves a finished temporary file to its name. Without `replace` an existing file there is
+   * never replaced: the move fails with EEXIST.
+   */
+  rename(from: string, to: string, replace?: boolean): Promise<void>;
   mkdir(dir: string): Promise<void>;
   unlink(file: string): Promise<void>;
   /** Makes the renames into `dir` durable, where the platform can. */
@@ -119,9 +124,33 @@ export async function syncDirectoryDurably(dir: string): Promise<void> {
   }
 }
 
+/** link(2) is refused by file systems without hard links (FAT, some network and FUSE mounts). */
+const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK', 'EXDEV']);
+
+/**
+ * Gives `from` the name `to` unless a file has that name: link(2) fails on an existing name, so
+ * there is no window in which a check passes and a rename then replaces a newcomer. Where links
+ * are not supported, an exclusive copy (still never replacing) made durable before it counts.
+ */
+export async function moveWithoutReplacing(from: string, to: string): Promise<void> {
+  try {
+    await fsp.link(from, to);
+  } catch (error) {
+    if (!LINK_UNSUPPORTED.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    await fsp.copyFile(from, to, fs.constants.COPYFILE_EXCL);
+    const handle = await fsp.open(to, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+  await fsp.unlink(from);
+}
+
 export const nodeIo: ExportIo = {
   writeFile: writeFileDurably,
-  rename: (from, to) => fsp.rename(from, to),
+  rename: (from, to, replace) => (replace ? fsp.rename(from, to) : moveWithoutReplacing(from, to)),
   mkdir: async (dir) => {
     await fsp.mkdir(dir, { recursive: true });
   },
@@ -510,12 +539,28 @@ function describeWriteError(error: unknown): string {
 
 let temporaryCounter = 0;
 
+/** A file appeared at an output name after the export was planned (and was left alone). */
+class LateConflictError extends Error {
+  constructor(file: string) {
+    super(
+      `a file appeared at ${file} after the export was planned; it was not replaced (pass --overwrite to replace files)`,
+    );
+    this.name = 'LateConflictError';
+  }
+}
+
 /**
- * Writes `data` durably to a temporary name beside `file`, then renames it into place: a reader
- * (or a power cut) sees the old state or the whole new file. The folder's fsync comes later, once
- * per folder (see runExport).
+ * Writes `data` durably to a temporary name beside `file`, then moves it into place: a reader
+ * (or a power cut) sees the old state or the whole new file. Without `replace`, a file that
+ * exists at `file` by then is left alone (LateConflictError). The folder's fsync comes later,
+ * once per folder (see runExport).
  */
-async function writeAtomic(io: ExportIo, file: string, data: Uint8Array | string): Promise<void> {
+async function writeAtomic(
+  io: ExportIo,
+  file: string,
+  data: Uint8Array | string,
+  replace: boolean,
+): Promise<void> {
   temporaryCounter = (temporaryCounter + 1) % 1_000_000_000;
   const temporary = path.join(
     path.dirname(file),
@@ -523,9 +568,12 @@ async function writeAtomic(io: ExportIo, file: string, data: Uint8Array | string
   );
   try {
     await io.writeFile(temporary, data);
-    await io.rename(temporary, file);
+    await io.rename(temporary, file, replace);
   } catch (error) {
     await io.unlink(temporary).catch(() => undefined);
+    if (!replace && (error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new LateConflictError(file);
+    }
     throw error;
   }
 }
@@ -584,7 +632,7 @@ export async function runExport(
     const file = resolveInside(out, relative);
     try {
       await ensureFolder(file);
-      await writeAtomic(io, file, data);
+      await writeAtomic(io, file, data, options.overwrite);
     } catch (error) {
       failure ??= { error, file: relative };
       throw error;
