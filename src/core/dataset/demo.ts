@@ -212,7 +212,28 @@ export interface DemoSummary {
   withInfection: number;
 }
 
-/** Writes `count` phantoms to `outDir` in the QaTa v2 layout (Train Set/, Test Set/). */
+/**
+ * Creates `file`; where one exists it must hold these very bytes (the same phantom from the same
+ * seed), else the folder holds someone else's data and nothing is replaced.
+ */
+async function writeOwnFile(file: string, data: Buffer): Promise<void> {
+  try {
+    await fs.writeFile(file, data, { flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const existing = await fs.readFile(file).catch(() => null);
+    if (!existing?.equals(data)) {
+      throw new Error(
+        `${file} already exists and is not this demo's file; choose an empty folder (nothing is replaced)`,
+      );
+    }
+  }
+}
+
+/**
+ * Writes `count` phantoms to `outDir` in the QaTa v2 layout (Train Set/, Test Set/). Files that
+ * exist are never replaced (see writeOwnFile).
+ */
 export async function generateDemoDataset(
   outDir: string,
   options: DemoOptions = {},
@@ -253,8 +274,8 @@ export async function generateDemoDataset(
         grayPng(phantom.image, size),
         grayPng(phantom.mask, size),
       ]);
-      await fs.writeFile(path.join(dirs[split].images, name), imagePng);
-      await fs.writeFile(path.join(dirs[split].masks, `mask_${name}`), maskPng);
+      await writeOwnFile(path.join(dirs[split].images, name), imagePng);
+      await writeOwnFile(path.join(dirs[split].masks, `mask_${name}`), maskPng);
       summary[split]++;
       if (phantom.lesions > 0) summary.withInfection++;
       done++;
