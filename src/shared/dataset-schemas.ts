@@ -3,6 +3,7 @@
  * ./contract, so core and CLI modules may import this file first without an import cycle.
  */
 import { z } from 'zod';
+import { hostPathSchema } from './schema-helpers';
 
 /** What an import found; `qataseg import --json` prints exactly this object. */
 export const importReportSchema = z.object({
@@ -51,8 +52,11 @@ export const importResultSchema = z.object({
 export type ImportResult = z.infer<typeof importResultSchema>;
 
 export const importInputSchema = z.object({
-  /** Absolute path of the dataset folder (read only; nothing is written there). */
-  root: z.string().min(1),
+  /**
+   * The dataset folder (read only; nothing is written there): absolute, `~` the home folder, or
+   * relative to the project folder.
+   */
+  root: hostPathSchema,
   /** Mask file name with `{name}` (image file name) or `{stem}` (without extension). */
   maskPattern: z
     .string()

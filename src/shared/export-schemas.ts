@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { reviewStateSchema, splitSchema } from './contract-review';
+import { hostPathSchema } from './schema-helpers';
 
 /**
  * Which mask of each image: `best` (the correction in force, else the ground truth, else the
@@ -22,8 +23,11 @@ export const exportFormatSchema = z.enum(['png', 'png01', 'probability', 'overla
 export type ExportFormat = z.infer<typeof exportFormatSchema>;
 
 export const exportInputSchema = z.object({
-  /** Output folder (created if needed); refused when inside a dataset folder. */
-  out: z.string().min(1),
+  /**
+   * Output folder (created if needed); relative to the project folder unless absolute, `~` the
+   * home folder. Refused when it is in, or holds, a dataset folder or the project.
+   */
+  out: hostPathSchema,
   source: exportSourceSchema.default('best'),
   format: exportFormatSchema.default('png'),
   /** Only images in these review states (default: all). */
@@ -47,6 +51,7 @@ export type ExportSkip = z.infer<typeof exportSkipSchema>;
 
 /** What an export would do (`export.plan`): nothing is written. */
 export const exportPlanSchema = z.object({
+  /** The absolute output folder the export writes to. */
   out: z.string(),
   /** Masks that will be written. */
   masks: z.number().int().nonnegative(),

@@ -15,3 +15,17 @@ export const maskFigureFields = {
   specificity: z.number(),
   accuracy: z.number(),
 };
+
+/**
+ * A path on the host's disk that a user typed or picked. Control characters are refused here: a
+ * NUL cuts a path short for the operating system and fails only later, and no real folder name
+ * needs one. A relative path is relative to the project folder (see core/user-paths).
+ */
+export const hostPathSchema = z
+  .string()
+  .min(1)
+  .max(4096)
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  .refine((value) => !/[\u0000-\u001f\u007f]/.test(value), {
+    message: 'a path cannot contain NUL or other control characters',
+  });

@@ -4,6 +4,7 @@
  * to OUT in the QaTa layout with `OUT/manifest.csv`. Refusals (files that exist, OUT inside a
  * dataset) exit 2 before anything is written; a write failure exits 1 saying what was written.
  */
+import path from 'node:path';
 import type { Command } from 'commander';
 import type { z } from 'zod';
 import {
@@ -82,7 +83,8 @@ export function register(program: Command): void {
     .option('--json', 'print the export result as JSON')
     .action(async (options: ExportCliOptions) => {
       const input = exportInputSchema.safeParse({
-        out: options.out,
+        // On the command line a relative path is relative to where it was typed.
+        out: path.resolve(options.out),
         source: options.source,
         format: options.format,
         states: list(options.state, reviewStateSchema, '--state'),

@@ -2,6 +2,7 @@
  * `qataseg import DATASET --project DIR [--mask-pattern P] [--controls-as-negative] [--json]`:
  * imports (or refreshes) a dataset folder into a project. `--json` prints exactly the import report.
  */
+import path from 'node:path';
 import type { Command } from 'commander';
 import { importInputSchema, type ImportResult } from '../../shared/dataset-schemas';
 import { importDataset, resolveDatasetRoot } from '../../core/dataset/import';
@@ -59,13 +60,16 @@ export function register(program: Command): void {
         },
       ) => {
         const input = importInputSchema.safeParse({
-          root: dataset,
+          // On the command line a relative path is relative to where it was typed.
+          root: path.resolve(dataset),
           maskPattern: options.maskPattern,
           controlsAsNegative: options.controlsAsNegative ?? false,
         });
         if (!input.success) fail(input.error.issues.map((issue) => issue.message).join('; '));
         // A missing or unreadable folder: one clear line and exit code 2, not a stack trace.
-        await resolveDatasetRoot(input.data.root).catch((error: Error) => fail(error.message));
+        await resolveDatasetRoot(input.data.root, process.cwd()).catch((error: Error) =>
+          fail(error.message),
+        );
         const controller = new AbortController();
         const onSignal = () => controller.abort();
         process.once('SIGINT', onSignal);

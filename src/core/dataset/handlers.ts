@@ -16,7 +16,7 @@ export const datasetHandlers: HandlerGroup = {
     }
     // A missing folder is the caller's mistake: say so now rather than as a failed job.
     try {
-      await resolveDatasetRoot(input.root);
+      await resolveDatasetRoot(input.root, store.dir);
     } catch (error) {
       if (error instanceof DatasetFolderError) throw new ApiError('bad-request', error.message);
       throw error;

@@ -29,6 +29,7 @@ import {
 import { setGroundTruth } from '../project/masks';
 import { decodeBinaryMask, encodeGray8, isStorableMaskPng } from '../project/mask-png';
 import type { ProjectStore } from '../project/store';
+import { resolveUserPath } from '../user-paths';
 import { probeImage, probeImageFile, type ImageInfo } from './decode';
 import { isImageFileName, listFiles, maskCandidates, scanLayout, type ImageGroup } from './layout';
 
@@ -273,9 +274,12 @@ function isInside(child: string, parent: string): boolean {
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
-/** Checks the folder and resolves its real absolute path; DatasetFolderError with one line if not. */
-export async function resolveDatasetRoot(root: string): Promise<string> {
-  const absolute = path.resolve(root);
+/**
+ * Checks the folder and resolves its real absolute path (a relative one against `projectDir`);
+ * DatasetFolderError with one line if not.
+ */
+export async function resolveDatasetRoot(root: string, projectDir: string): Promise<string> {
+  const absolute = resolveUserPath(root, projectDir);
   let stat;
   try {
     stat = await fsp.stat(absolute);
@@ -374,7 +378,7 @@ export async function importDataset(
   reporter: JobReporter = noopReporter,
 ): Promise<ImportResult> {
   const started = performance.now();
-  const root = await resolveDatasetRoot(options.root);
+  const root = await resolveDatasetRoot(options.root, store.dir);
   if (isInside(store.dir, root)) {
     throw new DatasetFolderError(
       `the project folder ${store.dir} is inside the dataset folder; choose a project folder elsewhere (nothing is written inside a dataset)`,

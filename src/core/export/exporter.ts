@@ -39,6 +39,7 @@ import { getRevision, getRevisionPng, latestPrediction, type MaskRevision } from
 import { decodeBinaryMask, decodeGray8 } from '../project/mask-png';
 import { activeModel } from '../project/review';
 import type { ProjectStore } from '../project/store';
+import { resolveUserPath } from '../user-paths';
 import { MANIFEST_FILE, manifestCsv, type ManifestRow } from './manifest';
 import {
   imageFileOf,
@@ -284,7 +285,7 @@ export async function assertOutsideOwnData(
 /** Decides every output file and checks the safety rules; writes nothing. */
 export async function planExport(store: ProjectStore, input: ExportInput): Promise<PlannedExport> {
   const options = exportInputSchema.parse(input);
-  const out = path.resolve(options.out);
+  const out = resolveUserPath(options.out, store.dir);
   const db = store.db;
 
   const model = options.model ?? activeModel(store);
