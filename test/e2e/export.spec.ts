@@ -50,8 +50,10 @@ test('Export writes the masks with progress, a manifest, and refuses to overwrit
   await expect(dialog.getByTestId('export-error')).toContainText('inside the dataset folder');
   expect(fs.existsSync(path.join(base, 'dataset', 'masks'))).toBe(false);
 
-  await dialog.getByTestId('export-out').fill(out);
+  // A relative folder is relative to the project folder; the check shows the absolute target.
+  await dialog.getByTestId('export-out').fill('../exported');
   await dialog.getByTestId('export-check').click();
+  await expect(dialog.getByTestId('export-target')).toHaveText(out);
   await expect(dialog.getByTestId('export-plan')).toContainText(`${COUNT} masks to write`);
 
   await dialog.getByTestId('start-export').click();
@@ -77,9 +79,13 @@ test('Export writes the masks with progress, a manifest, and refuses to overwrit
       .digest('hex'),
   ).toBe(sha);
 
-  // Again without "replace": refused before anything is written, the conflicts named.
+  // Again without "replace": refused before anything is written, the conflicts named; the
+  // previous run's result is gone, the target and its conflicts are shown.
   await dialog.getByTestId('start-export').click();
   await expect(dialog.getByTestId('export-error')).toContainText('already exist');
+  await expect(dialog.getByTestId('export-result')).toBeHidden();
+  await expect(dialog.getByTestId('export-target')).toHaveText(out);
+  await expect(dialog.getByTestId('export-plan')).toContainText(`${COUNT + 1} files already exist`);
   await dialog.getByRole('button', { name: 'Close' }).click();
   await expect(dialog).toBeHidden();
 });

@@ -31,7 +31,9 @@ export function OpenDatasetDialog({ open, onClose }: { open: boolean; onClose: (
   };
 
   const start = async () => {
+    // A new run: the previous run's report and error go.
     setError(null);
+    setJobId(null);
     try {
       const started = await api['dataset.import']({
         root: root.trim(),

@@ -1,7 +1,9 @@
 /**
  * "Export masks": choose an output folder, which mask (best, corrected, predicted, ground truth),
- * a format and review states; check what would be written (and which files exist), then run the
- * export as a job with progress and Cancel, and show what was written.
+ * a format and review states; check what would be written (the absolute target folder, and which
+ * files exist), then run the export as a job with progress and Cancel, and show what was written.
+ * The target is shown before anything is written (Export plans first); a new check or run clears
+ * the previous one's result.
  */
 import { useEffect, useState } from 'react';
 import { JobDialog } from '../common/JobDialog';
@@ -74,6 +76,7 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
   const check = async () => {
     setError(null);
     setPlan(null);
+    setJobId(null);
     try {
       setPlan(await api['export.plan'](input()));
     } catch (caught) {
@@ -83,8 +86,13 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
 
   const start = async () => {
     setError(null);
+    setPlan(null);
+    setJobId(null);
     try {
-      const started = await api['export.start'](input());
+      const request = input();
+      // Plan first: the absolute target is on screen before anything is written.
+      setPlan(await api['export.plan'](request));
+      const started = await api['export.start'](request);
       useAppStore.setState((state) => ({ jobs: { ...state.jobs, [started.id]: started } }));
       setJobId(started.id);
     } catch (caught) {
@@ -253,7 +261,8 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
       </label>
       {plan && (
         <p data-testid="export-plan">
-          {plan.masks} {plan.masks === 1 ? 'mask' : 'masks'} to write
+          Target <code data-testid="export-target">{plan.out}</code>: {plan.masks}{' '}
+          {plan.masks === 1 ? 'mask' : 'masks'} to write
           {plan.skipped.length > 0 && `, ${plan.skipped.length} images without such a mask`}
           {plan.conflictCount > 0 &&
             `; ${plan.conflictCount} files already exist (${plan.conflicts.slice(0, 3).join(', ')}${plan.conflictCount > 3 ? ', …' : ''})`}
