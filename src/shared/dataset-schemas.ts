@@ -51,6 +51,13 @@ export const importResultSchema = z.object({
 });
 export type ImportResult = z.infer<typeof importResultSchema>;
 
+/**
+ * Default limit on an image's pixels: 64 Mi (8192 x 8192), above every chest X-ray detector
+ * (about 4300 x 4300 at 0.1 mm) with room to spare. A larger image is listed in an import's
+ * `skipped` from its header, before any decoding.
+ */
+export const DEFAULT_MAX_IMAGE_PIXELS = 8192 * 8192;
+
 export const importInputSchema = z.object({
   /**
    * The dataset folder (read only; nothing is written there): absolute, `~` the home folder, or
@@ -64,6 +71,8 @@ export const importInputSchema = z.object({
     .optional(),
   /** Control-group images get an empty ground truth and the review state negative. */
   controlsAsNegative: z.boolean().optional(),
+  /** Images (and masks) with more pixels are skipped (default DEFAULT_MAX_IMAGE_PIXELS). */
+  maxPixels: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
 });
 export type ImportInput = z.infer<typeof importInputSchema>;
 

@@ -8,6 +8,7 @@
  */
 import zlib from 'node:zlib';
 import sharp from 'sharp';
+import { DEFAULT_MAX_IMAGE_PIXELS } from '../../shared/dataset-schemas';
 import { maskFileOf, overlayFileOf } from '../export/names';
 import {
   registerExportFormat,
@@ -92,10 +93,12 @@ export function readPngHeader(buffer: Buffer): PngHeader {
 
 /**
  * Decodes an 8-bit gray non-interlaced PNG to one byte per pixel; null for any other kind (the
- * caller falls back to sharp). Throws on corrupt data.
+ * caller falls back to sharp). Throws on corrupt data, on a size above `maxPixels` (before any
+ * inflate), and on image data that inflates past the declared size (the inflate is capped).
  */
 export function decodeGray8Png(
   buffer: Buffer,
+  maxPixels: number = DEFAULT_MAX_IMAGE_PIXELS,
 ): { data: Uint8Array; width: number; height: number } | null {
   if (!isPng(buffer)) return null;
   let width = 0;
@@ -111,8 +114,22 @@ export function decodeGray8Png(
       if (bitDepth !== 8 || colorType !== 0 || interlace !== 0) return null;
     } else if (chunk.type === 'IDAT') idat.push(chunk.data);
   }
-  const raw = zlib.inflateSync(idat.length === 1 ? idat[0] : Buffer.concat(idat));
+  if (width === 0 || height === 0) throw new Error('PNG has no IHDR or an empty size');
+  if (width * height > maxPixels) {
+    throw new Error(`PNG is ${width}x${height}, above the limit of ${maxPixels} pixels`);
+  }
   const stride = width;
+  let raw: Buffer;
+  try {
+    raw = zlib.inflateSync(idat.length === 1 ? idat[0] : Buffer.concat(idat), {
+      maxOutputLength: height * (stride + 1),
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new Error(`PNG image data is longer than its ${width}x${height} size`);
+    }
+    throw error;
+  }
   if (raw.length < height * (stride + 1)) throw new Error('PNG image data is short');
   const out = new Uint8Array(width * height);
   for (let y = 0; y < height; y++) {

@@ -1,10 +1,35 @@
 /**
  * Mask pixels <-> PNG. Binary masks are stored as 8-bit gray PNGs of 0/255, predictions as 8-bit
  * gray probability PNGs (0..255). Decoding accepts whatever a client or a dataset sends: gray,
- * gray+alpha, RGB or RGBA, 0/1 or 0/255 or anything else (> 0 is foreground).
+ * gray+alpha, RGB or RGBA, 0/1 or 0/255 or anything else (> 0 is foreground), in any format the
+ * formats registry reads; it is never inflated past what its header declares.
  */
 import sharp from 'sharp';
+import { DEFAULT_MAX_IMAGE_PIXELS } from '../../shared/dataset-schemas';
+import { imageDecoderFor } from '../formats';
 import { decodeGray8Png, isPng, readPngHeader } from '../formats/png';
+
+/** Above this many pixels the decode runs in sharp on libuv's threads, not on the event loop. */
+const EVENT_LOOP_DECODE_PIXELS = 4 * 1024 * 1024;
+
+/** A mask whose header declares another size than the one it must have. */
+export class MaskSizeMismatchError extends Error {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    expected: { width: number; height: number },
+  ) {
+    super(`mask is ${width}x${height}, not ${expected.width}x${expected.height}`);
+    this.name = 'MaskSizeMismatchError';
+  }
+}
+
+export interface MaskDecodeLimits {
+  /** The size the mask must have (its image's): anything else is refused from the header. */
+  expected?: { width: number; height: number };
+  /** Refused from the header above this many pixels (default DEFAULT_MAX_IMAGE_PIXELS). */
+  maxPixels?: number;
+}
 
 export interface MaskPixels {
   /** One byte per pixel, row-major. */
@@ -23,13 +48,36 @@ export interface DecodedMask extends MaskPixels {
 }
 
 /**
- * Decodes a PNG (or any format sharp reads) to a binary 0/255 mask. A pixel is foreground when
- * any colour channel is > 0 and, with an alpha channel, it is not fully transparent.
+ * Decodes a mask file to a binary 0/255 mask. A pixel is foreground when any colour channel is
+ * > 0 and, with an alpha channel, it is not fully transparent. The header is read first: a size
+ * other than `limits.expected` (MaskSizeMismatchError) or above `limits.maxPixels` is refused
+ * before any pixel data is inflated.
  */
-export async function decodeBinaryMask(input: Buffer): Promise<DecodedMask> {
-  const fast = decodeGray8Png(input);
-  if (fast) return binariseGray(fast.data, fast.width, fast.height);
-  const { data, info } = await sharp(input).raw().toBuffer({ resolveWithObject: true });
+export async function decodeBinaryMask(
+  input: Buffer,
+  limits: MaskDecodeLimits = {},
+): Promise<DecodedMask> {
+  const decoder = imageDecoderFor(input);
+  const header = await decoder.readHeader(input);
+  const { expected } = limits;
+  if (expected && (header.width !== expected.width || header.height !== expected.height)) {
+    throw new MaskSizeMismatchError(header.width, header.height, expected);
+  }
+  const declared = header.width * header.height;
+  const maxPixels = limits.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS;
+  if (declared > maxPixels) {
+    throw new Error(
+      `mask is ${header.width}x${header.height}, above the limit of ${maxPixels} pixels`,
+    );
+  }
+  if (declared <= EVENT_LOOP_DECODE_PIXELS) {
+    const fast = decodeGray8Png(input, maxPixels);
+    if (fast) return binariseGray(fast.data, fast.width, fast.height);
+  }
+  const pipeline = decoder.pipeline
+    ? decoder.pipeline(input)
+    : await grayPipeline(decoder.decode(input, { depth: 8 }));
+  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
   const { width, height, channels } = info;
   if (channels === 1) return binariseGray(new Uint8Array(data), width, height);
   const pixels = width * height;
@@ -49,6 +97,16 @@ export async function decodeBinaryMask(input: Buffer): Promise<DecodedMask> {
     }
   }
   return { data: out, width, height, foreground, ...valueFacts(seen) };
+}
+
+/** A sharp pipeline on a decoder's 8-bit gray output (decoders sharp cannot read itself). */
+async function grayPipeline(
+  decoded: Promise<{ data: Uint8Array | Uint16Array; width: number; height: number }>,
+): Promise<sharp.Sharp> {
+  const { data, width, height } = await decoded;
+  return sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
+    raw: { width, height, channels: 1 },
+  });
 }
 
 /** Binarises one-byte gray pixels in place (the hot path of import: every QaTa mask). */
