@@ -1,10 +1,15 @@
 /**
- * `qataseg import DATASET --project DIR [--mask-pattern P] [--controls-as-negative] [--json]`:
+ * `qataseg import DATASET --project DIR [--mask-pattern P] [--controls-as-negative]
+ * [--max-pixels N] [--json]`:
  * imports (or refreshes) a dataset folder into a project. `--json` prints exactly the import report.
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { importInputSchema, type ImportResult } from '../../shared/dataset-schemas';
+import {
+  DEFAULT_MAX_IMAGE_PIXELS,
+  importInputSchema,
+  type ImportResult,
+} from '../../shared/dataset-schemas';
 import { importDataset, resolveDatasetRoot } from '../../core/dataset/import';
 import { ProjectStore } from '../../core/project/store';
 import { fail, printJson, terminalReporter } from '../output';
@@ -48,6 +53,10 @@ export function register(program: Command): void {
       'mask file name with {name} or {stem} (default mask_{name})',
     )
     .option('--controls-as-negative', 'give control-group images an empty mask and state negative')
+    .option(
+      '--max-pixels <n>',
+      `skip images (and masks) with more pixels, read from their header (default ${DEFAULT_MAX_IMAGE_PIXELS}, 8192x8192)`,
+    )
     .option('--json', 'print the import report as JSON')
     .action(
       async (
@@ -56,6 +65,7 @@ export function register(program: Command): void {
           project: string;
           maskPattern?: string;
           controlsAsNegative?: boolean;
+          maxPixels?: string;
           json?: boolean;
         },
       ) => {
@@ -64,8 +74,15 @@ export function register(program: Command): void {
           root: path.resolve(dataset),
           maskPattern: options.maskPattern,
           controlsAsNegative: options.controlsAsNegative ?? false,
+          maxPixels: options.maxPixels === undefined ? undefined : Number(options.maxPixels),
         });
-        if (!input.success) fail(input.error.issues.map((issue) => issue.message).join('; '));
+        if (!input.success) {
+          fail(
+            input.error.issues
+              .map((issue) => `${issue.path.join('.') || 'dataset'}: ${issue.message}`)
+              .join('; '),
+          );
+        }
         // A missing or unreadable folder: one clear line and exit code 2, not a stack trace.
         await resolveDatasetRoot(input.data.root, process.cwd()).catch((error: Error) =>
           fail(error.message),

@@ -13,7 +13,11 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { ImportReport, ImportResult } from '../../shared/dataset-schemas';
+import {
+  DEFAULT_MAX_IMAGE_PIXELS,
+  type ImportReport,
+  type ImportResult,
+} from '../../shared/dataset-schemas';
 import type { Split } from '../../shared/contract-review';
 import { CancelledError, type JobReporter } from '../jobs';
 import {
@@ -27,7 +31,12 @@ import {
   type ImageFileFacts,
 } from '../project/datasets';
 import { setGroundTruth } from '../project/masks';
-import { decodeBinaryMask, encodeGray8, isStorableMaskPng } from '../project/mask-png';
+import {
+  decodeBinaryMask,
+  encodeGray8,
+  isStorableMaskPng,
+  MaskSizeMismatchError,
+} from '../project/mask-png';
 import type { ProjectStore } from '../project/store';
 import { resolveUserPath } from '../user-paths';
 import { probeImage, probeImageFile, type ImageInfo } from './decode';
@@ -39,6 +48,8 @@ export interface ImportOptions {
   controlsAsNegative?: boolean;
   /** Parallel file tasks (default 8). */
   concurrency?: number;
+  /** Images and masks with more pixels are skipped from their header (DEFAULT_MAX_IMAGE_PIXELS). */
+  maxPixels?: number;
 }
 
 /** Files above this size are hashed as a stream and probed from disk instead of memory. */
@@ -132,7 +143,8 @@ function reasonOf(error: unknown): string {
 async function readMask(
   file: string,
   root: string,
-  expected: ImageInfo | null,
+  expected: ImageInfo,
+  maxPixels: number,
 ): Promise<{
   mask: MaskResult | null;
   skipped?: { path: string; reason: string };
@@ -151,19 +163,20 @@ async function readMask(
   }
   let decoded;
   try {
-    decoded = await decodeBinaryMask(bytes);
+    // Sizes are compared from the header: a mask of another size is never decoded.
+    decoded = await decodeBinaryMask(bytes, { expected, maxPixels });
   } catch (error) {
+    if (error instanceof MaskSizeMismatchError) {
+      return {
+        mask: null,
+        skipped: {
+          path: rel,
+          reason: `mask is ${error.width}x${error.height} but its image is ${expected.width}x${expected.height}; image imported without ground truth`,
+        },
+        sha256,
+      };
+    }
     return { mask: null, skipped: { path: rel, reason: `mask: ${reasonOf(error)}` }, sha256 };
-  }
-  if (expected && (decoded.width !== expected.width || decoded.height !== expected.height)) {
-    return {
-      mask: null,
-      skipped: {
-        path: rel,
-        reason: `mask is ${decoded.width}x${decoded.height} but its image is ${expected.width}x${expected.height}; image imported without ground truth`,
-      },
-      sha256,
-    };
   }
   let png = bytes;
   const zeroOr255 = decoded.cleanValues && !decoded.oneValued;
@@ -187,11 +200,19 @@ async function readMask(
   };
 }
 
+/** Why an image of this size is not imported, or null when it fits the limit. */
+function aboveLimit(info: ImageInfo, maxPixels: number): string | null {
+  const pixels = info.width * info.height;
+  if (pixels <= maxPixels) return null;
+  return `image is ${info.width}x${info.height} (${(pixels / 1e6).toFixed(1)} megapixels), above the limit of ${maxPixels} pixels; raise it with --max-pixels if it is meant to be imported`;
+}
+
 async function processItem(
   item: WorkItem,
   root: string,
   existing: ExistingImage | undefined,
   controlsAsNegative: boolean,
+  maxPixels: number,
 ): Promise<ItemResult> {
   const result: ItemResult = {
     item,
@@ -212,6 +233,12 @@ async function processItem(
     } else {
       info = await probeFile(item.imagePath, bytes);
     }
+    // From the header alone: nothing this large is ever decoded, here or later.
+    const tooLarge = aboveLimit(info, maxPixels);
+    if (tooLarge) {
+      result.skipped.push({ path: item.relPath, reason: tooLarge });
+      return result;
+    }
     const { width, height, bitDepth, channels, format } = info;
     result.facts = { width, height, bitDepth, channels, format, fileSize: size, sha256 };
   } catch (error) {
@@ -228,7 +255,7 @@ async function processItem(
         return result;
       }
     }
-    const mask = await readMask(item.maskPath, root, info);
+    const mask = await readMask(item.maskPath, root, info, maxPixels);
     if (mask.skipped) result.skipped.push(mask.skipped);
     if (mask.warning) result.warnings.push(mask.warning);
     result.mask = mask.mask;
@@ -504,7 +531,13 @@ export async function importDataset(
     plan.items,
     options.concurrency ?? 8,
     async (item) => {
-      const result = await processItem(item, root, existing.get(item.relPath), controlsAsNegative);
+      const result = await processItem(
+        item,
+        root,
+        existing.get(item.relPath),
+        controlsAsNegative,
+        options.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS,
+      );
       pending.push(result);
       done++;
       if (pending.length >= BATCH_SIZE) {

@@ -7,9 +7,9 @@ import { randomUUID } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ApiError } from '../../shared/contract';
-import { imageToGrayPng, thumbnailPng } from '../dataset/decode';
+import { imageToGrayPng, probeImage, thumbnailPng } from '../dataset/decode';
 import { registerMediaResolver, type MediaResponse } from '../media';
-import { getImage, imageAbsolutePath } from './images';
+import { getImage, imageAbsolutePath, type ImageRecord } from './images';
 import { getRevisionPng } from './masks';
 
 const THUMBNAIL_SIZE = 96;
@@ -24,12 +24,42 @@ function remember(key: string, body: Buffer): void {
   }
 }
 
-async function readSource(file: string, imageId: number): Promise<Buffer> {
+/** How an image is named in a failure: its id and its file, so the user can find it. */
+function named(image: ImageRecord): string {
+  return `image ${image.id} (${image.relPath} in ${image.datasetRoot})`;
+}
+
+/**
+ * The image's file, if its header still has the size recorded at import: a file replaced since
+ * (perhaps by one far larger than the import's pixel limit) is refused before it is decoded.
+ */
+async function readSource(image: ImageRecord): Promise<Buffer> {
+  let input: Buffer;
   try {
-    return await fsp.readFile(file);
+    input = await fsp.readFile(imageAbsolutePath(image));
   } catch {
-    throw new ApiError('not-found', `the file of image ${imageId} is missing`);
+    throw new ApiError('not-found', `the file of ${named(image)} is missing`);
   }
+  let header;
+  try {
+    header = await probeImage(input);
+  } catch (error) {
+    throw undecodable(image, error);
+  }
+  if (header.width !== image.width || header.height !== image.height) {
+    throw new ApiError(
+      'not-found',
+      `the file of ${named(image)} is now ${header.width}x${header.height}, imported as ${image.width}x${image.height}; import the dataset again`,
+    );
+  }
+  return input;
+}
+
+function undecodable(image: ImageRecord, error: unknown): ApiError {
+  return new ApiError(
+    'not-found',
+    `${named(image)} cannot be decoded: ${(error as Error).message}`,
+  );
 }
 
 function png(body: Buffer, immutable: boolean): MediaResponse {
@@ -38,12 +68,12 @@ function png(body: Buffer, immutable: boolean): MediaResponse {
 
 registerMediaResolver('image', async (context, id, query) => {
   const image = getImage(context.project().db, id);
-  const input = await readSource(imageAbsolutePath(image), id);
+  const input = await readSource(image);
   const depth = query.get('depth') === '8' ? 8 : undefined;
   try {
     return png(await imageToGrayPng(input, depth), false);
   } catch (error) {
-    throw new ApiError('not-found', `image ${id} cannot be decoded: ${(error as Error).message}`);
+    throw undecodable(image, error);
   }
 });
 
@@ -63,12 +93,12 @@ registerMediaResolver('thumbnail', async (context, id, query) => {
   } catch {
     // not cached yet
   }
-  const input = await readSource(imageAbsolutePath(image), id);
+  const input = await readSource(image);
   let body: Buffer;
   try {
     body = await thumbnailPng(input, size);
   } catch (error) {
-    throw new ApiError('not-found', `image ${id} cannot be decoded: ${(error as Error).message}`);
+    throw undecodable(image, error);
   }
   remember(key, body);
   // Write then rename: a concurrent reader never sees half a thumbnail. The cache is a nicety:
