@@ -346,12 +346,6 @@ export async function revisionPixels(db: Db, revisionId: number): Promise<Uint8A
   return (await decodeGray8(getRevisionPng(db, revisionId))).data;
 }
 
-/** Binary pixels of the label in force, or null when the image has no label. */
-export async function currentLabelPixels(db: Db, imageId: number): Promise<Uint8Array | null> {
-  const label = currentLabel(db, imageId);
-  return label ? revisionMask(db, label.id) : null;
-}
-
 /**
  * The engine's entry point for a prediction: encodes the probability map, computes its figures
  * against the label in force and stores both. `probabilities` is one byte (0..255) per pixel.
@@ -370,36 +364,80 @@ export async function savePrediction(
     );
   }
   const png = await encodeGray8(probabilities, image.width, image.height);
-  const label = await currentLabelPixels(db, imageId);
-  const figures = predictionFigures(probabilities, label);
-  return addPrediction(db, {
-    imageId,
-    modelVersion,
-    png,
-    width: image.width,
-    height: image.height,
-    ...figures,
-  });
+  for (let attempt = 1; ; attempt++) {
+    const labelId = labelRevisionId(getImage(db, imageId));
+    const label = labelId === null ? null : await revisionMask(db, labelId);
+    // A label saved while its pixels were decoded would make these figures stale: measure again
+    // (a few times; after that the figures stand and the save's own refresh corrects the Dice).
+    if (labelRevisionId(getImage(db, imageId)) !== labelId && attempt < LABEL_RACE_ATTEMPTS) {
+      continue;
+    }
+    return addPrediction(db, {
+      imageId,
+      modelVersion,
+      png,
+      width: image.width,
+      height: image.height,
+      ...predictionFigures(probabilities, label),
+    });
+  }
 }
 
-/** Recomputes the Dice of every model's newest prediction of an image against its label. */
+/** How often a Dice is measured again when the label moves while it is measured. */
+const LABEL_RACE_ATTEMPTS = 5;
+
+/**
+ * Recomputes the Dice of every model's newest prediction of an image against its label. The
+ * writes happen only if the label and each prediction are still those measured (checked with no
+ * await between the check and the writes), so interleaved refreshes never leave a stale Dice last:
+ * a refresh that lost the race measures again.
+ */
 export async function refreshPredictionDice(db: Db, imageId: number): Promise<void> {
-  const rows = statement(
-    db,
-    'SELECT model_version AS modelVersion, revision_id AS revisionId FROM prediction_stats WHERE image_id = ?',
-  ).all(imageId) as { modelVersion: string; revisionId: number }[];
-  if (rows.length === 0) return;
-  const label = await currentLabelPixels(db, imageId);
-  for (const row of rows) {
-    const probabilities = await revisionPixels(db, row.revisionId);
-    const dice =
-      label && label.length === probabilities.length
-        ? metricsFromConfusion(confusion(probabilities, label, 0.5)).dice
-        : null;
-    statement(
+  for (let attempt = 0; attempt < LABEL_RACE_ATTEMPTS; attempt++) {
+    const labelId = labelRevisionId(getImage(db, imageId));
+    const rows = statement(
       db,
-      'UPDATE prediction_stats SET dice = ? WHERE image_id = ? AND model_version = ?',
-    ).run(dice, imageId, row.modelVersion);
+      'SELECT model_version AS modelVersion, revision_id AS revisionId FROM prediction_stats WHERE image_id = ?',
+    ).all(imageId) as { modelVersion: string; revisionId: number }[];
+    if (rows.length === 0) return;
+    const label = labelId === null ? null : await revisionMask(db, labelId);
+    const measured: { row: (typeof rows)[number]; dice: number | null }[] = [];
+    for (const row of rows) {
+      const probabilities = await revisionPixels(db, row.revisionId);
+      const dice =
+        label && label.length === probabilities.length
+          ? metricsFromConfusion(confusion(probabilities, label, 0.5)).dice
+          : null;
+      measured.push({ row, dice });
+    }
+    if (labelRevisionId(getImage(db, imageId)) !== labelId) continue;
+    db.transaction(() => {
+      for (const { row, dice } of measured) {
+        // A newer prediction of the model measures itself when it is saved.
+        statement(
+          db,
+          'UPDATE prediction_stats SET dice = ? WHERE image_id = ? AND model_version = ? AND revision_id = ?',
+        ).run(dice, imageId, row.modelVersion, row.revisionId);
+      }
+    })();
+    return;
+  }
+}
+
+/**
+ * The refresh after a committed save, undo or redo: never throws into the answer of a change
+ * that is already durable. When the Dice cannot be measured (a damaged prediction), it becomes
+ * unknown (NULL) rather than staying a figure for another label.
+ */
+export async function refreshPredictionDiceAfterCommit(db: Db, imageId: number): Promise<void> {
+  try {
+    await refreshPredictionDice(db, imageId);
+  } catch {
+    try {
+      statement(db, 'UPDATE prediction_stats SET dice = NULL WHERE image_id = ?').run(imageId);
+    } catch {
+      // The database refuses even this (busy, read-only): the next refresh measures again.
+    }
   }
 }
 

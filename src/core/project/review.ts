@@ -20,7 +20,7 @@ import {
   latestPrediction,
   predictionStats,
   redoCorrection,
-  refreshPredictionDice,
+  refreshPredictionDiceAfterCommit,
   revisionMask,
   revisionPixels,
   undoCorrection,
@@ -114,19 +114,19 @@ export async function saveCorrection(
     baseRevisionId: input.baseRevisionId,
     reviewState: input.reviewState,
   });
-  await refreshPredictionDice(store.db, image.id);
+  await refreshPredictionDiceAfterCommit(store.db, image.id);
   return id;
 }
 
 export async function undo(store: ProjectStore, imageId: number): Promise<boolean> {
   const moved = undoCorrection(store.db, imageId);
-  if (moved) await refreshPredictionDice(store.db, imageId);
+  if (moved) await refreshPredictionDiceAfterCommit(store.db, imageId);
   return moved;
 }
 
 export async function redo(store: ProjectStore, imageId: number): Promise<boolean> {
   const moved = redoCorrection(store.db, imageId);
-  if (moved) await refreshPredictionDice(store.db, imageId);
+  if (moved) await refreshPredictionDiceAfterCommit(store.db, imageId);
   return moved;
 }
 
