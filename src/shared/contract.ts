@@ -12,6 +12,7 @@ import { datasetEvents, datasetMethods } from './contract-dataset';
 import { mlEvents, mlMethods } from './contract-ml';
 import { reviewEvents, reviewMethods } from './contract-review';
 import { exportEvents, exportMethods } from './contract-export';
+import { interopEvents, interopMethods } from './contract-interop';
 
 export const backendNameSchema = z.enum([
   'tensorflow-gpu',
@@ -104,6 +105,7 @@ export const methods = {
   ...mlMethods,
   ...reviewMethods,
   ...exportMethods,
+  ...interopMethods,
 } as const;
 
 export type MethodTable = typeof methods;
@@ -126,6 +128,7 @@ export const events = {
   ...mlEvents,
   ...reviewEvents,
   ...exportEvents,
+  ...interopEvents,
 } as const;
 
 export type EventTable = typeof events;

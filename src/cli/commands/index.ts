@@ -8,6 +8,7 @@ import * as serve from './serve';
 import * as train from './train';
 import * as predict from './predict';
 import * as evaluate from './evaluate';
+import * as exportModel from './export-model';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -21,5 +22,6 @@ export const commandModules: CommandModule[] = [
   predict,
   evaluate,
   exportCommand,
+  exportModel,
   doctor,
 ];
