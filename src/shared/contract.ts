@@ -66,7 +66,16 @@ export const projectStateSchema = z.object({
 export type ProjectState = z.infer<typeof projectStateSchema>;
 
 /** A long piece of work (import, training, inference, export) run by the host or the worker. */
-export const jobKindSchema = z.enum(['import', 'train', 'predict', 'evaluate', 'export', 'demo']);
+export const jobKindSchema = z.enum([
+  'import',
+  'train',
+  'predict',
+  'evaluate',
+  'export',
+  'demo',
+  'add-model',
+  'import-predictions',
+]);
 export type JobKind = z.infer<typeof jobKindSchema>;
 
 export const jobSchema = z.object({

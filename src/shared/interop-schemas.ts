@@ -122,3 +122,33 @@ export const exportModelInputSchema = z.object({
   overwrite: z.boolean().default(false),
 });
 export type ExportModelInput = z.input<typeof exportModelInputSchema>;
+
+/** Where a model version came from (its card's `source`). */
+export const modelSourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('trained') }),
+  z.object({
+    kind: z.literal('onnx'),
+    /** The file it was added from (the version keeps its own copy, `model.onnx`). */
+    path: z.string(),
+    file: z.string(),
+    bytes: z.number().int().nonnegative(),
+    sha256: z.string(),
+    addedAt: z.string(),
+    graph: onnxGraphInfoSchema,
+    config: externalModelConfigSchema,
+  }),
+  z.object({
+    kind: z.literal('predictions'),
+    /** The folder they were imported from. */
+    path: z.string(),
+    importedAt: z.string(),
+    /** Probability maps (true) or binary masks (false). */
+    probability: z.boolean(),
+    /** Files per format (png, nifti, ...). */
+    formats: z.record(z.string(), z.number().int()),
+    pairs: z.number().int().nonnegative(),
+    unmatched: z.number().int().nonnegative(),
+    skipped: z.number().int().nonnegative(),
+  }),
+]);
+export type ModelSource = z.infer<typeof modelSourceSchema>;

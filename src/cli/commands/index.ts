@@ -9,6 +9,8 @@ import * as train from './train';
 import * as predict from './predict';
 import * as evaluate from './evaluate';
 import * as exportModel from './export-model';
+import * as addModel from './add-model';
+import * as models from './models';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -23,5 +25,7 @@ export const commandModules: CommandModule[] = [
   evaluate,
   exportCommand,
   exportModel,
+  addModel,
+  models,
   doctor,
 ];

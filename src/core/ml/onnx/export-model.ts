@@ -18,7 +18,7 @@ import type { ModelCard } from '../../../shared/contract-ml';
 import type { ExportModelResult, ExternalModelConfig } from '../../../shared/interop-schemas';
 import type { ProjectStore } from '../../project/store';
 import { MODEL_FILE, WEIGHTS_FILE } from '../model-io';
-import { getCard, resolveVersion, versionDir } from '../versions';
+import { EXTERNAL_MODEL_FILE, getCard, resolveVersion, versionDir } from '../versions';
 import { OPSET } from './graph';
 import { buildInferenceGraph, kernelToOnnx, unetParams } from './unet-graph';
 
@@ -75,8 +75,11 @@ function onnxWeights(modelDir: string, base: number): Map<string, Float32Array> 
   return out;
 }
 
+/** A card of a U-Net trained here. */
+type TrainedCard = ModelCard & { architecture: NonNullable<ModelCard['architecture']> };
+
 /** The config `qataseg add-model` would need for this version's exported file. */
-export function exportedConfig(card: ModelCard): ExternalModelConfig {
+export function exportedConfig(card: TrainedCard): ExternalModelConfig {
   const size = card.architecture.size;
   return {
     input: {
@@ -100,7 +103,7 @@ export function exportedConfig(card: ModelCard): ExternalModelConfig {
 
 /** model.json: what a user of the .onnx file must do around it, and what the version is. */
 export function describeModel(
-  card: ModelCard,
+  card: TrainedCard,
   file: { name: string; bytes: number; sha256: string },
 ) {
   const size = card.architecture.size;
@@ -208,7 +211,7 @@ function writeDurably(file: string, data: Uint8Array | string): void {
 }
 
 /** The ONNX bytes of a trained version (the graph onnxruntime runs here, as a file). */
-export function exportedGraph(store: ProjectStore, card: ModelCard): Uint8Array {
+export function exportedGraph(store: ProjectStore, card: TrainedCard): Uint8Array {
   const { base, size } = card.architecture;
   const weights = onnxWeights(versionDir(store, card.version), base);
   return buildInferenceGraph({ base, dropout: 0 }, weights, { height: size, width: size });
@@ -236,24 +239,78 @@ export function exportModel(
         `refusing to replace ${existing.join(' and ')} (use overwrite to replace)`,
       );
   }
-  const bytes = exportedGraph(store, card);
+  const source = card.source;
+  if (source.kind === 'predictions')
+    throw new ApiError(
+      'bad-request',
+      `${version} holds predictions imported from ${source.path}; there is no model to export`,
+    );
+  const bytes = card.architecture
+    ? exportedGraph(store, { ...card, architecture: card.architecture })
+    : fs.readFileSync(path.join(versionDir(store, version), EXTERNAL_MODEL_FILE));
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const digest = sha256(bytes);
   writeDurably(file, bytes);
-  const described = describeModel(card, {
-    name: path.basename(file),
-    bytes: bytes.length,
-    sha256: digest,
-  });
+  const written = { name: path.basename(file), bytes: bytes.length, sha256: digest };
+  const described = card.architecture
+    ? describeModel({ ...card, architecture: card.architecture }, written)
+    : describeExternal(card, written);
   writeDurably(description, `${JSON.stringify(described, null, 2)}\n`);
-  const size = card.architecture.size;
+  const io = declaredShapes(card);
   return {
     version,
     file,
     description,
     bytes: bytes.length,
     sha256: digest,
-    inputShape: ['batch', 1, size, size],
-    outputShape: ['batch', 1, size, size],
+    inputShape: io.input,
+    outputShape: io.output,
+  };
+}
+
+/** The declared input and output shapes of what exportModel writes for a version. */
+function declaredShapes(card: ModelCard): {
+  input: (number | string)[];
+  output: (number | string)[];
+} {
+  if (card.architecture) {
+    const size = card.architecture.size;
+    return { input: ['batch', 1, size, size], output: ['batch', 1, size, size] };
+  }
+  if (card.source.kind !== 'onnx') return { input: [], output: [] };
+  const { graph, config } = card.source;
+  const shape = (values: typeof graph.inputs, name: string | undefined) =>
+    (values.find((v) => v.name === name) ?? values[0])?.dims?.map((d) => d ?? '?') ?? [];
+  return {
+    input: shape(graph.inputs, config.input.name),
+    output: shape(graph.outputs, config.output.name),
+  };
+}
+
+/** model.json of an external ONNX version: where it came from, its config, its test figures. */
+function describeExternal(card: ModelCard, file: { name: string; bytes: number; sha256: string }) {
+  if (card.source.kind !== 'onnx') throw new Error('not an external ONNX version');
+  const { config, graph, path: origin, sha256: originalSha } = card.source;
+  return {
+    format: 'qataseg-model-description',
+    formatVersion: 1,
+    name: card.version,
+    version: card.version,
+    exportedAt: new Date().toISOString(),
+    producer: { name: packageJson.name, version: packageJson.version },
+    file,
+    origin: {
+      path: origin,
+      sha256: originalSha,
+      producer: graph.producer,
+      addedAt: card.createdAt,
+    },
+    onnx: { irVersion: graph.irVersion, opsets: graph.opsets },
+    ...config,
+    metrics: {
+      threshold: config.output.threshold,
+      test: card.metrics.test,
+      note: 'test: the project locked test split',
+    },
   };
 }
