@@ -31,6 +31,7 @@ import { datasetHandlers } from './dataset/handlers';
 import { mlHandlers } from './ml/handlers';
 import { reviewHandlers } from './project/review-handlers';
 import { exportHandlers } from './export/handlers';
+import { interopHandlers } from './ml/interop-handlers';
 import { serveMedia, type MediaResponse } from './media';
 
 const require = createRequire(import.meta.url);
@@ -89,6 +90,7 @@ export class Service implements ServiceContext {
       ...mlHandlers,
       ...reviewHandlers,
       ...exportHandlers,
+      ...interopHandlers,
     };
     if (options.projectDir) this.openProject(options.projectDir);
   }
@@ -101,6 +103,7 @@ export class Service implements ServiceContext {
       ...mlHandlers,
       ...reviewHandlers,
       ...exportHandlers,
+      ...interopHandlers,
     };
     return methodNames.filter((name) => !all[name]);
   }

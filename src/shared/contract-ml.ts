@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { jobSchema, backendNameSchema, ladderStepSchema } from './contract';
 import { idSchema, maskFigureFields } from './schema-helpers';
+import { inputModeSchema, modelSourceSchema, scalingSchema } from './interop-schemas';
 
 const job = z.lazy(() => jobSchema);
 const backendName = z.lazy(() => backendNameSchema);
@@ -84,29 +85,38 @@ export const modelCardSchema = z.object({
   version: z.string(),
   createdAt: z.string(),
   parent: z.string().nullable(),
-  architecture: z.object({
-    name: z.literal('unet'),
-    depth: z.number().int(),
-    base: z.number().int(),
-    size: z.number().int(),
-    dropout: z.number(),
-    channels: z.number().int(),
-    parameters: z.number().int(),
-  }),
-  /** How images reach the network (see trainParamsSchema.inputMode). */
-  input: z.object({ mode: z.enum(['resize', 'tile']), normalisation: z.literal('0..1') }),
-  backend: backendName,
+  /** Where the version came from: trained here, an external ONNX model, or imported predictions. */
+  source: modelSourceSchema.default({ kind: 'trained' }),
+  /** The U-Net's shape; null for external versions. */
+  architecture: z
+    .object({
+      name: z.literal('unet'),
+      depth: z.number().int(),
+      base: z.number().int(),
+      size: z.number().int(),
+      dropout: z.number(),
+      channels: z.number().int(),
+      parameters: z.number().int(),
+    })
+    .nullable(),
+  /** How images reach the network (see trainParamsSchema.inputMode; external: their config). */
+  input: z.object({ mode: inputModeSchema, normalisation: scalingSchema }),
+  /** The engine it was trained (external: run) on; null for imported predictions. */
+  backend: backendName.nullable(),
   /** The runtime ladder as the worker walked it: why each faster backend was not used. */
   ladder: z.array(ladderStep).default([]),
-  hyperParameters: z.object({
-    epochs: z.number().int(),
-    batch: z.number().int(),
-    learningRate: z.number(),
-    seed: z.number().int(),
-    loss: lossNameSchema,
-    augment: z.boolean(),
-    valFraction: z.number(),
-  }),
+  /** Null for external versions (not trained here). */
+  hyperParameters: z
+    .object({
+      epochs: z.number().int(),
+      batch: z.number().int(),
+      learningRate: z.number(),
+      seed: z.number().int(),
+      loss: lossNameSchema,
+      augment: z.boolean(),
+      valFraction: z.number(),
+    })
+    .nullable(),
   data: z.object({
     labels: z.array(labelSourceSchema),
     labelSetHash: z.string(),
@@ -140,6 +150,14 @@ export const modelSummarySchema = z.object({
   epochsDone: z.number().int(),
   valDice: z.number().nullable(),
   testDice: z.number().nullable(),
+  /** trained here, an external ONNX model, or imported predictions. */
+  source: z.enum(['trained', 'onnx', 'predictions']).optional(),
+  /** File or folder an external version came from. */
+  origin: z.string().nullable().optional(),
+  /** Size of the model's files on disk (null for imported predictions). */
+  bytes: z.number().int().nonnegative().nullable().optional(),
+  /** How images go in, e.g. "256x256 resize" or "dynamic native". */
+  input: z.string().nullable().optional(),
 });
 export type ModelSummary = z.infer<typeof modelSummarySchema>;
 

@@ -12,6 +12,7 @@ import { datasetEvents, datasetMethods } from './contract-dataset';
 import { mlEvents, mlMethods } from './contract-ml';
 import { reviewEvents, reviewMethods } from './contract-review';
 import { exportEvents, exportMethods } from './contract-export';
+import { interopEvents, interopMethods } from './contract-interop';
 
 export const backendNameSchema = z.enum([
   'tensorflow-gpu',
@@ -65,7 +66,16 @@ export const projectStateSchema = z.object({
 export type ProjectState = z.infer<typeof projectStateSchema>;
 
 /** A long piece of work (import, training, inference, export) run by the host or the worker. */
-export const jobKindSchema = z.enum(['import', 'train', 'predict', 'evaluate', 'export', 'demo']);
+export const jobKindSchema = z.enum([
+  'import',
+  'train',
+  'predict',
+  'evaluate',
+  'export',
+  'demo',
+  'add-model',
+  'import-predictions',
+]);
 export type JobKind = z.infer<typeof jobKindSchema>;
 
 export const jobSchema = z.object({
@@ -104,6 +114,7 @@ export const methods = {
   ...mlMethods,
   ...reviewMethods,
   ...exportMethods,
+  ...interopMethods,
 } as const;
 
 export type MethodTable = typeof methods;
@@ -126,6 +137,7 @@ export const events = {
   ...mlEvents,
   ...reviewEvents,
   ...exportEvents,
+  ...interopEvents,
 } as const;
 
 export type EventTable = typeof events;

@@ -140,7 +140,7 @@ describe('ML jobs through the service and the worker', () => {
     const fineTuned = await service.invoke('models.get', { version: 'v2' });
     expect(fineTuned.parent).toBe('v1');
     // The fine-tune kept the parent's base.
-    expect(fineTuned.architecture.base).toBe(4);
+    expect(fineTuned.architecture?.base).toBe(4);
     const comparison = await service.invoke('models.compare', { a: 'v1', b: 'v2' });
     expect(comparison.sameTestSplit).toBe(true);
     expect(comparison.wins + comparison.losses + comparison.ties).toBe(4);
@@ -157,7 +157,7 @@ describe('ML jobs through the service and the worker', () => {
     expect(done.error).toBeNull();
     const card = await service.invoke('models.get', { version: 'v1' });
     expect(card.input.mode).toBe('tile');
-    expect(card.architecture.size).toBe(32);
+    expect(card.architecture?.size).toBe(32);
     const evaluation = await service.invoke('evaluate.run', { split: 'test' });
     expect(evaluation.images).toBe(2);
     expect(evaluation.dice).toBeCloseTo(card.metrics.test!.dice, 6);

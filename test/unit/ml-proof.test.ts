@@ -39,8 +39,8 @@ it.each(['onnxruntime', 'wasm'] as const)(
     console.log(
       `proof: test-split Dice ${evaluation.dice.toFixed(4)} (IoU ${evaluation.iou.toFixed(4)}) on ` +
         `${evaluation.images} images after ${card.history.length} epochs (best ${card.bestEpoch}), ` +
-        `${card.data.train} train / ${card.data.val} val images at ${card.architecture.size} px, ` +
-        `base ${card.architecture.base}, ${card.imagesPerSecond.toFixed(1)} img/s on ${card.backend}, ` +
+        `${card.data.train} train / ${card.data.val} val images at ${card.architecture?.size} px, ` +
+        `base ${card.architecture?.base}, ${card.imagesPerSecond.toFixed(1)} img/s on ${card.backend}, ` +
         `${seconds.toFixed(0)} s in all`,
     );
     expect(evaluation.images).toBe(card.data.test);

@@ -8,6 +8,9 @@ import * as serve from './serve';
 import * as train from './train';
 import * as predict from './predict';
 import * as evaluate from './evaluate';
+import * as exportModel from './export-model';
+import * as addModel from './add-model';
+import * as models from './models';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -21,5 +24,8 @@ export const commandModules: CommandModule[] = [
   predict,
   evaluate,
   exportCommand,
+  exportModel,
+  addModel,
+  models,
   doctor,
 ];

@@ -59,12 +59,16 @@ function sha256(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex');
 }
 
+/** Identifies the locked test split (external versions are tested on it too). */
+export function testSplitHash(test: TrainingPair[]): string {
+  return sha256(test.map((pair) => [pair.imageId, pair.relPath]).sort());
+}
+
 export function splitHashes(splits: DataSplits, labels: LabelSource[]) {
   const ids = (pairs: TrainingPair[]) => pairs.map((pair) => pair.imageId).sort((a, b) => a - b);
-  const testKey = splits.test.map((pair) => [pair.imageId, pair.relPath]).sort();
   return {
     splitHash: sha256({ train: ids(splits.train), val: ids(splits.val), test: ids(splits.test) }),
-    testSplitHash: sha256(testKey),
+    testSplitHash: testSplitHash(splits.test),
     labelSetHash: sha256({
       labels: [...labels].sort(),
       pairs: [...splits.train, ...splits.val]

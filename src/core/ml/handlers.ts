@@ -39,6 +39,7 @@ import {
   type RunRecord,
 } from './versions';
 import type { EpochProgress, StepProgress } from './trainer';
+import { externalEvaluateParams, predictJobParams } from './external/job-params';
 
 /** The backend training will use: the worker's, once started. */
 async function workerBackend(context: ServiceContext): Promise<BackendName> {
@@ -176,6 +177,7 @@ function startTrainJob(
       version: run.version,
       createdAt: new Date().toISOString(),
       parent: run.parent,
+      source: { kind: 'trained' },
       architecture: { ...architecture, parameters: result.parameters },
       input: { mode: params.inputMode ?? 'resize', normalisation: '0..1' },
       backend: result.backend as BackendName,
@@ -234,17 +236,20 @@ async function runEvaluation(
 ): Promise<Evaluation> {
   const store = context.project();
   const card = getCard(store, version);
-  const params: EvaluateJobParams = {
-    projectDir: store.dir,
-    modelDir: versionDir(store, version),
-    size: card.architecture.size,
-    split,
-    threshold,
-    tile: card.input.mode === 'tile',
-    valFraction: card.hyperParameters.valFraction,
-    seed: card.hyperParameters.seed,
-    labels: card.data.labels,
-  };
+  const params: EvaluateJobParams =
+    card.architecture && card.hyperParameters
+      ? {
+          projectDir: store.dir,
+          modelDir: versionDir(store, version),
+          size: card.architecture.size,
+          split,
+          threshold,
+          tile: card.input.mode === 'tile',
+          valFraction: card.hyperParameters.valFraction,
+          seed: card.hyperParameters.seed,
+          labels: card.data.labels,
+        }
+      : externalEvaluateParams(store, card, split, threshold);
   const job = context.jobs.start('evaluate', async (reporter) => {
     reporter.progress({ phase: 'evaluating', detail: { version, split } });
     const raw = (await context.worker.run('evaluate', params, {
@@ -288,6 +293,11 @@ export const mlHandlers: HandlerGroup = {
     if (parent) {
       // A fine-tune keeps the parent's architecture (its weights fit no other base).
       const parentCard = getCard(store, parent);
+      if (!parentCard.architecture)
+        throw new ApiError(
+          'bad-request',
+          `${parent} is an external version (${parentCard.source.kind}); only U-Nets trained here can be fine-tuned`,
+        );
       params = {
         ...params,
         base: parentCard.architecture.base,
@@ -327,34 +337,25 @@ export const mlHandlers: HandlerGroup = {
     const store = context.project();
     const version = resolveVersion(store, input.model);
     const card = getCard(store, version);
+    const job = predictJobParams(store, card, input.imageIds ?? null);
     return context.jobs.start('predict', async (reporter) => {
       reporter.progress({ phase: 'predicting', detail: { version } });
       let saving: Promise<unknown> = Promise.resolve();
       const saved: number[] = [];
       const result = await context.worker
-        .run(
-          'predict',
-          {
-            projectDir: store.dir,
-            modelDir: versionDir(store, version),
-            size: card.architecture.size,
-            imageIds: input.imageIds ?? null,
-            tile: card.input.mode === 'tile',
+        .run('predict', job, {
+          signal: reporter.signal,
+          onProgress: (progress) => {
+            const message = progress as PredictionMessage;
+            if (message.kind !== 'prediction') return;
+            // Saves run one after another, in arrival order, off the worker's critical path.
+            saving = saving.then(async () => {
+              await savePrediction(store.db, message.imageId, version, message.probabilities);
+              saved.push(message.imageId);
+              reporter.progress({ done: saved.length, total: message.total });
+            });
           },
-          {
-            signal: reporter.signal,
-            onProgress: (progress) => {
-              const message = progress as PredictionMessage;
-              if (message.kind !== 'prediction') return;
-              // Saves run one after another, in arrival order, off the worker's critical path.
-              saving = saving.then(async () => {
-                await savePrediction(store.db, message.imageId, version, message.probabilities);
-                saved.push(message.imageId);
-                reporter.progress({ done: saved.length, total: message.total });
-              });
-            },
-          },
-        )
+        })
         .finally(() => saving);
       await saving;
       // Active learning: how much each image's prediction moved from the previous version's.

@@ -44,6 +44,23 @@ export async function predictFullImage(
 export interface PairEvaluation {
   metrics: SplitMetrics | null;
   perImage: PerImageScore[];
+  /** Pairs without a prediction (imported predictions that do not cover every image). */
+  missing?: number;
+}
+
+/**
+ * The 0..255 probability map of one image at its own resolution, whatever makes it: the project's
+ * U-Net, an external ONNX model or predictions imported earlier (null: none for this image).
+ */
+export type ImagePredictor = (target: {
+  imageId: number;
+  imagePath: string;
+}) => Promise<Uint8Array | null>;
+
+/** The U-Net of a runner as an ImagePredictor. */
+export function runnerPredictor(runner: ModelRunner, size: number, tile = false): ImagePredictor {
+  return async ({ imagePath }) =>
+    predictFullImage(runner, await readImagePixels(imagePath), size, tile);
 }
 
 /**
@@ -63,13 +80,35 @@ export async function evaluatePairs(
     tile?: boolean;
   } = {},
 ): Promise<PairEvaluation> {
+  return evaluatePredictor(
+    runnerPredictor(runner, size, options.tile),
+    db,
+    pairs,
+    threshold,
+    options,
+  );
+}
+
+/** evaluatePairs for any ImagePredictor; pairs it has no prediction for are counted as missing. */
+export async function evaluatePredictor(
+  predict: ImagePredictor,
+  db: Db,
+  pairs: TrainingPair[],
+  threshold: number,
+  options: { signal?: AbortSignal; onImage?(done: number, total: number): void } = {},
+): Promise<PairEvaluation> {
   const perImage: PerImageScore[] = [];
   const all: ReturnType<typeof maskMetrics>[] = [];
+  let missing = 0;
   for (const [index, pair] of pairs.entries()) {
     if (options.signal?.aborted) throw new Error('cancelled');
-    const image = await readImagePixels(pair.imagePath);
+    const probabilities = await predict(pair);
+    if (!probabilities) {
+      missing += 1;
+      options.onImage?.(index + 1, pairs.length);
+      continue;
+    }
     const label = await readLabelPixels(db, pair);
-    const probabilities = await predictFullImage(runner, image, size, options.tile);
     const figures = maskMetrics(probabilities, label, threshold);
     all.push(figures);
     perImage.push({
@@ -80,8 +119,8 @@ export async function evaluatePairs(
     });
     options.onImage?.(index + 1, pairs.length);
   }
-  if (all.length === 0) return { metrics: null, perImage };
-  return { metrics: summarise(all), perImage };
+  if (all.length === 0) return { metrics: null, perImage, missing };
+  return { metrics: summarise(all), perImage, missing };
 }
 
 export function summarise(all: (Confusion & { dice: number; iou: number })[]): SplitMetrics {

@@ -11,6 +11,14 @@ import {
   perImageScoreSchema,
   splitMetricsSchema,
 } from '../../shared/contract-ml';
+import { externalModelConfigSchema } from '../../shared/interop-schemas';
+
+/** An external ONNX model: its file in the version folder and its config. */
+export const externalJobModelSchema = z.object({
+  file: z.string(),
+  config: externalModelConfigSchema,
+});
+export type ExternalJobModel = z.infer<typeof externalJobModelSchema>;
 
 export const trainJobParamsSchema = z.object({
   projectDir: z.string(),
@@ -62,6 +70,8 @@ export const predictJobParamsSchema = z.object({
   imageIds: z.array(z.number().int()).nullable(),
   /** Overlap-tile at native resolution instead of resizing to the input size. */
   tile: z.boolean().default(false),
+  /** An external ONNX model instead of the U-Net of modelDir. */
+  external: externalJobModelSchema.optional(),
 });
 export type PredictJobParams = z.infer<typeof predictJobParamsSchema>;
 
@@ -77,6 +87,10 @@ export const evaluateJobParamsSchema = z.object({
   valFraction: z.number().default(0.1),
   seed: z.number().int().default(1),
   labels: z.array(labelSourceSchema).default(['ground-truth', 'accepted', 'corrected']),
+  /** An external ONNX model instead of the U-Net of modelDir. */
+  external: externalJobModelSchema.optional(),
+  /** Evaluate this version's stored (imported) predictions instead of running a model. */
+  stored: z.string().optional(),
 });
 export type EvaluateJobParams = z.infer<typeof evaluateJobParamsSchema>;
 

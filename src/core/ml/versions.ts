@@ -16,8 +16,12 @@ import {
 } from '../../shared/contract-ml';
 import type { ProjectStore } from '../project/store';
 import { readCheckpointState } from './checkpoint';
+import { describeInput, inputSize } from './external/config';
+import { MODEL_FILE, WEIGHTS_FILE } from './model-io';
 
 export const CARD_FILE = 'card.json';
+/** An external version's copy of its ONNX file. */
+export const EXTERNAL_MODEL_FILE = 'model.onnx';
 export const PARAMS_FILE = 'train-params.json';
 const ACTIVE_KEY = 'active_model';
 const HISTORY_KEY = 'active_model_history';
@@ -204,19 +208,30 @@ export function summarise(store: ProjectStore, version: string): ModelSummary {
   const active = activeVersion(store) === version;
   const card = readCard(store, version);
   if (card) {
+    const source = card.source;
+    const external = source.kind === 'onnx' ? inputSize(source.config) : null;
     return {
       version,
       state: 'complete',
       active,
       createdAt: card.createdAt,
       parent: card.parent,
-      base: card.architecture.base,
-      size: card.architecture.size,
+      base: card.architecture?.base ?? null,
+      size:
+        card.architecture?.size ?? (external && external[0] === external[1] ? external[0] : null),
       backend: card.backend,
-      epochs: card.hyperParameters.epochs,
+      epochs: card.hyperParameters?.epochs ?? null,
       epochsDone: card.history.length,
       valDice: card.metrics.val?.dice ?? null,
       testDice: card.metrics.test?.dice ?? null,
+      source: source.kind,
+      origin: source.kind === 'trained' ? null : source.path,
+      bytes: modelBytes(store, card),
+      input: card.architecture
+        ? `${card.architecture.size}x${card.architecture.size} ${card.input.mode}`
+        : source.kind === 'onnx'
+          ? describeInput(source.config)
+          : null,
     };
   }
   const run = readRunRecord(store, version);
@@ -234,7 +249,32 @@ export function summarise(store: ProjectStore, version: string): ModelSummary {
     epochsDone: state?.epoch ?? 0,
     valDice: state?.bestValDice ?? null,
     testDice: null,
+    source: 'trained',
+    origin: null,
+    bytes: null,
+    input: `${run.params.size}x${run.params.size} ${run.params.inputMode}`,
   };
+}
+
+/** Bytes of the files that make a version's model (none for imported predictions). */
+function modelBytes(store: ProjectStore, card: ModelCard): number | null {
+  const dir = versionDir(store, card.version);
+  const files =
+    card.source.kind === 'onnx'
+      ? [EXTERNAL_MODEL_FILE]
+      : card.source.kind === 'trained'
+        ? [MODEL_FILE, WEIGHTS_FILE]
+        : [];
+  if (files.length === 0) return null;
+  let bytes = 0;
+  for (const file of files) {
+    try {
+      bytes += fs.statSync(path.join(dir, file)).size;
+    } catch {
+      return null;
+    }
+  }
+  return bytes;
 }
 
 /** Figures of two versions side by side; per test image, a win is b better than a. */

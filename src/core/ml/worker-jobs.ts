@@ -20,14 +20,19 @@ import {
 } from './data';
 import type { LayersModel } from '@tensorflow/tfjs';
 import { createRunner, type ModelRunner } from './engine';
-import { evaluatePairs, predictFullImage } from './infer';
+import { evaluatePairs, evaluatePredictor, runnerPredictor, type ImagePredictor } from './infer';
 import {
   evaluateJobParamsSchema,
+  externalJobModelSchema,
   predictJobParamsSchema,
   trainJobParamsSchema,
+  type ExternalJobModel,
   type PredictionMessage,
   type TrainJobResult,
 } from './job-params';
+import { ExternalModel } from './external/runner';
+import { loadOnnxRuntime, type Ort } from './onnx/runtime';
+import { latestPrediction, revisionPixels } from '../project/masks';
 import { loadModel, MODEL_FILE, WEIGHTS_FILE } from './model-io';
 import { trainModel, type TrainItem } from './trainer';
 
@@ -76,6 +81,76 @@ async function withModel<T>(
   } finally {
     model.dispose();
   }
+}
+
+let externalOrt: Promise<Ort> | null = null;
+
+/** onnxruntime for external models: the engine's when it is on that rung, else loaded for them. */
+function onnxRuntimeFor(context: WorkerJobContext): Promise<Ort> {
+  if (context.ort) return Promise.resolve(context.ort);
+  externalOrt ??= loadOnnxRuntime().catch((error: unknown) => {
+    externalOrt = null;
+    throw new Error(
+      `external ONNX models need onnxruntime-node, which did not load: ${String(error)}`,
+    );
+  });
+  return externalOrt;
+}
+
+async function withExternalModel<T>(
+  context: WorkerJobContext,
+  external: ExternalJobModel,
+  work: (model: ExternalModel) => Promise<T>,
+): Promise<T> {
+  const model = await ExternalModel.load(
+    await onnxRuntimeFor(context),
+    external.file,
+    external.config,
+  );
+  try {
+    return await work(model);
+  } finally {
+    await model.release();
+  }
+}
+
+/**
+ * Runs `work` with what predicts a version's images: an external ONNX model, the version's stored
+ * (imported) predictions, or the project's U-Net of modelDir.
+ */
+async function withPredictor<T>(
+  context: WorkerJobContext,
+  db: Db,
+  params: {
+    modelDir: string;
+    size: number;
+    tile: boolean;
+    external?: ExternalJobModel;
+    stored?: string;
+  },
+  work: (predict: ImagePredictor) => Promise<T>,
+): Promise<T> {
+  if (params.external) {
+    return withExternalModel(context, params.external, (model) =>
+      work(async ({ imagePath }) => model.predict(await readImagePixels(imagePath))),
+    );
+  }
+  const stored = params.stored;
+  if (stored) {
+    return work(async ({ imageId }) => {
+      const revision = latestPrediction(db, imageId, stored);
+      return revision ? revisionPixels(db, revision.id) : null;
+    });
+  }
+  return withModel(context, params.modelDir, params.size, (runner) =>
+    work(runnerPredictor(runner, params.size, params.tile)),
+  );
+}
+
+/** Loads an external model and runs one blank image through it: its output must fit the config. */
+async function runExternalCheck(raw: unknown, context: WorkerJobContext) {
+  const external = externalJobModelSchema.parse(raw);
+  return withExternalModel(context, external, (model) => model.check());
 }
 
 async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJobResult> {
@@ -178,7 +253,7 @@ async function runPredict(raw: unknown, context: WorkerJobContext) {
   const params = predictJobParamsSchema.parse(raw);
   const db = openProjectReadOnly(params.projectDir);
   try {
-    return await withModel(context, params.modelDir, params.size, async (runner) => {
+    return await withPredictor(context, db, params, async (predict) => {
       const images = params.imageIds
         ? params.imageIds.map((id) => getImage(db, id))
         : queryImages(db).filter((image) => image.status !== 'missing');
@@ -187,14 +262,17 @@ async function runPredict(raw: unknown, context: WorkerJobContext) {
       for (const image of images) {
         throwIfAborted(context.signal);
         try {
-          const pixels = await readImagePixels(imageAbsolutePath(image));
-          const probabilities = await predictFullImage(runner, pixels, params.size, params.tile);
+          const probabilities = await predict({
+            imageId: image.id,
+            imagePath: imageAbsolutePath(image),
+          });
+          if (!probabilities) throw new Error('no prediction');
           done += 1;
           const message: PredictionMessage = {
             kind: 'prediction',
             imageId: image.id,
-            width: pixels.width,
-            height: pixels.height,
+            width: image.width,
+            height: image.height,
             probabilities,
             done,
             total: images.length,
@@ -217,7 +295,7 @@ async function runEvaluate(raw: unknown, context: WorkerJobContext) {
   const params = evaluateJobParamsSchema.parse(raw);
   const db = openProjectReadOnly(params.projectDir);
   try {
-    return await withModel(context, params.modelDir, params.size, async (runner) => {
+    return await withPredictor(context, db, params, async (predict) => {
       let pairs: TrainingPair[];
       if (params.split === 'val') {
         pairs = readSplits(db, params.labels, params.valFraction, params.seed).val;
@@ -228,8 +306,7 @@ async function runEvaluate(raw: unknown, context: WorkerJobContext) {
             : [params.split];
         pairs = trainingPairs(db, { splits: [...splits], sources: ALL_LABEL_SOURCES });
       }
-      return evaluatePairs(runner, db, pairs, params.size, params.threshold, {
-        tile: params.tile,
+      return evaluatePredictor(predict, db, pairs, params.threshold, {
         signal: context.signal,
         onImage: (done, total) =>
           context.progress({ kind: 'loading', phase: 'evaluating', done, total }),
@@ -244,4 +321,5 @@ export function registerMlJobs(): void {
   registerWorkerJob('train', runTrain);
   registerWorkerJob('predict', runPredict);
   registerWorkerJob('evaluate', runEvaluate);
+  registerWorkerJob('external.check', runExternalCheck);
 }

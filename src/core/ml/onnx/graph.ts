@@ -67,9 +67,14 @@ export class GraphBuilder {
   }
 
   /** Marks an existing value as a graph output under a new name. */
-  outputAs(value: string, name: string, type: ElementType = 'float'): string {
+  outputAs(
+    value: string,
+    name: string,
+    type: ElementType = 'float',
+    dims?: (number | string)[],
+  ): string {
     this.node('Identity', [value], {}, { outputs: [name] });
-    return this.output(name, type);
+    return this.output(name, type, dims);
   }
 
   initializer(name: string, dims: number[], data: Float32Array): string {

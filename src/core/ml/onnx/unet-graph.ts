@@ -121,10 +121,15 @@ export const kernelToTfjs = (data: Float32Array, tfjsShape: number[]) =>
 
 const PADS_SAME_3X3 = [1, 1, 1, 1];
 
-/** The inference graph with the weights baked in: input `image` [n, 1, h, w] -> `probabilities`. */
+/**
+ * The inference graph with the weights baked in: input `image` [n, 1, h, w] -> `probabilities`
+ * [n, 1, h, w]. `spatial` fixes h and w (an exported model declares its input size); without it
+ * they are dynamic.
+ */
 export function buildInferenceGraph(
   shape: UNetShape,
   weights: Map<string, Float32Array>,
+  spatial?: { height: number; width: number },
 ): Uint8Array {
   const g = new GraphBuilder('unet_infer');
   const params = new Map(unetParams(shape.base).map((p) => [p.key, p]));
@@ -146,7 +151,8 @@ export function buildInferenceGraph(
   const block = (x: string, name: string) =>
     unit(unit(x, `${name}_conv1`, `${name}_bn1`), `${name}_conv2`, `${name}_bn2`);
 
-  let x = g.input('image', 'float', ['batch', 1, 'height', 'width']);
+  const dims = ['batch', 1, spatial?.height ?? 'height', spatial?.width ?? 'width'];
+  let x = g.input('image', 'float', dims);
   const skips: string[] = [];
   for (let level = 0; level < UNET_DEPTH; level++) {
     x = block(x, `down${level}`);
@@ -162,7 +168,7 @@ export function buildInferenceGraph(
     x = block(g.op('Concat', [up, skips[level]], { axis: 1 }), `dec${level}`);
   }
   const logits = g.op('Conv', [x, weight('head/kernel'), weight('head/bias')]);
-  g.outputAs(g.op('Sigmoid', [logits]), 'probabilities');
+  g.outputAs(g.op('Sigmoid', [logits]), 'probabilities', 'float', dims);
   return g.toBytes();
 }
 

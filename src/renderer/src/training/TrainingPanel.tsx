@@ -17,6 +17,7 @@ import { api } from '../api';
 import { useReviewStore } from '../review/review-store';
 import { useAppStore } from '../store';
 import { Curves } from './Curves';
+import { ExportOnnxForm } from './ModelInterop';
 import {
   appendStep,
   formatBytes,
@@ -226,6 +227,7 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
   const [error, setError] = useState<string | null>(null);
   const [compareWith, setCompareWith] = useState<string | null>(null);
   const [comparison, setComparison] = useState<ModelComparison | null>(null);
+  const [exporting, setExporting] = useState<string | null>(null);
 
   const active = models.find((model) => model.active) ?? null;
   const training = trainJob?.state === 'running';
@@ -559,12 +561,25 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
                       Compare
                     </button>
                   )}
+                  {model.state === 'complete' && (
+                    <button
+                      type="button"
+                      data-testid={`export-onnx-${model.version}`}
+                      title="Write this version as a standalone ONNX file"
+                      onClick={() => setExporting(model.version)}
+                    >
+                      ONNX
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
         {models.length === 0 && <p className="muted">No model yet: train one.</p>}
+        {exporting && (
+          <ExportOnnxForm key={exporting} version={exporting} onClose={() => setExporting(null)} />
+        )}
         {comparison && (
           <ComparisonView
             comparison={comparison}

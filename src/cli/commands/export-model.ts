@@ -1,0 +1,51 @@
+/**
+ * `qataseg export-model --project DIR [--model VERSION] --out model.onnx [--overwrite] [--json]`:
+ * a version as a standalone ONNX file with `model.json` beside it. Refused (exit 2) when a file
+ * would be replaced without --overwrite.
+ */
+import type { Command } from 'commander';
+import { ApiError } from '../../shared/contract';
+import { exportModel } from '../../core/ml/onnx/export-model';
+import { ProjectStore } from '../../core/project/store';
+import { fail, printJson } from '../output';
+
+interface ExportModelOptions {
+  project: string;
+  model?: string;
+  out: string;
+  overwrite?: boolean;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('export-model')
+    .description(
+      'write a model version as a standalone ONNX file (float32 NCHW, probabilities out) with model.json beside it',
+    )
+    .requiredOption('--project <dir>', 'project folder')
+    .option('--model <version>', 'model version (default: active)')
+    .requiredOption('--out <file.onnx>', 'ONNX file to write; model.json goes beside it')
+    .option('--overwrite', 'replace the files if they exist')
+    .option('--json', 'print the result as JSON')
+    .action((options: ExportModelOptions) => {
+      const store = ProjectStore.open(options.project);
+      try {
+        const result = exportModel(store, {
+          version: options.model,
+          out: options.out,
+          overwrite: options.overwrite ?? false,
+        });
+        if (options.json) printJson(result);
+        else
+          process.stdout.write(
+            `${result.version}: ${result.file} (${(result.bytes / 2 ** 20).toFixed(1)} MiB, input [${result.inputShape.join(', ')}]) and ${result.description}\n`,
+          );
+      } catch (error) {
+        if (error instanceof ApiError && error.code !== 'internal') fail(error.message);
+        throw error;
+      } finally {
+        store.close();
+      }
+    });
+}

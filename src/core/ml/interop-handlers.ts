@@ -1,0 +1,13 @@
+/**
+ * Handlers of the research interop's contract methods (src/shared/contract-interop.ts): a version
+ * out as ONNX, external ONNX models and prediction folders in as versions.
+ */
+import type { HandlerGroup } from '../service';
+import { inspectOnnxFile, startAddModel } from './external/add-model';
+import { exportModel } from './onnx/export-model';
+
+export const interopHandlers: HandlerGroup = {
+  'models.exportOnnx': (input, context) => exportModel(context.project(), input),
+  'models.inspectOnnx': (input) => inspectOnnxFile(input.path),
+  'models.add': (input, context) => startAddModel(context, input),
+};
