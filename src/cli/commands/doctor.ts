@@ -48,7 +48,7 @@ export function register(program: Command): void {
       }
       const lines = [
         `Node        ${report.node}`,
-        `Electron    ${electron.packageVersion ?? 'not installed'}${electron.problem ? ` (no binary: ${electron.problem}; npm start falls back to browser mode)` : ''}`,
+        `Electron    ${electron.packageVersion ?? 'not installed'}${electron.problem ? ` (no binary: ${electron.problem}; without it npm start opens browser mode)` : ''}`,
         `SQLite      ${report.sqlite}`,
         `ML backend  ${chosen ?? `none (${workerError})`}`,
         'Runtime ladder (first that loads wins):',
