@@ -52,7 +52,8 @@ function startBrowserMode(why: string): void {
   console.log(`${why}: starting browser mode.`);
   const projectDir =
     process.env.QATASEG_PROJECT ?? path.join(os.homedir(), '.qataseg', 'demo-project');
-  const cli = path.join(root, 'bin/qataseg.mjs');
+  // The bundle just built, as the packaged app runs it (bin/qataseg.mjs would compile the sources).
+  const cli = path.join(root, 'out/main/cli.js');
   exitWith(
     spawn(process.execPath, [cli, 'serve', '--project', projectDir, '--demo', ...passThrough], {
       cwd: root,
