@@ -15,6 +15,9 @@ import { exportEvents, exportMethods } from './contract-export';
 
 export const backendNameSchema = z.enum([
   'tensorflow-gpu',
+  'onnxruntime-cuda',
+  'onnxruntime-directml',
+  'onnxruntime-coreml',
   'tensorflow',
   'onnxruntime',
   'wasm',

@@ -54,7 +54,7 @@ export function register(program: Command): void {
         'Runtime ladder (first that loads wins):',
         ...ladder.map(
           (step, index) =>
-            `  ${index + 1}. ${step.backend.padEnd(15)} ${step.status.padEnd(9)} ${step.reason}`,
+            `  ${index + 1}. ${step.backend.padEnd(20)} ${step.status.padEnd(9)} ${step.reason}`,
         ),
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
