@@ -40,6 +40,11 @@ function oneLine(error: unknown, output: string): string {
   return `${message}: ${cause}`.slice(0, 400);
 }
 
+/** Where the Electron build of better-sqlite3 lands: the Release folder of the copy. */
+export function electronSqliteReleaseDir(cacheDir: string, electronVersion: string): string {
+  return path.join(cacheDir, electronVersion, 'node_modules', 'better-sqlite3', 'build', 'Release');
+}
+
 /** better-sqlite3 built for `electronVersion`, reusing an earlier build when there is one. */
 export async function prepareElectronNative(
   options: ElectronNativeOptions,
@@ -47,7 +52,10 @@ export async function prepareElectronNative(
   const cacheDir = options.cacheDir ?? path.join(options.root, '.qataseg', 'electron-native');
   const target = path.join(cacheDir, options.electronVersion);
   const moduleDir = path.join(target, 'node_modules', 'better-sqlite3');
-  const binding = path.join(moduleDir, 'build', 'Release', 'better_sqlite3.node');
+  const binding = path.join(
+    electronSqliteReleaseDir(cacheDir, options.electronVersion),
+    'better_sqlite3.node',
+  );
   const done = path.join(target, 'built-for-electron');
   if (fs.existsSync(done) && fs.existsSync(binding))
     return { ok: true, sqliteBinding: binding, reused: true };

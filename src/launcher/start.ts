@@ -4,7 +4,7 @@
  * @electron/rebuild; when either cannot be had, one line says why and browser mode starts instead,
  * on the built bundles, as the packaged app would run them.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,19 +16,11 @@ import {
   installedElectronBinary,
   type ElectronFetchProgress,
 } from './electron-binary';
+import { buildBundles } from './build';
 import { prepareElectronNative } from './electron-native';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const passThrough = process.argv.slice(2);
-
-function build(): void {
-  const electronVite = path.join(root, 'node_modules/electron-vite/bin/electron-vite.js');
-  const result = spawnSync(process.execPath, [electronVite, 'build'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-  if (result.status !== 0) process.exit(result.status ?? 1);
-}
 
 /** Progress on one rewritten line on a terminal, every tenth elsewhere (logs, CI). */
 function progressPrinter(version: string): (progress: ElectronFetchProgress) => void {
@@ -63,7 +55,7 @@ function startBrowserMode(why: string): void {
 }
 
 async function main(): Promise<void> {
-  build();
+  buildBundles(root);
   const { version } = createRequire(import.meta.url)('electron/package.json') as {
     version: string;
   };
