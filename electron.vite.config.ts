@@ -7,14 +7,19 @@ import react from '@vitejs/plugin-react';
 
 export default defineConfig({
   main: {
-    // Node-side dependencies (better-sqlite3, tfjs, sharp) stay in node_modules.
+    // Node-side dependencies (better-sqlite3, tfjs, sharp) stay in node_modules. Besides Electron's
+    // main and the ML worker, the CLI is bundled too, so `node out/main/cli.js serve` runs what a
+    // packaged app runs. Shared chunks sit beside the entries: code that finds files relative to
+    // import.meta.url (package.json, worker.js) sees the same folder from every chunk.
     build: {
       externalizeDeps: true,
       rollupOptions: {
         input: {
           index: resolve(root, 'src/main/index.ts'),
           worker: resolve(root, 'src/worker/index.ts'),
+          cli: resolve(root, 'src/cli/index.ts'),
         },
+        output: { chunkFileNames: '[name]-[hash].js' },
       },
     },
   },

@@ -23,7 +23,7 @@ export interface ElectronStatus {
 
 /**
  * Reads the electron npm package without importing it (core never imports electron): its
- * path.txt names the binary that its install script downloads, which fails offline.
+ * path.txt names the binary, which `npm start` downloads on first use (src/launcher).
  */
 export function electronStatus(): ElectronStatus {
   let packageDir: string;
@@ -45,8 +45,7 @@ export function electronStatus(): ElectronStatus {
     return {
       packageVersion,
       binaryPath: null,
-      problem:
-        'the Electron binary was not downloaded (installed with ELECTRON_SKIP_BINARY_DOWNLOAD or offline)',
+      problem: 'the Electron binary is not downloaded yet (npm start fetches it on first use)',
     };
   }
   const binaryPath = path.join(packageDir, 'dist', fs.readFileSync(pathFile, 'utf8').trim());

@@ -27,9 +27,13 @@ import {
   isAllowedNavigation,
   isTrustedSender,
 } from './window-options';
+import { packagedSqliteBinding } from './native-binding';
 
 /** out/main, where the bundle runs (ESM has no __dirname). */
 const here = path.dirname(fileURLToPath(import.meta.url));
+
+// A packaged app's better-sqlite3 for Electron (npm start passes its own); the ML worker inherits it.
+if (app.isPackaged) process.env.QATASEG_SQLITE_BINDING ??= packagedSqliteBinding(here);
 
 protocol.registerSchemesAsPrivileged([
   { scheme: MEDIA_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },

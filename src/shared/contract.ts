@@ -16,6 +16,9 @@ import { interopEvents, interopMethods } from './contract-interop';
 
 export const backendNameSchema = z.enum([
   'tensorflow-gpu',
+  'onnxruntime-cuda',
+  'onnxruntime-directml',
+  'onnxruntime-coreml',
   'tensorflow',
   'onnxruntime',
   'wasm',

@@ -20,22 +20,23 @@ export interface Workstation {
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 
+/**
+ * The server runs from the built bundles (out/main/cli.js, forking out/main/worker.js), as a
+ * packaged app and `npm start`'s browser mode run; QATASEG_E2E_SERVER=source runs `qataseg` from
+ * the TypeScript sources through tsx instead, as `npx qataseg` does.
+ */
+export const serverEntry =
+  process.env.QATASEG_E2E_SERVER === 'source'
+    ? path.join(repoRoot, 'bin/qataseg.mjs')
+    : path.join(repoRoot, 'out/main/cli.js');
+
 export async function startWorkstation(
   projectDir: string,
   extraArgs: string[] = [],
 ): Promise<{ workstation: Workstation; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    [
-      path.join(repoRoot, 'bin/qataseg.mjs'),
-      'serve',
-      '--project',
-      projectDir,
-      '--port',
-      '0',
-      '--json',
-      ...extraArgs,
-    ],
+    [serverEntry, 'serve', '--project', projectDir, '--port', '0', '--json', ...extraArgs],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env } },
   );
   const lines = readline.createInterface({ input: child.stdout });

@@ -24,6 +24,9 @@ describe('qataseg CLI', () => {
     expect(report.sqlite).toMatch(/^3\.\d+/);
     expect(report.ladder.map((step) => step.backend)).toEqual([
       'tensorflow-gpu',
+      'onnxruntime-cuda',
+      'onnxruntime-directml',
+      'onnxruntime-coreml',
       'tensorflow',
       'onnxruntime',
       'wasm',

@@ -83,6 +83,9 @@ describe('ML jobs through the service and the worker', () => {
     expect(card.ladder.find((step) => step.status === 'loaded')?.backend).toBe('wasm');
     expect(card.ladder.map((step) => step.backend)).toEqual([
       'tensorflow-gpu',
+      'onnxruntime-cuda',
+      'onnxruntime-directml',
+      'onnxruntime-coreml',
       'tensorflow',
       'onnxruntime',
       'wasm',

@@ -332,6 +332,9 @@ describe('the ladder', () => {
     expect(runtime.tf.getBackend()).toBe('cpu');
     expect(runtime.ladder.map((step) => step.backend)).toEqual([
       'tensorflow-gpu',
+      'onnxruntime-cuda',
+      'onnxruntime-directml',
+      'onnxruntime-coreml',
       'tensorflow',
       'onnxruntime',
       'wasm',
@@ -339,7 +342,9 @@ describe('the ladder', () => {
     ]);
     const step = runtime.ladder.find((entry) => entry.backend === 'onnxruntime');
     expect(step?.status).toBe('loaded');
-    expect(step?.reason).toMatch(/^forced \(onnxruntime \d+\.\d+\.\d+, \d+ threads\)$/);
+    expect(step?.reason).toMatch(
+      /^forced \(onnxruntime \d+\.\d+\.\d+, CPU provider, \d+ threads\)$/,
+    );
   }, 60_000);
 
   it('prefers onnxruntime to wasm on auto where libtensorflow is absent', async () => {

@@ -48,13 +48,13 @@ export function register(program: Command): void {
       }
       const lines = [
         `Node        ${report.node}`,
-        `Electron    ${electron.packageVersion ?? 'not installed'}${electron.problem ? ` (no binary: ${electron.problem}; npm start falls back to browser mode)` : ''}`,
+        `Electron    ${electron.packageVersion ?? 'not installed'}${electron.problem ? ` (no binary: ${electron.problem}; without it npm start opens browser mode)` : ''}`,
         `SQLite      ${report.sqlite}`,
         `ML backend  ${chosen ?? `none (${workerError})`}`,
         'Runtime ladder (first that loads wins):',
         ...ladder.map(
           (step, index) =>
-            `  ${index + 1}. ${step.backend.padEnd(15)} ${step.status.padEnd(9)} ${step.reason}`,
+            `  ${index + 1}. ${step.backend.padEnd(20)} ${step.status.padEnd(9)} ${step.reason}`,
         ),
       ];
       process.stdout.write(`${lines.join('\n')}\n`);

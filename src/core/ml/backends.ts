@@ -1,8 +1,10 @@
 /**
- * The ML runtime ladder of DESIGN.md: tfjs-node-gpu, tfjs-node, onnxruntime (native CPU), wasm
- * (SIMD) and cpu. The first that loads wins unless one is forced; every step records why it was
- * taken or skipped. On the onnxruntime step tfjs (cpu backend) still builds, loads and saves the
- * models; onnxruntime runs the training steps and predictions (./onnx/runtime.ts).
+ * The ML runtime ladder: tfjs-node-gpu (CUDA 11.2), onnxruntime's GPU providers (CUDA 12,
+ * DirectML, CoreML: each admitted by a self-check against its CPU provider, ./onnx/providers.ts),
+ * tfjs-node, onnxruntime (native CPU), wasm (SIMD) and cpu. The first that loads wins unless one
+ * is forced; every step records why it was taken or skipped. On the onnxruntime steps tfjs (cpu
+ * backend) still builds, loads and saves the models; onnxruntime runs the training steps and
+ * predictions (./onnx/runtime.ts).
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -14,6 +16,9 @@ const require = createRequire(import.meta.url);
 
 export const LADDER: readonly BackendName[] = [
   'tensorflow-gpu',
+  'onnxruntime-cuda',
+  'onnxruntime-directml',
+  'onnxruntime-coreml',
   'tensorflow',
   'onnxruntime',
   'wasm',
@@ -66,6 +71,30 @@ async function tryBackend(name: BackendName): Promise<Loaded> {
       await tf.ready();
       return { tf, ort: null };
     }
+    case 'onnxruntime-cuda':
+    case 'onnxruntime-directml':
+    case 'onnxruntime-coreml': {
+      const { GPU_RUNGS, ProviderRefused, providerAbsence, selfCheckProvider } =
+        await import('./onnx/providers');
+      const rung = GPU_RUNGS.find((candidate) => candidate.backend === name);
+      if (!rung) throw new Error(`no GPU rung named ${name}`);
+      const { loadOnnxRuntime, useExecutionProvider } = await import('./onnx/runtime');
+      const ort = await loadOnnxRuntime();
+      const absence = providerAbsence(ort, rung);
+      if (absence) throw new ProviderRefused(absence, true);
+      const check = await selfCheckProvider(ort, rung.provider);
+      useExecutionProvider(rung.provider);
+      const { version } = require('onnxruntime-node/package.json') as { version: string };
+      const tf = (await import('@tensorflow/tfjs')) as Tf;
+      await tf.setBackend('cpu');
+      await tf.ready();
+      const errors = `${check.inferenceError.toExponential(1)} / ${check.trainingError.toExponential(1)}`;
+      return {
+        tf,
+        ort,
+        detail: `onnxruntime ${version}, ${rung.label} provider; self-check against CPU, relative error inference / training step: ${errors}`,
+      };
+    }
     case 'onnxruntime': {
       const { loadOnnxRuntime, onnxThreads } = await import('./onnx/runtime');
       const ort = await loadOnnxRuntime();
@@ -74,7 +103,7 @@ async function tryBackend(name: BackendName): Promise<Loaded> {
       const tf = (await import('@tensorflow/tfjs')) as Tf;
       await tf.setBackend('cpu');
       await tf.ready();
-      return { tf, ort, detail: `onnxruntime ${version}, ${onnxThreads()} threads` };
+      return { tf, ort, detail: `onnxruntime ${version}, CPU provider, ${onnxThreads()} threads` };
     }
     case 'wasm': {
       const tf = (await import('@tensorflow/tfjs')) as Tf;
@@ -137,7 +166,9 @@ export async function loadRuntime(choice: BackendChoice = 'auto'): Promise<Loade
       ladder.push({ backend, status: 'loaded', reason: detail ? `${reason} (${detail})` : reason });
       loaded = { ...engine, backend };
     } catch (error) {
-      ladder.push({ backend, status: 'failed', reason: oneLineReason(error) });
+      // A provider this build of onnxruntime does not have is skipped, not failed.
+      const absent = (error as { absent?: boolean }).absent === true;
+      ladder.push({ backend, status: absent ? 'skipped' : 'failed', reason: oneLineReason(error) });
     }
   }
   if (!loaded) {

@@ -4,8 +4,11 @@
  */
 import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { WorkerChannel, WorkerLauncher } from './worker-host';
+
+const require = createRequire(import.meta.url);
 
 export function defaultWorkerEntry(): string {
   const source = fileURLToPath(new URL('../../worker/index.ts', import.meta.url));
@@ -18,7 +21,10 @@ export function nodeWorkerLauncher(
   env: NodeJS.ProcessEnv = process.env,
 ): WorkerLauncher {
   return (): WorkerChannel => {
-    const execArgv = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+    // tsx by file URL: a bare 'tsx' would be resolved from the cwd, which may be any folder.
+    const execArgv = entry.endsWith('.ts')
+      ? ['--import', pathToFileURL(require.resolve('tsx')).href]
+      : [];
     const child = fork(entry, [], {
       execArgv,
       env,

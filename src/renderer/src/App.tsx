@@ -62,7 +62,11 @@ export function App() {
           Export…
         </button>
         <span className="spacer" />
-        <span className="muted" data-testid="backend">
+        <span
+          className="muted"
+          data-testid="backend"
+          title={worker?.ladder.find((step) => step.status === 'loaded')?.reason}
+        >
           ML: {worker?.backend ?? worker?.state ?? '…'}
         </span>
         <span className="muted" data-testid="transport">

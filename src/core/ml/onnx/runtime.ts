@@ -36,6 +36,14 @@ export function onnxThreads(): number {
   return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : os.availableParallelism();
 }
 
+/** The execution provider of every session in this process: 'cpu', or the GPU rung admitted. */
+let executionProvider = 'cpu';
+
+/** Called by the ladder once a GPU provider has passed its self-check (./providers.ts). */
+export function useExecutionProvider(provider: string): void {
+  executionProvider = provider;
+}
+
 /** Loads onnxruntime-node and proves its native library runs a graph. */
 export async function loadOnnxRuntime(): Promise<Ort> {
   const ort = require('onnxruntime-node') as Ort;
@@ -62,6 +70,7 @@ function sessionOptions(
   threads = onnxThreads(),
 ): OrtModule.InferenceSession.SessionOptions {
   return {
+    executionProviders: [executionProvider],
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
