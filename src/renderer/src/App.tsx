@@ -6,6 +6,7 @@ import { OpenDatasetDialog } from './dataset/OpenDatasetDialog';
 import { JobsBar } from './jobs/JobsBar';
 import { TrainingPanel } from './training/TrainingPanel';
 import { ExportDialog } from './export/ExportDialog';
+import { Notices } from './common/Notices';
 
 export function App() {
   const { info, project, worker, error } = useAppStore();
@@ -92,6 +93,7 @@ export function App() {
           </p>
         )}
       </main>
+      <Notices />
     </div>
   );
 }
