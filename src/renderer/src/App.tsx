@@ -7,6 +7,7 @@ import { JobsBar } from './jobs/JobsBar';
 import { TrainingPanel } from './training/TrainingPanel';
 import { ExportDialog } from './export/ExportDialog';
 import { Notices } from './common/Notices';
+import { FirstStartBanner } from './guide/FirstStartBanner';
 
 export function App() {
   const { info, project, worker, error } = useAppStore();
@@ -76,6 +77,7 @@ export function App() {
         )}
       </header>
       <JobsBar />
+      {project?.projectDir && <FirstStartBanner onOpenTraining={() => setTrainingShown(true)} />}
       <OpenDatasetDialog open={openDatasetShown} onClose={() => setOpenDatasetShown(false)} />
       <TrainingPanel open={trainingShown} onClose={() => setTrainingShown(false)} />
       <ExportDialog open={exportShown} onClose={() => setExportShown(false)} />

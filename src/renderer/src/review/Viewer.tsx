@@ -242,6 +242,7 @@ export function Viewer() {
 
   const showOverlays = !diffEnabled;
   const cursor = actionOfTool(tool).tool!.cursor;
+  const brushCursorShown = cursor === 'brush' && pointerInside && !!detail;
   const canvases = review.canvases;
 
   return (
@@ -251,6 +252,7 @@ export function Viewer() {
       data-testid="viewer"
       data-image-id={detail?.id ?? ''}
       data-loading={loadingImage ? 'true' : 'false'}
+      data-brush-cursor={brushCursorShown ? 'shown' : 'hidden'}
       onPointerDown={onPointerDown}
       onPointerMove={onPointerMove}
       onPointerUp={onPointerUp}
@@ -312,7 +314,7 @@ export function Viewer() {
               radius={brushRadius}
               stroke={tool === 'eraser' ? '#f87171' : '#e5e7eb'}
               strokeWidth={1 / view.scale}
-              visible={cursor === 'brush' && pointerInside && !!detail}
+              visible={brushCursorShown}
             />
           </Group>
         </Layer>

@@ -54,7 +54,9 @@ const Row = memo(function Row({
         height={36}
       />
       <span className="col-name" title={item.relPath}>
-        {item.name}
+        <span className="name-text" data-testid="worklist-name">
+          {item.name}
+        </span>
         <QueueBadge item={item} sort={sort} />
       </span>
       <span className="col-split">{item.split}</span>
