@@ -53,6 +53,10 @@ function refuse(action: EditorAction, reason: string): void {
   notify(`${action.label}: ${reason}`, { kind: 'info', key: 'action' });
 }
 
+function fail(action: EditorAction, error: unknown): void {
+  notify(`${action.description} failed: ${errorMessage(error)}`);
+}
+
 /** Runs an action by id if it is enabled now; otherwise says why not. Returns whether it ran. */
 export function runAction(id: string): boolean {
   const action = actionById(id);
@@ -64,10 +68,10 @@ export function runAction(id: string): boolean {
   try {
     const result = action.perform(context());
     if (result instanceof Promise) {
-      result.catch((error: unknown) => notify(`${action.label} failed: ${errorMessage(error)}`));
+      result.catch((error: unknown) => fail(action, error));
     }
   } catch (error) {
-    notify(`${action.label} failed: ${errorMessage(error)}`);
+    fail(action, error);
   }
   return true;
 }

@@ -5,7 +5,8 @@
 import { useState } from 'react';
 import type { Job } from '../../../shared/contract';
 import { api } from '../api';
-import { useAppStore } from '../store';
+import { errorMessage, notify } from '../common/notices';
+import { refreshJobs, upsertJob, useAppStore } from '../store';
 
 function percent(job: Job): number | null {
   if (job.total === null || job.total === 0) return null;
@@ -33,7 +34,14 @@ export function JobRow({ job, onDismiss }: { job: Job; onDismiss?: () => void })
           disabled={cancelling}
           onClick={() => {
             setCancelling(true);
-            void api['jobs.cancel']({ id: job.id });
+            api['jobs.cancel']({ id: job.id }).then(
+              (latest) => upsertJob(latest),
+              (error: unknown) => {
+                setCancelling(false);
+                notify(`Cancel ${job.kind} failed: ${errorMessage(error)}`);
+                refreshJobs();
+              },
+            );
           }}
         >
           {cancelling ? 'Cancelling…' : 'Cancel'}

@@ -1,6 +1,7 @@
 /** Side panels of the review screen: tools, layers, live figures, review state and comment. */
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { labelSourceOf, type ImageDetail, type MaskLayer } from '../../../shared/contract-review';
+import { errorMessage, notify } from '../common/notices';
 import { ActionButton, ActionCheckbox } from '../editor/ActionButton';
 import { formatChord } from '../editor/chords';
 import { ACTIONS, ACTION_GROUPS, predictionUnavailable } from '../editor/registry';
@@ -304,19 +305,32 @@ export function ReviewPanel() {
   const saveError = useReviewStore((s) => s.saveError);
   const conflict = useReviewStore((s) => s.conflict);
   const [comment, setComment] = useState(detail?.comment ?? '');
+  const [commentError, setCommentError] = useState<string | null>(null);
   const detailId = detail?.id;
   const savedComment = detail?.comment ?? '';
 
   useEffect(() => {
     setComment(savedComment);
+    setCommentError(null);
   }, [detailId, savedComment]);
+
+  // A comment the host did not take stays in the box, marked, until a later save gets through.
+  const saveComment = useCallback((text: string) => {
+    review.setReview({ comment: text }).then(
+      () => setCommentError(null),
+      (error: unknown) => {
+        setCommentError(errorMessage(error));
+        notify(`Comment not saved: ${errorMessage(error)}`, { key: 'comment' });
+      },
+    );
+  }, []);
 
   // Comments save like strokes: shortly after typing stops, no button.
   useEffect(() => {
     if (detailId === undefined || comment === savedComment) return;
-    const timer = setTimeout(() => void review.setReview({ comment }), 400);
+    const timer = setTimeout(() => saveComment(comment), 400);
     return () => clearTimeout(timer);
-  }, [comment, savedComment, detailId]);
+  }, [comment, savedComment, detailId, saveComment]);
 
   if (!detail) return null;
   return (
@@ -376,9 +390,16 @@ export function ReviewPanel() {
         rows={3}
         onChange={(event) => setComment(event.target.value)}
         onBlur={() => {
-          if (comment !== savedComment) void review.setReview({ comment });
+          if (comment !== savedComment) saveComment(comment);
         }}
       />
+      <div
+        className="muted small error-text"
+        data-testid="comment-status"
+        title={commentError ?? ''}
+      >
+        {commentError ? 'comment not saved (it is saved when you leave the box again)' : ''}
+      </div>
       <div className="muted small" data-testid="image-info">
         {detail.name} · {detail.width}×{detail.height} · {detail.bitDepth}-bit · {detail.split}
       </div>

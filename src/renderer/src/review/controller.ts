@@ -601,11 +601,30 @@ class ReviewController {
     }
   }
 
+  /**
+   * Sets the review state or comment of the open image. A request the host did not take rejects
+   * (the caller says so) after the page is back on the host's own state of the image.
+   */
   async setReview(patch: { state?: ReviewState; comment?: string }): Promise<void> {
     const b = this.bundle;
     if (!b) return;
     await this.flush();
-    const detail = await api['review.set']({ imageId: b.detail.id, ...patch });
+    let detail: ImageDetail;
+    try {
+      detail = await api['review.set']({ imageId: b.detail.id, ...patch });
+    } catch (error) {
+      await this.refreshDetail(b).catch(() => undefined); // unreachable host: what it had stays
+      throw error;
+    }
+    this.showDetail(b, detail);
+  }
+
+  /** Asks the host for the image's detail again and shows it (review state, comment, figures). */
+  private async refreshDetail(b: Bundle): Promise<void> {
+    this.showDetail(b, await api['images.get']({ id: b.detail.id }));
+  }
+
+  private showDetail(b: Bundle, detail: ImageDetail): void {
     this.preloadedDetails.delete(detail.id);
     b.detail = detail;
     const store = useReviewStore.getState();
