@@ -1,12 +1,11 @@
 /** The review workstation: worklist, viewer and side panels, with the one global key handler. */
 import { useEffect } from 'react';
-import { api } from '../api';
 import { ActionButton } from '../editor/ActionButton';
 import { actionForKey } from '../editor/registry';
 import { runAction } from '../editor/run';
 import { review } from './controller';
 import { FiguresPanel, HelpOverlay, LayersPanel, ReviewPanel, ToolsPanel } from './Panels';
-import { useReviewStore } from './review-store';
+import { followImageChanges } from './sync';
 import { Viewer } from './Viewer';
 import { Worklist } from './Worklist';
 import './review.css';
@@ -40,12 +39,7 @@ export function ReviewScreen() {
       if (review.savesPending) event.preventDefault();
     };
     window.addEventListener('beforeunload', onBeforeUnload);
-    // Imports and batch predictions change many rows: refetch the worklist.
-    const off = api.on('images.changed', (change) => {
-      if (change.reason === 'import' || change.reason === 'prediction') {
-        useReviewStore.getState().setQuery({});
-      }
-    });
+    const off = followImageChanges();
     return () => {
       window.removeEventListener('keydown', onKey);
       window.removeEventListener('beforeunload', onBeforeUnload);

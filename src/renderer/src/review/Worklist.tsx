@@ -47,7 +47,7 @@ const Row = memo(function Row({
     >
       <img
         className="thumb"
-        src={api.mediaUrl('thumbnail', item.id)}
+        src={api.mediaUrl('thumbnail', item.id, { v: item.sha256.slice(0, 16) })}
         alt=""
         decoding="async"
         width={36}
