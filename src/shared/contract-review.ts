@@ -110,6 +110,8 @@ export const imageListItemSchema = z.object({
   /** 1 - Dice between the active and the previous version's thresholded predictions. */
   disagreement: z.number().nullable(),
   status: imageStatusSchema,
+  /** SHA-256 of the image file as last imported: what the page keys its decoded pixels by. */
+  sha256: z.string(),
 });
 export type ImageListItem = z.infer<typeof imageListItemSchema>;
 

@@ -261,7 +261,16 @@ test('a save refused by a conflict reloads the newer label and re-applies the ed
   await openImage(page, id);
   const opened = await workstation.call<Detail>('images.get', { id });
 
-  // Another window saves first: a square in the top-left corner.
+  // The user starts painting on the label they opened...
+  const box = (await page.getByTestId('viewer').boundingBox())!;
+  const cx = box.x + box.width / 2;
+  const cy = box.y + box.height / 2;
+  await page.mouse.move(cx - 80, cy + 150);
+  await page.mouse.down();
+  for (let i = 1; i <= 8; i++) await page.mouse.move(cx - 80 + i * 10, cy + 150);
+
+  // ...when another window saves first: a square in the top-left corner. (Had it landed before
+  // the stroke began, the page would have shown it; a stroke under way is never reloaded.)
   const square = new Uint8Array(size * size);
   for (let y = 0; y < 40; y++) for (let x = 0; x < 40; x++) square[y * size + x] = 255;
   const png = await sharp(Buffer.from(square), { raw: { width: size, height: size, channels: 1 } })
@@ -273,13 +282,8 @@ test('a save refused by a conflict reloads the newer label and re-applies the ed
     baseRevisionId: opened.labelRevisionId,
   });
 
-  // The user paints on the label they opened; the host refuses the save.
-  const box = (await page.getByTestId('viewer').boundingBox())!;
-  const cx = box.x + box.width / 2;
-  const cy = box.y + box.height / 2;
-  await page.mouse.move(cx - 80, cy + 150);
-  await page.mouse.down();
-  for (let i = 1; i <= 16; i++) await page.mouse.move(cx - 80 + i * 10, cy + 150);
+  // The stroke ends; the host refuses its save.
+  for (let i = 9; i <= 16; i++) await page.mouse.move(cx - 80 + i * 10, cy + 150);
   await page.mouse.up();
   const notice = page.getByTestId('save-conflict');
   await expect(notice).toBeVisible();

@@ -18,7 +18,8 @@ import {
   presetWindow,
   WINDOW_PRESETS,
 } from '../../src/renderer/src/viewer/window-level';
-import { actionForKey, chordOf, formatChord, KEYMAP } from '../../src/renderer/src/keymap';
+import { chordOf, formatChord, pressableChord } from '../../src/renderer/src/editor/chords';
+import { ACTIONS, actionForKey } from '../../src/renderer/src/editor/registry';
 
 describe('diff', () => {
   it('classes and counts agree with each other and with the shared metrics', () => {
@@ -98,22 +99,32 @@ describe('keymap', () => {
   });
 
   it('resolves chords, with Cmd as Ctrl and shifted symbols as themselves', () => {
-    expect(actionForKey(key('z', { ctrl: true }))).toBe('edit.undo');
-    expect(actionForKey(key('Z', { ctrl: true, shift: true }))).toBe('edit.redo');
-    expect(actionForKey(key('z', { meta: true }))).toBe('edit.undo');
-    expect(actionForKey(key('?', { shift: true }))).toBe('help');
-    expect(actionForKey(key('[', {}))).toBe('brush.smaller');
-    expect(actionForKey(key('+', { shift: true }))).toBe('view.zoomIn');
-    expect(actionForKey(key('N', { shift: true }))).toBe('nav.previousUnreviewed');
-    expect(actionForKey(key('n'))).toBe('nav.nextUnreviewed');
-    expect(actionForKey(key('ArrowDown'))).toBe('nav.next');
-    expect(actionForKey(key('q'))).toBeUndefined();
+    const idFor = (...args: Parameters<typeof key>) => actionForKey(key(...args))?.id;
+    expect(idFor('z', { ctrl: true })).toBe('edit.undo');
+    expect(idFor('Z', { ctrl: true, shift: true })).toBe('edit.redo');
+    expect(idFor('z', { meta: true })).toBe('edit.undo');
+    expect(idFor('?', { shift: true })).toBe('help');
+    expect(idFor('[', {})).toBe('brush.smaller');
+    expect(idFor('+', { shift: true })).toBe('view.zoomIn');
+    expect(idFor('N', { shift: true })).toBe('nav.previousUnreviewed');
+    expect(idFor('n')).toBe('nav.nextUnreviewed');
+    expect(idFor('ArrowDown')).toBe('nav.next');
+    expect(idFor('q')).toBeUndefined();
     expect(chordOf(key(' '))).toBe('space');
+  });
+
+  it('chords become the key names input automation presses', () => {
+    expect(pressableChord('shift+t')).toBe('Shift+T');
+    expect(pressableChord('ctrl+shift+z')).toBe('Control+Shift+Z');
+    expect(pressableChord('shift+delete')).toBe('Shift+Delete');
+    expect(pressableChord('?')).toBe('?');
+    expect(pressableChord('+')).toBe('+');
+    expect(pressableChord('arrowdown')).toBe('ArrowDown');
   });
 
   it('every action has a description and every key is bound once', () => {
     const seen = new Set<string>();
-    for (const s of KEYMAP) {
+    for (const s of ACTIONS) {
       expect(s.description.length).toBeGreaterThan(0);
       for (const k of s.keys) {
         expect(seen.has(k)).toBe(false);

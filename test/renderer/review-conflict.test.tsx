@@ -1,144 +1,52 @@
 /**
- * The review editor against a real host (the core service on a temp project: real SQLite, real
- * PNGs) through the contract's own client, under jsdom. jsdom has no canvas or image decoder, so
- * only the browser's pixel codec (./media) is replaced by sharp, and canvases get a bare 2D
- * context; everything the user does goes through the controller and the panels.
+ * The review editor against a real host (./real-host.ts: the core service on a temp project,
+ * only the browser's pixel codec replaced by sharp); everything the user does goes through the
+ * controller and the panels.
  *
  * - A save refused because another save landed first reloads the latest label into the editor,
  *   says so, and keeps the user's edit to re-apply on top (or discard).
  * - The label layer is the label in force, named as such, and its figures equal the host's
  *   `images.metrics` for the 'label' layer.
  */
-import sharp from 'sharp';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
-import { createApi } from '../../src/shared/client';
-import { ApiError, type MediaKind } from '../../src/shared/contract';
-// The host is real and runs in-process here; the renderer code under test still reaches it only
-// through window.api (the contract's client), which is what the rule protects.
+// The host is real and runs in-process (./real-host.ts); the renderer reaches it only through
+// window.api.
 /* eslint-disable no-restricted-imports */
-import { createService, type Service } from '../../src/core/service';
 import { savePrediction } from '../../src/core/project/masks';
 import { ACTIVE_MODEL_KEY } from '../../src/core/project/review';
 /* eslint-enable no-restricted-imports */
-import { projectWithImages, rectMask } from '../unit/project-fixtures';
+import { rectMask } from '../unit/project-fixtures';
+import { hostLabel, pngBase64 as encode, startHost as startRealHost, stopHost } from './real-host';
 
 const W = 32;
 const H = 24;
 
-const host = vi.hoisted(() => ({ service: null as Service | null }));
-
-async function decodeGray(png: Buffer) {
-  const { data, info } = await sharp(png)
-    .toColourspace('b-w')
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, data: new Uint8Array(data), maxValue: 255 };
-}
-
-async function mediaOf(url: string) {
-  const [, kind, id] = /^test:\/\/(\w+)\/(\d+)$/.exec(url)!;
-  const response = await host.service!.media(kind as MediaKind, Number(id), new URLSearchParams());
-  return decodeGray(response.body);
-}
-
-async function pngBase64(data: Uint8Array, w = W, h = H): Promise<string> {
-  const gray = data.map((v) => (v > 0 ? 255 : 0));
-  const png = await sharp(Buffer.from(gray), { raw: { width: w, height: h, channels: 1 } })
-    .toColourspace('b-w')
-    .png()
-    .toBuffer();
-  return png.toString('base64');
-}
-
 // The browser's codec (createImageBitmap, OffscreenCanvas) does not exist in jsdom: sharp instead.
-vi.mock('../../src/renderer/src/review/media', () => ({
-  loadImage: mediaOf,
-  loadGrey: mediaOf,
-  encodeLabelPng: pngBase64,
-}));
+vi.mock(
+  '../../src/renderer/src/review/media',
+  async () => (await import('./real-host')).mediaCodec,
+);
 
-/** A 2D context that accepts what the overlays paint (jsdom's canvas has none). */
-function stubCanvas(): void {
-  const context = {
-    createImageData: (width: number, height: number) => ({
-      width,
-      height,
-      data: new Uint8ClampedArray(width * height * 4),
-    }),
-    putImageData: () => undefined,
-    clearRect: () => undefined,
-    drawImage: () => undefined,
-  };
-  // getContext's overloads cannot all be met by one stub; the overlays ask only for '2d'.
-  vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockImplementation(() => context as never);
-}
+const pngBase64 = (data: Uint8Array) => encode(data, W, H);
 
-/**
- * A project with one image and its ground truth, served like `qataseg serve` would ('http'), or
- * like the desktop app's preload ('electron': contextBridge keeps no Error properties, so errors
- * arrive as plain { code, message } bodies).
- */
+/** A project with one image and its ground truth (see ./real-host.ts for the transports). */
 async function startHost(gt: Uint8Array, transport: 'http' | 'electron' = 'http') {
-  const fixture = await projectWithImages([{ name: 'a.png', split: 'train', gt }], W, H);
-  fixture.store.close();
-  const service = createService({
-    transport: 'http',
-    projectDir: fixture.dir,
-    // The review needs no ML worker (and jsdom's URL cannot locate its entry file).
-    workerLauncher: () => {
-      throw new Error('no ML worker in this test');
-    },
+  const host = await startRealHost([{ name: 'a.png', split: 'train', gt }], {
+    width: W,
+    height: H,
+    transport,
   });
-  host.service = service;
-  /** Methods the transport fails (a dropped connection), to drive the error paths. */
-  const failing = new Set<string>();
-  // As over HTTP: JSON in and out, errors as { code, message }.
-  window.api = createApi({
-    async call(method, input) {
-      if (failing.has(method)) throw new Error('Failed to fetch');
-      try {
-        const output: unknown = await service.invoke(method as never, input as never);
-        return JSON.parse(JSON.stringify(output)) as unknown;
-      } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
-        if (transport === 'http') throw new ApiError(error.code, error.message);
-        throw { code: error.code, message: error.message }; // eslint-disable-line @typescript-eslint/only-throw-error -- what crosses the bridge
-      }
-    },
-    subscribe: () => () => undefined,
-    mediaUrl: (kind, id) => `test://${kind}/${id}`,
-  });
-  stubCanvas();
-  const { review } = await import('../../src/renderer/src/review/controller');
-  const { useReviewStore } = await import('../../src/renderer/src/review/review-store');
-  const panels = await import('../../src/renderer/src/review/Panels');
-  return {
-    service,
-    id: fixture.ids[0],
-    store: service.project(),
-    failing,
-    review,
-    useReviewStore,
-    panels,
-  };
-}
-
-async function hostLabel(service: Service, imageId: number): Promise<Uint8Array> {
-  const detail = await service.invoke('images.get', { id: imageId });
-  const response = await service.media('mask', detail.labelRevisionId!, new URLSearchParams());
-  return (await decodeGray(response.body)).data;
+  return { ...host, id: host.ids[0] };
 }
 
 const at = (data: ArrayLike<number>, x: number, y: number) => (data[y * W + x] > 0 ? 1 : 0);
 
 afterEach(() => {
   cleanup();
-  host.service?.close();
-  host.service = null;
+  stopHost();
   vi.restoreAllMocks();
   vi.resetModules();
-  delete window.api;
 });
 
 describe('review editor: a save refused by a conflict', () => {

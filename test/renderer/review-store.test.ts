@@ -22,6 +22,7 @@ function fakeHost(count: number, stateOf: (index: number) => ImageListItem['revi
     changed: null,
     disagreement: null,
     status: 'present',
+    sha256: String(i).padStart(64, '0'),
   }));
   const api = createApi({
     call: async (method, input) => {

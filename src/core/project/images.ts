@@ -178,6 +178,7 @@ interface ListRow {
   changed: number | null;
   disagreement: number | null;
   status: ImageStatus;
+  sha256: string;
 }
 
 /**
@@ -200,7 +201,8 @@ export function listImages(
     SELECT i.id, i.rel_path AS relPath, i.name, i.split, i.width, i.height,
       i.review_state AS reviewState, i.ground_truth_id AS groundTruthId,
       i.correction_head_id AS correctionHeadId, ps.revision_id AS predictionId, ps.dice,
-      ps.predicted_area AS predictedArea, ps.uncertainty, pc.changed, pc.disagreement, i.status
+      ps.predicted_area AS predictedArea, ps.uncertainty, pc.changed, pc.disagreement, i.status,
+      i.sha256
     FROM images i
     LEFT JOIN prediction_stats ps ON ps.image_id = i.id AND ps.model_version = ?
     LEFT JOIN prediction_changes pc ON pc.image_id = i.id AND pc.model_version = ?
@@ -238,6 +240,7 @@ export function listImages(
     changed: row.changed,
     disagreement: row.disagreement,
     status: row.status,
+    sha256: row.sha256,
   }));
   return { total, items };
 }

@@ -6,6 +6,8 @@ import { OpenDatasetDialog } from './dataset/OpenDatasetDialog';
 import { JobsBar } from './jobs/JobsBar';
 import { TrainingPanel } from './training/TrainingPanel';
 import { ExportDialog } from './export/ExportDialog';
+import { Notices } from './common/Notices';
+import { FirstStartBanner } from './guide/FirstStartBanner';
 
 export function App() {
   const { info, project, worker, error } = useAppStore();
@@ -79,6 +81,7 @@ export function App() {
         )}
       </header>
       <JobsBar />
+      {project?.projectDir && <FirstStartBanner onOpenTraining={() => setTrainingShown(true)} />}
       <OpenDatasetDialog open={openDatasetShown} onClose={() => setOpenDatasetShown(false)} />
       <TrainingPanel open={trainingShown} onClose={() => setTrainingShown(false)} />
       <ExportDialog open={exportShown} onClose={() => setExportShown(false)} />
@@ -96,6 +99,7 @@ export function App() {
           </p>
         )}
       </main>
+      <Notices />
     </div>
   );
 }

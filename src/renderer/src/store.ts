@@ -52,14 +52,7 @@ export function subscribeToHost(): () => void {
     const running = Object.values(useAppStore.getState().jobs).some(
       (job) => job.state === 'running',
     );
-    if (!running) return;
-    api['jobs.list']().then(
-      (jobs) =>
-        useAppStore.setState((state) => ({
-          jobs: { ...state.jobs, ...Object.fromEntries(jobs.map((job) => [job.id, job])) },
-        })),
-      () => undefined,
-    );
+    if (running) refreshJobs();
   }, JOB_POLL_MS);
   return () => {
     clearInterval(poll);
@@ -68,3 +61,22 @@ export function subscribeToHost(): () => void {
 }
 
 const JOB_POLL_MS = 2000;
+
+/** Puts one job's latest state into the store. */
+export function upsertJob(job: Job): void {
+  useAppStore.setState((state) => ({ jobs: { ...state.jobs, [job.id]: job } }));
+}
+
+/**
+ * Asks the host for every job again. A failure is left unsaid here: the host is then unreachable,
+ * which the connection banner already says, and the next poll or reconnect asks again.
+ */
+export function refreshJobs(): void {
+  api['jobs.list']().then(
+    (jobs) =>
+      useAppStore.setState((state) => ({
+        jobs: { ...state.jobs, ...Object.fromEntries(jobs.map((job) => [job.id, job])) },
+      })),
+    () => undefined,
+  );
+}

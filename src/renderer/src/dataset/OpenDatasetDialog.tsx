@@ -25,7 +25,14 @@ export function OpenDatasetDialog({ open, onClose }: { open: boolean; onClose: (
   }, [open]);
 
   const browse = async () => {
-    const picked = await api['system.pickFolder']();
+    setError(null);
+    let picked;
+    try {
+      picked = await api['system.pickFolder']();
+    } catch (caught) {
+      setError(caught instanceof Error ? caught.message : String(caught));
+      return;
+    }
     if (picked.path) setRoot(picked.path);
     if (!picked.native) setNativePicker(false);
   };

@@ -19,7 +19,7 @@ import {
 } from '../../../shared/export-schemas';
 import { api, transportName } from '../api';
 import { JobRow } from '../jobs/JobsBar';
-import { useAppStore } from '../store';
+import { refreshJobs, useAppStore } from '../store';
 
 const SOURCE_LABELS: Record<ExportSource, string> = {
   best: 'Best (correction, else ground truth, else prediction)',
@@ -68,7 +68,14 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
   });
 
   const browse = async () => {
-    const picked = await api['system.pickFolder']();
+    setError(null);
+    let picked;
+    try {
+      picked = await api['system.pickFolder']();
+    } catch (caught) {
+      setError(caught instanceof Error ? caught.message : String(caught));
+      return;
+    }
     if (picked.path) setOut(picked.path);
     if (!picked.native) setNativePicker(false);
   };
@@ -106,14 +113,7 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
   // ended, the last update is lost. Polling the job list while it runs keeps the dialog honest.
   useEffect(() => {
     if (!jobId || !running) return;
-    const timer = setInterval(() => {
-      void api['jobs.list']().then((jobs) => {
-        const latest = jobs.find((candidate) => candidate.id === jobId);
-        if (latest) {
-          useAppStore.setState((state) => ({ jobs: { ...state.jobs, [latest.id]: latest } }));
-        }
-      });
-    }, 1000);
+    const timer = setInterval(refreshJobs, 1000);
     return () => clearInterval(timer);
   }, [jobId, running]);
 

@@ -1,11 +1,13 @@
 /** Side panels of the review screen: tools, layers, live figures, review state and comment. */
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { labelSourceOf, type ImageDetail, type MaskLayer } from '../../../shared/contract-review';
-import { KEYMAP, formatChord, keysOf, type ActionId } from '../keymap';
+import { errorMessage, notify } from '../common/notices';
+import { ActionButton, ActionCheckbox } from '../editor/ActionButton';
+import { formatChord } from '../editor/chords';
+import { ACTIONS, ACTION_GROUPS, predictionUnavailable } from '../editor/registry';
 import { WINDOW_PRESETS, presetWindow } from '../viewer/window-level';
-import { runAction } from './actions';
 import { review } from './controller';
-import { REVIEW_STATES, useReviewStore, type LayerId, type Tool } from './review-store';
+import { REVIEW_STATES, useReviewStore, type LayerId } from './review-store';
 
 const LAYER_LABELS: Record<LayerId, string> = {
   image: 'Image',
@@ -29,65 +31,29 @@ export function layerName(id: LayerId, detail: ImageDetail | null): string {
       : 'Label (none yet)';
 }
 
-function hint(action: ActionId): string {
-  const keys = keysOf(action);
-  return keys.length > 0 ? ` (${formatChord(keys[0])})` : '';
-}
-
-function ActionButton({
-  action,
-  label,
-  testId,
-}: {
-  action: ActionId;
-  label: string;
-  testId: string;
-}) {
-  const description = KEYMAP.find((s) => s.action === action)?.description ?? label;
-  return (
-    <button
-      type="button"
-      data-testid={testId}
-      title={description + hint(action)}
-      onClick={() => runAction(action)}
-    >
-      {label}
-    </button>
-  );
-}
-
-const TOOL_BUTTONS: { tool: Tool; action: ActionId; label: string }[] = [
-  { tool: 'brush', action: 'tool.brush', label: 'Brush' },
-  { tool: 'eraser', action: 'tool.eraser', label: 'Eraser' },
-  { tool: 'polygonAdd', action: 'tool.polygonAdd', label: 'Poly +' },
-  { tool: 'polygonCut', action: 'tool.polygonCut', label: 'Poly −' },
-  { tool: 'fill', action: 'tool.fill', label: 'Fill' },
-  { tool: 'keepComponent', action: 'tool.keepComponent', label: 'Keep' },
-  { tool: 'dropComponent', action: 'tool.dropComponent', label: 'Drop' },
-  { tool: 'pan', action: 'tool.pan', label: 'Pan' },
+const TOOL_ACTIONS = ACTIONS.filter((action) => action.tool);
+const LABEL_OPERATIONS = [
+  'edit.undo',
+  'edit.redo',
+  'edit.thresholdInto',
+  'edit.acceptPrediction',
+  'edit.fillHoles',
+  'edit.removeIslands',
+  'edit.dilate',
+  'edit.erode',
+  'edit.clear',
 ];
 
 export function ToolsPanel() {
-  const tool = useReviewStore((s) => s.tool);
   const brushRadius = useReviewStore((s) => s.brushRadius);
   const islandMinPixels = useReviewStore((s) => s.islandMinPixels);
-  const detail = useReviewStore((s) => s.detail);
   const set = useReviewStore((s) => s.set);
   return (
     <section className="panel" data-testid="tools-panel">
       <h3>Tools</h3>
-      <div className="button-grid">
-        {TOOL_BUTTONS.map((b) => (
-          <button
-            key={b.tool}
-            type="button"
-            className={tool === b.tool ? 'active' : ''}
-            data-testid={`tool-${b.tool}`}
-            title={b.label + hint(b.action)}
-            onClick={() => set({ tool: b.tool })}
-          >
-            {b.label}
-          </button>
+      <div className="button-grid" role="radiogroup" aria-label="Tool">
+        {TOOL_ACTIONS.map((action) => (
+          <ActionButton key={action.id} id={action.id} role="radio" />
         ))}
       </div>
       <label className="slider">
@@ -102,31 +68,9 @@ export function ToolsPanel() {
         />
       </label>
       <div className="button-grid">
-        <button
-          type="button"
-          data-testid="undo"
-          disabled={!detail?.canUndo}
-          title={'Undo' + hint('edit.undo')}
-          onClick={() => runAction('edit.undo')}
-        >
-          Undo
-        </button>
-        <button
-          type="button"
-          data-testid="redo"
-          disabled={!detail?.canRedo}
-          title={'Redo' + hint('edit.redo')}
-          onClick={() => runAction('edit.redo')}
-        >
-          Redo
-        </button>
-        <ActionButton action="edit.thresholdInto" label="Add pred." testId="op-threshold-into" />
-        <ActionButton action="edit.acceptPrediction" label="Accept pred." testId="op-accept" />
-        <ActionButton action="edit.fillHoles" label="Fill holes" testId="op-fill-holes" />
-        <ActionButton action="edit.removeIslands" label="Rm islands" testId="op-remove-islands" />
-        <ActionButton action="edit.dilate" label="Dilate" testId="op-dilate" />
-        <ActionButton action="edit.erode" label="Erode" testId="op-erode" />
-        <ActionButton action="edit.clear" label="Clear" testId="op-clear" />
+        {LABEL_OPERATIONS.map((id) => (
+          <ActionButton key={id} id={id} />
+        ))}
       </div>
       <label className="slider">
         Islands under {islandMinPixels}px
@@ -135,12 +79,21 @@ export function ToolsPanel() {
           min={1}
           max={100000}
           value={islandMinPixels}
-          onChange={(event) => set({ islandMinPixels: Math.max(1, Number(event.target.value)) })}
+          data-testid="island-min-pixels"
+          onChange={(event) =>
+            set({ islandMinPixels: Math.min(100_000, Math.max(1, Number(event.target.value))) })
+          }
         />
       </label>
     </section>
   );
 }
+
+const VISIBILITY_ACTIONS: Record<MaskLayer, string> = {
+  'ground-truth': 'layer.groundTruth',
+  prediction: 'layer.prediction',
+  label: 'layer.label',
+};
 
 export function LayersPanel() {
   const layers = useReviewStore((s) => s.layers);
@@ -148,8 +101,10 @@ export function LayersPanel() {
   const window = useReviewStore((s) => s.window);
   const maxValue = useReviewStore((s) => s.maxValue);
   const detail = useReviewStore((s) => s.detail);
+  const selectedLayer = useReviewStore((s) => s.selectedLayer);
   const setLayer = useReviewStore((s) => s.setLayer);
   const set = useReviewStore((s) => s.set);
+  const noPrediction = predictionUnavailable(detail);
   const exists: Record<LayerId, boolean> = {
     image: true,
     'ground-truth': detail?.groundTruthRevisionId != null,
@@ -159,51 +114,72 @@ export function LayersPanel() {
   return (
     <section className="panel" data-testid="layers-panel">
       <h3>Layers</h3>
-      {LAYER_IDS.map((id) => (
-        <div key={id} className={`layer-row layer-${id}${exists[id] ? '' : ' muted'}`}>
-          <label>
+      {LAYER_IDS.map((id) => {
+        const name = <span data-testid={`layer-name-${id}`}>{layerName(id, detail)}</span>;
+        return (
+          <div
+            key={id}
+            className={`layer-row layer-${id}${exists[id] ? '' : ' muted'}${id === selectedLayer ? ' selected' : ''}`}
+          >
+            {id === 'image' ? (
+              <label>
+                <input
+                  type="checkbox"
+                  checked={layers.image.visible}
+                  data-testid="layer-visible-image"
+                  onChange={(event) => setLayer('image', { visible: event.target.checked })}
+                />
+                <span className="swatch" />
+                {name}
+              </label>
+            ) : (
+              <ActionCheckbox id={VISIBILITY_ACTIONS[id]}>
+                <span className="swatch" />
+                {name}
+              </ActionCheckbox>
+            )}
             <input
-              type="checkbox"
-              checked={layers[id].visible}
-              data-testid={`layer-visible-${id}`}
-              onChange={(event) => setLayer(id, { visible: event.target.checked })}
+              type="range"
+              min={0}
+              max={1}
+              step={0.05}
+              value={layers[id].opacity}
+              aria-label={`${layerName(id, detail)} opacity`}
+              data-testid={`layer-opacity-${id}`}
+              onChange={(event) => setLayer(id, { opacity: Number(event.target.value) })}
             />
-            <span className="swatch" />
-            <span data-testid={`layer-name-${id}`}>{layerName(id, detail)}</span>
-          </label>
-          <input
-            type="range"
-            min={0}
-            max={1}
-            step={0.05}
-            value={layers[id].opacity}
-            aria-label={`${layerName(id, detail)} opacity`}
-            data-testid={`layer-opacity-${id}`}
-            onChange={(event) => setLayer(id, { opacity: Number(event.target.value) })}
-          />
-          {id === 'image' ? (
-            <span className="outline-toggle" />
-          ) : (
-            <label
-              className="outline-toggle"
-              title={'Outline instead of fill' + hint('view.outline')}
-            >
-              <input
-                type="checkbox"
-                checked={layers[id].outline}
-                data-testid={`layer-outline-${id}`}
-                onChange={(event) => {
-                  setLayer(id, { outline: event.target.checked });
-                  review.renderLayer(id);
-                  review.onDraw?.();
-                }}
-              />
-              ◯
-            </label>
-          )}
-        </div>
-      ))}
-      <label className="slider">
+            {id === 'image' ? (
+              <span className="outline-toggle" />
+            ) : (
+              <span className="outline-toggle">
+                <input
+                  type="radio"
+                  name="selected-layer"
+                  checked={id === selectedLayer}
+                  aria-label={`Select ${layerName(id, detail)} (O outlines it)`}
+                  title={`Select this layer: ${formatChord('o')} outlines or fills it`}
+                  data-testid={`layer-select-${id}`}
+                  onChange={() => set({ selectedLayer: id })}
+                />
+                <label title="Outline instead of fill">
+                  <input
+                    type="checkbox"
+                    checked={layers[id].outline}
+                    data-testid={`layer-outline-${id}`}
+                    onChange={(event) => {
+                      setLayer(id, { outline: event.target.checked });
+                      review.renderLayer(id);
+                      review.onDraw?.();
+                    }}
+                  />
+                  ◯
+                </label>
+              </span>
+            )}
+          </div>
+        );
+      })}
+      <label className="slider" title={noPrediction ?? 'Probability cut of the prediction'}>
         Threshold {threshold.toFixed(2)}
         <input
           type="range"
@@ -212,6 +188,8 @@ export function LayersPanel() {
           step={0.01}
           value={threshold}
           data-testid="threshold"
+          disabled={noPrediction !== null}
+          title={noPrediction ?? undefined}
           onChange={(event) => review.setThreshold(Number(event.target.value))}
         />
       </label>
@@ -234,15 +212,7 @@ export function LayersPanel() {
             </option>
           ))}
         </select>
-        <label>
-          <input
-            type="checkbox"
-            checked={window?.invert ?? false}
-            data-testid="invert"
-            onChange={() => runAction('view.invert')}
-          />
-          Invert
-        </label>
+        <ActionCheckbox id="view.invert" />
       </div>
       {window && (
         <div className="muted small" data-testid="window-values">
@@ -270,15 +240,7 @@ export function FiguresPanel() {
   return (
     <section className="panel" data-testid="figures-panel">
       <h3>Figures</h3>
-      <label>
-        <input
-          type="checkbox"
-          checked={diff.enabled}
-          data-testid="diff-mode"
-          onChange={() => runAction('view.diff')}
-        />
-        Diff mode
-      </label>
+      <ActionCheckbox id="view.diff" />
       <div className="pair-row">
         <select
           value={diff.candidate}
@@ -343,19 +305,32 @@ export function ReviewPanel() {
   const saveError = useReviewStore((s) => s.saveError);
   const conflict = useReviewStore((s) => s.conflict);
   const [comment, setComment] = useState(detail?.comment ?? '');
+  const [commentError, setCommentError] = useState<string | null>(null);
   const detailId = detail?.id;
   const savedComment = detail?.comment ?? '';
 
   useEffect(() => {
     setComment(savedComment);
+    setCommentError(null);
   }, [detailId, savedComment]);
+
+  // A comment the host did not take stays in the box, marked, until a later save gets through.
+  const saveComment = useCallback((text: string) => {
+    review.setReview({ comment: text }).then(
+      () => setCommentError(null),
+      (error: unknown) => {
+        setCommentError(errorMessage(error));
+        notify(`Comment not saved: ${errorMessage(error)}`, { key: 'comment' });
+      },
+    );
+  }, []);
 
   // Comments save like strokes: shortly after typing stops, no button.
   useEffect(() => {
     if (detailId === undefined || comment === savedComment) return;
-    const timer = setTimeout(() => void review.setReview({ comment }), 400);
+    const timer = setTimeout(() => saveComment(comment), 400);
     return () => clearTimeout(timer);
-  }, [comment, savedComment, detailId]);
+  }, [comment, savedComment, detailId, saveComment]);
 
   if (!detail) return null;
   return (
@@ -393,37 +368,19 @@ export function ReviewPanel() {
             discard it.
           </p>
           <div className="button-grid">
-            <button
-              type="button"
-              data-testid="conflict-reapply"
-              onClick={() => review.reapplyRejectedEdit()}
-            >
-              Re-apply my edit
-            </button>
-            <button
-              type="button"
-              data-testid="conflict-discard"
-              onClick={() => review.discardRejectedEdit()}
-            >
-              Discard my edit
-            </button>
+            <ActionButton id="edit.reapplyRejected" />
+            <ActionButton id="edit.discardRejected" />
           </div>
         </div>
       )}
       <div className="button-grid" role="radiogroup" aria-label="Review state">
         {REVIEW_STATES.map((state) => (
-          <button
+          <ActionButton
             key={state}
-            type="button"
+            id={`review.${state}`}
             role="radio"
-            aria-checked={detail.reviewState === state}
-            className={`state-${state}${detail.reviewState === state ? ' active' : ''}`}
-            data-testid={`review-state-${state}`}
-            title={state + hint(`review.${state}` as ActionId)}
-            onClick={() => void review.setReview({ state })}
-          >
-            {state}
-          </button>
+            className={`state-${state}`}
+          />
         ))}
       </div>
       <textarea
@@ -433,9 +390,16 @@ export function ReviewPanel() {
         rows={3}
         onChange={(event) => setComment(event.target.value)}
         onBlur={() => {
-          if (comment !== savedComment) void review.setReview({ comment });
+          if (comment !== savedComment) saveComment(comment);
         }}
       />
+      <div
+        className="muted small error-text"
+        data-testid="comment-status"
+        title={commentError ?? ''}
+      >
+        {commentError ? 'comment not saved (it is saved when you leave the box again)' : ''}
+      </div>
       <div className="muted small" data-testid="image-info">
         {detail.name} · {detail.width}×{detail.height} · {detail.bitDepth}-bit · {detail.split}
       </div>
@@ -443,11 +407,11 @@ export function ReviewPanel() {
   );
 }
 
+/** The `?` sheet: every registered action, with its keys, or "button" when it has none. */
 export function HelpOverlay() {
   const open = useReviewStore((s) => s.helpOpen);
   const set = useReviewStore((s) => s.set);
   if (!open) return null;
-  const groups = [...new Set(KEYMAP.map((s) => s.group))];
   return (
     <div
       className="help-overlay"
@@ -455,20 +419,30 @@ export function HelpOverlay() {
       onClick={() => set({ helpOpen: false })}
     >
       <div className="help-card" onClick={(event) => event.stopPropagation()}>
-        <h2>Keyboard shortcuts</h2>
+        <h2>Keyboard shortcuts and actions</h2>
         <div className="help-groups">
-          {groups.map((group) => (
+          {ACTION_GROUPS.map((group) => (
             <section key={group}>
               <h3>{group}</h3>
               <dl>
-                {KEYMAP.filter((s) => s.group === group).map((s) => (
-                  <div key={s.action} className="figure-line">
+                {ACTIONS.filter((action) => action.group === group).map((action) => (
+                  <div key={action.id} className="figure-line" data-testid={`help-${action.id}`}>
                     <dt>
-                      {s.keys.map((k) => (
-                        <kbd key={k}>{formatChord(k)}</kbd>
-                      ))}
+                      {action.keys.length > 0 ? (
+                        action.keys.map((k) => <kbd key={k}>{formatChord(k)}</kbd>)
+                      ) : (
+                        <span className="muted">button</span>
+                      )}
                     </dt>
-                    <dd>{s.description}</dd>
+                    <dd>
+                      {action.description}
+                      {action.editsLabel && !action.tool ? (
+                        <span className="muted" title="Saved as a revision; undoable">
+                          {' '}
+                          ↶
+                        </span>
+                      ) : null}
+                    </dd>
                   </div>
                 ))}
               </dl>
@@ -476,7 +450,8 @@ export function HelpOverlay() {
           ))}
         </div>
         <p className="muted small">
-          Pan: space-drag or middle button · Window/level: right-drag · Zoom: wheel
+          ↶ changes the label: saved at once, undoable. Pan: space-drag or middle button ·
+          Window/level: right-drag · Zoom: wheel
         </p>
       </div>
     </div>

@@ -1,11 +1,11 @@
 /** The review workstation: worklist, viewer and side panels, with the one global key handler. */
 import { useEffect } from 'react';
-import { api } from '../api';
-import { actionForKey } from '../keymap';
-import { runAction } from './actions';
+import { ActionButton } from '../editor/ActionButton';
+import { actionForKey } from '../editor/registry';
+import { runAction } from '../editor/run';
 import { review } from './controller';
 import { FiguresPanel, HelpOverlay, LayersPanel, ReviewPanel, ToolsPanel } from './Panels';
-import { useReviewStore } from './review-store';
+import { followImageChanges } from './sync';
 import { Viewer } from './Viewer';
 import { Worklist } from './Worklist';
 import './review.css';
@@ -24,15 +24,14 @@ function swallows(target: EventTarget | null, key: string): boolean {
 export function ReviewScreen() {
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      if (event.repeat && !['[', ']', '+', '-', '='].includes(event.key)) return;
       const action = actionForKey(event);
-      if (!action) return;
+      if (!action || (event.repeat && !action.repeats)) return;
       if (swallows(event.target, event.key)) {
-        if (action !== 'polygon.cancel') return;
+        if (!action.leavesTextFields) return;
         (event.target as HTMLElement).blur();
       }
       event.preventDefault();
-      runAction(action);
+      runAction(action.id);
     };
     window.addEventListener('keydown', onKey);
     // Closing the window mid-save would lose the edit in flight: ask first.
@@ -40,12 +39,7 @@ export function ReviewScreen() {
       if (review.savesPending) event.preventDefault();
     };
     window.addEventListener('beforeunload', onBeforeUnload);
-    // Imports and batch predictions change many rows: refetch the worklist.
-    const off = api.on('images.changed', (change) => {
-      if (change.reason === 'import' || change.reason === 'prediction') {
-        useReviewStore.getState().setQuery({});
-      }
-    });
+    const off = followImageChanges();
     return () => {
       window.removeEventListener('keydown', onKey);
       window.removeEventListener('beforeunload', onBeforeUnload);
@@ -63,7 +57,9 @@ export function ReviewScreen() {
         <LayersPanel />
         <ToolsPanel />
         <p className="muted small">
-          Press <kbd>?</kbd> for shortcuts
+          <ActionButton id="help">
+            Shortcuts <kbd>?</kbd>
+          </ActionButton>
         </p>
       </aside>
       <HelpOverlay />

@@ -6,7 +6,9 @@ import { useEffect, useRef, useState, type PointerEvent as ReactPointerEvent } f
 import { Circle, Group, Image as KonvaImage, Layer, Line, Stage } from 'react-konva';
 import type Konva from 'konva';
 import { dragWindow, type WindowLevel } from '../viewer/window-level';
-import { dropComponent, floodFill, keepComponent, type Point } from '../mask/label-map';
+import type { Point } from '../mask/label-map';
+import { actionOfTool } from '../editor/registry';
+import { pressTool, runAction } from '../editor/run';
 import { review } from './controller';
 import { useReviewStore, type ViewTransform } from './review-store';
 
@@ -72,7 +74,8 @@ export function Viewer() {
   const dragRef = useRef<Drag | null>(null);
   const spaceRef = useRef(false);
   const [size, setSize] = useState(stageSize);
-  const [polygon, setPolygon] = useState<Point[]>([]);
+  const [pointerInside, setPointerInside] = useState(false);
+  const polygon = useReviewStore((s) => s.polygon);
 
   const view = useReviewStore((s) => s.view);
   const layers = useReviewStore((s) => s.layers);
@@ -134,29 +137,6 @@ export function Viewer() {
     };
   }, []);
 
-  // Polygon tool: Enter closes, Escape cancels (the keymap also lists them).
-  useEffect(() => {
-    const closePolygon = () => {
-      setPolygon((points) => {
-        if (points.length >= 3) {
-          review.polygon(points, useReviewStore.getState().tool === 'polygonCut');
-        }
-        return [];
-      });
-    };
-    const cancelPolygon = () => setPolygon([]);
-    window.addEventListener('qataseg:polygon-close', closePolygon);
-    window.addEventListener('qataseg:polygon-cancel', cancelPolygon);
-    return () => {
-      window.removeEventListener('qataseg:polygon-close', closePolygon);
-      window.removeEventListener('qataseg:polygon-cancel', cancelPolygon);
-    };
-  }, []);
-
-  useEffect(() => {
-    if (tool !== 'polygonAdd' && tool !== 'polygonCut') setPolygon([]);
-  }, [tool]);
-
   const toImage = (event: { clientX: number; clientY: number }): Point => {
     const rect = containerRef.current!.getBoundingClientRect();
     const v = useReviewStore.getState().view;
@@ -178,7 +158,7 @@ export function Viewer() {
     const state = useReviewStore.getState();
     const point = toImage(event);
     capturePointer(containerRef.current, event.pointerId, true);
-    if (event.button === 1 || (event.button === 0 && (spaceRef.current || state.tool === 'pan'))) {
+    const startPan = () => {
       event.preventDefault();
       dragRef.current = {
         kind: 'pan',
@@ -186,6 +166,9 @@ export function Viewer() {
         startY: event.clientY,
         view: state.view,
       };
+    };
+    if (event.button === 1 || (event.button === 0 && spaceRef.current)) {
+      startPan();
       return;
     }
     if (event.button === 2) {
@@ -202,34 +185,9 @@ export function Viewer() {
       return;
     }
     if (event.button !== 0) return;
-    switch (state.tool) {
-      case 'brush':
-      case 'eraser':
-        dragRef.current = { kind: 'stroke' };
-        review.strokeBegin(point, state.tool === 'eraser' || event.altKey);
-        break;
-      case 'polygonAdd':
-      case 'polygonCut':
-        setPolygon((points) => [...points, point]);
-        break;
-      case 'fill':
-        review.apply((label) => floodFill(label, point.x, point.y, 1));
-        break;
-      case 'keepComponent':
-        review.apply((label, b) =>
-          b.predictionBinary
-            ? keepComponent(label, b.predictionBinary, point.x, point.y)
-            : { x0: 0, y0: 0, x1: 0, y1: 0 },
-        );
-        break;
-      case 'dropComponent':
-        review.apply((label, b) =>
-          dropComponent(label, point.x, point.y, b.predictionBinary ?? undefined),
-        );
-        break;
-      case 'pan':
-        break;
-    }
+    const pressed = pressTool(point, { alt: event.altKey });
+    if (pressed === 'stroke') dragRef.current = { kind: 'stroke' };
+    else if (pressed === 'pan') startPan();
   };
 
   const onPointerMove = (event: ReactPointerEvent<HTMLDivElement>) => {
@@ -283,26 +241,30 @@ export function Viewer() {
   };
 
   const showOverlays = !diffEnabled;
-  const brushTool = tool === 'brush' || tool === 'eraser';
+  const cursor = actionOfTool(tool).tool!.cursor;
+  const brushCursorShown = cursor === 'brush' && pointerInside && !!detail;
   const canvases = review.canvases;
 
   return (
     <div
       ref={containerRef}
-      className={`viewer tool-${tool}`}
+      className={`viewer tool-${tool} cursor-${cursor}`}
       data-testid="viewer"
       data-image-id={detail?.id ?? ''}
       data-loading={loadingImage ? 'true' : 'false'}
+      data-brush-cursor={brushCursorShown ? 'shown' : 'hidden'}
       onPointerDown={onPointerDown}
       onPointerMove={onPointerMove}
       onPointerUp={onPointerUp}
       onPointerCancel={onPointerUp}
+      onPointerEnter={(event) => {
+        setPointerInside(true);
+        moveCursor(toImage(event));
+      }}
+      onPointerLeave={() => setPointerInside(false)}
       onWheel={onWheel}
       onDoubleClick={() => {
-        const current = useReviewStore.getState().tool;
-        if (current === 'polygonAdd' || current === 'polygonCut') {
-          window.dispatchEvent(new Event('qataseg:polygon-close'));
-        }
+        if (useReviewStore.getState().polygon.length >= 3) runAction('polygon.close');
       }}
       onContextMenu={(event) => event.preventDefault()}
     >
@@ -352,7 +314,7 @@ export function Viewer() {
               radius={brushRadius}
               stroke={tool === 'eraser' ? '#f87171' : '#e5e7eb'}
               strokeWidth={1 / view.scale}
-              visible={brushTool && !!detail}
+              visible={brushCursorShown}
             />
           </Group>
         </Layer>

@@ -47,14 +47,16 @@ const Row = memo(function Row({
     >
       <img
         className="thumb"
-        src={api.mediaUrl('thumbnail', item.id)}
+        src={api.mediaUrl('thumbnail', item.id, { v: item.sha256.slice(0, 16) })}
         alt=""
         decoding="async"
         width={36}
         height={36}
       />
       <span className="col-name" title={item.relPath}>
-        {item.name}
+        <span className="name-text" data-testid="worklist-name">
+          {item.name}
+        </span>
         <QueueBadge item={item} sort={sort} />
       </span>
       <span className="col-split">{item.split}</span>

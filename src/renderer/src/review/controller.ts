@@ -73,17 +73,24 @@ const PRELOAD_FRESH_MS = 30_000;
 
 export type CanvasId = 'image' | MaskLayer | 'diff';
 
-/** What a worklist row shows that an edit or undo can change (Dice is against the label). */
-function listFigures(detail: ImageDetail): Partial<ImageListItem> {
+/** What a worklist row shows that a change of the image can change (Dice is against the label). */
+export function listFigures(detail: ImageDetail): Partial<ImageListItem> {
   return {
     reviewState: detail.reviewState,
     hasCorrection: detail.correctionRevisionId !== null,
+    status: detail.status,
+    sha256: detail.sha256,
     ...(detail.prediction ? { dice: detail.prediction.dice } : {}),
   };
 }
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** An image's URL names its content too, so no cache (ours or the browser's) serves old pixels. */
+export function imageUrl(imageId: number, sha256: string): string {
+  return api.mediaUrl('image', imageId, { v: sha256.slice(0, 16) });
 }
 
 async function loadMask(revisionId: number | null): Promise<Uint8Array | null> {
@@ -108,6 +115,8 @@ class ReviewController {
   private rejectedEdits = new Map<number, RejectedEdit>();
   private preloadedDetails = new Map<number, { detail: ImageDetail; at: number }>();
   private selectToken = 0;
+  /** Undo, redo and review requests of this page on their way to the host. */
+  private requestsInFlight = 0;
   private strokeLast: Point | null = null;
   private strokeValue: 0 | 1 = 1;
   private pendingRect: DirtyRect = EMPTY_RECT;
@@ -133,7 +142,7 @@ class ReviewController {
       const detail = fresh ? preloaded.detail : await api['images.get']({ id: imageId });
       const detailMs = performance.now() - started;
       const [image, groundTruth, label, prediction] = await Promise.all([
-        loadImage(api.mediaUrl('image', imageId)),
+        loadImage(imageUrl(imageId, detail.sha256), detail.sha256),
         loadMask(detail.groundTruthRevisionId),
         loadMask(detail.labelRevisionId),
         loadMask(detail.predictionRevisionId),
@@ -207,21 +216,39 @@ class ReviewController {
   }
 
   /**
-   * After opening from a preloaded detail: asks the host for the current one. Same masks: only
-   * the detail is refreshed; different masks (changed elsewhere meanwhile): the image reloads,
-   * unless an edit has started here, whose save will then meet the host's conflict check.
+   * The host says the open image changed (another window, a refresh import): show what it has
+   * now. Skipped while a request of this page on the image is on its way (its answer brings the
+   * new state itself).
+   */
+  async refreshOpen(): Promise<void> {
+    const b = this.bundle;
+    if (!b || this.requestsInFlight > 0 || this.editing(b)) return;
+    await this.revalidate(this.selectToken, b.detail.id);
+  }
+
+  /** A stroke in progress, or an edit of `b` not yet acknowledged by the host. */
+  private editing(b: Bundle): boolean {
+    return this.stroking || b.saving !== null || b.editVersion > b.savedVersion;
+  }
+
+  /**
+   * Asks the host for the open image's current detail (after opening from a preloaded one, or
+   * when told it changed). Same pixels and masks: only the detail is refreshed; else (changed
+   * elsewhere meanwhile) the image reloads, unless an edit here is not yet acknowledged: its save
+   * then meets the host's conflict check.
    */
   private async revalidate(token: number, imageId: number): Promise<void> {
     try {
       const current = await api['images.get']({ id: imageId });
       const b = this.bundle;
       if (token !== this.selectToken || !b || b.detail.id !== imageId) return;
-      const sameMasks =
+      const same =
+        current.sha256 === b.detail.sha256 &&
         current.labelRevisionId === b.detail.labelRevisionId &&
         current.groundTruthRevisionId === b.detail.groundTruthRevisionId &&
         current.predictionRevisionId === b.detail.predictionRevisionId;
-      if (sameMasks || b.editVersion > 0) {
-        if (b.editVersion === 0) b.detail = current;
+      if (same || this.editing(b)) {
+        if (!this.editing(b)) b.detail = current;
         useReviewStore.getState().set({ detail: b.detail });
       } else {
         await this.select(imageId);
@@ -237,7 +264,7 @@ class ReviewController {
     for (const offset of [1, -1, 2]) {
       const item = itemAt(selectedIndex + offset);
       if (!item) continue;
-      void loadImage(api.mediaUrl('image', item.id)).catch(() => undefined);
+      void loadImage(imageUrl(item.id, item.sha256), item.sha256).catch(() => undefined);
       void api['images.get']({ id: item.id })
         .then((detail) => {
           this.preloadedDetails.set(item.id, { detail, at: performance.now() });
@@ -579,6 +606,7 @@ class ReviewController {
     if (b !== this.bundle) return;
     if (!(redo ? b.detail.canRedo : b.detail.canUndo)) return;
     useReviewStore.getState().set({ saveStatus: 'saving' });
+    this.requestsInFlight++;
     try {
       const detail = await (redo
         ? api['masks.redo']({ imageId: b.detail.id })
@@ -598,18 +626,42 @@ class ReviewController {
       this.onDraw?.();
     } catch (error) {
       useReviewStore.getState().set({ saveStatus: 'error', saveError: message(error) });
+    } finally {
+      this.requestsInFlight--;
     }
   }
 
+  /**
+   * Sets the review state or comment of the open image. A request the host did not take rejects
+   * (the caller says so) after the page is back on the host's own state of the image.
+   */
   async setReview(patch: { state?: ReviewState; comment?: string }): Promise<void> {
     const b = this.bundle;
     if (!b) return;
     await this.flush();
-    const detail = await api['review.set']({ imageId: b.detail.id, ...patch });
+    let detail: ImageDetail;
+    this.requestsInFlight++;
+    try {
+      detail = await api['review.set']({ imageId: b.detail.id, ...patch });
+    } catch (error) {
+      await this.refreshDetail(b).catch(() => undefined); // unreachable host: what it had stays
+      throw error;
+    } finally {
+      this.requestsInFlight--;
+    }
+    this.showDetail(b, detail);
+  }
+
+  /** Asks the host for the image's detail again and shows it (review state, comment, figures). */
+  private async refreshDetail(b: Bundle): Promise<void> {
+    this.showDetail(b, await api['images.get']({ id: b.detail.id }));
+  }
+
+  private showDetail(b: Bundle, detail: ImageDetail): void {
     this.preloadedDetails.delete(detail.id);
     b.detail = detail;
     const store = useReviewStore.getState();
-    store.patchItem(detail.id, { reviewState: detail.reviewState });
+    store.patchItem(detail.id, listFigures(detail));
     if (b === this.bundle) store.set({ detail });
   }
 }

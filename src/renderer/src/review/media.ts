@@ -1,7 +1,9 @@
 /**
  * Fetches and decodes id-keyed media (images, mask revisions) into one byte per pixel, with a
- * small cache: image ids and mask revision ids never change content, so a decoded array can be
- * reused across switches (that is what makes neighbour preloading pay off).
+ * small cache so a decoded array is reused across switches (that is what makes neighbour
+ * preloading pay off). A mask revision id never changes content, so masks are cached by URL; the
+ * file behind an image id can (a refresh import of a changed file), so images are cached by the
+ * content hash the host gives for them.
  */
 
 export interface GreyImage {
@@ -23,14 +25,15 @@ export interface SourceImage {
 const imageCache = new Map<string, Promise<SourceImage>>();
 
 /**
- * Loads an image for display. 16-bit PNGs are decoded in JavaScript (browsers would reduce them
- * to 8 bits); 8-bit ones by the browser's native decoder.
+ * Loads an image for display, cached under `contentHash` (the image's sha256). 16-bit PNGs are
+ * decoded in JavaScript (browsers would reduce them to 8 bits); 8-bit ones by the browser's
+ * native decoder.
  */
-export function loadImage(url: string): Promise<SourceImage> {
-  const hit = imageCache.get(url);
+export function loadImage(url: string, contentHash: string): Promise<SourceImage> {
+  const hit = imageCache.get(contentHash);
   if (hit) {
-    imageCache.delete(url);
-    imageCache.set(url, hit);
+    imageCache.delete(contentHash);
+    imageCache.set(contentHash, hit);
     return hit;
   }
   const loading = (async (): Promise<SourceImage> => {
@@ -44,8 +47,8 @@ export function loadImage(url: string): Promise<SourceImage> {
     }
     return decodeBlob(new Blob([bytes]));
   })();
-  imageCache.set(url, loading);
-  loading.catch(() => imageCache.delete(url));
+  imageCache.set(contentHash, loading);
+  loading.catch(() => imageCache.delete(contentHash));
   while (imageCache.size > CACHE_LIMIT) imageCache.delete(imageCache.keys().next().value!);
   return loading;
 }

@@ -12,17 +12,9 @@ import type {
   Split,
 } from '../../../shared/contract-review';
 import { api } from '../api';
+import type { Tool } from '../editor/registry';
+import type { Point } from '../mask/label-map';
 import type { WindowLevel } from '../viewer/window-level';
-
-export type Tool =
-  | 'brush'
-  | 'eraser'
-  | 'polygonAdd'
-  | 'polygonCut'
-  | 'fill'
-  | 'keepComponent'
-  | 'dropComponent'
-  | 'pan';
 
 export type LayerId = 'image' | MaskLayer;
 
@@ -88,7 +80,8 @@ export const REVIEW_STATES: readonly ReviewState[] = [
   'negative',
 ];
 
-interface ReviewStore {
+/** The review screen's state (what the editor registry's `enabled` and `active` read). */
+export interface ReviewStoreState {
   query: WorklistQuery;
   total: number | null;
   pages: Record<number, ImageListItem[]>;
@@ -102,10 +95,14 @@ interface ReviewStore {
   loadingImage: boolean;
   imageError: string | null;
   tool: Tool;
+  /** Points of the polygon being drawn (image pixels). */
+  polygon: readonly Point[];
   brushRadius: number;
   threshold: number;
   islandMinPixels: number;
   layers: Record<LayerId, LayerSettings>;
+  /** The mask layer `o` (outline) applies to. */
+  selectedLayer: MaskLayer;
   diff: { enabled: boolean; candidate: MaskLayer; reference: MaskLayer };
   window: WindowLevel | null;
   maxValue: number;
@@ -116,7 +113,9 @@ interface ReviewStore {
   /** The refused edit of the open image, if any, until it is re-applied or discarded. */
   conflict: SaveConflict | null;
   helpOpen: boolean;
+}
 
+interface ReviewStore extends ReviewStoreState {
   setQuery: (patch: Partial<WorklistQuery>) => void;
   ensureRange: (start: number, end: number) => void;
   loadPage: (page: number) => Promise<ImageListItem[]>;
@@ -127,6 +126,27 @@ interface ReviewStore {
 }
 
 const inFlight = new Map<string, Promise<ImageListItem[]>>();
+
+// Brush size and the islands limit are the user's habits: kept in this browser profile.
+const BRUSH_KEY = 'qataseg.editor.brushRadius';
+const ISLANDS_KEY = 'qataseg.editor.islandMinPixels';
+
+function storedNumber(key: string, fallback: number, min: number, max: number): number {
+  try {
+    const value = Number(localStorage.getItem(key));
+    return Number.isInteger(value) && value >= min && value <= max ? value : fallback;
+  } catch {
+    return fallback; // storage disabled
+  }
+}
+
+function store(key: string, value: number): void {
+  try {
+    localStorage.setItem(key, String(value));
+  } catch {
+    // Storage disabled or full: the setting lasts for this page only.
+  }
+}
 
 export const useReviewStore = create<ReviewStore>((set, get) => ({
   query: { sort: 'name', direction: 'asc', filter: {} },
@@ -141,15 +161,17 @@ export const useReviewStore = create<ReviewStore>((set, get) => ({
   loadingImage: false,
   imageError: null,
   tool: 'brush',
-  brushRadius: 6,
+  polygon: [],
+  brushRadius: storedNumber(BRUSH_KEY, 6, 1, 200),
   threshold: 0.5,
-  islandMinPixels: 20,
+  islandMinPixels: storedNumber(ISLANDS_KEY, 20, 1, 100_000),
   layers: {
     image: { visible: true, opacity: 1, outline: false },
     'ground-truth': { visible: true, opacity: 0.6, outline: true },
     prediction: { visible: true, opacity: 0.45, outline: false },
     label: { visible: true, opacity: 0.5, outline: false },
   },
+  selectedLayer: 'label',
   diff: { enabled: false, candidate: 'label', reference: 'ground-truth' },
   window: null,
   maxValue: 255,
@@ -239,6 +261,13 @@ export const useReviewStore = create<ReviewStore>((set, get) => ({
     set((state) => ({ layers: { ...state.layers, [id]: { ...state.layers[id], ...patch } } }));
   },
 }));
+
+useReviewStore.subscribe((state, previous) => {
+  if (state.brushRadius !== previous.brushRadius) store(BRUSH_KEY, state.brushRadius);
+  if (state.islandMinPixels !== previous.islandMinPixels) {
+    store(ISLANDS_KEY, state.islandMinPixels);
+  }
+});
 
 /**
  * Index of the next (direction 1) or previous (-1) list entry after `from` that satisfies

@@ -1,0 +1,674 @@
+/**
+ * Every editor action and tool of the review screen, registered once: id, keys, label, whether it
+ * is enabled (and why not), what it does, and whether it changes the label (and so is saved and
+ * joins undo). The key handler, the buttons, the `?` help and the tests all read this one table;
+ * nothing else binds a key or decides whether an action may run.
+ *
+ * The table is plain data and functions of an `ActionContext` handed in when an action runs
+ * (./run.ts builds it from the editor), so it imports nothing that needs a page: the end-to-end
+ * helpers read the same keys and ids from it.
+ */
+import type { ImageDetail, MaskLayer, ReviewState } from '../../../shared/contract-review';
+import {
+  acceptPrediction,
+  clearLabel,
+  dilate,
+  dropComponent,
+  erode,
+  fillHoles,
+  floodFill,
+  keepComponent,
+  removeIslands,
+  thresholdInto,
+  type DirtyRect,
+  type LabelMap,
+  type Point,
+} from '../mask/label-map';
+import { defaultWindow } from '../viewer/window-level';
+import type { ReviewStoreState, LayerId, LayerSettings } from '../review/review-store';
+import { chordOf, type KeyLike } from './chords';
+
+export type Tool =
+  | 'brush'
+  | 'eraser'
+  | 'polygonAdd'
+  | 'polygonCut'
+  | 'fill'
+  | 'keepComponent'
+  | 'dropComponent'
+  | 'pan';
+
+export type ActionGroup =
+  'Help' | 'Tools' | 'Editing' | 'View' | 'Layers' | 'Navigation' | 'Review';
+
+/** What `enabled` and `active` read: the review screen's state. */
+export type EditorState = ReviewStoreState;
+
+/** The label and the prediction of the open image, handed to a label operation. */
+export interface EditTarget {
+  /** Raw 0..255 probabilities of the active model's prediction. */
+  prediction: Uint8Array | null;
+  /** The prediction at the current threshold (0/1). */
+  predictionBinary: Uint8Array | null;
+}
+
+export type LabelOperation = (label: LabelMap, target: EditTarget) => DirtyRect;
+
+/** What an action may do to the editor; built by ./run.ts around the controller and the store. */
+export interface ActionContext {
+  state: EditorState;
+  set(patch: Partial<EditorState>): void;
+  setLayer(id: LayerId, patch: Partial<LayerSettings>): void;
+  /** Runs `operation` on the label as one edit: repainted, saved, undoable. */
+  edit(operation: LabelOperation): void;
+  /** Fills (or cuts) the polygon into the label as one edit. */
+  polygon(points: readonly Point[], cut: boolean): void;
+  strokeBegin(point: Point, erase: boolean): void;
+  undo(redo: boolean): Promise<void>;
+  setReview(patch: { state?: ReviewState; comment?: string }): Promise<void>;
+  reapplyRejectedEdit(): void;
+  discardRejectedEdit(): void;
+  /** Repaints after a change of window (image), layer style (layers) or diff settings (diff). */
+  repaint(what: 'image' | 'layers' | 'diff'): void;
+  fitView(): void;
+  actualSizeView(): void;
+  zoomView(factor: number): void;
+  /** Opens the next (1) or previous (-1) image of the worklist, optionally unreviewed only. */
+  step(direction: 1 | -1, unreviewedOnly: boolean): Promise<void>;
+  focusComment(): void;
+}
+
+/** What a pointer press with a tool starts: a stroke, a pan drag, or nothing more. */
+export type PressResult = 'stroke' | 'pan' | null;
+
+export interface ToolBehaviour {
+  id: Tool;
+  /** The viewer's pointer while the tool is chosen ('brush' draws its own circle). */
+  cursor: 'brush' | 'crosshair' | 'grab';
+  /** A primary-button press on the image at `point` (image pixels). */
+  press(context: ActionContext, point: Point, modifiers: { alt: boolean }): PressResult;
+}
+
+export interface EditorAction {
+  id: string;
+  group: ActionGroup;
+  /** Short name on its button. */
+  label: string;
+  /** What it does, in the help and the button's tooltip. */
+  description: string;
+  /** Chords (see ./chords.ts); empty for actions that only have a button. */
+  keys: readonly string[];
+  /** Changes the label: saved as a revision and undoable (and needs an open image). */
+  editsLabel: boolean;
+  /** Held keys repeat the action (brush size, zoom). */
+  repeats?: boolean;
+  /** Also runs from inside a text field (which it leaves). */
+  leavesTextFields?: boolean;
+  /** The button's data-testid, when the action has a button. */
+  testId?: string;
+  /** true, or the reason the action cannot run now (shown on hover and when its key is pressed). */
+  enabled?: (state: EditorState) => true | string;
+  /** Whether its button shows as on (the chosen tool, the image's review state, a shown layer). */
+  active?: (state: EditorState) => boolean;
+  perform: (context: ActionContext) => void | Promise<void>;
+  /** Tool actions: what the tool does under the pointer. */
+  tool?: ToolBehaviour;
+}
+
+export const NO_IMAGE = 'Open an image from the worklist first';
+
+/**
+ * Why a prediction cannot be used now, or null when it can. A project without a model gets the
+ * way to one (Train, then Predict), never a silent no-op.
+ */
+export function predictionUnavailable(detail: ImageDetail | null): string | null {
+  if (!detail) return NO_IMAGE;
+  if (detail.activeModel === null) {
+    return 'No model yet: train one (Training… → Start training), then run Predict';
+  }
+  if (detail.predictionRevisionId === null) {
+    return `No prediction of ${detail.activeModel} for this image yet: run Predict (Training…)`;
+  }
+  return null;
+}
+
+const needsPrediction = (state: EditorState): true | string =>
+  predictionUnavailable(state.detail) ?? true;
+
+const isPolygonTool = (tool: Tool) => tool === 'polygonAdd' || tool === 'polygonCut';
+
+function defineTool(
+  tool: Tool,
+  fields: Omit<EditorAction, 'id' | 'group' | 'perform' | 'tool' | 'active' | 'editsLabel'> & {
+    cursor: ToolBehaviour['cursor'];
+    press: ToolBehaviour['press'];
+    editsLabel?: boolean;
+  },
+): EditorAction {
+  const { cursor, press, editsLabel = true, ...rest } = fields;
+  return {
+    id: `tool.${tool}`,
+    group: 'Tools',
+    editsLabel,
+    ...rest,
+    testId: `tool-${tool}`,
+    active: (state) => state.tool === tool,
+    perform: (context) => context.set({ tool, polygon: [] }),
+    tool: { id: tool, cursor, press },
+  };
+}
+
+const addPolygonPoint = (context: ActionContext, point: Point): PressResult => {
+  context.set({ polygon: [...context.state.polygon, point] });
+  return null;
+};
+
+function reviewStateAction(state: ReviewState, key: string, description: string): EditorAction {
+  return {
+    id: `review.${state}`,
+    group: 'Review',
+    label: state,
+    description,
+    keys: [key],
+    editsLabel: false,
+    testId: `review-state-${state}`,
+    enabled: (s) => (s.detail ? true : NO_IMAGE),
+    active: (s) => s.detail?.reviewState === state,
+    perform: (context) => context.setReview({ state }),
+  };
+}
+
+function layerAction(layer: MaskLayer, key: string, label: string): EditorAction {
+  return {
+    id: `layer.${layer === 'ground-truth' ? 'groundTruth' : layer}`,
+    group: 'Layers',
+    label,
+    description: `Show or hide the ${label.toLowerCase()} layer`,
+    keys: [key],
+    editsLabel: false,
+    testId: `layer-visible-${layer}`,
+    active: (state) => state.layers[layer].visible,
+    perform: (context) =>
+      context.setLayer(layer, { visible: !context.state.layers[layer].visible }),
+  };
+}
+
+export const ACTIONS: readonly EditorAction[] = [
+  {
+    id: 'help',
+    group: 'Help',
+    label: 'Shortcuts',
+    description: 'Show or hide these shortcuts',
+    keys: ['?'],
+    editsLabel: false,
+    testId: 'help-button',
+    active: (state) => state.helpOpen,
+    perform: (context) => context.set({ helpOpen: !context.state.helpOpen }),
+  },
+
+  defineTool('brush', {
+    label: 'Brush',
+    description: 'Brush: paint into the label (Alt erases)',
+    keys: ['b'],
+    cursor: 'brush',
+    press: (context, point, { alt }) => {
+      context.strokeBegin(point, alt);
+      return 'stroke';
+    },
+  }),
+  defineTool('eraser', {
+    label: 'Eraser',
+    description: 'Eraser: erase from the label',
+    keys: ['e'],
+    cursor: 'brush',
+    press: (context, point) => {
+      context.strokeBegin(point, true);
+      return 'stroke';
+    },
+  }),
+  defineTool('polygonAdd', {
+    label: 'Poly +',
+    description: 'Polygon add: click points, Enter or double-click closes',
+    keys: ['p'],
+    cursor: 'crosshair',
+    press: addPolygonPoint,
+  }),
+  defineTool('polygonCut', {
+    label: 'Poly −',
+    description: 'Polygon cut: click points, Enter or double-click cuts',
+    keys: ['shift+p'],
+    cursor: 'crosshair',
+    press: addPolygonPoint,
+  }),
+  defineTool('fill', {
+    label: 'Fill',
+    description: 'Flood fill the region under the click',
+    keys: ['f'],
+    cursor: 'crosshair',
+    press: (context, point) => {
+      context.edit((label) => floodFill(label, point.x, point.y, 1));
+      return null;
+    },
+  }),
+  defineTool('keepComponent', {
+    label: 'Keep',
+    description: 'Keep a predicted component: click it to add it to the label',
+    keys: ['k'],
+    cursor: 'crosshair',
+    enabled: needsPrediction,
+    press: (context, point) => {
+      context.edit((label, target) =>
+        target.predictionBinary
+          ? keepComponent(label, target.predictionBinary, point.x, point.y)
+          : { x0: 0, y0: 0, x1: 0, y1: 0 },
+      );
+      return null;
+    },
+  }),
+  defineTool('dropComponent', {
+    label: 'Drop',
+    description: 'Drop a component: click a label (or predicted) component to remove it',
+    keys: ['shift+k'],
+    cursor: 'crosshair',
+    press: (context, point) => {
+      context.edit((label, target) =>
+        dropComponent(label, point.x, point.y, target.predictionBinary ?? undefined),
+      );
+      return null;
+    },
+  }),
+  defineTool('pan', {
+    label: 'Pan',
+    description: 'Pan / window-level (no edit)',
+    keys: ['v'],
+    editsLabel: false,
+    cursor: 'grab',
+    press: () => 'pan',
+  }),
+  {
+    id: 'brush.smaller',
+    group: 'Tools',
+    label: 'Smaller',
+    description: 'Smaller brush',
+    keys: ['['],
+    editsLabel: false,
+    repeats: true,
+    perform: (context) =>
+      context.set({ brushRadius: Math.max(1, Math.round(context.state.brushRadius / 1.25)) }),
+  },
+  {
+    id: 'brush.larger',
+    group: 'Tools',
+    label: 'Larger',
+    description: 'Larger brush',
+    keys: [']'],
+    editsLabel: false,
+    repeats: true,
+    perform: (context) =>
+      context.set({ brushRadius: Math.min(200, Math.ceil(context.state.brushRadius * 1.25)) }),
+  },
+  {
+    id: 'polygon.close',
+    group: 'Tools',
+    label: 'Close polygon',
+    description: 'Close the polygon (fill, or cut with Poly −)',
+    keys: ['enter'],
+    editsLabel: true,
+    enabled: (state) =>
+      isPolygonTool(state.tool) && state.polygon.length >= 3
+        ? true
+        : 'Click at least three points with a polygon tool first',
+    perform: (context) => {
+      const { polygon, tool } = context.state;
+      context.set({ polygon: [] });
+      context.polygon(polygon, tool === 'polygonCut');
+    },
+  },
+  {
+    id: 'polygon.cancel',
+    group: 'Tools',
+    label: 'Cancel',
+    description: 'Cancel the polygon, close the help, or leave a text field',
+    keys: ['escape'],
+    editsLabel: false,
+    leavesTextFields: true,
+    perform: (context) => context.set({ polygon: [], helpOpen: false }),
+  },
+
+  {
+    id: 'edit.undo',
+    group: 'Editing',
+    label: 'Undo',
+    description: 'Undo the last edit of the label',
+    keys: ['ctrl+z'],
+    editsLabel: true,
+    testId: 'undo',
+    enabled: (state) => (state.detail?.canUndo ? true : 'Nothing to undo'),
+    perform: (context) => context.undo(false),
+  },
+  {
+    id: 'edit.redo',
+    group: 'Editing',
+    label: 'Redo',
+    description: 'Redo the edit undone last',
+    keys: ['ctrl+shift+z', 'ctrl+y'],
+    editsLabel: true,
+    testId: 'redo',
+    enabled: (state) => (state.detail?.canRedo ? true : 'Nothing to redo'),
+    perform: (context) => context.undo(true),
+  },
+  {
+    id: 'edit.thresholdInto',
+    group: 'Editing',
+    label: 'Add pred.',
+    description: 'Add the thresholded prediction to the label',
+    keys: ['t'],
+    editsLabel: true,
+    testId: 'op-threshold-into',
+    enabled: needsPrediction,
+    perform: (context) => {
+      const { threshold } = context.state;
+      context.edit((label, target) =>
+        target.prediction
+          ? thresholdInto(label, target.prediction, threshold)
+          : { x0: 0, y0: 0, x1: 0, y1: 0 },
+      );
+    },
+  },
+  {
+    id: 'edit.acceptPrediction',
+    group: 'Editing',
+    label: 'Accept pred.',
+    description: 'Accept the thresholded prediction as the label',
+    keys: ['shift+t'],
+    editsLabel: true,
+    testId: 'op-accept',
+    enabled: needsPrediction,
+    perform: (context) => {
+      const { threshold } = context.state;
+      context.edit((label, target) =>
+        target.prediction
+          ? acceptPrediction(label, target.prediction, threshold)
+          : { x0: 0, y0: 0, x1: 0, y1: 0 },
+      );
+    },
+  },
+  {
+    id: 'edit.fillHoles',
+    group: 'Editing',
+    label: 'Fill holes',
+    description: 'Fill holes in the label',
+    keys: ['h'],
+    editsLabel: true,
+    testId: 'op-fill-holes',
+    perform: (context) => context.edit((label) => fillHoles(label)),
+  },
+  {
+    id: 'edit.removeIslands',
+    group: 'Editing',
+    label: 'Rm islands',
+    description: 'Remove islands under N pixels (N below the buttons)',
+    keys: ['shift+h'],
+    editsLabel: true,
+    testId: 'op-remove-islands',
+    perform: (context) => {
+      const { islandMinPixels } = context.state;
+      context.edit((label) => removeIslands(label, islandMinPixels));
+    },
+  },
+  {
+    id: 'edit.dilate',
+    group: 'Editing',
+    label: 'Dilate',
+    description: 'Dilate the label by one pixel',
+    keys: ['.'],
+    editsLabel: true,
+    testId: 'op-dilate',
+    perform: (context) => context.edit((label) => dilate(label)),
+  },
+  {
+    id: 'edit.erode',
+    group: 'Editing',
+    label: 'Erode',
+    description: 'Erode the label by one pixel',
+    keys: [','],
+    editsLabel: true,
+    testId: 'op-erode',
+    perform: (context) => context.edit((label) => erode(label)),
+  },
+  {
+    id: 'edit.clear',
+    group: 'Editing',
+    label: 'Clear',
+    description: 'Clear the label',
+    keys: ['shift+delete'],
+    editsLabel: true,
+    testId: 'op-clear',
+    perform: (context) => context.edit((label) => clearLabel(label)),
+  },
+  {
+    id: 'edit.reapplyRejected',
+    group: 'Editing',
+    label: 'Re-apply my edit',
+    description: 'Re-apply an edit a newer save refused, on top of the newer label',
+    keys: [],
+    editsLabel: true,
+    testId: 'conflict-reapply',
+    enabled: (state) =>
+      state.conflict && state.conflict.imageId === state.detail?.id
+        ? true
+        : 'No refused edit on this image',
+    perform: (context) => context.reapplyRejectedEdit(),
+  },
+  {
+    id: 'edit.discardRejected',
+    group: 'Editing',
+    label: 'Discard my edit',
+    description: 'Discard an edit a newer save refused (the newer label stands)',
+    keys: [],
+    editsLabel: false,
+    testId: 'conflict-discard',
+    enabled: (state) =>
+      state.conflict && state.conflict.imageId === state.detail?.id
+        ? true
+        : 'No refused edit on this image',
+    perform: (context) => context.discardRejectedEdit(),
+  },
+
+  {
+    id: 'view.fit',
+    group: 'View',
+    label: 'Fit',
+    description: 'Fit the image to the window',
+    keys: ['0'],
+    editsLabel: false,
+    perform: (context) => context.fitView(),
+  },
+  {
+    id: 'view.actualSize',
+    group: 'View',
+    label: '1:1',
+    description: 'Zoom 1:1',
+    keys: ['1'],
+    editsLabel: false,
+    perform: (context) => context.actualSizeView(),
+  },
+  {
+    id: 'view.zoomIn',
+    group: 'View',
+    label: 'Zoom in',
+    description: 'Zoom in',
+    keys: ['+', '='],
+    editsLabel: false,
+    repeats: true,
+    perform: (context) => context.zoomView(1.25),
+  },
+  {
+    id: 'view.zoomOut',
+    group: 'View',
+    label: 'Zoom out',
+    description: 'Zoom out',
+    keys: ['-'],
+    editsLabel: false,
+    repeats: true,
+    perform: (context) => context.zoomView(0.8),
+  },
+  {
+    id: 'view.invert',
+    group: 'View',
+    label: 'Invert',
+    description: 'Invert grey levels',
+    keys: ['i'],
+    editsLabel: false,
+    testId: 'invert',
+    active: (state) => state.window?.invert ?? false,
+    perform: (context) => {
+      const { window, maxValue } = context.state;
+      const current = window ?? defaultWindow(maxValue);
+      context.set({ window: { ...current, invert: !current.invert } });
+      context.repaint('image');
+    },
+  },
+  {
+    id: 'view.resetWindow',
+    group: 'View',
+    label: 'Reset W/L',
+    description: 'Reset window/level',
+    keys: ['w'],
+    editsLabel: false,
+    perform: (context) => {
+      context.set({ window: defaultWindow(context.state.maxValue) });
+      context.repaint('image');
+    },
+  },
+  {
+    id: 'view.diff',
+    group: 'View',
+    label: 'Diff mode',
+    description: 'Diff mode: TP / FP / FN of the chosen pair of layers',
+    keys: ['d'],
+    editsLabel: false,
+    testId: 'diff-mode',
+    active: (state) => state.diff.enabled,
+    perform: (context) => {
+      const { diff } = context.state;
+      context.set({ diff: { ...diff, enabled: !diff.enabled } });
+      context.repaint('diff');
+    },
+  },
+  {
+    id: 'view.outline',
+    group: 'View',
+    label: 'Outline',
+    description: 'Outline or fill the selected layer (the one ticked ● in Layers)',
+    keys: ['o'],
+    editsLabel: false,
+    perform: (context) => {
+      const { selectedLayer, layers } = context.state;
+      context.setLayer(selectedLayer, { outline: !layers[selectedLayer].outline });
+      context.repaint('layers');
+    },
+  },
+
+  layerAction('ground-truth', 'g', 'Ground truth'),
+  layerAction('prediction', 'r', 'Prediction'),
+  layerAction('label', 'c', 'Label (correction, else ground truth)'),
+
+  {
+    id: 'nav.next',
+    group: 'Navigation',
+    label: 'Next',
+    description: 'Next image',
+    keys: ['arrowdown', 'j'],
+    editsLabel: false,
+    perform: (context) => context.step(1, false),
+  },
+  {
+    id: 'nav.previous',
+    group: 'Navigation',
+    label: 'Previous',
+    description: 'Previous image',
+    keys: ['arrowup'],
+    editsLabel: false,
+    perform: (context) => context.step(-1, false),
+  },
+  {
+    id: 'nav.nextUnreviewed',
+    group: 'Navigation',
+    label: 'Next unreviewed',
+    description: 'Next unreviewed image',
+    keys: ['n'],
+    editsLabel: false,
+    perform: (context) => context.step(1, true),
+  },
+  {
+    id: 'nav.previousUnreviewed',
+    group: 'Navigation',
+    label: 'Previous unreviewed',
+    description: 'Previous unreviewed image',
+    keys: ['shift+n'],
+    editsLabel: false,
+    perform: (context) => context.step(-1, true),
+  },
+
+  reviewStateAction('unreviewed', 'shift+u', 'Mark unreviewed'),
+  reviewStateAction('accepted', 'a', 'Mark accepted'),
+  reviewStateAction('corrected', 'shift+c', 'Mark corrected'),
+  reviewStateAction('flagged', 'shift+f', 'Mark flagged'),
+  reviewStateAction('negative', 'shift+x', 'Mark negative (no lesion)'),
+  {
+    id: 'review.comment',
+    group: 'Review',
+    label: 'Comment',
+    description: 'Edit the comment',
+    keys: ['m'],
+    editsLabel: false,
+    enabled: (state) => (state.detail ? true : NO_IMAGE),
+    perform: (context) => context.focusComment(),
+  },
+];
+
+export const ACTION_GROUPS: readonly ActionGroup[] = [
+  'Help',
+  'Tools',
+  'Editing',
+  'View',
+  'Layers',
+  'Navigation',
+  'Review',
+];
+
+const byId = new Map<string, EditorAction>();
+const byChord = new Map<string, EditorAction>();
+const byTool = new Map<Tool, EditorAction>();
+for (const action of ACTIONS) {
+  if (byId.has(action.id)) throw new Error(`actions: ${action.id} registered twice`);
+  byId.set(action.id, action);
+  for (const key of action.keys) {
+    if (byChord.has(key)) throw new Error(`actions: ${key} bound twice`);
+    byChord.set(key, action);
+  }
+  if (action.tool) byTool.set(action.tool.id, action);
+}
+
+export function actionById(id: string): EditorAction {
+  const action = byId.get(id);
+  if (!action) throw new Error(`no editor action ${id}`);
+  return action;
+}
+
+export function actionForKey(event: KeyLike): EditorAction | undefined {
+  return byChord.get(chordOf(event));
+}
+
+export function actionOfTool(tool: Tool): EditorAction {
+  return byTool.get(tool)!;
+}
+
+/** Why `action` cannot run in `state`, or null when it can. */
+export function disabledReason(action: EditorAction, state: EditorState): string | null {
+  // Choosing a tool needs no image; using it does (the viewer has nothing to press on without).
+  if (action.editsLabel && !action.tool && !state.detail) return NO_IMAGE;
+  const enabled = action.enabled?.(state) ?? true;
+  return enabled === true ? null : enabled;
+}

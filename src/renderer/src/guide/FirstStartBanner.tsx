@@ -1,0 +1,56 @@
+/**
+ * The first start of a project says what to do next: with no model, Train then Predict; with a
+ * model that has predicted nothing yet, Predict. Until then the prediction actions of the editor
+ * are disabled with the same reason (editor/registry.ts `predictionUnavailable`).
+ */
+import { useEffect, useState } from 'react';
+import { api } from '../api';
+import { useAppStore } from '../store';
+
+export function FirstStartBanner({ onOpenTraining }: { onOpenTraining: () => void }) {
+  const project = useAppStore((state) => state.project);
+  const imageCount = project?.imageCount ?? 0;
+  const modelCount = project?.modelCount ?? 0;
+  // null: not asked yet (or asking failed: then no banner rather than a wrong one).
+  const [predicted, setPredicted] = useState<boolean | null>(null);
+
+  useEffect(() => {
+    if (imageCount === 0 || modelCount === 0) return;
+    let stale = false;
+    const ask = () =>
+      api['images.list']({ limit: 1, filter: { hasPrediction: true } }).then(
+        (page) => !stale && setPredicted(page.total > 0),
+        () => !stale && setPredicted(null),
+      );
+    void ask();
+    const off = api.on('images.changed', (change) => {
+      if (change.reason === 'prediction' || change.reason === 'import') void ask();
+    });
+    return () => {
+      stale = true;
+      off();
+    };
+  }, [imageCount, modelCount]);
+
+  if (imageCount === 0) return null;
+  if (modelCount > 0 && predicted !== false) return null;
+  return (
+    <div className="first-start" role="status" data-testid="first-start-banner">
+      {modelCount === 0 ? (
+        <span>
+          <b>No model yet</b>, so there are no predictions to review. <b>1. Train</b> a model
+          (Training… → Start training), then <b>2. Predict</b> (Training… → Predict all images).
+          Until then the prediction tools (Add pred., Accept pred., Keep, threshold) are off.
+        </span>
+      ) : (
+        <span>
+          <b>A model is ready but nothing is predicted yet</b>: <b>Predict</b> (Training… → Predict
+          all images) to fill the worklist's Dice, area and uncertainty.
+        </span>
+      )}
+      <button type="button" data-testid="first-start-open-training" onClick={onOpenTraining}>
+        Open Training
+      </button>
+    </div>
+  );
+}
