@@ -45,6 +45,8 @@ describe('native modules for Electron', () => {
     setEnv('npm_config_better_sqlite3_binary_host', `${host}/prebuilt`);
     // As ~/.npmrc's nodedir reaches npm scripts: it must not make node-gyp use Node's headers.
     setEnv('npm_config_nodedir', path.dirname(path.dirname(process.execPath)));
+    // A fresh clone has no .qataseg folder yet.
+    fs.mkdirSync(path.join(root, '.qataseg'), { recursive: true });
     const cacheDir = fs.mkdtempSync(path.join(root, '.qataseg', 'test-electron-native-'));
     cleanups.push(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
     const before = sha256(nodeBuild);
