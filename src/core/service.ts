@@ -7,7 +7,6 @@
  * owns what they share: the open project, the job manager and the ML worker.
  */
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
   ApiError,
@@ -23,6 +22,7 @@ import {
   type MethodOutput,
   type ProjectState,
 } from '../shared/contract';
+import { appPackage } from './app-package';
 import { JobManager } from './jobs';
 import { ProjectStore } from './project/store';
 import { WorkerHost, type WorkerLauncher } from './ml/worker-host';
@@ -33,9 +33,6 @@ import { reviewHandlers } from './project/review-handlers';
 import { exportHandlers } from './export/handlers';
 import { interopHandlers } from './ml/interop-handlers';
 import { serveMedia, type MediaResponse } from './media';
-
-const require = createRequire(import.meta.url);
-const packageJson = require('../../package.json') as { name: string; version: string };
 
 export interface ServiceOptions {
   projectDir?: string | null;
@@ -183,8 +180,8 @@ export class Service implements ServiceContext {
 
 const coreHandlers: HandlerGroup = {
   'app.info': (_input, context) => ({
-    name: packageJson.name,
-    version: packageJson.version,
+    name: appPackage.name,
+    version: appPackage.version,
     transport: context.options.transport,
     node: process.versions.node,
     electron: context.options.electronVersion ?? process.versions.electron ?? null,

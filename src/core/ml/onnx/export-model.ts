@@ -11,7 +11,6 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ApiError } from '../../../shared/contract';
 import type { ModelCard } from '../../../shared/contract-ml';
@@ -19,11 +18,9 @@ import type { ExportModelResult, ExternalModelConfig } from '../../../shared/int
 import type { ProjectStore } from '../../project/store';
 import { MODEL_FILE, WEIGHTS_FILE } from '../model-io';
 import { EXTERNAL_MODEL_FILE, getCard, resolveVersion, versionDir } from '../versions';
+import { appPackage } from '../../app-package';
 import { OPSET } from './graph';
 import { buildInferenceGraph, kernelToOnnx, unetParams } from './unet-graph';
-
-const require = createRequire(import.meta.url);
-const packageJson = require('../../../../package.json') as { name: string; version: string };
 
 export const DESCRIPTION_FILE = 'model.json';
 export const INPUT_NAME = 'image';
@@ -116,7 +113,7 @@ export function describeModel(
     version: card.version,
     task: 'binary segmentation of infection in chest X-ray images',
     exportedAt: new Date().toISOString(),
-    producer: { name: packageJson.name, version: packageJson.version },
+    producer: { name: appPackage.name, version: appPackage.version },
     file: { name: file.name, bytes: file.bytes, sha256: file.sha256 },
     onnx: {
       irVersion: 8,
@@ -297,7 +294,7 @@ function describeExternal(card: ModelCard, file: { name: string; bytes: number; 
     name: card.version,
     version: card.version,
     exportedAt: new Date().toISOString(),
-    producer: { name: packageJson.name, version: packageJson.version },
+    producer: { name: appPackage.name, version: appPackage.version },
     file,
     origin: {
       path: origin,
