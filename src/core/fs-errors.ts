@@ -1,4 +1,6 @@
 /** File system errors in words a user can act on, with the code kept for searching. */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 
 const READ_FAILURES: Record<string, string> = {
   EACCES: 'permission denied',
@@ -38,4 +40,23 @@ export function specialFileKind(entry: {
   if (entry.isCharacterDevice()) return 'a character device';
   if (entry.isBlockDevice()) return 'a block device';
   return null;
+}
+
+/**
+ * Reads a file that must be a regular file: opened without blocking and checked on the open
+ * handle, so a dataset file replaced by a FIFO (which a plain read would wait on forever) or a
+ * device is refused, with no window between the check and the read.
+ */
+export async function readRegularFile(file: string): Promise<Buffer> {
+  const handle = await fsp.open(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  try {
+    const stat = await handle.stat();
+    if (stat.isDirectory()) throw new Error('a folder, not a file');
+    if (!stat.isFile()) {
+      throw new Error(`not a regular file (${specialFileKind(stat) ?? 'unknown kind'})`);
+    }
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
 }

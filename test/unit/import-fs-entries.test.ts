@@ -11,8 +11,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { importDataset } from '../../src/core/dataset/import';
+import { exportMasks } from '../../src/core/export/exporter';
 import { queryImages } from '../../src/core/project/images';
 import { ProjectStore } from '../../src/core/project/store';
+import { Service } from '../../src/core/service';
 import { importReportSchema } from '../../src/shared/dataset-schemas';
 import { rectMask, tempDir, writeGrayPng } from './project-fixtures';
 
@@ -103,6 +105,39 @@ describe('import of what a folder holds besides readable images', () => {
         expect(report.pairs).toBe(1);
       } finally {
         store.close();
+      }
+    },
+  );
+
+  it.skipIf(process.platform === 'win32')(
+    'an imported file replaced by a FIFO is refused by display, thumbnails and export, never waited on',
+    { timeout: 15_000 },
+    async () => {
+      const root = tempDir('fifo-later');
+      await pair(root, 'a.png');
+      const dir = tempDir('fifo-later-project');
+      const store = ProjectStore.open(dir);
+      await importDataset(store, { root });
+      const [image] = queryImages(store.db, {});
+      store.close();
+      fs.rmSync(path.join(root, 'Images', 'a.png'));
+      execFileSync('mkfifo', [path.join(root, 'Images', 'a.png')]);
+      const service = new Service({ transport: 'http', projectDir: dir });
+      try {
+        for (const kind of ['image', 'thumbnail'] as const) {
+          await expect(service.media(kind, image.id, new URLSearchParams())).rejects.toThrow(
+            /Images\/a\.png.*not a regular file \(a FIFO\)/,
+          );
+        }
+        const result = await exportMasks(service.project(), {
+          out: tempDir('fifo-export'),
+          format: 'overlay',
+        });
+        expect(result.skipped).toEqual([
+          { image: 'Images/a.png', reason: 'image file unreadable: not a regular file (a FIFO)' },
+        ]);
+      } finally {
+        service.close();
       }
     },
   );

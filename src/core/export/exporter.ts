@@ -32,6 +32,7 @@ import {
   type PlannedFile,
 } from '../formats';
 import { decodeGray8Png } from '../formats/png';
+import { readRegularFile } from '../fs-errors';
 import { CancelledError, type JobReporter } from '../jobs';
 import { listDatasets } from '../project/datasets';
 import { imageAbsolutePath, queryImages, type ImageRecord } from '../project/images';
@@ -488,7 +489,7 @@ async function render(
   let imageBytes: Buffer | null = null;
   if (item.imageFile) {
     try {
-      imageBytes = await fsp.readFile(imageAbsolutePath(image));
+      imageBytes = await readRegularFile(imageAbsolutePath(image));
     } catch (error) {
       return { reason: `image file unreadable: ${describeWriteError(error)}` };
     }
