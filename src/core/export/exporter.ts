@@ -26,6 +26,7 @@ import { maskMetrics } from '../../shared/metrics';
 import { readGray8 } from '../dataset/decode';
 import {
   exportFormatOf,
+  imageDecoderFor,
   type ExportFormatDefinition,
   type ExportMask,
   type ExportRecord,
@@ -506,6 +507,11 @@ async function render(
     files: item.files,
     mask,
     readImageGray8: () => readGray8(imageAbsolutePath(image)),
+    readImage: async (depth) => {
+      const bytes = await readRegularFile(imageAbsolutePath(image));
+      return imageDecoderFor(bytes).decode(bytes, { depth });
+    },
+    readImageFile: () => readRegularFile(imageAbsolutePath(image)),
   });
   if ('reason' in rendered) return rendered;
   if (rendered.data.length !== item.files.length) {
