@@ -58,6 +58,9 @@ export type ImportResult = z.infer<typeof importResultSchema>;
  */
 export const DEFAULT_MAX_IMAGE_PIXELS = 8192 * 8192;
 
+/** The most pixels any image or mask is ever decoded with (sharp's own limit, 16383 x 16383). */
+export const MAX_DECODABLE_PIXELS = 16383 * 16383;
+
 export const importInputSchema = z.object({
   /**
    * The dataset folder (read only; nothing is written there): absolute, `~` the home folder, or
@@ -72,7 +75,7 @@ export const importInputSchema = z.object({
   /** Control-group images get an empty ground truth and the review state negative. */
   controlsAsNegative: z.boolean().optional(),
   /** Images (and masks) with more pixels are skipped (default DEFAULT_MAX_IMAGE_PIXELS). */
-  maxPixels: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+  maxPixels: z.number().int().positive().max(MAX_DECODABLE_PIXELS).optional(),
 });
 export type ImportInput = z.infer<typeof importInputSchema>;
 

@@ -42,9 +42,9 @@ export async function deflatedZeros(bytes: number): Promise<Buffer> {
     }
   }
   const parts: Buffer[] = [];
-  const deflate = zlib.createDeflate({ level: 9 });
-  deflate.on('data', (part: Buffer) => parts.push(part));
-  await pipeline(Readable.from(zeros()), deflate);
+  await pipeline(Readable.from(zeros()), zlib.createDeflate({ level: 9 }), async (deflated) => {
+    for await (const part of deflated) parts.push(part as Buffer);
+  });
   return Buffer.concat(parts);
 }
 

@@ -4,7 +4,6 @@
  * for every format, with or without overwrite (core and the real `qataseg export`, exit 2).
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -13,24 +12,11 @@ import { importDataset } from '../../src/core/dataset/import';
 import { ExportRefusedError, exportMasks } from '../../src/core/export/exporter';
 import { ProjectStore } from '../../src/core/project/store';
 import { exportFormatSchema } from '../../src/shared/export-schemas';
+import { treeHash } from '../faults/tree-hash';
 import { rectMask, tempDir, writeGrayPng } from './project-fixtures';
 
 const W = 24;
 const H = 16;
-
-/** SHA-256 of every file and the name of every folder below `dir` (what a fault must not change). */
-export function treeHash(dir: string): string {
-  const hash = createHash('sha256');
-  const entries = fs
-    .readdirSync(dir, { recursive: true, withFileTypes: true })
-    .map((entry) => ({ entry, full: path.join(entry.parentPath, entry.name) }))
-    .sort((a, b) => a.full.localeCompare(b.full));
-  for (const { entry, full } of entries) {
-    hash.update(`${path.relative(dir, full)}\0${entry.isDirectory() ? 'dir' : 'file'}\0`);
-    if (entry.isFile()) hash.update(fs.readFileSync(full));
-  }
-  return hash.digest('hex');
-}
 
 async function qataDataset(root: string, count: number) {
   for (let i = 0; i < count; i++) {

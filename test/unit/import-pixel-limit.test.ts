@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { importDataset } from '../../src/core/dataset/import';
+import { exportMasks } from '../../src/core/export/exporter';
 import { queryImages } from '../../src/core/project/images';
 import { ProjectStore } from '../../src/core/project/store';
 import { Service } from '../../src/core/service';
@@ -82,6 +83,22 @@ describe('import pixel limit', () => {
       /^image is 200x200 .*above the limit of 10000 pixels.*--max-pixels/,
     );
     expect(report.pairs).toBe(1);
+  });
+
+  it('an image imported under a raised limit keeps working after the import (masks, export)', async () => {
+    const root = tempDir('raised-limit');
+    fs.mkdirSync(path.join(root, 'Images'));
+    fs.mkdirSync(path.join(root, 'Ground-truths'));
+    // 9000 x 9000 (81 Mpx, above the default limit), image and mask all zeros.
+    fs.writeFileSync(path.join(root, 'Images', 'large.png'), await pngBomb(9000, 9000));
+    fs.writeFileSync(path.join(root, 'Ground-truths', 'mask_large.png'), await pngBomb(9000, 9000));
+    const store = ProjectStore.open(tempDir('raised-project'));
+    stores.push(store);
+    const { report } = await importDataset(store, { root, maxPixels: 100_000_000 });
+    expect(report.skipped).toEqual([]);
+    expect(report.pairs).toBe(1);
+    const result = await exportMasks(store, { out: tempDir('raised-export') });
+    expect(result.masks).toBe(1);
   });
 
   it('names the file when its thumbnail or display image cannot be made', async () => {

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import {
   DEFAULT_MAX_IMAGE_PIXELS,
   importInputSchema,
+  MAX_DECODABLE_PIXELS,
   type ImportResult,
 } from '../../shared/dataset-schemas';
 import { importDataset, resolveDatasetRoot } from '../../core/dataset/import';
@@ -55,7 +56,7 @@ export function register(program: Command): void {
     .option('--controls-as-negative', 'give control-group images an empty mask and state negative')
     .option(
       '--max-pixels <n>',
-      `skip images (and masks) with more pixels, read from their header (default ${DEFAULT_MAX_IMAGE_PIXELS}, 8192x8192)`,
+      `skip images (and masks) with more pixels, read from their header (default ${DEFAULT_MAX_IMAGE_PIXELS}, 8192x8192; at most ${MAX_DECODABLE_PIXELS})`,
     )
     .option('--json', 'print the import report as JSON')
     .action(

@@ -6,6 +6,7 @@
 import fs from 'node:fs/promises';
 import sharp from 'sharp';
 import { imageDecoderFor, type GrayImage, type ImageDecoder, type ImageHeader } from '../formats';
+import { readRegularFile } from '../fs-errors';
 
 export type ImageInfo = ImageHeader;
 export type { GrayImage };
@@ -41,7 +42,7 @@ export async function probeImageFile(file: string): Promise<ImageInfo> {
   }
   const decoder = imageDecoderFor(start);
   if (decoder.readFileHeader) return decoder.readFileHeader(file);
-  return decoder.readHeader(await fs.readFile(file));
+  return decoder.readHeader(await readRegularFile(file));
 }
 
 /** Full decode to one gray channel; 16-bit files stay 16-bit unless `depth` is 8. */
@@ -104,7 +105,7 @@ export async function readGray8(
   filePath: string,
   size?: number,
 ): Promise<{ data: Uint8Array; width: number; height: number }> {
-  const input = await fs.readFile(filePath);
+  const input = await readRegularFile(filePath);
   const decoder = imageDecoderFor(input);
   const info = await decoder.readHeader(input);
   let pipeline =

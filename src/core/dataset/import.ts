@@ -40,7 +40,15 @@ import {
 import type { ProjectStore } from '../project/store';
 import { resolveUserPath } from '../user-paths';
 import { probeImage, probeImageFile, type ImageInfo } from './decode';
-import { isImageFileName, listFiles, maskCandidates, scanLayout, type ImageGroup } from './layout';
+import { describeFsError, specialFileKind } from '../fs-errors';
+import {
+  isImageFileName,
+  listFiles,
+  maskCandidates,
+  scanLayout,
+  type ImageGroup,
+  type SkippedEntry,
+} from './layout';
 
 export interface ImportOptions {
   root: string;
@@ -111,11 +119,17 @@ async function hashStream(file: string): Promise<string> {
 const statFile = promisify(fs.stat);
 const readWholeFile = promisify(fs.readFile);
 
-/** Reads a file for hashing and probing: in memory when small, hashed as a stream when large. */
+/**
+ * Reads a file for hashing and probing: in memory when small, hashed as a stream when large.
+ * Only regular files are read (a FIFO reached through a link would block the import forever).
+ */
 async function readAndHash(
   file: string,
 ): Promise<{ bytes: Buffer | null; sha256: string; size: number }> {
-  const { size } = await statFile(file);
+  const stat = await statFile(file);
+  if (stat.isDirectory()) throw new Error('a link to a folder (not followed)');
+  if (!stat.isFile()) throw new Error(`not a regular file (${specialFileKind(stat) ?? 'unknown'})`);
+  const { size } = stat;
   if (size === 0) throw new Error('empty file (0 bytes)');
   if (size > STREAM_THRESHOLD) return { bytes: null, sha256: await hashStream(file), size };
   const bytes = await readWholeFile(file);
@@ -128,6 +142,7 @@ function probeFile(file: string, bytes: Buffer | null): Promise<ImageInfo> {
 }
 
 function reasonOf(error: unknown): string {
+  if ((error as NodeJS.ErrnoException | null)?.code) return describeFsError(error);
   const message = error instanceof Error ? error.message : String(error);
   if (
     /unsupported image format|Input buffer contains unsupported|Input file contains unsupported/i.test(
@@ -324,25 +339,43 @@ export async function resolveDatasetRoot(root: string, projectDir: string): Prom
 }
 
 /** Lists the work: image files with their mask file, and what is skipped or orphaned up front. */
-async function planImport(root: string, groups: ImageGroup[], maskPattern: string | null) {
+async function planImport(
+  root: string,
+  groups: ImageGroup[],
+  maskPattern: string | null,
+  scanSkipped: SkippedEntry[],
+) {
   const items: WorkItem[] = [];
   const skipped: { path: string; reason: string }[] = [];
+  // A folder listed twice (as images and as masks, or by the scan) is reported once.
+  const reported = new Set<string>();
+  const report = (entries: SkippedEntry[]) => {
+    for (const entry of entries) {
+      const rel = toRel(root, entry.path);
+      if (reported.has(rel)) continue;
+      reported.add(rel);
+      skipped.push({ path: rel, reason: entry.reason });
+    }
+  };
+  report(scanSkipped);
   let orphanMasks = 0;
   const claimedMasks = new Set<string>();
   const maskFolders = new Map<string, Map<string, string>>();
   const masksOf = async (dir: string) => {
     let files = maskFolders.get(dir);
     if (!files) {
-      files = new Map(
-        (await listFiles(dir, false)).map((f) => [path.basename(f).toLowerCase(), f]),
-      );
+      const listing = await listFiles(dir, false);
+      report(listing.skipped);
+      files = new Map(listing.files.map((f) => [path.basename(f).toLowerCase(), f]));
       maskFolders.set(dir, files);
     }
     return files;
   };
   const seen = new Set<string>();
   for (const group of groups) {
-    const files = await listFiles(group.imagesDir, group.recursive);
+    const listing = await listFiles(group.imagesDir, group.recursive);
+    report(listing.skipped);
+    const files = listing.files;
     const sameFolder = group.masksDir === group.imagesDir;
     const masks = group.masksDir ? await masksOf(group.masksDir) : null;
     // In a flat folder, files that are some image's mask are not images themselves.
@@ -415,7 +448,7 @@ export async function importDataset(
   const controlsAsNegative = options.controlsAsNegative ?? false;
   reporter.progress({ phase: 'scanning', done: 0, total: null });
   const scan = await scanLayout(root);
-  const plan = await planImport(root, scan.groups, maskPattern);
+  const plan = await planImport(root, scan.groups, maskPattern, scan.skipped);
   const db = store.db;
   const datasetId = db.transaction(() =>
     upsertDataset(db, { root, layout: scan.layout, maskPattern, controlsAsNegative }),

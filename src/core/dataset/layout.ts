@@ -4,11 +4,15 @@
  * (`Control_Group_I/`, `Control_Group_II/`: images without masks), the LViT layout (`img/` beside
  * `labelcol/`, in `Train_Folder/`, `Val_Folder/`, `Test_Folder/`), and as a last resort a flat
  * folder of images. Folder names match case-insensitively; nothing is ever written here.
+ *
+ * What cannot be listed or opened by name is reported, never fatal and never dropped in silence:
+ * an unreadable folder, a FIFO, socket or device, a name that is not UTF-8 (`skipped`).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Split } from '../../shared/contract-review';
 import { hasImageExtension } from '../formats';
+import { describeFsError, specialFileKind } from '../fs-errors';
 
 const IMAGE_DIR = /^(images?|img)$/i;
 const MASK_DIRS = [/^ground[-_ ]?truths?$/i, /^labelcol$/i, /^masks?$/i, /^labels?$/i, /^gt$/i];
@@ -29,14 +33,61 @@ export interface ImageGroup {
   kind: LayoutKind;
 }
 
+/** An entry left out of a listing, with why (absolute path). */
+export interface SkippedEntry {
+  path: string;
+  reason: string;
+}
+
 export interface LayoutScan {
   layout: string;
   groups: ImageGroup[];
+  /** Folders that could not be read, entries that could not be named. */
+  skipped: SkippedEntry[];
 }
 
-async function subdirectories(dir: string): Promise<string[]> {
-  const entries = await fs.readdir(dir, { withFileTypes: true });
-  return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+interface Entry {
+  name: string;
+  kind: 'folder' | 'file' | 'link';
+}
+
+/**
+ * A folder's entries. Names are read as bytes: one that is not UTF-8 cannot be opened through the
+ * string it decodes to, so it is reported with its bytes; so are FIFOs, sockets and devices (read,
+ * a FIFO would block the import). A folder that cannot be read is one skipped entry.
+ */
+async function readEntries(dir: string): Promise<{ entries: Entry[]; skipped: SkippedEntry[] }> {
+  const skipped: SkippedEntry[] = [];
+  let listed;
+  try {
+    listed = await fs.readdir(dir, { withFileTypes: true, encoding: 'buffer' });
+  } catch (error) {
+    return {
+      entries: [],
+      skipped: [{ path: dir, reason: `folder cannot be read: ${describeFsError(error)}` }],
+    };
+  }
+  const entries: Entry[] = [];
+  for (const entry of listed) {
+    const raw = entry.name;
+    const name = raw.toString('utf8');
+    if (!Buffer.from(name, 'utf8').equals(raw)) {
+      const bytes = [...raw].map((byte) => byte.toString(16).padStart(2, '0')).join(' ');
+      skipped.push({
+        path: path.join(dir, name),
+        reason: `the name is not valid UTF-8 (bytes ${bytes}); rename it to import it`,
+      });
+      continue;
+    }
+    if (entry.isDirectory()) entries.push({ name, kind: 'folder' });
+    else if (entry.isFile()) entries.push({ name, kind: 'file' });
+    else if (entry.isSymbolicLink()) entries.push({ name, kind: 'link' });
+    else {
+      const kind = specialFileKind(entry) ?? 'not a file or a folder';
+      skipped.push({ path: path.join(dir, name), reason: `not a regular file (${kind})` });
+    }
+  }
+  return { entries, skipped };
 }
 
 /** The split a folder path implies: its segments below the root name it (Test Set, Train_Folder). */
@@ -59,8 +110,13 @@ function kindOf(root: string, imagesDir: string, imagesName: string): LayoutKind
 
 export async function scanLayout(root: string): Promise<LayoutScan> {
   const groups: ImageGroup[] = [];
+  const skipped: SkippedEntry[] = [];
   const visit = async (dir: string, depth: number): Promise<void> => {
-    const names = await subdirectories(dir);
+    const listing = await readEntries(dir);
+    skipped.push(...listing.skipped);
+    const names = listing.entries
+      .filter((entry) => entry.kind === 'folder' && !entry.name.startsWith('.'))
+      .map((entry) => entry.name);
     const maskDirOf = (imagesName: string): string | null => {
       const preferred = /^img$/i.test(imagesName) ? [/^labelcol$/i, ...MASK_DIRS] : MASK_DIRS;
       for (const pattern of preferred) {
@@ -111,23 +167,31 @@ export async function scanLayout(root: string): Promise<LayoutScan> {
   }
   groups.sort((a, b) => a.imagesDir.localeCompare(b.imagesDir));
   const kinds = [...new Set(groups.map((g) => g.kind))].sort();
-  return { layout: kinds.join('+'), groups };
+  return { layout: kinds.join('+'), groups, skipped };
 }
 
-/** Files (not folders) of a directory, optionally recursive, as absolute paths, sorted. */
-export async function listFiles(dir: string, recursive: boolean): Promise<string[]> {
-  const out: string[] = [];
+/**
+ * Files (and links, checked when opened) of a directory, optionally recursive, as absolute paths,
+ * sorted; with what could not be listed.
+ */
+export async function listFiles(
+  dir: string,
+  recursive: boolean,
+): Promise<{ files: string[]; skipped: SkippedEntry[] }> {
+  const files: string[] = [];
+  const skipped: SkippedEntry[] = [];
   const walk = async (current: string): Promise<void> => {
-    const entries = await fs.readdir(current, { withFileTypes: true });
-    for (const entry of entries) {
+    const listing = await readEntries(current);
+    skipped.push(...listing.skipped);
+    for (const entry of listing.entries) {
       const full = path.join(current, entry.name);
-      if (entry.isDirectory()) {
+      if (entry.kind === 'folder') {
         if (recursive && !entry.name.startsWith('.')) await walk(full);
-      } else if (entry.isFile() || entry.isSymbolicLink()) out.push(full);
+      } else files.push(full);
     }
   };
   await walk(dir);
-  return out.sort();
+  return { files: files.sort(), skipped };
 }
 
 /** A file whose extension a registered image decoder claims. */

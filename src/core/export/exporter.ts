@@ -26,12 +26,14 @@ import { maskMetrics } from '../../shared/metrics';
 import { readGray8 } from '../dataset/decode';
 import {
   exportFormatOf,
+  imageDecoderFor,
   type ExportFormatDefinition,
   type ExportMask,
   type ExportRecord,
   type PlannedFile,
 } from '../formats';
 import { decodeGray8Png } from '../formats/png';
+import { readRegularFile } from '../fs-errors';
 import { CancelledError, type JobReporter } from '../jobs';
 import { listDatasets } from '../project/datasets';
 import { imageAbsolutePath, queryImages, type ImageRecord } from '../project/images';
@@ -488,7 +490,7 @@ async function render(
   let imageBytes: Buffer | null = null;
   if (item.imageFile) {
     try {
-      imageBytes = await fsp.readFile(imageAbsolutePath(image));
+      imageBytes = await readRegularFile(imageAbsolutePath(image));
     } catch (error) {
       return { reason: `image file unreadable: ${describeWriteError(error)}` };
     }
@@ -505,6 +507,11 @@ async function render(
     files: item.files,
     mask,
     readImageGray8: () => readGray8(imageAbsolutePath(image)),
+    readImage: async (depth) => {
+      const bytes = await readRegularFile(imageAbsolutePath(image));
+      return imageDecoderFor(bytes).decode(bytes, { depth });
+    },
+    readImageFile: () => readRegularFile(imageAbsolutePath(image)),
   });
   if ('reason' in rendered) return rendered;
   if (rendered.data.length !== item.files.length) {

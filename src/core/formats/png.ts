@@ -8,7 +8,7 @@
  */
 import zlib from 'node:zlib';
 import sharp from 'sharp';
-import { DEFAULT_MAX_IMAGE_PIXELS } from '../../shared/dataset-schemas';
+import { MAX_DECODABLE_PIXELS } from '../../shared/dataset-schemas';
 import { maskFileOf, overlayFileOf } from '../export/names';
 import {
   registerExportFormat,
@@ -98,7 +98,7 @@ export function readPngHeader(buffer: Buffer): PngHeader {
  */
 export function decodeGray8Png(
   buffer: Buffer,
-  maxPixels: number = DEFAULT_MAX_IMAGE_PIXELS,
+  maxPixels: number = MAX_DECODABLE_PIXELS,
 ): { data: Uint8Array; width: number; height: number } | null {
   if (!isPng(buffer)) return null;
   let width = 0;

@@ -156,8 +156,12 @@ export interface ExportRenderInput extends ExportTarget {
   /** This image's files as planned by `imageFiles`, in that order. */
   files: readonly PlannedFile[];
   mask: ExportMask;
-  /** The source image in 8-bit gray (read on demand; throws when unreadable). */
+  /** The source image in 8-bit gray, 16-bit stretched (read on demand; throws when unreadable). */
   readImageGray8: () => Promise<{ data: Uint8Array; width: number; height: number }>;
+  /** The source image decoded by its decoder: gray of its own depth (or `depth`), metadata. */
+  readImage: (depth?: 8 | 16) => Promise<DecodedImage>;
+  /** The source image file's bytes as they are (e.g. to copy it, or read its own headers). */
+  readImageFile: () => Promise<Buffer>;
 }
 
 export interface ExportRendered<R> {

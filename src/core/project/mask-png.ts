@@ -5,7 +5,7 @@
  * formats registry reads; it is never inflated past what its header declares.
  */
 import sharp from 'sharp';
-import { DEFAULT_MAX_IMAGE_PIXELS } from '../../shared/dataset-schemas';
+import { MAX_DECODABLE_PIXELS } from '../../shared/dataset-schemas';
 import { imageDecoderFor } from '../formats';
 import { decodeGray8Png, isPng, readPngHeader } from '../formats/png';
 
@@ -27,7 +27,10 @@ export class MaskSizeMismatchError extends Error {
 export interface MaskDecodeLimits {
   /** The size the mask must have (its image's): anything else is refused from the header. */
   expected?: { width: number; height: number };
-  /** Refused from the header above this many pixels (default DEFAULT_MAX_IMAGE_PIXELS). */
+  /**
+   * Refused from the header above this many pixels: an import passes its limit; stored masks
+   * (checked when they were written) are held only to MAX_DECODABLE_PIXELS.
+   */
   maxPixels?: number;
 }
 
@@ -64,7 +67,7 @@ export async function decodeBinaryMask(
     throw new MaskSizeMismatchError(header.width, header.height, expected);
   }
   const declared = header.width * header.height;
-  const maxPixels = limits.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS;
+  const maxPixels = limits.maxPixels ?? MAX_DECODABLE_PIXELS;
   if (declared > maxPixels) {
     throw new Error(
       `mask is ${header.width}x${header.height}, above the limit of ${maxPixels} pixels`,

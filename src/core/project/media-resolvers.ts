@@ -8,6 +8,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ApiError } from '../../shared/contract';
 import { imageToGrayPng, probeImage, thumbnailPng } from '../dataset/decode';
+import { describeFsError, readRegularFile } from '../fs-errors';
 import { registerMediaResolver, type MediaResponse } from '../media';
 import { getImage, imageAbsolutePath, type ImageRecord } from './images';
 import { getRevisionPng } from './masks';
@@ -36,9 +37,12 @@ function named(image: ImageRecord): string {
 async function readSource(image: ImageRecord): Promise<Buffer> {
   let input: Buffer;
   try {
-    input = await fsp.readFile(imageAbsolutePath(image));
-  } catch {
-    throw new ApiError('not-found', `the file of ${named(image)} is missing`);
+    input = await readRegularFile(imageAbsolutePath(image));
+  } catch (error) {
+    throw new ApiError(
+      'not-found',
+      `the file of ${named(image)} cannot be read: ${describeFsError(error)}`,
+    );
   }
   let header;
   try {

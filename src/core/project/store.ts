@@ -5,6 +5,7 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
+import { describeFsError } from '../fs-errors';
 import { migrations } from './migrations';
 
 export const DATABASE_FILE = 'project.sqlite';
@@ -60,6 +61,28 @@ export function migrate(db: Db, target = migrations.length): void {
   }
 }
 
+/**
+ * Creates the project folder and its models folder, saying why it cannot: a recursive mkdir on a
+ * read-only file system reports ENOENT, so the nearest existing folder is asked for the cause.
+ */
+function createProjectFolders(dir: string): void {
+  try {
+    fs.mkdirSync(path.join(dir, MODELS_DIR), { recursive: true });
+  } catch (error) {
+    let cause: unknown = error;
+    let existing = dir;
+    while (!fs.existsSync(existing) && path.dirname(existing) !== existing) {
+      existing = path.dirname(existing);
+    }
+    try {
+      fs.accessSync(existing, fs.constants.W_OK);
+    } catch (accessError) {
+      cause = accessError;
+    }
+    throw new Error(`cannot create the project folder ${dir}: ${describeFsError(cause)}`);
+  }
+}
+
 export class ProjectStore {
   readonly db: Db;
 
@@ -73,7 +96,7 @@ export class ProjectStore {
   /** Opens (creating if needed) the project folder and brings its schema up to date. */
   static open(dir: string): ProjectStore {
     const absolute = path.resolve(dir);
-    fs.mkdirSync(path.join(absolute, MODELS_DIR), { recursive: true });
+    createProjectFolders(absolute);
     const db = openDatabase(path.join(absolute, DATABASE_FILE));
     migrate(db);
     const store = new ProjectStore(absolute, db);
