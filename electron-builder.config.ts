@@ -67,7 +67,11 @@ const config: Configuration = {
     { from: ELECTRON_SQLITE_BUILD, to: 'electron-native', filter: ['better_sqlite3.node'] },
   ],
   asar: true,
-  asarUnpack: [...UNPACKED_PACKAGES.map((name) => `node_modules/${name}/**`), 'electron-native/**'],
+  asarUnpack: [
+    ...UNPACKED_PACKAGES.map((name) => `node_modules/${name}/**`),
+    // electron-builder matches asarUnpack against source paths, not where a file set puts them.
+    `${ELECTRON_SQLITE_BUILD}/better_sqlite3.node`,
+  ],
   // electron-builder's rebuild would turn node_modules' better-sqlite3 into Electron's build in
   // place, leaving the CLI and the tests a binary they cannot load; `npm run dist` prepares a
   // copy with @electron/rebuild instead (prebuilt first, compile as fallback) and ships it above.

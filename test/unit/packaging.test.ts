@@ -197,8 +197,10 @@ describe('the electron-builder configuration', () => {
     expect(set).toBeDefined();
     expect(path.resolve(repoRoot, set?.from ?? '')).toBe(prepared);
     expect(set?.filter).toEqual([path.basename(PACKAGED_SQLITE_BINDING)]);
+    // asarUnpack is matched against source paths (app-builder-lib's createFilter).
+    const source = path.relative(repoRoot, path.join(prepared, 'better_sqlite3.node'));
     const unpack = (config.asarUnpack ?? []) as string[];
-    expect(unpack.some((pattern) => minimatch(PACKAGED_SQLITE_BINDING, pattern))).toBe(true);
+    expect(unpack.some((pattern) => minimatch(source, pattern, { dot: true }))).toBe(true);
     // Where the packaged main process then finds it.
     expect(packagedSqliteBinding('/opt/QaTa/resources/app.asar/out/main')).toBe(
       '/opt/QaTa/resources/app.asar.unpacked/electron-native/better_sqlite3.node',
