@@ -59,11 +59,15 @@ const config: Configuration = {
   // TypeScript sources, which a packaged app never does.
   files: [
     'out/**/*',
-    '!out/**/*.map',
     'package.json',
+    // Source maps are never loaded at run time; tfjs's alone are ~200 MB.
+    '!**/*.map',
     '!node_modules/tsx/**',
     '!node_modules/esbuild/**',
     '!node_modules/@esbuild/**',
+    // onnxruntime-node carries every platform's libraries (~150 MB): keep the target's.
+    '!node_modules/onnxruntime-node/bin/napi-v6/**',
+    'node_modules/onnxruntime-node/bin/napi-v6/${platform}/${arch}/**',
     { from: ELECTRON_SQLITE_BUILD, to: 'electron-native', filter: ['better_sqlite3.node'] },
   ],
   asar: true,
