@@ -59,15 +59,23 @@ const config: Configuration = {
   // TypeScript sources, which a packaged app never does.
   files: [
     'out/**/*',
-    '!out/**/*.map',
     'package.json',
+    // Source maps are never loaded at run time; tfjs's alone are ~200 MB.
+    '!**/*.map',
     '!node_modules/tsx/**',
     '!node_modules/esbuild/**',
     '!node_modules/@esbuild/**',
+    // onnxruntime-node carries every platform's libraries (~150 MB): keep the target's.
+    '!node_modules/onnxruntime-node/bin/napi-v6/**',
+    'node_modules/onnxruntime-node/bin/napi-v6/${platform}/${arch}/**',
     { from: ELECTRON_SQLITE_BUILD, to: 'electron-native', filter: ['better_sqlite3.node'] },
   ],
   asar: true,
-  asarUnpack: [...UNPACKED_PACKAGES.map((name) => `node_modules/${name}/**`), 'electron-native/**'],
+  asarUnpack: [
+    ...UNPACKED_PACKAGES.map((name) => `node_modules/${name}/**`),
+    // electron-builder matches asarUnpack against source paths, not where a file set puts them.
+    `${ELECTRON_SQLITE_BUILD}/better_sqlite3.node`,
+  ],
   // electron-builder's rebuild would turn node_modules' better-sqlite3 into Electron's build in
   // place, leaving the CLI and the tests a binary they cannot load; `npm run dist` prepares a
   // copy with @electron/rebuild instead (prebuilt first, compile as fallback) and ships it above.

@@ -1,4 +1,4 @@
-// Flat config: typed rules everywhere, plus the room boundaries of ../shared/DESIGN.md.
+// Flat config: typed rules everywhere, plus the room boundaries of docs/ARCHITECTURE.md.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
@@ -6,7 +6,7 @@ import globals from 'globals';
 
 const electronOutsideMainAndPreload = {
   name: 'electron',
-  message: 'Only src/main and src/preload may import electron (DESIGN.md: rooms).',
+  message: 'Only src/main and src/preload may import electron (docs/ARCHITECTURE.md: rooms).',
 };
 const coreFromRenderer = {
   group: ['**/core/**', '@core/**'],

@@ -7,9 +7,22 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { electronStatus } from '../../src/core/environment';
+import { electronSqliteReleaseDir } from '../../src/launcher/electron-native';
 
 const status = electronStatus();
 const repoRoot = path.resolve(import.meta.dirname, '../..');
+/** better-sqlite3 for Electron, as `npm start` prepares it (node_modules holds Node's build). */
+const sqliteBinding =
+  process.env.QATASEG_SQLITE_BINDING ??
+  (status.packageVersion
+    ? path.join(
+        electronSqliteReleaseDir(
+          path.join(repoRoot, '.qataseg', 'electron-native'),
+          status.packageVersion,
+        ),
+        'better_sqlite3.node',
+      )
+    : '');
 
 test.describe('Electron app', () => {
   test.skip(status.binaryPath === null, `no Electron binary: ${status.problem ?? ''}`);
@@ -19,7 +32,7 @@ test.describe('Electron app', () => {
     const app = await electron.launch({
       executablePath: status.binaryPath!,
       args: [path.join(repoRoot, 'out/main/index.js'), '--project', projectDir],
-      env: { ...process.env, QATASEG_SQLITE_BINDING: process.env.QATASEG_SQLITE_BINDING ?? '' },
+      env: { ...process.env, QATASEG_SQLITE_BINDING: sqliteBinding },
     });
     const window = await app.firstWindow();
     await expect(window.getByTestId('transport')).toHaveText('desktop');

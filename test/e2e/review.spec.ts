@@ -94,6 +94,10 @@ test('paint, undo, redo, switch, review, reload, filter and diff against the ser
   expect(afterStroke.canUndo).toBe(true);
   await expect(labelName).toHaveText('Label (correction)');
   await snap(page, testInfo, 'viewer-after-stroke');
+  // The README's screenshot of the review screen, kept current by this test.
+  await page.screenshot({
+    path: new URL('../../docs/review-screen.png', import.meta.url).pathname,
+  });
 
   // Undo and redo go through the server's revisions.
   await page.keyboard.press('Control+z');

@@ -18,23 +18,46 @@ function newestSource(dir: string): number {
   return newest;
 }
 
-export function ensureBuiltBundles(): void {
-  const worker = path.join(builtMain, 'worker.js');
-  const cli = path.join(builtMain, 'cli.js');
+function fresh(): boolean {
   const sources = Math.max(
     newestSource(path.join(repoRoot, 'src')),
     fs.statSync(path.join(repoRoot, 'electron.vite.config.ts')).mtimeMs,
   );
-  const built = [worker, cli].every(
-    (file) => fs.existsSync(file) && fs.statSync(file).mtimeMs > sources,
-  );
-  if (built) return;
-  execFileSync(
-    process.execPath,
-    [path.join(repoRoot, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'],
-    {
-      cwd: repoRoot,
-      stdio: 'ignore',
-    },
-  );
+  return ['worker.js', 'cli.js', 'index.js'].every((name) => {
+    const file = path.join(builtMain, name);
+    return fs.existsSync(file) && fs.statSync(file).mtimeMs > sources;
+  });
+}
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Builds out/ unless it is newer than every source. Test files run in parallel processes: a lock
+ * folder makes them build one at a time (and the second finds the first's build fresh).
+ */
+export function ensureBuiltBundles(): void {
+  if (fresh()) return;
+  const lock = path.join(repoRoot, '.qataseg', 'build.lock');
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch {
+      // A lock left by a killed run is stale after the longest build.
+      const age =
+        Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 300_000) fs.rmSync(lock, { recursive: true, force: true });
+      sleep(500);
+    }
+  }
+  try {
+    if (fresh()) return;
+    const electronVite = path.join(repoRoot, 'node_modules/electron-vite/bin/electron-vite.js');
+    execFileSync(process.execPath, [electronVite, 'build'], { cwd: repoRoot, stdio: 'ignore' });
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
 }

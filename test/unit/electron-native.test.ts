@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { prepareElectronNative } from '../../src/launcher/electron-native';
@@ -45,7 +46,8 @@ describe('native modules for Electron', () => {
     setEnv('npm_config_better_sqlite3_binary_host', `${host}/prebuilt`);
     // As ~/.npmrc's nodedir reaches npm scripts: it must not make node-gyp use Node's headers.
     setEnv('npm_config_nodedir', path.dirname(path.dirname(process.execPath)));
-    // A fresh clone has no .qataseg folder yet.
+    // A home without ~/.electron-gyp headers or prebuild caches from earlier builds.
+    setEnv('HOME', fs.mkdtempSync(path.join(os.tmpdir(), 'qataseg-home-')));
     fs.mkdirSync(path.join(root, '.qataseg'), { recursive: true });
     const cacheDir = fs.mkdtempSync(path.join(root, '.qataseg', 'test-electron-native-'));
     cleanups.push(() => fs.rmSync(cacheDir, { recursive: true, force: true }));

@@ -89,9 +89,12 @@ function fileSets(): Array<{ from?: string; to?: string; filter: string[] }> {
   );
 }
 
-/** electron-builder's file-set semantics: the last matching pattern decides; `!` excludes. */
+/**
+ * electron-builder's file-set semantics: production node_modules are in unless excluded, other
+ * files out unless included; the last matching pattern decides; `!` excludes.
+ */
 function packed(relative: string, patterns: string[]): boolean {
-  let included = false;
+  let included = relative.startsWith('node_modules/');
   for (const pattern of patterns) {
     const negated = pattern.startsWith('!');
     if (minimatch(relative, negated ? pattern.slice(1) : pattern, { dot: true }))
@@ -176,6 +179,16 @@ describe('the electron-builder configuration', () => {
     expect(packed('package.json', patterns)).toBe(true);
     expect(packed('src/core/service.ts', patterns)).toBe(false);
     expect(packed('node_modules/tsx/dist/cli.mjs', patterns)).toBe(false);
+    expect(packed('node_modules/@tensorflow/tfjs/dist/tf.node.js', patterns)).toBe(true);
+    expect(packed('node_modules/@tensorflow/tfjs/dist/tf.node.js.map', patterns)).toBe(false);
+    // Only the target platform's onnxruntime libraries.
+    const ortBin = 'node_modules/onnxruntime-node/bin/napi-v6';
+    const expand = (list: string[]) =>
+      list.map((p) => p.replace('${platform}', process.platform).replace('${arch}', process.arch));
+    expect(packed(`${ortBin}/${process.platform}/${process.arch}/x.node`, expand(patterns))).toBe(
+      true,
+    );
+    expect(packed(`${ortBin}/other/${process.arch}/x.node`, expand(patterns))).toBe(false);
     // The schema migrations are code in the bundles (core opens every project through them).
     const bundles = built.filter((file) => file.startsWith('out/main/') && file.endsWith('.js'));
     const withMigrations = bundles.filter((file) =>
@@ -197,8 +210,10 @@ describe('the electron-builder configuration', () => {
     expect(set).toBeDefined();
     expect(path.resolve(repoRoot, set?.from ?? '')).toBe(prepared);
     expect(set?.filter).toEqual([path.basename(PACKAGED_SQLITE_BINDING)]);
+    // asarUnpack is matched against source paths (app-builder-lib's createFilter).
+    const source = path.relative(repoRoot, path.join(prepared, 'better_sqlite3.node'));
     const unpack = (config.asarUnpack ?? []) as string[];
-    expect(unpack.some((pattern) => minimatch(PACKAGED_SQLITE_BINDING, pattern))).toBe(true);
+    expect(unpack.some((pattern) => minimatch(source, pattern, { dot: true }))).toBe(true);
     // Where the packaged main process then finds it.
     expect(packagedSqliteBinding('/opt/QaTa/resources/app.asar/out/main')).toBe(
       '/opt/QaTa/resources/app.asar.unpacked/electron-native/better_sqlite3.node',

@@ -1,6 +1,6 @@
 /**
- * The project's wasm training kernels (DESIGN.md, runtime ladder step 3). Call after the wasm
- * backend is set: registers Conv2DBackpropFilter (missing in stock wasm), a fast
+ * The project's wasm training kernels (the wasm step of the ML ladder, docs/ARCHITECTURE.md).
+ * Call after the wasm backend is set: registers Conv2DBackpropFilter (missing in stock wasm), a fast
  * Conv2DBackpropInput (also conv2dTranspose's forward pass) and leaner batch-norm gradients.
  * Idempotent.
  */
