@@ -144,7 +144,8 @@ describe('qataseg export --format nifti', () => {
       const mask = rectMask(w, h, 3 + index, 4, 20 + index, 25);
       if (image.sixteen) {
         const values = new Uint16Array(w * h).map((_, i) => (i * 997 + 13) % 4096);
-        await sharp(Buffer.from(values.buffer), { raw: { width: w, height: h, channels: 1 } })
+        // A Uint16Array is read by sharp as 16-bit raw pixels.
+        await sharp(values, { raw: { width: w, height: h, channels: 1 } })
           .toColourspace('grey16')
           .png()
           .toFile(path.join(dataset, 'Images', image.name));
