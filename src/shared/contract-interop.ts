@@ -40,6 +40,18 @@ export const interopMethods = {
     }),
     output: job,
   },
+  /**
+   * Imports a folder of masks or probability maps (PNG, NIfTI) as version `name`: paired to the
+   * images by name like a dataset import; the job's result has the import report.
+   */
+  'predictions.import': {
+    input: z.object({
+      folder: z.string().min(1),
+      name: versionName,
+      probability: z.boolean().default(false),
+    }),
+    output: job,
+  },
 } as const;
 
 export const interopEvents = {} as const;

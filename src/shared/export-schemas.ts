@@ -17,32 +17,56 @@ export type ExportSource = z.infer<typeof exportSourceSchema>;
 /**
  * `png` 8-bit gray 0/255; `png01` 8-bit gray 0/1; `probability` 8-bit probability 0..255 (binary
  * masks give 0/255); `overlay` the image in gray with the mask contour in red (RGB PNG);
- * `coco` one COCO JSON with an uncompressed column-major RLE per image.
+ * `coco` one COCO JSON with an uncompressed column-major RLE per image; `nnunet` nnU-Net v2's raw
+ * dataset (images, 0/1 labels, dataset.json, splits_final.json); `nifti` image and 0/1 mask as
+ * .nii.gz.
  */
-export const exportFormatSchema = z.enum(['png', 'png01', 'probability', 'overlay', 'coco']);
+export const exportFormatSchema = z.enum([
+  'png',
+  'png01',
+  'probability',
+  'overlay',
+  'coco',
+  'nnunet',
+  'nifti',
+]);
 export type ExportFormat = z.infer<typeof exportFormatSchema>;
 
-export const exportInputSchema = z.object({
-  /**
-   * Output folder (created if needed); relative to the project folder unless absolute, `~` the
-   * home folder. Refused when it is in, or holds, a dataset folder or the project.
-   */
-  out: hostPathSchema,
-  source: exportSourceSchema.default('best'),
-  format: exportFormatSchema.default('png'),
-  /** Only images in these review states (default: all). */
-  states: z.array(reviewStateSchema).optional(),
-  /** Only images of these splits (default: all). */
-  splits: z.array(splitSchema).optional(),
-  /** Model version of predictions (default: the project's active model). */
-  model: z.string().min(1).optional(),
-  /** Probability at or above which a predicted pixel is foreground. */
-  threshold: z.number().gt(0).max(1).default(0.5),
-  /** Replace files that exist; without it an export that would replace any file is refused. */
-  overwrite: z.boolean().default(false),
-  /** Also copy each source image to `<folder>/Images/<name>`, so OUT is a complete dataset. */
-  copyImages: z.boolean().default(false),
-});
+export const exportInputSchema = z
+  .object({
+    /**
+     * Output folder (created if needed); relative to the project folder unless absolute, `~` the
+     * home folder. Refused when it is in, or holds, a dataset folder or the project.
+     */
+    out: hostPathSchema,
+    source: exportSourceSchema.default('best'),
+    format: exportFormatSchema.default('png'),
+    /** Only images in these review states (default: all). */
+    states: z.array(reviewStateSchema).optional(),
+    /** Only images of these splits (default: all). */
+    splits: z.array(splitSchema).optional(),
+    /** Model version of predictions (default: the project's active model). */
+    model: z.string().min(1).optional(),
+    /** Probability at or above which a predicted pixel is foreground. */
+    threshold: z.number().gt(0).max(1).default(0.5),
+    /** Replace files that exist; without it an export that would replace any file is refused. */
+    overwrite: z.boolean().default(false),
+    /** Also copy each source image to `<folder>/Images/<name>`, so OUT is a complete dataset. */
+    copyImages: z.boolean().default(false),
+    /** nnunet: the dataset's number (1..999) and name, as in `Dataset<NNN>_<NAME>`. */
+    datasetId: z.number().int().min(1).max(999).optional(),
+    datasetName: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'a dataset name is letters, digits, _ and -')
+      .optional(),
+  })
+  .refine(
+    (input) => input.format !== 'nnunet' || (input.datasetId !== undefined && !!input.datasetName),
+    {
+      message: 'the nnunet format needs a dataset id (1..999) and a dataset name',
+      path: ['datasetId'],
+    },
+  );
 export type ExportInput = z.input<typeof exportInputSchema>;
 export type ExportOptions = z.output<typeof exportInputSchema>;
 

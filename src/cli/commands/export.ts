@@ -30,6 +30,8 @@ interface ExportCliOptions {
   images?: boolean;
   overwrite?: boolean;
   json?: boolean;
+  datasetId?: string;
+  datasetName?: string;
 }
 
 function list<T extends string>(value: string | undefined, schema: z.ZodType<T>, flag: string) {
@@ -79,6 +81,8 @@ export function register(program: Command): void {
       '0.5',
     )
     .option('--images', 'also copy each image to <folder>/Images/<name> (a complete dataset)')
+    .option('--dataset-id <n>', 'nnunet: the dataset number, 1..999 (Dataset<NNN>_<NAME>)')
+    .option('--dataset-name <name>', 'nnunet: the dataset name (letters, digits, _ and -)')
     .option('--overwrite', 'replace files that exist (otherwise the export is refused)')
     .option('--json', 'print the export result as JSON')
     .action(async (options: ExportCliOptions) => {
@@ -93,6 +97,8 @@ export function register(program: Command): void {
         threshold: Number(options.threshold),
         overwrite: options.overwrite ?? false,
         copyImages: options.images ?? false,
+        datasetId: options.datasetId === undefined ? undefined : Number(options.datasetId),
+        datasetName: options.datasetName,
       });
       if (!input.success) {
         fail(

@@ -11,6 +11,7 @@ import * as evaluate from './evaluate';
 import * as exportModel from './export-model';
 import * as addModel from './add-model';
 import * as models from './models';
+import * as importPredictions from './import-predictions';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -27,5 +28,6 @@ export const commandModules: CommandModule[] = [
   exportModel,
   addModel,
   models,
+  importPredictions,
   doctor,
 ];

@@ -62,7 +62,7 @@ export function register(program: Command): void {
               .join('  ')
               .trimEnd()}\n`,
           );
-        process.stdout.write('* active\n');
+        if (models.some((m) => m.active)) process.stdout.write('* active\n');
       } finally {
         store.close();
       }

@@ -9,5 +9,7 @@ import './tiff';
 import './bmp';
 import './web-images';
 import './coco';
+import './nifti';
+import './nnunet';
 
 export * from './registry';

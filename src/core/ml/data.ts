@@ -28,11 +28,11 @@ export interface DataSplits {
 }
 
 /** Seeded hold-out of `valFraction` of the train split (at least one image when there are two). */
-export function splitTrainVal(
-  pairs: TrainingPair[],
+export function splitTrainVal<T extends { imageId: number }>(
+  pairs: T[],
   valFraction: number,
   seed: number,
-): { train: TrainingPair[]; val: TrainingPair[] } {
+): { train: T[]; val: T[] } {
   const sorted = [...pairs].sort((a, b) => a.imageId - b.imageId);
   if (valFraction <= 0 || sorted.length < 2) return { train: sorted, val: [] };
   const count = Math.min(sorted.length - 1, Math.max(1, Math.round(sorted.length * valFraction)));

@@ -34,6 +34,8 @@ const FORMAT_LABELS: Record<ExportFormat, string> = {
   probability: 'Probability map (8-bit)',
   overlay: 'Overlay (image + contour)',
   coco: 'COCO JSON (RLE)',
+  nnunet: 'nnU-Net v2 raw dataset',
+  nifti: 'NIfTI (.nii.gz image and mask)',
 };
 
 const STATES: ReviewState[] = ['unreviewed', 'accepted', 'corrected', 'flagged', 'negative'];
@@ -47,6 +49,8 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
   const [threshold, setThreshold] = useState('0.5');
   const [copyImages, setCopyImages] = useState(false);
   const [overwrite, setOverwrite] = useState(false);
+  const [datasetId, setDatasetId] = useState('501');
+  const [datasetName, setDatasetName] = useState('QaTa');
   const [plan, setPlan] = useState<ExportPlan | null>(null);
   const [jobId, setJobId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -65,6 +69,9 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
     threshold: Number(threshold),
     copyImages,
     overwrite,
+    ...(format === 'nnunet'
+      ? { datasetId: Number(datasetId), datasetName: datasetName.trim() }
+      : {}),
   });
 
   const browse = async () => {
@@ -212,6 +219,36 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
           </label>
         ))}
       </fieldset>
+      {format === 'nnunet' && (
+        <span className="row">
+          <label>
+            Dataset id (1-999)
+            <input
+              type="number"
+              min={1}
+              max={999}
+              data-testid="export-dataset-id"
+              value={datasetId}
+              onChange={(event) => {
+                setDatasetId(event.target.value);
+                changed();
+              }}
+            />
+          </label>
+          <label>
+            Dataset name
+            <input
+              data-testid="export-dataset-name"
+              value={datasetName}
+              onChange={(event) => {
+                setDatasetName(event.target.value);
+                changed();
+              }}
+              spellCheck={false}
+            />
+          </label>
+        </span>
+      )}
       {(source === 'predicted' || source === 'best') && (
         <span className="row">
           <label>

@@ -17,7 +17,12 @@ import { api } from '../api';
 import { useReviewStore } from '../review/review-store';
 import { useAppStore } from '../store';
 import { Curves } from './Curves';
-import { ExportOnnxForm } from './ModelInterop';
+import {
+  AddModelForm,
+  ExportOnnxForm,
+  ImportPredictionsForm,
+  VersionCardView,
+} from './ModelInterop';
 import {
   appendStep,
   formatBytes,
@@ -67,6 +72,14 @@ function newest(jobs: Record<string, Job>, kind: Job['kind']): Job | null {
     if (job.kind === kind && (!found || job.startedAt > found.startedAt)) found = job;
   }
   return found;
+}
+
+/** Where a version came from, for the table: its parent, or the file or folder it was added from. */
+function versionOrigin(model: ModelSummary): string {
+  const name = (model.origin ?? '').split(/[\\/]/).filter(Boolean).pop() ?? '';
+  if (model.source === 'onnx') return `ONNX ${name}`;
+  if (model.source === 'predictions') return `predictions ${name}`;
+  return model.parent ?? 'scratch';
 }
 
 function figure(value: number | null | undefined, digits = 3): string {
@@ -228,8 +241,11 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
   const [compareWith, setCompareWith] = useState<string | null>(null);
   const [comparison, setComparison] = useState<ModelComparison | null>(null);
   const [exporting, setExporting] = useState<string | null>(null);
+  const [opened, setOpened] = useState<string | null>(null);
+  const [interopForm, setInteropForm] = useState<'add-model' | 'import-predictions' | null>(null);
 
   const active = models.find((model) => model.active) ?? null;
+  const activeIsExternal = Boolean(active?.source && active.source !== 'trained');
   const training = trainJob?.state === 'running';
   const predicting = predictJob?.state === 'running';
 
@@ -373,12 +389,20 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
             />
             From scratch
           </label>
-          <label title={active ? '' : 'No active version yet'}>
+          <label
+            title={
+              !active
+                ? 'No active version yet'
+                : activeIsExternal
+                  ? 'The active version was not trained here: only U-Nets trained here can be fine-tuned'
+                  : ''
+            }
+          >
             <input
               type="radio"
               name="mode"
               checked={settings.mode === 'fine-tune'}
-              disabled={!active}
+              disabled={!active || activeIsExternal}
               data-testid="mode-fine-tune"
               onChange={() => setSettings((s) => ({ ...s, mode: 'fine-tune' }))}
             />
@@ -544,13 +568,24 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
                 className={model.active ? 'active' : undefined}
               >
                 <td>
-                  {model.version}
+                  <button
+                    type="button"
+                    className="link"
+                    data-testid={`version-open-${model.version}`}
+                    title="Open the version's card"
+                    disabled={model.state !== 'complete'}
+                    onClick={() => setOpened(model.version)}
+                  >
+                    {model.version}
+                  </button>
                   {model.active && <span className="badge">active</span>}
                   {model.state === 'incomplete' && <span className="badge muted">incomplete</span>}
                 </td>
-                <td>{model.parent ?? 'scratch'}</td>
+                <td data-testid="version-source">{versionOrigin(model)}</td>
                 <td>
-                  {model.size ?? '?'}/{model.base ?? '?'}
+                  {model.source === 'trained' || !model.source
+                    ? `${model.size ?? '?'}/${model.base ?? '?'}`
+                    : (model.input ?? '–')}
                 </td>
                 <td>{model.backend ?? '–'}</td>
                 <td>{figure(model.valDice)}</td>
@@ -561,7 +596,7 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
                       Compare
                     </button>
                   )}
-                  {model.state === 'complete' && (
+                  {model.state === 'complete' && model.source !== 'predictions' && (
                     <button
                       type="button"
                       data-testid={`export-onnx-${model.version}`}
@@ -577,6 +612,15 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
           </tbody>
         </table>
         {models.length === 0 && <p className="muted">No model yet: train one.</p>}
+        {opened && (
+          <VersionCardView
+            key={opened}
+            version={opened}
+            onClose={() => setOpened(null)}
+            onPredict={(version) => run(() => api['predict.start']({ model: version }))}
+            onExport={(version) => setExporting(version)}
+          />
+        )}
         {exporting && (
           <ExportOnnxForm key={exporting} version={exporting} onClose={() => setExporting(null)} />
         )}
@@ -585,6 +629,26 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
             comparison={comparison}
             onPromote={(version) => run(() => api['models.promote']({ version }))}
           />
+        )}
+        <div className="actions">
+          <button
+            type="button"
+            data-testid="add-model-open"
+            onClick={() => setInteropForm('add-model')}
+          >
+            Add ONNX model…
+          </button>
+          <button
+            type="button"
+            data-testid="import-predictions-open"
+            onClick={() => setInteropForm('import-predictions')}
+          >
+            Import predictions…
+          </button>
+        </div>
+        {interopForm === 'add-model' && <AddModelForm onClose={() => setInteropForm(null)} />}
+        {interopForm === 'import-predictions' && (
+          <ImportPredictionsForm onClose={() => setInteropForm(null)} />
         )}
         <div className="actions">
           <button

@@ -1,0 +1,377 @@
+/**
+ * Predictions from elsewhere (nnU-Net, MONAI, a researcher's own code) as a model version: a
+ * folder of masks or probability maps paired to the project's images by name with the rules of
+ * `qataseg import` (`mask_<name>`, `mask_<stem>.png`, `<name>`, `<stem>.png`, plus `<stem>.nii.gz`
+ * and nnU-Net's `<case>.png`), stored as that version's prediction revisions, measured against the
+ * previous version for "what changed", and tested on the locked test split. Files are read, never
+ * written; the report has the shape of the dataset import's.
+ *
+ * Formats: PNG 0/255 or 0/1 masks (any non-zero value is foreground), 8- or 16-bit probability
+ * PNGs (with `probability`), NIfTI (.nii, .nii.gz; one slice, voxel (i, j) = pixel (column i,
+ * row j); masks > 0, probabilities 0..1).
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { ApiError, type Job } from '../../../shared/contract';
+import type { ImportReport } from '../../../shared/dataset-schemas';
+import { decodeGray } from '../../dataset/decode';
+import { listFiles, maskCandidates } from '../../dataset/layout';
+import { decodeNifti } from '../../formats/nifti-codec';
+import { nnunetCase } from '../../formats/nnunet';
+import { CancelledError, type JobReporter } from '../../jobs';
+import { queryImages, type ImageRecord } from '../../project/images';
+import {
+  latestPrediction,
+  revisionPixels,
+  savePrediction,
+  trainingPairs,
+} from '../../project/masks';
+import { decodeBinaryMask } from '../../project/mask-png';
+import { statement, type ProjectStore } from '../../project/store';
+import type { ServiceContext } from '../../service';
+import { recordPredictionChanges } from '../active-learning';
+import { ALL_LABEL_SOURCES } from '../data';
+import { evaluatePredictor } from '../infer';
+import { activeVersion, versionDir, writeCard } from '../versions';
+import { claimVersion, externalCard } from './add-model';
+
+export interface ImportPredictionsInput {
+  folder: string;
+  name: string;
+  /** The files are probability maps (8/16-bit PNG, float NIfTI), not binary masks. */
+  probability?: boolean;
+}
+
+export interface ImportPredictionsResult {
+  version: string;
+  folder: string;
+  report: ImportReport;
+  saved: number;
+  /** Test-split Dice of the imported predictions (null when none covers a test image). */
+  testDice: number | null;
+  testImages: number;
+  /** Test-split images without an imported prediction. */
+  missingTest: number;
+  seconds: number;
+}
+
+const FORMATS: { pattern: RegExp; id: string }[] = [
+  { pattern: /\.png$/i, id: 'png' },
+  { pattern: /\.nii\.gz$/i, id: 'nifti' },
+  { pattern: /\.nii$/i, id: 'nifti' },
+];
+
+const formatOf = (file: string) => FORMATS.find((f) => f.pattern.test(file))?.id ?? null;
+
+/** File names (lower case) a prediction of an image may have, most specific first. */
+export function predictionCandidates(image: Pick<ImageRecord, 'name'>): string[] {
+  const stem = image.name.slice(0, image.name.length - path.extname(image.name).length);
+  const id = nnunetCase(stem);
+  const names = [
+    ...maskCandidates(image.name, null, true),
+    `mask_${stem}.nii.gz`,
+    `mask_${stem}.nii`,
+    `${stem}.nii.gz`,
+    `${stem}.nii`,
+    `${id}.png`,
+    `${id}.nii.gz`,
+  ];
+  return [...new Set(names.map((name) => name.toLowerCase()))];
+}
+
+interface Decoded {
+  /** 0..255 per pixel (probabilities, or 0/255 for masks). */
+  values: Uint8Array;
+  width: number;
+  height: number;
+  warning?: string;
+}
+
+/** A prediction file's pixels as the 0..255 map the project stores. */
+export async function decodePrediction(file: string, probability: boolean): Promise<Decoded> {
+  const bytes = await fsp.readFile(file);
+  if (formatOf(file) === 'nifti') {
+    const slice = decodeNifti(bytes);
+    const values = new Uint8Array(slice.data.length);
+    let outside = false;
+    for (let i = 0; i < values.length; i++) {
+      const v = slice.data[i];
+      if (probability) {
+        if (v < 0 || v > 1) outside = true;
+        values[i] = Math.round(Math.min(1, Math.max(0, v)) * 255);
+      } else values[i] = v > 0 ? 255 : 0;
+    }
+    return {
+      values,
+      width: slice.width,
+      height: slice.height,
+      warning: outside ? 'probabilities outside 0..1 were clipped' : undefined,
+    };
+  }
+  if (!probability) {
+    const mask = await decodeBinaryMask(bytes);
+    return {
+      values: mask.data,
+      width: mask.width,
+      height: mask.height,
+      warning: mask.cleanValues
+        ? undefined
+        : 'values other than 0/1 or 0/255; binarised with > 0 as foreground (probability maps need --probability)',
+    };
+  }
+  const gray = await decodeGray(bytes);
+  const values = new Uint8Array(gray.data.length);
+  let max = 0;
+  for (let i = 0; i < values.length; i++) {
+    values[i] = gray.bitDepth === 16 ? Math.round(gray.data[i] / 257) : gray.data[i];
+    max = Math.max(max, gray.data[i]);
+  }
+  return {
+    values,
+    width: gray.width,
+    height: gray.height,
+    warning:
+      max === 1 ? 'a probability map whose values are all 0 or 1: is it a 0/1 mask?' : undefined,
+  };
+}
+
+/** Removes every prediction of a version (an import that did not finish leaves none behind). */
+function deletePredictions(store: ProjectStore, version: string): void {
+  store.db.transaction(() => {
+    statement(store.db, 'DELETE FROM prediction_changes WHERE model_version = ?').run(version);
+    statement(store.db, 'DELETE FROM prediction_stats WHERE model_version = ?').run(version);
+    statement(
+      store.db,
+      "DELETE FROM mask_revisions WHERE source = 'prediction' AND model_version = ?",
+    ).run(version);
+  })();
+}
+
+interface Pairing {
+  pairs: { image: ImageRecord; file: string }[];
+  report: ImportReport;
+}
+
+const UNMATCHED_LISTED = 50;
+
+/** Pairs the folder's files with the project's images; reads no pixels. */
+export async function pairPredictions(store: ProjectStore, folder: string): Promise<Pairing> {
+  const files = (await listFiles(folder, true)).filter(
+    (file) => !path.basename(file).startsWith('.'),
+  );
+  const rel = (file: string) => path.relative(folder, file).split(path.sep).join('/');
+  const report: ImportReport = {
+    pairs: 0,
+    imagesWithoutMask: 0,
+    orphanMasks: 0,
+    skipped: [],
+    warnings: [],
+    splits: { train: 0, test: 0, control: 0, unassigned: 0 },
+  };
+  const byName = new Map<string, string[]>();
+  for (const file of files) {
+    if (!formatOf(file)) {
+      report.skipped.push({ path: rel(file), reason: 'not a prediction format (PNG, NIfTI)' });
+      continue;
+    }
+    const key = path.basename(file).toLowerCase();
+    byName.set(key, [...(byName.get(key) ?? []), file]);
+  }
+  const claims = new Map<string, ImageRecord[]>();
+  const ambiguous = new Set<string>();
+  for (const image of queryImages(store.db)) {
+    const name = predictionCandidates(image).find((candidate) => byName.has(candidate));
+    if (!name) continue;
+    const matches = byName.get(name) ?? [];
+    if (matches.length > 1) {
+      ambiguous.add(name);
+      continue;
+    }
+    claims.set(matches[0], [...(claims.get(matches[0]) ?? []), image]);
+  }
+  for (const name of ambiguous)
+    for (const file of byName.get(name) ?? [])
+      report.skipped.push({
+        path: rel(file),
+        reason: `${byName.get(name)?.length} files are named ${path.basename(file)}: import their folders one at a time`,
+      });
+  const pairs: Pairing['pairs'] = [];
+  const unmatched: string[] = [];
+  for (const [, list] of byName) {
+    for (const file of list) {
+      if (ambiguous.has(path.basename(file).toLowerCase())) continue;
+      const images = claims.get(file);
+      if (!images) {
+        unmatched.push(rel(file));
+        continue;
+      }
+      if (images.length > 1) {
+        report.skipped.push({
+          path: rel(file),
+          reason: `matches ${images.length} images of the project (${images
+            .slice(0, 3)
+            .map((image) => image.relPath)
+            .join(', ')}): import one dataset at a time`,
+        });
+        continue;
+      }
+      pairs.push({ image: images[0], file });
+    }
+  }
+  report.orphanMasks = unmatched.length;
+  for (const file of unmatched.sort().slice(0, UNMATCHED_LISTED))
+    report.warnings.push({ path: file, message: 'matches no image of the project' });
+  if (unmatched.length > UNMATCHED_LISTED)
+    report.warnings.push({
+      path: '…',
+      message: `and ${unmatched.length - UNMATCHED_LISTED} more files that match no image`,
+    });
+  pairs.sort((a, b) => a.image.id - b.image.id);
+  return { pairs, report };
+}
+
+function nothingPaired(folder: string, report: ImportReport): string {
+  const example = report.skipped[0]
+    ? `; e.g. ${report.skipped[0].path}: ${report.skipped[0].reason}`
+    : '';
+  return `no prediction in ${folder} could be paired with an image of the project (${report.orphanMasks} file(s) match no image, ${report.skipped.length} skipped${example})`;
+}
+
+async function resolveFolder(folder: string): Promise<string> {
+  const absolute = path.resolve(folder);
+  let stat;
+  try {
+    stat = await fsp.stat(absolute);
+  } catch {
+    throw new ApiError('not-found', `predictions folder not found: ${absolute}`);
+  }
+  if (!stat.isDirectory()) throw new ApiError('bad-request', `not a folder: ${absolute}`);
+  return fsp.realpath(absolute);
+}
+
+/** Reads, pairs and stores a folder of predictions as a new version (the job of the import). */
+async function importPredictions(
+  context: ServiceContext,
+  reporter: JobReporter,
+  folder: string,
+  version: string,
+  probability: boolean,
+  { pairs, report }: Pairing,
+): Promise<ImportPredictionsResult> {
+  const store = context.project();
+  const started = performance.now();
+  const total = pairs.length;
+  reporter.progress({ phase: 'reading predictions', done: 0, total });
+  const saved: number[] = [];
+  const formats: Record<string, number> = {};
+  for (const { image, file } of pairs) {
+    if (reporter.signal.aborted) throw new CancelledError('import of predictions cancelled');
+    const relative = path.relative(folder, file).split(path.sep).join('/');
+    let decoded: Decoded;
+    try {
+      decoded = await decodePrediction(file, probability);
+    } catch (error) {
+      report.skipped.push({ path: relative, reason: (error as Error).message });
+      continue;
+    }
+    if (decoded.width !== image.width || decoded.height !== image.height) {
+      report.skipped.push({
+        path: relative,
+        reason: `prediction is ${decoded.width}x${decoded.height} but its image ${image.relPath} is ${image.width}x${image.height}`,
+      });
+      continue;
+    }
+    if (decoded.warning) report.warnings.push({ path: relative, message: decoded.warning });
+    await savePrediction(store.db, image.id, version, decoded.values);
+    saved.push(image.id);
+    const format = formatOf(file) ?? 'other';
+    formats[format] = (formats[format] ?? 0) + 1;
+    report.pairs += 1;
+    report.splits[image.split] += 1;
+    reporter.progress({ done: saved.length, total });
+  }
+  const imageCount = queryImages(store.db).length;
+  report.imagesWithoutMask = imageCount - report.pairs;
+  if (saved.length === 0) throw new Error(nothingPaired(folder, report));
+
+  reporter.progress({ phase: 'comparing with the previous version' });
+  await recordPredictionChanges(store, version, saved, reporter.signal);
+  reporter.progress({ phase: 'testing on the locked test split' });
+  const test = trainingPairs(store.db, { splits: ['test'], sources: ALL_LABEL_SOURCES });
+  const evaluation = await evaluatePredictor(
+    async ({ imageId }) => {
+      const revision = latestPrediction(store.db, imageId, version);
+      return revision ? revisionPixels(store.db, revision.id) : null;
+    },
+    store.db,
+    test,
+    0.5,
+    { signal: reporter.signal },
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const card = externalCard(
+    store,
+    version,
+    {
+      kind: 'predictions',
+      path: folder,
+      importedAt: new Date().toISOString(),
+      probability,
+      formats,
+      pairs: report.pairs,
+      unmatched: report.orphanMasks,
+      skipped: report.skipped.length,
+    },
+    evaluation,
+    seconds,
+  );
+  writeCard(store, card);
+  return {
+    version,
+    folder,
+    report,
+    saved: saved.length,
+    testDice: evaluation.metrics?.dice ?? null,
+    testImages: evaluation.perImage.length,
+    missingTest: evaluation.missing ?? 0,
+    seconds,
+  };
+}
+
+/** Starts the import of a predictions folder as version `name` (refused if the name is taken). */
+export async function startImportPredictions(
+  context: ServiceContext,
+  input: ImportPredictionsInput,
+): Promise<Job> {
+  const store = context.project();
+  const folder = await resolveFolder(input.folder);
+  if (fs.existsSync(versionDir(store, input.name)))
+    throw new ApiError('conflict', `a model version ${input.name} exists already`);
+  const pairing = await pairPredictions(store, folder);
+  if (pairing.pairs.length === 0)
+    throw new ApiError('bad-request', nothingPaired(folder, pairing.report));
+  const version = claimVersion(store, input.name);
+  const dir = versionDir(store, version);
+  return context.jobs.start('import-predictions', async (reporter) => {
+    try {
+      const result = await importPredictions(
+        context,
+        reporter,
+        folder,
+        version,
+        input.probability ?? false,
+        pairing,
+      );
+      context.emit('models.changed', { active: activeVersion(store) });
+      context.emit('project.changed', context.projectState());
+      context.emit('images.changed', { reason: 'prediction' });
+      reporter.progress({ phase: 'done', detail: { version } });
+      return result;
+    } catch (error) {
+      deletePredictions(store, version);
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+  });
+}
