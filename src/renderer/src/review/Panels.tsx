@@ -350,7 +350,9 @@ export function ReviewPanel() {
                 ? 'save failed'
                 : saveStatus === 'conflict'
                   ? 'not saved: newer label loaded'
-                  : ''}
+                  : saveStatus === 'retrying'
+                    ? 'not saved yet: kept, retrying…'
+                    : ''}
         </span>
       </h3>
       {conflict && conflict.imageId === detail.id && (

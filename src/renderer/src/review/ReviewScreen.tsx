@@ -5,6 +5,8 @@ import { actionForKey } from '../editor/registry';
 import { runAction } from '../editor/run';
 import { review } from './controller';
 import { FiguresPanel, HelpOverlay, LayersPanel, ReviewPanel, ToolsPanel } from './Panels';
+import { onReconnected } from '../connection';
+import { useReviewStore } from './review-store';
 import { followImageChanges } from './sync';
 import { Viewer } from './Viewer';
 import { Worklist } from './Worklist';
@@ -40,10 +42,17 @@ export function ReviewScreen() {
     };
     window.addEventListener('beforeunload', onBeforeUnload);
     const off = followImageChanges();
+    // Back after a lost connection: what changed meanwhile was not heard. Kept saves go first.
+    const offReconnected = onReconnected(() => {
+      review.retrySavesNow();
+      useReviewStore.getState().setQuery({});
+      void review.refreshOpen();
+    });
     return () => {
       window.removeEventListener('keydown', onKey);
       window.removeEventListener('beforeunload', onBeforeUnload);
       off();
+      offReconnected();
     };
   }, []);
 
