@@ -12,10 +12,14 @@ import { Viewer } from './Viewer';
 import { Worklist } from './Worklist';
 import './review.css';
 
-/** Text fields keep every key; selects, sliders and checkboxes only the arrows they use. */
+/**
+ * Keys the focused element keeps: every key in text fields; Enter and space on a button (which
+ * press it); the arrows of selects and sliders.
+ */
 function swallows(target: EventTarget | null, key: string): boolean {
   if (!(target instanceof HTMLElement)) return false;
   if (target.isContentEditable || target.tagName === 'TEXTAREA') return true;
+  if (target.tagName === 'BUTTON') return key === 'Enter' || key === ' ';
   if (target instanceof HTMLInputElement) {
     if (['text', 'search', 'number'].includes(target.type)) return true;
     if (target.type === 'range') return key.startsWith('Arrow');
@@ -26,6 +30,8 @@ function swallows(target: EventTarget | null, key: string): boolean {
 export function ReviewScreen() {
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
+      // An open dialog (import, export) has every key, Escape included.
+      if (event.target instanceof Element && event.target.closest('dialog')) return;
       const action = actionForKey(event);
       if (!action || (event.repeat && !action.repeats)) return;
       if (swallows(event.target, event.key)) {
