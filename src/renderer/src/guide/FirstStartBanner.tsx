@@ -11,6 +11,12 @@ export function FirstStartBanner({ onOpenTraining }: { onOpenTraining: () => voi
   const project = useAppStore((state) => state.project);
   const imageCount = project?.imageCount ?? 0;
   const modelCount = project?.modelCount ?? 0;
+  const running = useAppStore((state) => {
+    const kinds = Object.values(state.jobs)
+      .filter((job) => job.state === 'running')
+      .map((job) => job.kind);
+    return kinds.includes('predict') ? 'predict' : kinds.includes('train') ? 'train' : null;
+  });
   // null: not asked yet (or asking failed: then no banner rather than a wrong one).
   const [predicted, setPredicted] = useState<boolean | null>(null);
 
@@ -36,7 +42,17 @@ export function FirstStartBanner({ onOpenTraining }: { onOpenTraining: () => voi
   if (modelCount > 0 && predicted !== false) return null;
   return (
     <div className="first-start" role="status" data-testid="first-start-banner">
-      {modelCount === 0 ? (
+      {running === 'predict' ? (
+        <span>
+          <b>Predicting</b> (progress above): the worklist fills its Dice, area and uncertainty as
+          it goes.
+        </span>
+      ) : running === 'train' && modelCount === 0 ? (
+        <span>
+          <b>Training a first model</b> (progress above); then <b>Predict</b> (Training… → Predict
+          all images) to get predictions to review.
+        </span>
+      ) : modelCount === 0 ? (
         <span>
           <b>No model yet</b>, so there are no predictions to review. <b>1. Train</b> a model
           (Training… → Start training), then <b>2. Predict</b> (Training… → Predict all images).
