@@ -9,10 +9,13 @@ import { createApi } from '../../src/shared/client';
 
 function fakeHost() {
   const listeners = new Set<(event: EventName, payload: unknown) => void>();
-  const host = { predicted: 0 };
+  const host = { predicted: 0, asked: 0 };
   window.api = createApi({
     call: async (method) => {
-      if (method === 'images.list') return { total: host.predicted, items: [] };
+      if (method === 'images.list') {
+        host.asked++;
+        return { total: host.predicted, items: [] };
+      }
       if (method === 'jobs.list') return [];
       return null;
     },
@@ -53,7 +56,7 @@ describe('first-start banner', () => {
     useAppStore.setState({ project: project(0) });
     render(<FirstStartBanner onOpenTraining={() => undefined} />);
     const banner = () => screen.queryByTestId('first-start-banner')?.textContent ?? null;
-    expect(banner()).toMatch(/No model yet.*1\. Train.*2\. Predict/);
+    await waitFor(() => expect(banner()).toMatch(/No model yet.*1\. Train.*2\. Predict/));
 
     const train = {
       id: 't',
@@ -78,5 +81,24 @@ describe('first-start banner', () => {
     emit('images.changed', { reason: 'prediction' });
     await waitFor(() => expect(banner()).toBeNull());
     unsubscribe();
+  });
+
+  it('says nothing when predictions exist, even of a model this project did not train', async () => {
+    const { host, emit } = fakeHost();
+    host.predicted = 5;
+    const { FirstStartBanner } = await import('../../src/renderer/src/guide/FirstStartBanner');
+    const { useAppStore } = await import('../../src/renderer/src/store');
+    useAppStore.setState({ project: project(0) });
+    render(<FirstStartBanner onOpenTraining={() => undefined} />);
+    await waitFor(() => expect(host.asked).toBe(1));
+    // The answer is in once the question's promise chain has run.
+    await act(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    });
+    expect(screen.queryByTestId('first-start-banner')).toBeNull();
+    // Not a vacuous check: once the predictions are gone, the banner comes.
+    host.predicted = 0;
+    emit('images.changed', { reason: 'import' });
+    expect(await screen.findByTestId('first-start-banner')).toBeTruthy();
   });
 });

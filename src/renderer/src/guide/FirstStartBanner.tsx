@@ -1,7 +1,8 @@
 /**
- * The first start of a project says what to do next: with no model, Train then Predict; with a
- * model that has predicted nothing yet, Predict. Until then the prediction actions of the editor
- * are disabled with the same reason (editor/registry.ts `predictionUnavailable`).
+ * The first start of a project says what to do next while no image has a prediction of the
+ * active model: with no model, Train then Predict; with one, Predict. Until then the prediction
+ * actions of the editor are disabled with the same reason (editor/registry.ts
+ * `predictionUnavailable`).
  */
 import { useEffect, useState } from 'react';
 import { api } from '../api';
@@ -20,8 +21,9 @@ export function FirstStartBanner({ onOpenTraining }: { onOpenTraining: () => voi
   // null: not asked yet (or asking failed: then no banner rather than a wrong one).
   const [predicted, setPredicted] = useState<boolean | null>(null);
 
+  // Predictions decide, not the model count: a project can hold imported predictions.
   useEffect(() => {
-    if (imageCount === 0 || modelCount === 0) return;
+    if (imageCount === 0) return;
     let stale = false;
     const ask = () =>
       api['images.list']({ limit: 1, filter: { hasPrediction: true } }).then(
@@ -38,8 +40,7 @@ export function FirstStartBanner({ onOpenTraining }: { onOpenTraining: () => voi
     };
   }, [imageCount, modelCount]);
 
-  if (imageCount === 0) return null;
-  if (modelCount > 0 && predicted !== false) return null;
+  if (imageCount === 0 || predicted !== false) return null;
   return (
     <div className="first-start" role="status" data-testid="first-start-banner">
       {running === 'predict' ? (
