@@ -160,3 +160,23 @@ test('names beside a queue badge are not cut', async ({ page, predicted }) => {
     expect(fit, `row ${i}`).toEqual({ overflow: 0, inside: true, nameCut: false });
   }
 });
+
+test('keys pressed in a dialog, or Enter on a button, stay there', async ({ page, predicted }) => {
+  const { workstation, ids } = predicted;
+  await page.goto(workstation.url);
+  await openImage(page, ids[3]);
+  await page.getByTestId('open-dataset').click();
+  const dialog = page.getByTestId('open-dataset-dialog');
+  await dialog.getByRole('checkbox').focus();
+  await pressAction(page, 'review.accepted');
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+  const detail = await workstation.call<{ reviewState: string }>('images.get', { id: ids[3] });
+  expect(detail.reviewState).toBe('unreviewed');
+
+  // Enter on a focused tool button presses it, it does not try to close a polygon.
+  await actionControl(page, 'tool.polygonAdd').focus();
+  await page.keyboard.press('Enter');
+  await expect(actionControl(page, 'tool.polygonAdd')).toHaveAttribute('aria-checked', 'true');
+  await expect(page.getByTestId('notice')).toHaveCount(0);
+});

@@ -10,7 +10,7 @@
 import sharp from 'sharp';
 import { vi } from 'vitest';
 import { createApi } from '../../src/shared/client';
-import { ApiError, type EventName, type MediaKind } from '../../src/shared/contract';
+import { ApiError, type MediaKind } from '../../src/shared/contract';
 // The host is real and runs in-process here; the renderer code under test still reaches it only
 // through window.api (the contract's client), which is what the rule protects.
 /* eslint-disable no-restricted-imports */
@@ -74,7 +74,7 @@ function stubCanvas(): void {
  * A project with `images`, served like `qataseg serve` would ('http'), or like the desktop app's
  * preload ('electron': contextBridge keeps no Error properties, so errors arrive as plain
  * { code, message } bodies). `failing` holds methods the transport fails as a dropped connection
- * does; `emit` sends a host event to the page.
+ * does, `lostAnswers` methods whose answer is lost after the host ran them.
  */
 export async function startHost(
   images: FixtureImage[],
@@ -93,13 +93,15 @@ export async function startHost(
   });
   slot.qatasegTestHost = service;
   const failing = new Set<string>();
-  const listeners = new Set<(event: EventName, payload: unknown) => void>();
+  /** Methods the host runs but whose answer never arrives (the server stopped right after). */
+  const lostAnswers = new Set<string>();
   // As over HTTP: JSON in and out, errors as { code, message }.
   window.api = createApi({
     async call(method, input) {
       if (failing.has(method)) throw new TypeError('Failed to fetch');
       try {
         const output: unknown = await service.invoke(method as never, input as never);
+        if (lostAnswers.has(method)) throw new TypeError('Failed to fetch');
         return JSON.parse(JSON.stringify(output)) as unknown;
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
@@ -107,10 +109,8 @@ export async function startHost(
         throw { code: error.code, message: error.message }; // eslint-disable-line @typescript-eslint/only-throw-error -- what crosses the bridge
       }
     },
-    subscribe: (listener) => {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    // The host's own events, as the server's socket forwards them.
+    subscribe: (listener) => service.subscribe(listener),
     mediaUrl: (kind, id) => `test://${kind}/${id}`,
   });
   stubCanvas();
@@ -122,7 +122,7 @@ export async function startHost(
     ids: fixture.ids,
     store: service.project(),
     failing,
-    emit: (event: EventName, payload: unknown) => listeners.forEach((l) => l(event, payload)),
+    lostAnswers,
     review,
     useReviewStore,
     panels,

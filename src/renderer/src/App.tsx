@@ -7,6 +7,8 @@ import { JobsBar } from './jobs/JobsBar';
 import { TrainingPanel } from './training/TrainingPanel';
 import { ExportDialog } from './export/ExportDialog';
 import { Notices } from './common/Notices';
+import { ConnectionBanner } from './common/ConnectionBanner';
+import { onReconnected } from './connection';
 import { FirstStartBanner } from './guide/FirstStartBanner';
 
 export function App() {
@@ -19,7 +21,12 @@ export function App() {
   useEffect(() => {
     const unsubscribe = subscribeToHost();
     void load();
-    return unsubscribe;
+    // Back after a lost connection: project, worker and jobs may have moved on meanwhile.
+    const offReconnected = onReconnected(() => void load());
+    return () => {
+      unsubscribe();
+      offReconnected();
+    };
   }, [load]);
 
   return (
@@ -80,6 +87,7 @@ export function App() {
           </span>
         )}
       </header>
+      <ConnectionBanner />
       <JobsBar />
       {project?.projectDir && <FirstStartBanner onOpenTraining={() => setTrainingShown(true)} />}
       <OpenDatasetDialog open={openDatasetShown} onClose={() => setOpenDatasetShown(false)} />

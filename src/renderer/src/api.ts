@@ -18,6 +18,7 @@ import {
   TOKEN_HEADER,
   TOKEN_QUERY,
 } from '../../shared/channels';
+import { connectionLost, connectionOpened, useConnection } from './connection';
 
 declare global {
   interface Window {
@@ -40,6 +41,23 @@ function takeToken(): string {
   return sessionStorage.getItem(TOKEN_STORAGE_KEY) ?? '';
 }
 
+/**
+ * Whether the server answers but refuses `token` (it restarted with a new one). A socket closing
+ * does not say why; a plain request does. Never rejects: an unreachable server is not a refusal.
+ */
+async function tokenRefused(token: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${HTTP_API_PREFIX}app.info`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [TOKEN_HEADER]: token },
+      body: '{}',
+    });
+    return response.status === 401;
+  } catch {
+    return false;
+  }
+}
+
 export function httpTransport(token: string): Transport {
   const listeners = new Set<(event: EventName, payload: unknown) => void>();
   let socket: WebSocket | null = null;
@@ -59,12 +77,14 @@ export function httpTransport(token: string): Transport {
     };
     socket.onopen = () => {
       retryMs = 500;
+      connectionOpened();
     };
     socket.onclose = () => {
       socket = null;
+      void tokenRefused(token).then((refused) => connectionLost(refused));
       // The server may restart: reconnect with a capped backoff.
       setTimeout(connect, retryMs);
-      retryMs = Math.min(retryMs * 2, 10_000);
+      retryMs = Math.min(retryMs * 2, 5000);
     };
   };
 
@@ -122,3 +142,6 @@ export function withApiErrors(bridged: Api): Api {
 export const api: Api = window.api
   ? withApiErrors(window.api)
   : createApi(httpTransport(takeToken()));
+
+// The desktop app's IPC has no connection to lose.
+if (transportName === 'electron') useConnection.setState({ state: 'open' });

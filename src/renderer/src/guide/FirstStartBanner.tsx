@@ -1,7 +1,8 @@
 /**
- * The first start of a project says what to do next: with no model, Train then Predict; with a
- * model that has predicted nothing yet, Predict. Until then the prediction actions of the editor
- * are disabled with the same reason (editor/registry.ts `predictionUnavailable`).
+ * The first start of a project says what to do next while no image has a prediction of the
+ * active model: with no model, Train then Predict; with one, Predict. Until then the prediction
+ * actions of the editor are disabled with the same reason (editor/registry.ts
+ * `predictionUnavailable`).
  */
 import { useEffect, useState } from 'react';
 import { api } from '../api';
@@ -11,11 +12,18 @@ export function FirstStartBanner({ onOpenTraining }: { onOpenTraining: () => voi
   const project = useAppStore((state) => state.project);
   const imageCount = project?.imageCount ?? 0;
   const modelCount = project?.modelCount ?? 0;
+  const running = useAppStore((state) => {
+    const kinds = Object.values(state.jobs)
+      .filter((job) => job.state === 'running')
+      .map((job) => job.kind);
+    return kinds.includes('predict') ? 'predict' : kinds.includes('train') ? 'train' : null;
+  });
   // null: not asked yet (or asking failed: then no banner rather than a wrong one).
   const [predicted, setPredicted] = useState<boolean | null>(null);
 
+  // Predictions decide, not the model count: a project can hold imported predictions.
   useEffect(() => {
-    if (imageCount === 0 || modelCount === 0) return;
+    if (imageCount === 0) return;
     let stale = false;
     const ask = () =>
       api['images.list']({ limit: 1, filter: { hasPrediction: true } }).then(
@@ -32,11 +40,20 @@ export function FirstStartBanner({ onOpenTraining }: { onOpenTraining: () => voi
     };
   }, [imageCount, modelCount]);
 
-  if (imageCount === 0) return null;
-  if (modelCount > 0 && predicted !== false) return null;
+  if (imageCount === 0 || predicted !== false) return null;
   return (
     <div className="first-start" role="status" data-testid="first-start-banner">
-      {modelCount === 0 ? (
+      {running === 'predict' ? (
+        <span>
+          <b>Predicting</b> (progress above): the worklist fills its Dice, area and uncertainty as
+          it goes.
+        </span>
+      ) : running === 'train' && modelCount === 0 ? (
+        <span>
+          <b>Training a first model</b> (progress above); then <b>Predict</b> (Training… → Predict
+          all images) to get predictions to review.
+        </span>
+      ) : modelCount === 0 ? (
         <span>
           <b>No model yet</b>, so there are no predictions to review. <b>1. Train</b> a model
           (Training… → Start training), then <b>2. Predict</b> (Training… → Predict all images).

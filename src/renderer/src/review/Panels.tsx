@@ -114,6 +114,13 @@ export function LayersPanel() {
   return (
     <section className="panel" data-testid="layers-panel">
       <h3>Layers</h3>
+      <div className="layer-row layer-head muted small" aria-hidden="true">
+        <span />
+        <span>opacity</span>
+        <span className="outline-toggle" title="● selected layer (O outlines it) · ◯ outline">
+          ● ◯
+        </span>
+      </div>
       {LAYER_IDS.map((id) => {
         const name = <span data-testid={`layer-name-${id}`}>{layerName(id, detail)}</span>;
         return (
@@ -161,19 +168,18 @@ export function LayersPanel() {
                   data-testid={`layer-select-${id}`}
                   onChange={() => set({ selectedLayer: id })}
                 />
-                <label title="Outline instead of fill">
-                  <input
-                    type="checkbox"
-                    checked={layers[id].outline}
-                    data-testid={`layer-outline-${id}`}
-                    onChange={(event) => {
-                      setLayer(id, { outline: event.target.checked });
-                      review.renderLayer(id);
-                      review.onDraw?.();
-                    }}
-                  />
-                  ◯
-                </label>
+                <input
+                  type="checkbox"
+                  checked={layers[id].outline}
+                  aria-label={`Outline ${layerName(id, detail)} instead of filling it`}
+                  title="Outline instead of fill"
+                  data-testid={`layer-outline-${id}`}
+                  onChange={(event) => {
+                    setLayer(id, { outline: event.target.checked });
+                    review.renderLayer(id);
+                    review.onDraw?.();
+                  }}
+                />
               </span>
             )}
           </div>
@@ -350,7 +356,9 @@ export function ReviewPanel() {
                 ? 'save failed'
                 : saveStatus === 'conflict'
                   ? 'not saved: newer label loaded'
-                  : ''}
+                  : saveStatus === 'retrying'
+                    ? 'not saved yet: kept, retrying…'
+                    : ''}
         </span>
       </h3>
       {conflict && conflict.imageId === detail.id && (

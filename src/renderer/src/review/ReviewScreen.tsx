@@ -5,15 +5,21 @@ import { actionForKey } from '../editor/registry';
 import { runAction } from '../editor/run';
 import { review } from './controller';
 import { FiguresPanel, HelpOverlay, LayersPanel, ReviewPanel, ToolsPanel } from './Panels';
+import { onReconnected } from '../connection';
+import { useReviewStore } from './review-store';
 import { followImageChanges } from './sync';
 import { Viewer } from './Viewer';
 import { Worklist } from './Worklist';
 import './review.css';
 
-/** Text fields keep every key; selects, sliders and checkboxes only the arrows they use. */
+/**
+ * Keys the focused element keeps: every key in text fields; Enter and space on a button (which
+ * press it); the arrows of selects and sliders.
+ */
 function swallows(target: EventTarget | null, key: string): boolean {
   if (!(target instanceof HTMLElement)) return false;
   if (target.isContentEditable || target.tagName === 'TEXTAREA') return true;
+  if (target.tagName === 'BUTTON') return key === 'Enter' || key === ' ';
   if (target instanceof HTMLInputElement) {
     if (['text', 'search', 'number'].includes(target.type)) return true;
     if (target.type === 'range') return key.startsWith('Arrow');
@@ -24,6 +30,8 @@ function swallows(target: EventTarget | null, key: string): boolean {
 export function ReviewScreen() {
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
+      // An open dialog (import, export) has every key, Escape included.
+      if (event.target instanceof Element && event.target.closest('dialog')) return;
       const action = actionForKey(event);
       if (!action || (event.repeat && !action.repeats)) return;
       if (swallows(event.target, event.key)) {
@@ -40,10 +48,17 @@ export function ReviewScreen() {
     };
     window.addEventListener('beforeunload', onBeforeUnload);
     const off = followImageChanges();
+    // Back after a lost connection: what changed meanwhile was not heard. Kept saves go first.
+    const offReconnected = onReconnected(() => {
+      review.retrySavesNow();
+      useReviewStore.getState().setQuery({});
+      void review.refreshOpen();
+    });
     return () => {
       window.removeEventListener('keydown', onKey);
       window.removeEventListener('beforeunload', onBeforeUnload);
       off();
+      offReconnected();
     };
   }, []);
 

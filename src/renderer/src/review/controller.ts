@@ -62,6 +62,12 @@ interface RejectedEdit {
   latestRevisionId: number | null;
 }
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function changedCount(edit: RejectedEdit): number {
   let changed = 0;
   for (let i = 0; i < edit.mine.length; i++) if (edit.mine[i] !== edit.base[i]) changed++;
@@ -459,10 +465,11 @@ class ReviewController {
   private async saveLoop(b: Bundle): Promise<void> {
     const imageId = b.detail.id;
     const isCurrent = () => this.bundle === b;
-    try {
-      while (b.savedVersion < b.editVersion) {
-        const version = b.editVersion;
-        const saved = b.label.data.slice();
+    let failures = 0;
+    while (b.savedVersion < b.editVersion) {
+      const version = b.editVersion;
+      const saved = b.label.data.slice();
+      try {
         const png = await encodeLabelPng(saved, b.label.width, b.label.height);
         const detail = await api['masks.save']({
           imageId,
@@ -471,6 +478,7 @@ class ReviewController {
           // An edit marks the image corrected, except that a flag stays until someone clears it.
           reviewState: b.detail.reviewState === 'flagged' ? 'flagged' : 'corrected',
         });
+        failures = 0;
         b.baseRevisionId = detail.labelRevisionId;
         b.baseLabel = saved;
         b.savedVersion = version;
@@ -479,24 +487,65 @@ class ReviewController {
         const store = useReviewStore.getState();
         store.patchItem(imageId, listFigures(detail));
         if (isCurrent()) store.set({ detail });
+      } catch (error) {
+        const code = apiErrorCode(error);
+        if (code === 'conflict') {
+          if (await this.resolveConflict(b, message(error), { version, saved })) continue;
+          return;
+        }
+        if (code === 'bad-request' || code === 'not-found') {
+          // The host will never take this save as it is: say so; the next edit tries again.
+          if (isCurrent()) {
+            useReviewStore.getState().set({ saveStatus: 'error', saveError: message(error) });
+          }
+          return;
+        }
+        // Unreachable, restarting, busy or refusing the token for now: the edit stays in this
+        // page (and this loop) and is sent again, sooner when the connection comes back.
+        failures++;
+        if (isCurrent()) {
+          useReviewStore.getState().set({ saveStatus: 'retrying', saveError: message(error) });
+        }
+        await this.retryDelay(failures);
       }
-      if (isCurrent()) useReviewStore.getState().set({ saveStatus: 'saved' });
-    } catch (error) {
-      if (apiErrorCode(error) === 'conflict') {
-        await this.resolveConflict(b, message(error));
-        return;
-      }
-      if (isCurrent())
-        useReviewStore.getState().set({ saveStatus: 'error', saveError: message(error) });
     }
+    if (isCurrent()) useReviewStore.getState().set({ saveStatus: 'saved', saveError: null });
+  }
+
+  private retryWaiters = new Set<() => void>();
+
+  /** Waits before the next attempt of a save: 1, 2, 4, 8, then every 10 s, or until asked. */
+  private retryDelay(failures: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.retryWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.min(10_000, 1000 * 2 ** (failures - 1)));
+      this.retryWaiters.add(done);
+    });
+  }
+
+  /** Sends every waiting save again now (the connection came back). */
+  retrySavesNow(): void {
+    [...this.retryWaiters].forEach((retry) => retry());
   }
 
   /**
    * The host refused a save of `b` because its label moved (another save landed first). Keeps
    * the refused edit, stops the loop (nothing more is sent on the stale base) and reloads the
    * host's latest label into the editor, so the next edit builds on what the host has.
+   *
+   * Unless the label it moved to is exactly the one sent (`attempt`): then it moved by this very
+   * save, whose answer was lost on the way (the server stopped after it committed). Nothing was
+   * refused; returns true and the save loop goes on with any later edit.
    */
-  private async resolveConflict(b: Bundle, reason: string): Promise<void> {
+  private async resolveConflict(
+    b: Bundle,
+    reason: string,
+    attempt: { version: number; saved: Uint8Array },
+  ): Promise<boolean> {
     const imageId = b.detail.id;
     const rejected: RejectedEdit = {
       mine: b.label.data.slice(),
@@ -509,18 +558,28 @@ class ReviewController {
     try {
       const detail = await api['images.get']({ id: imageId });
       const latest = await loadMask(detail.labelRevisionId);
+      const latestLabel = latest ? binarize(latest) : new Uint8Array(b.label.data.length);
+      if (sameBytes(latestLabel, attempt.saved)) {
+        b.savedVersion = attempt.version;
+        b.baseRevisionId = detail.labelRevisionId;
+        b.baseLabel = attempt.saved;
+        b.detail = detail;
+        useReviewStore.getState().patchItem(imageId, listFigures(detail));
+        if (b === this.bundle) useReviewStore.getState().set({ detail });
+        return true;
+      }
       rejected.latestRevisionId = detail.labelRevisionId;
       rejected.reloaded = true;
       this.rejectedEdits.set(imageId, rejected);
       const store = useReviewStore.getState();
       store.patchItem(imageId, listFigures(detail));
-      if (b !== this.bundle) return; // the next select() of this image shows the offer
+      if (b !== this.bundle) return false; // the next select() of this image shows the offer
       // Edits made while the reload was on its way are part of `mine` too, but not in the label.
       if (b.editVersion > b.savedVersion) {
         rejected.mine = b.label.data.slice();
         b.savedVersion = b.editVersion;
       }
-      b.label.data.set(latest ? binarize(latest) : new Uint8Array(b.label.data.length));
+      b.label.data.set(latestLabel);
       b.baseRevisionId = detail.labelRevisionId;
       b.baseLabel = b.label.data.slice();
       b.detail = detail;
@@ -545,6 +604,7 @@ class ReviewController {
         });
       }
     }
+    return false;
   }
 
   private conflictOf(imageId: number) {

@@ -47,8 +47,11 @@ export interface Figures {
   layers: Partial<Record<MaskLayer, { areaPercent: number; components: number }>>;
 }
 
-/** 'conflict': the host refused a save because another one landed first (see `conflict`). */
-export type SaveStatus = 'idle' | 'saving' | 'saved' | 'error' | 'conflict';
+/**
+ * 'conflict': the host refused a save because another one landed first (see `conflict`);
+ * 'retrying': the host could not be reached (or was busy): the edit is kept and sent again.
+ */
+export type SaveStatus = 'idle' | 'saving' | 'saved' | 'error' | 'conflict' | 'retrying';
 
 /**
  * A save the host refused because the label moved underneath the edit (another window, another
