@@ -157,15 +157,15 @@ const UNMATCHED_LISTED = 50;
 
 /** Pairs the folder's files with the project's images; reads no pixels. */
 export async function pairPredictions(store: ProjectStore, folder: string): Promise<Pairing> {
-  const files = (await listFiles(folder, true)).filter(
-    (file) => !path.basename(file).startsWith('.'),
-  );
+  const listing = await listFiles(folder, true);
+  const files = listing.files.filter((file) => !path.basename(file).startsWith('.'));
   const rel = (file: string) => path.relative(folder, file).split(path.sep).join('/');
   const report: ImportReport = {
     pairs: 0,
     imagesWithoutMask: 0,
     orphanMasks: 0,
-    skipped: [],
+    // What could not be listed (an unreadable folder, a FIFO) is said, as by `qataseg import`.
+    skipped: listing.skipped.map((entry) => ({ path: rel(entry.path), reason: entry.reason })),
     warnings: [],
     splits: { train: 0, test: 0, control: 0, unassigned: 0 },
   };
