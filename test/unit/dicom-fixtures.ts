@@ -11,7 +11,21 @@ import path from 'node:path';
 export const PYTHON = '/usr/bin/python3';
 const MAKER = path.resolve(import.meta.dirname, '../fixtures/dicom/make_dicom.py');
 
+export interface SegSpec {
+  kind: 'seg';
+  name: string;
+  rows: number;
+  columns: number;
+  /** 0/1 per pixel, frame after frame. */
+  values: ArrayLike<number>;
+  /** The source SOP Instance UID of each frame. */
+  references: string[];
+  study?: string;
+  series?: string;
+}
+
 export interface DicomSpec {
+  kind?: 'image';
   /** File name inside the fixture folder. */
   name: string;
   rows: number;
@@ -39,7 +53,7 @@ export function tempDir(prefix = 'qataseg-dicom-'): string {
 }
 
 /** Writes the files with pydicom into `dir`; returns their paths in order. */
-export function writeDicom(dir: string, specs: DicomSpec[]): string[] {
+export function writeDicom(dir: string, specs: (DicomSpec | SegSpec)[]): string[] {
   fs.mkdirSync(dir, { recursive: true });
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'qataseg-dicom-spec-'));
   const outs: string[] = [];

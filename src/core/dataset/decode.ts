@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import sharp from 'sharp';
+import { dicomGray8, dicomToGrayPng, isDicom, probeDicom } from '../formats/dicom/decoder';
 import { bmpHeader, decodeBmp, isBmp } from './bmp';
 import { isPng, readPngHeader } from './png';
 
@@ -37,6 +38,17 @@ export function openImage(input: Buffer): sharp.Sharp {
  */
 export async function probeImage(input: Buffer): Promise<ImageInfo> {
   if (input.length === 0) throw new Error('empty file');
+  if (isDicom(input)) {
+    const probe = probeDicom(input);
+    if (probe.kind !== 'image') throw new Error('a DICOM SEG, not an image');
+    return {
+      width: probe.width,
+      height: probe.height,
+      bitDepth: probe.bitDepth,
+      channels: 1,
+      format: 'dicom',
+    };
+  }
   if (isBmp(input)) {
     const header = bmpHeader(input);
     decodeBmp(input); // validates the pixel data is all there and supported
@@ -107,6 +119,7 @@ export async function decodeGray(input: Buffer, depth?: 8 | 16): Promise<GrayIma
 
 /** A gray PNG of the image for display: 16-bit for 16-bit sources unless `depth` is 8. */
 export async function imageToGrayPng(input: Buffer, depth?: 8 | 16): Promise<Buffer> {
+  if (isDicom(input)) return dicomToGrayPng(input, depth);
   if (isPng(input)) {
     // Already a plain gray PNG of the wanted depth: serve the file's own bytes.
     const header = readPngHeader(input);
@@ -165,6 +178,21 @@ export async function readGray8(
   size?: number,
 ): Promise<{ data: Uint8Array; width: number; height: number }> {
   const input = await fs.readFile(filePath);
+  if (isDicom(input)) {
+    const gray = await dicomGray8(input);
+    if (!size) return gray;
+    const { data, info: out } = await sharp(gray.data, {
+      raw: { width: gray.width, height: gray.height, channels: 1 },
+    })
+      .resize(size, size, { fit: 'fill' })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return {
+      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+      width: out.width,
+      height: out.height,
+    };
+  }
   const info = await probeImage(input);
   let pipeline = info.bitDepth === 16 ? sharp(await imageToGrayPng(input, 8)) : openImage(input);
   if (info.channels === 2 || info.channels === 4)

@@ -3,11 +3,12 @@
  * `Ground-truths/`), v2 (`Train Set/` and `Test Set/`, each with both), the control groups
  * (`Control_Group_I/`, `Control_Group_II/`: images without masks), the LViT layout (`img/` beside
  * `labelcol/`, in `Train_Folder/`, `Val_Folder/`, `Test_Folder/`), and as a last resort a flat
- * folder of images. Folder names match case-insensitively; nothing is ever written here.
+ * folder of images (or, with none at its top, a nested folder of DICOM studies). Folder names match case-insensitively; nothing is ever written here.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Split } from '../../shared/contract-review';
+import { isDicomFileName } from '../formats/dicom/decoder';
 
 export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff']);
 
@@ -101,12 +102,18 @@ export async function scanLayout(root: string): Promise<LayoutScan> {
   await visit(root, 0);
   if (groups.length === 0) {
     // A plain folder of images; masks (if any) sit beside them and are told apart by the pattern.
+    // With no image at its top, a folder of studies (patient/study/series/files, as PACS exports
+    // and DICOM media lay them out): every file below it.
+    const top = await fs.readdir(root, { withFileTypes: true });
+    const imagesAtTop = top.some(
+      (e) => e.isFile() && (isImageFileName(e.name) || isDicomFileName(e.name)),
+    );
     groups.push({
       imagesDir: root,
       masksDir: root,
       split: 'unassigned',
       control: false,
-      recursive: false,
+      recursive: !imagesAtTop && top.some((e) => e.isDirectory() && !e.name.startsWith('.')),
       kind: 'folder',
     });
   }

@@ -21,22 +21,24 @@ import {
   decodeRle,
 } from './codecs';
 import {
-  binaryValues,
+  decimal,
+  decimals,
   dicomFacts,
   items,
-  number,
-  numbers,
   parseDicom,
+  pixelDataBytes,
   SEGMENTATION_STORAGE,
   TAG,
   text,
   texts,
   TRANSFER_SYNTAXES,
   transferSyntaxName,
+  us,
+  valueBytes,
   type DicomFacts,
   type ParsedDicom,
 } from './parse';
-import type { DicomDataset } from 'dcmjs';
+import type { DataSet } from 'dicom-parser';
 
 /**
  * Why this project cannot import the file as an image, or null when it can. Multi-frame,
@@ -44,7 +46,7 @@ import type { DicomDataset } from 'dcmjs';
  */
 export function imageProblem(facts: DicomFacts, parsed: ParsedDicom): string | null {
   if (facts.sopClassUid === SEGMENTATION_STORAGE) return 'a DICOM SEG, not an image';
-  if (!parsed.dataset[TAG.PixelData] && !facts.rows)
+  if (!parsed.dataset.elements[TAG.PixelData])
     return `no pixel data (SOP Class ${facts.sopClassUid || 'unknown'})`;
   if (facts.frames > 1)
     return `multi-frame (${facts.frames} frames): only single-frame images are imported`;
@@ -65,16 +67,14 @@ export function imageProblem(facts: DicomFacts, parsed: ParsedDicom): string | n
 async function frameWords(parsed: ParsedDicom, facts: DicomFacts): Promise<Uint8Array> {
   const codec = TRANSFER_SYNTAXES[facts.transferSyntax]?.codec;
   const pixels = facts.rows * facts.columns;
-  const frames = binaryValues(parsed.dataset, TAG.PixelData);
-  if (frames.length === 0) throw new Error('no pixel data');
+  const bytes = pixelDataBytes(parsed);
   const expected = (pixels * facts.bitsAllocated) / 8;
   if (codec === 'native') {
-    const bytes = frames[0];
     if (bytes.length < expected)
       throw new Error(`truncated pixel data (${bytes.length} of ${expected} bytes)`);
     return bytes;
   }
-  const encoded = frames[0];
+  const encoded = bytes;
   let words: Uint8Array;
   switch (codec) {
     case 'rle':
@@ -129,33 +129,30 @@ interface LutTable {
  * The first mapped value is SS when its input can be negative; implicit VR files leave the VR
  * unsaid and it arrives as US, so `signedInput` says how to read 32768..65535.
  */
-function lutTable(item: DicomDataset, signedInput: boolean): LutTable | null {
-  const descriptor = numbers(item, TAG.LUTDescriptor);
-  if (descriptor.length < 3) return null;
-  const entries = descriptor[0] === 0 ? 65536 : descriptor[0];
-  let firstMapped = descriptor[1];
-  const bits = descriptor[2];
-  if (signedInput && firstMapped >= 32768) firstMapped -= 65536;
-  const binary = binaryValues(item, TAG.LUTData)[0];
-  let data: number[];
-  if (binary) {
-    const view = new DataView(binary.buffer, binary.byteOffset, binary.byteLength);
-    data = Array.from({ length: binary.byteLength >> 1 }, (_, i) => view.getUint16(2 * i, true));
-  } else data = numbers(item, TAG.LUTData);
+function lutTable(item: DataSet, signedInput: boolean): LutTable | null {
+  const descriptor = [0, 1, 2].map((i) => us(item, TAG.LUTDescriptor, i));
+  if (descriptor.some((v) => v === null)) return null;
+  const [count, first, bits] = descriptor as number[];
+  const entries = count === 0 ? 65536 : count;
+  const firstMapped = signedInput && first >= 32768 ? first - 65536 : first;
+  const bytes = valueBytes(item, TAG.LUTData);
+  if (!bytes) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const data = Array.from({ length: bytes.byteLength >> 1 }, (_, i) => view.getUint16(2 * i, true));
   if (data.length < entries || bits < 1 || bits > 16) return null;
   return { firstMapped, bits, data: data.slice(0, entries) };
 }
 
-function voiFunction(dataset: DicomDataset): VoiFunction {
+function voiFunction(dataset: DataSet): VoiFunction {
   const fn = text(dataset, TAG.VOILUTFunction).toUpperCase();
   return fn === 'SIGMOID' || fn === 'LINEAR_EXACT' ? fn : 'LINEAR';
 }
 
 /** Every VOI the file offers, window pairs first (the first pair is the default). */
-export function voiPresets(dataset: DicomDataset, signedInput: boolean): VoiPreset[] {
+export function voiPresets(dataset: DataSet, signedInput: boolean): VoiPreset[] {
   const presets: VoiPreset[] = [];
-  const centers = numbers(dataset, TAG.WindowCenter);
-  const widths = numbers(dataset, TAG.WindowWidth);
+  const centers = decimals(dataset, TAG.WindowCenter);
+  const widths = decimals(dataset, TAG.WindowWidth);
   const names = texts(dataset, TAG.WindowCenterWidthExplanation);
   const fn = voiFunction(dataset);
   for (let i = 0; i < Math.min(centers.length, widths.length); i++) {
@@ -219,8 +216,8 @@ export async function decodeDicomImage(bytes: Uint8Array): Promise<DicomImage> {
   } else {
     const minStored = facts.signed ? -(2 ** (facts.bitsStored - 1)) : 0;
     for (let i = 0; i < stored.length; i++) values[i] = stored[i] - minStored;
-    slope = number(ds, TAG.RescaleSlope) || 1;
-    intercept = (number(ds, TAG.RescaleIntercept) ?? 0) + slope * minStored;
+    slope = decimal(ds, TAG.RescaleSlope) || 1;
+    intercept = (decimal(ds, TAG.RescaleIntercept) ?? 0) + slope * minStored;
     maxPossible = 2 ** facts.bitsStored - 1;
   }
   const modalityCanBeNegative = Math.min(intercept, slope * maxPossible + intercept) < 0;

@@ -1,52 +1,53 @@
 /**
- * Reads DICOM Part 10 files with dcmjs: the File Meta Information, the data set (implicit or
- * explicit little endian, deflated), and the facts this project uses from it. Only the tags the
- * project shows or needs for references ever leave this module (see `DicomFacts`).
+ * Reads DICOM Part 10 files with dicom-parser (Cornerstone's: no copy of the pixel data, a few
+ * hundred microseconds for a header, truncation reported as a buffer overrun): the File Meta
+ * Information, the data set (implicit or explicit little endian, deflated through zlib), and the
+ * facts this project uses from it. Only the tags the project shows or needs for references ever
+ * leave this module (see `DicomFacts`). Writing is dcmjs's job (./write.ts).
  */
-import dcmjs, { type DicomDataset, type DicomElement } from 'dcmjs';
-
-dcmjs.log.setLevel('error');
+import dicomParser, { type DataSet } from 'dicom-parser';
+import zlib from 'node:zlib';
 
 export const TAG = {
-  SOPClassUID: '00080016',
-  SOPInstanceUID: '00080018',
-  StudyDate: '00080020',
-  Modality: '00080060',
-  PatientID: '00100020',
-  ImagerPixelSpacing: '00181164',
-  ViewPosition: '00185101',
-  StudyInstanceUID: '0020000D',
-  SeriesInstanceUID: '0020000E',
-  SamplesPerPixel: '00280002',
-  PhotometricInterpretation: '00280004',
-  NumberOfFrames: '00280008',
-  Rows: '00280010',
-  Columns: '00280011',
-  PixelSpacing: '00280030',
-  BitsAllocated: '00280100',
-  BitsStored: '00280101',
-  HighBit: '00280102',
-  PixelRepresentation: '00280103',
-  WindowCenter: '00281050',
-  WindowWidth: '00281051',
-  RescaleIntercept: '00281052',
-  RescaleSlope: '00281053',
-  WindowCenterWidthExplanation: '00281055',
-  VOILUTFunction: '00281056',
-  ModalityLUTSequence: '00283000',
-  LUTDescriptor: '00283002',
-  LUTExplanation: '00283003',
-  LUTData: '00283006',
-  VOILUTSequence: '00283010',
-  ReferencedSeriesSequence: '00081115',
-  ReferencedInstanceSequence: '0008114A',
-  ReferencedSOPInstanceUID: '00081155',
-  SegmentSequence: '00620002',
-  PerFrameFunctionalGroupsSequence: '52009230',
-  DerivationImageSequence: '00089124',
-  SourceImageSequence: '00082112',
-  PixelData: '7FE00010',
-  TransferSyntaxUID: '00020010',
+  SOPClassUID: 'x00080016',
+  SOPInstanceUID: 'x00080018',
+  StudyDate: 'x00080020',
+  Modality: 'x00080060',
+  PatientID: 'x00100020',
+  ImagerPixelSpacing: 'x00181164',
+  ViewPosition: 'x00185101',
+  StudyInstanceUID: 'x0020000d',
+  SeriesInstanceUID: 'x0020000e',
+  SamplesPerPixel: 'x00280002',
+  PhotometricInterpretation: 'x00280004',
+  NumberOfFrames: 'x00280008',
+  Rows: 'x00280010',
+  Columns: 'x00280011',
+  PixelSpacing: 'x00280030',
+  BitsAllocated: 'x00280100',
+  BitsStored: 'x00280101',
+  HighBit: 'x00280102',
+  PixelRepresentation: 'x00280103',
+  WindowCenter: 'x00281050',
+  WindowWidth: 'x00281051',
+  RescaleIntercept: 'x00281052',
+  RescaleSlope: 'x00281053',
+  WindowCenterWidthExplanation: 'x00281055',
+  VOILUTFunction: 'x00281056',
+  ModalityLUTSequence: 'x00283000',
+  LUTDescriptor: 'x00283002',
+  LUTExplanation: 'x00283003',
+  LUTData: 'x00283006',
+  VOILUTSequence: 'x00283010',
+  ReferencedSeriesSequence: 'x00081115',
+  ReferencedInstanceSequence: 'x0008114a',
+  ReferencedSOPInstanceUID: 'x00081155',
+  SegmentSequence: 'x00620002',
+  PerFrameFunctionalGroupsSequence: 'x52009230',
+  DerivationImageSequence: 'x00089124',
+  SourceImageSequence: 'x00082112',
+  PixelData: 'x7fe00010',
+  TransferSyntaxUID: 'x00020010',
 } as const;
 
 export const SEGMENTATION_STORAGE = '1.2.840.10008.5.1.4.1.1.66.4';
@@ -96,89 +97,114 @@ export function isDicom(bytes: Uint8Array): boolean {
 }
 
 export interface ParsedDicom {
-  meta: DicomDataset;
-  dataset: DicomDataset;
+  dataset: DataSet;
   transferSyntax: string;
 }
 
-function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength)
-    return bytes.buffer as ArrayBuffer;
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+/** Deflated Explicit VR Little Endian: the data set after the meta group is raw deflate. */
+function inflate(bytes: Uint8Array, position: number): Uint8Array {
+  const inflated = zlib.inflateRawSync(bytes.subarray(position));
+  const out = new Uint8Array(position + inflated.length);
+  out.set(bytes.subarray(0, position));
+  out.set(inflated, position);
+  return out;
 }
 
-/**
- * Parses a Part 10 file. `headerOnly` stops before the Pixel Data value (what an import probe
- * needs); the pixel data's presence and length are then checked by `pixelDataExtent`.
- */
-export function parseDicom(bytes: Uint8Array, options: { headerOnly?: boolean } = {}): ParsedDicom {
+function parseError(error: unknown): Error {
+  // dicom-parser throws plain strings and objects as well as Errors.
+  const message =
+    error instanceof Error
+      ? error.message
+      : typeof error === 'string'
+        ? error
+        : String((error as { exception?: string }).exception ?? 'unreadable DICOM');
+  return new Error(
+    /overrun|end of buffer|past the end/i.test(message)
+      ? `truncated DICOM file (${message.replace(/^dicomParser[.:]\w*:?\s*/i, '')})`
+      : message,
+  );
+}
+
+/** Parses a Part 10 file without copying its pixel data. */
+export function parseDicom(bytes: Uint8Array): ParsedDicom {
   if (!isDicom(bytes)) throw new Error('not a DICOM Part 10 file (no DICM preamble)');
-  const buffer = toArrayBuffer(bytes);
-  const read = (ignoreErrors: boolean) =>
-    dcmjs.data.DicomMessage.readFile(buffer, {
-      ignoreErrors,
-      noCopy: true,
-      untilTag: options.headerOnly ? TAG.PixelData : null,
-      includeUntilTagValue: false,
-    });
-  let dict;
+  let dataset: DataSet;
   try {
-    dict = read(false);
+    dataset = dicomParser.parseDicom(bytes, {
+      inflater: inflate,
+    });
   } catch (error) {
-    // A character set dcmjs does not know only garbles names: read on with its default.
-    if (!/character set/i.test(String((error as Error).message))) throw error;
-    dict = read(true);
+    throw parseError(error);
   }
-  const transferSyntax = text(dict.meta, TAG.TransferSyntaxUID);
+  const transferSyntax = text(dataset, TAG.TransferSyntaxUID);
   if (!transferSyntax) throw new Error('no Transfer Syntax UID in the file meta information');
-  return { meta: dict.meta, dataset: dict.dict, transferSyntax };
+  return { dataset, transferSyntax };
 }
 
-function element(dataset: DicomDataset, tag: string): DicomElement | undefined {
-  return dataset[tag];
+/** The first value of a string element (AE, CS, SH, LO, UI, DA), trimmed; '' when absent. */
+export function text(dataset: DataSet, tag: string): string {
+  return dataset.string(tag)?.trim() ?? '';
 }
 
-function plain(value: unknown): string {
-  return typeof value === 'string' || typeof value === 'number' ? String(value).trim() : '';
+/** Every value of a multi-valued string element. */
+export function texts(dataset: DataSet, tag: string): string[] {
+  const count = dataset.numStringValues(tag) ?? 0;
+  return Array.from({ length: count }, (_, i) => dataset.string(tag, i)?.trim() ?? '');
 }
 
-/** The first value of a string element, trimmed; '' when absent. */
-export function text(dataset: DicomDataset, tag: string): string {
-  return plain(element(dataset, tag)?.Value?.[0]);
+/** Every value of a DS or IS element that parses as a finite number. */
+export function decimals(dataset: DataSet, tag: string): number[] {
+  const count = dataset.numStringValues(tag) ?? 0;
+  return Array.from({ length: count }, (_, i) => dataset.floatString(tag, i)).filter(
+    (v): v is number => v !== undefined && Number.isFinite(v),
+  );
 }
 
-/** Every value of a numeric element (DS/IS arrive as strings or numbers). */
-export function numbers(dataset: DicomDataset, tag: string): number[] {
-  const values = element(dataset, tag)?.Value ?? [];
-  return values
-    .filter((v) => v !== null && v !== '' && v !== undefined && typeof v !== 'object')
-    .map(Number)
-    .filter(Number.isFinite);
+export function decimal(dataset: DataSet, tag: string): number | null {
+  return decimals(dataset, tag)[0] ?? null;
 }
 
-export function number(dataset: DicomDataset, tag: string): number | null {
-  return numbers(dataset, tag)[0] ?? null;
-}
-
-/** Every string value of a multi-valued string element. */
-export function texts(dataset: DicomDataset, tag: string): string[] {
-  return (element(dataset, tag)?.Value ?? []).map(plain);
+/** A US value (index `i` of a multi-valued one), or null. */
+export function us(dataset: DataSet, tag: string, i = 0): number | null {
+  const element = dataset.elements[tag];
+  if (!element || element.length < 2 * (i + 1)) return null;
+  return dataset.uint16(tag, i) ?? null;
 }
 
 /** The items of a sequence. */
-export function items(dataset: DicomDataset, tag: string): DicomDataset[] {
-  return (element(dataset, tag)?.Value ?? []) as DicomDataset[];
+export function items(dataset: DataSet, tag: string): DataSet[] {
+  return (dataset.elements[tag]?.items ?? [])
+    .map((item) => item.dataSet)
+    .filter((item): item is DataSet => item !== undefined);
 }
 
-/** The binary value of an element (OB/OW), or its frames when encapsulated, as byte views. */
-export function binaryValues(dataset: DicomDataset, tag: string): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (const value of element(dataset, tag)?.Value ?? []) {
-    if (value instanceof ArrayBuffer) out.push(new Uint8Array(value));
-    else if (ArrayBuffer.isView(value))
-      out.push(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+/** An element's value bytes (a view into the file), or null when absent. */
+export function valueBytes(dataset: DataSet, tag: string): Uint8Array | null {
+  const element = dataset.elements[tag];
+  if (!element) return null;
+  if (element.dataOffset + element.length > dataset.byteArray.length)
+    throw new Error('truncated DICOM file (an element ends past the end of the file)');
+  return dataset.byteArray.subarray(element.dataOffset, element.dataOffset + element.length);
+}
+
+/** The (single) frame's pixel data bytes: native, or every fragment joined when encapsulated. */
+export function pixelDataBytes(parsed: ParsedDicom): Uint8Array {
+  const { dataset } = parsed;
+  const element = dataset.elements[TAG.PixelData];
+  if (!element) throw new Error('no pixel data');
+  if (!element.encapsulatedPixelData) return valueBytes(dataset, TAG.PixelData)!;
+  const fragments = element.fragments ?? [];
+  if (fragments.length === 0) throw new Error('encapsulated pixel data without fragments');
+  try {
+    return dicomParser.readEncapsulatedPixelDataFromFragments(
+      dataset,
+      element,
+      0,
+      fragments.length,
+    );
+  } catch (error) {
+    throw parseError(error);
   }
-  return out;
 }
 
 /** The facts of a DICOM file this project keeps, shows or needs for SEG references. */
@@ -211,9 +237,9 @@ function isoDate(da: string): string {
   return match ? `${match[1]}-${match[2]}-${match[3]}` : '';
 }
 
-function spacing(dataset: DicomDataset): [number, number] | null {
+function spacing(dataset: DataSet): [number, number] | null {
   for (const tag of [TAG.PixelSpacing, TAG.ImagerPixelSpacing]) {
-    const values = numbers(dataset, tag);
+    const values = decimals(dataset, tag);
     if (values.length >= 2 && values[0] > 0 && values[1] > 0) return [values[0], values[1]];
   }
   return null;
@@ -221,8 +247,8 @@ function spacing(dataset: DicomDataset): [number, number] | null {
 
 export function dicomFacts(parsed: ParsedDicom): DicomFacts {
   const ds = parsed.dataset;
-  const bitsAllocated = number(ds, TAG.BitsAllocated) ?? 0;
-  const bitsStored = number(ds, TAG.BitsStored) ?? bitsAllocated;
+  const bitsAllocated = us(ds, TAG.BitsAllocated) ?? 0;
+  const bitsStored = us(ds, TAG.BitsStored) ?? bitsAllocated;
   return {
     sopClassUid: text(ds, TAG.SOPClassUID),
     sopInstanceUid: text(ds, TAG.SOPInstanceUID),
@@ -233,15 +259,15 @@ export function dicomFacts(parsed: ParsedDicom): DicomFacts {
     modality: text(ds, TAG.Modality),
     viewPosition: text(ds, TAG.ViewPosition),
     pixelSpacing: spacing(ds),
-    rows: number(ds, TAG.Rows) ?? 0,
-    columns: number(ds, TAG.Columns) ?? 0,
-    frames: number(ds, TAG.NumberOfFrames) ?? 1,
-    samplesPerPixel: number(ds, TAG.SamplesPerPixel) ?? 1,
+    rows: us(ds, TAG.Rows) ?? 0,
+    columns: us(ds, TAG.Columns) ?? 0,
+    frames: decimal(ds, TAG.NumberOfFrames) ?? 1,
+    samplesPerPixel: us(ds, TAG.SamplesPerPixel) ?? 1,
     photometric: text(ds, TAG.PhotometricInterpretation).toUpperCase(),
     bitsAllocated,
     bitsStored,
-    highBit: number(ds, TAG.HighBit) ?? bitsStored - 1,
-    signed: number(ds, TAG.PixelRepresentation) === 1,
+    highBit: us(ds, TAG.HighBit) ?? bitsStored - 1,
+    signed: us(ds, TAG.PixelRepresentation) === 1,
     transferSyntax: parsed.transferSyntax,
   };
 }
