@@ -13,7 +13,6 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import sharp from 'sharp';
 import type { ImportReport, ImportResult } from '../../shared/dataset-schemas';
 import type { Split } from '../../shared/contract-review';
 import { CancelledError, type JobReporter } from '../jobs';
@@ -34,13 +33,13 @@ import {
   type DicomTags,
 } from '../project/dicom-tags';
 import { setGroundTruth } from '../project/masks';
-import { decodeBinaryMask, encodeGray8 } from '../project/mask-png';
+import { decodeBinaryMask, encodeGray8, isStorableMaskPng } from '../project/mask-png';
 import { getImage } from '../project/images';
 import type { ProjectStore } from '../project/store';
 import { isDicom, isDicomFileName, probeDicom } from '../formats/dicom/decoder';
 import { readSegmentation, type SegmentationMasks } from '../formats/dicom/seg-read';
-import { probeImage, type ImageInfo } from './decode';
-import { isPng, readPngHeader } from './png';
+import { findImageDecoder } from '../formats';
+import { probeImage, probeImageFile, type ImageInfo } from './decode';
 import { isImageFileName, listFiles, maskCandidates, scanLayout, type ImageGroup } from './layout';
 
 export interface ImportOptions {
@@ -128,18 +127,8 @@ async function readAndHash(
   return { bytes, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
 }
 
-async function probeFile(file: string, bytes: Buffer | null): Promise<ImageInfo> {
-  if (bytes) return probeImage(bytes);
-  if (/\.bmp$/i.test(file)) return probeImage(await fsp.readFile(file));
-  const meta = await sharp(file).metadata();
-  if (!meta.width || !meta.height || !meta.format) throw new Error('not an image');
-  return {
-    width: meta.width,
-    height: meta.height,
-    bitDepth: meta.depth === 'ushort' || meta.depth === 'short' ? 16 : 8,
-    channels: meta.channels ?? 1,
-    format: meta.format,
-  };
+function probeFile(file: string, bytes: Buffer | null): Promise<ImageInfo> {
+  return bytes ? probeImage(bytes) : probeImageFile(file);
 }
 
 function reasonOf(error: unknown): string {
@@ -192,10 +181,8 @@ async function readMask(
     };
   }
   let png = bytes;
-  const header = isPng(bytes) ? readPngHeader(bytes) : null;
-  const storable = header !== null && header.colorType === 0 && header.bitDepth === 8;
   const zeroOr255 = decoded.cleanValues && !decoded.oneValued;
-  if (!(storable && zeroOr255))
+  if (!(isStorableMaskPng(bytes) && zeroOr255))
     png = await encodeGray8(decoded.data, decoded.width, decoded.height);
   return {
     mask: {
@@ -338,14 +325,17 @@ export async function resolveDatasetRoot(root: string): Promise<string> {
   return fsp.realpath(absolute);
 }
 
-/** The DICM marker at byte 128 of a Part 10 file (for files without an extension). */
-async function hasDicomPreamble(file: string): Promise<boolean> {
+/** Bytes enough for every registered decoder to recognise its format. */
+const SNIFF_BYTES = 4096;
+
+/** A file without an extension whose first bytes a decoder recognises (DICOM's DICM preamble). */
+async function isSniffedImage(file: string): Promise<boolean> {
   let handle: fsp.FileHandle | undefined;
   try {
     handle = await fsp.open(file, 'r');
-    const head = Buffer.alloc(132);
-    const { bytesRead } = await handle.read(head, 0, 132, 0);
-    return isDicom(head.subarray(0, bytesRead));
+    const head = Buffer.alloc(SNIFF_BYTES);
+    const { bytesRead } = await handle.read(head, 0, SNIFF_BYTES, 0);
+    return findImageDecoder(head.subarray(0, bytesRead)) !== null;
   } catch {
     return false;
   } finally {
@@ -353,10 +343,10 @@ async function hasDicomPreamble(file: string): Promise<boolean> {
   }
 }
 
-/** An image file by name (PNG, JPEG, BMP, TIFF, .dcm/.dicom) or a DICOM file without extension. */
+/** An image file by its extension, or a file without one whose content a decoder recognises. */
 async function isImportable(file: string): Promise<boolean> {
-  if (isImageFileName(file) || isDicomFileName(file)) return true;
-  return path.extname(file) === '' && hasDicomPreamble(file);
+  if (isImageFileName(file)) return true;
+  return path.extname(file) === '' && isSniffedImage(file);
 }
 
 /** Lists the work: image files with their mask file, and what is skipped or orphaned up front. */
@@ -430,7 +420,7 @@ async function planImport(root: string, groups: ImageGroup[], maskPattern: strin
     for (const file of files.values()) {
       if (claimedMasks.has(file)) continue;
       const relPath = toRel(root, file);
-      if (isDicomFileName(file) || (path.extname(file) === '' && (await hasDicomPreamble(file)))) {
+      if (isDicomFileName(file) || (path.extname(file) === '' && (await isSniffedImage(file)))) {
         // A DICOM SEG among the masks is ground truth by the image it references.
         items.push({
           imagePath: file,

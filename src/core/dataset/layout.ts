@@ -3,14 +3,12 @@
  * `Ground-truths/`), v2 (`Train Set/` and `Test Set/`, each with both), the control groups
  * (`Control_Group_I/`, `Control_Group_II/`: images without masks), the LViT layout (`img/` beside
  * `labelcol/`, in `Train_Folder/`, `Val_Folder/`, `Test_Folder/`), and as a last resort a flat
- * folder of images (or, with none at its top, a nested folder of DICOM studies). Folder names match case-insensitively; nothing is ever written here.
+ * folder of images (or, with none at its top, a nested folder of studies). Folder names match case-insensitively; nothing is ever written here.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Split } from '../../shared/contract-review';
-import { isDicomFileName } from '../formats/dicom/decoder';
-
-export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff']);
+import { hasImageExtension } from '../formats';
 
 const IMAGE_DIR = /^(images?|img)$/i;
 const MASK_DIRS = [/^ground[-_ ]?truths?$/i, /^labelcol$/i, /^masks?$/i, /^labels?$/i, /^gt$/i];
@@ -105,9 +103,7 @@ export async function scanLayout(root: string): Promise<LayoutScan> {
     // With no image at its top, a folder of studies (patient/study/series/files, as PACS exports
     // and DICOM media lay them out): every file below it.
     const top = await fs.readdir(root, { withFileTypes: true });
-    const imagesAtTop = top.some(
-      (e) => e.isFile() && (isImageFileName(e.name) || isDicomFileName(e.name)),
-    );
+    const imagesAtTop = top.some((e) => e.isFile() && isImageFileName(e.name));
     groups.push({
       imagesDir: root,
       masksDir: root,
@@ -138,8 +134,9 @@ export async function listFiles(dir: string, recursive: boolean): Promise<string
   return out.sort();
 }
 
+/** A file whose extension a registered image decoder claims. */
 export function isImageFileName(name: string): boolean {
-  return IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase());
+  return hasImageExtension(path.basename(name));
 }
 
 /**

@@ -1,11 +1,17 @@
 /**
- * DICOM as an image source of the project: what the import probe, the image and thumbnail
- * routes and the ML worker ask of any decoder (header facts, a gray PNG at full depth, the 8-bit
- * pixels training sees), plus the DICOM facts the project keeps.
+ * DICOM as an image decoder of the formats registry: what the import probe, the image and
+ * thumbnail routes and the ML worker ask of any decoder (header facts, the values at full depth
+ * with how to window them, the 8-bit pixels training sees), plus the DICOM facts the project keeps.
  */
 import path from 'node:path';
-import sharp from 'sharp';
-import type { DicomDisplay } from '../../../shared/dicom-voi';
+import { presetInPngUnits } from '../../../shared/dicom-voi';
+import type {
+  DecodedImage,
+  DecodeOptions,
+  GrayImage,
+  ImageDecoder,
+  ImageHeader,
+} from '../registry';
 import { decodeDicomImage, defaultVoiPixels, imageProblem, type DicomImage } from './image';
 import {
   dicomFacts,
@@ -19,7 +25,9 @@ import {
   type DicomFacts,
 } from './parse';
 
-export { isDicom } from './parse';
+import { isDicom } from './parse';
+
+export { isDicom };
 
 export const DICOM_EXTENSIONS = new Set(['.dcm', '.dicom']);
 
@@ -66,43 +74,57 @@ export function probeDicom(bytes: Uint8Array): DicomProbe {
   };
 }
 
-async function encodeGray(
-  data: Uint8Array | Uint16Array,
-  width: number,
-  height: number,
-  bitDepth: 8 | 16,
-): Promise<Buffer> {
-  const raw = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const input = sharp(raw, {
-    raw: { width, height, channels: 1, ...(bitDepth === 16 ? { depth: 'ushort' as const } : {}) },
-  });
-  return (bitDepth === 16 ? input.toColourspace('grey16') : input.toColourspace('b-w'))
-    .png({ compressionLevel: 3 })
-    .toBuffer();
-}
-
-/**
- * A gray PNG of the image: the Modality LUT's values at full depth (`display` says how to window
- * them), or with `depth` 8 the image under its default VOI, inverted for MONOCHROME1.
- */
-export async function dicomToGrayPng(bytes: Uint8Array, depth?: 8 | 16): Promise<Buffer> {
-  const image = await decodeDicomImage(bytes);
-  if (depth === 8) return encodeGray(defaultVoiPixels(image), image.width, image.height, 8);
-  const values = image.bitDepth === 8 ? Uint8Array.from(image.values) : image.values;
-  return encodeGray(values, image.width, image.height, image.bitDepth);
+function header(bytes: Uint8Array): ImageHeader {
+  const probe = probeDicom(bytes);
+  if (probe.kind !== 'image') throw new Error('a DICOM SEG, not an image');
+  return {
+    width: probe.width,
+    height: probe.height,
+    bitDepth: probe.bitDepth,
+    channels: 1,
+    format: 'dicom',
+  };
 }
 
 /** The 8-bit pixels training and predictions see: the default VOI, MONOCHROME1 inverted. */
-export async function dicomGray8(
-  bytes: Uint8Array,
-): Promise<{ data: Uint8Array; width: number; height: number }> {
+async function decodeDefaultVoi(bytes: Uint8Array): Promise<GrayImage> {
   const image = await decodeDicomImage(bytes);
-  return { data: defaultVoiPixels(image), width: image.width, height: image.height };
+  return { data: defaultVoiPixels(image), width: image.width, height: image.height, bitDepth: 8 };
 }
 
-/** How the viewer windows the image's PNG values (presets in the file's order). */
-export async function dicomDisplay(bytes: Uint8Array): Promise<DicomDisplay> {
-  return (await decodeDicomImage(bytes)).display;
+/**
+ * The Modality LUT's values at full depth, with how to window them (`metadata.display`; the
+ * window presets also as plain linear windows in the values' units); with `depth` 8 the image
+ * under its default VOI.
+ */
+async function decode(bytes: Uint8Array, options?: DecodeOptions): Promise<DecodedImage> {
+  if (options?.depth === 8) return decodeDefaultVoi(bytes);
+  const image = await decodeDicomImage(bytes);
+  const { display, facts } = image;
+  return {
+    data: image.bitDepth === 8 ? Uint8Array.from(image.values) : image.values,
+    width: image.width,
+    height: image.height,
+    bitDepth: image.bitDepth,
+    metadata: {
+      ...(facts.pixelSpacing ? { pixelSpacing: facts.pixelSpacing } : {}),
+      windows: display.presets.map((preset) => ({
+        name: preset.name,
+        ...presetInPngUnits(display, preset),
+      })),
+      display,
+    },
+  };
 }
+
+export const dicomDecoder: ImageDecoder = {
+  id: 'dicom',
+  label: 'DICOM',
+  extensions: [...DICOM_EXTENSIONS],
+  sniff: isDicom,
+  readHeader: async (bytes) => header(bytes),
+  decode,
+  decode8: decodeDefaultVoi,
+};
 
 export type { DicomImage };
