@@ -16,9 +16,17 @@ export type ExportSource = z.infer<typeof exportSourceSchema>;
 /**
  * `png` 8-bit gray 0/255; `png01` 8-bit gray 0/1; `probability` 8-bit probability 0..255 (binary
  * masks give 0/255); `overlay` the image in gray with the mask contour in red (RGB PNG);
- * `coco` one COCO JSON with an uncompressed column-major RLE per image.
+ * `coco` one COCO JSON with an uncompressed column-major RLE per image; `dicom-seg` one binary
+ * DICOM SEG per image (with a Secondary Capture of images that were not DICOM).
  */
-export const exportFormatSchema = z.enum(['png', 'png01', 'probability', 'overlay', 'coco']);
+export const exportFormatSchema = z.enum([
+  'png',
+  'png01',
+  'probability',
+  'overlay',
+  'coco',
+  'dicom-seg',
+]);
 export type ExportFormat = z.infer<typeof exportFormatSchema>;
 
 export const exportInputSchema = z.object({
@@ -38,6 +46,8 @@ export const exportInputSchema = z.object({
   overwrite: z.boolean().default(false),
   /** Also copy each source image to `<folder>/Images/<name>`, so OUT is a complete dataset. */
   copyImages: z.boolean().default(false),
+  /** dicom-seg: PS3.15 Annex E basic profile (patient data removed, new UIDs across the export). */
+  deidentify: z.boolean().default(false),
 });
 export type ExportInput = z.input<typeof exportInputSchema>;
 export type ExportOptions = z.output<typeof exportInputSchema>;

@@ -27,6 +27,7 @@ interface ExportCliOptions {
   model?: string;
   threshold: string;
   images?: boolean;
+  deidentify?: boolean;
   overwrite?: boolean;
   json?: boolean;
 }
@@ -78,6 +79,10 @@ export function register(program: Command): void {
       '0.5',
     )
     .option('--images', 'also copy each image to <folder>/Images/<name> (a complete dataset)')
+    .option(
+      '--deidentify',
+      'dicom-seg: remove patient data (PS3.15 Annex E basic profile), new UIDs across the export',
+    )
     .option('--overwrite', 'replace files that exist (otherwise the export is refused)')
     .option('--json', 'print the export result as JSON')
     .action(async (options: ExportCliOptions) => {
@@ -91,6 +96,7 @@ export function register(program: Command): void {
         threshold: Number(options.threshold),
         overwrite: options.overwrite ?? false,
         copyImages: options.images ?? false,
+        deidentify: options.deidentify ?? false,
       });
       if (!input.success) {
         fail(

@@ -32,6 +32,7 @@ const FORMAT_LABELS: Record<ExportFormat, string> = {
   probability: 'Probability map (8-bit)',
   overlay: 'Overlay (image + contour)',
   coco: 'COCO JSON (RLE)',
+  'dicom-seg': 'DICOM SEG (one per image)',
 };
 
 const STATES: ReviewState[] = ['unreviewed', 'accepted', 'corrected', 'flagged', 'negative'];
@@ -45,6 +46,7 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
   const [threshold, setThreshold] = useState('0.5');
   const [copyImages, setCopyImages] = useState(false);
   const [overwrite, setOverwrite] = useState(false);
+  const [deidentify, setDeidentify] = useState(false);
   const [plan, setPlan] = useState<ExportPlan | null>(null);
   const [jobId, setJobId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -63,6 +65,7 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
     threshold: Number(threshold),
     copyImages,
     overwrite,
+    deidentify: format === 'dicom-seg' && deidentify,
   });
 
   const browse = async () => {
@@ -242,6 +245,17 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
         />
         Also copy the images (a complete dataset to re-import)
       </label>
+      {format === 'dicom-seg' && (
+        <label className="checkbox">
+          <input
+            type="checkbox"
+            data-testid="export-deidentify"
+            checked={deidentify}
+            onChange={(event) => setDeidentify(event.target.checked)}
+          />
+          De-identify (remove patient data, new UIDs: PS3.15 Annex E basic profile)
+        </label>
+      )}
       <label className="checkbox">
         <input
           type="checkbox"
