@@ -5,7 +5,8 @@ import { readGray8, imageToGrayPng } from '../../src/core/dataset/decode';
 import { decodeGray8Png } from '../../src/core/dataset/png';
 import { importDataset } from '../../src/core/dataset/import';
 import { dicomTagsOf } from '../../src/core/project/dicom-tags';
-import { queryImages } from '../../src/core/project/images';
+import { listImages, queryImages } from '../../src/core/project/images';
+import { imageDetail, imageDisplay } from '../../src/core/project/review';
 import { listRevisions, revisionMask } from '../../src/core/project/masks';
 import { ProjectStore } from '../../src/core/project/store';
 import { rectMask, writeGrayPng } from './project-fixtures';
@@ -181,5 +182,36 @@ describe('DICOM import (fixtures by pydicom and dcmtk)', () => {
     const third = await importDataset(store, { root });
     expect(third.report.pairs).toBe(1);
     expect(queryImages(store.db).find((i) => i.id === im1.id)!.groundTruthId).toBeNull();
+  });
+
+  it('shows the kept tags in the worklist (search by Patient ID, filter by modality and view, sort) and the viewer (presets from the file)', async () => {
+    const root = tempDir();
+    studies(root);
+    const store = project();
+    await importDataset(store, { root });
+    const list = (filter: object, sort: 'name' | 'patient' = 'name') =>
+      listImages(store.db, { filter, sort }, null);
+    expect(list({ search: 'PAT-2' }).items.map((i) => i.name)).toEqual(['IM2.dcm']);
+    expect(list({ search: 'pat-' }).total).toBe(3);
+    expect(list({ viewPosition: 'PA' }).items.map((i) => i.dicom)).toEqual([
+      { patientId: 'PAT-1', studyDate: '2024-01-05', modality: 'CR', viewPosition: 'PA' },
+    ]);
+    expect(list({ modality: 'CR' }).total).toBe(3);
+    expect(list({ modality: 'DX' }).total).toBe(0);
+    expect(list({}, 'patient').items.map((i) => i.dicom?.patientId)).toEqual([
+      'PAT-1',
+      'PAT-2',
+      'PAT-3',
+    ]);
+    const im1 = list({ search: 'PAT-1' }).items[0];
+    const detail = imageDetail(store, im1.id);
+    expect(detail.dicom).toMatchObject({
+      patientId: 'PAT-1',
+      pixelSpacing: [0.5, 0.25],
+      sopInstanceUid: UID.im1,
+    });
+    const display = await imageDisplay(store, im1.id);
+    expect(display).toMatchObject({ invert: true, slope: 1, intercept: 0 });
+    expect(display!.presets[0]).toMatchObject({ name: 'Full range', kind: 'window' });
   });
 });
