@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readGray8, imageToGrayPng } from '../../src/core/dataset/decode';
 import { decodeGray8Png } from '../../src/core/dataset/png';
@@ -158,6 +159,13 @@ describe('DICOM import (fixtures by pydicom and dcmtk)', () => {
     // The image route keeps the full range; training sees the default VOI, MONOCHROME1 inverted.
     const full = await imageToGrayPng(fs.readFileSync(path.join(root, 'P1/ST1/SE1/IM1')));
     expect(full[24]).toBe(16);
+    const { data: served } = await sharp(full)
+      .toColourspace('grey16')
+      .raw({ depth: 'ushort' })
+      .toBuffer({ resolveWithObject: true });
+    expect(
+      Array.from(new Uint16Array(served.buffer, served.byteOffset, served.length / 2)),
+    ).toEqual(Array.from(stored));
     const eight = await readGray8(path.join(root, 'P1/ST1/SE1/IM1'));
     const darkest = stored.indexOf(Math.max(...stored));
     expect(eight.data[darkest]).toBe(0);

@@ -20,11 +20,10 @@ async function openImage(decoder: ImageDecoder, input: Buffer): Promise<sharp.Sh
   return rawGray(gray);
 }
 
+/** Raw gray pixels for sharp: it reads the sample depth from the array type (Uint16Array: 16). */
 function rawGray(gray: GrayImage): sharp.Sharp {
-  const { data, width, height, bitDepth } = gray;
-  return sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
-    raw: { width, height, channels: 1, ...(bitDepth === 16 ? { depth: 'ushort' as const } : {}) },
-  });
+  const { data, width, height } = gray;
+  return sharp(data, { raw: { width, height, channels: 1 } });
 }
 
 /**
