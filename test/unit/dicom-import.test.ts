@@ -222,4 +222,43 @@ describe('DICOM import (fixtures by pydicom and dcmtk)', () => {
     expect(display).toMatchObject({ invert: true, slope: 1, intercept: 0 });
     expect(display!.presets[0]).toMatchObject({ name: 'Full range', kind: 'window' });
   });
+
+  it('reads DICOM in the QaTa layout: SEGs in Ground-truths pair by reference, PNG masks by name', async () => {
+    const root = tempDir();
+    const stored = gradient(ROWS, COLUMNS, 4095);
+    const lesion = Int32Array.from(rectMask(COLUMNS, ROWS, 3, 3, 12, 9), (v) => (v ? 1 : 0));
+    const common = { rows: ROWS, columns: COLUMNS, values: stored, bitsStored: 12 };
+    writeDicom(root, [
+      { ...common, name: 'Train Set/Images/a.dcm', sopInstance: UID.im1 },
+      { ...common, name: 'Train Set/Images/b.dcm', sopInstance: UID.im2 },
+      {
+        kind: 'seg',
+        name: 'Train Set/Ground-truths/seg_a.dcm',
+        rows: ROWS,
+        columns: COLUMNS,
+        values: lesion,
+        references: [UID.im1],
+      },
+      { ...common, name: 'Train Set/Ground-truths/stray.dcm', sopInstance: UID.im3 },
+    ]);
+    await writeGrayPng(
+      path.join(root, 'Train Set/Ground-truths/mask_b.png'),
+      rectMask(COLUMNS, ROWS, 1, 1, 4, 4),
+      COLUMNS,
+      ROWS,
+    );
+    const store = project();
+    const { report } = await importDataset(store, { root });
+    expect(report.pairs).toBe(2);
+    expect(report.splits.train).toBe(2);
+    expect(report.skipped).toEqual([
+      {
+        path: 'Train Set/Ground-truths/stray.dcm',
+        reason: 'a DICOM image in a mask folder (not a SEG)',
+      },
+    ]);
+    const a = queryImages(store.db).find((image) => image.name === 'a.dcm')!;
+    const truth = await revisionMask(store.db, a.groundTruthId!);
+    expect(Array.from(truth, (v) => (v ? 1 : 0))).toEqual(Array.from(lesion));
+  });
 });
