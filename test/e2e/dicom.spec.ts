@@ -12,6 +12,7 @@ import { startWorkstation, stopWorkstation, tempProjectDir, type Workstation } f
 
 const MAKER = path.resolve(import.meta.dirname, '../fixtures/dicom/make_dicom.py');
 const ROWS = 128;
+const CR2_UID = '1.2.826.0.1.3680043.8.498.902';
 const COLUMNS = 160;
 let workstation: Workstation;
 let child: ChildProcess;
@@ -26,6 +27,11 @@ function writeStudies(root: string): void {
   );
   const raw = path.join(work, 'values.raw');
   fs.writeFileSync(raw, Buffer.from(values.buffer));
+  const lesion = new Int32Array(ROWS * COLUMNS).map((_, i) =>
+    i % COLUMNS < 40 && i < ROWS * 40 ? 1 : 0,
+  );
+  const lesionRaw = path.join(work, 'lesion.raw');
+  fs.writeFileSync(lesionRaw, Buffer.from(lesion.buffer));
   const common = { rows: ROWS, columns: COLUMNS, raw, bitsStored: 12 };
   const specs = [
     {
@@ -45,7 +51,16 @@ function writeStudies(root: string): void {
     {
       ...common,
       out: path.join(root, 'PAT-B', 'study2', 'CR2.dcm'),
+      sopInstance: CR2_UID,
       tags: { PatientID: 'PAT-B', StudyDate: '20240302', ViewPosition: 'AP' },
+    },
+    {
+      kind: 'seg',
+      out: path.join(root, 'PAT-B', 'study2', 'SEG'),
+      rows: ROWS,
+      columns: COLUMNS,
+      raw: lesionRaw,
+      references: [CR2_UID],
     },
   ];
   for (const spec of specs) fs.mkdirSync(path.dirname(spec.out), { recursive: true });
@@ -128,4 +143,24 @@ test('imports a DICOM folder from the UI and shows a MONOCHROME1 CR the right wa
   expect(await imageGrey(page, 0.25)).toBe(255);
   expect(await imageGrey(page, 0.75)).toBe(0);
   await snap(page, testInfo, 'dicom-monochrome1-narrow');
+});
+
+test('exports DICOM SEG de-identified from the Export dialog', async ({ page }) => {
+  const out = path.join(tempProjectDir('qataseg-e2e-dicom-out-'), 'seg');
+  await page.goto(workstation.url);
+  await page.getByTestId('open-export').click();
+  await page.getByTestId('export-out').fill(out);
+  await page.getByTestId('export-format').selectOption('dicom-seg');
+  await page.getByTestId('export-deidentify').check();
+  await page.getByTestId('start-export').click();
+  await expect(page.getByTestId('export-count')).toHaveText('1', { timeout: 60_000 });
+  const segs = (fs.readdirSync(out, { recursive: true }) as string[]).filter((f) =>
+    f.endsWith('.dcm'),
+  );
+  expect(segs).toHaveLength(1);
+  const bytes = fs.readFileSync(path.join(out, segs[0])).toString('latin1');
+  expect(bytes).toContain('1.2.840.10008.5.1.4.1.1.66.4');
+  expect(bytes).not.toContain('PAT-B');
+  expect(bytes).not.toContain(CR2_UID);
+  fs.rmSync(path.dirname(out), { recursive: true, force: true });
 });
