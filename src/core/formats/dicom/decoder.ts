@@ -12,9 +12,10 @@ import type {
   ImageDecoder,
   ImageHeader,
 } from '../registry';
-import { decodeDicomImage, defaultVoiPixels, imageProblem, type DicomImage } from './image';
+import { decodeDicomImage, defaultVoiPixels, imageProblem } from './image';
 import {
   dicomFacts,
+  isDicom,
   items,
   parseDicom,
   pixelDataBytes,
@@ -24,8 +25,6 @@ import {
   us,
   type DicomFacts,
 } from './parse';
-
-import { isDicom } from './parse';
 
 export { isDicom };
 
@@ -126,5 +125,3 @@ export const dicomDecoder: ImageDecoder = {
   decode,
   decode8: decodeDefaultVoi,
 };
-
-export type { DicomImage };

@@ -1,32 +1,16 @@
-/** The parts of dcmjs and the codec packages this room uses (none of them ship types). */
+/** The parts of dcmjs (writing) and the codec packages this room uses (none ship types). */
 declare module 'dcmjs' {
-  export interface DicomElement {
-    vr: string;
-    Value?: unknown[];
-    InlineBinary?: string;
-  }
-  export type DicomDataset = Record<string, DicomElement>;
+  export type DicomDataset = Record<string, { vr: string; Value?: unknown[] }>;
   export class DicomDict {
     constructor(meta: DicomDataset);
-    meta: DicomDataset;
     dict: DicomDataset;
-    write(options?: { allowInvalidVRLength?: boolean; fragmentMultiframe?: boolean }): ArrayBuffer;
-  }
-  interface ReadOptions {
-    ignoreErrors?: boolean;
-    untilTag?: string | null;
-    includeUntilTagValue?: boolean;
-    noCopy?: boolean;
-    forceStoreRaw?: boolean;
+    write(): ArrayBuffer;
   }
   const dcmjs: {
     data: {
       DicomDict: typeof DicomDict;
-      DicomMessage: { readFile(buffer: ArrayBuffer, options?: ReadOptions): DicomDict };
       DicomMetaDictionary: {
-        naturalizeDataset(dataset: DicomDataset): Record<string, unknown>;
         denaturalizeDataset(dataset: Record<string, unknown>): DicomDataset;
-        uid(): string;
       };
     };
     log: { setLevel(level: string): void };

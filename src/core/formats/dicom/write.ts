@@ -250,10 +250,6 @@ export function segmentationDataset(input: SegmentationInput): Dataset {
   };
 }
 
-export function writeSegmentation(input: SegmentationInput): Uint8Array {
-  return writeDataset(segmentationDataset(input));
-}
-
 export interface SecondaryCaptureInput {
   /** Gray pixels, row-major. */
   data: Uint8Array | Uint16Array;
@@ -313,8 +309,4 @@ export function secondaryCaptureDataset(input: SecondaryCaptureInput): Dataset {
     PixelData: pixels.buffer,
     _vrMap: { PixelData: bitDepth === 16 ? 'OW' : 'OB' },
   };
-}
-
-export function writeSecondaryCapture(input: SecondaryCaptureInput): Uint8Array {
-  return writeDataset(secondaryCaptureDataset(input));
 }
