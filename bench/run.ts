@@ -221,12 +221,19 @@ async function runImportBench(): Promise<unknown> {
   const file = path.join(benchDir, 'import.ts');
   if (!fs.existsSync(file)) return { skipped: 'bench/import.ts not present' };
   log(`[bench] import (${importCount} images) ...`);
+  type Bench = (options: { count?: number; log?: (line: string) => void }) => Promise<unknown>;
   const module = (await import(pathToFileURL(file).href)) as {
-    benchImport?: (options: { count?: number; log?: (line: string) => void }) => Promise<unknown>;
+    benchImport?: Bench;
+    benchDicomImport?: Bench;
   };
   if (typeof module.benchImport !== 'function')
     return { skipped: 'bench/import.ts has no benchImport' };
-  return module.benchImport({ count: importCount, log: () => {} });
+  const png = await module.benchImport({ count: importCount, log: () => {} });
+  // The same phantoms as PNG, uncompressed DICOM and JPEG lossless DICOM (issue 13).
+  const dicom = await module
+    .benchDicomImport?.({ count: importCount, log })
+    .catch((error: Error) => ({ error: error.message }));
+  return dicom ? { ...(png as object), dicom } : png;
 }
 
 async function runExportBench(): Promise<unknown> {

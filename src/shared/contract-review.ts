@@ -5,6 +5,7 @@
  * This file imports nothing from ./contract (which spreads it), so it can be imported on its own.
  */
 import { z } from 'zod';
+import { dicomDisplaySchema } from './dicom-voi';
 import { idSchema, maskFigureFields } from './schema-helpers';
 
 export const splitSchema = z.enum(['train', 'test', 'control', 'unassigned']);
@@ -52,6 +53,9 @@ export const imageSortSchema = z.enum([
   // How much the active model's prediction differs from the previous version's (active learning).
   'changed',
   'disagreement',
+  // DICOM images: Patient ID and study date (images without them sort last).
+  'patient',
+  'studyDate',
 ]);
 export type ImageSort = z.infer<typeof imageSortSchema>;
 
@@ -65,8 +69,11 @@ export const imageFilterSchema = z.object({
   state: reviewStateSchema.optional(),
   split: splitSchema.optional(),
   status: imageStatusSchema.optional(),
-  /** Case-insensitive substring of the relative path. */
+  /** Case-insensitive substring of the relative path or of a DICOM image's Patient ID. */
   search: z.string().max(500).optional(),
+  /** DICOM Modality (CR, DX, ...) and View Position (PA, AP, LL, ...), exact. */
+  modality: z.string().max(16).optional(),
+  viewPosition: z.string().max(16).optional(),
   hasGroundTruth: z.boolean().optional(),
   hasCorrection: z.boolean().optional(),
   /** A prediction of the active model exists. */
@@ -86,6 +93,25 @@ export const imagesListInputSchema = z.object({
   filter: imageFilterSchema.default({}),
 });
 export type ImagesListInput = z.input<typeof imagesListInputSchema>;
+
+/** The DICOM facts the worklist shows for the person reviewing (null for other images). */
+export const dicomListFactsSchema = z.object({
+  patientId: z.string(),
+  /** ISO date (YYYY-MM-DD) or ''. */
+  studyDate: z.string(),
+  modality: z.string(),
+  viewPosition: z.string(),
+});
+export type DicomListFacts = z.infer<typeof dicomListFactsSchema>;
+
+export const dicomDetailSchema = dicomListFactsSchema.extend({
+  /** mm between rows and between columns, where the file says (lesion areas in mm2). */
+  pixelSpacing: z.tuple([z.number(), z.number()]).nullable(),
+  sopInstanceUid: z.string(),
+  studyInstanceUid: z.string(),
+  seriesInstanceUid: z.string(),
+});
+export type DicomDetail = z.infer<typeof dicomDetailSchema>;
 
 export const imageListItemSchema = z.object({
   id: idSchema,
@@ -112,6 +138,7 @@ export const imageListItemSchema = z.object({
   status: imageStatusSchema,
   /** SHA-256 of the image file as last imported: what the page keys its decoded pixels by. */
   sha256: z.string(),
+  dicom: dicomListFactsSchema.nullable().optional(),
 });
 export type ImageListItem = z.infer<typeof imageListItemSchema>;
 
@@ -157,6 +184,8 @@ export const imageDetailSchema = z.object({
   canRedo: z.boolean(),
   updatedAt: z.string(),
   reviewedAt: z.string().nullable(),
+  /** A DICOM image's kept tags; absent or null for other images. */
+  dicom: dicomDetailSchema.nullable().optional(),
 });
 export type ImageDetail = z.infer<typeof imageDetailSchema>;
 
@@ -228,6 +257,11 @@ export const reviewMethods = {
   /** One page of the worklist, sorted and filtered in one query. */
   'images.list': { input: imagesListInputSchema, output: imagesListOutputSchema },
   'images.get': { input: z.object({ id: idSchema }), output: imageDetailSchema },
+  /**
+   * How the viewer windows a DICOM image's values (the file's VOI presets, MONOCHROME1); null
+   * for other images. Read from the file: the project keeps no header.
+   */
+  'images.display': { input: imageIdInput, output: dicomDisplaySchema.nullable() },
   /** Every mask revision of an image, oldest first (history view). */
   'masks.history': { input: imageIdInput, output: z.array(maskRevisionInfoSchema) },
   /** Saves an edited label as a new correction revision; durable when it resolves. */

@@ -19,7 +19,8 @@ export type ExportSource = z.infer<typeof exportSourceSchema>;
  * masks give 0/255); `overlay` the image in gray with the mask contour in red (RGB PNG);
  * `coco` one COCO JSON with an uncompressed column-major RLE per image; `nnunet` nnU-Net v2's raw
  * dataset (images, 0/1 labels, dataset.json, splits_final.json); `nifti` image and 0/1 mask as
- * .nii.gz.
+ * .nii.gz; `dicom-seg` one binary DICOM SEG per image (with a Secondary Capture of images that
+ * were not DICOM).
  */
 export const exportFormatSchema = z.enum([
   'png',
@@ -29,6 +30,7 @@ export const exportFormatSchema = z.enum([
   'coco',
   'nnunet',
   'nifti',
+  'dicom-seg',
 ]);
 export type ExportFormat = z.infer<typeof exportFormatSchema>;
 
@@ -59,6 +61,8 @@ export const exportInputSchema = z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,64}$/, 'a dataset name is letters, digits, _ and -')
       .optional(),
+    /** dicom-seg: PS3.15 Annex E basic profile (patient data removed, new UIDs across the export). */
+    deidentify: z.boolean().default(false),
   })
   .refine(
     (input) => input.format !== 'nnunet' || (input.datasetId !== undefined && !!input.datasetName),

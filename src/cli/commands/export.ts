@@ -28,6 +28,7 @@ interface ExportCliOptions {
   model?: string;
   threshold: string;
   images?: boolean;
+  deidentify?: boolean;
   overwrite?: boolean;
   json?: boolean;
   datasetId?: string;
@@ -83,6 +84,10 @@ export function register(program: Command): void {
     .option('--images', 'also copy each image to <folder>/Images/<name> (a complete dataset)')
     .option('--dataset-id <n>', 'nnunet: the dataset number, 1..999 (Dataset<NNN>_<NAME>)')
     .option('--dataset-name <name>', 'nnunet: the dataset name (letters, digits, _ and -)')
+    .option(
+      '--deidentify',
+      'dicom-seg: remove patient data (PS3.15 Annex E basic profile), new UIDs across the export',
+    )
     .option('--overwrite', 'replace files that exist (otherwise the export is refused)')
     .option('--json', 'print the export result as JSON')
     .action(async (options: ExportCliOptions) => {
@@ -99,6 +104,7 @@ export function register(program: Command): void {
         copyImages: options.images ?? false,
         datasetId: options.datasetId === undefined ? undefined : Number(options.datasetId),
         datasetName: options.datasetName,
+        deidentify: options.deidentify ?? false,
       });
       if (!input.success) {
         fail(

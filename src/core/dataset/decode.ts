@@ -18,7 +18,13 @@ const SNIFF_BYTES = 4096;
 async function openImage(decoder: ImageDecoder, input: Buffer): Promise<sharp.Sharp> {
   if (decoder.pipeline) return decoder.pipeline(input);
   const gray = await decoder.decode(input);
-  return sharp(gray.data, { raw: { width: gray.width, height: gray.height, channels: 1 } });
+  return rawGray(gray);
+}
+
+/** Raw gray pixels for sharp: it reads the sample depth from the array type (Uint16Array: 16). */
+function rawGray(gray: GrayImage): sharp.Sharp {
+  const { data, width, height } = gray;
+  return sharp(data, { raw: { width, height, channels: 1 } });
 }
 
 /**
@@ -56,6 +62,12 @@ export async function imageToGrayPng(input: Buffer, depth?: 8 | 16): Promise<Buf
   const decoder = imageDecoderFor(input);
   // Already a plain gray PNG of the wanted depth: serve the file's own bytes.
   if (decoder.servesAsDisplayPng?.(input, depth)) return input;
+  if (depth === 8 && decoder.decode8) {
+    return rawGray(await decoder.decode8(input))
+      .toColourspace('b-w')
+      .png({ compressionLevel: 3 })
+      .toBuffer();
+  }
   const info = await decoder.readHeader(input);
   const sixteen = (depth ?? info.bitDepth) === 16 && info.bitDepth === 16;
   if (!sixteen && info.bitDepth === 16) {
@@ -108,8 +120,11 @@ export async function readGray8(
   const input = await readRegularFile(filePath);
   const decoder = imageDecoderFor(input);
   const info = await decoder.readHeader(input);
-  let pipeline =
-    info.bitDepth === 16 ? sharp(await imageToGrayPng(input, 8)) : await openImage(decoder, input);
+  let pipeline = decoder.decode8
+    ? rawGray(await decoder.decode8(input))
+    : info.bitDepth === 16
+      ? sharp(await imageToGrayPng(input, 8))
+      : await openImage(decoder, input);
   if (info.channels === 2 || info.channels === 4)
     pipeline = pipeline.flatten({ background: '#000000' });
   pipeline = pipeline.toColourspace('b-w');

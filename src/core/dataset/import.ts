@@ -30,6 +30,12 @@ import {
   type ExistingImage,
   type ImageFileFacts,
 } from '../project/datasets';
+import {
+  imagesBySopInstance,
+  saveDicomTags,
+  tagsOfFacts,
+  type DicomTags,
+} from '../project/dicom-tags';
 import { setGroundTruth } from '../project/masks';
 import {
   decodeBinaryMask,
@@ -37,8 +43,12 @@ import {
   isStorableMaskPng,
   MaskSizeMismatchError,
 } from '../project/mask-png';
+import { getImage } from '../project/images';
 import type { ProjectStore } from '../project/store';
 import { resolveUserPath } from '../user-paths';
+import { isDicom, isDicomFileName, probeDicom } from '../formats/dicom/decoder';
+import { readSegmentation, type SegmentationMasks } from '../formats/dicom/seg-read';
+import { findImageDecoder } from '../formats';
 import { probeImage, probeImageFile, type ImageInfo } from './decode';
 import { describeFsError, specialFileKind } from '../fs-errors';
 import {
@@ -81,6 +91,8 @@ interface WorkItem {
   control: boolean;
   maskPath: string | null;
   maskRelPath: string | null;
+  /** A DICOM file found among masks: read only if it is a SEG. */
+  segmentationOnly: boolean;
 }
 
 interface MaskResult {
@@ -103,6 +115,10 @@ interface ItemResult {
   negativeMask: Buffer | null;
   skipped: { path: string; reason: string }[];
   warnings: { path: string; message: string }[];
+  /** The DICOM tags the project keeps, for a DICOM image read now. */
+  dicom: DicomTags | null;
+  /** The file is a DICOM SEG: ground truth of the images it references, not an image. */
+  segmentation: (SegmentationMasks & { sha256: string }) | null;
 }
 
 function toRel(root: string, file: string): string {
@@ -238,13 +254,30 @@ async function processItem(
     negativeMask: null,
     skipped: [],
     warnings: [],
+    dicom: null,
+    segmentation: null,
   };
   let info: ImageInfo;
   try {
-    const { bytes, sha256, size } = await readAndHash(item.imagePath);
+    const read = await readAndHash(item.imagePath);
+    const { sha256, size } = read;
+    // DICOM files are parsed whole (header and pixel extents) even when large.
+    const bytes =
+      read.bytes ?? (isDicomFileName(item.name) ? await fsp.readFile(item.imagePath) : null);
     if (existing && existing.sha256 === sha256) {
       result.unchanged = true;
       info = existing;
+    } else if (bytes && isDicom(bytes)) {
+      const probe = probeDicom(bytes);
+      if (probe.kind === 'segmentation') {
+        result.segmentation = { ...readSegmentation(bytes), sha256 };
+        return result;
+      }
+      if (item.segmentationOnly) throw new Error('a DICOM image in a mask folder (not a SEG)');
+      result.dicom = tagsOfFacts(probe.facts);
+      info = { ...probe, channels: 1, format: 'dicom' };
+    } else if (item.segmentationOnly) {
+      throw new Error('not a DICOM file');
     } else {
       info = await probeFile(item.imagePath, bytes);
     }
@@ -338,6 +371,30 @@ export async function resolveDatasetRoot(root: string, projectDir: string): Prom
   return fsp.realpath(absolute);
 }
 
+/** Bytes enough for every registered decoder to recognise its format. */
+const SNIFF_BYTES = 4096;
+
+/** A file without an extension whose first bytes a decoder recognises (DICOM's DICM preamble). */
+async function isSniffedImage(file: string): Promise<boolean> {
+  let handle: fsp.FileHandle | undefined;
+  try {
+    handle = await fsp.open(file, 'r');
+    const head = Buffer.alloc(SNIFF_BYTES);
+    const { bytesRead } = await handle.read(head, 0, SNIFF_BYTES, 0);
+    return findImageDecoder(head.subarray(0, bytesRead)) !== null;
+  } catch {
+    return false;
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** An image file by its extension, or a file without one whose content a decoder recognises. */
+async function isImportable(file: string): Promise<boolean> {
+  if (isImageFileName(file)) return true;
+  return path.extname(file) === '' && isSniffedImage(file);
+}
+
 /** Lists the work: image files with their mask file, and what is skipped or orphaned up front. */
 async function planImport(
   root: string,
@@ -377,18 +434,22 @@ async function planImport(
     report(listing.skipped);
     const files = listing.files;
     const sameFolder = group.masksDir === group.imagesDir;
-    const masks = group.masksDir ? await masksOf(group.masksDir) : null;
+    // A nested folder of studies keeps each image's mask beside it, in its own folder.
+    const maskDirOf = (file: string) =>
+      sameFolder && group.recursive ? path.dirname(file) : group.masksDir;
+    const importable = new Set<string>();
+    for (const file of files) if (await isImportable(file)) importable.add(file);
     // In a flat folder, files that are some image's mask are not images themselves.
     const maskOfImage = new Map<string, string>();
-    if (masks) {
-      for (const file of files) {
-        if (!isImageFileName(file)) continue;
-        for (const candidate of maskCandidates(path.basename(file), maskPattern, !sameFolder)) {
-          const match = masks.get(candidate.toLowerCase());
-          if (match && match !== file) {
-            maskOfImage.set(file, match);
-            break;
-          }
+    for (const file of importable) {
+      const dir = maskDirOf(file);
+      if (!dir) continue;
+      const masks = await masksOf(dir);
+      for (const candidate of maskCandidates(path.basename(file), maskPattern, !sameFolder)) {
+        const match = masks.get(candidate.toLowerCase());
+        if (match && match !== file) {
+          maskOfImage.set(file, match);
+          break;
         }
       }
     }
@@ -398,7 +459,7 @@ async function planImport(
       seen.add(file);
       if (masksInFolder.has(file)) continue;
       const relPath = toRel(root, file);
-      if (!isImageFileName(file)) {
+      if (!importable.has(file)) {
         skipped.push({ path: relPath, reason: 'not an image file' });
         continue;
       }
@@ -412,18 +473,132 @@ async function planImport(
         control: group.control,
         maskPath,
         maskRelPath: maskPath ? toRel(root, maskPath) : null,
+        segmentationOnly: false,
       });
     }
   }
   for (const [dir, files] of maskFolders) {
-    if (groups.some((g) => g.imagesDir === dir)) continue; // flat folder: unclaimed files are images
+    // Flat or nested folder: unclaimed files are images.
+    if (groups.some((g) => g.imagesDir === dir || (g.recursive && g.masksDir === g.imagesDir)))
+      continue;
     for (const file of files.values()) {
       if (claimedMasks.has(file)) continue;
-      if (isImageFileName(file)) orphanMasks++;
-      else skipped.push({ path: toRel(root, file), reason: 'not an image file' });
+      const relPath = toRel(root, file);
+      if (isDicomFileName(file) || (path.extname(file) === '' && (await isSniffedImage(file)))) {
+        // A DICOM SEG among the masks is ground truth by the image it references.
+        items.push({
+          imagePath: file,
+          relPath,
+          name: path.basename(file),
+          split: 'unassigned',
+          control: false,
+          maskPath: null,
+          maskRelPath: null,
+          segmentationOnly: true,
+        });
+      } else if (isImageFileName(file)) orphanMasks++;
+      else skipped.push({ path: relPath, reason: 'not an image file' });
     }
   }
   return { items, skipped, orphanMasks };
+}
+
+/**
+ * DICOM SEGs as ground truth of the DICOM images they reference by SOP Instance UID; a SEG
+ * whose reference matches no image of the dataset is an orphan. DICOM images that no SEG (and
+ * no mask file) covers lose an earlier SEG's ground truth, as images whose mask file vanished.
+ */
+async function settleSegmentations(
+  db: ProjectStore['db'],
+  datasetId: number,
+  segmentations: ItemResult[],
+  awaiting: { imageId: number; item: WorkItem; previous?: ExistingImage }[],
+  report: ImportReport,
+  refresh: { groundTruthsUpdated: number },
+): Promise<void> {
+  const bySop = imagesBySopInstance(db, datasetId);
+  const found = new Map<
+    number,
+    { mask: Uint8Array; sha256: string; rows: number; columns: number; relPath: string }
+  >();
+  for (const { segmentation, item } of segmentations) {
+    if (!segmentation) continue;
+    for (const [uid, mask] of segmentation.masks) {
+      const imageId = bySop.get(uid);
+      if (imageId === undefined) {
+        report.orphanMasks++;
+        report.warnings.push({
+          path: item.relPath,
+          message: `orphan DICOM SEG: it references SOP Instance UID ${uid}, which no imported image has`,
+        });
+      } else if (found.has(imageId)) {
+        report.warnings.push({
+          path: item.relPath,
+          message: `a second DICOM SEG of the image of ${found.get(imageId)!.relPath}; the first one is used`,
+        });
+      } else {
+        const { sha256, rows, columns } = segmentation;
+        found.set(imageId, { mask, sha256, rows, columns, relPath: item.relPath });
+      }
+    }
+  }
+  const writes: {
+    imageId: number;
+    previous?: ExistingImage;
+    mask: MaskResult;
+  }[] = [];
+  const clears: { imageId: number; item: WorkItem }[] = [];
+  for (const { imageId, item, previous } of awaiting) {
+    const segment = found.get(imageId);
+    found.delete(imageId);
+    if (!segment) {
+      if (!item.control) report.imagesWithoutMask++;
+      if (previous?.groundTruthSha256 && previous.groundTruthSha256 !== EMPTY_NEGATIVE_MASK)
+        clears.push({ imageId, item });
+      continue;
+    }
+    const image = getImage(db, imageId);
+    if (image.width !== segment.columns || image.height !== segment.rows) {
+      report.skipped.push({
+        path: segment.relPath,
+        reason: `SEG is ${segment.columns}x${segment.rows} but its image ${item.relPath} is ${image.width}x${image.height}; image imported without ground truth`,
+      });
+      if (!item.control) report.imagesWithoutMask++;
+      continue;
+    }
+    report.pairs++;
+    if (previous?.groundTruthSha256 === segment.sha256) continue;
+    let foreground = 0;
+    for (let i = 0; i < segment.mask.length; i++) if (segment.mask[i]) foreground++;
+    const png = await encodeGray8(segment.mask, segment.columns, segment.rows);
+    const { sha256, columns: width, rows: height } = segment;
+    writes.push({ imageId, previous, mask: { png, width, height, foreground, sha256 } });
+  }
+  for (const segment of found.values()) {
+    report.warnings.push({
+      path: segment.relPath,
+      message: 'its image has a mask file, which is the ground truth; the SEG is not used',
+    });
+  }
+  db.transaction(() => {
+    for (const write of writes) {
+      setGroundTruth(
+        db,
+        write.imageId,
+        write.mask,
+        'import',
+        write.previous?.groundTruthId ?? null,
+      );
+      if (write.previous) refresh.groundTruthsUpdated++;
+    }
+    for (const { imageId, item } of clears) {
+      clearGroundTruth(db, imageId);
+      report.warnings.push({
+        path: item.relPath,
+        message: 'its ground-truth SEG is gone; the earlier ground truth is kept in the history',
+      });
+    }
+  })();
 }
 
 const noopReporter: JobReporter = {
@@ -484,10 +659,17 @@ export async function importDataset(
     })();
   };
 
+  const segmentations: ItemResult[] = [];
+  const awaitingSegmentation: { imageId: number; item: WorkItem; previous?: ExistingImage }[] = [];
+
   const writeResult = (result: ItemResult) => {
     const { item } = result;
     report.skipped.push(...result.skipped);
     report.warnings.push(...result.warnings);
+    if (result.segmentation) {
+      segmentations.push(result);
+      return;
+    }
     const previous = existing.get(item.relPath);
     if (!result.facts) {
       // Unreadable now: an earlier import of it stays, flagged as changed.
@@ -523,6 +705,7 @@ export async function importDataset(
     }
     seenIds.add(imageId);
     report.splits[item.split]++;
+    if (result.dicom) saveDicomTags(db, imageId, result.dicom);
 
     const hadGroundTruth = previous?.groundTruthId != null;
     if (result.mask) {
@@ -544,6 +727,9 @@ export async function importDataset(
       if (previous?.reviewState === 'unreviewed') {
         db.prepare("UPDATE images SET review_state = 'negative' WHERE id = ?").run(imageId);
       }
+    } else if (result.facts.format === 'dicom') {
+      // Its ground truth may be a DICOM SEG anywhere in the dataset: settled once all are read.
+      awaitingSegmentation.push({ imageId, item, previous });
     } else {
       if (!item.control) report.imagesWithoutMask++;
       if (previous?.groundTruthSha256 && previous.groundTruthSha256 !== EMPTY_NEGATIVE_MASK) {
@@ -588,6 +774,7 @@ export async function importDataset(
   );
   writeBatch(pending);
   pending = [];
+  await settleSegmentations(db, datasetId, segmentations, awaitingSegmentation, report, refresh);
 
   reporter.progress({ phase: 'refreshing', done, total });
   db.transaction(() => {

@@ -3,7 +3,8 @@
  * `Ground-truths/`), v2 (`Train Set/` and `Test Set/`, each with both), the control groups
  * (`Control_Group_I/`, `Control_Group_II/`: images without masks), the LViT layout (`img/` beside
  * `labelcol/`, in `Train_Folder/`, `Val_Folder/`, `Test_Folder/`), and as a last resort a flat
- * folder of images. Folder names match case-insensitively; nothing is ever written here.
+ * folder of images (or, with none at its top, a nested folder of studies). Folder names match
+ * case-insensitively; nothing is ever written here.
  *
  * What cannot be listed or opened by name is reported, never fatal and never dropped in silence:
  * an unreadable folder, a FIFO, socket or device, a name that is not UTF-8 (`skipped`).
@@ -156,12 +157,16 @@ export async function scanLayout(root: string): Promise<LayoutScan> {
   await visit(root, 0);
   if (groups.length === 0) {
     // A plain folder of images; masks (if any) sit beside them and are told apart by the pattern.
+    // With no image at its top, a folder of studies (patient/study/series/files, as PACS exports
+    // and DICOM media lay them out): every file below it.
+    const top = await fs.readdir(root, { withFileTypes: true });
+    const imagesAtTop = top.some((e) => e.isFile() && isImageFileName(e.name));
     groups.push({
       imagesDir: root,
       masksDir: root,
       split: 'unassigned',
       control: false,
-      recursive: false,
+      recursive: !imagesAtTop && top.some((e) => e.isDirectory() && !e.name.startsWith('.')),
       kind: 'folder',
     });
   }

@@ -11,5 +11,6 @@ import './web-images';
 import './coco';
 import './nifti';
 import './nnunet';
+import './dicom';
 
 export * from './registry';

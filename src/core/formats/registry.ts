@@ -7,6 +7,7 @@
  * that they are registered before anyone asks.
  */
 import type sharp from 'sharp';
+import type { DicomDisplay } from '../../shared/dicom-voi';
 import type { ExportOptions } from '../../shared/export-schemas';
 import type { QataNames } from '../export/names';
 import type { ImageRecord } from '../project/images';
@@ -40,6 +41,8 @@ export interface ImageMetadata {
   /** Millimetres between pixel centres: [row spacing, column spacing]. */
   pixelSpacing?: [number, number];
   windows?: WindowPreset[];
+  /** How a viewer windows the decoded values: DICOM's VOI presets and MONOCHROME1 inversion. */
+  display?: DicomDisplay;
 }
 
 /** One gray channel, row-major. */
@@ -80,6 +83,11 @@ export interface ImageDecoder {
   pipeline?(bytes: Buffer): sharp.Sharp;
   /** True when the file itself already is the gray PNG of `depth` the viewer wants. */
   servesAsDisplayPng?(bytes: Buffer, depth: 8 | 16 | undefined): boolean;
+  /**
+   * The 8-bit image shown first and trained on, where the format defines one (DICOM: the default
+   * VOI, MONOCHROME1 inverted). Without it a 16-bit file is stretched over its used range.
+   */
+  decode8?(bytes: Buffer): Promise<GrayImage>;
 }
 
 const imageDecoders: ImageDecoder[] = [];

@@ -121,8 +121,17 @@ function filterSql(filter: ImageFilter): {
   }
   const search = filter.search?.trim();
   if (search) {
-    clauses.push(`i.rel_path LIKE ? ESCAPE '\\'`);
-    params.push(`%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    const pattern = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    clauses.push(`(i.rel_path LIKE ? ESCAPE '\\' OR dt.patient_id LIKE ? ESCAPE '\\')`);
+    params.push(pattern, pattern);
+  }
+  if (filter.modality) {
+    clauses.push('dt.modality = ?');
+    params.push(filter.modality);
+  }
+  if (filter.viewPosition) {
+    clauses.push('dt.view_position = ?');
+    params.push(filter.viewPosition);
   }
   const presence = (value: boolean | undefined, column: string) => {
     if (value !== undefined) clauses.push(`${column} IS ${value ? 'NOT NULL' : 'NULL'}`);
@@ -159,6 +168,8 @@ const SORT_KEYS: Record<string, string> = {
   uncertainty: 'ps.uncertainty',
   changed: 'pc.changed',
   disagreement: 'pc.disagreement',
+  patient: 'dt.patient_id',
+  studyDate: 'dt.study_date',
 };
 
 interface ListRow {
@@ -179,6 +190,10 @@ interface ListRow {
   disagreement: number | null;
   status: ImageStatus;
   sha256: string;
+  patientId: string | null;
+  studyDate: string | null;
+  modality: string | null;
+  viewPosition: string | null;
 }
 
 /**
@@ -193,19 +208,26 @@ export function listImages(
 ): ImagesListOutput {
   const { offset, limit, sort, direction, filter } = imagesListInputSchema.parse(input);
   const { where, params, usesPrediction } = filterSql(filter);
+  const usesDicom = /\bdt\./.test(where);
   const dir = direction === 'desc' ? 'DESC' : 'ASC';
   const key = SORT_KEYS[sort];
-  const nullsLast = key.startsWith('ps.') || key.startsWith('pc.') ? `${key} IS NULL, ` : '';
+  const nullsLast =
+    key.startsWith('ps.') || key.startsWith('pc.') || key.startsWith('dt.')
+      ? `${key} IS NULL, `
+      : '';
   const tieBreak = sort === 'name' ? `i.id ${dir}` : `i.name_key ${dir}, i.id ${dir}`;
   const sql = `
     SELECT i.id, i.rel_path AS relPath, i.name, i.split, i.width, i.height,
       i.review_state AS reviewState, i.ground_truth_id AS groundTruthId,
       i.correction_head_id AS correctionHeadId, ps.revision_id AS predictionId, ps.dice,
       ps.predicted_area AS predictedArea, ps.uncertainty, pc.changed, pc.disagreement, i.status,
-      i.sha256
+      i.sha256,
+      dt.patient_id AS patientId, dt.study_date AS studyDate, dt.modality,
+      dt.view_position AS viewPosition
     FROM images i
     LEFT JOIN prediction_stats ps ON ps.image_id = i.id AND ps.model_version = ?
     LEFT JOIN prediction_changes pc ON pc.image_id = i.id AND pc.model_version = ?
+    LEFT JOIN dicom_images dt ON dt.image_id = i.id
     ${where}
     ORDER BY ${nullsLast}${key} ${dir}, ${tieBreak}
     LIMIT ? OFFSET ?`;
@@ -217,10 +239,12 @@ export function listImages(
     offset,
   ) as ListRow[];
   // A separate count: a window COUNT(*) OVER () would materialise every row before the LIMIT.
+  const dicomJoin = usesDicom ? 'LEFT JOIN dicom_images dt ON dt.image_id = i.id' : '';
   const countSql = usesPrediction
     ? `SELECT COUNT(*) AS n FROM images i
-       LEFT JOIN prediction_stats ps ON ps.image_id = i.id AND ps.model_version = ? ${where}`
-    : `SELECT COUNT(*) AS n FROM images i ${where}`;
+       LEFT JOIN prediction_stats ps ON ps.image_id = i.id AND ps.model_version = ?
+       ${dicomJoin} ${where}`
+    : `SELECT COUNT(*) AS n FROM images i ${dicomJoin} ${where}`;
   const countParams = usesPrediction ? [activeModel ?? '', ...params] : params;
   const total = (statement(db, countSql).get(...countParams) as { n: number }).n;
   const items: ImageListItem[] = rows.map((row) => ({
@@ -241,6 +265,15 @@ export function listImages(
     disagreement: row.disagreement,
     status: row.status,
     sha256: row.sha256,
+    dicom:
+      row.patientId === null
+        ? null
+        : {
+            patientId: row.patientId,
+            studyDate: row.studyDate ?? '',
+            modality: row.modality ?? '',
+            viewPosition: row.viewPosition ?? '',
+          },
   }));
   return { total, items };
 }

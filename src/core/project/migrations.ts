@@ -126,4 +126,27 @@ export const migrations: Migration[] = [
       ) STRICT;
     `);
   },
+  // 5: the DICOM tags the worklist and viewer show and a DICOM SEG needs to reference its image;
+  // never whole headers (names, birth dates and the rest stay in the source files).
+  (db) => {
+    db.exec(`
+      CREATE TABLE dicom_images (
+        image_id INTEGER PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
+        sop_class_uid TEXT NOT NULL,
+        sop_instance_uid TEXT NOT NULL,
+        study_instance_uid TEXT NOT NULL,
+        series_instance_uid TEXT NOT NULL,
+        patient_id TEXT NOT NULL,
+        -- ISO date (YYYY-MM-DD) or ''
+        study_date TEXT NOT NULL,
+        modality TEXT NOT NULL,
+        view_position TEXT NOT NULL,
+        -- mm between rows and between columns (Pixel Spacing, else Imager Pixel Spacing)
+        row_spacing REAL,
+        column_spacing REAL
+      ) STRICT;
+      CREATE INDEX dicom_images_sop ON dicom_images(sop_instance_uid);
+      CREATE INDEX dicom_images_patient ON dicom_images(patient_id);
+    `);
+  },
 ];

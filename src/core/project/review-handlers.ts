@@ -5,6 +5,7 @@ import { listRevisions } from './masks';
 import {
   activeModel,
   imageDetail,
+  imageDisplay,
   layerMetrics,
   redo,
   saveCorrection,
@@ -20,6 +21,7 @@ export const reviewHandlers: HandlerGroup = {
     return listImages(store.db, input, activeModel(store));
   },
   'images.get': (input, context) => imageDetail(context.project(), input.id),
+  'images.display': (input, context) => imageDisplay(context.project(), input.imageId),
   'masks.history': (input, context) => {
     const store = context.project();
     imageDetail(store, input.imageId); // not-found for an unknown image

@@ -3,7 +3,9 @@
  * correction from a client PNG, undo/redo, review state, metrics between layers.
  */
 import { ApiError } from '../../shared/contract';
+import type { DicomDisplay } from '../../shared/dicom-voi';
 import type {
+  DicomDetail,
   ImageDetail,
   ImagesMetricsOutput,
   MaskLayer,
@@ -11,7 +13,10 @@ import type {
   ReviewState,
 } from '../../shared/contract-review';
 import { maskMetrics } from '../../shared/metrics';
-import { getImage, setReview } from './images';
+import fsp from 'node:fs/promises';
+import { imageDecoderFor } from '../formats';
+import { dicomTagsOf } from './dicom-tags';
+import { getImage, imageAbsolutePath, setReview } from './images';
 import {
   addCorrection,
   canRedo,
@@ -72,7 +77,43 @@ export function imageDetail(store: ProjectStore, imageId: number): ImageDetail {
     canRedo: canRedo(db, image),
     updatedAt: image.updatedAt,
     reviewedAt: image.reviewedAt,
+    dicom: dicomDetail(db, imageId),
   };
+}
+
+function dicomDetail(db: ProjectStore['db'], imageId: number): DicomDetail | null {
+  const tags = dicomTagsOf(db, imageId);
+  if (!tags) return null;
+  return {
+    patientId: tags.patientId,
+    studyDate: tags.studyDate,
+    modality: tags.modality,
+    viewPosition: tags.viewPosition,
+    pixelSpacing:
+      tags.rowSpacing !== null && tags.columnSpacing !== null
+        ? [tags.rowSpacing, tags.columnSpacing]
+        : null,
+    sopInstanceUid: tags.sopInstanceUid,
+    studyInstanceUid: tags.studyInstanceUid,
+    seriesInstanceUid: tags.seriesInstanceUid,
+  };
+}
+
+/** How the viewer windows a DICOM image (read from its file); null for other images. */
+export async function imageDisplay(
+  store: ProjectStore,
+  imageId: number,
+): Promise<DicomDisplay | null> {
+  const image = getImage(store.db, imageId);
+  if (image.format !== 'dicom') return null;
+  let bytes: Buffer;
+  try {
+    bytes = await fsp.readFile(imageAbsolutePath(image));
+  } catch {
+    throw new ApiError('not-found', `the file of image ${imageId} is missing`);
+  }
+  const decoded = await imageDecoderFor(bytes).decode(bytes);
+  return decoded.metadata?.display ?? null;
 }
 
 /**

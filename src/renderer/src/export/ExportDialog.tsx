@@ -36,6 +36,7 @@ const FORMAT_LABELS: Record<ExportFormat, string> = {
   coco: 'COCO JSON (RLE)',
   nnunet: 'nnU-Net v2 raw dataset',
   nifti: 'NIfTI (.nii.gz image and mask)',
+  'dicom-seg': 'DICOM SEG (one per image)',
 };
 
 const STATES: ReviewState[] = ['unreviewed', 'accepted', 'corrected', 'flagged', 'negative'];
@@ -51,6 +52,7 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
   const [overwrite, setOverwrite] = useState(false);
   const [datasetId, setDatasetId] = useState('501');
   const [datasetName, setDatasetName] = useState('QaTa');
+  const [deidentify, setDeidentify] = useState(false);
   const [plan, setPlan] = useState<ExportPlan | null>(null);
   const [jobId, setJobId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -72,6 +74,7 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
     ...(format === 'nnunet'
       ? { datasetId: Number(datasetId), datasetName: datasetName.trim() }
       : {}),
+    deidentify: format === 'dicom-seg' && deidentify,
   });
 
   const browse = async () => {
@@ -287,6 +290,17 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
         />
         Also copy the images (a complete dataset to re-import)
       </label>
+      {format === 'dicom-seg' && (
+        <label className="checkbox">
+          <input
+            type="checkbox"
+            data-testid="export-deidentify"
+            checked={deidentify}
+            onChange={(event) => setDeidentify(event.target.checked)}
+          />
+          De-identify (remove patient data, new UIDs: PS3.15 Annex E basic profile)
+        </label>
+      )}
       <label className="checkbox">
         <input
           type="checkbox"

@@ -5,7 +5,8 @@ import { errorMessage, notify } from '../common/notices';
 import { ActionButton, ActionCheckbox } from '../editor/ActionButton';
 import { formatChord } from '../editor/chords';
 import { ACTIONS, ACTION_GROUPS, predictionUnavailable } from '../editor/registry';
-import { WINDOW_PRESETS, presetWindow } from '../viewer/window-level';
+import { WINDOW_PRESETS, dicomWindow, presetWindow } from '../viewer/window-level';
+import { DicomFacts, lesionAreaMm2 } from './dicom-info';
 import { review } from './controller';
 import { REVIEW_STATES, useReviewStore, type LayerId } from './review-store';
 
@@ -100,6 +101,7 @@ export function LayersPanel() {
   const threshold = useReviewStore((s) => s.threshold);
   const window = useReviewStore((s) => s.window);
   const maxValue = useReviewStore((s) => s.maxValue);
+  const dicomDisplay = useReviewStore((s) => s.dicomDisplay);
   const detail = useReviewStore((s) => s.detail);
   const selectedLayer = useReviewStore((s) => s.selectedLayer);
   const setLayer = useReviewStore((s) => s.setLayer);
@@ -204,14 +206,24 @@ export function LayersPanel() {
           data-testid="window-preset"
           value=""
           onChange={(event) => {
-            const preset = WINDOW_PRESETS.find((p) => p.id === event.target.value);
-            if (!preset) return;
-            set({ window: presetWindow(preset, maxValue, window?.invert ?? false) });
+            const value = event.target.value;
+            const fromFile = /^dicom-(\d+)$/.exec(value);
+            const preset = WINDOW_PRESETS.find((p) => p.id === value);
+            if (fromFile && dicomDisplay) {
+              set({ window: dicomWindow(dicomDisplay, dicomDisplay.presets[Number(fromFile[1])]) });
+            } else if (preset) {
+              set({ window: presetWindow(preset, maxValue, window?.invert ?? false) });
+            } else return;
             review.renderImage();
             review.onDraw?.();
           }}
         >
           <option value="">Window preset…</option>
+          {dicomDisplay?.presets.map((preset, index) => (
+            <option key={`dicom-${index}`} value={`dicom-${index}`}>
+              {preset.name} (DICOM)
+            </option>
+          ))}
           {WINDOW_PRESETS.map((preset) => (
             <option key={preset.id} value={preset.id}>
               {preset.label}
@@ -243,8 +255,10 @@ export function FiguresPanel() {
     review.onDraw?.();
   };
   const pair = figures?.pair;
+  const spacing = detail?.dicom?.pixelSpacing ?? null;
   return (
     <section className="panel" data-testid="figures-panel">
+      {detail?.dicom && <DicomFacts dicom={detail.dicom} />}
       <h3>Figures</h3>
       <ActionCheckbox id="view.diff" />
       <div className="pair-row">
@@ -296,6 +310,12 @@ export function FiguresPanel() {
               <dt>{layerName(l, detail)}</dt>
               <dd>
                 {f.areaPercent.toFixed(2)}% · {f.components} comp.
+                {spacing && detail && (
+                  <span data-testid={`layer-area-mm2-${l}`}>
+                    {' · '}
+                    {lesionAreaMm2(f.areaPercent, detail.width, detail.height, spacing)} mm²
+                  </span>
+                )}
               </dd>
             </div>
           ) : null;

@@ -21,6 +21,15 @@ const COLUMNS: { sort: ImageSort; label: string; className: string }[] = [
   { sort: 'uncertainty', label: 'Unc.', className: 'col-num' },
 ];
 
+/** Shown when the project has DICOM images: the person reviewing needs to know whose image. */
+const DICOM_COLUMNS: { sort: ImageSort; label: string; className: string }[] = [
+  { sort: 'patient', label: 'Patient', className: 'col-patient' },
+  { sort: 'studyDate', label: 'Study', className: 'col-study' },
+];
+
+const MODALITIES = ['CR', 'DX', 'OT', 'SC', 'RF', 'MG'];
+const VIEW_POSITIONS = ['PA', 'AP', 'LL', 'RL', 'LATERAL', 'LAT'];
+
 function figure(value: number | null, digits = 3): string {
   return value === null ? '–' : value.toFixed(digits);
 }
@@ -31,11 +40,13 @@ const Row = memo(function Row({
   index,
   selected,
   sort,
+  dicomColumns,
 }: {
   item: ImageListItem;
   index: number;
   selected: boolean;
   sort: ImageSort;
+  dicomColumns: boolean;
 }) {
   return (
     <div
@@ -53,12 +64,27 @@ const Row = memo(function Row({
         width={36}
         height={36}
       />
-      <span className="col-name" title={item.relPath}>
+      <span
+        className="col-name"
+        title={
+          item.dicom
+            ? `${item.relPath}\n${[item.dicom.modality, item.dicom.viewPosition].filter(Boolean).join(' ')}`
+            : item.relPath
+        }
+      >
         <span className="name-text" data-testid="worklist-name">
           {item.name}
         </span>
         <QueueBadge item={item} sort={sort} />
       </span>
+      {dicomColumns && (
+        <>
+          <span className="col-patient" data-testid="worklist-patient">
+            {item.dicom?.patientId || '–'}
+          </span>
+          <span className="col-study">{item.dicom?.studyDate || '–'}</span>
+        </>
+      )}
       <span className="col-split">{item.split}</span>
       <span className={`col-state state-${item.reviewState}`}>{item.reviewState}</span>
       <span className="col-num">{figure(item.dice)}</span>
@@ -82,6 +108,8 @@ export function Worklist() {
   const ensureRange = useReviewStore((s) => s.ensureRange);
   const itemAt = useReviewStore((s) => s.itemAt);
   const [search, setSearch] = useState(query.filter.search ?? '');
+  // DICOM columns and filters appear once a DICOM image is listed (or a DICOM filter is set).
+  const [sawDicom, setSawDicom] = useState(false);
 
   const virtualizer = useVirtualizer({
     count: total ?? 0,
@@ -99,6 +127,16 @@ export function Worklist() {
     if (total === null) void useReviewStore.getState().loadPage(0);
     else if (total > 0) ensureRange(first, last);
   }, [first, last, total, ensureRange, pages]);
+
+  const firstItem = total ? itemAt(first) : undefined;
+  useEffect(() => {
+    if (firstItem?.dicom) setSawDicom(true);
+  }, [firstItem]);
+  const dicomColumns =
+    sawDicom || query.filter.modality !== undefined || query.filter.viewPosition !== undefined;
+  const columns = dicomColumns
+    ? [...COLUMNS.slice(0, 1), ...DICOM_COLUMNS, ...COLUMNS.slice(1)]
+    : COLUMNS;
 
   useEffect(() => {
     if (selectedIndex !== null) virtualizer.scrollToIndex(selectedIndex, { align: 'auto' });
@@ -129,11 +167,11 @@ export function Worklist() {
   };
 
   return (
-    <section className="worklist" data-testid="worklist">
+    <section className={dicomColumns ? 'worklist dicom' : 'worklist'} data-testid="worklist">
       <div className="worklist-filters">
         <input
           type="search"
-          placeholder="Search name…"
+          placeholder={dicomColumns ? 'Search name or Patient ID…' : 'Search name…'}
           value={search}
           data-testid="worklist-search"
           onChange={(event) => setSearch(event.target.value)}
@@ -177,13 +215,47 @@ export function Worklist() {
             </option>
           ))}
         </select>
+        {dicomColumns && (
+          <>
+            <select
+              data-testid="worklist-filter-modality"
+              value={query.filter.modality ?? ''}
+              onChange={(event) =>
+                setQuery({ filter: { ...query.filter, modality: event.target.value || undefined } })
+              }
+            >
+              <option value="">All modalities</option>
+              {MODALITIES.map((modality) => (
+                <option key={modality} value={modality}>
+                  {modality}
+                </option>
+              ))}
+            </select>
+            <select
+              data-testid="worklist-filter-view"
+              value={query.filter.viewPosition ?? ''}
+              onChange={(event) =>
+                setQuery({
+                  filter: { ...query.filter, viewPosition: event.target.value || undefined },
+                })
+              }
+            >
+              <option value="">All views</option>
+              {VIEW_POSITIONS.map((view) => (
+                <option key={view} value={view}>
+                  {view}
+                </option>
+              ))}
+            </select>
+          </>
+        )}
         <span className="muted" data-testid="worklist-total">
           {total ?? '…'} images
         </span>
       </div>
       <div className="row header">
         <span className="thumb" />
-        {COLUMNS.map((column) => (
+        {columns.map((column) => (
           <button
             key={column.sort}
             type="button"
@@ -217,6 +289,7 @@ export function Worklist() {
                     index={row.index}
                     selected={item.id === selectedId}
                     sort={query.sort}
+                    dicomColumns={dicomColumns}
                   />
                 ) : (
                   <div className="row placeholder muted">…</div>

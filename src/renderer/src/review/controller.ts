@@ -33,7 +33,7 @@ import {
   type LabelMap,
   type Point,
 } from '../mask/label-map';
-import { applyLut, autoWindow, buildLut, defaultWindow } from '../viewer/window-level';
+import { applyLut, autoWindow, buildLut, defaultWindow, dicomWindow } from '../viewer/window-level';
 import { encodeLabelPng, loadGrey, loadImage, type SourceImage } from './media';
 import { LAYER_COLOURS, makeCanvas, paintDiff, paintMask } from './overlay';
 import { useReviewStore, type Figures } from './review-store';
@@ -147,11 +147,12 @@ class ReviewController {
       const fresh = preloaded && performance.now() - preloaded.at < PRELOAD_FRESH_MS;
       const detail = fresh ? preloaded.detail : await api['images.get']({ id: imageId });
       const detailMs = performance.now() - started;
-      const [image, groundTruth, label, prediction] = await Promise.all([
+      const [image, groundTruth, label, prediction, dicomDisplay] = await Promise.all([
         loadImage(imageUrl(imageId, detail.sha256), detail.sha256),
         loadMask(detail.groundTruthRevisionId),
         loadMask(detail.labelRevisionId),
         loadMask(detail.predictionRevisionId),
+        detail.dicom ? api['images.display']({ imageId }) : null,
       ]);
       if (token !== this.selectToken) return;
       const mediaMs = performance.now() - started - detailMs;
@@ -191,8 +192,11 @@ class ReviewController {
         maxValue: image.maxValue,
         // The window carries over between images of one depth; a change of depth starts afresh
         // (16-bit radiographs rarely use the full range, so they open on their percentiles).
-        window:
-          state.window && state.maxValue === image.maxValue
+        dicomDisplay,
+        // A DICOM image opens on its own default VOI (its first preset).
+        window: dicomDisplay
+          ? dicomWindow(dicomDisplay, dicomDisplay.presets[0])
+          : state.window && !state.window.voi && state.maxValue === image.maxValue
             ? state.window
             : image.maxValue > 255
               ? autoWindow(image.data, image.maxValue)

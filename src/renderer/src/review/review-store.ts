@@ -15,6 +15,7 @@ import { api } from '../api';
 import type { Tool } from '../editor/registry';
 import type { Point } from '../mask/label-map';
 import type { WindowLevel } from '../viewer/window-level';
+import type { DicomDisplay } from '../../../shared/dicom-voi';
 
 export type LayerId = 'image' | MaskLayer;
 
@@ -28,7 +29,13 @@ export interface LayerSettings {
 export interface WorklistQuery {
   sort: ImageSort;
   direction: 'asc' | 'desc';
-  filter: { state?: ReviewState; split?: Split; search?: string };
+  filter: {
+    state?: ReviewState;
+    split?: Split;
+    search?: string;
+    modality?: string;
+    viewPosition?: string;
+  };
 }
 
 export interface PairFigures {
@@ -109,6 +116,8 @@ export interface ReviewStoreState {
   diff: { enabled: boolean; candidate: MaskLayer; reference: MaskLayer };
   window: WindowLevel | null;
   maxValue: number;
+  /** How the file says to window this image (DICOM VOI presets), or null. */
+  dicomDisplay: DicomDisplay | null;
   view: ViewTransform;
   figures: Figures | null;
   saveStatus: SaveStatus;
@@ -178,6 +187,7 @@ export const useReviewStore = create<ReviewStore>((set, get) => ({
   diff: { enabled: false, candidate: 'label', reference: 'ground-truth' },
   window: null,
   maxValue: 255,
+  dicomDisplay: null,
   view: { scale: 1, x: 0, y: 0 },
   figures: null,
   saveStatus: 'idle',

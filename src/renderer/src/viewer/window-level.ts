@@ -4,10 +4,27 @@
  * possible source value to a display byte, so applying it is one indexed read per pixel.
  */
 
+import {
+  displayLut,
+  presetInPngUnits,
+  type DicomDisplay,
+  type VoiPreset,
+} from '../../../shared/dicom-voi';
+
 export interface WindowLevel {
   center: number;
   width: number;
   invert: boolean;
+  /**
+   * A DICOM VOI preset in force (its function or table, not only its centre and width); a drag
+   * leaves it for a plain linear window.
+   */
+  voi?: { display: DicomDisplay; preset: VoiPreset };
+}
+
+/** A DICOM file's VOI preset as the window, MONOCHROME1 inverted. */
+export function dicomWindow(display: DicomDisplay, preset: VoiPreset): WindowLevel {
+  return { ...presetInPngUnits(display, preset), invert: display.invert, voi: { display, preset } };
 }
 
 export interface WindowPreset {
@@ -88,6 +105,12 @@ export function dragWindow(
 
 /** Display byte for every source value 0..maxValue. */
 export function buildLut(window: WindowLevel, maxValue: number): Uint8Array {
+  if (window.voi)
+    return displayLut(
+      { ...window.voi.display, invert: window.invert },
+      window.voi.preset,
+      maxValue,
+    );
   const lut = new Uint8Array(maxValue + 1);
   const low = window.center - window.width / 2;
   const scale = 255 / Math.max(1e-9, window.width);

@@ -1,0 +1,94 @@
+/**
+ * Decoders of compressed pixel data, each from a maintained package that runs in plain Node
+ * (WebAssembly or JavaScript, no native build): CharLS (JPEG-LS) and OpenJPEG (JPEG 2000) as
+ * Cornerstone's wasm builds, jpeg-lossless-decoder-js (JPEG lossless, process 14), sharp's
+ * libjpeg-turbo for JPEG baseline. RLE Lossless (PS3.5 Annex G) is a few lines and is here.
+ *
+ * Each returns the frame's samples as the words of its Bits Allocated (8 or 16), in little
+ * endian order, the same layout as native pixel data.
+ */
+import charlsFactory from '@cornerstonejs/codec-charls/decodewasmjs';
+import openjpegFactory from '@cornerstonejs/codec-openjpeg/decodewasmjs';
+import { Decoder as LosslessDecoder } from 'jpeg-lossless-decoder-js';
+import sharp from 'sharp';
+
+// The Emscripten builds print progress to stdout unless given somewhere else to print.
+const quiet = { print: () => undefined, printErr: () => undefined };
+let charls: ReturnType<typeof charlsFactory> | undefined;
+let openjpeg: ReturnType<typeof openjpegFactory> | undefined;
+
+function runWasmDecoder(decoder: CornerstoneDecoder, encoded: Uint8Array): Uint8Array {
+  try {
+    decoder.getEncodedBuffer(encoded.length).set(encoded);
+    decoder.decode();
+    // Copy out of the wasm heap before the decoder (and its buffer) is freed.
+    return new Uint8Array(decoder.getDecodedBuffer());
+  } finally {
+    decoder.delete();
+  }
+}
+
+export async function decodeJpegLs(encoded: Uint8Array): Promise<Uint8Array> {
+  charls ??= charlsFactory(quiet);
+  const codec = await charls;
+  return runWasmDecoder(new codec.JpegLSDecoder(), encoded);
+}
+
+export async function decodeJpeg2000(encoded: Uint8Array): Promise<Uint8Array> {
+  openjpeg ??= openjpegFactory(quiet);
+  const codec = await openjpeg;
+  return runWasmDecoder(new codec.J2KDecoder(), encoded);
+}
+
+export function decodeJpegLossless(encoded: Uint8Array, bitsAllocated: number): Uint8Array {
+  const buffer = encoded.buffer.slice(
+    encoded.byteOffset,
+    encoded.byteOffset + encoded.byteLength,
+  ) as ArrayBuffer;
+  const samples = new LosslessDecoder().decode(buffer, 0, buffer.byteLength, bitsAllocated / 8);
+  return new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength);
+}
+
+/** JPEG baseline is 8 bits: the first (gray) channel as decoded by libjpeg-turbo. */
+export async function decodeJpegBaseline(encoded: Uint8Array): Promise<Uint8Array> {
+  const { data } = await sharp(encoded, { failOn: 'error' })
+    .extractChannel(0)
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/**
+ * RLE Lossless (PS3.5 Annex G): a 64-byte header of segment offsets, one PackBits segment per
+ * byte plane, most significant plane first.
+ */
+export function decodeRle(encoded: Uint8Array, pixels: number, bitsAllocated: number): Uint8Array {
+  const view = new DataView(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+  if (encoded.length < 64) throw new Error('RLE frame shorter than its header');
+  const segments = view.getUint32(0, true);
+  const bytesPerSample = bitsAllocated / 8;
+  if (segments !== bytesPerSample)
+    throw new Error(`RLE frame has ${segments} segments, expected ${bytesPerSample}`);
+  const out = new Uint8Array(pixels * bytesPerSample);
+  for (let s = 0; s < segments; s++) {
+    const start = view.getUint32(4 + 4 * s, true);
+    const end = s + 1 < segments ? view.getUint32(8 + 4 * s, true) : encoded.length;
+    // Plane s holds byte (bytesPerSample - 1 - s) of each little-endian word.
+    const byteIndex = bytesPerSample - 1 - s;
+    let pixel = 0;
+    let i = start;
+    while (i < end && pixel < pixels) {
+      const header = (encoded[i++] << 24) >> 24;
+      if (header >= 0) {
+        for (let k = 0; k <= header && pixel < pixels; k++)
+          out[pixel++ * bytesPerSample + byteIndex] = encoded[i++];
+      } else if (header !== -128) {
+        const value = encoded[i++];
+        for (let k = 0; k < 1 - header && pixel < pixels; k++)
+          out[pixel++ * bytesPerSample + byteIndex] = value;
+      }
+    }
+    if (pixel < pixels) throw new Error(`RLE segment ${s + 1} ends early (truncated frame)`);
+  }
+  return out;
+}

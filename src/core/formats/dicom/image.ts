@@ -1,0 +1,262 @@
+/**
+ * DICOM pixel data to what the rest of the project shows and trains on, in the standard's order
+ * (PS3.3 C.11): stored value -> Modality LUT (Rescale Slope/Intercept, or a Modality LUT
+ * Sequence) -> VOI (window pairs with their VOI LUT Function, or VOI LUT Sequence tables) ->
+ * MONOCHROME1 inverted last.
+ *
+ * The full range is kept: `values` are the Modality LUT's input (or output, for a LUT sequence)
+ * shifted to 0..65535, linear in the modality value, and `display` says how to window them.
+ */
+import {
+  displayLut,
+  type DicomDisplay,
+  type VoiFunction,
+  type VoiPreset,
+} from '../../../shared/dicom-voi';
+import {
+  decodeJpeg2000,
+  decodeJpegBaseline,
+  decodeJpegLossless,
+  decodeJpegLs,
+  decodeRle,
+} from './codecs';
+import {
+  decimal,
+  decimals,
+  dicomFacts,
+  items,
+  parseDicom,
+  pixelDataBytes,
+  SEGMENTATION_STORAGE,
+  TAG,
+  text,
+  texts,
+  TRANSFER_SYNTAXES,
+  transferSyntaxName,
+  us,
+  valueBytes,
+  type DicomFacts,
+  type ParsedDicom,
+} from './parse';
+import type { DataSet } from 'dicom-parser';
+
+/**
+ * Why this project cannot import the file as an image, or null when it can. Multi-frame,
+ * colour and undecodable transfer syntaxes are named with what was found.
+ */
+export function imageProblem(facts: DicomFacts, parsed: ParsedDicom): string | null {
+  if (facts.sopClassUid === SEGMENTATION_STORAGE) return 'a DICOM SEG, not an image';
+  if (!parsed.dataset.elements[TAG.PixelData])
+    return `no pixel data (SOP Class ${facts.sopClassUid || 'unknown'})`;
+  if (facts.frames > 1)
+    return `multi-frame (${facts.frames} frames): only single-frame images are imported`;
+  if (facts.samplesPerPixel !== 1 || !/^MONOCHROME[12]$/.test(facts.photometric))
+    return `colour (${facts.photometric || 'no photometric interpretation'}, ${facts.samplesPerPixel} samples per pixel): only grayscale images are imported`;
+  if (facts.bitsAllocated !== 8 && facts.bitsAllocated !== 16)
+    return `Bits Allocated ${facts.bitsAllocated}: only 8 and 16 are supported`;
+  if (facts.bitsStored < 1 || facts.bitsStored > facts.bitsAllocated)
+    return `Bits Stored ${facts.bitsStored} does not fit Bits Allocated ${facts.bitsAllocated}`;
+  if (facts.rows < 1 || facts.columns < 1) return 'no Rows or Columns';
+  const syntax = TRANSFER_SYNTAXES[facts.transferSyntax];
+  if (!syntax?.codec)
+    return `transfer syntax ${facts.transferSyntax} (${transferSyntaxName(facts.transferSyntax)}) cannot be decoded`;
+  return null;
+}
+
+/** The frame's words (Bits Allocated each, little endian), decompressed when encapsulated. */
+async function frameWords(parsed: ParsedDicom, facts: DicomFacts): Promise<Uint8Array> {
+  const codec = TRANSFER_SYNTAXES[facts.transferSyntax]?.codec;
+  const pixels = facts.rows * facts.columns;
+  const bytes = pixelDataBytes(parsed);
+  const expected = (pixels * facts.bitsAllocated) / 8;
+  if (codec === 'native') {
+    if (bytes.length < expected)
+      throw new Error(`truncated pixel data (${bytes.length} of ${expected} bytes)`);
+    return bytes;
+  }
+  const encoded = bytes;
+  let words: Uint8Array;
+  switch (codec) {
+    case 'rle':
+      words = decodeRle(encoded, pixels, facts.bitsAllocated);
+      break;
+    case 'jpeg-baseline':
+      words = await decodeJpegBaseline(encoded);
+      break;
+    case 'jpeg-lossless':
+      words = decodeJpegLossless(encoded, facts.bitsAllocated);
+      break;
+    case 'jpeg-ls':
+      words = await decodeJpegLs(encoded);
+      break;
+    case 'jpeg-2000':
+      words = await decodeJpeg2000(encoded);
+      break;
+    default:
+      throw new Error(`transfer syntax ${facts.transferSyntax} cannot be decoded`);
+  }
+  if (words.length < expected)
+    throw new Error(`decoded frame has ${words.length} bytes, expected ${expected}`);
+  return words;
+}
+
+/** Stored values: Bits Stored below High Bit, sign-extended when Pixel Representation is 1. */
+export function storedValues(words: Uint8Array, facts: DicomFacts): Int32Array {
+  const pixels = facts.rows * facts.columns;
+  const out = new Int32Array(pixels);
+  const shift = facts.highBit + 1 - facts.bitsStored;
+  const mask = 2 ** facts.bitsStored - 1;
+  const signBit = 2 ** (facts.bitsStored - 1);
+  const range = 2 ** facts.bitsStored;
+  const sixteen = facts.bitsAllocated === 16;
+  for (let i = 0; i < pixels; i++) {
+    const word = sixteen ? words[2 * i] | (words[2 * i + 1] << 8) : words[i];
+    let value = (word >> shift) & mask;
+    if (facts.signed && value & signBit) value -= range;
+    out[i] = value;
+  }
+  return out;
+}
+
+interface LutTable {
+  firstMapped: number;
+  bits: number;
+  data: number[];
+}
+
+/**
+ * A LUT item (Modality or VOI): descriptor [entries (0 = 65536), first mapped, bits] + data.
+ * The first mapped value is SS when its input can be negative; implicit VR files leave the VR
+ * unsaid and it arrives as US, so `signedInput` says how to read 32768..65535.
+ */
+function lutTable(item: DataSet, signedInput: boolean): LutTable | null {
+  const descriptor = [0, 1, 2].map((i) => us(item, TAG.LUTDescriptor, i));
+  if (descriptor.some((v) => v === null)) return null;
+  const [count, first, bits] = descriptor as number[];
+  const entries = count === 0 ? 65536 : count;
+  const firstMapped = signedInput && first >= 32768 ? first - 65536 : first;
+  const bytes = valueBytes(item, TAG.LUTData);
+  if (!bytes) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const data = Array.from({ length: bytes.byteLength >> 1 }, (_, i) => view.getUint16(2 * i, true));
+  if (data.length < entries || bits < 1 || bits > 16) return null;
+  return { firstMapped, bits, data: data.slice(0, entries) };
+}
+
+function voiFunction(dataset: DataSet): VoiFunction {
+  const fn = text(dataset, TAG.VOILUTFunction).toUpperCase();
+  return fn === 'SIGMOID' || fn === 'LINEAR_EXACT' ? fn : 'LINEAR';
+}
+
+/** Every VOI the file offers, window pairs first (the first pair is the default). */
+export function voiPresets(dataset: DataSet, signedInput: boolean): VoiPreset[] {
+  const presets: VoiPreset[] = [];
+  const centers = decimals(dataset, TAG.WindowCenter);
+  const widths = decimals(dataset, TAG.WindowWidth);
+  const names = texts(dataset, TAG.WindowCenterWidthExplanation);
+  const fn = voiFunction(dataset);
+  for (let i = 0; i < Math.min(centers.length, widths.length); i++) {
+    if (!(widths[i] > 0) || (fn === 'LINEAR' && widths[i] < 1)) continue;
+    presets.push({
+      kind: 'window',
+      name: names[i] || `Window ${i + 1}`,
+      center: centers[i],
+      width: widths[i],
+      fn,
+    });
+  }
+  items(dataset, TAG.VOILUTSequence).forEach((item, i) => {
+    const table = lutTable(item, signedInput);
+    if (table)
+      presets.push({
+        kind: 'table',
+        name: text(item, TAG.LUTExplanation) || `VOI LUT ${i + 1}`,
+        ...table,
+      });
+  });
+  return presets;
+}
+
+export interface DicomImage {
+  facts: DicomFacts;
+  width: number;
+  height: number;
+  /** Values 0..2^bitDepth-1, linear in the modality value (see `display`). */
+  values: Uint16Array;
+  /** 8 when every value fits a byte, else 16. */
+  bitDepth: 8 | 16;
+  display: DicomDisplay;
+}
+
+/** Decodes a single-frame grayscale DICOM image through the Modality LUT. */
+export async function decodeDicomImage(bytes: Uint8Array): Promise<DicomImage> {
+  const parsed = parseDicom(bytes);
+  const facts = dicomFacts(parsed);
+  const problem = imageProblem(facts, parsed);
+  if (problem) throw new Error(problem);
+  const stored = storedValues(await frameWords(parsed, facts), facts);
+  const ds = parsed.dataset;
+  const values = new Uint16Array(stored.length);
+  let slope: number;
+  let intercept: number;
+  let maxPossible: number;
+  const modalityLut = items(ds, TAG.ModalityLUTSequence)
+    .map((item) => lutTable(item, facts.signed))
+    .find((t) => t !== null);
+  if (modalityLut) {
+    // The LUT's output is the modality value; it is at most 16 bits, so it is the PNG value.
+    const last = modalityLut.data.length - 1;
+    for (let i = 0; i < stored.length; i++) {
+      const index = Math.min(last, Math.max(0, stored[i] - modalityLut.firstMapped));
+      values[i] = modalityLut.data[index];
+    }
+    slope = 1;
+    intercept = 0;
+    maxPossible = 2 ** modalityLut.bits - 1;
+  } else {
+    const minStored = facts.signed ? -(2 ** (facts.bitsStored - 1)) : 0;
+    for (let i = 0; i < stored.length; i++) values[i] = stored[i] - minStored;
+    slope = decimal(ds, TAG.RescaleSlope) || 1;
+    intercept = (decimal(ds, TAG.RescaleIntercept) ?? 0) + slope * minStored;
+    maxPossible = 2 ** facts.bitsStored - 1;
+  }
+  const modalityCanBeNegative = Math.min(intercept, slope * maxPossible + intercept) < 0;
+  let presets = voiPresets(ds, modalityCanBeNegative);
+  if (presets.length === 0) presets = [fullRangePreset(values, slope, intercept)];
+  return {
+    facts,
+    width: facts.columns,
+    height: facts.rows,
+    values,
+    bitDepth: maxPossible <= 255 ? 8 : 16,
+    display: { slope, intercept, invert: facts.photometric === 'MONOCHROME1', presets },
+  };
+}
+
+/** Without a VOI in the file: a linear window over the values the image actually uses. */
+function fullRangePreset(values: Uint16Array, slope: number, intercept: number): VoiPreset {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] < min) min = values[i];
+    if (values[i] > max) max = values[i];
+  }
+  const low = Math.min(slope * min + intercept, slope * max + intercept);
+  const high = Math.max(slope * min + intercept, slope * max + intercept);
+  return {
+    kind: 'window',
+    name: 'Full range',
+    center: (low + high) / 2,
+    width: Math.max(high - low, 1e-6),
+    fn: 'LINEAR_EXACT',
+  };
+}
+
+/** The 8-bit image under the default VOI, inverted for MONOCHROME1: what training sees. */
+export function defaultVoiPixels(image: DicomImage): Uint8Array {
+  const maxValue = image.bitDepth === 8 ? 255 : 65535;
+  const lut = displayLut(image.display, image.display.presets[0], maxValue);
+  const out = new Uint8Array(image.values.length);
+  for (let i = 0; i < out.length; i++) out[i] = lut[image.values[i]];
+  return out;
+}

@@ -1,0 +1,273 @@
+/**
+ * Reads DICOM Part 10 files with dicom-parser (Cornerstone's: no copy of the pixel data, a few
+ * hundred microseconds for a header, truncation reported as a buffer overrun): the File Meta
+ * Information, the data set (implicit or explicit little endian, deflated through zlib), and the
+ * facts this project uses from it. Only the tags the project shows or needs for references ever
+ * leave this module (see `DicomFacts`). Writing is dcmjs's job (./write.ts).
+ */
+import dicomParser, { type DataSet } from 'dicom-parser';
+import zlib from 'node:zlib';
+
+export const TAG = {
+  SOPClassUID: 'x00080016',
+  SOPInstanceUID: 'x00080018',
+  StudyDate: 'x00080020',
+  Modality: 'x00080060',
+  PatientID: 'x00100020',
+  ImagerPixelSpacing: 'x00181164',
+  ViewPosition: 'x00185101',
+  StudyInstanceUID: 'x0020000d',
+  SeriesInstanceUID: 'x0020000e',
+  SamplesPerPixel: 'x00280002',
+  PhotometricInterpretation: 'x00280004',
+  NumberOfFrames: 'x00280008',
+  Rows: 'x00280010',
+  Columns: 'x00280011',
+  PixelSpacing: 'x00280030',
+  BitsAllocated: 'x00280100',
+  BitsStored: 'x00280101',
+  HighBit: 'x00280102',
+  PixelRepresentation: 'x00280103',
+  WindowCenter: 'x00281050',
+  WindowWidth: 'x00281051',
+  RescaleIntercept: 'x00281052',
+  RescaleSlope: 'x00281053',
+  WindowCenterWidthExplanation: 'x00281055',
+  VOILUTFunction: 'x00281056',
+  ModalityLUTSequence: 'x00283000',
+  LUTDescriptor: 'x00283002',
+  LUTExplanation: 'x00283003',
+  LUTData: 'x00283006',
+  VOILUTSequence: 'x00283010',
+  ReferencedSeriesSequence: 'x00081115',
+  ReferencedInstanceSequence: 'x0008114a',
+  ReferencedSOPInstanceUID: 'x00081155',
+  SegmentSequence: 'x00620002',
+  PerFrameFunctionalGroupsSequence: 'x52009230',
+  DerivationImageSequence: 'x00089124',
+  SourceImageSequence: 'x00082112',
+  PixelData: 'x7fe00010',
+  TransferSyntaxUID: 'x00020010',
+} as const;
+
+export const SEGMENTATION_STORAGE = '1.2.840.10008.5.1.4.1.1.66.4';
+export const SECONDARY_CAPTURE_STORAGE = '1.2.840.10008.5.1.4.1.1.7';
+
+/** How the pixel data of a transfer syntax is decoded (null: this project cannot). */
+export type PixelCodec =
+  'native' | 'rle' | 'jpeg-baseline' | 'jpeg-lossless' | 'jpeg-ls' | 'jpeg-2000' | null;
+
+export const TRANSFER_SYNTAXES: Record<string, { name: string; codec: PixelCodec }> = {
+  '1.2.840.10008.1.2': { name: 'Implicit VR Little Endian', codec: 'native' },
+  '1.2.840.10008.1.2.1': { name: 'Explicit VR Little Endian', codec: 'native' },
+  '1.2.840.10008.1.2.1.99': { name: 'Deflated Explicit VR Little Endian', codec: 'native' },
+  '1.2.840.10008.1.2.2': { name: 'Explicit VR Big Endian (retired)', codec: null },
+  '1.2.840.10008.1.2.5': { name: 'RLE Lossless', codec: 'rle' },
+  '1.2.840.10008.1.2.4.50': { name: 'JPEG Baseline (Process 1)', codec: 'jpeg-baseline' },
+  '1.2.840.10008.1.2.4.51': { name: 'JPEG Extended (Process 2 & 4)', codec: null },
+  '1.2.840.10008.1.2.4.57': {
+    name: 'JPEG Lossless, Non-Hierarchical (Process 14)',
+    codec: 'jpeg-lossless',
+  },
+  '1.2.840.10008.1.2.4.70': {
+    name: 'JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14 [Selection Value 1])',
+    codec: 'jpeg-lossless',
+  },
+  '1.2.840.10008.1.2.4.80': { name: 'JPEG-LS Lossless', codec: 'jpeg-ls' },
+  '1.2.840.10008.1.2.4.81': { name: 'JPEG-LS Lossy (Near-Lossless)', codec: 'jpeg-ls' },
+  '1.2.840.10008.1.2.4.90': { name: 'JPEG 2000 (Lossless Only)', codec: 'jpeg-2000' },
+  '1.2.840.10008.1.2.4.91': { name: 'JPEG 2000', codec: 'jpeg-2000' },
+  '1.2.840.10008.1.2.4.201': { name: 'High-Throughput JPEG 2000 (Lossless Only)', codec: null },
+  '1.2.840.10008.1.2.4.203': { name: 'High-Throughput JPEG 2000', codec: null },
+};
+
+export function transferSyntaxName(uid: string): string {
+  return TRANSFER_SYNTAXES[uid]?.name ?? 'unknown transfer syntax';
+}
+
+/** A Part 10 file: 128-byte preamble, then "DICM". */
+export function isDicom(bytes: Uint8Array): boolean {
+  return (
+    bytes.length >= 132 &&
+    bytes[128] === 0x44 &&
+    bytes[129] === 0x49 &&
+    bytes[130] === 0x43 &&
+    bytes[131] === 0x4d
+  );
+}
+
+export interface ParsedDicom {
+  dataset: DataSet;
+  transferSyntax: string;
+}
+
+/** Deflated Explicit VR Little Endian: the data set after the meta group is raw deflate. */
+function inflate(bytes: Uint8Array, position: number): Uint8Array {
+  const inflated = zlib.inflateRawSync(bytes.subarray(position));
+  const out = new Uint8Array(position + inflated.length);
+  out.set(bytes.subarray(0, position));
+  out.set(inflated, position);
+  return out;
+}
+
+function parseError(error: unknown): Error {
+  // dicom-parser throws plain strings and objects as well as Errors.
+  const message =
+    error instanceof Error
+      ? error.message
+      : typeof error === 'string'
+        ? error
+        : String((error as { exception?: string }).exception ?? 'unreadable DICOM');
+  return new Error(
+    /overrun|end of buffer|past the end/i.test(message)
+      ? `truncated DICOM file (${message.replace(/^dicomParser[.:]\w*:?\s*/i, '')})`
+      : message,
+  );
+}
+
+/** Parses a Part 10 file without copying its pixel data. */
+export function parseDicom(bytes: Uint8Array): ParsedDicom {
+  if (!isDicom(bytes)) throw new Error('not a DICOM Part 10 file (no DICM preamble)');
+  let dataset: DataSet;
+  try {
+    dataset = dicomParser.parseDicom(bytes, {
+      inflater: inflate,
+    });
+  } catch (error) {
+    throw parseError(error);
+  }
+  const transferSyntax = text(dataset, TAG.TransferSyntaxUID);
+  if (!transferSyntax) throw new Error('no Transfer Syntax UID in the file meta information');
+  return { dataset, transferSyntax };
+}
+
+/** The first value of a string element (AE, CS, SH, LO, UI, DA), trimmed; '' when absent. */
+export function text(dataset: DataSet, tag: string): string {
+  return dataset.string(tag)?.trim() ?? '';
+}
+
+/** Every value of a multi-valued string element. */
+export function texts(dataset: DataSet, tag: string): string[] {
+  const count = dataset.numStringValues(tag) ?? 0;
+  return Array.from({ length: count }, (_, i) => dataset.string(tag, i)?.trim() ?? '');
+}
+
+/** Every value of a DS or IS element that parses as a finite number. */
+export function decimals(dataset: DataSet, tag: string): number[] {
+  const count = dataset.numStringValues(tag) ?? 0;
+  return Array.from({ length: count }, (_, i) => dataset.floatString(tag, i)).filter(
+    (v): v is number => v !== undefined && Number.isFinite(v),
+  );
+}
+
+export function decimal(dataset: DataSet, tag: string): number | null {
+  return decimals(dataset, tag)[0] ?? null;
+}
+
+/** A US value (index `i` of a multi-valued one), or null. */
+export function us(dataset: DataSet, tag: string, i = 0): number | null {
+  const element = dataset.elements[tag];
+  if (!element || element.length < 2 * (i + 1)) return null;
+  return dataset.uint16(tag, i) ?? null;
+}
+
+/** The items of a sequence. */
+export function items(dataset: DataSet, tag: string): DataSet[] {
+  return (dataset.elements[tag]?.items ?? [])
+    .map((item) => item.dataSet)
+    .filter((item): item is DataSet => item !== undefined);
+}
+
+/** An element's value bytes (a view into the file), or null when absent. */
+export function valueBytes(dataset: DataSet, tag: string): Uint8Array | null {
+  const element = dataset.elements[tag];
+  if (!element) return null;
+  if (element.dataOffset + element.length > dataset.byteArray.length)
+    throw new Error('truncated DICOM file (an element ends past the end of the file)');
+  return dataset.byteArray.subarray(element.dataOffset, element.dataOffset + element.length);
+}
+
+/** The (single) frame's pixel data bytes: native, or every fragment joined when encapsulated. */
+export function pixelDataBytes(parsed: ParsedDicom): Uint8Array {
+  const { dataset } = parsed;
+  const element = dataset.elements[TAG.PixelData];
+  if (!element) throw new Error('no pixel data');
+  if (!element.encapsulatedPixelData) return valueBytes(dataset, TAG.PixelData)!;
+  const fragments = element.fragments ?? [];
+  if (fragments.length === 0) throw new Error('encapsulated pixel data without fragments');
+  try {
+    return dicomParser.readEncapsulatedPixelDataFromFragments(
+      dataset,
+      element,
+      0,
+      fragments.length,
+    );
+  } catch (error) {
+    throw parseError(error);
+  }
+}
+
+/** The facts of a DICOM file this project keeps, shows or needs for SEG references. */
+export interface DicomFacts {
+  sopClassUid: string;
+  sopInstanceUid: string;
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+  patientId: string;
+  /** DICOM DA (YYYYMMDD) as ISO YYYY-MM-DD, or '' when absent or malformed. */
+  studyDate: string;
+  modality: string;
+  viewPosition: string;
+  /** Row and column spacing in mm (Pixel Spacing, else Imager Pixel Spacing), or null. */
+  pixelSpacing: [number, number] | null;
+  rows: number;
+  columns: number;
+  frames: number;
+  samplesPerPixel: number;
+  photometric: string;
+  bitsAllocated: number;
+  bitsStored: number;
+  highBit: number;
+  signed: boolean;
+  transferSyntax: string;
+}
+
+function isoDate(da: string): string {
+  const match = /^(\d{4})(\d{2})(\d{2})$/.exec(da.replace(/[.-]/g, ''));
+  return match ? `${match[1]}-${match[2]}-${match[3]}` : '';
+}
+
+function spacing(dataset: DataSet): [number, number] | null {
+  for (const tag of [TAG.PixelSpacing, TAG.ImagerPixelSpacing]) {
+    const values = decimals(dataset, tag);
+    if (values.length >= 2 && values[0] > 0 && values[1] > 0) return [values[0], values[1]];
+  }
+  return null;
+}
+
+export function dicomFacts(parsed: ParsedDicom): DicomFacts {
+  const ds = parsed.dataset;
+  const bitsAllocated = us(ds, TAG.BitsAllocated) ?? 0;
+  const bitsStored = us(ds, TAG.BitsStored) ?? bitsAllocated;
+  return {
+    sopClassUid: text(ds, TAG.SOPClassUID),
+    sopInstanceUid: text(ds, TAG.SOPInstanceUID),
+    studyInstanceUid: text(ds, TAG.StudyInstanceUID),
+    seriesInstanceUid: text(ds, TAG.SeriesInstanceUID),
+    patientId: text(ds, TAG.PatientID),
+    studyDate: isoDate(text(ds, TAG.StudyDate)),
+    modality: text(ds, TAG.Modality),
+    viewPosition: text(ds, TAG.ViewPosition),
+    pixelSpacing: spacing(ds),
+    rows: us(ds, TAG.Rows) ?? 0,
+    columns: us(ds, TAG.Columns) ?? 0,
+    frames: decimal(ds, TAG.NumberOfFrames) ?? 1,
+    samplesPerPixel: us(ds, TAG.SamplesPerPixel) ?? 1,
+    photometric: text(ds, TAG.PhotometricInterpretation).toUpperCase(),
+    bitsAllocated,
+    bitsStored,
+    highBit: us(ds, TAG.HighBit) ?? bitsStored - 1,
+    signed: us(ds, TAG.PixelRepresentation) === 1,
+    transferSyntax: parsed.transferSyntax,
+  };
+}

@@ -1,0 +1,193 @@
+/**
+ * The `dicom-seg` export format: one binary DICOM SEG per image (one segment, SNOMED CT coded,
+ * MANUAL for ground truth and corrections, AUTOMATIC with the model version as algorithm name for
+ * predictions), referencing its source image's study, series and SOP instance; a new series per
+ * export. An image that came from a PNG (or any non-DICOM file) has no UIDs to reference, so a
+ * Secondary Capture of it is written beside its SEG, with UIDs derived from the image's content
+ * (the same in every export). `deidentify` applies PS3.15 Annex E's basic profile to both.
+ */
+import fs from 'node:fs/promises';
+import { decodeGray } from '../../dataset/decode';
+import { sanitiseSegment, type QataNames } from '../../export/names';
+import { imageAbsolutePath, type ImageRecord } from '../../project/images';
+import { dicomTagsOf } from '../../project/dicom-tags';
+import type { ProjectStore } from '../../project/store';
+import type { ExportOptions } from '../../../shared/export-schemas';
+import type { ExportFormatDefinition, ExportTarget, PlannedFile } from '../registry';
+import { Deidentifier } from './deidentify';
+import { parseDicom, TAG, text } from './parse';
+import {
+  newUid,
+  secondaryCaptureDataset,
+  segmentationDataset,
+  stableUid,
+  writeDataset,
+  type PatientStudy,
+  type SegmentationInput,
+} from './write';
+
+export const DEFAULT_LABEL = { name: 'COVID-19 infection', colour: '#ff3030' };
+/** Series Number of exported SEGs (viewers list series by number; derived objects sort late). */
+const SEG_SERIES_NUMBER = 9100;
+
+/** What one export shares across its files: the new series, the time, the UID replacements. */
+interface ExportSession {
+  seriesInstanceUid: string;
+  created: Date;
+  instance: number;
+  deidentifier: Deidentifier | null;
+}
+
+const sessions = new WeakMap<ExportOptions, ExportSession>();
+
+function sessionOf(options: ExportOptions): ExportSession {
+  let session = sessions.get(options);
+  if (!session) {
+    session = {
+      seriesInstanceUid: newUid(),
+      created: new Date(),
+      instance: 0,
+      deidentifier: options.deidentify ? new Deidentifier() : null,
+    };
+    sessions.set(options, session);
+  }
+  return session;
+}
+
+export function segFileOf(names: QataNames): string {
+  return [...names.folder, 'Segmentations', `seg_${sanitiseSegment(names.stem)}.dcm`].join('/');
+}
+
+export function secondaryCaptureFileOf(names: QataNames): string {
+  return [...names.folder, 'Secondary-captures', `sc_${sanitiseSegment(names.stem)}.dcm`].join('/');
+}
+
+function isDicomImage(image: ImageRecord): boolean {
+  return image.format === 'dicom';
+}
+
+/** The label's name and colour from the project's settings (meta), else the defaults. */
+export function labelSettings(store: ProjectStore): {
+  name: string;
+  colour: [number, number, number];
+} {
+  const name = store.getMeta('label_name')?.trim() || DEFAULT_LABEL.name;
+  const hex =
+    /^#?([0-9a-f]{6})$/i.exec(store.getMeta('label_colour') ?? '')?.[1] ??
+    DEFAULT_LABEL.colour.slice(1);
+  const value = parseInt(hex, 16);
+  return { name, colour: [(value >> 16) & 255, (value >> 8) & 255, value & 255] };
+}
+
+/** The source's Patient and Study attributes and references, read from the DICOM file itself. */
+function dicomSource(bytes: Uint8Array): SegmentationInput['source'] {
+  const { dataset } = parseDicom(bytes);
+  const get = (tag: string) => text(dataset, tag);
+  const patientStudy: PatientStudy = {
+    PatientName: get('x00100010'),
+    PatientID: get(TAG.PatientID),
+    PatientBirthDate: get('x00100030'),
+    PatientSex: get('x00100040'),
+    StudyInstanceUID: get(TAG.StudyInstanceUID),
+    StudyDate: get(TAG.StudyDate),
+    StudyTime: get('x00080030'),
+    ReferringPhysicianName: get('x00080090'),
+    StudyID: get('x00200010'),
+    AccessionNumber: get('x00080050'),
+  };
+  const frameOfReference = get('x00200052');
+  return {
+    ...patientStudy,
+    SOPClassUID: get(TAG.SOPClassUID),
+    SOPInstanceUID: get(TAG.SOPInstanceUID),
+    SeriesInstanceUID: get(TAG.SeriesInstanceUID),
+    ...(frameOfReference ? { FrameOfReferenceUID: frameOfReference } : {}),
+  };
+}
+
+export const dicomSegFormat: ExportFormatDefinition = {
+  id: 'dicom-seg',
+  label: 'DICOM SEG',
+  imageFiles: ({ image, names }: ExportTarget): PlannedFile[] => [
+    { file: segFileOf(names), role: 'mask' },
+    ...(isDicomImage(image)
+      ? []
+      : [{ file: secondaryCaptureFileOf(names), role: 'image' as const }]),
+  ],
+  render: async ({ store, image, options, revision, mask }) => {
+    const session = sessionOf(options);
+    const label = labelSettings(store);
+    let bytes: Buffer;
+    try {
+      bytes = await fs.readFile(imageAbsolutePath(image));
+    } catch {
+      return { reason: 'image file unreadable: a SEG needs the source image it references' };
+    }
+    const data: Uint8Array[] = [];
+    let source: SegmentationInput['source'];
+    let pixelSpacing: [number, number] | null = null;
+    if (isDicomImage(image)) {
+      source = dicomSource(bytes);
+      const tags = dicomTagsOf(store.db, image.id);
+      if (tags?.rowSpacing && tags.columnSpacing)
+        pixelSpacing = [tags.rowSpacing, tags.columnSpacing];
+    } else {
+      const gray = await decodeGray(bytes);
+      const key = `qataseg-secondary-capture:${image.sha256}`;
+      const capture = secondaryCaptureDataset({
+        data: gray.data,
+        rows: gray.height,
+        columns: gray.width,
+        bitDepth: gray.bitDepth,
+        studyInstanceUid: stableUid(`${key}:study`),
+        seriesInstanceUid: stableUid(`${key}:series`),
+        sopInstanceUid: stableUid(`${key}:instance`),
+        description: image.name,
+        created: new Date(image.createdAt),
+      });
+      source = {
+        PatientName: '',
+        PatientID: '',
+        PatientBirthDate: '',
+        PatientSex: '',
+        StudyInstanceUID: capture.StudyInstanceUID as string,
+        StudyDate: capture.StudyDate as string,
+        StudyTime: capture.StudyTime as string,
+        ReferringPhysicianName: '',
+        StudyID: '',
+        AccessionNumber: '',
+        SOPClassUID: capture.SOPClassUID as string,
+        SOPInstanceUID: capture.SOPInstanceUID as string,
+        SeriesInstanceUID: capture.SeriesInstanceUID as string,
+      };
+      data.push(writeDataset(session.deidentifier?.apply(capture) ?? capture));
+    }
+    if (mask.width !== image.width || mask.height !== image.height)
+      return {
+        reason: `mask is ${mask.width}x${mask.height} but the image is ${image.width}x${image.height}`,
+      };
+    session.instance++;
+    const segmentation = segmentationDataset({
+      source,
+      rows: mask.height,
+      columns: mask.width,
+      mask: mask.binary,
+      pixelSpacing,
+      segment: { label: label.name, colour: label.colour },
+      algorithm:
+        revision.source === 'prediction'
+          ? { type: 'AUTOMATIC', name: revision.modelVersion ?? 'unknown model' }
+          : { type: 'MANUAL' },
+      contentCreator: revision.author,
+      contentLabel: 'SEGMENTATION',
+      created: session.created,
+      seriesInstanceUid: session.seriesInstanceUid,
+      sopInstanceUid: newUid(),
+      seriesNumber: SEG_SERIES_NUMBER,
+      instanceNumber: session.instance,
+    });
+    // The SEG first: it is the mask file; the Secondary Capture (if any) is the image file.
+    data.unshift(writeDataset(session.deidentifier?.apply(segmentation) ?? segmentation));
+    return { data };
+  },
+};
