@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ApiError, mediaKindSchema, type ApiErrorBody } from '../shared/contract';
 import {
@@ -91,11 +92,35 @@ function tokensMatch(given: string | null | undefined, expected: string): boolea
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function cookieValue(header: string | undefined, name: string): string | null {
+/** decodeURIComponent that answers null for malformed percent-encoding instead of throwing. */
+export function safeDecode(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The request target as a URL whose path decodes, or null (answered 400): `new URL` throws on
+ * targets such as `http://[::1`, decodeURIComponent on `%E0%A4%A`.
+ */
+export function parseTarget(target: string | undefined): URL | null {
+  let url: URL;
+  try {
+    url = new URL(target ?? '/', 'http://localhost');
+  } catch {
+    return null;
+  }
+  return safeDecode(url.pathname) === null ? null : url;
+}
+
+/** A cookie's value; a malformed one counts as absent. */
+export function cookieValue(header: string | undefined, name: string): string | null {
   if (!header) return null;
   for (const part of header.split(';')) {
     const [key, ...rest] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(rest.join('='));
+    if (key === name) return safeDecode(rest.join('='));
   }
   return null;
 }
@@ -116,6 +141,38 @@ function sendError(res: http.ServerResponse, error: unknown): void {
   }
   const message = error instanceof Error ? error.message : String(error);
   sendJson(res, 500, { code: 'internal', message });
+}
+
+/**
+ * Sends one file of the renderer bundle (small files: read whole, so a read error still gets a
+ * status). A file that vanished or cannot be read fails this response only.
+ */
+export async function sendStaticFile(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  file: string,
+  headers: Record<string, string>,
+  shownName: string,
+): Promise<void> {
+  let body: Buffer;
+  try {
+    body = await fs.promises.readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const missing = code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR';
+    sendJson(res, missing ? 404 : 500, {
+      code: missing ? 'not-found' : 'internal',
+      message: `could not read ${shownName}${code ? ` (${code})` : ''}`,
+    });
+    return;
+  }
+  res.writeHead(200, { ...headers, 'content-length': String(body.length) });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
+  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\n\r\n`);
+  socket.destroy();
 }
 
 async function readBody(req: http.IncomingMessage): Promise<unknown> {
@@ -159,7 +216,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     tokensMatch(url.searchParams.get(TOKEN_QUERY), token) ||
     tokensMatch(cookieValue(req.headers.cookie, TOKEN_COOKIE), token);
 
-  const serveStatic = (req: http.IncomingMessage, res: http.ServerResponse, url: URL): void => {
+  const serveStatic = async (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+  ): Promise<void> => {
     const securityHeaders = {
       'content-security-policy': BROWSER_CSP,
       'x-content-type-options': 'nosniff',
@@ -171,13 +232,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       res.end('The renderer is not built yet: run `npm run build` (npm start does it for you).\n');
       return;
     }
-    const relative = decodeURIComponent(url.pathname).replace(/^\/+/, '') || 'index.html';
+    const relative = (safeDecode(url.pathname) ?? '').replace(/^\/+/, '') || 'index.html';
     const resolved = path.resolve(staticDir, relative);
     const inside = resolved.startsWith(path.resolve(staticDir) + path.sep);
-    const file =
-      inside && fs.existsSync(resolved) && fs.statSync(resolved).isFile()
-        ? resolved
-        : path.join(staticDir, 'index.html');
+    const isFile = inside && (await fs.promises.stat(resolved).catch(() => null))?.isFile();
+    const file = isFile ? resolved : path.join(staticDir, 'index.html');
     const headers: Record<string, string> = {
       'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
       ...securityHeaders,
@@ -186,13 +245,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (tokensMatch(url.searchParams.get(TOKEN_QUERY), token)) {
       headers['set-cookie'] = `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
     }
-    res.writeHead(200, headers);
-    if (req.method === 'HEAD') res.end();
-    else fs.createReadStream(file).pipe(res);
+    await sendStaticFile(req, res, file, headers, path.relative(staticDir, file));
   };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', `http://${host}`);
+    const url = parseTarget(req.url);
+    if (!url) {
+      sendJson(res, 400, { code: 'bad-request', message: 'malformed request target' });
+      return;
+    }
     if (!hostAllowed(req.headers.host, port, host)) {
       sendJson(res, 403, { code: 'unauthorized', message: 'host not allowed' });
       return;
@@ -217,7 +278,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         });
         return;
       }
-      const method = decodeURIComponent(url.pathname.slice(HTTP_API_PREFIX.length));
+      const method = safeDecode(url.pathname.slice(HTTP_API_PREFIX.length)) ?? '';
       const input = await readBody(req);
       const output = await service.call(method, input);
       sendJson(res, 200, output);
@@ -243,7 +304,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       sendJson(res, 405, { code: 'bad-request', message: 'method not allowed' });
       return;
     }
-    serveStatic(req, res, url);
+    await serveStatic(req, res, url);
   };
 
   const server = http.createServer((req, res) => {
@@ -255,21 +316,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const sockets = new WebSocketServer({ noServer: true });
   const clients = new Set<WebSocket>();
-  server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', `http://${host}`);
-    const ok =
-      url.pathname === HTTP_EVENTS_PATH &&
-      hostAllowed(req.headers.host, port, host) &&
-      authorised(req, url);
-    if (!ok) {
-      socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
-      socket.destroy();
-      return;
+  server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
+    // Node hands the socket over without an error listener: a reset must not crash the server.
+    socket.on('error', () => socket.destroy());
+    try {
+      const url = parseTarget(req.url);
+      if (!url) return rejectUpgrade(socket, 400, 'Bad Request');
+      if (!hostAllowed(req.headers.host, port, host))
+        return rejectUpgrade(socket, 403, 'Forbidden');
+      if (!authorised(req, url)) return rejectUpgrade(socket, 401, 'Unauthorized');
+      if (url.pathname !== HTTP_EVENTS_PATH) return rejectUpgrade(socket, 404, 'Not Found');
+      sockets.handleUpgrade(req, socket, head, (ws) => {
+        clients.add(ws);
+        ws.on('error', () => ws.terminate());
+        ws.on('close', () => clients.delete(ws));
+      });
+    } catch {
+      rejectUpgrade(socket, 400, 'Bad Request');
     }
-    sockets.handleUpgrade(req, socket, head, (ws) => {
-      clients.add(ws);
-      ws.on('close', () => clients.delete(ws));
-    });
   });
   const unsubscribe = service.subscribe((event, payload) => {
     const message = JSON.stringify({ event, payload });
