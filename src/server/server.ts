@@ -11,6 +11,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -192,16 +193,40 @@ async function readBody(req: http.IncomingMessage): Promise<unknown> {
   }
 }
 
-/** Only loopback host names: a page on another site cannot rebind its DNS name to us. */
-function hostAllowed(hostHeader: string | undefined, port: number, bindHost: string): boolean {
-  if (!hostHeader) return false;
-  const allowed = new Set([
-    `127.0.0.1:${port}`,
-    `localhost:${port}`,
-    `[::1]:${port}`,
-    `${bindHost}:${port}`,
-  ]);
-  return allowed.has(hostHeader.toLowerCase());
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
+
+/**
+ * The `Host` values this server answers to: the loopback names, the bound address and, when bound
+ * to every interface, this machine's addresses and name. A page on another site cannot rebind its
+ * DNS name to us, since its Host header names that site.
+ */
+export function allowedHosts(bindHost: string, port: number): Set<string> {
+  const names = new Set(['127.0.0.1', 'localhost', '[::1]', bracketed(bindHost.toLowerCase())]);
+  if (WILDCARD_HOSTS.has(bindHost)) {
+    names.add(os.hostname().toLowerCase());
+    for (const addresses of Object.values(os.networkInterfaces())) {
+      for (const address of addresses ?? []) {
+        if (bindHost === '0.0.0.0' && address.family !== 'IPv4') continue;
+        names.add(bracketed(address.address.toLowerCase()));
+      }
+    }
+  }
+  return new Set([...names].map((name) => `${name}:${port}`));
+}
+
+function bracketed(address: string): string {
+  return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
+}
+
+/**
+ * Browsers send `Origin` on websocket upgrades and on POSTs: only pages of this server may use
+ * them. Another port on 127.0.0.1 is the same site, so SameSite=Strict cookies ride along from
+ * there; the origin tells them apart. Clients that are not browsers send no Origin.
+ */
+export function originAllowed(origin: string | undefined, hosts: Set<string>): boolean {
+  if (origin === undefined) return true;
+  const match = /^http:\/\/(.+)$/i.exec(origin);
+  return match !== null && hosts.has(match[1].toLowerCase());
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
@@ -210,6 +235,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const token = options.token ?? generateToken();
   const staticDir = options.staticDir ?? null;
   let port = options.port ?? 0;
+  // Filled in once the port is known (before the first request can arrive).
+  let hosts = new Set<string>();
+  const hostAllowed = (header: string | undefined) =>
+    header !== undefined && hosts.has(header.toLowerCase());
 
   const authorised = (req: http.IncomingMessage, url: URL): boolean =>
     tokensMatch(req.headers[TOKEN_HEADER] as string | undefined, token) ||
@@ -254,8 +283,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       sendJson(res, 400, { code: 'bad-request', message: 'malformed request target' });
       return;
     }
-    if (!hostAllowed(req.headers.host, port, host)) {
+    if (!hostAllowed(req.headers.host)) {
       sendJson(res, 403, { code: 'unauthorized', message: 'host not allowed' });
+      return;
+    }
+    const readOnlyMethod = req.method === 'GET' || req.method === 'HEAD';
+    if (!readOnlyMethod && !originAllowed(req.headers.origin, hosts)) {
+      sendJson(res, 403, { code: 'unauthorized', message: 'origin not allowed' });
       return;
     }
     if (!authorised(req, url)) {
@@ -322,7 +356,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     try {
       const url = parseTarget(req.url);
       if (!url) return rejectUpgrade(socket, 400, 'Bad Request');
-      if (!hostAllowed(req.headers.host, port, host))
+      if (!hostAllowed(req.headers.host) || !originAllowed(req.headers.origin, hosts))
         return rejectUpgrade(socket, 403, 'Forbidden');
       if (!authorised(req, url)) return rejectUpgrade(socket, 401, 'Unauthorized');
       if (url.pathname !== HTTP_EVENTS_PATH) return rejectUpgrade(socket, 404, 'Not Found');
@@ -345,6 +379,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     server.listen(port, host, () => resolve());
   });
   port = (server.address() as AddressInfo).port;
+  hosts = allowedHosts(host, port);
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const url = `http://${shownHost}:${port}/`;
   return {

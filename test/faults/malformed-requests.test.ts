@@ -232,6 +232,24 @@ const corpus: Case[] = [
   },
 
   {
+    name: 'upgrade from a foreign Origin',
+    bytes: upgrade((t) => `/events?${query(t)}`, 'Origin: http://127.0.0.1:1\r\n'),
+    with: [403],
+    without: [403],
+  },
+  {
+    name: 'API call from a foreign Origin',
+    bytes: post('/api/project.state', '{}', 'Origin: http://127.0.0.1:1\r\n'),
+    with: [403],
+    without: [403],
+  },
+  {
+    name: 'API call from an opaque Origin',
+    bytes: post('/api/project.state', '{}', 'Origin: null\r\n'),
+    with: [403],
+    without: [403],
+  },
+  {
     name: 'upgrade with a foreign Host',
     bytes: (_port, token) =>
       `GET /events?${query(token)} HTTP/1.1\r\nHost: evil.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
