@@ -12,7 +12,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -36,6 +36,8 @@ export interface ServerOptions {
   token?: string;
   /** Folder of the built renderer (index.html + assets); null serves a short notice instead. */
   staticDir?: string | null;
+  /** Binding an address other than loopback must be asked for (`--allow-remote`). */
+  allowRemote?: boolean;
 }
 
 export interface RunningServer {
@@ -193,6 +195,27 @@ async function readBody(req: http.IncomingMessage): Promise<unknown> {
   }
 }
 
+/** 127.0.0.0/8, ::1 (also IPv4-mapped) and `localhost`: reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.toLowerCase().replace(/^\[|\]$/g, '');
+  if (bare === 'localhost' || bare === '::1') return true;
+  const v4 = bare.startsWith('::ffff:') ? bare.slice('::ffff:'.length) : bare;
+  return net.isIPv4(v4) && v4.startsWith('127.');
+}
+
+/** What binding a non-loopback address exposes, in the words the CLI prints. */
+export function remoteExposure(host: string, port: number): string {
+  const where = WILDCARD_HOSTS.has(host)
+    ? 'every interface of this machine'
+    : `the address ${host}`;
+  return (
+    `anyone who can reach ${where} on port ${port || '(the chosen port)'} can try the token; ` +
+    'with it they can see every image and mask of the open project, change labels, start ' +
+    'training and write exports. Browser mode is plain HTTP: the token, images and labels ' +
+    'cross the network unencrypted'
+  );
+}
+
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
 
 /**
@@ -232,6 +255,11 @@ export function originAllowed(origin: string | undefined, hosts: Set<string>): b
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { service } = options;
   const host = options.host ?? '127.0.0.1';
+  if (!isLoopbackHost(host) && !options.allowRemote) {
+    throw new Error(
+      `${host} is not a loopback address: ${remoteExposure(host, options.port ?? 0)}. Pass --allow-remote to do this on purpose.`,
+    );
+  }
   const token = options.token ?? generateToken();
   const staticDir = options.staticDir ?? null;
   let port = options.port ?? 0;
@@ -380,7 +408,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   port = (server.address() as AddressInfo).port;
   hosts = allowedHosts(host, port);
-  const shownHost = host.includes(':') ? `[${host}]` : host;
+  // A wildcard address is not something a browser can open; this machine reaches it on loopback.
+  const shownHost = WILDCARD_HOSTS.has(host) ? '127.0.0.1' : bracketed(host);
   const url = `http://${shownHost}:${port}/`;
   return {
     url,

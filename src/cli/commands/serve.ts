@@ -4,7 +4,7 @@ import { backendChoiceSchema } from '../../shared/contract';
 import { createService } from '../../core/service';
 import { rendererDir } from '../../core/environment';
 import { ensureDemoProject } from '../../core/default-project';
-import { startServer } from '../../server/server';
+import { isLoopbackHost, remoteExposure, startServer } from '../../server/server';
 import { fail, printJson } from '../output';
 import { BACKEND_CHOICES } from './ml-shared';
 
@@ -15,6 +15,10 @@ export function register(program: Command): void {
     .option('--project <dir>', 'project folder to open (created if missing)')
     .option('--port <n>', 'port (0 picks a free one)', '8765')
     .option('--host <address>', 'address to bind; keep loopback unless you know why', '127.0.0.1')
+    .option(
+      '--allow-remote',
+      'allow a --host other than loopback (other machines can then reach the server)',
+    )
     .option('--backend <name>', `ML backend: ${BACKEND_CHOICES}`, 'auto')
     .option('--demo', 'generate and import the demo dataset first if the project has no images')
     .option('--json', 'print the address as one JSON line (for scripts and tests)')
@@ -26,10 +30,18 @@ export function register(program: Command): void {
         backend: string;
         demo?: boolean;
         json?: boolean;
+        allowRemote?: boolean;
       }) => {
         const port = Number(options.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535)
           fail(`--port must be 0..65535, got ${options.port}`);
+        const remote = !isLoopbackHost(options.host);
+        if (remote && !options.allowRemote) {
+          fail(
+            `--host ${options.host} is not a loopback address: ${remoteExposure(options.host, port)}.\n` +
+              'Add --allow-remote to do this on purpose (a trusted network, or behind an HTTPS proxy).',
+          );
+        }
         if (options.demo) {
           if (!options.project) fail('--demo needs --project DIR');
           const generated = await ensureDemoProject(options.project, (done, total) => {
@@ -52,7 +64,13 @@ export function register(program: Command): void {
           host: options.host,
           port,
           staticDir: rendererDir(),
+          allowRemote: options.allowRemote,
         });
+        if (remote) {
+          process.stderr.write(
+            `WARNING: serving on ${options.host}:${server.port}: ${remoteExposure(options.host, server.port)}.\n`,
+          );
+        }
         if (options.json) {
           printJson({
             url: server.url,
