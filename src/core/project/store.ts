@@ -9,6 +9,8 @@ import { migrations } from './migrations';
 
 export const DATABASE_FILE = 'project.sqlite';
 export const MODELS_DIR = 'models';
+/** SQLite's application_id of a project file: "QTSG". */
+export const PROJECT_APPLICATION_ID = 0x51545347;
 
 export type Db = Database.Database;
 
@@ -60,6 +62,103 @@ export function migrate(db: Db, target = migrations.length): void {
   }
 }
 
+/** A project folder that cannot be opened as it is; nothing in it was changed. */
+export class ProjectFileError extends Error {
+  constructor(
+    readonly file: string,
+    problem: string,
+  ) {
+    super(
+      `${file} ${problem}. It was left as it is: move it aside (or open another folder) to start a new project there.`,
+    );
+    this.name = 'ProjectFileError';
+  }
+}
+
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+
+/**
+ * What `project.sqlite` is, read before anything writes to it: absent (a new project), ours
+ * (application_id, or a project from before application_id: a `meta` table and a schema
+ * version), or an empty SQLite file (nothing to lose). Anything else throws ProjectFileError:
+ * empty, not SQLite, truncated, damaged, or another application's database.
+ */
+export function inspectProjectFile(file: string): 'missing' | 'ours' | 'empty-database' {
+  let size: number;
+  try {
+    const stat = fs.statSync(file);
+    if (!stat.isFile()) throw new ProjectFileError(file, 'is not a file');
+    size = stat.size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    throw error;
+  }
+  if (size === 0) throw new ProjectFileError(file, 'is empty (0 bytes), not a project');
+  const header = Buffer.alloc(100);
+  const fd = fs.openSync(file, 'r');
+  let read: number;
+  try {
+    read = fs.readSync(fd, header, 0, 100, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (read < 100 || !header.subarray(0, 16).equals(SQLITE_MAGIC)) {
+    throw new ProjectFileError(
+      file,
+      'is not an SQLite database (damaged, truncated or another kind of file)',
+    );
+  }
+  const rawPageSize = header.readUInt16BE(16);
+  const pageSize = rawPageSize === 1 ? 65536 : rawPageSize;
+  if (pageSize < 512 || (pageSize & (pageSize - 1)) !== 0) {
+    throw new ProjectFileError(file, 'has a damaged SQLite header');
+  }
+  const applicationId = header.readUInt32BE(68);
+  if (applicationId !== 0 && applicationId !== PROJECT_APPLICATION_ID) {
+    throw new ProjectFileError(
+      file,
+      `belongs to another application (application_id 0x${applicationId.toString(16).padStart(8, '0')})`,
+    );
+  }
+  // The header's page count is trustworthy when its change counter matches; with a write-ahead
+  // log beside it the file may legitimately lag behind.
+  const pageCount = header.readUInt32BE(28);
+  const headerValid = header.readUInt32BE(24) === header.readUInt32BE(92) && pageCount > 0;
+  const walSize = fs.statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+  if (headerValid && walSize === 0 && size < pageCount * pageSize) {
+    throw new ProjectFileError(file, `is truncated (${size} of ${pageCount * pageSize} bytes)`);
+  }
+  let tables: string[];
+  let version: number;
+  try {
+    const db = new Database(file, {
+      readonly: true,
+      fileMustExist: true,
+      ...nativeBindingOption(),
+    });
+    try {
+      tables = (
+        db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as {
+          name: string;
+        }[]
+      ).map((row) => row.name);
+      version = db.pragma('user_version', { simple: true }) as number;
+    } finally {
+      db.close();
+    }
+  } catch (error) {
+    throw new ProjectFileError(file, `is damaged (${(error as Error).message})`);
+  }
+  if (applicationId === PROJECT_APPLICATION_ID) return 'ours';
+  if (tables.length === 0 && version === 0) return 'empty-database';
+  if (tables.includes('meta') && version >= 1) return 'ours';
+  const shown = tables.slice(0, 5).join(', ') + (tables.length > 5 ? ', ...' : '');
+  throw new ProjectFileError(
+    file,
+    `is the SQLite database of another application (tables: ${shown || 'none'}), not a project`,
+  );
+}
+
 export class ProjectStore {
   readonly db: Db;
 
@@ -70,11 +169,19 @@ export class ProjectStore {
     this.db = db;
   }
 
-  /** Opens (creating if needed) the project folder and brings its schema up to date. */
+  /**
+   * Opens (creating if needed) the project folder and brings its schema up to date. A
+   * `project.sqlite` that is not a project is refused (ProjectFileError) before anything is written.
+   */
   static open(dir: string): ProjectStore {
     const absolute = path.resolve(dir);
+    const file = path.join(absolute, DATABASE_FILE);
+    inspectProjectFile(file);
     fs.mkdirSync(path.join(absolute, MODELS_DIR), { recursive: true });
-    const db = openDatabase(path.join(absolute, DATABASE_FILE));
+    const db = openDatabase(file);
+    if (db.pragma('application_id', { simple: true }) !== PROJECT_APPLICATION_ID) {
+      db.pragma(`application_id = ${PROJECT_APPLICATION_ID}`);
+    }
     migrate(db);
     const store = new ProjectStore(absolute, db);
     if (store.getMeta('created_at') === null) store.setMeta('created_at', new Date().toISOString());
