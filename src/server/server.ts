@@ -8,7 +8,7 @@
  *   GET  /events         WebSocket of { event, payload } messages
  *   GET  /*              the renderer bundle (out/renderer)
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -25,8 +25,15 @@ import {
   TOKEN_QUERY,
 } from '../shared/channels';
 import type { Service } from '../core/service';
+import { generateToken, TOKEN_FILE } from './session-token';
 
-export const TOKEN_COOKIE = 'qataseg_token';
+/**
+ * The cookie carrying the token, one name per port: cookies do not keep ports apart, so two
+ * servers on one machine would otherwise overwrite each other's cookie.
+ */
+export function tokenCookieName(port: number): string {
+  return `qataseg_token_${port}`;
+}
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 export interface ServerOptions {
@@ -84,9 +91,7 @@ export const BROWSER_CSP = [
   "form-action 'none'",
 ].join('; ');
 
-export function generateToken(): string {
-  return randomBytes(24).toString('hex');
-}
+export { generateToken };
 
 function tokensMatch(given: string | null | undefined, expected: string): boolean {
   if (!given) return false;
@@ -171,6 +176,67 @@ export async function sendStaticFile(
   }
   res.writeHead(200, { ...headers, 'content-length': String(body.length) });
   res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+const PAGE_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
+function headerToken(req: http.IncomingMessage): string | undefined {
+  const value = req.headers[TOKEN_HEADER];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** A browser asking for a page (not the API, media or the event socket). */
+function isPageRequest(req: http.IncomingMessage, url: URL): boolean {
+  return (
+    (req.method === 'GET' || req.method === 'HEAD') &&
+    !url.pathname.startsWith(HTTP_API_PREFIX) &&
+    !url.pathname.startsWith(HTTP_MEDIA_PREFIX) &&
+    url.pathname !== HTTP_EVENTS_PATH
+  );
+}
+
+/** The page a browser without the token gets: how to get in, and a field to paste the token. */
+export const TOKEN_PAGE = `<!doctype html>
+<html lang="en">
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width">
+<title>QaTa Seg Workstation: access token needed</title>
+<style>
+  body { font: 15px/1.5 system-ui, sans-serif; max-width: 42rem; margin: 3rem auto; padding: 0 1rem; color: #1d2430; }
+  code { background: #eef1f5; padding: 0 .25rem; border-radius: 3px; }
+  input { font: inherit; width: 26rem; max-width: 100%; }
+  .note { color: #8a3b12; }
+</style>
+<h1>This workstation needs its access token</h1>
+<p class="note" hidden>The token in this address is not the current one.</p>
+<p>Open the address that <code>qataseg serve</code> printed when it started: it ends with
+<code>?token=…</code>. Other tabs of the same browser then get in by themselves.</p>
+<p>The token stays the same when the server restarts on the same project. It is kept in the project
+folder, in the file <code>${TOKEN_FILE}</code>, readable only by the user who runs the server.
+<code>qataseg serve --new-token</code> replaces it (addresses with the old token stop working).</p>
+<form method="get" action="/">
+  <label>Token <input name="token" autocomplete="off" spellcheck="false" required></label>
+  <button type="submit">Open</button>
+</form>
+</html>
+`;
+
+const TOKEN_PAGE_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+function sendTokenPage(res: http.ServerResponse, head: boolean, wrongToken: boolean): void {
+  const body = wrongToken ? TOKEN_PAGE.replace('class="note" hidden', 'class="note"') : TOKEN_PAGE;
+  res.writeHead(401, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-security-policy': TOKEN_PAGE_CSP,
+    ...PAGE_HEADERS,
+  });
+  res.end(head ? undefined : body);
 }
 
 function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
@@ -269,21 +335,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     header !== undefined && hosts.has(header.toLowerCase());
 
   const authorised = (req: http.IncomingMessage, url: URL): boolean =>
-    tokensMatch(req.headers[TOKEN_HEADER] as string | undefined, token) ||
+    tokensMatch(headerToken(req), token) ||
     tokensMatch(url.searchParams.get(TOKEN_QUERY), token) ||
-    tokensMatch(cookieValue(req.headers.cookie, TOKEN_COOKIE), token);
+    tokensMatch(cookieValue(req.headers.cookie, tokenCookieName(port)), token);
 
   const serveStatic = async (
     req: http.IncomingMessage,
     res: http.ServerResponse,
     url: URL,
   ): Promise<void> => {
-    const securityHeaders = {
-      'content-security-policy': BROWSER_CSP,
-      'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
-      'x-frame-options': 'DENY',
-    };
+    const securityHeaders = { 'content-security-policy': BROWSER_CSP, ...PAGE_HEADERS };
     if (!staticDir || !fs.existsSync(path.join(staticDir, 'index.html'))) {
       res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', ...securityHeaders });
       res.end('The renderer is not built yet: run `npm run build` (npm start does it for you).\n');
@@ -294,13 +355,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const inside = resolved.startsWith(path.resolve(staticDir) + path.sep);
     const isFile = inside && (await fs.promises.stat(resolved).catch(() => null))?.isFile();
     const file = isFile ? resolved : path.join(staticDir, 'index.html');
+    const tokenInUrl = tokensMatch(url.searchParams.get(TOKEN_QUERY), token);
+    if (file.endsWith('index.html') && !tokenInUrl && !tokensMatch(headerToken(req), token)) {
+      // A new tab of a browser that already holds the cookie: hand the page its token the way
+      // the printed URL does (only this origin can read where the redirect leads).
+      const target = new URL(url);
+      target.searchParams.set(TOKEN_QUERY, token);
+      res.writeHead(302, { location: `${target.pathname}${target.search}`, ...PAGE_HEADERS });
+      res.end();
+      return;
+    }
     const headers: Record<string, string> = {
       'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
       ...securityHeaders,
       'cache-control': file.endsWith('index.html') ? 'no-store' : 'public, max-age=3600',
     };
-    if (tokensMatch(url.searchParams.get(TOKEN_QUERY), token)) {
-      headers['set-cookie'] = `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+    if (tokenInUrl) {
+      headers['set-cookie'] =
+        `${tokenCookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`;
     }
     await sendStaticFile(req, res, file, headers, path.relative(staticDir, file));
   };
@@ -321,6 +393,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return;
     }
     if (!authorised(req, url)) {
+      if (isPageRequest(req, url)) {
+        sendTokenPage(res, req.method === 'HEAD', url.searchParams.has(TOKEN_QUERY));
+        return;
+      }
       sendJson(res, 401, {
         code: 'unauthorized',
         message: 'a valid token is required: open the URL printed by `qataseg serve`',
@@ -333,7 +409,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         return;
       }
       // Cookies ride along cross-site form posts; API calls must name the token in a header.
-      if (!tokensMatch(req.headers[TOKEN_HEADER] as string | undefined, token)) {
+      if (!tokensMatch(headerToken(req), token)) {
         sendJson(res, 401, {
           code: 'unauthorized',
           message: `API calls need the ${TOKEN_HEADER} header`,

@@ -105,17 +105,18 @@ const corpus: Case[] = [
   // Headers and cookies.
   {
     name: 'cookie with truncated percent-encoding',
-    bytes: get('/', 'Cookie: qataseg_token=%E0%A4%A\r\n'),
+    bytes: (port, token) => get('/', `Cookie: qataseg_token_${port}=%E0%A4%A\r\n`)(port, token),
     without: [401],
   },
   {
     name: 'API call with a malformed cookie',
-    bytes: post('/api/app.info', '{}', 'Cookie: qataseg_token=%\r\n'),
+    bytes: (port, token) =>
+      post('/api/app.info', '{}', `Cookie: qataseg_token_${port}=%\r\n`)(port, token),
     without: [401],
   },
   {
     name: 'cookie of separators',
-    bytes: get('/', 'Cookie: ;;=;=%;qataseg_token\r\n'),
+    bytes: (port, token) => get('/', `Cookie: ;;=;=%;qataseg_token_${port}\r\n`)(port, token),
     without: [401],
   },
   { name: 'cookie of 12 KiB', bytes: get('/', `Cookie: ${'x=%E0;'.repeat(2000)}\r\n`) },
@@ -204,7 +205,8 @@ const corpus: Case[] = [
   // Websocket upgrades.
   {
     name: 'upgrade with a malformed cookie',
-    bytes: upgrade(() => '/events', 'Cookie: qataseg_token=%E0%A4%A\r\n'),
+    bytes: (port, token) =>
+      upgrade(() => '/events', `Cookie: qataseg_token_${port}=%E0%A4%A\r\n`)(port, token),
     without: [401],
   },
   {

@@ -85,3 +85,68 @@ describe('qataseg serve --host', () => {
     }
   });
 });
+
+describe('qataseg serve token', () => {
+  const call = (serve: ServeProcess, token: string) =>
+    fetch(`${serve.url}api/app.info`, {
+      method: 'POST',
+      headers: { 'x-qataseg-token': token, 'content-type': 'application/json' },
+      body: '{}',
+    });
+
+  it('survives a restart of the same project, kept in the project folder readable by the user only', async () => {
+    const projectDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qataseg-token-'));
+    const first = await startServe(['--project', projectDir]);
+    started.push(first);
+    const tokenFile = path.join(projectDir, 'server.token');
+    expect(fs.readFileSync(tokenFile, 'utf8').trim()).toBe(first.token);
+    if (process.platform !== 'win32') expect(fs.statSync(tokenFile).mode & 0o777).toBe(0o600);
+    await first.stop();
+
+    const second = await startServe(['--project', projectDir]);
+    started.push(second);
+    expect(second.token).toBe(first.token);
+    expect((await call(second, first.token)).status).toBe(200);
+    await second.stop();
+
+    const rotated = await startServe(['--project', projectDir, '--new-token']);
+    started.push(rotated);
+    expect(rotated.token).not.toBe(first.token);
+    expect((await call(rotated, first.token)).status).toBe(401);
+    expect((await call(rotated, rotated.token)).status).toBe(200);
+    expect(fs.readFileSync(tokenFile, 'utf8').trim()).toBe(rotated.token);
+  });
+
+  it.runIf(process.platform !== 'win32')(
+    'replaces a token file that others could read, and says so',
+    async () => {
+      const projectDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qataseg-token-mode-'));
+      const exposed = 'ab'.repeat(24);
+      fs.writeFileSync(path.join(projectDir, 'server.token'), exposed, { mode: 0o644 });
+      fs.chmodSync(path.join(projectDir, 'server.token'), 0o644);
+      const serve = await startServe(['--project', projectDir]);
+      started.push(serve);
+      expect(serve.token).not.toBe(exposed);
+      expect(serve.stderr()).toMatch(/readable by other users/);
+      expect(fs.statSync(path.join(projectDir, 'server.token')).mode & 0o777).toBe(0o600);
+    },
+  );
+
+  it('answers a page request without the token with a page that says how to get in', async () => {
+    const projectDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qataseg-token-page-'));
+    const serve = await startServe(['--project', projectDir]);
+    started.push(serve);
+    const page = await fetch(serve.url, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(401);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await page.text();
+    expect(html).toContain('?token=');
+    expect(html).toContain('qataseg serve');
+    expect(html).toContain('--new-token');
+    expect(html).not.toContain(serve.token);
+    // API clients still get the contract's JSON error.
+    const api = await fetch(`${serve.url}api/app.info`, { method: 'POST', body: '{}' });
+    expect(api.status).toBe(401);
+    expect(((await api.json()) as { code: string }).code).toBe('unauthorized');
+  });
+});

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { createService, type Service } from '../../src/core/service';
-import { startServer, type RunningServer } from '../../src/server/server';
+import { startServer, tokenCookieName, type RunningServer } from '../../src/server/server';
 
 let service: Service;
 let server: RunningServer;
@@ -44,7 +44,11 @@ describe('browser-mode server', () => {
   });
 
   it('refuses API calls authenticated only by the cookie (cross-site form posts)', async () => {
-    const response = await call('app.info', {}, { cookie: `qataseg_token=${server.token}` });
+    const response = await call(
+      'app.info',
+      {},
+      { cookie: `${tokenCookieName(server.port)}=${server.token}` },
+    );
     expect(response.status).toBe(401);
   });
 
@@ -118,7 +122,7 @@ describe('browser-mode server', () => {
         socket.on('error', () => resolve(0));
       });
     // Another port on 127.0.0.1 is same-site: SameSite=Strict lets the cookie through.
-    const cookie = { headers: { cookie: `qataseg_token=${server.token}` } };
+    const cookie = { headers: { cookie: `${tokenCookieName(server.port)}=${server.token}` } };
     expect(await attempt({ ...cookie, origin: 'http://127.0.0.1:1' })).toBe(403);
     expect(await attempt({ origin: 'http://evil.example' }, `?token=${server.token}`)).toBe(403);
     expect(await attempt({ origin: 'null' }, `?token=${server.token}`)).toBe(403);

@@ -8,7 +8,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { createService, type Service } from '../../src/core/service';
-import { startServer, type RunningServer } from '../../src/server/server';
+import { startServer, tokenCookieName, type RunningServer } from '../../src/server/server';
 
 let service: Service;
 let server: RunningServer;
@@ -36,20 +36,24 @@ afterAll(async () => {
 
 /** A GET with a raw (unnormalised) target, the way a stranger's client can send it. */
 function rawGet(target: string, headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const request = http.request(
-      { host: '127.0.0.1', port: server.port, path: target, headers },
-      (response) => {
-        let body = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (body += chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-        response.on('error', () => resolve({ status: response.statusCode ?? 0, body }));
-      },
-    );
-    request.on('error', reject);
-    request.end();
-  });
+  return new Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }>(
+    (resolve, reject) => {
+      const request = http.request(
+        { host: '127.0.0.1', port: server.port, path: target, headers },
+        (response) => {
+          let body = '';
+          const done = () =>
+            resolve({ status: response.statusCode ?? 0, body, headers: response.headers });
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (body += chunk));
+          response.on('end', done);
+          response.on('error', done);
+        },
+      );
+      request.on('error', reject);
+      request.end();
+    },
+  );
 }
 
 describe('static pages of the browser-mode server', () => {
@@ -62,6 +66,24 @@ describe('static pages of the browser-mode server', () => {
     expect(script.body).toBe('console.log(1);');
   });
 
+  it('sets the token cookie under a name of its own port', async () => {
+    const page = await rawGet(`/?token=${server.token}`);
+    expect(page.headers['set-cookie']?.[0]).toMatch(
+      new RegExp(`^qataseg_token_${server.port}=${server.token}; HttpOnly; SameSite=Strict`),
+    );
+  });
+
+  it('sends a new tab that holds the cookie but no ?token= to the page with its token', async () => {
+    const cookie = `${tokenCookieName(server.port)}=${server.token}`;
+    const tab = await rawGet('/review?image=3', { cookie });
+    expect(tab.status).toBe(302);
+    expect(tab.headers.location).toBe(`/review?image=3&token=${server.token}`);
+    // Assets load with the cookie alone; a stale token in the URL is replaced.
+    expect((await rawGet('/assets/app.js', { cookie })).status).toBe(200);
+    const stale = await rawGet(`/?token=${'0'.repeat(48)}`, { cookie });
+    expect(stale.headers.location).toBe(`/?token=${server.token}`);
+  });
+
   it('answers 400 to a path with malformed percent-encoding', async () => {
     const response = await rawGet(`/assets/%E0%A4%A.js?token=${server.token}`);
     expect(response.status).toBe(400);
@@ -69,7 +91,7 @@ describe('static pages of the browser-mode server', () => {
   });
 
   it('treats a cookie with malformed percent-encoding as no token (401, not 500)', async () => {
-    const response = await rawGet('/', { cookie: 'qataseg_token=%E0%A4%A' });
+    const response = await rawGet('/', { cookie: `${tokenCookieName(server.port)}=%E0%A4%A` });
     expect(response.status).toBe(401);
   });
 

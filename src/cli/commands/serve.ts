@@ -4,6 +4,7 @@ import { backendChoiceSchema } from '../../shared/contract';
 import { createService } from '../../core/service';
 import { rendererDir } from '../../core/environment';
 import { ensureDemoProject } from '../../core/default-project';
+import { projectToken } from '../../server/session-token';
 import { isLoopbackHost, remoteExposure, startServer } from '../../server/server';
 import { fail, printJson } from '../output';
 import { BACKEND_CHOICES } from './ml-shared';
@@ -20,6 +21,10 @@ export function register(program: Command): void {
       'allow a --host other than loopback (other machines can then reach the server)',
     )
     .option('--backend <name>', `ML backend: ${BACKEND_CHOICES}`, 'auto')
+    .option(
+      '--new-token',
+      'replace the token kept in the project folder (tabs with the old address must reopen)',
+    )
     .option('--demo', 'generate and import the demo dataset first if the project has no images')
     .option('--json', 'print the address as one JSON line (for scripts and tests)')
     .action(
@@ -31,6 +36,7 @@ export function register(program: Command): void {
         demo?: boolean;
         json?: boolean;
         allowRemote?: boolean;
+        newToken?: boolean;
       }) => {
         const port = Number(options.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -57,12 +63,21 @@ export function register(program: Command): void {
           projectDir: options.project ?? null,
           backend,
         });
+        // The project's token survives restarts (open tabs keep working); no project, no file.
+        let token: string | undefined;
+        const projectDir = service.projectOrNull()?.dir;
+        if (projectDir) {
+          const kept = projectToken(projectDir, { rotate: options.newToken });
+          token = kept.token;
+          if (kept.replaced && !options.newToken) process.stderr.write(`Token: ${kept.replaced}\n`);
+        }
         // Start the ML worker now so the UI can show which backend the ladder chose.
         service.worker.ensureStarted().catch(() => undefined);
         const server = await startServer({
           service,
           host: options.host,
           port,
+          token,
           staticDir: rendererDir(),
           allowRemote: options.allowRemote,
         });
