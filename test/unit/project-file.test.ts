@@ -107,6 +107,24 @@ describe('opening a project folder', () => {
     expectRefused(dir, /another application/);
   });
 
+  it("refuses another application's database in WAL mode without leaving -wal or -shm beside it", () => {
+    const dir = tempDir('foreign-wal-db');
+    const db = new Database(path.join(dir, DATABASE_FILE));
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)');
+    db.close();
+    expectRefused(dir, /another application \(tables: notes\)/);
+    expect(fs.readdirSync(dir)).toEqual([DATABASE_FILE]);
+  });
+
+  it('refuses a garbage file when opening read-only in memory', () => {
+    const dir = tempDir('garbage-in-memory');
+    fs.writeFileSync(path.join(dir, DATABASE_FILE), Buffer.alloc(4096, 0x5a));
+    expect(() => ProjectStore.open(dir, { readOnly: 'review', inMemory: true })).toThrow(
+      ProjectFileError,
+    );
+  });
+
   it('refuses a database whose application_id is not ours, naming it', () => {
     const dir = tempDir('foreign-app-id');
     const db = new Database(path.join(dir, DATABASE_FILE));

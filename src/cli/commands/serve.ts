@@ -81,6 +81,8 @@ export function register(program: Command): void {
           staticDir: rendererDir(),
           allowRemote: options.allowRemote,
         });
+        // The CLI finds this server through the project's lock (and its token in the folder).
+        service.projectOrNull()?.lock?.update({ url: server.url });
         if (remote) {
           process.stderr.write(
             `WARNING: serving on ${options.host}:${server.port}: ${remoteExposure(options.host, server.port)}.\n`,
