@@ -24,7 +24,7 @@ import {
   ProjectLockedError,
   type LockHolder,
 } from '../core/project/lock';
-import { ProjectFileError, ProjectStore } from '../core/project/store';
+import { NetworkFolderError, ProjectFileError, ProjectStore } from '../core/project/store';
 import { createService, type Service } from '../core/service';
 import type { BackendChoice } from '../shared/contract';
 import { readProjectToken } from '../server/session-token';
@@ -203,6 +203,10 @@ export async function reachProject(
     try {
       return { kind: 'local', store: ProjectStore.open(absolute) };
     } catch (error) {
+      if (error instanceof NetworkFolderError && options.reader) {
+        const store = ProjectStore.open(absolute, { readOnly: error.reason, inMemory: true });
+        return { kind: 'local', store };
+      }
       if (!(error instanceof ProjectLockedError)) throw error;
       const holder = error.holder;
       const client = error.local ? await serverOf(absolute, holder) : null;

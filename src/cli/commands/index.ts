@@ -8,6 +8,7 @@ import * as serve from './serve';
 import * as train from './train';
 import * as predict from './predict';
 import * as evaluate from './evaluate';
+import * as copyProject from './copy-project';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -22,4 +23,5 @@ export const commandModules: CommandModule[] = [
   evaluate,
   exportCommand,
   doctor,
+  copyProject,
 ];

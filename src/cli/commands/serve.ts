@@ -4,6 +4,7 @@ import { backendChoiceSchema } from '../../shared/contract';
 import { createService } from '../../core/service';
 import { rendererDir } from '../../core/environment';
 import { ensureDemoProject } from '../../core/default-project';
+import { unsafeForWal } from '../../core/project/filesystem';
 import { projectToken } from '../../server/session-token';
 import { isLoopbackHost, remoteExposure, startServer } from '../../server/server';
 import { fail, printJson } from '../output';
@@ -25,6 +26,10 @@ export function register(program: Command): void {
       '--new-token',
       'replace the token kept in the project folder (tabs with the old address must reopen)',
     )
+    .option(
+      '--read-only',
+      'open the project for review only: nothing is saved to it (how projects on network folders open)',
+    )
     .option('--demo', 'generate and import the demo dataset first if the project has no images')
     .option('--json', 'print the address as one JSON line (for scripts and tests)')
     .action(
@@ -37,6 +42,7 @@ export function register(program: Command): void {
         json?: boolean;
         allowRemote?: boolean;
         newToken?: boolean;
+        readOnly?: boolean;
       }) => {
         const port = Number(options.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -48,6 +54,11 @@ export function register(program: Command): void {
               'Add --allow-remote to do this on purpose (a trusted network, or behind an HTTPS proxy).',
           );
         }
+        if (options.readOnly && options.demo)
+          fail('--demo writes to the project: not with --read-only');
+        // On a network folder the project is read into memory once and its folder never touched.
+        const unsafe = options.readOnly && options.project ? unsafeForWal(options.project) : null;
+        const readOnly = options.readOnly ? (unsafe ?? 'opened with --read-only') : undefined;
         if (options.demo) {
           if (!options.project) fail('--demo needs --project DIR');
           const generated = await ensureDemoProject(options.project, (done, total) => {
@@ -62,10 +73,18 @@ export function register(program: Command): void {
           transport: 'http',
           projectDir: options.project ?? null,
           backend,
+          projectReadOnly: readOnly,
+          projectInMemory: unsafe !== null,
         });
+        if (readOnly) {
+          process.stderr.write(
+            `Read-only: ${readOnly}. Reviews and edits are not saved; training, prediction and import are off.\n`,
+          );
+        }
         // The project's token survives restarts (open tabs keep working); no project, no file.
         let token: string | undefined;
-        const projectDir = service.projectOrNull()?.dir;
+        // A read-only project gets a token for this run only: nothing is written in its folder.
+        const projectDir = service.projectOrNull()?.lock ? service.projectOrNull()?.dir : undefined;
         if (projectDir) {
           const kept = projectToken(projectDir, { rotate: options.newToken });
           token = kept.token;

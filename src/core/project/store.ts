@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { migrations } from './migrations';
 import { acquireProjectLock, type ProjectLock } from './lock';
+import { unsafeForWal } from './filesystem';
 
 export const DATABASE_FILE = 'project.sqlite';
 export const MODELS_DIR = 'models';
@@ -103,6 +104,25 @@ export class ProjectFileError extends Error {
   ) {
     super(`${file} ${problem}. ${advice}`);
     this.name = 'ProjectFileError';
+  }
+}
+
+/** A project folder on a network (or FUSE) filesystem: never opened for writing there. */
+export class NetworkFolderError extends ProjectFileError {
+  constructor(
+    readonly dir: string,
+    readonly reason: string,
+  ) {
+    super(
+      path.join(dir, DATABASE_FILE),
+      `cannot be opened for writing: ${reason}`,
+      "SQLite's write-ahead log keeps its index in memory shared by the processes that open the " +
+        'project, and a network filesystem does not share it between machines: two workstations ' +
+        'writing it at once could corrupt it. Open it read-only to review it ' +
+        `(qataseg serve --project ${dir} --read-only), or copy it to a local disk and work there ` +
+        `(qataseg copy-project ${dir} LOCAL_FOLDER).`,
+    );
+    this.name = 'NetworkFolderError';
   }
 }
 
@@ -260,6 +280,8 @@ export class ProjectStore {
     if (options.readOnly !== undefined) {
       return ProjectStore.openReadOnly(absolute, options.readOnly, options.inMemory ?? false);
     }
+    const unsafe = unsafeForWal(absolute);
+    if (unsafe) throw new NetworkFolderError(absolute, unsafe);
     fs.mkdirSync(absolute, { recursive: true });
     // One writer at a time (ProjectLockedError names the holder); then look before writing.
     const lock = acquireProjectLock(absolute, options.command);
