@@ -453,7 +453,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   });
 
-  const sockets = new WebSocketServer({ noServer: true });
+  // The page only listens on this socket: a client's frame is never more than a close or a ping.
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   const clients = new Set<WebSocket>();
   server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
     // Node hands the socket over without an error listener: a reset must not crash the server.

@@ -332,6 +332,12 @@ describe('malformed requests against qataseg serve', () => {
       );
       expect([101, null]).toContain(half.status);
     }
+    // The page never sends on the event socket: a big frame closes that socket (1009), nothing else.
+    const flooder = new WebSocket(`${serve.url.replace('http', 'ws')}events?token=${serve.token}`);
+    await new Promise<void>((resolve) => flooder.on('open', () => resolve()));
+    const closed = new Promise<number>((resolve) => flooder.on('close', (code) => resolve(code)));
+    flooder.send(Buffer.alloc(1024 * 1024));
+    expect(await closed).toBe(1009);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(serve.alive()).toBe(true);
     const socket = new WebSocket(`${serve.url.replace('http', 'ws')}events?token=${serve.token}`);
