@@ -103,6 +103,7 @@ const held = new Map<string, { holder: LockHolder; count: number }>();
 const holderKey = (holder: LockHolder) => `${holder.pid}@${holder.host}@${holder.since}`;
 
 function commandLine(): string {
+  if (process.versions.electron) return 'QaTa Seg Workstation (desktop app)';
   const script = path.basename(process.argv[1] ?? process.argv0).replace(/\.m?[jt]s$/, '');
   return [script, ...process.argv.slice(2)].join(' ').slice(0, 300);
 }
