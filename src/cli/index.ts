@@ -6,6 +6,8 @@ import { Command } from 'commander';
 import { createRequire } from 'node:module';
 import { commandModules } from './commands';
 import { CliError } from './output';
+import { ProjectFileError } from '../core/project/store';
+import { ProjectLockedError } from '../core/project/lock';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
@@ -25,5 +27,7 @@ buildProgram()
   .parseAsync(process.argv)
   .catch((error: unknown) => {
     process.stderr.write(`qataseg: ${error instanceof Error ? error.message : String(error)}\n`);
+    // A project folder refused as it is: nothing was changed, like any other refusal.
+    if (error instanceof ProjectFileError || error instanceof ProjectLockedError) process.exit(2);
     process.exit(error instanceof CliError ? error.exitCode : 1);
   });

@@ -42,6 +42,10 @@ export interface ServiceOptions {
   workerLauncher?: WorkerLauncher;
   /** Native folder picker (Electron's dialog); absent in browser mode, where paths are typed. */
   pickFolder?: () => Promise<string | null>;
+  /** Open `projectDir` read-only, and why (a network folder, `--read-only`, a reader command). */
+  projectReadOnly?: string;
+  /** With projectReadOnly: read it into memory once, touching nothing in its folder. */
+  projectInMemory?: boolean;
 }
 
 /** What handler groups see of the service. */
@@ -50,7 +54,7 @@ export interface ServiceContext {
   /** The open project; throws a 'conflict' ApiError when none is open. */
   project(): ProjectStore;
   projectOrNull(): ProjectStore | null;
-  openProject(dir: string): ProjectStore;
+  openProject(dir: string, options?: { readOnly?: string; inMemory?: boolean }): ProjectStore;
   projectState(): ProjectState;
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
   readonly jobs: JobManager;
@@ -89,7 +93,12 @@ export class Service implements ServiceContext {
       ...exportHandlers,
       ...interopHandlers,
     };
-    if (options.projectDir) this.openProject(options.projectDir);
+    if (options.projectDir) {
+      this.openProject(options.projectDir, {
+        readOnly: options.projectReadOnly,
+        inMemory: options.projectInMemory,
+      });
+    }
   }
 
   /** Methods of the contract that have no handler (a test keeps this empty). */
@@ -114,8 +123,8 @@ export class Service implements ServiceContext {
     return this.store;
   }
 
-  openProject(dir: string): ProjectStore {
-    const next = ProjectStore.open(dir);
+  openProject(dir: string, options: { readOnly?: string; inMemory?: boolean } = {}): ProjectStore {
+    const next = ProjectStore.open(dir, options);
     this.store?.close();
     this.store = next;
     this.emit('project.changed', this.projectState());
@@ -139,6 +148,7 @@ export class Service implements ServiceContext {
       name: store.name,
       datasetRoot: store.getMeta('dataset_root'),
       ...store.counts(),
+      readOnly: store.readOnly,
     };
   }
 
@@ -159,7 +169,20 @@ export class Service implements ServiceContext {
     const handler = this.handlers[method] as
       ((input: unknown, context: ServiceContext) => unknown) | undefined;
     if (!handler) throw new ApiError('not-found', `method not implemented: ${method}`);
-    return handler(parsed, this);
+    const readOnly = this.store?.readOnly;
+    // The ML worker reads the project file itself, not a copy in memory.
+    const refused = WRITING_JOBS.has(method) || (this.store?.inMemory && method === 'evaluate.run');
+    if (readOnly && refused) {
+      throw new ApiError(
+        'conflict',
+        `${method} is not available: the project is open read-only: ${readOnly}`,
+      );
+    }
+    try {
+      return await handler(parsed, this);
+    } catch (error) {
+      throw databaseError(error, readOnly ?? null) ?? error;
+    }
   }
 
   /** Typed call for in-process users (CLI, tests). */
@@ -176,6 +199,39 @@ export class Service implements ServiceContext {
     this.store?.close();
     this.store = null;
   }
+}
+
+/**
+ * Jobs that would write to a read-only project only at their end (or into its folder): refused
+ * up front. Every other write is stopped by SQLite itself (SQLITE_READONLY, see databaseError).
+ */
+const WRITING_JOBS = new Set<string>([
+  'dataset.import',
+  'train.start',
+  'train.resume',
+  'predict.start',
+]);
+
+/**
+ * The contract's error for a database refusal: a read-only project (409), or a database another
+ * program kept locked longer than the busy timeout (503 'busy', to retry; never a 500).
+ */
+export function databaseError(error: unknown, readOnly: string | null): ApiError | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return null;
+  if (code.startsWith('SQLITE_READONLY')) {
+    return new ApiError(
+      'conflict',
+      `the project is open read-only${readOnly ? `: ${readOnly}` : ''}`,
+    );
+  }
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new ApiError(
+      'busy',
+      'the project database is busy (another program is writing to it); try again in a moment',
+    );
+  }
+  return null;
 }
 
 const coreHandlers: HandlerGroup = {

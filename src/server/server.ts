@@ -8,11 +8,13 @@
  *   GET  /events         WebSocket of { event, payload } messages
  *   GET  /*              the renderer bundle (out/renderer)
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ApiError, mediaKindSchema, type ApiErrorBody } from '../shared/contract';
 import {
@@ -23,8 +25,15 @@ import {
   TOKEN_QUERY,
 } from '../shared/channels';
 import type { Service } from '../core/service';
+import { generateToken, TOKEN_FILE } from './session-token';
 
-export const TOKEN_COOKIE = 'qataseg_token';
+/**
+ * The cookie carrying the token, one name per port: cookies do not keep ports apart, so two
+ * servers on one machine would otherwise overwrite each other's cookie.
+ */
+export function tokenCookieName(port: number): string {
+  return `qataseg_token_${port}`;
+}
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 export interface ServerOptions {
@@ -34,6 +43,8 @@ export interface ServerOptions {
   token?: string;
   /** Folder of the built renderer (index.html + assets); null serves a short notice instead. */
   staticDir?: string | null;
+  /** Binding an address other than loopback must be asked for (`--allow-remote`). */
+  allowRemote?: boolean;
 }
 
 export interface RunningServer {
@@ -51,6 +62,7 @@ const STATUS_OF: Record<ApiErrorBody['code'], number> = {
   unauthorized: 401,
   'not-found': 404,
   conflict: 409,
+  busy: 503,
   internal: 500,
 };
 
@@ -80,9 +92,7 @@ export const BROWSER_CSP = [
   "form-action 'none'",
 ].join('; ');
 
-export function generateToken(): string {
-  return randomBytes(24).toString('hex');
-}
+export { generateToken };
 
 function tokensMatch(given: string | null | undefined, expected: string): boolean {
   if (!given) return false;
@@ -91,11 +101,35 @@ function tokensMatch(given: string | null | undefined, expected: string): boolea
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function cookieValue(header: string | undefined, name: string): string | null {
+/** decodeURIComponent that answers null for malformed percent-encoding instead of throwing. */
+export function safeDecode(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The request target as a URL whose path decodes, or null (answered 400): `new URL` throws on
+ * targets such as `http://[::1`, decodeURIComponent on `%E0%A4%A`.
+ */
+export function parseTarget(target: string | undefined): URL | null {
+  let url: URL;
+  try {
+    url = new URL(target ?? '/', 'http://localhost');
+  } catch {
+    return null;
+  }
+  return safeDecode(url.pathname) === null ? null : url;
+}
+
+/** A cookie's value; a malformed one counts as absent. */
+export function cookieValue(header: string | undefined, name: string): string | null {
   if (!header) return null;
   for (const part of header.split(';')) {
     const [key, ...rest] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(rest.join('='));
+    if (key === name) return safeDecode(rest.join('='));
   }
   return null;
 }
@@ -118,6 +152,99 @@ function sendError(res: http.ServerResponse, error: unknown): void {
   sendJson(res, 500, { code: 'internal', message });
 }
 
+/**
+ * Sends one file of the renderer bundle (small files: read whole, so a read error still gets a
+ * status). A file that vanished or cannot be read fails this response only.
+ */
+export async function sendStaticFile(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  file: string,
+  headers: Record<string, string>,
+  shownName: string,
+): Promise<void> {
+  let body: Buffer;
+  try {
+    body = await fs.promises.readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const missing = code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR';
+    sendJson(res, missing ? 404 : 500, {
+      code: missing ? 'not-found' : 'internal',
+      message: `could not read ${shownName}${code ? ` (${code})` : ''}`,
+    });
+    return;
+  }
+  res.writeHead(200, { ...headers, 'content-length': String(body.length) });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+const PAGE_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
+function headerToken(req: http.IncomingMessage): string | undefined {
+  const value = req.headers[TOKEN_HEADER];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** A browser asking for a page (not the API, media or the event socket). */
+function isPageRequest(req: http.IncomingMessage, url: URL): boolean {
+  return (
+    (req.method === 'GET' || req.method === 'HEAD') &&
+    !url.pathname.startsWith(HTTP_API_PREFIX) &&
+    !url.pathname.startsWith(HTTP_MEDIA_PREFIX) &&
+    url.pathname !== HTTP_EVENTS_PATH
+  );
+}
+
+/** The page a browser without the token gets: how to get in, and a field to paste the token. */
+export const TOKEN_PAGE = `<!doctype html>
+<html lang="en">
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width">
+<title>QaTa Seg Workstation: access token needed</title>
+<style>
+  body { font: 15px/1.5 system-ui, sans-serif; max-width: 42rem; margin: 3rem auto; padding: 0 1rem; color: #1d2430; }
+  code { background: #eef1f5; padding: 0 .25rem; border-radius: 3px; }
+  input { font: inherit; width: 26rem; max-width: 100%; }
+  .note { color: #8a3b12; }
+</style>
+<h1>This workstation needs its access token</h1>
+<p class="note" hidden>The token in this address is not the current one.</p>
+<p>Open the address that <code>qataseg serve</code> printed when it started: it ends with
+<code>?token=…</code>. Other tabs of the same browser then get in by themselves.</p>
+<p>The token stays the same when the server restarts on the same project. It is kept in the project
+folder, in the file <code>${TOKEN_FILE}</code>, readable only by the user who runs the server.
+<code>qataseg serve --new-token</code> replaces it (addresses with the old token stop working).</p>
+<form method="get" action="/">
+  <label>Token <input name="token" autocomplete="off" spellcheck="false" required></label>
+  <button type="submit">Open</button>
+</form>
+</html>
+`;
+
+const TOKEN_PAGE_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+function sendTokenPage(res: http.ServerResponse, head: boolean, wrongToken: boolean): void {
+  const body = wrongToken ? TOKEN_PAGE.replace('class="note" hidden', 'class="note"') : TOKEN_PAGE;
+  res.writeHead(401, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-security-policy': TOKEN_PAGE_CSP,
+    ...PAGE_HEADERS,
+  });
+  res.end(head ? undefined : body);
+}
+
+function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
+  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\n\r\n`);
+  socket.destroy();
+}
+
 async function readBody(req: http.IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -135,69 +262,142 @@ async function readBody(req: http.IncomingMessage): Promise<unknown> {
   }
 }
 
-/** Only loopback host names: a page on another site cannot rebind its DNS name to us. */
-function hostAllowed(hostHeader: string | undefined, port: number, bindHost: string): boolean {
-  if (!hostHeader) return false;
-  const allowed = new Set([
-    `127.0.0.1:${port}`,
-    `localhost:${port}`,
-    `[::1]:${port}`,
-    `${bindHost}:${port}`,
-  ]);
-  return allowed.has(hostHeader.toLowerCase());
+/** 127.0.0.0/8, ::1 (also IPv4-mapped) and `localhost`: reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.toLowerCase().replace(/^\[|\]$/g, '');
+  if (bare === 'localhost' || bare === '::1') return true;
+  const v4 = bare.startsWith('::ffff:') ? bare.slice('::ffff:'.length) : bare;
+  return net.isIPv4(v4) && v4.startsWith('127.');
+}
+
+/** What binding a non-loopback address exposes, in the words the CLI prints. */
+export function remoteExposure(host: string, port: number): string {
+  const where = WILDCARD_HOSTS.has(host)
+    ? 'every interface of this machine'
+    : `the address ${host}`;
+  return (
+    `anyone who can reach ${where} on port ${port || '(the chosen port)'} can try the token; ` +
+    'with it they can see every image and mask of the open project, change labels, start ' +
+    'training and write exports. Browser mode is plain HTTP: the token, images and labels ' +
+    'cross the network unencrypted'
+  );
+}
+
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
+
+/**
+ * The `Host` values this server answers to: the loopback names, the bound address and, when bound
+ * to every interface, this machine's addresses and name. A page on another site cannot rebind its
+ * DNS name to us, since its Host header names that site.
+ */
+export function allowedHosts(bindHost: string, port: number): Set<string> {
+  const names = new Set(['127.0.0.1', 'localhost', '[::1]', bracketed(bindHost.toLowerCase())]);
+  if (WILDCARD_HOSTS.has(bindHost)) {
+    names.add(os.hostname().toLowerCase());
+    for (const addresses of Object.values(os.networkInterfaces())) {
+      for (const address of addresses ?? []) {
+        if (bindHost === '0.0.0.0' && address.family !== 'IPv4') continue;
+        names.add(bracketed(address.address.toLowerCase()));
+      }
+    }
+  }
+  return new Set([...names].map((name) => `${name}:${port}`));
+}
+
+function bracketed(address: string): string {
+  return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
+}
+
+/**
+ * Browsers send `Origin` on websocket upgrades and on POSTs: only pages of this server may use
+ * them. Another port on 127.0.0.1 is the same site, so SameSite=Strict cookies ride along from
+ * there; the origin tells them apart. Clients that are not browsers send no Origin.
+ */
+export function originAllowed(origin: string | undefined, hosts: Set<string>): boolean {
+  if (origin === undefined) return true;
+  const match = /^http:\/\/(.+)$/i.exec(origin);
+  return match !== null && hosts.has(match[1].toLowerCase());
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { service } = options;
   const host = options.host ?? '127.0.0.1';
+  if (!isLoopbackHost(host) && !options.allowRemote) {
+    throw new Error(
+      `${host} is not a loopback address: ${remoteExposure(host, options.port ?? 0)}. Pass --allow-remote to do this on purpose.`,
+    );
+  }
   const token = options.token ?? generateToken();
   const staticDir = options.staticDir ?? null;
   let port = options.port ?? 0;
+  // Filled in once the port is known (before the first request can arrive).
+  let hosts = new Set<string>();
+  const hostAllowed = (header: string | undefined) =>
+    header !== undefined && hosts.has(header.toLowerCase());
 
   const authorised = (req: http.IncomingMessage, url: URL): boolean =>
-    tokensMatch(req.headers[TOKEN_HEADER] as string | undefined, token) ||
+    tokensMatch(headerToken(req), token) ||
     tokensMatch(url.searchParams.get(TOKEN_QUERY), token) ||
-    tokensMatch(cookieValue(req.headers.cookie, TOKEN_COOKIE), token);
+    tokensMatch(cookieValue(req.headers.cookie, tokenCookieName(port)), token);
 
-  const serveStatic = (req: http.IncomingMessage, res: http.ServerResponse, url: URL): void => {
-    const securityHeaders = {
-      'content-security-policy': BROWSER_CSP,
-      'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
-      'x-frame-options': 'DENY',
-    };
+  const serveStatic = async (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+  ): Promise<void> => {
+    const securityHeaders = { 'content-security-policy': BROWSER_CSP, ...PAGE_HEADERS };
     if (!staticDir || !fs.existsSync(path.join(staticDir, 'index.html'))) {
       res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', ...securityHeaders });
       res.end('The renderer is not built yet: run `npm run build` (npm start does it for you).\n');
       return;
     }
-    const relative = decodeURIComponent(url.pathname).replace(/^\/+/, '') || 'index.html';
+    const relative = (safeDecode(url.pathname) ?? '').replace(/^\/+/, '') || 'index.html';
     const resolved = path.resolve(staticDir, relative);
     const inside = resolved.startsWith(path.resolve(staticDir) + path.sep);
-    const file =
-      inside && fs.existsSync(resolved) && fs.statSync(resolved).isFile()
-        ? resolved
-        : path.join(staticDir, 'index.html');
+    const isFile = inside && (await fs.promises.stat(resolved).catch(() => null))?.isFile();
+    const file = isFile ? resolved : path.join(staticDir, 'index.html');
+    const tokenInUrl = tokensMatch(url.searchParams.get(TOKEN_QUERY), token);
+    if (file.endsWith('index.html') && !tokenInUrl && !tokensMatch(headerToken(req), token)) {
+      // A new tab of a browser that already holds the cookie: hand the page its token the way
+      // the printed URL does (only this origin can read where the redirect leads).
+      const target = new URL(url);
+      target.searchParams.set(TOKEN_QUERY, token);
+      res.writeHead(302, { location: `${target.pathname}${target.search}`, ...PAGE_HEADERS });
+      res.end();
+      return;
+    }
     const headers: Record<string, string> = {
       'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
       ...securityHeaders,
       'cache-control': file.endsWith('index.html') ? 'no-store' : 'public, max-age=3600',
     };
-    if (tokensMatch(url.searchParams.get(TOKEN_QUERY), token)) {
-      headers['set-cookie'] = `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+    if (tokenInUrl) {
+      headers['set-cookie'] =
+        `${tokenCookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`;
     }
-    res.writeHead(200, headers);
-    if (req.method === 'HEAD') res.end();
-    else fs.createReadStream(file).pipe(res);
+    await sendStaticFile(req, res, file, headers, path.relative(staticDir, file));
   };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', `http://${host}`);
-    if (!hostAllowed(req.headers.host, port, host)) {
+    const url = parseTarget(req.url);
+    if (!url) {
+      sendJson(res, 400, { code: 'bad-request', message: 'malformed request target' });
+      return;
+    }
+    if (!hostAllowed(req.headers.host)) {
       sendJson(res, 403, { code: 'unauthorized', message: 'host not allowed' });
       return;
     }
+    const readOnlyMethod = req.method === 'GET' || req.method === 'HEAD';
+    if (!readOnlyMethod && !originAllowed(req.headers.origin, hosts)) {
+      sendJson(res, 403, { code: 'unauthorized', message: 'origin not allowed' });
+      return;
+    }
     if (!authorised(req, url)) {
+      if (isPageRequest(req, url)) {
+        sendTokenPage(res, req.method === 'HEAD', url.searchParams.has(TOKEN_QUERY));
+        return;
+      }
       sendJson(res, 401, {
         code: 'unauthorized',
         message: 'a valid token is required: open the URL printed by `qataseg serve`',
@@ -210,14 +410,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         return;
       }
       // Cookies ride along cross-site form posts; API calls must name the token in a header.
-      if (!tokensMatch(req.headers[TOKEN_HEADER] as string | undefined, token)) {
+      if (!tokensMatch(headerToken(req), token)) {
         sendJson(res, 401, {
           code: 'unauthorized',
           message: `API calls need the ${TOKEN_HEADER} header`,
         });
         return;
       }
-      const method = decodeURIComponent(url.pathname.slice(HTTP_API_PREFIX.length));
+      const method = safeDecode(url.pathname.slice(HTTP_API_PREFIX.length)) ?? '';
       const input = await readBody(req);
       const output = await service.call(method, input);
       sendJson(res, 200, output);
@@ -243,7 +443,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       sendJson(res, 405, { code: 'bad-request', message: 'method not allowed' });
       return;
     }
-    serveStatic(req, res, url);
+    await serveStatic(req, res, url);
   };
 
   const server = http.createServer((req, res) => {
@@ -253,23 +453,27 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   });
 
-  const sockets = new WebSocketServer({ noServer: true });
+  // The page only listens on this socket: a client's frame is never more than a close or a ping.
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   const clients = new Set<WebSocket>();
-  server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', `http://${host}`);
-    const ok =
-      url.pathname === HTTP_EVENTS_PATH &&
-      hostAllowed(req.headers.host, port, host) &&
-      authorised(req, url);
-    if (!ok) {
-      socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
-      socket.destroy();
-      return;
+  server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
+    // Node hands the socket over without an error listener: a reset must not crash the server.
+    socket.on('error', () => socket.destroy());
+    try {
+      const url = parseTarget(req.url);
+      if (!url) return rejectUpgrade(socket, 400, 'Bad Request');
+      if (!hostAllowed(req.headers.host) || !originAllowed(req.headers.origin, hosts))
+        return rejectUpgrade(socket, 403, 'Forbidden');
+      if (!authorised(req, url)) return rejectUpgrade(socket, 401, 'Unauthorized');
+      if (url.pathname !== HTTP_EVENTS_PATH) return rejectUpgrade(socket, 404, 'Not Found');
+      sockets.handleUpgrade(req, socket, head, (ws) => {
+        clients.add(ws);
+        ws.on('error', () => ws.terminate());
+        ws.on('close', () => clients.delete(ws));
+      });
+    } catch {
+      rejectUpgrade(socket, 400, 'Bad Request');
     }
-    sockets.handleUpgrade(req, socket, head, (ws) => {
-      clients.add(ws);
-      ws.on('close', () => clients.delete(ws));
-    });
   });
   const unsubscribe = service.subscribe((event, payload) => {
     const message = JSON.stringify({ event, payload });
@@ -281,7 +485,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     server.listen(port, host, () => resolve());
   });
   port = (server.address() as AddressInfo).port;
-  const shownHost = host.includes(':') ? `[${host}]` : host;
+  hosts = allowedHosts(host, port);
+  // A wildcard address is not something a browser can open; this machine reaches it on loopback.
+  const shownHost = WILDCARD_HOSTS.has(host) ? '127.0.0.1' : bracketed(host);
   const url = `http://${shownHost}:${port}/`;
   return {
     url,

@@ -65,6 +65,8 @@ export const projectStateSchema = z.object({
   imageCount: z.number().int().nonnegative(),
   maskCount: z.number().int().nonnegative(),
   modelCount: z.number().int().nonnegative(),
+  /** Why the project is open read-only (a network folder, `--read-only`); absent or null: writable. */
+  readOnly: z.string().nullable().optional(),
 });
 export type ProjectState = z.infer<typeof projectStateSchema>;
 
@@ -166,7 +168,8 @@ export type Api = {
 
 /** Error shape carried across transports. */
 export const apiErrorSchema = z.object({
-  code: z.enum(['bad-request', 'not-found', 'unauthorized', 'conflict', 'internal']),
+  // busy: the project database stayed locked by another program longer than we wait; try again.
+  code: z.enum(['bad-request', 'not-found', 'unauthorized', 'conflict', 'busy', 'internal']),
   message: z.string(),
 });
 export type ApiErrorBody = z.infer<typeof apiErrorSchema>;

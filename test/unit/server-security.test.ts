@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { createService, type Service } from '../../src/core/service';
-import { startServer, type RunningServer } from '../../src/server/server';
+import { startServer, tokenCookieName, type RunningServer } from '../../src/server/server';
 
 let service: Service;
 let server: RunningServer;
@@ -44,7 +44,11 @@ describe('browser-mode server', () => {
   });
 
   it('refuses API calls authenticated only by the cookie (cross-site form posts)', async () => {
-    const response = await call('app.info', {}, { cookie: `qataseg_token=${server.token}` });
+    const response = await call(
+      'app.info',
+      {},
+      { cookie: `${tokenCookieName(server.port)}=${server.token}` },
+    );
     expect(response.status).toBe(401);
   });
 
@@ -103,5 +107,44 @@ describe('browser-mode server', () => {
     service.openProject(projectDir);
     expect((await received).event).toBe('project.changed');
     socket.close();
+  });
+
+  it('refuses a websocket upgrade from a foreign Origin, even with the cookie or token', async () => {
+    const wsUrl = `${server.url.replace('http', 'ws')}events`;
+    const attempt = (options: WebSocket.ClientOptions, query = '') =>
+      new Promise<number>((resolve) => {
+        const socket = new WebSocket(`${wsUrl}${query}`, options);
+        socket.on('open', () => {
+          socket.close();
+          resolve(101);
+        });
+        socket.on('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+        socket.on('error', () => resolve(0));
+      });
+    // Another port on 127.0.0.1 is same-site: SameSite=Strict lets the cookie through.
+    const cookie = { headers: { cookie: `${tokenCookieName(server.port)}=${server.token}` } };
+    expect(await attempt({ ...cookie, origin: 'http://127.0.0.1:1' })).toBe(403);
+    expect(await attempt({ origin: 'http://evil.example' }, `?token=${server.token}`)).toBe(403);
+    expect(await attempt({ origin: 'null' }, `?token=${server.token}`)).toBe(403);
+    expect(await attempt({ ...cookie, origin: server.url.replace(/\/$/, '') })).toBe(101);
+    expect(
+      await attempt({ origin: `http://localhost:${server.port}` }, `?token=${server.token}`),
+    ).toBe(101);
+    // Clients that are not browsers send no Origin; the token still decides.
+    expect(await attempt({}, `?token=${server.token}`)).toBe(101);
+  });
+
+  it('refuses state-changing calls from a foreign Origin', async () => {
+    const token = { 'x-qataseg-token': server.token };
+    expect(
+      (await call('project.state', {}, { ...token, origin: 'http://127.0.0.1:1' })).status,
+    ).toBe(403);
+    expect((await call('project.state', {}, { ...token, origin: 'null' })).status).toBe(403);
+    const own = await call(
+      'project.state',
+      {},
+      { ...token, origin: server.url.replace(/\/$/, '') },
+    );
+    expect(own.status).toBe(200);
   });
 });

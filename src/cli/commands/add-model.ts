@@ -181,7 +181,7 @@ export function register(program: Command): void {
         if (error instanceof ApiError) fail(error.message);
         throw error;
       }
-      const service = openService(options);
+      const service = await openService(options, 'Adding the model');
       try {
         const job = await service
           .invoke('models.add', { path: file, name: options.name, config })

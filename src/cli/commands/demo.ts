@@ -6,8 +6,9 @@
 import type { Command } from 'commander';
 import { generateDemoDataset } from '../../core/dataset/demo';
 import { importDataset } from '../../core/dataset/import';
-import { ProjectStore } from '../../core/project/store';
-import { summary } from './import';
+import path from 'node:path';
+import { reachProject } from '../project-access';
+import { importOnServer, summary } from './import';
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -47,11 +48,22 @@ export function register(program: Command): void {
           `Wrote ${options.count} phantoms (${result.train} train, ${result.test} test, ${result.withInfection} with infection) to ${result.root} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
         );
         if (options.project) {
-          const store = ProjectStore.open(options.project);
+          const access = await reachProject(options.project, 'The import of the demo dataset');
+          if (access.kind === 'server') {
+            const root = path.resolve(result.root);
+            try {
+              process.stdout.write(`${summary(await importOnServer(access.client, { root }))}\n`);
+            } finally {
+              access.client.close();
+            }
+            return;
+          }
           try {
-            process.stdout.write(`${summary(await importDataset(store, { root: result.root }))}\n`);
+            process.stdout.write(
+              `${summary(await importDataset(access.store, { root: result.root }))}\n`,
+            );
           } finally {
-            store.close();
+            access.store.close();
           }
         }
       },

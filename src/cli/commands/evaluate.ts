@@ -24,7 +24,7 @@ export function register(program: Command): void {
       const split = evaluationSplitSchema.safeParse(options.split);
       if (!split.success)
         fail(`unknown split ${options.split}: test | val | train | control | all`);
-      const service = openService(options);
+      const service = await openService(options, 'This evaluation', { reader: true });
       try {
         const result = await service.invoke('evaluate.run', {
           model: options.model,

@@ -29,7 +29,8 @@ export function register(program: Command): void {
     .option('--overwrite', 'replace the files if they exist')
     .option('--json', 'print the result as JSON')
     .action((options: ExportModelOptions) => {
-      const store = ProjectStore.open(options.project);
+      // Reads only: beside a server or another command that has the project open for writing.
+      const store = ProjectStore.open(options.project, { readOnly: 'reading its model versions' });
       try {
         const result = exportModel(store, {
           version: options.model,

@@ -10,13 +10,15 @@ import type { z } from 'zod';
 import {
   exportFormatSchema,
   exportInputSchema,
+  exportResultSchema,
   exportSourceSchema,
+  type ExportInput,
   type ExportResult,
 } from '../../shared/export-schemas';
 import { reviewStateSchema, splitSchema } from '../../shared/contract-review';
 import { ExportRefusedError, ExportStoppedError, exportMasks } from '../../core/export/exporter';
-import { ProjectStore } from '../../core/project/store';
 import { fail, printJson, terminalReporter } from '../output';
+import { followServerJob, isRefusal, reachProject, type ServerClient } from '../project-access';
 
 interface ExportCliOptions {
   project: string;
@@ -60,6 +62,24 @@ export function summary(result: ExportResult): string {
       lines.push(`    ... and ${result.skipped.length - 20} more (--json)`);
   }
   return lines.join('\n');
+}
+
+/** The export as a job of the server that holds the project: refusals exit 2, failures 1. */
+export async function exportOnServer(
+  client: ServerClient,
+  input: ExportInput,
+): Promise<ExportResult> {
+  let started;
+  try {
+    started = await client.call('export.start', input);
+  } catch (error) {
+    if (isRefusal(error)) fail(error.message, 2);
+    throw error;
+  }
+  const job = await followServerJob(client, started);
+  if (job.state === 'cancelled') fail('export cancelled', 130);
+  if (job.state !== 'succeeded') fail(`export stopped: ${job.error}`, 1);
+  return exportResultSchema.parse(job.result);
 }
 
 export function register(program: Command): void {
@@ -111,10 +131,23 @@ export function register(program: Command): void {
           input.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '),
         );
       }
+      const access = await reachProject(options.project, 'This export', { reader: true });
+      if (access.kind === 'server') {
+        // The server resolves nothing against our working folder.
+        const out = path.resolve(input.data.out);
+        try {
+          const result = await exportOnServer(access.client, { ...input.data, out });
+          if (options.json) printJson(result);
+          else process.stdout.write(`${summary(result)}\n`);
+        } finally {
+          access.client.close();
+        }
+        return;
+      }
+      const store = access.store;
       const controller = new AbortController();
       const onSignal = () => controller.abort();
       process.once('SIGINT', onSignal);
-      const store = ProjectStore.open(options.project);
       try {
         const result = await exportMasks(
           store,

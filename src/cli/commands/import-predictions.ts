@@ -53,7 +53,10 @@ export function register(program: Command): void {
     )
     .option('--json', 'print the result (version, report, test figures) as JSON')
     .action(async (dir: string, options: ImportPredictionsOptions) => {
-      const service = openService({ ...options, backend: 'auto' });
+      const service = await openService(
+        { ...options, backend: 'auto' },
+        'This import of predictions',
+      );
       try {
         const job = await service
           .invoke('predictions.import', {

@@ -8,12 +8,14 @@ import type { Command } from 'commander';
 import {
   DEFAULT_MAX_IMAGE_PIXELS,
   importInputSchema,
+  importResultSchema,
   MAX_DECODABLE_PIXELS,
+  type ImportInput,
   type ImportResult,
 } from '../../shared/dataset-schemas';
 import { importDataset, resolveDatasetRoot } from '../../core/dataset/import';
-import { ProjectStore } from '../../core/project/store';
 import { fail, printJson, terminalReporter } from '../output';
+import { followServerJob, isRefusal, reachProject, type ServerClient } from '../project-access';
 
 export function summary(result: ImportResult): string {
   const { report, refresh } = result;
@@ -41,6 +43,29 @@ export function summary(result: ImportResult): string {
       lines.push(`    ... and ${report.warnings.length - 20} more (--json)`);
   }
   return lines.join('\n');
+}
+
+function printImport(result: ImportResult, json?: boolean): void {
+  if (json) printJson(result.report);
+  else process.stdout.write(`${summary(result)}\n`);
+}
+
+/** The import as a job of the server that holds the project. */
+export async function importOnServer(
+  client: ServerClient,
+  input: ImportInput,
+): Promise<ImportResult> {
+  let started;
+  try {
+    started = await client.call('dataset.import', input);
+  } catch (error) {
+    if (isRefusal(error)) fail(error.message);
+    throw error;
+  }
+  const job = await followServerJob(client, started);
+  if (job.state === 'cancelled') fail('import cancelled', 130);
+  if (job.state !== 'succeeded') fail(`import failed: ${job.error}`, 1);
+  return importResultSchema.parse(job.result);
 }
 
 export function register(program: Command): void {
@@ -88,10 +113,20 @@ export function register(program: Command): void {
         await resolveDatasetRoot(input.data.root, process.cwd()).catch((error: Error) =>
           fail(error.message),
         );
+        const access = await reachProject(options.project, 'This import');
+        if (access.kind === 'server') {
+          // The root is absolute already (resolved where it was typed), as the server needs.
+          try {
+            printImport(await importOnServer(access.client, input.data), options.json);
+          } finally {
+            access.client.close();
+          }
+          return;
+        }
+        const store = access.store;
         const controller = new AbortController();
         const onSignal = () => controller.abort();
         process.once('SIGINT', onSignal);
-        const store = ProjectStore.open(options.project);
         try {
           const result = await importDataset(
             store,
@@ -99,8 +134,7 @@ export function register(program: Command): void {
             terminalReporter(controller.signal, 'importing'),
           );
           if (process.stderr.isTTY) process.stderr.write('\r'.padEnd(61) + '\r');
-          if (options.json) printJson(result.report);
-          else process.stdout.write(`${summary(result)}\n`);
+          printImport(result, options.json);
         } finally {
           process.off('SIGINT', onSignal);
           store.close();

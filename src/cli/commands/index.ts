@@ -12,6 +12,7 @@ import * as exportModel from './export-model';
 import * as addModel from './add-model';
 import * as models from './models';
 import * as importPredictions from './import-predictions';
+import * as copyProject from './copy-project';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -30,4 +31,5 @@ export const commandModules: CommandModule[] = [
   models,
   importPredictions,
   doctor,
+  copyProject,
 ];

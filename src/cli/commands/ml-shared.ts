@@ -5,8 +5,8 @@
  */
 import type { Job } from '../../shared/contract';
 import { backendChoiceSchema } from '../../shared/contract';
-import { createService, type Service } from '../../core/service';
 import { fail, printJson } from '../output';
+import { openSession, type CliSession } from '../project-access';
 
 /** `auto|tensorflow-gpu|tensorflow|onnxruntime|wasm|cpu`, for help texts and errors. */
 export const BACKEND_CHOICES = backendChoiceSchema.options.join('|');
@@ -17,15 +17,19 @@ export interface CommonOptions {
   json?: boolean;
 }
 
-export function openService(options: CommonOptions): Service {
+/**
+ * The project for train, predict and evaluate: hosted in this process (the ML worker beside it),
+ * or the `qataseg serve` that has it open; waits its turn behind another command.
+ */
+export function openService(
+  options: CommonOptions,
+  what: string,
+  access: { reader?: boolean } = {},
+): Promise<CliSession> {
   if (!options.project) fail('--project DIR is required');
   const parsed = backendChoiceSchema.safeParse(options.backend);
   if (!parsed.success) fail(`unknown backend ${options.backend}: ${BACKEND_CHOICES}`);
-  return createService({
-    transport: 'http',
-    backend: parsed.data,
-    projectDir: options.project,
-  });
+  return openSession(options.project, parsed.data, what, access);
 }
 
 export function parseInteger(value: string): number {
@@ -71,7 +75,7 @@ export function describeJob(job: Job, width = 28): string {
  * the final job; the caller decides what a failure means.
  */
 export async function followJob(
-  service: Service,
+  service: CliSession,
   started: Job,
   options: { json?: boolean; onEpoch?: (job: Job) => void } = {},
 ): Promise<Job> {
@@ -111,12 +115,11 @@ export async function followJob(
     interrupts += 1;
     if (interrupts > 1) process.exit(130);
     process.stderr.write('\ncancelling (Ctrl-C again to quit at once)...\n');
-    service.jobs.cancel(started.id);
+    service.cancelJob(started.id);
   };
   process.on('SIGINT', onInterrupt);
   try {
-    await service.jobs.wait(started.id).catch(() => undefined);
-    return service.jobs.get(started.id);
+    return await service.waitJob(started.id);
   } finally {
     process.off('SIGINT', onInterrupt);
     unsubscribe();

@@ -23,7 +23,8 @@ export function register(program: Command): void {
     .requiredOption('--project <dir>', 'project folder')
     .option('--json', 'print the list as JSON')
     .action((options: { project: string; json?: boolean }) => {
-      const store = ProjectStore.open(options.project);
+      // Reads only: beside a server or another command that has the project open for writing.
+      const store = ProjectStore.open(options.project, { readOnly: 'reading its model versions' });
       try {
         const models = listVersionNames(store).map((version) => summarise(store, version));
         if (options.json) {

@@ -18,7 +18,7 @@ export function register(program: Command): void {
     .option('--backend <name>', BACKEND_CHOICES, 'auto')
     .option('--json', 'JSON lines: progress events and a final result')
     .action(async (options: PredictOptions) => {
-      const service = openService(options);
+      const service = await openService(options, 'This prediction');
       try {
         const imageIds = options.images?.split(',').map((id) => {
           const number = Number(id);

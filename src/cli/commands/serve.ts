@@ -4,7 +4,9 @@ import { backendChoiceSchema } from '../../shared/contract';
 import { createService } from '../../core/service';
 import { rendererDir } from '../../core/environment';
 import { ensureDemoProject } from '../../core/default-project';
-import { startServer } from '../../server/server';
+import { unsafeForWal } from '../../core/project/filesystem';
+import { projectToken } from '../../server/session-token';
+import { isLoopbackHost, remoteExposure, startServer } from '../../server/server';
 import { fail, printJson } from '../output';
 import { BACKEND_CHOICES } from './ml-shared';
 
@@ -15,7 +17,19 @@ export function register(program: Command): void {
     .option('--project <dir>', 'project folder to open (created if missing)')
     .option('--port <n>', 'port (0 picks a free one)', '8765')
     .option('--host <address>', 'address to bind; keep loopback unless you know why', '127.0.0.1')
+    .option(
+      '--allow-remote',
+      'allow a --host other than loopback (other machines can then reach the server)',
+    )
     .option('--backend <name>', `ML backend: ${BACKEND_CHOICES}`, 'auto')
+    .option(
+      '--new-token',
+      'replace the token kept in the project folder (tabs with the old address must reopen)',
+    )
+    .option(
+      '--read-only',
+      'open the project for review only: nothing is saved to it (how projects on network folders open)',
+    )
     .option('--demo', 'generate and import the demo dataset first if the project has no images')
     .option('--json', 'print the address as one JSON line (for scripts and tests)')
     .action(
@@ -26,10 +40,25 @@ export function register(program: Command): void {
         backend: string;
         demo?: boolean;
         json?: boolean;
+        allowRemote?: boolean;
+        newToken?: boolean;
+        readOnly?: boolean;
       }) => {
         const port = Number(options.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535)
           fail(`--port must be 0..65535, got ${options.port}`);
+        const remote = !isLoopbackHost(options.host);
+        if (remote && !options.allowRemote) {
+          fail(
+            `--host ${options.host} is not a loopback address: ${remoteExposure(options.host, port)}.\n` +
+              'Add --allow-remote to do this on purpose (a trusted network, or behind an HTTPS proxy).',
+          );
+        }
+        if (options.readOnly && options.demo)
+          fail('--demo writes to the project: not with --read-only');
+        // On a network folder the project is read into memory once and its folder never touched.
+        const unsafe = options.readOnly && options.project ? unsafeForWal(options.project) : null;
+        const readOnly = options.readOnly ? (unsafe ?? 'opened with --read-only') : undefined;
         if (options.demo) {
           if (!options.project) fail('--demo needs --project DIR');
           const generated = await ensureDemoProject(options.project, (done, total) => {
@@ -44,15 +73,40 @@ export function register(program: Command): void {
           transport: 'http',
           projectDir: options.project ?? null,
           backend,
+          projectReadOnly: readOnly,
+          projectInMemory: unsafe !== null,
         });
+        if (readOnly) {
+          process.stderr.write(
+            `Read-only: ${readOnly}. Reviews and edits are not saved; training, prediction and import are off.\n`,
+          );
+        }
+        // The project's token survives restarts (open tabs keep working); no project, no file.
+        let token: string | undefined;
+        // A read-only project gets a token for this run only: nothing is written in its folder.
+        const projectDir = service.projectOrNull()?.lock ? service.projectOrNull()?.dir : undefined;
+        if (projectDir) {
+          const kept = projectToken(projectDir, { rotate: options.newToken });
+          token = kept.token;
+          if (kept.replaced && !options.newToken) process.stderr.write(`Token: ${kept.replaced}\n`);
+        }
         // Start the ML worker now so the UI can show which backend the ladder chose.
         service.worker.ensureStarted().catch(() => undefined);
         const server = await startServer({
           service,
           host: options.host,
           port,
+          token,
           staticDir: rendererDir(),
+          allowRemote: options.allowRemote,
         });
+        // The CLI finds this server through the project's lock (and its token in the folder).
+        service.projectOrNull()?.lock?.update({ url: server.url });
+        if (remote) {
+          process.stderr.write(
+            `WARNING: serving on ${options.host}:${server.port}: ${remoteExposure(options.host, server.port)}.\n`,
+          );
+        }
         if (options.json) {
           printJson({
             url: server.url,

@@ -62,7 +62,7 @@ export function register(program: Command): void {
     .option('--backend <name>', BACKEND_CHOICES, 'auto')
     .option('--json', 'JSON lines: progress events and a final result')
     .action(async (options: TrainOptions) => {
-      const service = openService(options);
+      const service = await openService(options, 'This training');
       try {
         let job;
         if (options.resume) {
@@ -87,7 +87,7 @@ export function register(program: Command): void {
           if (!parsed.success) fail(z.prettifyError(parsed.error));
           job = await service.invoke('train.start', parsed.data);
         }
-        const status = service.worker.getStatus();
+        const status = await service.workerStatus();
         const version = typeof job.detail.version === 'string' ? job.detail.version : '';
         if (options.json) {
           printJson({

@@ -84,7 +84,7 @@ registerMediaResolver('image', async (context, id, query) => {
 registerMediaResolver('thumbnail', async (context, id, query) => {
   const store = context.project();
   const image = getImage(store.db, id);
-  const size = Math.min(512, Math.max(16, Number(query.get('size')) || THUMBNAIL_SIZE));
+  const size = Math.round(Math.min(512, Math.max(16, Number(query.get('size')) || THUMBNAIL_SIZE)));
   const key = `${image.sha256}-${size}`;
   const memory = thumbnailCache.get(key);
   if (memory) return png(memory, false);
