@@ -59,7 +59,9 @@ export const projectStateSchema = z.object({
   name: z.string().nullable(),
   datasetRoot: z.string().nullable(),
   imageCount: z.number().int().nonnegative(),
-  maskCount: z.number().int().nonnegative(),
+  /** Images with a label in force (a correction, else a ground truth). */
+  labelledCount: z.number().int().nonnegative(),
+  /** Model versions that finished training. */
   modelCount: z.number().int().nonnegative(),
 });
 export type ProjectState = z.infer<typeof projectStateSchema>;
