@@ -3,9 +3,13 @@
  * never keeps a lesion, undo back to the ground truth restores the review state.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
 import sharp from 'sharp';
+import { importDataset } from '../../src/core/dataset/import';
+import { ProjectStore } from '../../src/core/project/store';
 import { createService, type Service } from '../../src/core/service';
-import { projectWithImages, rectMask } from './project-fixtures';
+import { projectWithImages, rectMask, tempDir, writeGrayPng } from './project-fixtures';
 
 const services: Service[] = [];
 afterEach(() => {
@@ -50,5 +54,51 @@ describe('project header counts', () => {
     });
     const state = await service.invoke('project.state');
     expect(state).toMatchObject({ imageCount: 3, labelledCount: 3, modelCount: 0 });
+  });
+});
+
+describe('an empty import', () => {
+  it('warns that no pairs were found and says what was looked for', async () => {
+    const store = ProjectStore.open(tempDir('empty-import-project'));
+    try {
+      // A folder of images whose masks are named differently from anything the importer knows.
+      const root = tempDir('empty-import');
+      const pixels = new Uint8Array(16 * 16).fill(90);
+      await writeGrayPng(path.join(root, 'Images', 'case1.png'), pixels, 16, 16);
+      await writeGrayPng(path.join(root, 'Ground-truths', 'seg-case1.png'), pixels, 16, 16);
+      const withImages = await importDataset(store, { root });
+      expect(withImages.report.pairs).toBe(0);
+      const warning = withImages.report.warnings.find((w) => w.path === '.');
+      expect(warning?.message).toMatch(/no image\/mask pairs/);
+      expect(warning?.message).toContain('1 image');
+      expect(warning?.message).toContain('Ground-truths');
+      expect(warning?.message).toContain('mask_case1.png');
+
+      // A folder with no image at all says which folders and file types it looked for.
+      const nothing = tempDir('empty-import-nothing');
+      fs.writeFileSync(path.join(nothing, 'notes.txt'), 'hello');
+      const empty = await importDataset(store, { root: nothing });
+      const none = empty.report.warnings.find((w) => w.path === '.');
+      expect(none?.message).toMatch(/no images/);
+      expect(none?.message).toContain('Images/');
+      expect(none?.message).toContain('.png');
+    } finally {
+      store.close();
+    }
+  });
+
+  it('does not warn when pairs were found', async () => {
+    const store = ProjectStore.open(tempDir('pairs-import-project'));
+    try {
+      const root = tempDir('pairs-import');
+      const pixels = new Uint8Array(16 * 16).fill(90);
+      await writeGrayPng(path.join(root, 'Images', 'case1.png'), pixels, 16, 16);
+      await writeGrayPng(path.join(root, 'Ground-truths', 'mask_case1.png'), pixels, 16, 16);
+      const result = await importDataset(store, { root });
+      expect(result.report.pairs).toBe(1);
+      expect(result.report.warnings.filter((w) => w.path === '.')).toEqual([]);
+    } finally {
+      store.close();
+    }
   });
 });

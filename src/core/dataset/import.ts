@@ -32,7 +32,14 @@ import { decodeBinaryMask, encodeGray8 } from '../project/mask-png';
 import type { ProjectStore } from '../project/store';
 import { probeImage, type ImageInfo } from './decode';
 import { isPng, readPngHeader } from './png';
-import { isImageFileName, listFiles, maskCandidates, scanLayout, type ImageGroup } from './layout';
+import {
+  emptyImportMessage,
+  isImageFileName,
+  listFiles,
+  maskCandidates,
+  scanLayout,
+  type ImageGroup,
+} from './layout';
 
 export interface ImportOptions {
   root: string;
@@ -533,6 +540,14 @@ export async function importDataset(
   writeBatch(pending);
   pending = [];
 
+  // An import that pairs nothing is almost always a layout or naming the importer did not expect.
+  const controlsOnly = controlsAsNegative && plan.items.some((item) => item.control);
+  if (report.pairs === 0 && !controlsOnly) {
+    report.warnings.unshift({
+      path: '.',
+      message: emptyImportMessage(root, scan.groups, plan.items, maskPattern),
+    });
+  }
   reporter.progress({ phase: 'refreshing', done, total });
   db.transaction(() => {
     for (const row of existing.values()) {
