@@ -261,7 +261,7 @@ export function FiguresPanel() {
   const diff = useReviewStore((s) => s.diff);
   const set = useReviewStore((s) => s.set);
   const setPair = (patch: Partial<typeof diff>) => {
-    set({ diff: { ...diff, ...patch } });
+    set({ diff: { ...diff, ...patch, chosen: true } });
     review.renderDiff();
     review.updateFigures();
     review.onDraw?.();

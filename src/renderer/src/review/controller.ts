@@ -20,6 +20,7 @@ import type {
 import { apiErrorCode } from '../../../shared/contract';
 import { api } from '../api';
 import { diffMetrics, layerFigures } from '../mask/diff';
+import { pairForImage } from './figures-pair';
 import {
   EMPTY_RECT,
   binarize,
@@ -168,8 +169,7 @@ class ReviewController {
         rejected.reloaded = true;
         rejected.latestRevisionId = detail.labelRevisionId;
       }
-      const diff = { ...state.diff };
-      if (!prediction && diff.candidate === 'prediction') diff.candidate = 'label';
+      const diff = pairForImage(state.diff, Boolean(prediction));
       state.set({
         detail,
         loadingImage: false,

@@ -13,6 +13,7 @@ import type {
 } from '../../../shared/contract-review';
 import { api } from '../api';
 import type { WindowLevel } from '../viewer/window-level';
+import { DEFAULT_DIFF, type DiffPair } from './figures-pair';
 
 export type Tool =
   | 'brush'
@@ -106,7 +107,7 @@ interface ReviewStore {
   threshold: number;
   islandMinPixels: number;
   layers: Record<LayerId, LayerSettings>;
-  diff: { enabled: boolean; candidate: MaskLayer; reference: MaskLayer };
+  diff: DiffPair;
   window: WindowLevel | null;
   maxValue: number;
   view: ViewTransform;
@@ -150,7 +151,7 @@ export const useReviewStore = create<ReviewStore>((set, get) => ({
     prediction: { visible: true, opacity: 0.45, outline: false },
     label: { visible: true, opacity: 0.5, outline: false },
   },
-  diff: { enabled: false, candidate: 'label', reference: 'ground-truth' },
+  diff: DEFAULT_DIFF,
   window: null,
   maxValue: 255,
   view: { scale: 1, x: 0, y: 0 },

@@ -1,0 +1,56 @@
+/**
+ * What the review's figures and states mean, in Chromium against `qataseg serve` on a seeded
+ * project (ground truth + a prediction per image): the Figures panel's Dice is the worklist's.
+ */
+import fs from 'node:fs';
+import { test as base, expect, type Page } from '@playwright/test';
+import { startWorkstation, stopWorkstation, tempProjectDir, type Workstation } from './fixtures';
+import { seedReviewProject } from './review-seed';
+
+interface ListItem {
+  id: number;
+  dice: number | null;
+  split: string;
+}
+
+const test = base.extend<object, { seeded: { workstation: Workstation; ids: number[] } }>({
+  seeded: [
+    // eslint-disable-next-line no-empty-pattern -- Playwright fixtures must destructure.
+    async ({}, use) => {
+      const projectDir = tempProjectDir('qataseg-meaning-e2e-');
+      const ids = await seedReviewProject(projectDir, { count: 10, size: 128 });
+      const { workstation, child } = await startWorkstation(projectDir);
+      await use({ workstation, ids });
+      await stopWorkstation(child);
+      fs.rmSync(projectDir, { recursive: true, force: true });
+    },
+    { scope: 'worker' },
+  ],
+});
+
+function row(page: Page, id: number) {
+  return page.locator(`[data-testid=worklist-row][data-image-id="${id}"]`);
+}
+
+async function openImage(page: Page, id: number): Promise<void> {
+  await row(page, id).click();
+  await expect(page.getByTestId('viewer')).toHaveAttribute('data-image-id', String(id));
+  await expect(page.getByTestId('viewer')).toHaveAttribute('data-loading', 'false');
+}
+
+test('the Figures panel compares the prediction with the label by default: its Dice is the worklist Dice', async ({
+  page,
+  seeded,
+}) => {
+  const { workstation, ids } = seeded;
+  await page.goto(workstation.url);
+  const list = await workstation.call<{ items: ListItem[] }>('images.list', { limit: 50 });
+  for (const id of ids.slice(0, 3)) {
+    await openImage(page, id);
+    await expect(page.getByTestId('diff-candidate')).toHaveValue('prediction');
+    await expect(page.getByTestId('diff-reference')).toHaveValue('label');
+    const listed = list.items.find((item) => item.id === id)!.dice!;
+    await expect(row(page, id).locator('.col-num').first()).toHaveText(listed.toFixed(3));
+    await expect(page.getByTestId('figure-dice')).toHaveText(listed.toFixed(4));
+  }
+});
