@@ -4,6 +4,7 @@ import { backendChoiceSchema } from '../../shared/contract';
 import { createService } from '../../core/service';
 import { rendererDir } from '../../core/environment';
 import { ensureDemoProject } from '../../core/default-project';
+import { prepareDemoModel } from '../../core/demo-model';
 import { startServer } from '../../server/server';
 import { fail, printJson } from '../output';
 import { BACKEND_CHOICES } from './ml-shared';
@@ -16,7 +17,11 @@ export function register(program: Command): void {
     .option('--port <n>', 'port (0 picks a free one)', '8765')
     .option('--host <address>', 'address to bind; keep loopback unless you know why', '127.0.0.1')
     .option('--backend <name>', `ML backend: ${BACKEND_CHOICES}`, 'auto')
-    .option('--demo', 'generate and import the demo dataset first if the project has no images')
+    .option(
+      '--demo',
+      'generate and import the demo dataset first if the project has no images, then train a small first model in the background and predict every image',
+    )
+    .option('--no-demo-model', 'with --demo: no first model (the dataset only)')
     .option('--json', 'print the address as one JSON line (for scripts and tests)')
     .action(
       async (options: {
@@ -25,6 +30,7 @@ export function register(program: Command): void {
         host: string;
         backend: string;
         demo?: boolean;
+        demoModel: boolean;
         json?: boolean;
       }) => {
         const port = Number(options.port);
@@ -66,6 +72,16 @@ export function register(program: Command): void {
               `Open: ${server.urlWithToken}\n` +
               'Ctrl+C stops it.\n',
           );
+        }
+        if (options.demo && options.demoModel) {
+          if (!options.json) {
+            process.stdout.write(
+              'Preparing the demo model in the background (progress in the page and its jobs bar).\n',
+            );
+          }
+          prepareDemoModel(service).catch((error: unknown) => {
+            process.stderr.write(`Demo model not prepared: ${String(error)}\n`);
+          });
         }
         const stop = () => {
           void server.close().then(() => {

@@ -278,6 +278,9 @@ async function runEvaluation(
   return (await context.jobs.wait(job.id)) as Evaluation;
 }
 
+/** Predictions announced together to the worklist (or after a second, whichever comes first). */
+const PREDICTION_BATCH = 16;
+
 export const mlHandlers: HandlerGroup = {
   'train.start': async (input, context) => {
     const store = context.project();
@@ -331,6 +334,18 @@ export const mlHandlers: HandlerGroup = {
       reporter.progress({ phase: 'predicting', detail: { version } });
       let saving: Promise<unknown> = Promise.resolve();
       const saved: number[] = [];
+      // The worklist fills as predictions land: announce them in small batches, not at the end.
+      let announced = 0;
+      let announcedAt = performance.now();
+      const announce = (force: boolean) => {
+        const fresh = saved.slice(announced);
+        if (fresh.length === 0) return;
+        if (!force && fresh.length < PREDICTION_BATCH && performance.now() - announcedAt < 1000)
+          return;
+        announced = saved.length;
+        announcedAt = performance.now();
+        context.emit('images.changed', { reason: 'prediction', imageIds: fresh });
+      };
       const result = await context.worker
         .run(
           'predict',
@@ -351,20 +366,19 @@ export const mlHandlers: HandlerGroup = {
                 await savePrediction(store.db, message.imageId, version, message.probabilities);
                 saved.push(message.imageId);
                 reporter.progress({ done: saved.length, total: message.total });
+                announce(false);
               });
             },
           },
         )
-        .finally(() => saving);
-      await saving;
+        .finally(async () => {
+          await saving;
+          announce(true);
+        });
       // Active learning: how much each image's prediction moved from the previous version's.
       reporter.progress({ phase: 'comparing with the previous version' });
       const changes = await recordPredictionChanges(store, version, saved, reporter.signal);
-      if (saved.length > 0)
-        context.emit('images.changed', {
-          reason: 'prediction',
-          imageIds: saved.length <= 500 ? saved : undefined,
-        });
+      if (changes.images > 0) context.emit('images.changed', { reason: 'prediction' });
       return {
         version,
         ...(result as object),
