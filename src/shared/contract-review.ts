@@ -64,6 +64,11 @@ export const rangeSchema = z.object({
 export const imageFilterSchema = z.object({
   state: reviewStateSchema.optional(),
   split: splitSchema.optional(),
+  /**
+   * Only these splits (the active-learning queues leave the locked test split out, so the loop
+   * never asks for test labels).
+   */
+  splits: z.array(splitSchema).max(4).optional(),
   status: imageStatusSchema.optional(),
   /** Case-insensitive substring of the relative path. */
   search: z.string().max(500).optional(),

@@ -54,3 +54,28 @@ test('the Figures panel compares the prediction with the label by default: its D
     await expect(page.getByTestId('figure-dice')).toHaveText(listed.toFixed(4));
   }
 });
+
+test('the uncertainty and disagreement queues never offer locked-test images', async ({
+  page,
+  seeded,
+}) => {
+  const { workstation } = seeded;
+  await page.goto(workstation.url);
+  const all = await workstation.call<{ items: ListItem[] }>('images.list', { limit: 50 });
+  const offered = all.items.filter((item) => item.split !== 'test');
+  expect(offered.length).toBeLessThan(all.items.length);
+  await page.getByTestId('open-training').click();
+  for (const queue of ['queue-uncertainty', 'queue-disagreement']) {
+    await page.getByTestId(queue).click();
+    await expect(page.getByTestId('worklist-total')).toHaveText(`${offered.length} images`);
+    await expect(page.getByTestId('worklist-splits')).toBeVisible();
+    const rows = page.getByTestId('worklist-row');
+    await expect(rows).toHaveCount(offered.length);
+    for (let i = 0; i < offered.length; i++) {
+      await expect(rows.nth(i).locator('.col-split')).not.toHaveText('test');
+    }
+  }
+  // Leaving the queue's split set shows every split again.
+  await page.getByTestId('worklist-splits').click();
+  await expect(page.getByTestId('worklist-total')).toHaveText(`${all.items.length} images`);
+});

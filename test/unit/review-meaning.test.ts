@@ -102,3 +102,18 @@ describe('an empty import', () => {
     }
   });
 });
+
+describe('the worklist split set', () => {
+  it('lists only the given splits (the labelling queues leave the locked test split out)', async () => {
+    const { service } = await serviceWith([
+      { name: 'a.png', split: 'train' },
+      { name: 'b.png', split: 'test' },
+      { name: 'c.png', split: 'unassigned' },
+    ]);
+    const list = await service.invoke('images.list', {
+      filter: { splits: ['train', 'control', 'unassigned'] },
+    });
+    expect(list.total).toBe(2);
+    expect(list.items.map((item) => item.split)).toEqual(['train', 'unassigned']);
+  });
+});

@@ -115,6 +115,12 @@ function filterSql(filter: ImageFilter): {
     clauses.push('i.split = ?');
     params.push(filter.split);
   }
+  if (filter.splits) {
+    clauses.push(
+      filter.splits.length === 0 ? '0' : `i.split IN (${filter.splits.map(() => '?').join(', ')})`,
+    );
+    params.push(...filter.splits);
+  }
   if (filter.status) {
     clauses.push('i.status = ?');
     params.push(filter.status);

@@ -37,7 +37,7 @@ export interface LayerSettings {
 export interface WorklistQuery {
   sort: ImageSort;
   direction: 'asc' | 'desc';
-  filter: { state?: ReviewState; split?: Split; search?: string };
+  filter: { state?: ReviewState; split?: Split; splits?: Split[]; search?: string };
 }
 
 export interface PairFigures {

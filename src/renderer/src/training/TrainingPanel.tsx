@@ -21,6 +21,7 @@ import {
   appendStep,
   formatBytes,
   formatDuration,
+  queueFilter,
   stepPoint,
   trainingView,
   type QueueSort,
@@ -329,7 +330,7 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
     useReviewStore.getState().setQuery({
       sort,
       direction: 'desc',
-      filter: sort === 'changed' ? current : { ...current, state: 'unreviewed' },
+      filter: queueFilter(current, sort),
     });
     // Open the head of the queue (loaded lazily: the review actions pull in the Konva viewer).
     import('../review/actions')

@@ -4,7 +4,8 @@
  */
 import type { Job } from '../../../shared/contract';
 import type { EpochRecordInfo } from '../../../shared/contract-ml';
-import type { ImageListItem, ImageSort } from '../../../shared/contract-review';
+import type { ImageListItem, ImageSort, Split } from '../../../shared/contract-review';
+import type { WorklistQuery } from '../review/review-store';
 
 export interface StepPoint {
   /** Fractional epoch: epoch - 1 + step / steps. */
@@ -126,4 +127,25 @@ export function queueBadge(
     default:
       return null;
   }
+}
+
+/** Splits the labelling queues draw from: never the locked test split, which the loop leaves alone. */
+export const LABELLING_SPLITS: readonly Split[] = ['train', 'control', 'unassigned'];
+
+/**
+ * The worklist filter of a queue: the labelling queues (uncertainty, disagreement) offer only
+ * unreviewed images outside the locked test split; "what changed" keeps the current filter.
+ */
+export function queueFilter(
+  current: WorklistQuery['filter'],
+  sort: QueueSort,
+): WorklistQuery['filter'] {
+  if (sort === 'changed') return current;
+  const { split, ...rest } = current;
+  return {
+    ...rest,
+    ...(split && split !== 'test' ? { split } : {}),
+    state: 'unreviewed',
+    splits: [...LABELLING_SPLITS],
+  };
 }
