@@ -222,7 +222,14 @@ export const mlMethods = {
   'models.list': { input: z.object({}).strict().optional(), output: z.array(modelSummarySchema) },
   'models.get': { input: z.object({ version: versionSchema }), output: modelCardSchema },
   'models.promote': {
-    input: z.object({ version: versionSchema }),
+    input: z.object({
+      version: versionSchema,
+      /**
+       * Promote even though the version is worse than the active one on the locked test split
+       * (without it such a promotion is refused with 'conflict', saying by how much).
+       */
+      confirmWorse: z.boolean().optional(),
+    }),
     output: z.object({ active: z.string().nullable() }),
   },
   'models.rollback': {

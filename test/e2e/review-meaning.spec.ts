@@ -3,6 +3,7 @@
  * project (ground truth + a prediction per image): the Figures panel's Dice is the worklist's.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { test as base, expect, type Page } from '@playwright/test';
 import { startWorkstation, stopWorkstation, tempProjectDir, type Workstation } from './fixtures';
 import { seedReviewProject } from './review-seed';
@@ -78,4 +79,52 @@ test('the uncertainty and disagreement queues never offer locked-test images', a
   // Leaving the queue's split set shows every split again.
   await page.getByTestId('worklist-splits').click();
   await expect(page.getByTestId('worklist-total')).toHaveText(`${all.items.length} images`);
+});
+
+test('promoting a version worse on the locked test split asks first and says by how much', async ({
+  page,
+  seeded,
+}) => {
+  test.setTimeout(300_000);
+  const { workstation } = seeded;
+  const job = await workstation.call<{ id: string }>('train.start', {
+    epochs: 1,
+    size: 32,
+    base: 4,
+    batch: 4,
+    promote: 'always',
+  });
+  await expect
+    .poll(
+      async () =>
+        (await workstation.call<{ id: string; state: string }[]>('jobs.list')).find(
+          (j) => j.id === job.id,
+        )?.state,
+      { timeout: 240_000 },
+    )
+    .toBe('succeeded');
+  // v2: v1's weights, recorded 0.0500 Dice lower on the same locked test split.
+  const models = path.join(workstation.projectDir, 'models');
+  fs.cpSync(path.join(models, 'v1'), path.join(models, 'v2'), { recursive: true });
+  const card = JSON.parse(fs.readFileSync(path.join(models, 'v1', 'card.json'), 'utf8')) as {
+    version: string;
+    metrics: { test: { dice: number } };
+  };
+  card.version = 'v2';
+  card.metrics.test.dice -= 0.05;
+  fs.writeFileSync(path.join(models, 'v2', 'card.json'), JSON.stringify(card));
+
+  await page.goto(workstation.url);
+  await page.getByTestId('open-training').click();
+  await expect(page.getByTestId('comparison')).toContainText('v2 vs active v1');
+  await page.getByTestId('promote-v2').click();
+  await expect(page.getByTestId('promote-confirm')).toContainText('worse than the active v1');
+  await expect(page.getByTestId('promote-shortfall')).toHaveText('0.0500');
+  await page.getByTestId('promote-cancel').click();
+  const v1Row = page.locator('[data-testid=version-row][data-version=v1]');
+  const v2Row = page.locator('[data-testid=version-row][data-version=v2]');
+  await expect(v1Row).toHaveAttribute('data-active', 'true');
+  await page.getByTestId('promote-v2').click();
+  await page.getByTestId('promote-anyway').click();
+  await expect(v2Row).toHaveAttribute('data-active', 'true');
 });

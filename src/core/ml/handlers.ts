@@ -28,10 +28,12 @@ import {
   claimNextVersion,
   lockVersion,
   promote,
+  promotionShortfall,
   readCard,
   readRunRecord,
   resolveVersion,
   rollback,
+  shortfallMessage,
   summarise,
   versionDir,
   writeCard,
@@ -402,6 +404,13 @@ export const mlHandlers: HandlerGroup = {
   'models.get': (input, context) => getCard(context.project(), input.version),
 
   'models.promote': (input, context) => {
+    const shortfall = promotionShortfall(context.project(), input.version);
+    if (shortfall && !input.confirmWorse) {
+      throw new ApiError(
+        'conflict',
+        `${shortfallMessage(shortfall)}; confirm to promote it anyway`,
+      );
+    }
     const active = promote(context.project(), input.version);
     context.emit('models.changed', { active });
     return { active };

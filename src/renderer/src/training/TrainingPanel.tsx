@@ -21,6 +21,7 @@ import {
   appendStep,
   formatBytes,
   formatDuration,
+  promotionShortfall,
   queueFilter,
   stepPoint,
   trainingView,
@@ -145,9 +146,11 @@ function ComparisonView({
   onPromote,
 }: {
   comparison: ModelComparison;
-  onPromote: (version: string) => void;
+  onPromote: (version: string, confirmWorse: boolean) => void;
 }) {
   const { a, b, splits } = comparison;
+  const [confirming, setConfirming] = useState(false);
+  const shortfall = promotionShortfall(comparison);
   const rows = [...comparison.perImage].sort((x, y) => y.delta - x.delta);
   const shown = [...rows.slice(0, 3), ...rows.slice(Math.max(3, rows.length - 3))];
   return (
@@ -200,9 +203,37 @@ function ComparisonView({
           ))}
         </ul>
       )}
-      <button type="button" data-testid={`promote-${b}`} onClick={() => onPromote(b)}>
-        Promote {b}
-      </button>
+      {confirming && shortfall ? (
+        <div className="promote-confirm" role="alertdialog" data-testid="promote-confirm">
+          <p>
+            {b} is worse than the active {a} on the locked test split by{' '}
+            <b data-testid="promote-shortfall">{shortfall.by.toFixed(4)}</b> Dice (
+            {shortfall.dice.toFixed(4)} against {shortfall.activeDice.toFixed(4)}). Promote it
+            anyway?
+          </p>
+          <button
+            type="button"
+            data-testid="promote-anyway"
+            onClick={() => {
+              setConfirming(false);
+              onPromote(b, true);
+            }}
+          >
+            Promote {b} anyway
+          </button>
+          <button type="button" data-testid="promote-cancel" onClick={() => setConfirming(false)}>
+            Keep {a}
+          </button>
+        </div>
+      ) : (
+        <button
+          type="button"
+          data-testid={`promote-${b}`}
+          onClick={() => (shortfall ? setConfirming(true) : onPromote(b, false))}
+        >
+          Promote {b}
+        </button>
+      )}
     </div>
   );
 }
@@ -569,7 +600,9 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
         {comparison && (
           <ComparisonView
             comparison={comparison}
-            onPromote={(version) => run(() => api['models.promote']({ version }))}
+            onPromote={(version, confirmWorse) =>
+              run(() => api['models.promote']({ version, confirmWorse }))
+            }
           />
         )}
         <div className="actions">

@@ -3,7 +3,7 @@
  * the ML worker) into curve data and figures, and the worklist queue badges of active learning.
  */
 import type { Job } from '../../../shared/contract';
-import type { EpochRecordInfo } from '../../../shared/contract-ml';
+import type { EpochRecordInfo, ModelComparison } from '../../../shared/contract-ml';
 import type { ImageListItem, ImageSort, Split } from '../../../shared/contract-review';
 import type { WorklistQuery } from '../review/review-store';
 
@@ -148,4 +148,19 @@ export function queueFilter(
     state: 'unreviewed',
     splits: [...LABELLING_SPLITS],
   };
+}
+
+/**
+ * How much worse the compared version (b) is than the active one (a) on the locked test split, or
+ * null when it is not worse or the splits differ (the host refuses such a promotion unconfirmed).
+ */
+export function promotionShortfall(
+  comparison: ModelComparison,
+): { by: number; dice: number; activeDice: number } | null {
+  const active = comparison.splits.test.a?.dice;
+  const candidate = comparison.splits.test.b?.dice;
+  if (!comparison.sameTestSplit || active === undefined || candidate === undefined) return null;
+  return candidate < active
+    ? { by: active - candidate, dice: candidate, activeDice: active }
+    : null;
 }

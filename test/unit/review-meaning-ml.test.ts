@@ -1,0 +1,48 @@
+/**
+ * What a model version's figures mean, through the service and the real ML worker: promoting a
+ * version worse on the locked test split needs a confirmation that says by how much.
+ */
+import fs from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Job } from '../../src/shared/contract';
+import { createService, type Service } from '../../src/core/service';
+import { getCard, versionDir, writeCard } from '../../src/core/ml/versions';
+import { discProject } from './ml-fixtures';
+
+const services: Service[] = [];
+afterEach(() => {
+  while (services.length > 0) services.pop()?.close();
+});
+
+const tiny = { size: 32, base: 4, batch: 4, learningRate: 3e-3, valFraction: 0.25, seed: 3 };
+
+async function train(service: Service, params: Record<string, unknown>): Promise<Job> {
+  const job = await service.invoke('train.start', { ...tiny, ...params });
+  await service.jobs.wait(job.id).catch(() => undefined);
+  return service.jobs.get(job.id);
+}
+
+describe('model versions', () => {
+  it('promoting a version worse on the locked test split is refused unless confirmed, saying by how much', async () => {
+    const project = await discProject(12, 4);
+    const service = createService({ transport: 'http', backend: 'wasm', projectDir: project.dir });
+    services.push(service);
+    expect((await train(service, { epochs: 1, promote: 'always' })).state).toBe('succeeded');
+    // v2: the same weights, recorded 0.1234 Dice lower on the same locked test split.
+    const store = service.project();
+    const v1 = getCard(store, 'v1');
+    fs.cpSync(versionDir(store, 'v1'), versionDir(store, 'v2'), { recursive: true });
+    const test = { ...v1.metrics.test!, dice: v1.metrics.test!.dice - 0.1234 };
+    writeCard(store, { ...v1, version: 'v2', metrics: { ...v1.metrics, test } });
+
+    await expect(service.invoke('models.promote', { version: 'v2' })).rejects.toThrow(
+      'v2 is worse than the active v1 on the locked test split by 0.1234 Dice',
+    );
+    expect((await service.invoke('models.list')).find((m) => m.active)?.version).toBe('v1');
+    await service.invoke('models.promote', { version: 'v2', confirmWorse: true });
+    expect((await service.invoke('models.list')).find((m) => m.active)?.version).toBe('v2');
+    // A better version needs no confirmation.
+    await service.invoke('models.promote', { version: 'v1' });
+    expect((await service.invoke('models.list')).find((m) => m.active)?.version).toBe('v1');
+  });
+});
