@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { importDataset } from '../../src/core/dataset/import';
+import { exportMasks } from '../../src/core/export/exporter';
+import { setReview } from '../../src/core/project/images';
 import { ProjectStore } from '../../src/core/project/store';
 import { createService, type Service } from '../../src/core/service';
 import { projectWithImages, rectMask, tempDir, writeGrayPng } from './project-fixtures';
@@ -115,5 +117,78 @@ describe('the worklist split set', () => {
     });
     expect(list.total).toBe(2);
     expect(list.items.map((item) => item.split)).toEqual(['train', 'unassigned']);
+  });
+});
+
+describe('a negative image', () => {
+  it('is refused while its label has a lesion; cleared first, it is negative', async () => {
+    const gt = rectMask(32, 24, 2, 2, 10, 10);
+    const { service, ids } = await serviceWith([{ name: 'a.png', split: 'train', gt }]);
+    const id = ids[0];
+    await expect(service.invoke('review.set', { imageId: id, state: 'negative' })).rejects.toThrow(
+      'has 64 lesion pixels: clear it to mark the image negative, or keep it',
+    );
+    expect((await service.invoke('images.get', { id })).reviewState).toBe('unreviewed');
+    // A label saved as negative must be empty.
+    await expect(
+      service.invoke('masks.save', {
+        imageId: id,
+        png: await pngBase64(gt, 32, 24),
+        reviewState: 'negative',
+      }),
+    ).rejects.toThrow('cannot be saved as negative');
+    await service.invoke('masks.save', {
+      imageId: id,
+      png: await pngBase64(new Uint8Array(32 * 24), 32, 24),
+    });
+    const detail = await service.invoke('review.set', { imageId: id, state: 'negative' });
+    expect(detail.reviewState).toBe('negative');
+  });
+
+  it('is exported without a lesion, whatever the source says', async () => {
+    const gt = rectMask(32, 24, 2, 2, 10, 10);
+    const { service, ids } = await serviceWith([
+      { name: 'a.png', split: 'train', gt },
+      { name: 'b.png', split: 'train', gt },
+    ]);
+    // A negative image whose ground truth has a lesion (e.g. a re-import brought one back).
+    setReview(service.project().db, ids[0], { state: 'negative' });
+    const out = path.join(tempDir('negative-export'), 'out');
+    await exportMasks(service.project(), { out, source: 'ground-truth' });
+    const read = async (name: string) =>
+      (
+        await sharp(path.join(out, 'Ground-truths', name))
+          .extractChannel(0)
+          .raw()
+          .toBuffer()
+      ).reduce((n, v) => n + (v > 0 ? 1 : 0), 0);
+    expect(await read('mask_a.png')).toBe(0);
+    expect(await read('mask_b.png')).toBe(64);
+    const manifest = fs.readFileSync(path.join(out, 'manifest.csv'), 'utf8');
+    expect(manifest).toMatch(/mask_a\.png.*negative/);
+  });
+});
+
+describe('undo back to the ground truth', () => {
+  it('returns the review state the image had before the edits; redo the state the save set', async () => {
+    const gt = rectMask(32, 24, 2, 2, 10, 10);
+    const { service, ids } = await serviceWith([{ name: 'a.png', split: 'train', gt }]);
+    const id = ids[0];
+    await service.invoke('review.set', { imageId: id, state: 'accepted' });
+    for (const width of [12, 14]) {
+      const detail = await service.invoke('masks.save', {
+        imageId: id,
+        png: await pngBase64(rectMask(32, 24, 2, 2, width, 10), 32, 24),
+      });
+      expect(detail.reviewState).toBe('corrected');
+    }
+    let detail = await service.invoke('masks.undo', { imageId: id });
+    expect(detail.correctionRevisionId).not.toBeNull();
+    expect(detail.reviewState).toBe('corrected');
+    detail = await service.invoke('masks.undo', { imageId: id });
+    expect(detail.correctionRevisionId).toBeNull();
+    expect(detail.reviewState).toBe('accepted');
+    detail = await service.invoke('masks.redo', { imageId: id });
+    expect(detail.reviewState).toBe('corrected');
   });
 });

@@ -126,4 +126,12 @@ export const migrations: Migration[] = [
       ) STRICT;
     `);
   },
+  // 5: the review state around each correction, so undoing back to the ground truth returns the
+  // state the image had before the edits and redo the state the save set (NULL on older rows).
+  (db) => {
+    db.exec(`
+      ALTER TABLE mask_revisions ADD COLUMN review_state_before TEXT;
+      ALTER TABLE mask_revisions ADD COLUMN review_state_after TEXT;
+    `);
+  },
 ];
