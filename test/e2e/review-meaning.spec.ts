@@ -128,3 +128,40 @@ test('promoting a version worse on the locked test split asks first and says by 
   await page.getByTestId('promote-anyway').click();
   await expect(v2Row).toHaveAttribute('data-active', 'true');
 });
+
+test('marking an image with a lesion negative asks: keep the label, or clear it; undo returns the state', async ({
+  page,
+  seeded,
+}) => {
+  const { workstation, ids } = seeded;
+  const id = ids[3];
+  const get = () =>
+    workstation.call<{ reviewState: string; correctionRevisionId: number | null }>('images.get', {
+      id,
+    });
+  await page.goto(workstation.url);
+  await openImage(page, id);
+  await page.getByTestId('review-state-negative').click();
+  const ask = page.getByTestId('negative-ask');
+  await expect(ask).toContainText('The label has a lesion');
+  // Keep: the label stays and the image is not negative.
+  await page.getByTestId('negative-keep').click();
+  await expect(ask).toHaveCount(0);
+  expect((await get()).reviewState).toBe('unreviewed');
+  await expect(page.getByTestId('review-state-unreviewed')).toHaveAttribute('aria-checked', 'true');
+
+  // Clear: the label is emptied (an edit) and the image is negative.
+  await page.getByTestId('review-state-negative').click();
+  await page.getByTestId('negative-clear').click();
+  await expect(page.getByTestId('review-state-negative')).toHaveAttribute('aria-checked', 'true');
+  await expect(row(page, id)).toHaveAttribute('data-state', 'negative');
+  const cleared = await get();
+  expect(cleared.reviewState).toBe('negative');
+  expect(cleared.correctionRevisionId).not.toBeNull();
+
+  // Undo back to the ground truth: the lesion returns, and so does the state from before.
+  await page.getByTestId('undo').click();
+  await expect(page.getByTestId('review-state-unreviewed')).toHaveAttribute('aria-checked', 'true');
+  await expect(row(page, id)).toHaveAttribute('data-state', 'unreviewed');
+  expect(await get()).toMatchObject({ reviewState: 'unreviewed', correctionRevisionId: null });
+});

@@ -4,6 +4,7 @@ import { labelSourceOf, type ImageDetail, type MaskLayer } from '../../../shared
 import { KEYMAP, formatChord, keysOf, type ActionId } from '../keymap';
 import { WINDOW_PRESETS, presetWindow } from '../viewer/window-level';
 import { runAction } from './actions';
+import { NegativeAsk } from './NegativeAsk';
 import { review } from './controller';
 import { REVIEW_STATES, useReviewStore, type LayerId, type Tool } from './review-store';
 
@@ -410,6 +411,7 @@ export function ReviewPanel() {
           </div>
         </div>
       )}
+      <NegativeAsk imageId={detail.id} />
       <div className="button-grid" role="radiogroup" aria-label="Review state">
         {REVIEW_STATES.map((state) => (
           <button

@@ -26,6 +26,7 @@ import {
   binarize,
   createLabelMap,
   fillPolygon,
+  foregroundCount,
   fullRect,
   paintSegment,
   thresholdProbability,
@@ -604,6 +605,12 @@ class ReviewController {
   async setReview(patch: { state?: ReviewState; comment?: string }): Promise<void> {
     const b = this.bundle;
     if (!b) return;
+    // Negative means no lesion: a label with one is cleared or kept first (./NegativeAsk.tsx).
+    const pixels = patch.state === 'negative' ? foregroundCount(b.label.data) : 0;
+    if (pixels > 0) {
+      useReviewStore.getState().set({ negativeAsk: { imageId: b.detail.id, pixels } });
+      return;
+    }
     await this.flush();
     const detail = await api['review.set']({ imageId: b.detail.id, ...patch });
     this.preloadedDetails.delete(detail.id);

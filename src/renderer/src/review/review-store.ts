@@ -117,6 +117,11 @@ interface ReviewStore {
   /** The refused edit of the open image, if any, until it is re-applied or discarded. */
   conflict: SaveConflict | null;
   helpOpen: boolean;
+  /**
+   * Marking the open image negative while its label has a lesion waits for the reviewer: clear
+   * the label (then negative), or keep it (and the image is not negative).
+   */
+  negativeAsk: { imageId: number; pixels: number } | null;
 
   setQuery: (patch: Partial<WorklistQuery>) => void;
   ensureRange: (start: number, end: number) => void;
@@ -160,6 +165,7 @@ export const useReviewStore = create<ReviewStore>((set, get) => ({
   saveError: null,
   conflict: null,
   helpOpen: false,
+  negativeAsk: null,
 
   setQuery(patch) {
     const query = { ...get().query, ...patch };
