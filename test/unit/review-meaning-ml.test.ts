@@ -46,3 +46,29 @@ describe('model versions', () => {
     expect((await service.invoke('models.list')).find((m) => m.active)?.version).toBe('v1');
   });
 });
+
+describe("a version's validation Dice", () => {
+  it("is one figure: the best epoch of the run is the card's and the versions list's", async () => {
+    const project = await discProject(16, 4, 40, 56);
+    const service = createService({ transport: 'http', backend: 'wasm', projectDir: project.dir });
+    services.push(service);
+    const job = await train(service, {
+      epochs: 6,
+      base: 8,
+      learningRate: 1e-2,
+      loss: 'dice',
+      augment: false,
+      promote: 'always',
+    });
+    expect(job.state).toBe('succeeded');
+    const card = getCard(service.project(), 'v1');
+    const best = card.history.find((record) => record.epoch === card.bestEpoch)!;
+    // Images of 40x56 trained at 32x32: the run's figure is measured at each image's resolution.
+    expect(best.valDice).not.toBeNull();
+    expect(best.valDice).toBeCloseTo(card.metrics.val!.dice, 10);
+    const [summary] = await service.invoke('models.list');
+    expect(summary.valDice).toBeCloseTo(best.valDice!, 10);
+    // The run's last progress names the best epoch, whose figure the panel's legend shows.
+    expect(job.detail.bestEpoch).toBe(card.bestEpoch);
+  }, 240_000);
+});

@@ -19,6 +19,7 @@ import { useAppStore } from '../store';
 import { Curves } from './Curves';
 import {
   appendStep,
+  bestRecord,
   formatBytes,
   formatDuration,
   promotionShortfall,
@@ -112,6 +113,7 @@ function TrainingStatus({ job }: { job: Job }) {
   stepsRef.current.points = appendStep(stepsRef.current.points, stepPoint(view));
   const steps = stepsRef.current.points;
   const last = view.history[view.history.length - 1];
+  const best = bestRecord(view);
   return (
     <div className="training-status" data-testid="training-status" data-state={job.state}>
       <div className="training-figures">
@@ -130,6 +132,14 @@ function TrainingStatus({ job }: { job: Job }) {
       <div className="training-figures muted">
         <span className="legend-loss">● loss {figure(last?.loss ?? view.loss, 4)}</span>
         <span className="legend-dice">■ val Dice {figure(last?.valDice)}</span>
+        {best && (
+          <span
+            data-testid="run-best-val-dice"
+            title="The version keeps the epoch with the best validation Dice (measured at each image's resolution): the figure of the versions table"
+          >
+            version: {figure(best.valDice)} (epoch {best.epoch})
+          </span>
+        )}
         {job.state === 'failed' && <span className="job-error">{job.error}</span>}
         {job.state === 'succeeded' && view.promoted !== null && (
           <span data-testid="training-promoted">

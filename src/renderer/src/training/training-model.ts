@@ -24,6 +24,8 @@ export interface TrainingView {
   imagesPerSecond: number | null;
   etaSeconds: number | null;
   history: EpochRecordInfo[];
+  /** The epoch the version keeps (best validation Dice): its figure is the versions table's. */
+  bestEpoch: number | null;
   promoted: boolean | null;
 }
 
@@ -57,6 +59,7 @@ export function trainingView(job: Job): TrainingView {
     imagesPerSecond: num(d.imagesPerSecond),
     etaSeconds: num(d.etaSeconds),
     history,
+    bestEpoch: num(d.bestEpoch),
     promoted: typeof d.promoted === 'boolean' ? d.promoted : null,
   };
 }
@@ -163,4 +166,9 @@ export function promotionShortfall(
   return candidate < active
     ? { by: active - candidate, dice: candidate, activeDice: active }
     : null;
+}
+
+/** The epoch record the version keeps, or null before the first epoch's validation. */
+export function bestRecord(view: TrainingView): EpochRecordInfo | null {
+  return view.history.find((record) => record.epoch === view.bestEpoch) ?? null;
 }
