@@ -11,6 +11,7 @@
 import type { TrainParamsInput } from '../shared/contract-ml';
 import type { Job } from '../shared/contract';
 import { listVersionNames, activeVersion } from './ml/versions';
+import { unpredictedImageIds } from './project/masks';
 import type { Service } from './service';
 
 /** Small enough for a first start on two cores (about a minute), good enough to review. */
@@ -45,15 +46,7 @@ export async function prepareDemoModel(
   }
   const active = activeVersion(store);
   if (!active) return did;
-  const missing = (
-    store.db
-      .prepare(
-        `SELECT i.id FROM images i
-           LEFT JOIN prediction_stats ps ON ps.image_id = i.id AND ps.model_version = ?
-         WHERE ps.image_id IS NULL AND i.status != 'missing' ORDER BY i.id`,
-      )
-      .all(active) as { id: number }[]
-  ).map((row) => row.id);
+  const missing = unpredictedImageIds(store.db, active);
   if (missing.length === 0) return did;
   await finished(service, await service.invoke('predict.start', { imageIds: missing }));
   return did === 'nothing' ? 'predicted' : did;

@@ -240,6 +240,16 @@ export const mlMethods = {
     input: z.object({ a: versionSchema, b: versionSchema }),
     output: modelComparisonSchema,
   },
+  /**
+   * What changed / version disagreement for any version: predicts it and the version it is
+   * compared with (the active one, or the one active before it) where they lack predictions, then
+   * measures per image how the predictions differ (images.list sorts 'changed', 'disagreement' with
+   * changesOf = the version). 'conflict' says why when there is nothing to compare it with.
+   */
+  'changes.start': {
+    input: z.object({ version: versionSchema.optional() }),
+    output: job,
+  },
 } as const;
 
 export const mlEvents = {

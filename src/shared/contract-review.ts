@@ -89,6 +89,8 @@ export const imagesListInputSchema = z.object({
   sort: imageSortSchema.default('name'),
   direction: z.enum(['asc', 'desc']).default('asc'),
   filter: imageFilterSchema.default({}),
+  /** Whose 'changed' / 'disagreement' figures to list (default: the active version's). */
+  changesOf: z.string().max(64).optional(),
 });
 export type ImagesListInput = z.input<typeof imagesListInputSchema>;
 

@@ -67,7 +67,16 @@ export const projectStateSchema = z.object({
 export type ProjectState = z.infer<typeof projectStateSchema>;
 
 /** A long piece of work (import, training, inference, export) run by the host or the worker. */
-export const jobKindSchema = z.enum(['import', 'train', 'predict', 'evaluate', 'export', 'demo']);
+export const jobKindSchema = z.enum([
+  'import',
+  'train',
+  'predict',
+  'evaluate',
+  'export',
+  'demo',
+  // Predicting two versions where needed and measuring how their predictions differ.
+  'compare',
+]);
 export type JobKind = z.infer<typeof jobKindSchema>;
 
 export const jobSchema = z.object({

@@ -28,6 +28,10 @@ describe('model versions', () => {
     const service = createService({ transport: 'http', backend: 'wasm', projectDir: project.dir });
     services.push(service);
     expect((await train(service, { epochs: 1, promote: 'always' })).state).toBe('succeeded');
+    // What changed needs a second version, and says so rather than listing nothing.
+    await expect(service.invoke('changes.start', {})).rejects.toThrow(
+      'v1 has no earlier or active version to compare with',
+    );
     // v2: the same weights, recorded 0.1234 Dice lower on the same locked test split.
     const store = service.project();
     const v1 = getCard(store, 'v1');
@@ -44,6 +48,18 @@ describe('model versions', () => {
     // A better version needs no confirmation.
     await service.invoke('models.promote', { version: 'v1' });
     expect((await service.invoke('models.list')).find((m) => m.active)?.version).toBe('v1');
+
+    // What changed for the candidate v2 against the active v1: both predicted where needed first.
+    const compare = await service.invoke('changes.start', { version: 'v2' });
+    await service.jobs.wait(compare.id);
+    expect(service.jobs.get(compare.id).result).toEqual({
+      version: 'v2',
+      reference: 'v1',
+      images: 16,
+    });
+    const listed = await service.invoke('images.list', { sort: 'disagreement', changesOf: 'v2' });
+    // The same weights: nothing changed, and every image has the figure.
+    expect(listed.items.map((item) => item.disagreement)).toEqual(new Array(16).fill(0));
   });
 });
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ApiError, type BackendName } from '../../shared/contract';
 import type { Evaluation, EvaluationSplit, ModelCard, TrainParams } from '../../shared/contract-ml';
 import type { JobReporter } from '../jobs';
-import { savePrediction } from '../project/masks';
+import { savePrediction, unpredictedImageIds } from '../project/masks';
 import type { HandlerGroup, ServiceContext } from '../service';
 import {
   trainJobResultSchema,
@@ -19,7 +19,7 @@ import {
 import { backendMemoryLimit, estimateTrainingMemory, memoryRefusal } from './memory';
 import { checkUNetArchitecture } from './architecture';
 import { readCheckpointState } from './checkpoint';
-import { recordPredictionChanges } from './active-learning';
+import { changeReference, recordPredictionChanges } from './active-learning';
 import {
   activeVersion,
   compareCards,
@@ -420,6 +420,40 @@ export const mlHandlers: HandlerGroup = {
     const active = rollback(context.project());
     context.emit('models.changed', { active });
     return { active };
+  },
+
+  'changes.start': (input, context) => {
+    const store = context.project();
+    const version = resolveVersion(store, input.version);
+    getCard(store, version);
+    const reference = changeReference(store, version);
+    if (!reference) {
+      throw new ApiError(
+        'conflict',
+        `${version} has no earlier or active version to compare with: train another version first`,
+      );
+    }
+    getCard(store, reference);
+    return context.jobs.start('compare', async (reporter) => {
+      for (const model of [reference, version]) {
+        const missing = unpredictedImageIds(store.db, model);
+        if (missing.length === 0) continue;
+        reporter.progress({ phase: `predicting ${model}`, detail: { version, reference } });
+        const predict = mlHandlers['predict.start']!;
+        const job = await predict({ model, imageIds: missing }, context);
+        const cancel = () => context.jobs.cancel(job.id);
+        reporter.signal.addEventListener('abort', cancel);
+        try {
+          await context.jobs.wait(job.id);
+        } finally {
+          reporter.signal.removeEventListener('abort', cancel);
+        }
+      }
+      reporter.progress({ phase: `comparing ${version} with ${reference}` });
+      const changes = await recordPredictionChanges(store, version, null, reporter.signal);
+      context.emit('images.changed', { reason: 'prediction' });
+      return { version, reference, images: changes.images };
+    });
   },
 
   'models.compare': (input, context) => {

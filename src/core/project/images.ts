@@ -196,7 +196,7 @@ export function listImages(
   input: ImagesListInput,
   activeModel: string | null,
 ): ImagesListOutput {
-  const { offset, limit, sort, direction, filter } = imagesListInputSchema.parse(input);
+  const { offset, limit, sort, direction, filter, changesOf } = imagesListInputSchema.parse(input);
   const { where, params, usesPrediction } = filterSql(filter);
   const dir = direction === 'desc' ? 'DESC' : 'ASC';
   const key = SORT_KEYS[sort];
@@ -215,7 +215,7 @@ export function listImages(
     LIMIT ? OFFSET ?`;
   const rows = statement(db, sql).all(
     activeModel ?? '',
-    activeModel ?? '',
+    changesOf ?? activeModel ?? '',
     ...params,
     limit,
     offset,

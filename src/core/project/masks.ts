@@ -375,6 +375,18 @@ export function addPrediction(db: Db, prediction: NewPrediction): number {
   })();
 }
 
+/** Images (file present) that have no prediction of a model version, by id. */
+export function unpredictedImageIds(db: Db, modelVersion: string): number[] {
+  return (
+    statement(
+      db,
+      `SELECT i.id FROM images i
+         LEFT JOIN prediction_stats ps ON ps.image_id = i.id AND ps.model_version = ?
+       WHERE ps.image_id IS NULL AND i.status != 'missing' ORDER BY i.id`,
+    ).all(modelVersion) as { id: number }[]
+  ).map((row) => row.id);
+}
+
 /** Decoded pixels (0/255) of a binary revision. */
 export async function revisionMask(db: Db, revisionId: number): Promise<Uint8Array> {
   return (await decodeBinaryMask(getRevisionPng(db, revisionId))).data;

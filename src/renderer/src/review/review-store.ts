@@ -38,6 +38,8 @@ export interface WorklistQuery {
   sort: ImageSort;
   direction: 'asc' | 'desc';
   filter: { state?: ReviewState; split?: Split; splits?: Split[]; search?: string };
+  /** Whose what-changed / disagreement figures the list sorts on (default: the active version). */
+  changesOf?: string;
 }
 
 export interface PairFigures {
@@ -200,6 +202,7 @@ export const useReviewStore = create<ReviewStore>((set, get) => ({
       sort: query.sort,
       direction: query.direction,
       filter: query.filter,
+      changesOf: query.changesOf,
     })
       .then(({ total, items }) => {
         if (get().generation === generation) {

@@ -268,6 +268,15 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
   const [error, setError] = useState<string | null>(null);
   const [compareWith, setCompareWith] = useState<string | null>(null);
   const [comparison, setComparison] = useState<ModelComparison | null>(null);
+  const [queueNote, setQueueNote] = useState<string | null>(null);
+  const [pendingQueue, setPendingQueue] = useState<{
+    sort: 'changed' | 'disagreement';
+    version: string;
+    jobId: string;
+  } | null>(null);
+  const pendingJob = useAppStore((state) =>
+    pendingQueue ? (state.jobs[pendingQueue.jobId] ?? null) : null,
+  );
 
   const active = models.find((model) => model.active) ?? null;
   const training = trainJob?.state === 'running';
@@ -331,6 +340,14 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
     return finished.length > 0 ? finished[finished.length - 1].version : null;
   }, [compareWith, models]);
 
+  // The version the what-changed and disagreement queues look at: the one picked to compare, else
+  // the newest finished one (a fresh run beside the active version, or the active one itself).
+  const queueVersion = useMemo(() => {
+    if (compareWith) return compareWith;
+    const finished = models.filter((m) => m.state === 'complete');
+    return finished.length > 0 ? finished[finished.length - 1].version : null;
+  }, [compareWith, models]);
+
   useEffect(() => {
     if (!open || !active || !candidate || candidate === active.version) {
       setComparison(null);
@@ -344,6 +361,17 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
       stale = true;
     };
   }, [open, active, candidate]);
+
+  // The comparison a queue waited for has finished: open the queue, or say why it cannot.
+  useEffect(() => {
+    if (!pendingQueue || !pendingJob || pendingJob.state === 'running') return;
+    setPendingQueue(null);
+    if (pendingJob.state === 'succeeded') {
+      const { images } = (pendingJob.result ?? {}) as { images?: number };
+      if (images) queue(pendingQueue.sort, pendingQueue.version);
+      else setQueueNote(`No image has predictions of both versions to compare.`);
+    } else setQueueNote(`Comparison ${pendingJob.state}: ${pendingJob.error ?? ''}`);
+  }, [pendingQueue, pendingJob]);
 
   const run = (action: () => Promise<unknown>) => {
     setError(null);
@@ -366,17 +394,47 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
       }),
     );
 
-  const queue = (sort: QueueSort) => {
+  const queue = (sort: QueueSort, changesOf?: string) => {
     const current = useReviewStore.getState().query.filter;
+    setQueueNote(null);
     useReviewStore.getState().setQuery({
       sort,
       direction: 'desc',
       filter: queueFilter(current, sort),
+      ...(changesOf ? { changesOf } : {}),
     });
     // Open the head of the queue (loaded lazily: the review actions pull in the Konva viewer).
     import('../review/actions')
       .then(({ selectIndex }) => selectIndex(0))
       .catch((e: unknown) => setError(message(e)));
+  };
+
+  // What changed / disagreement of the compared version (else the active one): never a silently
+  // unsorted list. Without figures yet, predict where needed and compare first, or say why not.
+  const versionQueue = async (sort: 'changed' | 'disagreement') => {
+    const version = queueVersion;
+    if (!version) {
+      setQueueNote('No model version yet: train one first.');
+      return;
+    }
+    try {
+      const probe = await api['images.list']({
+        sort,
+        direction: 'desc',
+        limit: 1,
+        changesOf: version,
+      });
+      if (probe.items[0]?.[sort] != null) {
+        queue(sort, version);
+        return;
+      }
+      const job = await api['changes.start']({ version });
+      useAppStore.setState((state) => ({ jobs: { ...state.jobs, [job.id]: job } }));
+      setPendingQueue({ sort, version, jobId: job.id });
+      setQueueNote(`Predicting where needed and comparing ${version}…`);
+    } catch (e) {
+      setQueueNote(message(e));
+    }
   };
 
   if (!open) return null;
@@ -666,14 +724,30 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
           <button
             type="button"
             data-testid="queue-disagreement"
-            onClick={() => queue('disagreement')}
+            disabled={pendingQueue !== null}
+            onClick={() => void versionQueue('disagreement')}
           >
             Queue version disagreement
           </button>
-          <button type="button" data-testid="queue-changed" onClick={() => queue('changed')}>
-            What changed
+          <button
+            type="button"
+            data-testid="queue-changed"
+            disabled={pendingQueue !== null}
+            onClick={() => void versionQueue('changed')}
+          >
+            What changed{queueVersion ? ` (${queueVersion})` : ''}
           </button>
         </div>
+        {pendingJob?.state === 'running' && (
+          <p className="muted" data-testid="queue-progress">
+            {pendingJob.phase}
+          </p>
+        )}
+        {queueNote && (
+          <p className="muted" role="status" data-testid="queue-note">
+            {queueNote}
+          </p>
+        )}
       </section>
     </aside>
   );
