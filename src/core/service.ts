@@ -139,7 +139,7 @@ export class Service implements ServiceContext {
         name: null,
         datasetRoot: null,
         imageCount: 0,
-        maskCount: 0,
+        labelledCount: 0,
         modelCount: 0,
       };
     }

@@ -21,6 +21,7 @@ import { IPC_EVENT, IPC_INVOKE, MEDIA_SCHEME } from '../shared/channels';
 import { createService, type Service } from '../core/service';
 import type { WorkerChannel, WorkerLauncher } from '../core/ml/worker-host';
 import { defaultProjectDir, ensureDemoProject } from '../core/default-project';
+import { prepareDemoModel } from '../core/demo-model';
 import {
   CONTENT_SECURITY_POLICY,
   createWindowOptions,
@@ -108,6 +109,7 @@ async function start(): Promise<void> {
   );
 
   let projectDir = projectFromArgs();
+  const firstStart = !projectDir;
   if (!projectDir) {
     // First start: a generated demo project, so there is something to review right away.
     projectDir = await defaultProjectDir(app.getPath('userData'));
@@ -126,6 +128,12 @@ async function start(): Promise<void> {
   service = activeService;
   // Start the ML worker now so the UI can show which backend the ladder chose.
   activeService.worker.ensureStarted().catch(() => undefined);
+  // The demo project opens with predictions to review: a first model trains in the background.
+  if (firstStart) {
+    prepareDemoModel(activeService).catch((error: unknown) =>
+      console.error(`Demo model not prepared: ${String(error)}`),
+    );
+  }
 
   ipcMain.handle(IPC_INVOKE, async (event, method: unknown, input: unknown) => {
     if (!isTrustedSender(event.senderFrame?.url, appUrl)) {

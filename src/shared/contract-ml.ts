@@ -240,7 +240,14 @@ export const mlMethods = {
   'models.list': { input: z.object({}).strict().optional(), output: z.array(modelSummarySchema) },
   'models.get': { input: z.object({ version: versionSchema }), output: modelCardSchema },
   'models.promote': {
-    input: z.object({ version: versionSchema }),
+    input: z.object({
+      version: versionSchema,
+      /**
+       * Promote even though the version is worse than the active one on the locked test split
+       * (without it such a promotion is refused with 'conflict', saying by how much).
+       */
+      confirmWorse: z.boolean().optional(),
+    }),
     output: z.object({ active: z.string().nullable() }),
   },
   'models.rollback': {
@@ -250,6 +257,16 @@ export const mlMethods = {
   'models.compare': {
     input: z.object({ a: versionSchema, b: versionSchema }),
     output: modelComparisonSchema,
+  },
+  /**
+   * What changed / version disagreement for any version: predicts it and the version it is
+   * compared with (the active one, or the one active before it) where they lack predictions, then
+   * measures per image how the predictions differ (images.list sorts 'changed', 'disagreement' with
+   * changesOf = the version). 'conflict' says why when there is nothing to compare it with.
+   */
+  'changes.start': {
+    input: z.object({ version: versionSchema.optional() }),
+    output: job,
   },
 } as const;
 

@@ -68,6 +68,11 @@ export const rangeSchema = z.object({
 export const imageFilterSchema = z.object({
   state: reviewStateSchema.optional(),
   split: splitSchema.optional(),
+  /**
+   * Only these splits (the active-learning queues leave the locked test split out, so the loop
+   * never asks for test labels).
+   */
+  splits: z.array(splitSchema).max(4).optional(),
   status: imageStatusSchema.optional(),
   /** Case-insensitive substring of the relative path or of a DICOM image's Patient ID. */
   search: z.string().max(500).optional(),
@@ -91,6 +96,8 @@ export const imagesListInputSchema = z.object({
   sort: imageSortSchema.default('name'),
   direction: z.enum(['asc', 'desc']).default('asc'),
   filter: imageFilterSchema.default({}),
+  /** Whose 'changed' / 'disagreement' figures to list (default: the active version's). */
+  changesOf: z.string().max(64).optional(),
 });
 export type ImagesListInput = z.input<typeof imagesListInputSchema>;
 

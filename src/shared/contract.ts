@@ -63,7 +63,9 @@ export const projectStateSchema = z.object({
   name: z.string().nullable(),
   datasetRoot: z.string().nullable(),
   imageCount: z.number().int().nonnegative(),
-  maskCount: z.number().int().nonnegative(),
+  /** Images with a label in force (a correction, else a ground truth). */
+  labelledCount: z.number().int().nonnegative(),
+  /** Model versions that finished training. */
   modelCount: z.number().int().nonnegative(),
   /** Why the project is open read-only (a network folder, `--read-only`); absent or null: writable. */
   readOnly: z.string().nullable().optional(),
@@ -80,6 +82,8 @@ export const jobKindSchema = z.enum([
   'demo',
   'add-model',
   'import-predictions',
+  // Predicting two versions where needed and measuring how their predictions differ.
+  'compare',
 ]);
 export type JobKind = z.infer<typeof jobKindSchema>;
 

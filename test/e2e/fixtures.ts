@@ -112,7 +112,11 @@ export const test = base.extend<object, { workstation: Workstation; demoWorkstat
       // eslint-disable-next-line no-empty-pattern -- Playwright fixtures must destructure.
       async ({}, use) => {
         const projectDir = tempProjectDir('qataseg-e2e-demo-');
-        const { workstation, child } = await startWorkstation(projectDir, ['--demo']);
+        // The dataset only: tests that need a model train their own.
+        const { workstation, child } = await startWorkstation(projectDir, [
+          '--demo',
+          '--no-demo-model',
+        ]);
         await use(workstation);
         await stopWorkstation(child);
         fs.rmSync(projectDir, { recursive: true, force: true });

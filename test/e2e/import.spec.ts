@@ -60,3 +60,21 @@ test('Open dataset imports a folder with progress and shows the validation repor
   const state = await workstation.call<{ imageCount: number }>('project.state');
   expect(state.imageCount).toBe(24);
 });
+
+test('an import that pairs nothing is a warning saying what was looked for', async ({ page }) => {
+  const empty = tempProjectDir('qataseg-e2e-empty-dataset-');
+  fs.writeFileSync(path.join(empty, 'readme.txt'), 'no images here');
+  try {
+    await page.goto(workstation.url);
+    await page.getByTestId('open-dataset').click();
+    const dialog = page.getByTestId('open-dataset-dialog');
+    await dialog.getByTestId('dataset-root').fill(empty);
+    await dialog.getByTestId('start-import').click();
+    await expect(dialog.getByTestId('report-pairs')).toHaveText('0', { timeout: 60_000 });
+    const warning = dialog.getByTestId('import-warning');
+    await expect(warning).toContainText('no images found: looked for folders named Images/');
+    await expect(warning).toContainText('.png');
+  } finally {
+    fs.rmSync(empty, { recursive: true, force: true });
+  }
+});

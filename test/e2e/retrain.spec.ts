@@ -145,7 +145,12 @@ test('correct, fine-tune with live curves, compare on the test split, promote, p
   await expect(secondRow).toContainText('v1');
   const comparison = page.getByTestId('comparison');
   await expect(comparison).toContainText('v2 vs active v1');
-  const compared = await ws.call<{ wins: number; losses: number; ties: number }>('models.compare', {
+  const compared = await ws.call<{
+    wins: number;
+    losses: number;
+    ties: number;
+    splits: { test: { a: { dice: number }; b: { dice: number } } };
+  }>('models.compare', {
     a: 'v1',
     b: 'v2',
   });
@@ -156,6 +161,14 @@ test('correct, fine-tune with live curves, compare on the test split, promote, p
 
   // Promote, then predict again: the worklist shows v2's figures and what changed since v1.
   await page.getByTestId('promote-v2').click();
+  // A version worse on the locked test split is promoted only once confirmed, saying by how much.
+  const { a: testA, b: testB } = compared.splits.test;
+  if (testB.dice < testA.dice) {
+    await expect(page.getByTestId('promote-shortfall')).toHaveText(
+      (testA.dice - testB.dice).toFixed(4),
+    );
+    await page.getByTestId('promote-anyway').click();
+  }
   await expect(secondRow).toHaveAttribute('data-active', 'true');
   await expect(firstRow).toHaveAttribute('data-active', 'false');
   const before = await ws.call<Detail>('images.get', { id: corrected[0] });

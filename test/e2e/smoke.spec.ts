@@ -33,11 +33,12 @@ test('a project started with --demo opens on the generated demo dataset', async 
   page,
   demoWorkstation,
 }) => {
-  const state = await demoWorkstation.call<{ imageCount: number; maskCount: number }>(
+  const state = await demoWorkstation.call<{ imageCount: number; labelledCount: number }>(
     'project.state',
   );
   expect(state.imageCount).toBe(120);
-  expect(state.maskCount).toBeGreaterThan(0);
+  expect(state.labelledCount).toBe(120);
   await page.goto(demoWorkstation.url);
   await expect(page.getByTestId('image-count')).toHaveText('120');
+  await expect(page.getByTestId('labelled-count')).toHaveText('120');
 });

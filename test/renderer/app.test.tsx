@@ -20,7 +20,7 @@ function fakeHost() {
       name: 'chest',
       datasetRoot: null,
       imageCount: 12,
-      maskCount: 3,
+      labelledCount: 3,
       modelCount: 0,
     },
     'worker.status': { state: 'starting', backend: null, ladder: [], lastError: null, restarts: 0 },

@@ -37,7 +37,7 @@ const project = (modelCount: number) => ({
   name: 'chest',
   datasetRoot: '/d',
   imageCount: 12,
-  maskCount: 12,
+  labelledCount: 12,
   modelCount,
 });
 

@@ -14,6 +14,7 @@ import {
   queueBadge,
   stepPoint,
   trainingView,
+  bestRecord,
 } from '../../src/renderer/src/training/training-model';
 
 function summary(version: string, patch: Partial<ModelSummary> = {}): ModelSummary {
@@ -160,6 +161,17 @@ describe('training model helpers', () => {
     expect(appendStep(once, point)).toBe(once);
     expect(appendStep(once, { x: 1.6, loss: 0.6 })).toHaveLength(2);
     expect(stepPoint(trainingView(job({ detail: { epoch: 1 } })))).toBeNull();
+  });
+
+  it('names the epoch the version keeps: the best validation Dice, not the last', () => {
+    const history = [
+      { epoch: 1, loss: 0.9, valDice: 0.5, seconds: 3, imagesPerSecond: 6 },
+      { epoch: 2, loss: 0.8, valDice: 0.769, seconds: 3, imagesPerSecond: 6 },
+      { epoch: 3, loss: 0.7, valDice: 0.765, seconds: 3, imagesPerSecond: 6 },
+    ];
+    const view = trainingView(job({ detail: { history, bestEpoch: 2 } }));
+    expect(bestRecord(view)?.valDice).toBe(0.769);
+    expect(bestRecord(trainingView(job({ detail: { history } })))).toBeNull();
     expect(formatDuration(75)).toBe('1 min 15 s');
   });
 

@@ -4,6 +4,7 @@ import { backendChoiceSchema } from '../../shared/contract';
 import { createService } from '../../core/service';
 import { rendererDir } from '../../core/environment';
 import { ensureDemoProject } from '../../core/default-project';
+import { prepareDemoModel } from '../../core/demo-model';
 import { unsafeForWal } from '../../core/project/filesystem';
 import { projectToken } from '../../server/session-token';
 import { isLoopbackHost, remoteExposure, startServer } from '../../server/server';
@@ -30,7 +31,11 @@ export function register(program: Command): void {
       '--read-only',
       'open the project for review only: nothing is saved to it (how projects on network folders open)',
     )
-    .option('--demo', 'generate and import the demo dataset first if the project has no images')
+    .option(
+      '--demo',
+      'generate and import the demo dataset first if the project has no images, then train a small first model in the background and predict every image',
+    )
+    .option('--no-demo-model', 'with --demo: no first model (the dataset only)')
     .option('--json', 'print the address as one JSON line (for scripts and tests)')
     .action(
       async (options: {
@@ -39,6 +44,7 @@ export function register(program: Command): void {
         host: string;
         backend: string;
         demo?: boolean;
+        demoModel: boolean;
         json?: boolean;
         allowRemote?: boolean;
         newToken?: boolean;
@@ -120,6 +126,16 @@ export function register(program: Command): void {
               `Open: ${server.urlWithToken}\n` +
               'Ctrl+C stops it.\n',
           );
+        }
+        if (options.demo && options.demoModel) {
+          if (!options.json) {
+            process.stdout.write(
+              'Preparing the demo model in the background (progress in the page and its jobs bar).\n',
+            );
+          }
+          prepareDemoModel(service).catch((error: unknown) => {
+            process.stderr.write(`Demo model not prepared: ${String(error)}\n`);
+          });
         }
         const stop = () => {
           void server.close().then(() => {

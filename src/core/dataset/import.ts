@@ -52,6 +52,7 @@ import { findImageDecoder } from '../formats';
 import { probeImage, probeImageFile, type ImageInfo } from './decode';
 import { describeFsError, specialFileKind } from '../fs-errors';
 import {
+  emptyImportMessage,
   isImageFileName,
   listFiles,
   maskCandidates,
@@ -776,6 +777,14 @@ export async function importDataset(
   pending = [];
   await settleSegmentations(db, datasetId, segmentations, awaitingSegmentation, report, refresh);
 
+  // An import that pairs nothing is almost always a layout or naming the importer did not expect.
+  const controlsOnly = controlsAsNegative && plan.items.some((item) => item.control);
+  if (report.pairs === 0 && !controlsOnly) {
+    report.warnings.unshift({
+      path: '.',
+      message: emptyImportMessage(root, scan.groups, plan.items, maskPattern),
+    });
+  }
   reporter.progress({ phase: 'refreshing', done, total });
   db.transaction(() => {
     for (const row of existing.values()) {

@@ -12,7 +12,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Split } from '../../shared/contract-review';
-import { hasImageExtension } from '../formats';
+import { hasImageExtension, imageExtensions } from '../formats';
 import { describeFsError, specialFileKind } from '../fs-errors';
 
 const IMAGE_DIR = /^(images?|img)$/i;
@@ -220,4 +220,39 @@ export function maskCandidates(
   const names = [fill('mask_{name}'), fill('mask_{stem}.png')];
   if (separateFolder) names.push(imageName, `${stem}.png`);
   return [...new Set(names)];
+}
+
+/**
+ * Why an import found no image/mask pair, saying what it looked for: the folders and file types
+ * when it found no image, else where and under which names it looked for the masks.
+ */
+export function emptyImportMessage(
+  root: string,
+  groups: readonly ImageGroup[],
+  images: readonly { name: string; control: boolean }[],
+  maskPattern: string | null,
+): string {
+  const extensions = imageExtensions().join(', ');
+  if (images.length === 0) {
+    return (
+      'no images found: looked for folders named Images/ or img/ (QaTa-COV19, LViT; also inside ' +
+      `Train Set/, Test Set/ and the like, up to ${MAX_DEPTH} levels down) and Control_Group_*/, ` +
+      `else image files (${extensions}) directly in ${root}`
+    );
+  }
+  const folder = (dir: string) => `${path.relative(root, dir) || '.'}/`;
+  const maskDirs = [
+    ...new Set(groups.filter((g) => !g.control && g.masksDir).map((g) => folder(g.masksDir!))),
+  ];
+  const example = images.find((image) => !image.control) ?? images[0];
+  const names = maskCandidates(example.name, maskPattern, maskDirs.length > 0).join(' or ');
+  const where =
+    maskDirs.length > 0
+      ? `in ${maskDirs.join(', ')}`
+      : 'in a mask folder beside the images (Ground-truths/, labelcol/, masks/, labels/, gt/)';
+  const count = `${images.length} ${images.length === 1 ? 'image' : 'images'}`;
+  return (
+    `no image/mask pairs: found ${count} but no mask ${where} named as the importer expects ` +
+    `(for ${example.name}: ${names}${maskPattern ? '' : '; set a mask name pattern if yours differ'})`
+  );
 }

@@ -475,6 +475,11 @@ async function render(
     ({ width, height } = mask);
     binary = values = mask.data;
   }
+  if (image.reviewState === 'negative') {
+    // A reviewer ruled the image free of lesions: no export writes one, whatever the source.
+    binary = new Uint8Array(binary.length);
+    values = revision.source === 'prediction' ? new Uint8Array(values.length) : binary;
+  }
   let foreground = 0;
   for (let i = 0; i < binary.length; i++) if (binary[i] !== 0) foreground++;
 

@@ -116,6 +116,11 @@ export function imageDecoderFor(bytes: Buffer): ImageDecoder {
   return decoder;
 }
 
+/** Every extension a decoder claims (lower case, with the dot), for messages. */
+export function imageExtensions(): string[] {
+  return [...new Set(imageDecoders.flatMap((decoder) => decoder.extensions))];
+}
+
 /** True when a file name's extension is one a decoder claims. */
 export function hasImageExtension(name: string): boolean {
   const dot = name.lastIndexOf('.');

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ApiError, type BackendName } from '../../shared/contract';
 import type { Evaluation, EvaluationSplit, ModelCard, TrainParams } from '../../shared/contract-ml';
 import type { JobReporter } from '../jobs';
-import { savePrediction } from '../project/masks';
+import { savePrediction, unpredictedImageIds } from '../project/masks';
 import type { HandlerGroup, ServiceContext } from '../service';
 import {
   trainJobResultSchema,
@@ -19,7 +19,7 @@ import {
 import { backendMemoryLimit, estimateTrainingMemory, memoryRefusal } from './memory';
 import { checkUNetArchitecture } from './architecture';
 import { readCheckpointState } from './checkpoint';
-import { recordPredictionChanges } from './active-learning';
+import { changeReference, recordPredictionChanges } from './active-learning';
 import {
   activeVersion,
   compareCards,
@@ -28,10 +28,12 @@ import {
   claimNextVersion,
   lockVersion,
   promote,
+  promotionShortfall,
   readCard,
   readRunRecord,
   resolveVersion,
   rollback,
+  shortfallMessage,
   summarise,
   versionDir,
   writeCard,
@@ -283,6 +285,9 @@ async function runEvaluation(
   return (await context.jobs.wait(job.id)) as Evaluation;
 }
 
+/** Predictions announced together to the worklist (or after a second, whichever comes first). */
+const PREDICTION_BATCH = 16;
+
 export const mlHandlers: HandlerGroup = {
   'train.start': async (input, context) => {
     const store = context.project();
@@ -342,6 +347,18 @@ export const mlHandlers: HandlerGroup = {
       reporter.progress({ phase: 'predicting', detail: { version } });
       let saving: Promise<unknown> = Promise.resolve();
       const saved: number[] = [];
+      // The worklist fills as predictions land: announce them in small batches, not at the end.
+      let announced = 0;
+      let announcedAt = performance.now();
+      const announce = (force: boolean) => {
+        const fresh = saved.slice(announced);
+        if (fresh.length === 0) return;
+        if (!force && fresh.length < PREDICTION_BATCH && performance.now() - announcedAt < 1000)
+          return;
+        announced = saved.length;
+        announcedAt = performance.now();
+        context.emit('images.changed', { reason: 'prediction', imageIds: fresh });
+      };
       const result = await context.worker
         .run('predict', job, {
           signal: reporter.signal,
@@ -353,19 +370,18 @@ export const mlHandlers: HandlerGroup = {
               await savePrediction(store.db, message.imageId, version, message.probabilities);
               saved.push(message.imageId);
               reporter.progress({ done: saved.length, total: message.total });
+              announce(false);
             });
           },
         })
-        .finally(() => saving);
-      await saving;
+        .finally(async () => {
+          await saving;
+          announce(true);
+        });
       // Active learning: how much each image's prediction moved from the previous version's.
       reporter.progress({ phase: 'comparing with the previous version' });
       const changes = await recordPredictionChanges(store, version, saved, reporter.signal);
-      if (saved.length > 0)
-        context.emit('images.changed', {
-          reason: 'prediction',
-          imageIds: saved.length <= 500 ? saved : undefined,
-        });
+      if (changes.images > 0) context.emit('images.changed', { reason: 'prediction' });
       return {
         version,
         ...(result as object),
@@ -389,6 +405,13 @@ export const mlHandlers: HandlerGroup = {
   'models.get': (input, context) => getCard(context.project(), input.version),
 
   'models.promote': (input, context) => {
+    const shortfall = promotionShortfall(context.project(), input.version);
+    if (shortfall && !input.confirmWorse) {
+      throw new ApiError(
+        'conflict',
+        `${shortfallMessage(shortfall)}; confirm to promote it anyway`,
+      );
+    }
     const active = promote(context.project(), input.version);
     context.emit('models.changed', { active });
     return { active };
@@ -398,6 +421,40 @@ export const mlHandlers: HandlerGroup = {
     const active = rollback(context.project());
     context.emit('models.changed', { active });
     return { active };
+  },
+
+  'changes.start': (input, context) => {
+    const store = context.project();
+    const version = resolveVersion(store, input.version);
+    getCard(store, version);
+    const reference = changeReference(store, version);
+    if (!reference) {
+      throw new ApiError(
+        'conflict',
+        `${version} has no earlier or active version to compare with: train another version first`,
+      );
+    }
+    getCard(store, reference);
+    return context.jobs.start('compare', async (reporter) => {
+      for (const model of [reference, version]) {
+        const missing = unpredictedImageIds(store.db, model);
+        if (missing.length === 0) continue;
+        reporter.progress({ phase: `predicting ${model}`, detail: { version, reference } });
+        const predict = mlHandlers['predict.start']!;
+        const job = await predict({ model, imageIds: missing }, context);
+        const cancel = () => context.jobs.cancel(job.id);
+        reporter.signal.addEventListener('abort', cancel);
+        try {
+          await context.jobs.wait(job.id);
+        } finally {
+          reporter.signal.removeEventListener('abort', cancel);
+        }
+      }
+      reporter.progress({ phase: `comparing ${version} with ${reference}` });
+      const changes = await recordPredictionChanges(store, version, null, reporter.signal);
+      context.emit('images.changed', { reason: 'prediction' });
+      return { version, reference, images: changes.images };
+    });
   },
 
   'models.compare': (input, context) => {

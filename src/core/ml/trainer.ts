@@ -232,6 +232,12 @@ export interface TrainRun {
   /** Folder of a model to fine-tune from (ignored when resuming). */
   initialModelDir?: string | null;
   resume?: boolean;
+  /**
+   * The validation Dice of an epoch's weights. The worker measures it at each image's own
+   * resolution against its label, as the version's card does, so the best epoch's figure is the
+   * card's; without it, the mean Dice of `val` at the input size.
+   */
+  validate?: (runner: ModelRunner) => Promise<number | null>;
 }
 
 export async function trainModel(
@@ -352,7 +358,9 @@ export async function trainModel(
       const validationRunner = await stepper.runner(Math.max(1, config.batch));
       let valDice: number | null;
       try {
-        valDice = await meanDice(validationRunner, run.val, size);
+        valDice = run.validate
+          ? await run.validate(validationRunner)
+          : await meanDice(validationRunner, run.val, size);
       } finally {
         await validationRunner.dispose();
       }

@@ -183,6 +183,45 @@ export function promote(store: ProjectStore, version: string): string {
   return version;
 }
 
+export interface PromotionShortfall {
+  version: string;
+  active: string;
+  /** Mean test Dice of the version and of the active one, on the same locked test split. */
+  dice: number;
+  activeDice: number;
+}
+
+/**
+ * How much worse `version` is than the active version on the locked test split, or null when it
+ * is not worse (or the two were tested on different splits, where no figure compares them).
+ */
+export function promotionShortfall(
+  store: ProjectStore,
+  version: string,
+): PromotionShortfall | null {
+  const candidate = getCard(store, version);
+  const current = activeVersion(store);
+  if (!current || current === version) return null;
+  const active = readCard(store, current);
+  if (!active?.metrics.test || !candidate.metrics.test) return null;
+  if (active.data.testSplitHash !== candidate.data.testSplitHash) return null;
+  if (candidate.metrics.test.dice >= active.metrics.test.dice) return null;
+  return {
+    version,
+    active: current,
+    dice: candidate.metrics.test.dice,
+    activeDice: active.metrics.test.dice,
+  };
+}
+
+export function shortfallMessage(shortfall: PromotionShortfall): string {
+  const by = shortfall.activeDice - shortfall.dice;
+  return (
+    `${shortfall.version} is worse than the active ${shortfall.active} on the locked test split ` +
+    `by ${by.toFixed(4)} Dice (${shortfall.dice.toFixed(4)} against ${shortfall.activeDice.toFixed(4)})`
+  );
+}
+
 /** Makes the previously active version active again. */
 export function rollback(store: ProjectStore): string {
   const history = activeHistory(store);

@@ -172,14 +172,6 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
       'loading train images',
       params.inputMode,
     );
-    const val = await loadItems(
-      db,
-      splits.val,
-      params.size,
-      context,
-      'loading validation images',
-      params.inputMode,
-    );
     const checkpointDir = path.join(params.modelDir, 'checkpoint');
     const bestDir = path.join(params.modelDir, 'best');
     // Test hook: the worker dies after this epoch (only with the test jobs switched on).
@@ -192,11 +184,20 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
         engine: context,
         config: params,
         train,
-        val,
+        // Validation reads the val split itself, at each image's resolution (validate below).
+        val: [],
         checkpointDir,
         bestDir,
         initialModelDir: params.initialModelDir,
         resume: params.resume,
+        // The same measure as the card's validation figure below (one source for the version).
+        validate: async (runner) =>
+          (
+            await evaluatePairs(runner, db, splits.val, params.size, 0.5, {
+              tile: params.inputMode === 'tile',
+              signal: context.signal,
+            })
+          ).metrics?.dice ?? null,
       },
       {
         signal: context.signal,

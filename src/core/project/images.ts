@@ -115,6 +115,12 @@ function filterSql(filter: ImageFilter): {
     clauses.push('i.split = ?');
     params.push(filter.split);
   }
+  if (filter.splits) {
+    clauses.push(
+      filter.splits.length === 0 ? '0' : `i.split IN (${filter.splits.map(() => '?').join(', ')})`,
+    );
+    params.push(...filter.splits);
+  }
   if (filter.status) {
     clauses.push('i.status = ?');
     params.push(filter.status);
@@ -206,7 +212,7 @@ export function listImages(
   input: ImagesListInput,
   activeModel: string | null,
 ): ImagesListOutput {
-  const { offset, limit, sort, direction, filter } = imagesListInputSchema.parse(input);
+  const { offset, limit, sort, direction, filter, changesOf } = imagesListInputSchema.parse(input);
   const { where, params, usesPrediction } = filterSql(filter);
   const usesDicom = /\bdt\./.test(where);
   const dir = direction === 'desc' ? 'DESC' : 'ASC';
@@ -233,7 +239,7 @@ export function listImages(
     LIMIT ? OFFSET ?`;
   const rows = statement(db, sql).all(
     activeModel ?? '',
-    activeModel ?? '',
+    changesOf ?? activeModel ?? '',
     ...params,
     limit,
     offset,

@@ -180,6 +180,13 @@ export function addCorrection(db: Db, imageId: number, input: CorrectionInput): 
         `the label of image ${imageId} moved (now revision ${base ?? 'none'}, edit based on ${input.baseRevisionId})`,
       );
     }
+    const reviewState = input.reviewState ?? 'corrected';
+    if (reviewState === 'negative' && input.foreground > 0) {
+      throw new ApiError(
+        'bad-request',
+        `a label with ${input.foreground} lesion pixels cannot be saved as negative`,
+      );
+    }
     const id = insertRevision(db, {
       imageId,
       source: 'correction',
@@ -190,17 +197,53 @@ export function addCorrection(db: Db, imageId: number, input: CorrectionInput): 
       height: input.height,
       foreground: input.foreground,
     });
+    statement(
+      db,
+      'UPDATE mask_revisions SET review_state_before = ?, review_state_after = ? WHERE id = ?',
+    ).run(image.reviewState, reviewState, id);
     const now = new Date().toISOString();
     statement(
       db,
       `UPDATE images SET correction_head_id = ?, review_state = ?, reviewed_at = ?, updated_at = ?
        WHERE id = ?`,
-    ).run(id, input.reviewState ?? 'corrected', now, now, imageId);
+    ).run(id, reviewState, now, now, imageId);
     return id;
   })();
 }
 
-/** Moves the correction head to its parent. Returns false when there is nothing to undo. */
+function reviewStatesAround(
+  db: Db,
+  revisionId: number,
+): { before: ReviewState | null; after: ReviewState | null } {
+  return statement(
+    db,
+    'SELECT review_state_before AS before, review_state_after AS after FROM mask_revisions WHERE id = ?',
+  ).get(revisionId) as { before: ReviewState | null; after: ReviewState | null };
+}
+
+/** Moves the head and, when given, the review state (with its time) in one statement. */
+function moveHead(db: Db, imageId: number, head: number | null, state: ReviewState | null): void {
+  const now = new Date().toISOString();
+  if (state === null) {
+    statement(db, 'UPDATE images SET correction_head_id = ?, updated_at = ? WHERE id = ?').run(
+      head,
+      now,
+      imageId,
+    );
+    return;
+  }
+  statement(
+    db,
+    `UPDATE images SET correction_head_id = ?, review_state = ?, reviewed_at = ?, updated_at = ?
+     WHERE id = ?`,
+  ).run(head, state, state === 'unreviewed' ? null : now, now, imageId);
+}
+
+/**
+ * Moves the correction head to its parent. Back at the ground truth (no correction in force), the
+ * image gets the review state it had before the first edit. Returns false when there is nothing to
+ * undo.
+ */
 export function undoCorrection(db: Db, imageId: number): boolean {
   return db.transaction(() => {
     const image = getImage(db, imageId);
@@ -208,26 +251,22 @@ export function undoCorrection(db: Db, imageId: number): boolean {
     const head = getRevision(db, image.correctionHeadId);
     const parent = head.parentId !== null ? findRevision(db, head.parentId) : null;
     const next = parent?.source === 'correction' ? parent.id : null;
-    statement(db, 'UPDATE images SET correction_head_id = ?, updated_at = ? WHERE id = ?').run(
-      next,
-      new Date().toISOString(),
-      imageId,
-    );
+    moveHead(db, imageId, next, next === null ? reviewStatesAround(db, head.id).before : null);
     return true;
   })();
 }
 
-/** Moves the correction head to its newest child. Returns false when there is nothing to redo. */
+/**
+ * Moves the correction head to its newest child; from the ground truth, the image gets the review
+ * state that save set. Returns false when there is nothing to redo.
+ */
 export function redoCorrection(db: Db, imageId: number): boolean {
   return db.transaction(() => {
     const image = getImage(db, imageId);
     const child = newestChild(db, imageId, image.correctionHeadId);
     if (child === null) return false;
-    statement(db, 'UPDATE images SET correction_head_id = ?, updated_at = ? WHERE id = ?').run(
-      child,
-      new Date().toISOString(),
-      imageId,
-    );
+    const fromGroundTruth = image.correctionHeadId === null;
+    moveHead(db, imageId, child, fromGroundTruth ? reviewStatesAround(db, child).after : null);
     return true;
   })();
 }
@@ -334,6 +373,18 @@ export function addPrediction(db: Db, prediction: NewPrediction): number {
     );
     return id;
   })();
+}
+
+/** Images (file present) that have no prediction of a model version, by id. */
+export function unpredictedImageIds(db: Db, modelVersion: string): number[] {
+  return (
+    statement(
+      db,
+      `SELECT i.id FROM images i
+         LEFT JOIN prediction_stats ps ON ps.image_id = i.id AND ps.model_version = ?
+       WHERE ps.image_id IS NULL AND i.status != 'missing' ORDER BY i.id`,
+    ).all(modelVersion) as { id: number }[]
+  ).map((row) => row.id);
 }
 
 /** Decoded pixels (0/255) of a binary revision. */

@@ -149,4 +149,12 @@ export const migrations: Migration[] = [
       CREATE INDEX dicom_images_patient ON dicom_images(patient_id);
     `);
   },
+  // 6: the review state around each correction, so undoing back to the ground truth returns the
+  // state the image had before the edits and redo the state the save set (NULL on older rows).
+  (db) => {
+    db.exec(`
+      ALTER TABLE mask_revisions ADD COLUMN review_state_before TEXT;
+      ALTER TABLE mask_revisions ADD COLUMN review_state_after TEXT;
+    `);
+  },
 ];

@@ -21,6 +21,7 @@ import {
   addCorrection,
   canRedo,
   canUndo,
+  currentLabel,
   labelRevisionId,
   latestPrediction,
   predictionStats,
@@ -171,12 +172,28 @@ export async function redo(store: ProjectStore, imageId: number): Promise<boolea
   return moved;
 }
 
+/**
+ * Sets the review state and/or comment. Negative means the image has no lesion: refused
+ * ('conflict') while the label in force has foreground, which the reviewer clears first (or keeps,
+ * and then the image is not negative).
+ */
 export function setReviewState(
   store: ProjectStore,
   imageId: number,
   change: { state?: ReviewState; comment?: string },
 ): void {
-  store.db.transaction(() => setReview(store.db, imageId, change))();
+  store.db.transaction(() => {
+    if (change.state === 'negative') {
+      const label = currentLabel(store.db, imageId);
+      if (label && label.foreground > 0) {
+        throw new ApiError(
+          'conflict',
+          `the label of image ${imageId} has ${label.foreground} lesion pixels: clear it to mark the image negative, or keep it (then the image is not negative)`,
+        );
+      }
+    }
+    setReview(store.db, imageId, change);
+  })();
 }
 
 /**

@@ -379,18 +379,22 @@ export class ProjectStore {
       .run(key, value);
   }
 
-  /** Row counts for the project summary; tables appear with later migrations. */
-  counts(): { imageCount: number; maskCount: number; modelCount: number } {
-    const count = (table: string): number => {
-      const exists = this.db
-        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
-        .get(table);
-      if (!exists) return 0;
-      return (this.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-    };
+  /**
+   * The project summary: images, images with a label in force (a correction or a ground truth;
+   * however many revisions they have) and model versions that finished training.
+   */
+  counts(): { imageCount: number; labelledCount: number; modelCount: number } {
+    const row = this.db
+      .prepare(
+        `SELECT COUNT(*) AS images,
+           COUNT(CASE WHEN correction_head_id IS NOT NULL OR ground_truth_id IS NOT NULL THEN 1 END)
+             AS labelled
+         FROM images`,
+      )
+      .get() as { images: number; labelled: number };
     return {
-      imageCount: count('images'),
-      maskCount: count('mask_revisions'),
+      imageCount: row.images,
+      labelledCount: row.labelled,
       modelCount: this.finishedModelCount(),
     };
   }

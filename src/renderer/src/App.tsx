@@ -38,10 +38,10 @@ export function App() {
           <dl className="project-summary" data-testid="project-state" title={project.projectDir}>
             <dt>Images</dt>
             <dd data-testid="image-count">{project.imageCount}</dd>
-            <dt>Masks</dt>
-            <dd>{project.maskCount}</dd>
+            <dt>Labelled</dt>
+            <dd data-testid="labelled-count">{project.labelledCount}</dd>
             <dt>Models</dt>
-            <dd>{project.modelCount}</dd>
+            <dd data-testid="model-count">{project.modelCount}</dd>
           </dl>
         )}
         <button

@@ -129,8 +129,16 @@ export function OpenDatasetDialog({ open, onClose }: { open: boolean; onClose: (
 
 function ImportReportView({ result }: { result: ImportResult }) {
   const { report, refresh } = result;
+  // The host's warning about the dataset as a whole ('.'), e.g. why nothing was paired.
+  const overall = report.warnings.filter((item) => item.path === '.');
+  const perFile = report.warnings.filter((item) => item.path !== '.');
   return (
     <div className="import-report" data-testid="import-report">
+      {overall.map((item) => (
+        <p key={item.message} role="alert" className="warning" data-testid="import-warning">
+          {item.message}
+        </p>
+      ))}
       <p>
         <strong data-testid="report-pairs">{report.pairs}</strong> image/mask pairs,{' '}
         {report.imagesWithoutMask} images without mask, {report.orphanMasks} orphan masks (
@@ -155,13 +163,13 @@ function ImportReportView({ result }: { result: ImportResult }) {
           </ul>
         </details>
       )}
-      {report.warnings.length > 0 && (
+      {perFile.length > 0 && (
         <details>
           <summary>
-            {report.warnings.length} {report.warnings.length === 1 ? 'warning' : 'warnings'}
+            {perFile.length} {perFile.length === 1 ? 'warning' : 'warnings'}
           </summary>
           <ul>
-            {report.warnings.slice(0, 200).map((item) => (
+            {perFile.slice(0, 200).map((item) => (
               <li key={`${item.path}:${item.message}`}>
                 <code>{item.path}</code>: {item.message}
               </li>

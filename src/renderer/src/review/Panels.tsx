@@ -7,6 +7,7 @@ import { formatChord } from '../editor/chords';
 import { ACTIONS, ACTION_GROUPS, predictionUnavailable } from '../editor/registry';
 import { WINDOW_PRESETS, dicomWindow, presetWindow } from '../viewer/window-level';
 import { DicomFacts, lesionAreaMm2 } from './dicom-info';
+import { NegativeAsk } from './NegativeAsk';
 import { review } from './controller';
 import { REVIEW_STATES, useReviewStore, type LayerId } from './review-store';
 
@@ -249,7 +250,7 @@ export function FiguresPanel() {
   const diff = useReviewStore((s) => s.diff);
   const set = useReviewStore((s) => s.set);
   const setPair = (patch: Partial<typeof diff>) => {
-    set({ diff: { ...diff, ...patch } });
+    set({ diff: { ...diff, ...patch, chosen: true } });
     review.renderDiff();
     review.updateFigures();
     review.onDraw?.();
@@ -401,6 +402,7 @@ export function ReviewPanel() {
           </div>
         </div>
       )}
+      <NegativeAsk imageId={detail.id} />
       <div className="button-grid" role="radiogroup" aria-label="Review state">
         {REVIEW_STATES.map((state) => (
           <ActionButton

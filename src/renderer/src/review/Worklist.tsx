@@ -204,6 +204,8 @@ export function Worklist() {
               filter: {
                 ...query.filter,
                 split: (event.target.value || undefined) as ImageListItem['split'] | undefined,
+                // A split picked here replaces a queue's split set.
+                splits: undefined,
               },
             })
           }
@@ -248,6 +250,17 @@ export function Worklist() {
               ))}
             </select>
           </>
+        )}
+        {query.filter.splits && (
+          <button
+            type="button"
+            className="chip"
+            data-testid="worklist-splits"
+            title="This queue leaves the locked test split out. Click to show every split."
+            onClick={() => setQuery({ filter: { ...query.filter, splits: undefined } })}
+          >
+            {query.filter.splits.join(', ')} only ×
+          </button>
         )}
         <span className="muted" data-testid="worklist-total">
           {total ?? '…'} images

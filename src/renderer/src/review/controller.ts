@@ -20,11 +20,13 @@ import type {
 import { apiErrorCode } from '../../../shared/contract';
 import { api } from '../api';
 import { diffMetrics, layerFigures } from '../mask/diff';
+import { pairForImage } from './figures-pair';
 import {
   EMPTY_RECT,
   binarize,
   createLabelMap,
   fillPolygon,
+  foregroundCount,
   fullRect,
   paintSegment,
   thresholdProbability,
@@ -184,8 +186,7 @@ class ReviewController {
         rejected.reloaded = true;
         rejected.latestRevisionId = detail.labelRevisionId;
       }
-      const diff = { ...state.diff };
-      if (!prediction && diff.candidate === 'prediction') diff.candidate = 'label';
+      const diff = pairForImage(state.diff, Boolean(prediction));
       state.set({
         detail,
         loadingImage: false,
@@ -702,6 +703,12 @@ class ReviewController {
   async setReview(patch: { state?: ReviewState; comment?: string }): Promise<void> {
     const b = this.bundle;
     if (!b) return;
+    // Negative means no lesion: a label with one is cleared or kept first (./NegativeAsk.tsx).
+    const pixels = patch.state === 'negative' ? foregroundCount(b.label.data) : 0;
+    if (pixels > 0) {
+      useReviewStore.getState().set({ negativeAsk: { imageId: b.detail.id, pixels } });
+      return;
+    }
     await this.flush();
     let detail: ImageDetail;
     this.requestsInFlight++;

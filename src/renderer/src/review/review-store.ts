@@ -16,6 +16,7 @@ import type { Tool } from '../editor/registry';
 import type { Point } from '../mask/label-map';
 import type { WindowLevel } from '../viewer/window-level';
 import type { DicomDisplay } from '../../../shared/dicom-voi';
+import { DEFAULT_DIFF, type DiffPair } from './figures-pair';
 
 export type LayerId = 'image' | MaskLayer;
 
@@ -32,10 +33,13 @@ export interface WorklistQuery {
   filter: {
     state?: ReviewState;
     split?: Split;
+    splits?: Split[];
     search?: string;
     modality?: string;
     viewPosition?: string;
   };
+  /** Whose what-changed / disagreement figures the list sorts on (default: the active version). */
+  changesOf?: string;
 }
 
 export interface PairFigures {
@@ -113,7 +117,7 @@ export interface ReviewStoreState {
   layers: Record<LayerId, LayerSettings>;
   /** The mask layer `o` (outline) applies to. */
   selectedLayer: MaskLayer;
-  diff: { enabled: boolean; candidate: MaskLayer; reference: MaskLayer };
+  diff: DiffPair;
   window: WindowLevel | null;
   maxValue: number;
   /** How the file says to window this image (DICOM VOI presets), or null. */
@@ -125,6 +129,11 @@ export interface ReviewStoreState {
   /** The refused edit of the open image, if any, until it is re-applied or discarded. */
   conflict: SaveConflict | null;
   helpOpen: boolean;
+  /**
+   * Marking the open image negative while its label has a lesion waits for the reviewer: clear
+   * the label (then negative), or keep it (and the image is not negative).
+   */
+  negativeAsk: { imageId: number; pixels: number } | null;
 }
 
 interface ReviewStore extends ReviewStoreState {
@@ -184,7 +193,7 @@ export const useReviewStore = create<ReviewStore>((set, get) => ({
     label: { visible: true, opacity: 0.5, outline: false },
   },
   selectedLayer: 'label',
-  diff: { enabled: false, candidate: 'label', reference: 'ground-truth' },
+  diff: DEFAULT_DIFF,
   window: null,
   maxValue: 255,
   dicomDisplay: null,
@@ -194,6 +203,7 @@ export const useReviewStore = create<ReviewStore>((set, get) => ({
   saveError: null,
   conflict: null,
   helpOpen: false,
+  negativeAsk: null,
 
   setQuery(patch) {
     const query = { ...get().query, ...patch };
@@ -228,6 +238,7 @@ export const useReviewStore = create<ReviewStore>((set, get) => ({
       sort: query.sort,
       direction: query.direction,
       filter: query.filter,
+      changesOf: query.changesOf,
     })
       .then(({ total, items }) => {
         if (get().generation === generation) {

@@ -25,8 +25,11 @@ import {
 } from './ModelInterop';
 import {
   appendStep,
+  bestRecord,
   formatBytes,
   formatDuration,
+  promotionShortfall,
+  queueFilter,
   stepPoint,
   trainingView,
   type QueueSort,
@@ -124,6 +127,7 @@ function TrainingStatus({ job }: { job: Job }) {
   stepsRef.current.points = appendStep(stepsRef.current.points, stepPoint(view));
   const steps = stepsRef.current.points;
   const last = view.history[view.history.length - 1];
+  const best = bestRecord(view);
   return (
     <div className="training-status" data-testid="training-status" data-state={job.state}>
       <div className="training-figures">
@@ -142,6 +146,14 @@ function TrainingStatus({ job }: { job: Job }) {
       <div className="training-figures muted">
         <span className="legend-loss">● loss {figure(last?.loss ?? view.loss, 4)}</span>
         <span className="legend-dice">■ val Dice {figure(last?.valDice)}</span>
+        {best && (
+          <span
+            data-testid="run-best-val-dice"
+            title="The version keeps the epoch with the best validation Dice (measured at each image's resolution): the figure of the versions table"
+          >
+            version: {figure(best.valDice)} (epoch {best.epoch})
+          </span>
+        )}
         {job.state === 'failed' && <span className="job-error">{job.error}</span>}
         {job.state === 'succeeded' && view.promoted !== null && (
           <span data-testid="training-promoted">
@@ -158,9 +170,11 @@ function ComparisonView({
   onPromote,
 }: {
   comparison: ModelComparison;
-  onPromote: (version: string) => void;
+  onPromote: (version: string, confirmWorse: boolean) => void;
 }) {
   const { a, b, splits } = comparison;
+  const [confirming, setConfirming] = useState(false);
+  const shortfall = promotionShortfall(comparison);
   const rows = [...comparison.perImage].sort((x, y) => y.delta - x.delta);
   const shown = [...rows.slice(0, 3), ...rows.slice(Math.max(3, rows.length - 3))];
   return (
@@ -213,9 +227,37 @@ function ComparisonView({
           ))}
         </ul>
       )}
-      <button type="button" data-testid={`promote-${b}`} onClick={() => onPromote(b)}>
-        Promote {b}
-      </button>
+      {confirming && shortfall ? (
+        <div className="promote-confirm" role="alertdialog" data-testid="promote-confirm">
+          <p>
+            {b} is worse than the active {a} on the locked test split by{' '}
+            <b data-testid="promote-shortfall">{shortfall.by.toFixed(4)}</b> Dice (
+            {shortfall.dice.toFixed(4)} against {shortfall.activeDice.toFixed(4)}). Promote it
+            anyway?
+          </p>
+          <button
+            type="button"
+            data-testid="promote-anyway"
+            onClick={() => {
+              setConfirming(false);
+              onPromote(b, true);
+            }}
+          >
+            Promote {b} anyway
+          </button>
+          <button type="button" data-testid="promote-cancel" onClick={() => setConfirming(false)}>
+            Keep {a}
+          </button>
+        </div>
+      ) : (
+        <button
+          type="button"
+          data-testid={`promote-${b}`}
+          onClick={() => (shortfall ? setConfirming(true) : onPromote(b, false))}
+        >
+          Promote {b}
+        </button>
+      )}
     </div>
   );
 }
@@ -243,6 +285,15 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
   const [exporting, setExporting] = useState<string | null>(null);
   const [opened, setOpened] = useState<string | null>(null);
   const [interopForm, setInteropForm] = useState<'add-model' | 'import-predictions' | null>(null);
+  const [queueNote, setQueueNote] = useState<string | null>(null);
+  const [pendingQueue, setPendingQueue] = useState<{
+    sort: 'changed' | 'disagreement';
+    version: string;
+    jobId: string;
+  } | null>(null);
+  const pendingJob = useAppStore((state) =>
+    pendingQueue ? (state.jobs[pendingQueue.jobId] ?? null) : null,
+  );
 
   const active = models.find((model) => model.active) ?? null;
   const activeIsExternal = Boolean(active?.source && active.source !== 'trained');
@@ -307,6 +358,14 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
     return finished.length > 0 ? finished[finished.length - 1].version : null;
   }, [compareWith, models]);
 
+  // The version the what-changed and disagreement queues look at: the one picked to compare, else
+  // the newest finished one (a fresh run beside the active version, or the active one itself).
+  const queueVersion = useMemo(() => {
+    if (compareWith) return compareWith;
+    const finished = models.filter((m) => m.state === 'complete');
+    return finished.length > 0 ? finished[finished.length - 1].version : null;
+  }, [compareWith, models]);
+
   useEffect(() => {
     if (!open || !active || !candidate || candidate === active.version) {
       setComparison(null);
@@ -320,6 +379,17 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
       stale = true;
     };
   }, [open, active, candidate]);
+
+  // The comparison a queue waited for has finished: open the queue, or say why it cannot.
+  useEffect(() => {
+    if (!pendingQueue || !pendingJob || pendingJob.state === 'running') return;
+    setPendingQueue(null);
+    if (pendingJob.state === 'succeeded') {
+      const { images } = (pendingJob.result ?? {}) as { images?: number };
+      if (images) queue(pendingQueue.sort, pendingQueue.version);
+      else setQueueNote(`No image has predictions of both versions to compare.`);
+    } else setQueueNote(`Comparison ${pendingJob.state}: ${pendingJob.error ?? ''}`);
+  }, [pendingQueue, pendingJob]);
 
   const run = (action: () => Promise<unknown>) => {
     setError(null);
@@ -342,17 +412,47 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
       }),
     );
 
-  const queue = (sort: QueueSort) => {
+  const queue = (sort: QueueSort, changesOf?: string) => {
     const current = useReviewStore.getState().query.filter;
+    setQueueNote(null);
     useReviewStore.getState().setQuery({
       sort,
       direction: 'desc',
-      filter: sort === 'changed' ? current : { ...current, state: 'unreviewed' },
+      filter: queueFilter(current, sort),
+      ...(changesOf ? { changesOf } : {}),
     });
     // Open the head of the queue (loaded lazily: the review actions pull in the Konva viewer).
     import('../review/actions')
       .then(({ selectIndex }) => selectIndex(0))
       .catch((e: unknown) => setError(message(e)));
+  };
+
+  // What changed / disagreement of the compared version (else the active one): never a silently
+  // unsorted list. Without figures yet, predict where needed and compare first, or say why not.
+  const versionQueue = async (sort: 'changed' | 'disagreement') => {
+    const version = queueVersion;
+    if (!version) {
+      setQueueNote('No model version yet: train one first.');
+      return;
+    }
+    try {
+      const probe = await api['images.list']({
+        sort,
+        direction: 'desc',
+        limit: 1,
+        changesOf: version,
+      });
+      if (probe.items[0]?.[sort] != null) {
+        queue(sort, version);
+        return;
+      }
+      const job = await api['changes.start']({ version });
+      useAppStore.setState((state) => ({ jobs: { ...state.jobs, [job.id]: job } }));
+      setPendingQueue({ sort, version, jobId: job.id });
+      setQueueNote(`Predicting where needed and comparing ${version}…`);
+    } catch (e) {
+      setQueueNote(message(e));
+    }
   };
 
   if (!open) return null;
@@ -627,7 +727,9 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
         {comparison && (
           <ComparisonView
             comparison={comparison}
-            onPromote={(version) => run(() => api['models.promote']({ version }))}
+            onPromote={(version, confirmWorse) =>
+              run(() => api['models.promote']({ version, confirmWorse }))
+            }
           />
         )}
         <div className="actions">
@@ -701,14 +803,30 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
           <button
             type="button"
             data-testid="queue-disagreement"
-            onClick={() => queue('disagreement')}
+            disabled={pendingQueue !== null}
+            onClick={() => void versionQueue('disagreement')}
           >
             Queue version disagreement
           </button>
-          <button type="button" data-testid="queue-changed" onClick={() => queue('changed')}>
-            What changed
+          <button
+            type="button"
+            data-testid="queue-changed"
+            disabled={pendingQueue !== null}
+            onClick={() => void versionQueue('changed')}
+          >
+            What changed{queueVersion ? ` (${queueVersion})` : ''}
           </button>
         </div>
+        {pendingJob?.state === 'running' && (
+          <p className="muted" data-testid="queue-progress">
+            {pendingJob.phase}
+          </p>
+        )}
+        {queueNote && (
+          <p className="muted" role="status" data-testid="queue-note">
+            {queueNote}
+          </p>
+        )}
       </section>
     </aside>
   );

@@ -3,8 +3,9 @@
  * the ML worker) into curve data and figures, and the worklist queue badges of active learning.
  */
 import type { Job } from '../../../shared/contract';
-import type { EpochRecordInfo } from '../../../shared/contract-ml';
-import type { ImageListItem, ImageSort } from '../../../shared/contract-review';
+import type { EpochRecordInfo, ModelComparison } from '../../../shared/contract-ml';
+import type { ImageListItem, ImageSort, Split } from '../../../shared/contract-review';
+import type { WorklistQuery } from '../review/review-store';
 
 export interface StepPoint {
   /** Fractional epoch: epoch - 1 + step / steps. */
@@ -23,6 +24,8 @@ export interface TrainingView {
   imagesPerSecond: number | null;
   etaSeconds: number | null;
   history: EpochRecordInfo[];
+  /** The epoch the version keeps (best validation Dice): its figure is the versions table's. */
+  bestEpoch: number | null;
   promoted: boolean | null;
 }
 
@@ -56,6 +59,7 @@ export function trainingView(job: Job): TrainingView {
     imagesPerSecond: num(d.imagesPerSecond),
     etaSeconds: num(d.etaSeconds),
     history,
+    bestEpoch: num(d.bestEpoch),
     promoted: typeof d.promoted === 'boolean' ? d.promoted : null,
   };
 }
@@ -126,4 +130,45 @@ export function queueBadge(
     default:
       return null;
   }
+}
+
+/** Splits the labelling queues draw from: never the locked test split, which the loop leaves alone. */
+export const LABELLING_SPLITS: readonly Split[] = ['train', 'control', 'unassigned'];
+
+/**
+ * The worklist filter of a queue: the labelling queues (uncertainty, disagreement) offer only
+ * unreviewed images outside the locked test split; "what changed" keeps the current filter.
+ */
+export function queueFilter(
+  current: WorklistQuery['filter'],
+  sort: QueueSort,
+): WorklistQuery['filter'] {
+  if (sort === 'changed') return current;
+  const { split, ...rest } = current;
+  return {
+    ...rest,
+    ...(split && split !== 'test' ? { split } : {}),
+    state: 'unreviewed',
+    splits: [...LABELLING_SPLITS],
+  };
+}
+
+/**
+ * How much worse the compared version (b) is than the active one (a) on the locked test split, or
+ * null when it is not worse or the splits differ (the host refuses such a promotion unconfirmed).
+ */
+export function promotionShortfall(
+  comparison: ModelComparison,
+): { by: number; dice: number; activeDice: number } | null {
+  const active = comparison.splits.test.a?.dice;
+  const candidate = comparison.splits.test.b?.dice;
+  if (!comparison.sameTestSplit || active === undefined || candidate === undefined) return null;
+  return candidate < active
+    ? { by: active - candidate, dice: candidate, activeDice: active }
+    : null;
+}
+
+/** The epoch record the version keeps, or null before the first epoch's validation. */
+export function bestRecord(view: TrainingView): EpochRecordInfo | null {
+  return view.history.find((record) => record.epoch === view.bestEpoch) ?? null;
 }
