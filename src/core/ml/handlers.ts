@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { ApiError, type BackendName } from '../../shared/contract';
 import type { Evaluation, EvaluationSplit, ModelCard, TrainParams } from '../../shared/contract-ml';
-import type { JobReporter } from '../jobs';
+import type { JobReporter, JobRunner } from '../jobs';
 import { savePrediction } from '../project/masks';
 import type { HandlerGroup, ServiceContext } from '../service';
 import {
@@ -47,9 +47,13 @@ async function workerBackend(context: ServiceContext): Promise<BackendName> {
   return status.backend;
 }
 
-function runningTrainJob(context: ServiceContext) {
-  return context.jobs.list().find((job) => job.kind === 'train' && job.state === 'running');
-}
+/**
+ * What may run at once: one training per worker (its memory estimate admits one run), one import
+ * and one prediction per project (both write rows of the same images), one export per project.
+ * Evaluations only read, and run beside anything.
+ */
+const TRAIN_SLOT = 'train';
+const predictSlot = (projectDir: string) => `predict:${projectDir}`;
 
 type WorkerProgress =
   StepProgress | EpochProgress | { kind: 'loading'; phase: string; done: number; total: number };
@@ -110,12 +114,16 @@ function shouldPromote(
   return card.metrics.test.dice > active.metrics.test.dice;
 }
 
-function startTrainJob(
+/**
+ * The runner of a training run: takes the version's lock now (another process may hold it) and
+ * gives it back when the run ends, however it ends.
+ */
+function trainJobRunner(
   context: ServiceContext,
   run: RunRecord,
   resume: boolean,
   backend: BackendName,
-) {
+): JobRunner<unknown> {
   const store = context.project();
   const dir = versionDir(store, run.version);
   const params = run.params;
@@ -140,13 +148,13 @@ function startTrainJob(
     inputMode: params.inputMode,
   };
   const release = lockVersion(store, run.version);
-  return context.jobs.start('train', async (reporter) => {
+  return async (reporter) => {
     try {
       return await trainRun(reporter);
     } finally {
       release();
     }
-  });
+  };
 
   async function trainRun(reporter: JobReporter) {
     const started = performance.now();
@@ -279,42 +287,46 @@ async function runEvaluation(
 }
 
 export const mlHandlers: HandlerGroup = {
-  'train.start': async (input, context) => {
-    const store = context.project();
-    let params = input as TrainParams;
-    if (runningTrainJob(context))
-      throw new ApiError('conflict', 'a training run is already in progress');
-    const parent = params.from ? resolveVersion(store, params.from) : null;
-    if (parent) {
-      // A fine-tune keeps the parent's architecture (its weights fit no other base).
-      const parentCard = getCard(store, parent);
-      params = {
-        ...params,
-        base: parentCard.architecture.base,
-        dropout: parentCard.architecture.dropout,
-      };
-    }
-    const backend = await checkMemory(context, params);
-    const version = claimNextVersion(store);
-    const run: RunRecord = { version, createdAt: new Date().toISOString(), parent, params };
-    writeRunRecord(store, run);
-    return startTrainJob(context, run, false, backend);
-  },
+  'train.start': (input, context) =>
+    context.jobs.startExclusive(TRAIN_SLOT, 'a training run', 'train', async (slot) => {
+      const store = context.project();
+      let params = input as TrainParams;
+      const parent = params.from ? resolveVersion(store, params.from) : null;
+      if (parent) {
+        // A fine-tune keeps the parent's architecture (its weights fit no other base).
+        const parentCard = getCard(store, parent);
+        params = {
+          ...params,
+          base: parentCard.architecture.base,
+          dropout: parentCard.architecture.dropout,
+        };
+      }
+      const backend = await checkMemory(context, params);
+      const version = claimNextVersion(store);
+      slot.describe(`a training run (${version})`);
+      const run: RunRecord = { version, createdAt: new Date().toISOString(), parent, params };
+      writeRunRecord(store, run);
+      return trainJobRunner(context, run, false, backend);
+    }),
 
-  'train.resume': async (input, context) => {
-    const store = context.project();
-    if (runningTrainJob(context))
-      throw new ApiError('conflict', 'a training run is already in progress');
-    if (readCard(store, input.version)) {
-      throw new ApiError(
-        'conflict',
-        `model ${input.version} has finished training; start a fine-tune from it instead`,
-      );
-    }
-    const run = readRunRecord(store, input.version);
-    const backend = await checkMemory(context, run.params);
-    return startTrainJob(context, run, true, backend);
-  },
+  'train.resume': (input, context) =>
+    context.jobs.startExclusive(
+      TRAIN_SLOT,
+      `a training run (${input.version})`,
+      'train',
+      async () => {
+        const store = context.project();
+        if (readCard(store, input.version)) {
+          throw new ApiError(
+            'conflict',
+            `model ${input.version} has finished training; start a fine-tune from it instead`,
+          );
+        }
+        const run = readRunRecord(store, input.version);
+        const backend = await checkMemory(context, run.params);
+        return trainJobRunner(context, run, true, backend);
+      },
+    ),
 
   'train.estimate': async (input, context) => {
     const backend = await workerBackend(context);
@@ -327,51 +339,56 @@ export const mlHandlers: HandlerGroup = {
     const store = context.project();
     const version = resolveVersion(store, input.model);
     const card = getCard(store, version);
-    return context.jobs.start('predict', async (reporter) => {
-      reporter.progress({ phase: 'predicting', detail: { version } });
-      let saving: Promise<unknown> = Promise.resolve();
-      const saved: number[] = [];
-      const result = await context.worker
-        .run(
-          'predict',
-          {
-            projectDir: store.dir,
-            modelDir: versionDir(store, version),
-            size: card.architecture.size,
-            imageIds: input.imageIds ?? null,
-            tile: card.input.mode === 'tile',
-          },
-          {
-            signal: reporter.signal,
-            onProgress: (progress) => {
-              const message = progress as PredictionMessage;
-              if (message.kind !== 'prediction') return;
-              // Saves run one after another, in arrival order, off the worker's critical path.
-              saving = saving.then(async () => {
-                await savePrediction(store.db, message.imageId, version, message.probabilities);
-                saved.push(message.imageId);
-                reporter.progress({ done: saved.length, total: message.total });
-              });
+    return context.jobs.startExclusive(
+      predictSlot(store.dir),
+      `a prediction with ${version}`,
+      'predict',
+      () => async (reporter) => {
+        reporter.progress({ phase: 'predicting', detail: { version } });
+        let saving: Promise<unknown> = Promise.resolve();
+        const saved: number[] = [];
+        const result = await context.worker
+          .run(
+            'predict',
+            {
+              projectDir: store.dir,
+              modelDir: versionDir(store, version),
+              size: card.architecture.size,
+              imageIds: input.imageIds ?? null,
+              tile: card.input.mode === 'tile',
             },
-          },
-        )
-        .finally(() => saving);
-      await saving;
-      // Active learning: how much each image's prediction moved from the previous version's.
-      reporter.progress({ phase: 'comparing with the previous version' });
-      const changes = await recordPredictionChanges(store, version, saved, reporter.signal);
-      if (saved.length > 0)
-        context.emit('images.changed', {
-          reason: 'prediction',
-          imageIds: saved.length <= 500 ? saved : undefined,
-        });
-      return {
-        version,
-        ...(result as object),
-        saved: saved.length,
-        comparedWith: changes.reference,
-      };
-    });
+            {
+              signal: reporter.signal,
+              onProgress: (progress) => {
+                const message = progress as PredictionMessage;
+                if (message.kind !== 'prediction') return;
+                // Saves run one after another, in arrival order, off the worker's critical path.
+                saving = saving.then(async () => {
+                  await savePrediction(store.db, message.imageId, version, message.probabilities);
+                  saved.push(message.imageId);
+                  reporter.progress({ done: saved.length, total: message.total });
+                });
+              },
+            },
+          )
+          .finally(() => saving);
+        await saving;
+        // Active learning: how much each image's prediction moved from the previous version's.
+        reporter.progress({ phase: 'comparing with the previous version' });
+        const changes = await recordPredictionChanges(store, version, saved, reporter.signal);
+        if (saved.length > 0)
+          context.emit('images.changed', {
+            reason: 'prediction',
+            imageIds: saved.length <= 500 ? saved : undefined,
+          });
+        return {
+          version,
+          ...(result as object),
+          saved: saved.length,
+          comparedWith: changes.reference,
+        };
+      },
+    );
   },
 
   'evaluate.run': async (input, context) => {
