@@ -31,6 +31,12 @@ if (process.env.QATASEG_TEST_JOBS === '1') {
   registerWorkerJob('test.crash', async () => {
     process.exit(70);
   });
+  registerWorkerJob('test.uncaught', async () => {
+    setTimeout(() => {
+      throw new Error('a stray error outside any job');
+    });
+    return new Promise(() => undefined);
+  });
   registerWorkerJob('test.count', async (params, context) => {
     const { steps, stepMs } = params as { steps: number; stepMs: number };
     for (let step = 1; step <= steps; step++) {
