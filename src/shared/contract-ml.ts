@@ -80,6 +80,14 @@ export const perImageScoreSchema = z.object({
 });
 export type PerImageScore = z.infer<typeof perImageScoreSchema>;
 
+/** An image a job left out because it could not be read or no longer matches its import. */
+export const skippedImageSchema = z.object({
+  imageId: idSchema,
+  image: z.string(),
+  reason: z.string(),
+});
+export type SkippedImage = z.infer<typeof skippedImageSchema>;
+
 export const modelCardSchema = z.object({
   version: z.string(),
   createdAt: z.string(),
@@ -115,6 +123,8 @@ export const modelCardSchema = z.object({
     train: z.number().int(),
     val: z.number().int(),
     test: z.number().int(),
+    /** Images of the splits left out (unreadable); the counts and hashes are without them. */
+    skipped: z.array(skippedImageSchema).optional(),
   }),
   history: z.array(epochRecordSchema),
   bestEpoch: z.number().int(),
@@ -155,6 +165,8 @@ export const evaluationSchema = z.object({
   specificity: z.number(),
   accuracy: z.number(),
   perImage: z.array(perImageScoreSchema),
+  /** Images of the split that could not be evaluated, with why. */
+  skipped: z.array(skippedImageSchema).optional(),
 });
 export type Evaluation = z.infer<typeof evaluationSchema>;
 

@@ -6,7 +6,13 @@
  */
 import path from 'node:path';
 import { ApiError, type BackendName } from '../../shared/contract';
-import type { Evaluation, EvaluationSplit, ModelCard, TrainParams } from '../../shared/contract-ml';
+import type {
+  Evaluation,
+  EvaluationSplit,
+  ModelCard,
+  SkippedImage,
+  TrainParams,
+} from '../../shared/contract-ml';
 import type { JobReporter, JobRunner } from '../jobs';
 import { savePrediction } from '../project/masks';
 import type { HandlerGroup, ServiceContext } from '../service';
@@ -220,6 +226,7 @@ function trainJobRunner(
       epochs: card.history.length,
       imagesPerSecond: card.imagesPerSecond,
       backend: card.backend,
+      skipped: card.data.skipped ?? [],
     };
   }
 }
@@ -264,6 +271,7 @@ async function runEvaluation(
     })) as {
       metrics: Omit<Evaluation, 'model' | 'split' | 'threshold' | 'perImage'> | null;
       perImage: Evaluation['perImage'];
+      skipped: SkippedImage[];
     };
     const metrics = raw.metrics ?? {
       images: 0,
@@ -280,10 +288,99 @@ async function runEvaluation(
       threshold,
       ...metrics,
       perImage: raw.perImage,
+      skipped: raw.skipped,
     };
     return evaluation;
   });
   return (await context.jobs.wait(job.id)) as Evaluation;
+}
+
+/** What the worker's predict job returns. */
+interface PredictResult {
+  predicted: number;
+  skipped: SkippedImage[];
+  total: number;
+}
+
+/**
+ * Predicts images with a version in the worker and stores each probability map as it arrives. The
+ * first map that cannot be stored (a full disk) stops the worker and fails the run naming the
+ * image; the maps stored before it are kept and counted.
+ */
+async function runPrediction(
+  context: ServiceContext,
+  version: string,
+  card: ModelCard,
+  imageIds: number[] | null,
+  reporter: JobReporter,
+) {
+  const store = context.project();
+  reporter.progress({ phase: 'predicting', detail: { version } });
+  const worker = new AbortController();
+  const stopWorker = () => worker.abort();
+  reporter.signal.addEventListener('abort', stopWorker, { once: true });
+  let saving: Promise<void> = Promise.resolve();
+  // Set by the save chain (a closure), read once the saves have settled.
+  const failed: { error: Error | null } = { error: null };
+  const saved: number[] = [];
+  let result: PredictResult | null = null;
+  try {
+    result = (await context.worker.run(
+      'predict',
+      {
+        projectDir: store.dir,
+        modelDir: versionDir(store, version),
+        size: card.architecture.size,
+        imageIds,
+        tile: card.input.mode === 'tile',
+      },
+      {
+        signal: worker.signal,
+        onProgress: (progress) => {
+          const message = progress as PredictionMessage;
+          if (message.kind !== 'prediction') return;
+          // Saves run one after another, in arrival order, off the worker's critical path.
+          saving = saving.then(async () => {
+            if (failed.error) return;
+            try {
+              await savePrediction(store.db, message.imageId, version, message.probabilities);
+            } catch (error) {
+              const reason = error instanceof Error ? error.message : String(error);
+              failed.error = new Error(
+                `saving the prediction of ${message.image} failed: ${reason} (${saved.length} of ${message.total} stored before it)`,
+              );
+              worker.abort();
+              return;
+            }
+            saved.push(message.imageId);
+            reporter.progress({ done: saved.length, total: message.total });
+          });
+        },
+      },
+    )) as PredictResult;
+  } catch (error) {
+    // The worker was stopped because a save failed: that failure is the reason, not a cancel.
+    if (!worker.signal.aborted || reporter.signal.aborted) throw error;
+  } finally {
+    reporter.signal.removeEventListener('abort', stopWorker);
+    await saving;
+    if (saved.length > 0)
+      context.emit('images.changed', {
+        reason: 'prediction',
+        imageIds: saved.length <= 500 ? saved : undefined,
+      });
+  }
+  if (failed.error) throw failed.error;
+  if (!result) throw new Error('the ML worker returned no prediction result');
+  // Active learning: how much each image's prediction moved from the previous version's.
+  reporter.progress({ phase: 'comparing with the previous version' });
+  const changes = await recordPredictionChanges(store, version, saved, reporter.signal);
+  return {
+    version,
+    ...result,
+    saved: saved.length,
+    comparedWith: changes.reference,
+  };
 }
 
 export const mlHandlers: HandlerGroup = {
@@ -343,51 +440,7 @@ export const mlHandlers: HandlerGroup = {
       predictSlot(store.dir),
       `a prediction with ${version}`,
       'predict',
-      () => async (reporter) => {
-        reporter.progress({ phase: 'predicting', detail: { version } });
-        let saving: Promise<unknown> = Promise.resolve();
-        const saved: number[] = [];
-        const result = await context.worker
-          .run(
-            'predict',
-            {
-              projectDir: store.dir,
-              modelDir: versionDir(store, version),
-              size: card.architecture.size,
-              imageIds: input.imageIds ?? null,
-              tile: card.input.mode === 'tile',
-            },
-            {
-              signal: reporter.signal,
-              onProgress: (progress) => {
-                const message = progress as PredictionMessage;
-                if (message.kind !== 'prediction') return;
-                // Saves run one after another, in arrival order, off the worker's critical path.
-                saving = saving.then(async () => {
-                  await savePrediction(store.db, message.imageId, version, message.probabilities);
-                  saved.push(message.imageId);
-                  reporter.progress({ done: saved.length, total: message.total });
-                });
-              },
-            },
-          )
-          .finally(() => saving);
-        await saving;
-        // Active learning: how much each image's prediction moved from the previous version's.
-        reporter.progress({ phase: 'comparing with the previous version' });
-        const changes = await recordPredictionChanges(store, version, saved, reporter.signal);
-        if (saved.length > 0)
-          context.emit('images.changed', {
-            reason: 'prediction',
-            imageIds: saved.length <= 500 ? saved : undefined,
-          });
-        return {
-          version,
-          ...(result as object),
-          saved: saved.length,
-          comparedWith: changes.reference,
-        };
-      },
+      () => (reporter) => runPrediction(context, version, card, input.imageIds ?? null, reporter),
     );
   },
 

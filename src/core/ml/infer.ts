@@ -5,7 +5,7 @@
  * the label in force using the shared metrics.
  */
 import { maskMetrics, meanOf, metricsFromConfusion, type Confusion } from '../../shared/metrics';
-import type { PerImageScore, SplitMetrics } from '../../shared/contract-ml';
+import type { PerImageScore, SkippedImage, SplitMetrics } from '../../shared/contract-ml';
 import type { Db } from '../project/store';
 import { readImagePixels, readLabelPixels, resizeGray, type TrainingPair } from './data';
 import type { ModelRunner } from './engine';
@@ -44,12 +44,36 @@ export async function predictFullImage(
 export interface PairEvaluation {
   metrics: SplitMetrics | null;
   perImage: PerImageScore[];
+  skipped: SkippedImage[];
+}
+
+/** Why one image was left out, in a line. */
+export function skippedImage(
+  image: { imageId: number; relPath: string },
+  error: unknown,
+): SkippedImage {
+  const text = error instanceof Error ? error.message : String(error);
+  const reason = text.split('\n').find((line) => line.trim().length > 0) ?? 'unknown error';
+  return { imageId: image.imageId, image: image.relPath, reason: reason.trim().slice(0, 300) };
+}
+
+/** Refuses pixels whose size is not the one recorded at import (the file changed on disk). */
+export function checkImportedSize(
+  image: { relPath: string; width: number; height: number },
+  pixels: { width: number; height: number },
+): void {
+  if (pixels.width !== image.width || pixels.height !== image.height) {
+    throw new Error(
+      `${image.relPath} is ${pixels.width}x${pixels.height} on disk but was ${image.width}x${image.height} when imported: import the dataset again`,
+    );
+  }
 }
 
 /**
  * Per-image metrics of a model on pairs, at each image's resolution. Dice and IoU over the set are
  * means of per-image values (an image where both masks are empty scores 1); precision, recall,
- * specificity and accuracy are means of per-image values too.
+ * specificity and accuracy are means of per-image values too. An image that cannot be read, or
+ * whose label no longer fits it, is skipped and named in `skipped`.
  */
 export async function evaluatePairs(
   runner: ModelRunner,
@@ -64,24 +88,30 @@ export async function evaluatePairs(
   } = {},
 ): Promise<PairEvaluation> {
   const perImage: PerImageScore[] = [];
+  const skipped: SkippedImage[] = [];
   const all: ReturnType<typeof maskMetrics>[] = [];
   for (const [index, pair] of pairs.entries()) {
     if (options.signal?.aborted) throw new Error('cancelled');
-    const image = await readImagePixels(pair.imagePath);
-    const label = await readLabelPixels(db, pair);
-    const probabilities = await predictFullImage(runner, image, size, options.tile);
-    const figures = maskMetrics(probabilities, label, threshold);
-    all.push(figures);
-    perImage.push({
-      imageId: pair.imageId,
-      image: pair.relPath,
-      dice: figures.dice,
-      iou: figures.iou,
-    });
+    try {
+      const image = await readImagePixels(pair.imagePath);
+      checkImportedSize(pair, image);
+      const label = await readLabelPixels(db, pair);
+      const probabilities = await predictFullImage(runner, image, size, options.tile);
+      const figures = maskMetrics(probabilities, label, threshold);
+      all.push(figures);
+      perImage.push({
+        imageId: pair.imageId,
+        image: pair.relPath,
+        dice: figures.dice,
+        iou: figures.iou,
+      });
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      skipped.push(skippedImage(pair, error));
+    }
     options.onImage?.(index + 1, pairs.length);
   }
-  if (all.length === 0) return { metrics: null, perImage };
-  return { metrics: summarise(all), perImage };
+  return { metrics: all.length === 0 ? null : summarise(all), perImage, skipped };
 }
 
 export function summarise(all: (Confusion & { dice: number; iou: number })[]): SplitMetrics {
