@@ -138,8 +138,13 @@ export type ModelCard = z.infer<typeof modelCardSchema>;
 
 export const modelSummarySchema = z.object({
   version: z.string(),
-  /** 'complete' has a card; 'incomplete' was cancelled or crashed and can be resumed. */
-  state: z.enum(['complete', 'incomplete']),
+  /**
+   * 'complete' has a card; 'incomplete' was cancelled or crashed and can be resumed; 'damaged' has
+   * a file that cannot be read (see `damage`).
+   */
+  state: z.enum(['complete', 'incomplete', 'damaged']),
+  /** Why a damaged version cannot be used: which file, and what is wrong with it. */
+  damage: z.string().optional(),
   active: z.boolean(),
   createdAt: z.string().nullable(),
   parent: z.string().nullable(),

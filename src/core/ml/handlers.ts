@@ -24,7 +24,7 @@ import {
 } from './job-params';
 import { backendMemoryLimit, estimateTrainingMemory, memoryRefusal } from './memory';
 import { checkUNetArchitecture } from './architecture';
-import { readCheckpointState } from './checkpoint';
+import { DamagedFileError, readCheckpointState } from './checkpoint';
 import { recordPredictionChanges } from './active-learning';
 import {
   activeVersion,
@@ -33,6 +33,7 @@ import {
   listVersionNames,
   claimNextVersion,
   lockVersion,
+  orDamaged,
   promote,
   readCard,
   readRunRecord,
@@ -114,7 +115,14 @@ function shouldPromote(
   const store = context.project();
   const current = activeVersion(store);
   if (!current) return true;
-  const active = readCard(store, current);
+  let active: ModelCard | null;
+  try {
+    active = readCard(store, current);
+  } catch (error) {
+    // The active version can no longer be used: a finished run takes its place.
+    if (error instanceof DamagedFileError) return true;
+    throw error;
+  }
   if (!active?.metrics.test || !card.metrics.test) return false;
   if (active.data.testSplitHash !== card.data.testSplitHash) return false;
   return card.metrics.test.dice > active.metrics.test.dice;
@@ -413,13 +421,16 @@ export const mlHandlers: HandlerGroup = {
       'train',
       async () => {
         const store = context.project();
-        if (readCard(store, input.version)) {
+        if (orDamaged(input.version, () => readCard(store, input.version))) {
           throw new ApiError(
             'conflict',
             `model ${input.version} has finished training; start a fine-tune from it instead`,
           );
         }
-        const run = readRunRecord(store, input.version);
+        const run = orDamaged(input.version, () => readRunRecord(store, input.version));
+        orDamaged(input.version, () =>
+          readCheckpointState(path.join(versionDir(store, input.version), 'checkpoint')),
+        );
         const backend = await checkMemory(context, run.params);
         return trainJobRunner(context, run, true, backend);
       },

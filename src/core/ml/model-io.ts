@@ -6,7 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
+import { z } from 'zod';
 import type { Tf } from './backends';
+import { readJsonFile } from './checkpoint';
 
 /** One optimizer weight as tfjs's Optimizer.getWeights lists it. */
 export interface NamedTensor {
@@ -32,11 +34,19 @@ function toArrayBuffer(buffer: Buffer): ArrayBuffer {
   ) as ArrayBuffer;
 }
 
-/** Writes through a temporary name and renames, so a crash never leaves half a file. */
+/**
+ * Writes through a temporary name and renames, so a crash never leaves half a file; a failed
+ * write (a full disk) removes the temporary file.
+ */
 function writeAtomic(file: string, data: string | Buffer): void {
   const temporary = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(temporary, data);
-  fs.renameSync(temporary, file);
+  try {
+    fs.writeFileSync(temporary, data);
+    fs.renameSync(temporary, file);
+  } catch (error) {
+    fs.rmSync(temporary, { force: true });
+    throw error;
+  }
 }
 
 /** A tf.io save handler writing model.json + weights.bin into `dir`. */
@@ -63,20 +73,46 @@ export function fileSaveHandler(tf: Tf, dir: string): tfTypes.io.IOHandler {
   });
 }
 
+const modelJsonSchema = z.object({
+  modelTopology: z.record(z.string(), z.unknown()),
+  format: z.string().optional(),
+  generatedBy: z.string().optional(),
+  convertedBy: z.string().nullable().optional(),
+  weightsManifest: z.array(
+    z.object({
+      paths: z.array(z.string()),
+      weights: z.array(z.custom<tfTypes.io.WeightsManifestEntry>()),
+    }),
+  ),
+});
+
+/**
+ * A weights file named by a model.json, which must stay inside the model's folder: no absolute
+ * path, no `..`, no symbolic link leading out (a model folder can come from anyone).
+ */
+function weightsFile(dir: string, name: string): string {
+  const outside = () => new Error(`model.json names weights outside its folder: ${name}`);
+  if (path.isAbsolute(name) || path.win32.isAbsolute(name)) throw outside();
+  const folder = fs.realpathSync(dir);
+  const file = path.resolve(folder, name);
+  const inside = (candidate: string) => candidate.startsWith(folder + path.sep);
+  if (!inside(file)) throw outside();
+  if (fs.existsSync(file) && !inside(fs.realpathSync(file))) throw outside();
+  return file;
+}
+
 /** A tf.io load handler reading what fileSaveHandler wrote. */
 export function fileLoadHandler(dir: string): tfTypes.io.IOHandler {
   return {
     load: async () => {
-      const modelJson = JSON.parse(fs.readFileSync(path.join(dir, MODEL_FILE), 'utf8')) as {
-        modelTopology: object;
-        format?: string;
-        generatedBy?: string;
-        convertedBy?: string | null;
-        weightsManifest: { paths: string[]; weights: tfTypes.io.WeightsManifestEntry[] }[];
-      };
+      const modelJson = readJsonFile(
+        path.join(dir, MODEL_FILE),
+        `${MODEL_FILE} in ${dir}`,
+        modelJsonSchema,
+      );
       const weightSpecs = modelJson.weightsManifest.flatMap((group) => group.weights);
       const buffers = modelJson.weightsManifest.flatMap((group) =>
-        group.paths.map((file) => fs.readFileSync(path.join(dir, file))),
+        group.paths.map((file) => fs.readFileSync(weightsFile(dir, file))),
       );
       return {
         modelTopology: modelJson.modelTopology,

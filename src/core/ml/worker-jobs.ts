@@ -30,7 +30,7 @@ import {
   type TrainJobResult,
 } from './job-params';
 import { loadModel, MODEL_FILE, WEIGHTS_FILE } from './model-io';
-import { trainModel, type TrainItem } from './trainer';
+import { bestModelDir, trainModel, type TrainItem } from './trainer';
 
 function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw new Error('cancelled');
@@ -87,6 +87,18 @@ async function withModel<T>(
   }
 }
 
+/** Copies through a temporary name, removed if the copy fails (a full disk). */
+function copyAtomic(from: string, to: string): void {
+  const temporary = `${to}.tmp-${process.pid}`;
+  try {
+    fs.copyFileSync(from, temporary);
+    fs.renameSync(temporary, to);
+  } catch (error) {
+    fs.rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
 async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJobResult> {
   const params = trainJobParamsSchema.parse(raw);
   const db = openProjectReadOnly(params.projectDir);
@@ -123,7 +135,6 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
       params.inputMode,
     );
     const checkpointDir = path.join(params.modelDir, 'checkpoint');
-    const bestDir = path.join(params.modelDir, 'best');
     // Test hook: the worker dies after this epoch (only with the test jobs switched on).
     const crashAfter =
       process.env.QATASEG_TEST_JOBS === '1'
@@ -136,7 +147,6 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
         train,
         val,
         checkpointDir,
-        bestDir,
         initialModelDir: params.initialModelDir,
         resume: params.resume,
       },
@@ -150,8 +160,10 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
       },
     );
     // The version's model is the epoch with the best validation Dice.
+    const bestDir = bestModelDir(checkpointDir);
+    if (!bestDir) throw new Error(`the checkpoint in ${checkpointDir} holds no best model`);
     for (const file of [MODEL_FILE, WEIGHTS_FILE]) {
-      fs.copyFileSync(path.join(bestDir, file), path.join(params.modelDir, file));
+      copyAtomic(path.join(bestDir, file), path.join(params.modelDir, file));
     }
     return await withModel(
       context,

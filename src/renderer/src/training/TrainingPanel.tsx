@@ -545,6 +545,11 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
                   {model.version}
                   {model.active && <span className="badge">active</span>}
                   {model.state === 'incomplete' && <span className="badge muted">incomplete</span>}
+                  {model.state === 'damaged' && (
+                    <span className="badge warn" title={model.damage} data-testid="damaged-badge">
+                      damaged
+                    </span>
+                  )}
                 </td>
                 <td>{model.parent ?? 'scratch'}</td>
                 <td>
