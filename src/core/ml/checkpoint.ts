@@ -68,6 +68,26 @@ export function readJsonFile<T>(file: string, label: string, schema: z.ZodType<T
   return parsed.data;
 }
 
+/**
+ * Writes a file through a temporary name and renames it, so a crash never leaves half a file; a
+ * failed write (a full disk) removes the temporary file.
+ */
+export function writeFileAtomic(file: string, data: string | Buffer): void {
+  replaceFileAtomic(file, (temporary) => fs.writeFileSync(temporary, data));
+}
+
+/** Like writeFileAtomic, with the temporary file made by `make` (a copy, ...). */
+export function replaceFileAtomic(file: string, make: (temporary: string) => void): void {
+  const temporary = `${file}.tmp-${process.pid}`;
+  try {
+    make(temporary);
+    fs.renameSync(temporary, file);
+  } catch (error) {
+    fs.rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
 const nextOf = (dir: string) => `${dir}.next`;
 const previousOf = (dir: string) => `${dir}.prev`;
 

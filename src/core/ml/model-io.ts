@@ -8,7 +8,7 @@ import path from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Tf } from './backends';
-import { readJsonFile } from './checkpoint';
+import { readJsonFile, writeFileAtomic } from './checkpoint';
 
 /** One optimizer weight as tfjs's Optimizer.getWeights lists it. */
 export interface NamedTensor {
@@ -34,27 +34,12 @@ function toArrayBuffer(buffer: Buffer): ArrayBuffer {
   ) as ArrayBuffer;
 }
 
-/**
- * Writes through a temporary name and renames, so a crash never leaves half a file; a failed
- * write (a full disk) removes the temporary file.
- */
-function writeAtomic(file: string, data: string | Buffer): void {
-  const temporary = `${file}.tmp-${process.pid}`;
-  try {
-    fs.writeFileSync(temporary, data);
-    fs.renameSync(temporary, file);
-  } catch (error) {
-    fs.rmSync(temporary, { force: true });
-    throw error;
-  }
-}
-
 /** A tf.io save handler writing model.json + weights.bin into `dir`. */
 export function fileSaveHandler(tf: Tf, dir: string): tfTypes.io.IOHandler {
   return tf.io.withSaveHandler(async (artifacts) => {
     fs.mkdirSync(dir, { recursive: true });
     const weights = toBuffer(artifacts.weightData);
-    writeAtomic(path.join(dir, WEIGHTS_FILE), weights);
+    writeFileAtomic(path.join(dir, WEIGHTS_FILE), weights);
     const modelJson = {
       modelTopology: artifacts.modelTopology,
       format: artifacts.format ?? 'layers-model',
@@ -62,7 +47,7 @@ export function fileSaveHandler(tf: Tf, dir: string): tfTypes.io.IOHandler {
       convertedBy: artifacts.convertedBy ?? null,
       weightsManifest: [{ paths: [`./${WEIGHTS_FILE}`], weights: artifacts.weightSpecs ?? [] }],
     };
-    writeAtomic(path.join(dir, MODEL_FILE), JSON.stringify(modelJson));
+    writeFileAtomic(path.join(dir, MODEL_FILE), JSON.stringify(modelJson));
     return {
       modelArtifactsInfo: {
         dateSaved: new Date(),
@@ -155,8 +140,8 @@ export async function saveOptimizerWeights(
 ): Promise<void> {
   const { data, specs } = await tf.io.encodeWeights(weights);
   fs.mkdirSync(dir, { recursive: true });
-  writeAtomic(path.join(dir, OPTIMIZER_WEIGHTS_FILE), Buffer.from(data));
-  writeAtomic(path.join(dir, OPTIMIZER_FILE), JSON.stringify({ specs }));
+  writeFileAtomic(path.join(dir, OPTIMIZER_WEIGHTS_FILE), Buffer.from(data));
+  writeFileAtomic(path.join(dir, OPTIMIZER_FILE), JSON.stringify({ specs }));
 }
 
 /** Restores state saved by saveOptimizer; returns false when there is none. */

@@ -17,7 +17,7 @@ import {
   type TrainParams,
 } from '../../shared/contract-ml';
 import type { ProjectStore } from '../project/store';
-import { DamagedFileError, readCheckpointState, readJsonFile } from './checkpoint';
+import { DamagedFileError, readCheckpointState, readJsonFile, writeFileAtomic } from './checkpoint';
 
 export const CARD_FILE = 'card.json';
 export const PARAMS_FILE = 'train-params.json';
@@ -152,9 +152,7 @@ export function getCard(store: ProjectStore, version: string): ModelCard {
 }
 
 function writeJson(file: string, value: unknown): void {
-  const temporary = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(temporary, JSON.stringify(value, null, 2));
-  fs.renameSync(temporary, file);
+  writeFileAtomic(file, JSON.stringify(value, null, 2));
 }
 
 export function writeCard(store: ProjectStore, card: ModelCard): void {

@@ -31,6 +31,7 @@ import {
 } from './job-params';
 import { loadModel, MODEL_FILE, WEIGHTS_FILE } from './model-io';
 import { bestModelDir, trainModel, type TrainItem } from './trainer';
+import { replaceFileAtomic } from './checkpoint';
 
 function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw new Error('cancelled');
@@ -84,18 +85,6 @@ async function withModel<T>(
     }
   } finally {
     model.dispose();
-  }
-}
-
-/** Copies through a temporary name, removed if the copy fails (a full disk). */
-function copyAtomic(from: string, to: string): void {
-  const temporary = `${to}.tmp-${process.pid}`;
-  try {
-    fs.copyFileSync(from, temporary);
-    fs.renameSync(temporary, to);
-  } catch (error) {
-    fs.rmSync(temporary, { force: true });
-    throw error;
   }
 }
 
@@ -163,7 +152,9 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
     const bestDir = bestModelDir(checkpointDir);
     if (!bestDir) throw new Error(`the checkpoint in ${checkpointDir} holds no best model`);
     for (const file of [MODEL_FILE, WEIGHTS_FILE]) {
-      copyAtomic(path.join(bestDir, file), path.join(params.modelDir, file));
+      replaceFileAtomic(path.join(params.modelDir, file), (temporary) =>
+        fs.copyFileSync(path.join(bestDir, file), temporary),
+      );
     }
     return await withModel(
       context,
