@@ -96,6 +96,24 @@ describe('ML worker process', () => {
     expect(progress).toEqual([]);
   });
 
+  it('does not send a job cancelled just as the started worker was found ready', async () => {
+    const host = newHost();
+    await host.ensureStarted();
+    const controller = new AbortController();
+    const progress: unknown[] = [];
+    // The abort lands after the readiness check and before the job message would go out.
+    void host.ensureStarted().then(() => controller.abort());
+    const run = host.run(
+      'test.count',
+      { steps: 20, stepMs: 20 },
+      { signal: controller.signal, onProgress: (update) => progress.push(update) },
+    );
+    await expect(within(run, 20_000)).rejects.toSatisfy(
+      (error: unknown) => error instanceof WorkerJobError && error.cancelled,
+    );
+    expect(progress).toEqual([]);
+  });
+
   it('removes its abort listener once the job has ended', async () => {
     const host = newHost();
     const controller = new AbortController();

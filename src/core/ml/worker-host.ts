@@ -199,6 +199,8 @@ export class WorkerHost {
   ): Promise<unknown> {
     const { signal } = options;
     await untilAborted(this.ensureStarted(), signal);
+    // Aborted while this function was resuming: an abort listener added now would never fire.
+    if (signal?.aborted) throw cancelledBeforeStart();
     const channel = this.channel;
     if (!channel) throw new WorkerCrashedError('ML worker is not running');
     const jobId = `w${this.nextJob++}`;
@@ -254,17 +256,20 @@ export class WorkerHost {
   }
 }
 
+function cancelledBeforeStart(): WorkerJobError {
+  return new WorkerJobError('cancelled before the ML worker began the job', true);
+}
+
 /**
  * Waits for `promise`, rejecting at once with a cancelled WorkerJobError when `signal` aborts (or
  * has aborted) first.
  */
 async function untilAborted<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
-  const cancelled = () => new WorkerJobError('cancelled before the ML worker began the job', true);
   if (!signal) return promise;
-  if (signal.aborted) throw cancelled();
+  if (signal.aborted) throw cancelledBeforeStart();
   let onAbort: () => void = () => undefined;
   const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(cancelled());
+    onAbort = () => reject(cancelledBeforeStart());
     signal.addEventListener('abort', onAbort, { once: true });
   });
   try {
