@@ -8,7 +8,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           environment: 'node',
-          include: ['test/unit/**/*.test.ts'],
+          include: ['test/unit/**/*.test.ts', 'test/faults/**/*.test.ts'],
           // Real SQLite, real tfjs and child processes: give them time on 2 shared cores.
           testTimeout: 60_000,
           hookTimeout: 60_000,
