@@ -1,34 +1,23 @@
 /**
- * Image decoding for import, display and the ML worker: sharp for PNG, JPEG, TIFF (8/16 bit,
- * gray/RGB/RGBA), our own decoder for BMP. Colour images become gray; 16-bit images keep their
- * full range unless 8 bits are asked for.
+ * Image decoding for import, display and the ML worker, whatever the file format: the formats
+ * registry (../formats) finds the decoder by the file's magic bytes. Colour images become gray;
+ * 16-bit images keep their full range unless 8 bits are asked for.
  */
 import fs from 'node:fs/promises';
 import sharp from 'sharp';
-import { bmpHeader, decodeBmp, isBmp } from './bmp';
-import { isPng, readPngHeader } from './png';
+import { imageDecoderFor, type GrayImage, type ImageDecoder, type ImageHeader } from '../formats';
 
-export interface ImageInfo {
-  width: number;
-  height: number;
-  /** 8 or 16 (bits per sample). */
-  bitDepth: number;
-  /** Channels in the file (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA). */
-  channels: number;
-  format: string;
-}
+export type ImageInfo = ImageHeader;
+export type { GrayImage };
 
-const SIXTEEN_BIT = new Set(['ushort', 'short']);
+/** Bytes enough to recognise every registered format. */
+const SNIFF_BYTES = 4096;
 
-/** A sharp pipeline on any supported file (BMP decoded here first). */
-export function openImage(input: Buffer): sharp.Sharp {
-  if (isBmp(input)) {
-    const raw = decodeBmp(input);
-    return sharp(raw.data, {
-      raw: { width: raw.width, height: raw.height, channels: raw.channels },
-    });
-  }
-  return sharp(input, { failOn: 'error' });
+/** A sharp pipeline on the file's pixels: the decoder's own, else from its gray decode. */
+async function openImage(decoder: ImageDecoder, input: Buffer): Promise<sharp.Sharp> {
+  if (decoder.pipeline) return decoder.pipeline(input);
+  const gray = await decoder.decode(input);
+  return sharp(gray.data, { raw: { width: gray.width, height: gray.height, channels: 1 } });
 }
 
 /**
@@ -36,97 +25,48 @@ export function openImage(input: Buffer): sharp.Sharp {
  * (PNG without IEND, JPEG without EOI), so a truncated file is caught without a full decode.
  */
 export async function probeImage(input: Buffer): Promise<ImageInfo> {
-  if (input.length === 0) throw new Error('empty file');
-  if (isBmp(input)) {
-    const header = bmpHeader(input);
-    decodeBmp(input); // validates the pixel data is all there and supported
-    return {
-      width: header.width,
-      height: header.height,
-      bitDepth: 8,
-      channels: header.bitCount === 32 ? 4 : header.bitCount <= 8 ? 1 : 3,
-      format: 'bmp',
-    };
-  }
-  if (isPng(input)) {
-    // The header and chunk structure are enough; sharp's metadata call costs more than the read.
-    const header = readPngHeader(input);
-    return {
-      width: header.width,
-      height: header.height,
-      bitDepth: header.bitDepth === 16 ? 16 : 8,
-      channels: header.channels,
-      format: 'png',
-    };
-  }
-  const meta = await sharp(input).metadata();
-  if (!meta.width || !meta.height || !meta.format) throw new Error('not an image');
-  if (meta.format === 'jpeg' && !endsWithJpegEoi(input)) throw new Error('truncated JPEG (no EOI)');
-  const supported = ['png', 'jpeg', 'tiff', 'webp', 'gif'];
-  if (!supported.includes(meta.format)) throw new Error(`unsupported image format ${meta.format}`);
-  return {
-    width: meta.width,
-    height: meta.height,
-    bitDepth: meta.depth && SIXTEEN_BIT.has(meta.depth) ? 16 : 8,
-    channels: meta.channels ?? 1,
-    format: meta.format,
-  };
+  return imageDecoderFor(input).readHeader(input);
 }
 
-function endsWithJpegEoi(buffer: Buffer): boolean {
-  const tail = buffer.subarray(Math.max(0, buffer.length - 64));
-  for (let i = tail.length - 2; i >= 0; i--)
-    if (tail[i] === 0xff && tail[i + 1] === 0xd9) return true;
-  return false;
-}
-
-export interface GrayImage {
-  data: Uint8Array | Uint16Array;
-  width: number;
-  height: number;
-  bitDepth: 8 | 16;
+/** Header facts of a file on disk, reading no more of it than its decoder needs. */
+export async function probeImageFile(file: string): Promise<ImageInfo> {
+  const handle = await fs.open(file, 'r');
+  let start: Buffer;
+  try {
+    const buffer = Buffer.alloc(SNIFF_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, SNIFF_BYTES, 0);
+    start = buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+  const decoder = imageDecoderFor(start);
+  if (decoder.readFileHeader) return decoder.readFileHeader(file);
+  return decoder.readHeader(await fs.readFile(file));
 }
 
 /** Full decode to one gray channel; 16-bit files stay 16-bit unless `depth` is 8. */
 export async function decodeGray(input: Buffer, depth?: 8 | 16): Promise<GrayImage> {
-  const info = await probeImage(input);
-  const sixteen = (depth ?? info.bitDepth) === 16 && info.bitDepth === 16;
-  let pipeline = openImage(input);
-  if (info.channels === 2 || info.channels === 4)
-    pipeline = pipeline.flatten({ background: '#000000' });
-  const { data, info: out } = await pipeline
-    .toColourspace(sixteen ? 'grey16' : 'b-w')
-    .raw({ depth: sixteen ? 'ushort' : 'uchar' })
-    .toBuffer({ resolveWithObject: true });
-  if (out.channels !== 1) throw new Error(`expected gray output, got ${out.channels} channels`);
-  const array = sixteen
-    ? new Uint16Array(data.buffer, data.byteOffset, data.length / 2)
-    : new Uint8Array(data.buffer, data.byteOffset, data.length);
-  return { data: array, width: out.width, height: out.height, bitDepth: sixteen ? 16 : 8 };
+  const { data, width, height, bitDepth } = await imageDecoderFor(input).decode(input, { depth });
+  return { data, width, height, bitDepth };
 }
 
 /** A gray PNG of the image for display: 16-bit for 16-bit sources unless `depth` is 8. */
 export async function imageToGrayPng(input: Buffer, depth?: 8 | 16): Promise<Buffer> {
-  if (isPng(input)) {
-    // Already a plain gray PNG of the wanted depth: serve the file's own bytes.
-    const header = readPngHeader(input);
-    const wanted = depth ?? header.bitDepth;
-    if (header.colorType === 0 && header.bitDepth === wanted && (wanted === 8 || wanted === 16)) {
-      return input;
-    }
-  }
-  const info = await probeImage(input);
+  const decoder = imageDecoderFor(input);
+  // Already a plain gray PNG of the wanted depth: serve the file's own bytes.
+  if (decoder.servesAsDisplayPng?.(input, depth)) return input;
+  const info = await decoder.readHeader(input);
   const sixteen = (depth ?? info.bitDepth) === 16 && info.bitDepth === 16;
-  let pipeline = openImage(input);
-  if (info.channels === 2 || info.channels === 4)
-    pipeline = pipeline.flatten({ background: '#000000' });
-  if (sixteen) return pipeline.toColourspace('grey16').png({ compressionLevel: 3 }).toBuffer();
-  if (info.bitDepth === 16) {
+  if (!sixteen && info.bitDepth === 16) {
     // sharp scales 16-bit to 8-bit by the full 0..65535 range; stretch the used range instead so
     // a 12-bit X-ray stored in 16 bits is not nearly black.
     const gray = await decodeGray(input, 16);
     return encodeStretched8(gray);
   }
+  let pipeline = await openImage(decoder, input);
+  if (info.channels === 2 || info.channels === 4)
+    pipeline = pipeline.flatten({ background: '#000000' });
+  if (sixteen) return pipeline.toColourspace('grey16').png({ compressionLevel: 3 }).toBuffer();
   return pipeline.toColourspace('b-w').png({ compressionLevel: 3 }).toBuffer();
 }
 
@@ -165,8 +105,10 @@ export async function readGray8(
   size?: number,
 ): Promise<{ data: Uint8Array; width: number; height: number }> {
   const input = await fs.readFile(filePath);
-  const info = await probeImage(input);
-  let pipeline = info.bitDepth === 16 ? sharp(await imageToGrayPng(input, 8)) : openImage(input);
+  const decoder = imageDecoderFor(input);
+  const info = await decoder.readHeader(input);
+  let pipeline =
+    info.bitDepth === 16 ? sharp(await imageToGrayPng(input, 8)) : await openImage(decoder, input);
   if (info.channels === 2 || info.channels === 4)
     pipeline = pipeline.flatten({ background: '#000000' });
   pipeline = pipeline.toColourspace('b-w');

@@ -13,7 +13,6 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import sharp from 'sharp';
 import type { ImportReport, ImportResult } from '../../shared/dataset-schemas';
 import type { Split } from '../../shared/contract-review';
 import { CancelledError, type JobReporter } from '../jobs';
@@ -28,10 +27,9 @@ import {
   type ImageFileFacts,
 } from '../project/datasets';
 import { setGroundTruth } from '../project/masks';
-import { decodeBinaryMask, encodeGray8 } from '../project/mask-png';
+import { decodeBinaryMask, encodeGray8, isStorableMaskPng } from '../project/mask-png';
 import type { ProjectStore } from '../project/store';
-import { probeImage, type ImageInfo } from './decode';
-import { isPng, readPngHeader } from './png';
+import { probeImage, probeImageFile, type ImageInfo } from './decode';
 import { isImageFileName, listFiles, maskCandidates, scanLayout, type ImageGroup } from './layout';
 
 export interface ImportOptions {
@@ -113,18 +111,8 @@ async function readAndHash(
   return { bytes, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
 }
 
-async function probeFile(file: string, bytes: Buffer | null): Promise<ImageInfo> {
-  if (bytes) return probeImage(bytes);
-  if (/\.bmp$/i.test(file)) return probeImage(await fsp.readFile(file));
-  const meta = await sharp(file).metadata();
-  if (!meta.width || !meta.height || !meta.format) throw new Error('not an image');
-  return {
-    width: meta.width,
-    height: meta.height,
-    bitDepth: meta.depth === 'ushort' || meta.depth === 'short' ? 16 : 8,
-    channels: meta.channels ?? 1,
-    format: meta.format,
-  };
+function probeFile(file: string, bytes: Buffer | null): Promise<ImageInfo> {
+  return bytes ? probeImage(bytes) : probeImageFile(file);
 }
 
 function reasonOf(error: unknown): string {
@@ -177,10 +165,8 @@ async function readMask(
     };
   }
   let png = bytes;
-  const header = isPng(bytes) ? readPngHeader(bytes) : null;
-  const storable = header !== null && header.colorType === 0 && header.bitDepth === 8;
   const zeroOr255 = decoded.cleanValues && !decoded.oneValued;
-  if (!(storable && zeroOr255))
+  if (!(isStorableMaskPng(bytes) && zeroOr255))
     png = await encodeGray8(decoded.data, decoded.width, decoded.height);
   return {
     mask: {

@@ -8,8 +8,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Split } from '../../shared/contract-review';
-
-export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff']);
+import { hasImageExtension } from '../formats';
 
 const IMAGE_DIR = /^(images?|img)$/i;
 const MASK_DIRS = [/^ground[-_ ]?truths?$/i, /^labelcol$/i, /^masks?$/i, /^labels?$/i, /^gt$/i];
@@ -131,8 +130,9 @@ export async function listFiles(dir: string, recursive: boolean): Promise<string
   return out.sort();
 }
 
+/** A file whose extension a registered image decoder claims. */
 export function isImageFileName(name: string): boolean {
-  return IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase());
+  return hasImageExtension(path.basename(name));
 }
 
 /**

@@ -2,7 +2,8 @@
  * Batch export of a project's masks to disk: plan (which revision of which image goes to which
  * file, refusals up front), then a small pool of tasks that decode, measure, encode (sharp, off the
  * event loop) and write each file under a temporary name before renaming it into place. A manifest
- * (`manifest.csv`) records every written mask with its SHA-256.
+ * (`manifest.csv`) records every written mask with its SHA-256. What files a format writes, and
+ * how, is the format's own (../formats): this file names none.
  *
  * Safety rules: nothing is replaced without `overwrite` (refused before anything is written, with
  * the first conflicts listed); an output folder inside a dataset folder is refused; names come from
@@ -12,7 +13,6 @@
 import { createHash } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
 import {
   exportInputSchema,
   type ExportInput,
@@ -23,7 +23,14 @@ import {
 } from '../../shared/export-schemas';
 import { maskMetrics } from '../../shared/metrics';
 import { readGray8 } from '../dataset/decode';
-import { decodeGray8Png } from '../dataset/png';
+import {
+  exportFormatOf,
+  type ExportFormatDefinition,
+  type ExportMask,
+  type ExportRecord,
+  type PlannedFile,
+} from '../formats';
+import { decodeGray8Png } from '../formats/png';
 import { CancelledError, type JobReporter } from '../jobs';
 import { listDatasets } from '../project/datasets';
 import { imageAbsolutePath, queryImages, type ImageRecord } from '../project/images';
@@ -35,20 +42,16 @@ import { MANIFEST_FILE, manifestCsv, type ManifestRow } from './manifest';
 import {
   imageFileOf,
   isInside,
-  maskFileOf,
-  overlayFileOf,
   qataNames,
   resolveInside,
   sanitiseSegment,
+  type QataNames,
 } from './names';
-import { boundingBox, encodeRle, type CocoRle } from './rle';
 
-export const COCO_FILE = 'annotations.json';
+export { COCO_FILE } from '../formats/coco';
 /** Parallel tasks: enough to keep libuv's threads busy with sharp on 2 cores, few enough to stay responsive. */
 const DEFAULT_CONCURRENCY = 4;
 const LISTED_CONFLICTS = 10;
-/** Contour colour of overlays (RGB). */
-const CONTOUR = [255, 48, 48] as const;
 
 /** Refused before anything is written; `code` maps to the contract's ApiError codes. */
 export class ExportRefusedError extends Error {
@@ -128,13 +131,12 @@ export const nodeIo: ExportIo = {
 
 export interface PlanItem {
   image: ImageRecord;
+  names: QataNames;
   revision: MaskRevision;
-  /** Null for coco (one JSON for all). */
-  maskFile: string | null;
+  /** The format's files of this image (none for a format that writes one file for all). */
+  files: PlannedFile[];
   /** With copyImages. */
   imageFile: string | null;
-  /** Path of the image relative to OUT as COCO's file_name. */
-  cocoFileName: string;
 }
 
 export interface PlannedExport {
@@ -142,6 +144,8 @@ export interface PlannedExport {
   options: ExportOptions;
   model: string | null;
   items: PlanItem[];
+  /** The format's files written once at the end. */
+  datasetFiles: PlannedFile[];
   skipped: ExportSkip[];
   conflicts: string[];
 }
@@ -272,6 +276,7 @@ export async function planExport(store: ProjectStore, input: ExportInput): Promi
     }
   }
 
+  const format = exportFormatOf(options.format);
   const items: PlanItem[] = [];
   const skipped: ExportSkip[] = [];
   for (const [index, image] of images.entries()) {
@@ -283,20 +288,15 @@ export async function planExport(store: ProjectStore, input: ExportInput): Promi
       continue;
     }
     const names = qataNames(image.relPath, prefixes.get(image.datasetId));
-    const imageFile = imageFileOf(names);
     items.push({
       image,
+      names,
       revision: getRevision(db, chosen.revisionId),
-      maskFile:
-        options.format === 'coco'
-          ? null
-          : options.format === 'overlay'
-            ? overlayFileOf(names)
-            : maskFileOf(names),
-      imageFile: options.copyImages ? imageFile : null,
-      cocoFileName: imageFile,
+      files: format.imageFiles({ image, names, options }),
+      imageFile: options.copyImages ? imageFileOf(names) : null,
     });
   }
+  const datasetFiles = format.datasetFiles?.(options) ?? [];
 
   // Two images must not share a file (compared case-insensitively, as macOS and Windows do).
   const targets = new Map<string, string>();
@@ -308,9 +308,9 @@ export async function planExport(store: ProjectStore, input: ExportInput): Promi
     else targets.set(key, owner);
   };
   claim(MANIFEST_FILE, 'the manifest');
-  if (options.format === 'coco') claim(COCO_FILE, 'the COCO file');
+  for (const { file } of datasetFiles) claim(file, `the ${format.label} file`);
   for (const item of items) {
-    if (item.maskFile) claim(item.maskFile, item.image.relPath);
+    for (const { file } of item.files) claim(file, item.image.relPath);
     if (item.imageFile) claim(item.imageFile, item.image.relPath);
   }
   if (collisions.length > 0) {
@@ -323,8 +323,11 @@ export async function planExport(store: ProjectStore, input: ExportInput): Promi
   // Existing files: a conflict without overwrite; a folder where a file goes is always one.
   const files = [
     MANIFEST_FILE,
-    ...(options.format === 'coco' ? [COCO_FILE] : []),
-    ...items.flatMap((item) => [item.imageFile, item.maskFile].filter((f) => f !== null)),
+    ...datasetFiles.map(({ file }) => file),
+    ...items.flatMap((item) => [
+      ...(item.imageFile ? [item.imageFile] : []),
+      ...item.files.map(({ file }) => file),
+    ]),
   ];
   const conflicts: string[] = [];
   const folders: string[] = [];
@@ -344,7 +347,7 @@ export async function planExport(store: ProjectStore, input: ExportInput): Promi
     );
   }
   conflicts.sort();
-  return { out, options, model, items, skipped, conflicts };
+  return { out, options, model, items, datasetFiles, skipped, conflicts };
 }
 
 export function planSummary(plan: PlannedExport): ExportPlan {
@@ -375,54 +378,6 @@ export function assertNoConflicts(plan: PlannedExport): void {
 // ---------------------------------------------------------------------------------------------
 // Pixels
 
-function encodePng(
-  data: Uint8Array,
-  width: number,
-  height: number,
-  channels: 1 | 3,
-): Promise<Buffer> {
-  const image = sharp(Buffer.from(data.buffer, data.byteOffset, data.length), {
-    raw: { width, height, channels },
-  });
-  return (channels === 1 ? image.toColourspace('b-w') : image)
-    .png({ compressionLevel: 6, adaptiveFiltering: false })
-    .toBuffer();
-}
-
-/** The image in gray with the mask's contour (foreground pixels touching background) in colour. */
-export function overlayPixels(
-  gray: Uint8Array,
-  mask: Uint8Array,
-  width: number,
-  height: number,
-): Uint8Array {
-  const rgb = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const i = y * width + x;
-      const edge =
-        mask[i] > 0 &&
-        (x === 0 ||
-          y === 0 ||
-          x === width - 1 ||
-          y === height - 1 ||
-          mask[i - 1] === 0 ||
-          mask[i + 1] === 0 ||
-          mask[i - width] === 0 ||
-          mask[i + width] === 0);
-      const o = i * 3;
-      if (edge) {
-        rgb[o] = CONTOUR[0];
-        rgb[o + 1] = CONTOUR[1];
-        rgb[o + 2] = CONTOUR[2];
-      } else {
-        rgb[o] = rgb[o + 1] = rgb[o + 2] = gray[i];
-      }
-    }
-  }
-  return rgb;
-}
-
 /** Raw 0..255 values of a stored revision PNG (fast path for the project's own 8-bit gray PNGs). */
 async function storedGray(
   png: Buffer,
@@ -431,20 +386,20 @@ async function storedGray(
 }
 
 interface Rendered {
-  /** Bytes of the mask file (null for coco). */
-  bytes: Buffer | null;
-  binary: Uint8Array;
-  width: number;
-  height: number;
-  foreground: number;
+  /** Bytes of the format's files of the image, in the order planned. */
+  data: (Uint8Array | string)[];
+  record: unknown;
+  mask: ExportMask;
   dice: number | null;
   imageBytes: Buffer | null;
 }
 
 async function render(
   store: ProjectStore,
+  format: ExportFormatDefinition,
   item: PlanItem,
   options: ExportOptions,
+  model: string | null,
 ): Promise<Rendered | { reason: string }> {
   const db = store.db;
   const { revision, image } = item;
@@ -485,39 +440,25 @@ async function render(
     }
   }
 
-  let bytes: Buffer | null = null;
-  switch (options.format) {
-    case 'png':
-      bytes = await encodePng(binary, width, height, 1);
-      break;
-    case 'png01': {
-      const ones = new Uint8Array(binary.length);
-      for (let i = 0; i < binary.length; i++) ones[i] = binary[i] === 0 ? 0 : 1;
-      bytes = await encodePng(ones, width, height, 1);
-      break;
-    }
-    case 'probability':
-      bytes = await encodePng(values, width, height, 1);
-      break;
-    case 'overlay': {
-      let gray;
-      try {
-        gray = await readGray8(imageAbsolutePath(image));
-      } catch (error) {
-        return { reason: `image file unreadable: ${(error as Error).message}` };
-      }
-      if (gray.width !== width || gray.height !== height) {
-        return {
-          reason: `image is ${gray.width}x${gray.height}, its mask ${width}x${height}`,
-        };
-      }
-      bytes = await encodePng(overlayPixels(gray.data, binary, width, height), width, height, 3);
-      break;
-    }
-    case 'coco':
-      break;
+  const mask: ExportMask = { binary, values, width, height, foreground };
+  const rendered = await format.render({
+    store,
+    image,
+    names: item.names,
+    options,
+    revision,
+    model,
+    files: item.files,
+    mask,
+    readImageGray8: () => readGray8(imageAbsolutePath(image)),
+  });
+  if ('reason' in rendered) return rendered;
+  if (rendered.data.length !== item.files.length) {
+    throw new Error(
+      `export format ${format.id} rendered ${rendered.data.length} file(s) for ${item.files.length} planned`,
+    );
   }
-  return { bytes, binary, width, height, foreground, dice, imageBytes };
+  return { data: rendered.data, record: rendered.record, mask, dice, imageBytes };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -569,51 +510,6 @@ function sha256(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-interface CocoEntry {
-  imageId: number;
-  fileName: string;
-  width: number;
-  height: number;
-  rle: CocoRle | null;
-  area: number;
-  bbox: [number, number, number, number] | null;
-}
-
-function cocoDocument(entries: CocoEntry[], model: string | null, options: ExportOptions): string {
-  const sorted = [...entries].sort((a, b) => a.imageId - b.imageId);
-  let annotationId = 0;
-  return JSON.stringify({
-    info: {
-      description: `QaTa Seg Workstation export (source ${options.source}${model ? `, model ${model}` : ''})`,
-      version: '1.0',
-      date_created: new Date().toISOString(),
-      // Say which RLE flavour this is: readers differ in what they accept.
-      mask_encoding:
-        'uncompressed RLE: counts alternate background/foreground runs in column-major order, starting with background',
-    },
-    licenses: [],
-    categories: [{ id: 1, name: 'infection', supercategory: 'lesion' }],
-    images: sorted.map((entry) => ({
-      id: entry.imageId,
-      file_name: entry.fileName,
-      width: entry.width,
-      height: entry.height,
-    })),
-    // One annotation per image with foreground; iscrowd 1 is how COCO marks an RLE segmentation.
-    annotations: sorted
-      .filter((entry) => entry.rle !== null && entry.area > 0)
-      .map((entry) => ({
-        id: ++annotationId,
-        image_id: entry.imageId,
-        category_id: 1,
-        segmentation: entry.rle,
-        area: entry.area,
-        bbox: entry.bbox,
-        iscrowd: 1,
-      })),
-  });
-}
-
 const noopReporter: JobReporter = {
   progress: () => undefined,
   signal: new AbortController().signal,
@@ -633,7 +529,10 @@ export async function runExport(
 ): Promise<ExportResult> {
   assertNoConflicts(plan);
   const io = runOptions.io ?? nodeIo;
-  const { out, options, items } = plan;
+  const { out, options, items, datasetFiles } = plan;
+  const format = exportFormatOf(options.format);
+  // The manifest's mask_file of an image: its own mask file, else the dataset file holding it.
+  const datasetMaskFile = datasetFiles.find((file) => file.role === 'mask')?.file ?? null;
   const started = performance.now();
   const total = items.length;
   reporter.progress({ phase: 'writing', done: 0, total, detail: { masksPerSecond: 0 } });
@@ -641,7 +540,7 @@ export async function runExport(
   const rows: { imageId: number; row: ManifestRow }[] = [];
   const written: string[] = [];
   const skipped = [...plan.skipped];
-  const coco: CocoEntry[] = [];
+  const records: ExportRecord<unknown>[] = [];
   const folders = new Map<string, Promise<void>>();
   /** Folders below OUT that received an entry (a renamed file or a new sub-folder). */
   const filled = new Set<string>();
@@ -701,7 +600,8 @@ export async function runExport(
     const filesBefore = [...written];
     let manifestNote: string;
     try {
-      if (rows.length > 0 && options.format !== 'coco') {
+      // Rows whose mask lives in a dataset file that was never written are no use.
+      if (rows.length > 0 && datasetMaskFile === null) {
         failure = null;
         await writeManifest();
         manifestNote = `they are listed in ${path.join(out, MANIFEST_FILE)}`;
@@ -736,49 +636,48 @@ export async function runExport(
       runOptions.concurrency ?? DEFAULT_CONCURRENCY,
       async (item) => {
         if (failure) return;
-        const rendered = await render(store, item, options);
+        const rendered = await render(store, format, item, options, plan.model);
         if ('reason' in rendered) {
           skipped.push({ image: item.image.relPath, reason: rendered.reason });
           return;
         }
-        let imageSha: string | null = null;
+        const hashes = new Map<string, string>();
         try {
           if (item.imageFile && rendered.imageBytes) {
             await writeOutput(item.imageFile, rendered.imageBytes);
-            imageSha = sha256(rendered.imageBytes);
+            hashes.set(item.imageFile, sha256(rendered.imageBytes));
           }
-          if (item.maskFile && rendered.bytes) await writeOutput(item.maskFile, rendered.bytes);
+          for (const [index, { file }] of item.files.entries()) {
+            await writeOutput(file, rendered.data[index]);
+            hashes.set(file, sha256(rendered.data[index]));
+          }
         } catch {
           return; // recorded in `failure`; the pool drains and the export stops
         }
-        if (options.format === 'coco') {
-          coco.push({
-            imageId: item.image.id,
-            fileName: item.cocoFileName,
-            width: rendered.width,
-            height: rendered.height,
-            rle:
-              rendered.foreground > 0
-                ? encodeRle(rendered.binary, rendered.width, rendered.height)
-                : null,
-            area: rendered.foreground,
-            bbox: boundingBox(rendered.binary, rendered.width, rendered.height),
-          });
-        }
+        records.push({
+          image: item.image,
+          names: item.names,
+          mask: rendered.mask,
+          record: rendered.record,
+        });
+        const maskFile = item.files.find((file) => file.role === 'mask')?.file ?? null;
+        const imageFile =
+          item.imageFile ?? item.files.find((file) => file.role === 'image')?.file ?? null;
         rows.push({
           imageId: item.image.id,
           row: {
             image: item.image.relPath,
-            maskFile: item.maskFile ?? COCO_FILE,
+            maskFile: maskFile ?? datasetMaskFile ?? '',
             source: item.revision.source,
             modelVersion: item.revision.modelVersion,
             reviewState: item.image.reviewState,
             lastEdit: item.revision.createdAt,
             dice: rendered.dice,
-            foregroundPixels: rendered.foreground,
-            sha256: rendered.bytes ? sha256(rendered.bytes) : '',
-            imageFile: item.imageFile,
-            imageSha256: imageSha,
+            foregroundPixels: rendered.mask.foreground,
+            // A mask in a dataset file gets that file's hash once it is written.
+            sha256: maskFile ? (hashes.get(maskFile) ?? '') : '',
+            imageFile,
+            imageSha256: imageFile ? (hashes.get(imageFile) ?? null) : null,
           },
         });
         done++;
@@ -789,24 +688,33 @@ export async function runExport(
   } catch (error) {
     if (error instanceof CancelledError && !failure) {
       // What is on disk stays consistent: the manifest lists the masks written before the cancel.
-      if (rows.length > 0 && options.format !== 'coco')
-        await writeManifest().catch(() => undefined);
+      if (rows.length > 0 && datasetMaskFile === null) await writeManifest().catch(() => undefined);
       throw new CancelledError(`export cancelled after ${done} of ${total} masks`);
     }
     if (!failure) throw error;
   }
   if (failure) return stop();
 
-  if (options.format === 'coco') {
-    reporter.progress({ phase: 'writing COCO file' });
-    const document = cocoDocument(coco, plan.model, options);
-    try {
-      await writeOutput(COCO_FILE, document);
-    } catch {
-      return stop();
+  if (datasetFiles.length > 0) {
+    reporter.progress({ phase: `writing ${datasetFiles.map(({ file }) => file).join(', ')}` });
+    records.sort((a, b) => a.image.id - b.image.id);
+    const contents = (await format.finish?.({ store, options, model: plan.model, records })) ?? [];
+    if (contents.length !== datasetFiles.length) {
+      throw new Error(
+        `export format ${format.id} finished ${contents.length} file(s) for ${datasetFiles.length} planned`,
+      );
     }
-    const hash = sha256(document);
-    for (const entry of rows) entry.row.sha256 = hash;
+    for (const [index, { file }] of datasetFiles.entries()) {
+      try {
+        await writeOutput(file, contents[index]);
+      } catch {
+        return stop();
+      }
+      if (file === datasetMaskFile) {
+        const hash = sha256(contents[index]);
+        for (const entry of rows) if (entry.row.maskFile === file) entry.row.sha256 = hash;
+      }
+    }
   }
   try {
     await writeManifest();

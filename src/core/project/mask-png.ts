@@ -4,7 +4,7 @@
  * gray+alpha, RGB or RGBA, 0/1 or 0/255 or anything else (> 0 is foreground).
  */
 import sharp from 'sharp';
-import { decodeGray8Png } from '../dataset/png';
+import { decodeGray8Png, isPng, readPngHeader } from '../formats/png';
 
 export interface MaskPixels {
   /** One byte per pixel, row-major. */
@@ -86,6 +86,13 @@ export async function decodeGray8(input: Buffer): Promise<MaskPixels> {
     width: info.width,
     height: info.height,
   };
+}
+
+/** True when the file is stored as it is: an 8-bit gray PNG (the caller checks its values). */
+export function isStorableMaskPng(bytes: Buffer): boolean {
+  if (!isPng(bytes)) return false;
+  const header = readPngHeader(bytes);
+  return header.colorType === 0 && header.bitDepth === 8;
 }
 
 /** Encodes one byte per pixel as an 8-bit gray PNG. */

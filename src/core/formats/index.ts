@@ -1,0 +1,13 @@
+/**
+ * Every file-format module, registered on import of this file; callers ask through the registry's
+ * functions re-exported here. A new format is a module here plus, for an export format, its id
+ * in the contract's exportFormatSchema.
+ */
+import './png';
+import './jpeg';
+import './tiff';
+import './bmp';
+import './web-images';
+import './coco';
+
+export * from './registry';

@@ -1,0 +1,217 @@
+/**
+ * The formats registry: each file-format module (./png, ./jpeg, ./coco, ...) registers what it can
+ * read (image decoders) and write (export formats). Import, display, the ML worker and export ask
+ * the registry; none of them names a format.
+ *
+ * This file holds the interfaces and the tables only; ./index imports every format module so
+ * that they are registered before anyone asks.
+ */
+import type sharp from 'sharp';
+import type { ExportOptions } from '../../shared/export-schemas';
+import type { QataNames } from '../export/names';
+import type { ImageRecord } from '../project/images';
+import type { MaskRevision } from '../project/masks';
+import type { ProjectStore } from '../project/store';
+
+// ---------------------------------------------------------------------------------------------
+// Image decoders
+
+/** Facts read from a file's header, without decoding its pixels. */
+export interface ImageHeader {
+  width: number;
+  height: number;
+  /** 8 or 16 (bits per sample after decoding). */
+  bitDepth: number;
+  /** Channels in the file (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA). */
+  channels: number;
+  /** The decoder's id (recorded with each imported image). */
+  format: string;
+}
+
+/** A named window (level/width) a viewer may offer, e.g. from a DICOM header. */
+export interface WindowPreset {
+  name: string;
+  center: number;
+  width: number;
+}
+
+/** What a file says about its pixels beyond their values (all optional). */
+export interface ImageMetadata {
+  /** Millimetres between pixel centres: [row spacing, column spacing]. */
+  pixelSpacing?: [number, number];
+  windows?: WindowPreset[];
+}
+
+/** One gray channel, row-major. */
+export interface GrayImage {
+  data: Uint8Array | Uint16Array;
+  width: number;
+  height: number;
+  bitDepth: 8 | 16;
+}
+
+export interface DecodedImage extends GrayImage {
+  metadata?: ImageMetadata;
+}
+
+export interface DecodeOptions {
+  /** 8 scales a 16-bit file down; default keeps the file's depth. */
+  depth?: 8 | 16;
+}
+
+export interface ImageDecoder {
+  /** Short name, also the `format` recorded at import (png, jpeg, ...). */
+  readonly id: string;
+  readonly label: string;
+  /** Lower-case extensions with the dot that mark an image file when a folder is listed. */
+  readonly extensions: readonly string[];
+  /** True when the bytes (the file's first bytes suffice) are this format's. */
+  sniff(bytes: Buffer): boolean;
+  /** Header facts without decoding; throws when the file is unusable (truncated, damaged). */
+  readHeader(bytes: Buffer): Promise<ImageHeader>;
+  /** Header facts of a file too large to hold in memory (default: the file is read whole). */
+  readFileHeader?(file: string): Promise<ImageHeader>;
+  /** Full decode to one gray channel; 16-bit files stay 16-bit unless `depth` is 8. */
+  decode(bytes: Buffer, options?: DecodeOptions): Promise<DecodedImage>;
+  /**
+   * Where sharp reads the pixels (in the file's own channels), a pipeline on them: display and
+   * resizing then run in one sharp pass. Without it the display path starts from `decode`.
+   */
+  pipeline?(bytes: Buffer): sharp.Sharp;
+  /** True when the file itself already is the gray PNG of `depth` the viewer wants. */
+  servesAsDisplayPng?(bytes: Buffer, depth: 8 | 16 | undefined): boolean;
+}
+
+const imageDecoders: ImageDecoder[] = [];
+
+export function registerImageDecoder(decoder: ImageDecoder): void {
+  if (imageDecoders.some((known) => known.id === decoder.id)) {
+    throw new Error(`image decoder ${decoder.id} is registered twice`);
+  }
+  imageDecoders.push(decoder);
+}
+
+export function listImageDecoders(): readonly ImageDecoder[] {
+  return imageDecoders;
+}
+
+/** The decoder whose magic bytes match, or null. */
+export function findImageDecoder(bytes: Buffer): ImageDecoder | null {
+  return imageDecoders.find((decoder) => decoder.sniff(bytes)) ?? null;
+}
+
+/** The decoder whose magic bytes match; throws 'unsupported image format' when none does. */
+export function imageDecoderFor(bytes: Buffer): ImageDecoder {
+  if (bytes.length === 0) throw new Error('empty file');
+  const decoder = findImageDecoder(bytes);
+  if (!decoder) throw new Error('unsupported image format');
+  return decoder;
+}
+
+/** True when a file name's extension is one a decoder claims. */
+export function hasImageExtension(name: string): boolean {
+  const dot = name.lastIndexOf('.');
+  if (dot < 0) return false;
+  const extension = name.slice(dot).toLowerCase();
+  return imageDecoders.some((decoder) => decoder.extensions.includes(extension));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Export formats
+
+/** What one output file is, for the manifest: the mask (label) or an image. */
+export type ExportFileRole = 'mask' | 'image';
+
+export interface PlannedFile {
+  /** Relative to OUT, '/' separators. */
+  file: string;
+  role: ExportFileRole;
+}
+
+/** An image chosen for export, before anything is rendered. */
+export interface ExportTarget {
+  image: ImageRecord;
+  /** The image's QaTa folder and names (sanitised). */
+  names: QataNames;
+  options: ExportOptions;
+}
+
+/** The chosen revision's pixels, one byte per pixel, row-major. */
+export interface ExportMask {
+  /** 0/255 after the threshold (predictions) or as stored (ground truth, corrections). */
+  binary: Uint8Array;
+  /** The stored values: 0..255 probabilities for a prediction, else the same as `binary`. */
+  values: Uint8Array;
+  width: number;
+  height: number;
+  /** Pixels of `binary` that are foreground. */
+  foreground: number;
+}
+
+export interface ExportRenderInput extends ExportTarget {
+  store: ProjectStore;
+  revision: MaskRevision;
+  /** The model version of the export (predictions), if any. */
+  model: string | null;
+  /** This image's files as planned by `imageFiles`, in that order. */
+  files: readonly PlannedFile[];
+  mask: ExportMask;
+  /** The source image in 8-bit gray (read on demand; throws when unreadable). */
+  readImageGray8: () => Promise<{ data: Uint8Array; width: number; height: number }>;
+}
+
+export interface ExportRendered<R> {
+  /** Bytes of each planned file, in the order of `files`. */
+  data: (Uint8Array | string)[];
+  /** Kept for `finish` (e.g. one COCO entry). */
+  record?: R;
+}
+
+/** A written image as `finish` sees it. */
+export interface ExportRecord<R> {
+  image: ImageRecord;
+  names: QataNames;
+  mask: ExportMask;
+  record: R | undefined;
+}
+
+export interface ExportFinishInput<R> {
+  store: ProjectStore;
+  options: ExportOptions;
+  model: string | null;
+  /** Every written image, in image id order. */
+  records: ExportRecord<R>[];
+}
+
+export interface ExportFormatDefinition<R = unknown> {
+  /** The contract's id (exportFormatSchema). */
+  readonly id: string;
+  readonly label: string;
+  /** The files this format writes for one image (planned before anything is written). */
+  imageFiles(target: ExportTarget): PlannedFile[];
+  /** The files written once at the end of the export (COCO's JSON, a dataset description). */
+  datasetFiles?(options: ExportOptions): PlannedFile[];
+  /** Bytes of one image's files, or why the image is left out. */
+  render(input: ExportRenderInput): Promise<ExportRendered<R> | { reason: string }>;
+  /** Contents of `datasetFiles`, in their order, from every written image. */
+  finish?(input: ExportFinishInput<R>): Promise<(Uint8Array | string)[]>;
+}
+
+const exportFormats = new Map<string, ExportFormatDefinition>();
+
+export function registerExportFormat<R>(format: ExportFormatDefinition<R>): void {
+  if (exportFormats.has(format.id))
+    throw new Error(`export format ${format.id} is registered twice`);
+  // A format's records only ever come back to its own `finish`.
+  exportFormats.set(format.id, format);
+}
+
+export function listExportFormats(): readonly ExportFormatDefinition[] {
+  return [...exportFormats.values()];
+}
+
+export function exportFormatOf(id: string): ExportFormatDefinition {
+  const format = exportFormats.get(id);
+  if (!format) throw new Error(`no export format ${JSON.stringify(id)} is registered`);
+  return format;
+}

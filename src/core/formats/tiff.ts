@@ -1,0 +1,41 @@
+/** TIFF and BigTIFF (8/16-bit gray, RGB, RGBA; little- and big-endian) through sharp. */
+import sharp from 'sharp';
+import { registerImageDecoder, type ImageHeader } from './registry';
+import {
+  decodeGrayPipeline,
+  headerFromMetadata,
+  sharpFileHeader,
+  sharpPipeline,
+} from './sharp-pixels';
+
+export function isTiff(bytes: Buffer): boolean {
+  if (bytes.length < 4) return false;
+  // 42 marks TIFF, 43 BigTIFF.
+  const little =
+    bytes[0] === 0x49 &&
+    bytes[1] === 0x49 &&
+    (bytes[2] === 0x2a || bytes[2] === 0x2b) &&
+    bytes[3] === 0;
+  const big =
+    bytes[0] === 0x4d &&
+    bytes[1] === 0x4d &&
+    bytes[2] === 0 &&
+    (bytes[3] === 0x2a || bytes[3] === 0x2b);
+  return little || big;
+}
+
+async function readTiffHeader(bytes: Buffer): Promise<ImageHeader> {
+  return headerFromMetadata(await sharp(bytes).metadata(), 'tiff');
+}
+
+registerImageDecoder({
+  id: 'tiff',
+  label: 'TIFF',
+  extensions: ['.tif', '.tiff'],
+  sniff: isTiff,
+  readHeader: readTiffHeader,
+  readFileHeader: (file) => sharpFileHeader(file, 'tiff'),
+  decode: async (bytes, options) =>
+    decodeGrayPipeline(sharpPipeline(bytes), await readTiffHeader(bytes), options?.depth),
+  pipeline: sharpPipeline,
+});
