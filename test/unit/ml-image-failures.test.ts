@@ -6,10 +6,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createService, type Service } from '../../src/core/service';
 import type { Job } from '../../src/shared/contract';
 import { discProject } from './ml-fixtures';
+import { writeGrayPng } from './project-fixtures';
 
 const tiny = { size: 32, base: 4, batch: 4, valFraction: 0.25, seed: 3, epochs: 1 } as const;
 
@@ -32,6 +34,35 @@ function predictionCount(service: Service, version: string): number {
   return row.n;
 }
 
+const DAMAGED = [
+  'Images/disc_2.png',
+  'Images/disc_4.png',
+  'Images/disc_5.png',
+  'Images/disc_9.png',
+];
+
+/** A valid PNG whose header claims 2147483647 x 2147483647 gray pixels. */
+function headerBombPng(): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(data.length + 12);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(zlib.crc32(body), data.length + 8);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(2 ** 31 - 1, 0);
+  header.writeUInt32BE(2 ** 31 - 1, 4);
+  header[8] = 8;
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk('IHDR', header),
+    chunk('IDAT', zlib.deflateSync(Buffer.alloc(300))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
 describe('an image that cannot be decoded', () => {
   let service: Service;
   let project: Awaited<ReturnType<typeof discProject>>;
@@ -39,10 +70,13 @@ describe('an image that cannot be decoded', () => {
 
   beforeAll(async () => {
     project = await discProject(8, 2);
-    // One train image and one test image are damaged on disk after the import.
-    fs.writeFileSync(path.join(project.root, 'Images', 'disc_2.png'), 'not a PNG any more');
-    const testImage = path.join(project.root, 'Images', 'disc_9.png');
-    fs.writeFileSync(testImage, fs.readFileSync(testImage).subarray(0, 60));
+    // Images changed on disk after the import: garbage, a header claiming 2147483647 x
+    // 2147483647 pixels (70 bytes), another size, and a test image cut short.
+    const image = (name: string) => path.join(project.root, 'Images', name);
+    fs.writeFileSync(image('disc_2.png'), 'not a PNG any more');
+    fs.writeFileSync(image('disc_4.png'), headerBombPng());
+    await writeGrayPng(image('disc_5.png'), new Uint8Array(40 * 40), 40, 40);
+    fs.writeFileSync(image('disc_9.png'), fs.readFileSync(image('disc_9.png')).subarray(0, 60));
     service = createService({ transport: 'http', backend: 'wasm', projectDir: project.dir });
     trained = await finish(service, await service.invoke('train.start', tiny));
   }, 120_000);
@@ -54,12 +88,12 @@ describe('an image that cannot be decoded', () => {
     expect(trained.state).toBe('succeeded');
     const card = await service.invoke('models.get', { version: 'v1' });
     const skipped = card.data.skipped ?? [];
-    expect(skipped.map((entry) => entry.image).sort()).toEqual([
-      'Images/disc_2.png',
-      'Images/disc_9.png',
-    ]);
+    expect(skipped.map((entry) => entry.image).sort()).toEqual(DAMAGED);
     for (const entry of skipped) expect(entry.reason.length).toBeGreaterThan(0);
-    expect(card.data.train + card.data.val).toBe(7);
+    expect(skipped.find((entry) => entry.image === 'Images/disc_5.png')?.reason).toBe(
+      'Images/disc_5.png is 40x40 on disk but was 48x48 when imported: import the dataset again',
+    );
+    expect(card.data.train + card.data.val).toBe(5);
     expect(card.data.test).toBe(1);
     expect(card.metrics.test?.images).toBe(1);
   });
@@ -77,13 +111,10 @@ describe('an image that cannot be decoded', () => {
     const job = await finish(service, await service.invoke('predict.start', {}));
     expect(job.state).toBe('succeeded');
     const result = job.result as { predicted: number; saved: number; skipped: Skipped[] };
-    expect(result.predicted).toBe(8);
-    expect(result.saved).toBe(8);
-    expect(result.skipped.map((entry) => entry.image).sort()).toEqual([
-      'Images/disc_2.png',
-      'Images/disc_9.png',
-    ]);
-    expect(predictionCount(service, 'v1')).toBe(8);
+    expect(result.predicted).toBe(6);
+    expect(result.saved).toBe(6);
+    expect(result.skipped.map((entry) => entry.image).sort()).toEqual(DAMAGED);
+    expect(predictionCount(service, 'v1')).toBe(6);
   });
 });
 

@@ -57,18 +57,6 @@ export function skippedImage(
   return { imageId: image.imageId, image: image.relPath, reason: reason.trim().slice(0, 300) };
 }
 
-/** Refuses pixels whose size is not the one recorded at import (the file changed on disk). */
-export function checkImportedSize(
-  image: { relPath: string; width: number; height: number },
-  pixels: { width: number; height: number },
-): void {
-  if (pixels.width !== image.width || pixels.height !== image.height) {
-    throw new Error(
-      `${image.relPath} is ${pixels.width}x${pixels.height} on disk but was ${image.width}x${image.height} when imported: import the dataset again`,
-    );
-  }
-}
-
 /**
  * Per-image metrics of a model on pairs, at each image's resolution. Dice and IoU over the set are
  * means of per-image values (an image where both masks are empty scores 1); precision, recall,
@@ -93,8 +81,7 @@ export async function evaluatePairs(
   for (const [index, pair] of pairs.entries()) {
     if (options.signal?.aborted) throw new Error('cancelled');
     try {
-      const image = await readImagePixels(pair.imagePath);
-      checkImportedSize(pair, image);
+      const image = await readImagePixels(pair.imagePath, pair);
       const label = await readLabelPixels(db, pair);
       const probabilities = await predictFullImage(runner, image, size, options.tile);
       const figures = maskMetrics(probabilities, label, threshold);

@@ -21,7 +21,7 @@ import {
 import type { LayersModel } from '@tensorflow/tfjs';
 import type { SkippedImage } from '../../shared/contract-ml';
 import { createRunner, type ModelRunner } from './engine';
-import { checkImportedSize, evaluatePairs, predictFullImage, skippedImage } from './infer';
+import { evaluatePairs, predictFullImage, skippedImage } from './infer';
 import {
   evaluateJobParamsSchema,
   predictJobParamsSchema,
@@ -215,8 +215,7 @@ async function runPredict(raw: unknown, context: WorkerJobContext) {
       for (const image of images) {
         throwIfAborted(context.signal);
         try {
-          const pixels = await readImagePixels(imageAbsolutePath(image));
-          checkImportedSize(image, pixels);
+          const pixels = await readImagePixels(imageAbsolutePath(image), image);
           const probabilities = await predictFullImage(runner, pixels, params.size, params.tile);
           done += 1;
           const message: PredictionMessage = {
