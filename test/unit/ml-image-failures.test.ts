@@ -4,14 +4,19 @@
  * that cannot be saved stops the run at once, naming the image, instead of the later saves being
  * dropped silently while the worker keeps predicting.
  */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createService, type Service } from '../../src/core/service';
 import type { Job } from '../../src/shared/contract';
 import { discProject } from './ml-fixtures';
 import { writeGrayPng } from './project-fixtures';
+
+const run = promisify(execFile);
+const bin = path.resolve(import.meta.dirname, '../../bin/qataseg.mjs');
 
 const tiny = { size: 32, base: 4, batch: 4, valFraction: 0.25, seed: 3, epochs: 1 } as const;
 
@@ -116,6 +121,21 @@ describe('an image that cannot be decoded', () => {
     expect(result.skipped.map((entry) => entry.image).sort()).toEqual(DAMAGED);
     expect(predictionCount(service, 'v1')).toBe(6);
   });
+
+  it('is named by the qataseg predict and evaluate commands', async () => {
+    service.close();
+    const qataseg = (...args: string[]) =>
+      run(process.execPath, [bin, ...args, '--project', project.dir, '--backend', 'wasm'], {
+        encoding: 'utf8',
+      });
+    const predicted = await qataseg('predict');
+    expect(predicted.stdout).toContain('v1: 6 predictions stored\nskipped 4 images:\n');
+    expect(predicted.stdout).toContain(
+      '  Images/disc_5.png: Images/disc_5.png is 40x40 on disk but was 48x48 when imported',
+    );
+    const evaluated = await qataseg('evaluate', '--split', 'test');
+    expect(evaluated.stdout).toMatch(/1 images[^]*\nskipped 1 image:\n {2}Images\/disc_9\.png: /);
+  }, 120_000);
 });
 
 describe('a prediction that cannot be saved', () => {

@@ -52,7 +52,8 @@ export function register(program: Command): void {
               dice: row.dice,
               iou: row.iou,
             })),
-            skipped: result.skipped ?? [],
+            // Only when there are: the keys are otherwise exactly the ones asked for.
+            ...(result.skipped?.length ? { skipped: result.skipped } : {}),
           });
           return;
         }
