@@ -142,6 +142,19 @@ describe('ML worker process', () => {
     expect(((await host.run('probe', {})) as { sum: number }).sum).toBe(10);
   });
 
+  it('restarts a worker that is stuck and ignores SIGTERM, failing its job', async () => {
+    const host = newHost();
+    const { pid } = (await host.run('probe', {})) as { pid: number };
+    const run = host.run('test.hang', {});
+    run.catch(() => undefined);
+    // Let the job message reach the worker before restarting.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const restarted = await within(host.restart(), 20_000);
+    expect(restarted.state).toBe('ready');
+    await expect(within(run, 1_000)).rejects.toThrow(/ML worker was restarted while running job/);
+    expect(() => process.kill(pid, 0)).toThrow();
+  });
+
   it('fails the jobs of a worker killed with SIGKILL, naming the signal', async () => {
     const host = newHost();
     const { pid } = (await host.run('probe', {})) as { pid: number };

@@ -16,7 +16,8 @@ export interface WorkerChannel {
   send(message: HostToWorker): void;
   onMessage(listener: (message: unknown) => void): void;
   onExit(listener: (code: number | null, signal: string | null) => void): void;
-  kill(): void;
+  /** Ends the process: politely (SIGTERM), or with `force` where the platform can (SIGKILL). */
+  kill(force?: boolean): void;
 }
 
 export type WorkerLauncher = () => WorkerChannel;
@@ -29,7 +30,7 @@ interface PendingJob {
   reject: (error: Error) => void;
 }
 
-/** How long a stopped worker gets to exit before its jobs are failed anyway. */
+/** How long a stopped worker gets to exit before it is killed by force and its jobs failed. */
 const STOP_GRACE_MS = 5_000;
 
 export class WorkerCrashedError extends Error {
@@ -234,8 +235,9 @@ export class WorkerHost {
   }
 
   /**
-   * Tells the worker to go and kills it. Its jobs fail with `reason` when the process has exited,
-   * or after a grace period if it has not.
+   * Tells the worker to go and kills it. Its jobs fail with `reason` when the process has exited;
+   * a worker still there after a grace period (stuck, ignoring SIGTERM) is killed by force and its
+   * jobs failed then.
    */
   stop(reason = 'ML worker was stopped'): void {
     const channel = this.channel;
@@ -250,7 +252,10 @@ export class WorkerHost {
       // Already gone.
     }
     channel.kill();
-    const grace = setTimeout(() => this.failJobsOf(channel, reason), STOP_GRACE_MS);
+    const grace = setTimeout(() => {
+      this.failJobsOf(channel, reason);
+      channel.kill(true);
+    }, STOP_GRACE_MS);
     grace.unref();
     void this.exits.get(channel)?.then(() => clearTimeout(grace));
   }
