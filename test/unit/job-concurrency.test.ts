@@ -129,6 +129,11 @@ describe('concurrent job requests through the service', () => {
     expect((await finish(service, await service.invoke('train.start', tiny))).state).toBe(
       'succeeded',
     );
+    // Ids of no image are the caller's mistake, said before any job starts.
+    await expect(
+      service.invoke('predict.start', { imageIds: [project.ids[0], 999_999] }),
+    ).rejects.toMatchObject({ code: 'not-found', message: 'no image 999999' });
+    expect(service.jobs.list().filter((job) => job.kind === 'predict')).toEqual([]);
     const results = await Promise.allSettled([
       service.invoke('predict.start', {}),
       service.invoke('predict.start', {}),

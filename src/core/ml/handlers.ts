@@ -15,6 +15,7 @@ import type {
 } from '../../shared/contract-ml';
 import type { JobReporter, JobRunner } from '../jobs';
 import { savePrediction } from '../project/masks';
+import type { Db } from '../project/store';
 import type { HandlerGroup, ServiceContext } from '../service';
 import {
   trainJobResultSchema,
@@ -303,6 +304,16 @@ async function runEvaluation(
   return (await context.jobs.wait(job.id)) as Evaluation;
 }
 
+/** Refuses ids of no image before a job starts (the run would otherwise fail half-way). */
+function assertImagesExist(db: Db, ids: number[]): void {
+  const missing = db
+    .prepare(
+      'SELECT value AS id FROM json_each(?) WHERE value NOT IN (SELECT id FROM images) LIMIT 1',
+    )
+    .get(JSON.stringify(ids)) as { id: number } | undefined;
+  if (missing) throw new ApiError('not-found', `no image ${missing.id}`);
+}
+
 /** What the worker's predict job returns. */
 interface PredictResult {
   predicted: number;
@@ -447,6 +458,7 @@ export const mlHandlers: HandlerGroup = {
     const store = context.project();
     const version = resolveVersion(store, input.model);
     const card = getCard(store, version);
+    if (input.imageIds) assertImagesExist(store.db, input.imageIds);
     return context.jobs.startExclusive(
       predictSlot(store.dir),
       `a prediction with ${version}`,
