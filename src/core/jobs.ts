@@ -31,11 +31,23 @@ export function throwIfCancelled(signal: AbortSignal): void {
 
 const EMIT_INTERVAL_MS = 100;
 
+/** What a held slot tells the next caller. */
+interface SlotHolder {
+  what: string;
+  jobId: string | null;
+}
+
+/** Lets a job's preparation say more precisely what holds its slot (a version once claimed). */
+export interface SlotHandle {
+  describe(what: string): void;
+}
+
 export class JobManager {
   private readonly jobs = new Map<
     string,
     { job: Job; controller: AbortController; done: Promise<unknown> }
   >();
+  private readonly slots = new Map<string, SlotHolder>();
 
   constructor(private readonly onUpdate: (job: Job) => void) {}
 
@@ -63,7 +75,44 @@ export class JobManager {
     return { ...entry.job };
   }
 
-  start<R>(kind: JobKind, runner: JobRunner<R>): Job {
+  /**
+   * Starts a job that must be the only one of its `slot` (a training per worker, an import per
+   * project, ...). The slot is taken before the first await, so callers that arrive together get a
+   * 'conflict' naming what holds it; it is held while `prepare` runs (which may await: start the
+   * worker, check a folder) and until the job ends, and given back if `prepare` throws.
+   */
+  async startExclusive<R>(
+    slot: string,
+    what: string,
+    kind: JobKind,
+    prepare: (handle: SlotHandle) => Promise<JobRunner<R>> | JobRunner<R>,
+  ): Promise<Job> {
+    const held = this.slots.get(slot);
+    if (held) throw new ApiError('conflict', this.describeHolder(held));
+    const holder: SlotHolder = { what, jobId: null };
+    this.slots.set(slot, holder);
+    const release = () => {
+      if (this.slots.get(slot) === holder) this.slots.delete(slot);
+    };
+    let runner: JobRunner<R>;
+    try {
+      runner = await prepare({ describe: (text) => (holder.what = text) });
+    } catch (error) {
+      release();
+      throw error;
+    }
+    const job = this.start(kind, runner, release);
+    holder.jobId = job.id;
+    return job;
+  }
+
+  private describeHolder(holder: SlotHolder): string {
+    const job = holder.jobId ? this.jobs.get(holder.jobId)?.job : undefined;
+    if (!job) return `${holder.what} is starting: wait for it to begin, then cancel it or wait`;
+    return `${holder.what} is running (job ${job.id}, ${job.phase}): wait for it or cancel it`;
+  }
+
+  start<R>(kind: JobKind, runner: JobRunner<R>, onEnd: () => void = () => undefined): Job {
     const controller = new AbortController();
     const job: Job = {
       id: randomUUID(),
@@ -110,6 +159,7 @@ export class JobManager {
         throw error;
       } finally {
         job.finishedAt = new Date().toISOString();
+        onEnd();
         emitNow();
       }
     })();

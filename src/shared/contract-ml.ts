@@ -81,6 +81,14 @@ export const perImageScoreSchema = z.object({
 });
 export type PerImageScore = z.infer<typeof perImageScoreSchema>;
 
+/** An image a job left out because it could not be read or no longer matches its import. */
+export const skippedImageSchema = z.object({
+  imageId: idSchema,
+  image: z.string(),
+  reason: z.string(),
+});
+export type SkippedImage = z.infer<typeof skippedImageSchema>;
+
 export const modelCardSchema = z.object({
   version: z.string(),
   createdAt: z.string(),
@@ -125,6 +133,8 @@ export const modelCardSchema = z.object({
     train: z.number().int(),
     val: z.number().int(),
     test: z.number().int(),
+    /** Images of the splits left out (unreadable); the counts and hashes are without them. */
+    skipped: z.array(skippedImageSchema).optional(),
   }),
   history: z.array(epochRecordSchema),
   bestEpoch: z.number().int(),
@@ -138,8 +148,13 @@ export type ModelCard = z.infer<typeof modelCardSchema>;
 
 export const modelSummarySchema = z.object({
   version: z.string(),
-  /** 'complete' has a card; 'incomplete' was cancelled or crashed and can be resumed. */
-  state: z.enum(['complete', 'incomplete']),
+  /**
+   * 'complete' has a card; 'incomplete' was cancelled or crashed and can be resumed; 'damaged' has
+   * a file that cannot be read (see `damage`).
+   */
+  state: z.enum(['complete', 'incomplete', 'damaged']),
+  /** Why a damaged version cannot be used: which file, and what is wrong with it. */
+  damage: z.string().optional(),
   active: z.boolean(),
   createdAt: z.string().nullable(),
   parent: z.string().nullable(),
@@ -173,6 +188,8 @@ export const evaluationSchema = z.object({
   specificity: z.number(),
   accuracy: z.number(),
   perImage: z.array(perImageScoreSchema),
+  /** Images of the split that could not be evaluated, with why. */
+  skipped: z.array(skippedImageSchema).optional(),
 });
 export type Evaluation = z.infer<typeof evaluationSchema>;
 

@@ -38,6 +38,8 @@ export const workerToHostSchema = z.discriminatedUnion('type', [
     message: z.string(),
     cancelled: z.boolean(),
   }),
+  /** Sent by a worker about to die of an uncaught error: why its jobs end. */
+  z.object({ type: z.literal('fatal'), message: z.string() }),
   z.object({
     type: z.literal('log'),
     level: z.enum(['info', 'warn', 'error']),

@@ -10,6 +10,8 @@ import { workerJobs } from './jobs';
 
 interface ParentPort {
   postMessage(message: unknown): void;
+  /** Sends a last message and calls `then` once it has left (or could not). */
+  postLast(message: unknown, then: () => void): void;
   on(event: 'message', listener: (message: unknown) => void): void;
 }
 
@@ -26,6 +28,10 @@ function connectToHost(): ParentPort {
   if (electronPort) {
     return {
       postMessage: (message) => electronPort.postMessage(message),
+      postLast: (message, then) => {
+        electronPort.postMessage(message);
+        setTimeout(then, 100);
+      },
       on: (_event, listener) => electronPort.on('message', (event) => listener(event.data)),
     };
   }
@@ -34,6 +40,10 @@ function connectToHost(): ParentPort {
   process.on('disconnect', () => process.exit(0));
   return {
     postMessage: (message) => process.send?.(message),
+    postLast: (message, then) => {
+      if (!process.connected || !process.send) return then();
+      process.send(message, undefined, {}, () => then());
+    },
     on: (_event, listener) => process.on('message', listener),
   };
 }
@@ -44,6 +54,14 @@ const running = new Map<string, AbortController>();
 let runtime: LoadedRuntime | null = null;
 
 registerMlJobs();
+
+// An uncaught error ends the worker: say why first, so the host fails its jobs with the reason.
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.on(event, (error: unknown) => {
+    const message: WorkerToHost = { type: 'fatal', message: oneLineReason(error) };
+    port.postLast(message, () => process.exit(1));
+  });
+}
 
 async function runJob(jobId: string, kind: string, params: unknown): Promise<void> {
   const controller = new AbortController();

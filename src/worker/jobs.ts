@@ -31,6 +31,21 @@ if (process.env.QATASEG_TEST_JOBS === '1') {
   registerWorkerJob('test.crash', async () => {
     process.exit(70);
   });
+  registerWorkerJob('test.uncaught', async () => {
+    setTimeout(() => {
+      throw new Error('a stray error outside any job');
+    });
+    return new Promise(() => undefined);
+  });
+  // A worker that neither reads its messages nor lets SIGTERM end it (stuck in native code).
+  registerWorkerJob('test.hang', async () => {
+    process.on('SIGTERM', () => undefined);
+    const until = Date.now() + 60_000;
+    while (Date.now() < until) {
+      // Busy: the event loop never turns.
+    }
+    return {};
+  });
   registerWorkerJob('test.count', async (params, context) => {
     const { steps, stepMs } = params as { steps: number; stepMs: number };
     for (let step = 1; step <= steps; step++) {

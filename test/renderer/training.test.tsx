@@ -52,10 +52,12 @@ const comparison: ModelComparison = {
   ties: 1,
 };
 
-function fakeHost() {
+function fakeHost(
+  initial: ModelSummary[] = [summary('v1', { active: true }), summary('v2', { parent: 'v1' })],
+) {
   const listeners = new Set<(event: EventName, payload: unknown) => void>();
   const calls: { method: string; input: unknown }[] = [];
-  let models: ModelSummary[] = [summary('v1', { active: true }), summary('v2', { parent: 'v1' })];
+  let models = initial;
   const addIncomplete = () => {
     models = [...models, summary('v3', { state: 'incomplete', epochs: 5, epochsDone: 2 })];
   };
@@ -127,8 +129,8 @@ afterEach(() => {
   delete window.api;
 });
 
-async function mountPanel() {
-  const host = fakeHost();
+async function mountPanel(models?: ModelSummary[]) {
+  const host = fakeHost(models);
   window.api = host.api;
   const { TrainingPanel } = await import('../../src/renderer/src/training/TrainingPanel');
   const { subscribeToHost } = await import('../../src/renderer/src/store');
@@ -296,5 +298,17 @@ describe('Training panel', () => {
       expect(calls.find((c) => c.method === 'train.resume')?.input).toEqual({ version: 'v3' }),
     );
     unsubscribe();
+  });
+
+  it('marks a damaged version and says why on hover', async () => {
+    const damage = 'card.json is damaged: Unexpected end of JSON input';
+    await mountPanel([
+      summary('v1', { active: true }),
+      summary('v2', { state: 'damaged', damage, base: null, size: null, valDice: null }),
+    ]);
+    const badge = screen.getByTestId('damaged-badge');
+    expect(badge.textContent).toBe('damaged');
+    expect(badge.getAttribute('title')).toBe(damage);
+    expect(badge.closest('tr')?.getAttribute('data-version')).toBe('v2');
   });
 });

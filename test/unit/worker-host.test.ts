@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LADDER } from '../../src/core/ml/backends';
 import { nodeWorkerLauncher } from '../../src/core/ml/node-launcher';
@@ -77,4 +78,122 @@ describe('ML worker process', () => {
     expect(host.getStatus().restarts).toBe(1);
     expect(statuses.map((status) => status.state)).toContain('crashed');
   });
+
+  it('ends a job cancelled while the worker starts as cancelled, without running it', async () => {
+    const host = newHost();
+    const controller = new AbortController();
+    const progress: unknown[] = [];
+    const run = host.run(
+      'test.count',
+      { steps: 20, stepMs: 20 },
+      { signal: controller.signal, onProgress: (update) => progress.push(update) },
+    );
+    // The worker is still loading its runtime: the job message has not been sent.
+    expect(host.getStatus().state).toBe('starting');
+    controller.abort();
+    await expect(within(run, 20_000)).rejects.toSatisfy(
+      (error: unknown) => error instanceof WorkerJobError && error.cancelled,
+    );
+    expect(progress).toEqual([]);
+  });
+
+  it('does not send a job cancelled just as the started worker was found ready', async () => {
+    const host = newHost();
+    await host.ensureStarted();
+    const controller = new AbortController();
+    const progress: unknown[] = [];
+    // The abort lands after the readiness check and before the job message would go out.
+    void host.ensureStarted().then(() => controller.abort());
+    const run = host.run(
+      'test.count',
+      { steps: 20, stepMs: 20 },
+      { signal: controller.signal, onProgress: (update) => progress.push(update) },
+    );
+    await expect(within(run, 20_000)).rejects.toSatisfy(
+      (error: unknown) => error instanceof WorkerJobError && error.cancelled,
+    );
+    expect(progress).toEqual([]);
+  });
+
+  it('removes its abort listener once the job has ended', async () => {
+    const host = newHost();
+    const controller = new AbortController();
+    await host.run('probe', {}, { signal: controller.signal });
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    await expect(host.run('test.crash', {}, { signal: controller.signal })).rejects.toBeInstanceOf(
+      WorkerCrashedError,
+    );
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('fails the jobs of a worker that is restarted, naming the restart, and runs new ones', async () => {
+    const host = newHost();
+    await host.ensureStarted();
+    let started!: () => void;
+    const firstStep = new Promise<void>((resolve) => (started = resolve));
+    const run = host.run(
+      'test.count',
+      { steps: 10_000, stepMs: 10 },
+      { onProgress: () => started() },
+    );
+    await firstStep;
+    const restarted = host.restart();
+    await expect(within(run, 20_000)).rejects.toThrow(/ML worker was restarted while running job/);
+    expect((await restarted).state).toBe('ready');
+    expect(((await host.run('probe', {})) as { sum: number }).sum).toBe(10);
+  });
+
+  it('restarts a worker that is stuck and ignores SIGTERM, failing its job', async () => {
+    const host = newHost();
+    const { pid } = (await host.run('probe', {})) as { pid: number };
+    const run = host.run('test.hang', {});
+    run.catch(() => undefined);
+    // Let the job message reach the worker before restarting.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const restarted = await within(host.restart(), 20_000);
+    expect(restarted.state).toBe('ready');
+    await expect(within(run, 1_000)).rejects.toThrow(/ML worker was restarted while running job/);
+    expect(() => process.kill(pid, 0)).toThrow();
+  });
+
+  it('fails the jobs of a worker killed with SIGKILL, naming the signal', async () => {
+    const host = newHost();
+    const { pid } = (await host.run('probe', {})) as { pid: number };
+    let started!: () => void;
+    const firstStep = new Promise<void>((resolve) => (started = resolve));
+    const run = host.run(
+      'test.count',
+      { steps: 10_000, stepMs: 10 },
+      { onProgress: () => started() },
+    );
+    await firstStep;
+    process.kill(pid, 'SIGKILL');
+    await expect(within(run, 20_000)).rejects.toThrow(/ML worker exited \(signal SIGKILL\)/);
+    expect(host.getStatus()).toMatchObject({ state: 'crashed' });
+  });
+
+  it('fails the jobs of a worker that dies of an uncaught error, with that error', async () => {
+    const host = newHost();
+    await expect(within(host.run('test.uncaught', {}), 20_000)).rejects.toThrow(
+      /ML worker exited \(code 1\): a stray error outside any job while running job w1/,
+    );
+    expect(host.getStatus().lastError).toContain('a stray error outside any job');
+  });
+
+  it('rejects a start that is stopped before the worker is ready', async () => {
+    const host = newHost();
+    const starting = host.ensureStarted();
+    host.stop();
+    await expect(within(starting, 20_000)).rejects.toThrow(/ML worker was stopped/);
+    expect(host.getStatus().state).toBe('stopped');
+  });
 });
+
+/** Fails instead of hanging when `promise` does not settle in time. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

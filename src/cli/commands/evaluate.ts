@@ -2,7 +2,13 @@
 import type { Command } from 'commander';
 import { evaluationSplitSchema } from '../../shared/contract-ml';
 import { fail, printJson } from '../output';
-import { BACKEND_CHOICES, openService, parseNumber, type CommonOptions } from './ml-shared';
+import {
+  BACKEND_CHOICES,
+  openService,
+  parseNumber,
+  skippedLines,
+  type CommonOptions,
+} from './ml-shared';
 
 interface EvaluateOptions extends CommonOptions {
   model?: string;
@@ -46,6 +52,8 @@ export function register(program: Command): void {
               dice: row.dice,
               iou: row.iou,
             })),
+            // Only when there are: the keys are otherwise exactly the ones asked for.
+            ...(result.skipped?.length ? { skipped: result.skipped } : {}),
           });
           return;
         }
@@ -54,7 +62,9 @@ export function register(program: Command): void {
           [
             `model ${result.model}, split ${result.split}, ${result.images} images, threshold ${result.threshold}`,
             `Dice ${f(result.dice)}  IoU ${f(result.iou)}  precision ${f(result.precision)}  recall ${f(result.recall)}  specificity ${f(result.specificity)}`,
-          ].join('\n') + '\n',
+          ].join('\n') +
+            '\n' +
+            skippedLines(result.skipped),
         );
       } finally {
         service.close();

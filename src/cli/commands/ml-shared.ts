@@ -4,6 +4,7 @@
  * TTY, JSON lines with --json, or plain lines otherwise, and Ctrl-C as cancel.
  */
 import type { Job } from '../../shared/contract';
+import type { SkippedImage } from '../../shared/contract-ml';
 import { backendChoiceSchema } from '../../shared/contract';
 import { fail, printJson } from '../output';
 import { openSession, type CliSession } from '../project-access';
@@ -30,6 +31,13 @@ export function openService(
   const parsed = backendChoiceSchema.safeParse(options.backend);
   if (!parsed.success) fail(`unknown backend ${options.backend}: ${BACKEND_CHOICES}`);
   return openSession(options.project, parsed.data, what, access);
+}
+
+/** Lines naming the images a job left out and why ('' when none). */
+export function skippedLines(skipped: SkippedImage[] | undefined): string {
+  if (!skipped || skipped.length === 0) return '';
+  const lines = skipped.map((entry) => `  ${entry.image}: ${entry.reason}`);
+  return `skipped ${skipped.length} image${skipped.length === 1 ? '' : 's'}:\n${lines.join('\n')}\n`;
 }
 
 export function parseInteger(value: string): number {

@@ -1,7 +1,14 @@
 /** `qataseg predict`: probability maps of a model version, stored as prediction revisions. */
 import type { Command } from 'commander';
 import { fail, printJson } from '../output';
-import { BACKEND_CHOICES, followJob, openService, type CommonOptions } from './ml-shared';
+import type { SkippedImage } from '../../shared/contract-ml';
+import {
+  BACKEND_CHOICES,
+  followJob,
+  openService,
+  skippedLines,
+  type CommonOptions,
+} from './ml-shared';
 
 interface PredictOptions extends CommonOptions {
   model?: string;
@@ -38,13 +45,13 @@ export function register(program: Command): void {
         const result = finished.result as {
           version: string;
           saved: number;
-          failed: number;
+          skipped: SkippedImage[];
           total: number;
         };
         if (options.json) printJson({ event: 'end', state: 'succeeded', ...result });
         else {
           process.stdout.write(
-            `${result.version}: ${result.saved} predictions stored${result.failed ? `, ${result.failed} failed` : ''}\n`,
+            `${result.version}: ${result.saved} predictions stored\n${skippedLines(result.skipped)}`,
           );
         }
       } finally {

@@ -1,6 +1,10 @@
 /** `qataseg train`: trains a U-Net version in the ML worker, from scratch or fine-tuning. */
 import type { Command } from 'commander';
-import { trainParamsSchema, type EpochRecordInfo } from '../../shared/contract-ml';
+import {
+  trainParamsSchema,
+  type EpochRecordInfo,
+  type SkippedImage,
+} from '../../shared/contract-ml';
 import { z } from 'zod';
 import { fail, printJson } from '../output';
 import {
@@ -9,6 +13,7 @@ import {
   openService,
   parseInteger,
   parseNumber,
+  skippedLines,
   type CommonOptions,
 } from './ml-shared';
 
@@ -140,11 +145,12 @@ export function register(program: Command): void {
           epochs: number;
           imagesPerSecond: number;
           backend: string;
+          skipped: SkippedImage[];
         };
         if (options.json) printJson({ event: 'end', state: 'succeeded', ...result });
         else {
           process.stdout.write(
-            `${result.version}: test Dice ${result.testDice?.toFixed(4) ?? '-'}, val Dice ${result.valDice?.toFixed(4) ?? '-'}, ${result.epochs} epochs, ${result.imagesPerSecond.toFixed(1)} img/s on ${result.backend}${result.promoted ? ' (now active)' : ''}\n`,
+            `${result.version}: test Dice ${result.testDice?.toFixed(4) ?? '-'}, val Dice ${result.valDice?.toFixed(4) ?? '-'}, ${result.epochs} epochs, ${result.imagesPerSecond.toFixed(1)} img/s on ${result.backend}${result.promoted ? ' (now active)' : ''}\n${skippedLines(result.skipped)}`,
           );
         }
       } finally {

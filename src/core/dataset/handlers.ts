@@ -5,34 +5,34 @@ import { listDatasets } from '../project/datasets';
 import type { HandlerGroup } from '../service';
 import { DatasetFolderError, importDataset, resolveDatasetRoot } from './import';
 
-/** Projects with an import running: a second one at the same time would race on the same rows. */
-const importing = new Set<string>();
-
 export const datasetHandlers: HandlerGroup = {
-  'dataset.import': async (input, context) => {
+  // One import per project at a time: a second one would race on the same rows.
+  'dataset.import': (input, context) => {
     const store = context.project();
-    if (importing.has(store.dir)) {
-      throw new ApiError('conflict', 'an import is already running in this project');
-    }
-    // A missing folder is the caller's mistake: say so now rather than as a failed job.
-    try {
-      await resolveDatasetRoot(input.root, store.dir);
-    } catch (error) {
-      if (error instanceof DatasetFolderError) throw new ApiError('bad-request', error.message);
-      throw error;
-    }
-    importing.add(store.dir);
-    return context.jobs.start('import', async (reporter) => {
-      try {
-        return await importDataset(store, input, reporter);
-      } finally {
-        importing.delete(store.dir);
-        if (context.projectOrNull() === store) {
-          context.emit('project.changed', context.projectState());
-          context.emit('images.changed', { reason: 'import' });
+    return context.jobs.startExclusive(
+      `import:${store.dir}`,
+      `an import of ${input.root}`,
+      'import',
+      async () => {
+        // A missing folder is the caller's mistake: say so now rather than as a failed job.
+        try {
+          await resolveDatasetRoot(input.root, store.dir);
+        } catch (error) {
+          if (error instanceof DatasetFolderError) throw new ApiError('bad-request', error.message);
+          throw error;
         }
-      }
-    });
+        return async (reporter) => {
+          try {
+            return await importDataset(store, input, reporter);
+          } finally {
+            if (context.projectOrNull() === store) {
+              context.emit('project.changed', context.projectState());
+              context.emit('images.changed', { reason: 'import' });
+            }
+          }
+        };
+      },
+    );
   },
   'dataset.list': (_input, context) =>
     listDatasets(context.project().db).map((dataset) => {

@@ -30,9 +30,17 @@ async function plan(
 
 export const exportHandlers: HandlerGroup = {
   'export.plan': async (input, context) => planSummary(await plan(context.project(), input, false)),
-  'export.start': async (input, context) => {
+  // One export per project at a time: two runs into one folder would replace each other's files.
+  'export.start': (input, context) => {
     const store = context.project();
-    const planned = await plan(store, input, true);
-    return context.jobs.start('export', (reporter) => runExport(store, planned, reporter));
+    return context.jobs.startExclusive(
+      `export:${store.dir}`,
+      `an export to ${input.out}`,
+      'export',
+      async () => {
+        const planned = await plan(store, input, true);
+        return (reporter) => runExport(store, planned, reporter);
+      },
+    );
   },
 };

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import sharp from 'sharp';
-import { readGray8 } from '../dataset/decode';
+import { probeImageFile, readGray8 } from '../dataset/decode';
 import { revisionMask, trainingPairs, type LabelSource, type TrainingPair } from '../project/masks';
 import { DATABASE_FILE, openDatabase, type Db } from '../project/store';
 import { deriveSeed, Random } from './random';
@@ -101,8 +101,27 @@ export async function resizeGray(
   return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 
-/** Full-resolution gray pixels of a pair's image. */
-export async function readImagePixels(imagePath: string) {
+/** The size of an image when it was imported, and its name to say which one changed. */
+export interface ImportedSize {
+  relPath: string;
+  width: number;
+  height: number;
+}
+
+/**
+ * Full-resolution gray pixels of an image file. Given the size recorded at import, the file's
+ * header is checked first, so a file replaced since (possibly by one far too large to decode) is
+ * refused, naming both sizes, before any pixel is decoded.
+ */
+export async function readImagePixels(imagePath: string, imported?: ImportedSize) {
+  if (imported) {
+    const header = await probeImageFile(imagePath);
+    if (header.width !== imported.width || header.height !== imported.height) {
+      throw new Error(
+        `${imported.relPath} is ${header.width}x${header.height} on disk but was ${imported.width}x${imported.height} when imported: import the dataset again`,
+      );
+    }
+  }
   return readGray8(imagePath);
 }
 
@@ -121,7 +140,7 @@ export async function loadTrainItem(
   size: number,
   mode: 'resize' | 'tile' = 'resize',
 ): Promise<TrainItem> {
-  const image = await readImagePixels(pair.imagePath);
+  const image = await readImagePixels(pair.imagePath, pair);
   const label = await readLabelPixels(db, pair);
   if (label.length !== image.width * image.height) {
     throw new Error(

@@ -6,9 +6,16 @@
  */
 import path from 'node:path';
 import { ApiError, type BackendName } from '../../shared/contract';
-import type { Evaluation, EvaluationSplit, ModelCard, TrainParams } from '../../shared/contract-ml';
-import type { JobReporter } from '../jobs';
+import type {
+  Evaluation,
+  EvaluationSplit,
+  ModelCard,
+  SkippedImage,
+  TrainParams,
+} from '../../shared/contract-ml';
+import type { JobReporter, JobRunner } from '../jobs';
 import { savePrediction, unpredictedImageIds } from '../project/masks';
+import type { Db } from '../project/store';
 import type { HandlerGroup, ServiceContext } from '../service';
 import {
   trainJobResultSchema,
@@ -18,7 +25,7 @@ import {
 } from './job-params';
 import { backendMemoryLimit, estimateTrainingMemory, memoryRefusal } from './memory';
 import { checkUNetArchitecture } from './architecture';
-import { readCheckpointState } from './checkpoint';
+import { DamagedFileError, readCheckpointState } from './checkpoint';
 import { changeReference, recordPredictionChanges } from './active-learning';
 import {
   activeVersion,
@@ -27,6 +34,7 @@ import {
   listVersionNames,
   claimNextVersion,
   lockVersion,
+  orDamaged,
   promote,
   promotionShortfall,
   readCard,
@@ -50,9 +58,13 @@ async function workerBackend(context: ServiceContext): Promise<BackendName> {
   return status.backend;
 }
 
-function runningTrainJob(context: ServiceContext) {
-  return context.jobs.list().find((job) => job.kind === 'train' && job.state === 'running');
-}
+/**
+ * What may run at once: one training per worker (its memory estimate admits one run), one import
+ * and one prediction per project (both write rows of the same images), one export per project.
+ * Evaluations only read, and run beside anything.
+ */
+const TRAIN_SLOT = 'train';
+const predictSlot = (projectDir: string) => `predict:${projectDir}`;
 
 type WorkerProgress =
   StepProgress | EpochProgress | { kind: 'loading'; phase: string; done: number; total: number };
@@ -107,18 +119,29 @@ function shouldPromote(
   const store = context.project();
   const current = activeVersion(store);
   if (!current) return true;
-  const active = readCard(store, current);
+  let active: ModelCard | null;
+  try {
+    active = readCard(store, current);
+  } catch (error) {
+    // The active version can no longer be used: a finished run takes its place.
+    if (error instanceof DamagedFileError) return true;
+    throw error;
+  }
   if (!active?.metrics.test || !card.metrics.test) return false;
   if (active.data.testSplitHash !== card.data.testSplitHash) return false;
   return card.metrics.test.dice > active.metrics.test.dice;
 }
 
-function startTrainJob(
+/**
+ * The runner of a training run: takes the version's lock now (another process may hold it) and
+ * gives it back when the run ends, however it ends.
+ */
+function trainJobRunner(
   context: ServiceContext,
   run: RunRecord,
   resume: boolean,
   backend: BackendName,
-) {
+): JobRunner<unknown> {
   const store = context.project();
   const dir = versionDir(store, run.version);
   const params = run.params;
@@ -143,13 +166,13 @@ function startTrainJob(
     inputMode: params.inputMode,
   };
   const release = lockVersion(store, run.version);
-  return context.jobs.start('train', async (reporter) => {
+  return async (reporter) => {
     try {
       return await trainRun(reporter);
     } finally {
       release();
     }
-  });
+  };
 
   async function trainRun(reporter: JobReporter) {
     const started = performance.now();
@@ -216,6 +239,7 @@ function startTrainJob(
       epochs: card.history.length,
       imagesPerSecond: card.imagesPerSecond,
       backend: card.backend,
+      skipped: card.data.skipped ?? [],
     };
   }
 }
@@ -263,6 +287,7 @@ async function runEvaluation(
     })) as {
       metrics: Omit<Evaluation, 'model' | 'split' | 'threshold' | 'perImage'> | null;
       perImage: Evaluation['perImage'];
+      skipped: SkippedImage[];
     };
     const metrics = raw.metrics ?? {
       images: 0,
@@ -279,6 +304,7 @@ async function runEvaluation(
       threshold,
       ...metrics,
       perImage: raw.perImage,
+      skipped: raw.skipped,
     };
     return evaluation;
   });
@@ -288,48 +314,152 @@ async function runEvaluation(
 /** Predictions announced together to the worklist (or after a second, whichever comes first). */
 const PREDICTION_BATCH = 16;
 
-export const mlHandlers: HandlerGroup = {
-  'train.start': async (input, context) => {
-    const store = context.project();
-    let params = input as TrainParams;
-    if (runningTrainJob(context))
-      throw new ApiError('conflict', 'a training run is already in progress');
-    const parent = params.from ? resolveVersion(store, params.from) : null;
-    if (parent) {
-      // A fine-tune keeps the parent's architecture (its weights fit no other base).
-      const parentCard = getCard(store, parent);
-      if (!parentCard.architecture)
-        throw new ApiError(
-          'bad-request',
-          `${parent} is an external version (${parentCard.source.kind}); only U-Nets trained here can be fine-tuned`,
-        );
-      params = {
-        ...params,
-        base: parentCard.architecture.base,
-        dropout: parentCard.architecture.dropout,
-      };
-    }
-    const backend = await checkMemory(context, params);
-    const version = claimNextVersion(store);
-    const run: RunRecord = { version, createdAt: new Date().toISOString(), parent, params };
-    writeRunRecord(store, run);
-    return startTrainJob(context, run, false, backend);
-  },
+/** Refuses ids of no image before a job starts (the run would otherwise fail half-way). */
+function assertImagesExist(db: Db, ids: number[]): void {
+  const missing = db
+    .prepare(
+      'SELECT value AS id FROM json_each(?) WHERE value NOT IN (SELECT id FROM images) LIMIT 1',
+    )
+    .get(JSON.stringify(ids)) as { id: number } | undefined;
+  if (missing) throw new ApiError('not-found', `no image ${missing.id}`);
+}
 
-  'train.resume': async (input, context) => {
-    const store = context.project();
-    if (runningTrainJob(context))
-      throw new ApiError('conflict', 'a training run is already in progress');
-    if (readCard(store, input.version)) {
-      throw new ApiError(
-        'conflict',
-        `model ${input.version} has finished training; start a fine-tune from it instead`,
-      );
-    }
-    const run = readRunRecord(store, input.version);
-    const backend = await checkMemory(context, run.params);
-    return startTrainJob(context, run, true, backend);
-  },
+/** What the worker's predict job returns. */
+interface PredictResult {
+  predicted: number;
+  skipped: SkippedImage[];
+  total: number;
+}
+
+/**
+ * Predicts images with a version in the worker and stores each probability map as it arrives. The
+ * first map that cannot be stored (a full disk) stops the worker and fails the run naming the
+ * image; the maps stored before it are kept and counted.
+ */
+async function runPrediction(
+  context: ServiceContext,
+  version: string,
+  card: ModelCard,
+  imageIds: number[] | null,
+  reporter: JobReporter,
+) {
+  const store = context.project();
+  reporter.progress({ phase: 'predicting', detail: { version } });
+  const worker = new AbortController();
+  const stopWorker = () => worker.abort();
+  reporter.signal.addEventListener('abort', stopWorker, { once: true });
+  let saving: Promise<void> = Promise.resolve();
+  // Set by the save chain (a closure), read once the saves have settled.
+  const failed: { error: Error | null } = { error: null };
+  const saved: number[] = [];
+  let result: PredictResult | null = null;
+  // The worklist fills as predictions land: announce them in small batches, not at the end.
+  let announced = 0;
+  let announcedAt = performance.now();
+  const announce = (force: boolean) => {
+    const fresh = saved.slice(announced);
+    if (fresh.length === 0) return;
+    if (!force && fresh.length < PREDICTION_BATCH && performance.now() - announcedAt < 1000) return;
+    announced = saved.length;
+    announcedAt = performance.now();
+    context.emit('images.changed', { reason: 'prediction', imageIds: fresh });
+  };
+  try {
+    result = (await context.worker.run('predict', predictJobParams(store, card, imageIds), {
+      signal: worker.signal,
+      onProgress: (progress) => {
+        const message = progress as PredictionMessage;
+        if (message.kind !== 'prediction') return;
+        // Saves run one after another, in arrival order, off the worker's critical path.
+        saving = saving.then(async () => {
+          if (failed.error) return;
+          try {
+            await savePrediction(store.db, message.imageId, version, message.probabilities);
+          } catch (error) {
+            const reason = error instanceof Error ? error.message : String(error);
+            failed.error = new Error(
+              `saving the prediction of ${message.image} failed: ${reason} (${saved.length} of ${message.total} stored before it)`,
+            );
+            worker.abort();
+            return;
+          }
+          saved.push(message.imageId);
+          reporter.progress({ done: saved.length, total: message.total });
+          announce(false);
+        });
+      },
+    })) as PredictResult;
+  } catch (error) {
+    // The worker was stopped because a save failed: that failure is the reason, not a cancel.
+    if (!worker.signal.aborted || reporter.signal.aborted) throw error;
+  } finally {
+    reporter.signal.removeEventListener('abort', stopWorker);
+    await saving;
+    announce(true);
+  }
+  if (failed.error) throw failed.error;
+  if (!result) throw new Error('the ML worker returned no prediction result');
+  // Active learning: how much each image's prediction moved from the previous version's.
+  reporter.progress({ phase: 'comparing with the previous version' });
+  const changes = await recordPredictionChanges(store, version, saved, reporter.signal);
+  if (changes.images > 0) context.emit('images.changed', { reason: 'prediction' });
+  return {
+    version,
+    ...result,
+    saved: saved.length,
+    comparedWith: changes.reference,
+  };
+}
+
+export const mlHandlers: HandlerGroup = {
+  'train.start': (input, context) =>
+    context.jobs.startExclusive(TRAIN_SLOT, 'a training run', 'train', async (slot) => {
+      const store = context.project();
+      let params = input as TrainParams;
+      const parent = params.from ? resolveVersion(store, params.from) : null;
+      if (parent) {
+        // A fine-tune keeps the parent's architecture (its weights fit no other base).
+        const parentCard = getCard(store, parent);
+        if (!parentCard.architecture)
+          throw new ApiError(
+            'bad-request',
+            `${parent} is an external version (${parentCard.source.kind}); only U-Nets trained here can be fine-tuned`,
+          );
+        params = {
+          ...params,
+          base: parentCard.architecture.base,
+          dropout: parentCard.architecture.dropout,
+        };
+      }
+      const backend = await checkMemory(context, params);
+      const version = claimNextVersion(store);
+      slot.describe(`a training run (${version})`);
+      const run: RunRecord = { version, createdAt: new Date().toISOString(), parent, params };
+      writeRunRecord(store, run);
+      return trainJobRunner(context, run, false, backend);
+    }),
+
+  'train.resume': (input, context) =>
+    context.jobs.startExclusive(
+      TRAIN_SLOT,
+      `a training run (${input.version})`,
+      'train',
+      async () => {
+        const store = context.project();
+        if (orDamaged(input.version, () => readCard(store, input.version))) {
+          throw new ApiError(
+            'conflict',
+            `model ${input.version} has finished training; start a fine-tune from it instead`,
+          );
+        }
+        const run = orDamaged(input.version, () => readRunRecord(store, input.version));
+        orDamaged(input.version, () =>
+          readCheckpointState(path.join(versionDir(store, input.version), 'checkpoint')),
+        );
+        const backend = await checkMemory(context, run.params);
+        return trainJobRunner(context, run, true, backend);
+      },
+    ),
 
   'train.estimate': async (input, context) => {
     const backend = await workerBackend(context);
@@ -342,53 +472,13 @@ export const mlHandlers: HandlerGroup = {
     const store = context.project();
     const version = resolveVersion(store, input.model);
     const card = getCard(store, version);
-    const job = predictJobParams(store, card, input.imageIds ?? null);
-    return context.jobs.start('predict', async (reporter) => {
-      reporter.progress({ phase: 'predicting', detail: { version } });
-      let saving: Promise<unknown> = Promise.resolve();
-      const saved: number[] = [];
-      // The worklist fills as predictions land: announce them in small batches, not at the end.
-      let announced = 0;
-      let announcedAt = performance.now();
-      const announce = (force: boolean) => {
-        const fresh = saved.slice(announced);
-        if (fresh.length === 0) return;
-        if (!force && fresh.length < PREDICTION_BATCH && performance.now() - announcedAt < 1000)
-          return;
-        announced = saved.length;
-        announcedAt = performance.now();
-        context.emit('images.changed', { reason: 'prediction', imageIds: fresh });
-      };
-      const result = await context.worker
-        .run('predict', job, {
-          signal: reporter.signal,
-          onProgress: (progress) => {
-            const message = progress as PredictionMessage;
-            if (message.kind !== 'prediction') return;
-            // Saves run one after another, in arrival order, off the worker's critical path.
-            saving = saving.then(async () => {
-              await savePrediction(store.db, message.imageId, version, message.probabilities);
-              saved.push(message.imageId);
-              reporter.progress({ done: saved.length, total: message.total });
-              announce(false);
-            });
-          },
-        })
-        .finally(async () => {
-          await saving;
-          announce(true);
-        });
-      // Active learning: how much each image's prediction moved from the previous version's.
-      reporter.progress({ phase: 'comparing with the previous version' });
-      const changes = await recordPredictionChanges(store, version, saved, reporter.signal);
-      if (changes.images > 0) context.emit('images.changed', { reason: 'prediction' });
-      return {
-        version,
-        ...(result as object),
-        saved: saved.length,
-        comparedWith: changes.reference,
-      };
-    });
+    if (input.imageIds) assertImagesExist(store.db, input.imageIds);
+    return context.jobs.startExclusive(
+      predictSlot(store.dir),
+      `a prediction with ${version}`,
+      'predict',
+      () => (reporter) => runPrediction(context, version, card, input.imageIds ?? null, reporter),
+    );
   },
 
   'evaluate.run': async (input, context) => {

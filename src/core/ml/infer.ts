@@ -5,9 +5,15 @@
  * the label in force using the shared metrics.
  */
 import { maskMetrics, meanOf, metricsFromConfusion, type Confusion } from '../../shared/metrics';
-import type { PerImageScore, SplitMetrics } from '../../shared/contract-ml';
+import type { PerImageScore, SkippedImage, SplitMetrics } from '../../shared/contract-ml';
 import type { Db } from '../project/store';
-import { readImagePixels, readLabelPixels, resizeGray, type TrainingPair } from './data';
+import {
+  readImagePixels,
+  readLabelPixels,
+  resizeGray,
+  type ImportedSize,
+  type TrainingPair,
+} from './data';
 import type { ModelRunner } from './engine';
 import { overlapTile } from './tile';
 import { probabilitiesToBytes, toUnitFloat } from './trainer';
@@ -46,27 +52,42 @@ export interface PairEvaluation {
   perImage: PerImageScore[];
   /** Pairs without a prediction (imported predictions that do not cover every image). */
   missing?: number;
+  skipped: SkippedImage[];
+}
+
+/** Why one image was left out, in a line. */
+export function skippedImage(
+  image: { imageId: number; relPath: string },
+  error: unknown,
+): SkippedImage {
+  const text = error instanceof Error ? error.message : String(error);
+  const reason = text.split('\n').find((line) => line.trim().length > 0) ?? 'unknown error';
+  return { imageId: image.imageId, image: image.relPath, reason: reason.trim().slice(0, 300) };
+}
+
+/** An image to predict: its file, and the size it had when imported (checked before decoding). */
+export interface PredictionTarget extends ImportedSize {
+  imageId: number;
+  imagePath: string;
 }
 
 /**
  * The 0..255 probability map of one image at its own resolution, whatever makes it: the project's
  * U-Net, an external ONNX model or predictions imported earlier (null: none for this image).
  */
-export type ImagePredictor = (target: {
-  imageId: number;
-  imagePath: string;
-}) => Promise<Uint8Array | null>;
+export type ImagePredictor = (target: PredictionTarget) => Promise<Uint8Array | null>;
 
 /** The U-Net of a runner as an ImagePredictor. */
 export function runnerPredictor(runner: ModelRunner, size: number, tile = false): ImagePredictor {
-  return async ({ imagePath }) =>
-    predictFullImage(runner, await readImagePixels(imagePath), size, tile);
+  return async (target) =>
+    predictFullImage(runner, await readImagePixels(target.imagePath, target), size, tile);
 }
 
 /**
  * Per-image metrics of a model on pairs, at each image's resolution. Dice and IoU over the set are
  * means of per-image values (an image where both masks are empty scores 1); precision, recall,
- * specificity and accuracy are means of per-image values too.
+ * specificity and accuracy are means of per-image values too. An image that cannot be read, or
+ * whose label no longer fits it, is skipped and named in `skipped`.
  */
 export async function evaluatePairs(
   runner: ModelRunner,
@@ -98,29 +119,34 @@ export async function evaluatePredictor(
   options: { signal?: AbortSignal; onImage?(done: number, total: number): void } = {},
 ): Promise<PairEvaluation> {
   const perImage: PerImageScore[] = [];
+  const skipped: SkippedImage[] = [];
   const all: ReturnType<typeof maskMetrics>[] = [];
   let missing = 0;
   for (const [index, pair] of pairs.entries()) {
     if (options.signal?.aborted) throw new Error('cancelled');
-    const probabilities = await predict(pair);
-    if (!probabilities) {
-      missing += 1;
-      options.onImage?.(index + 1, pairs.length);
-      continue;
+    try {
+      const probabilities = await predict(pair);
+      if (!probabilities) {
+        missing += 1;
+        options.onImage?.(index + 1, pairs.length);
+        continue;
+      }
+      const label = await readLabelPixels(db, pair);
+      const figures = maskMetrics(probabilities, label, threshold);
+      all.push(figures);
+      perImage.push({
+        imageId: pair.imageId,
+        image: pair.relPath,
+        dice: figures.dice,
+        iou: figures.iou,
+      });
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      skipped.push(skippedImage(pair, error));
     }
-    const label = await readLabelPixels(db, pair);
-    const figures = maskMetrics(probabilities, label, threshold);
-    all.push(figures);
-    perImage.push({
-      imageId: pair.imageId,
-      image: pair.relPath,
-      dice: figures.dice,
-      iou: figures.iou,
-    });
     options.onImage?.(index + 1, pairs.length);
   }
-  if (all.length === 0) return { metrics: null, perImage, missing };
-  return { metrics: summarise(all), perImage, missing };
+  return { metrics: all.length === 0 ? null : summarise(all), perImage, missing, skipped };
 }
 
 export function summarise(all: (Confusion & { dice: number; iou: number })[]): SplitMetrics {

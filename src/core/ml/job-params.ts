@@ -9,6 +9,7 @@ import {
   labelSourceSchema,
   lossNameSchema,
   perImageScoreSchema,
+  skippedImageSchema,
   splitMetricsSchema,
 } from '../../shared/contract-ml';
 import { externalModelConfigSchema } from '../../shared/interop-schemas';
@@ -56,6 +57,7 @@ export const trainJobResultSchema = z.object({
     train: z.number().int(),
     val: z.number().int(),
     test: z.number().int(),
+    skipped: z.array(skippedImageSchema),
   }),
   metrics: z.object({ val: splitMetricsSchema.nullable(), test: splitMetricsSchema.nullable() }),
   testPerImage: z.array(perImageScoreSchema),
@@ -98,6 +100,8 @@ export type EvaluateJobParams = z.infer<typeof evaluateJobParamsSchema>;
 export interface PredictionMessage {
   kind: 'prediction';
   imageId: number;
+  /** The image's path in its dataset, to name it if the host cannot store the prediction. */
+  image: string;
   width: number;
   height: number;
   /** 0..255 probability per pixel, row-major. */

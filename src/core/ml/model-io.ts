@@ -6,7 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
+import { z } from 'zod';
 import type { Tf } from './backends';
+import { readJsonFile, writeFileAtomic } from './checkpoint';
 
 /** One optimizer weight as tfjs's Optimizer.getWeights lists it. */
 export interface NamedTensor {
@@ -32,19 +34,12 @@ function toArrayBuffer(buffer: Buffer): ArrayBuffer {
   ) as ArrayBuffer;
 }
 
-/** Writes through a temporary name and renames, so a crash never leaves half a file. */
-function writeAtomic(file: string, data: string | Buffer): void {
-  const temporary = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(temporary, data);
-  fs.renameSync(temporary, file);
-}
-
 /** A tf.io save handler writing model.json + weights.bin into `dir`. */
 export function fileSaveHandler(tf: Tf, dir: string): tfTypes.io.IOHandler {
   return tf.io.withSaveHandler(async (artifacts) => {
     fs.mkdirSync(dir, { recursive: true });
     const weights = toBuffer(artifacts.weightData);
-    writeAtomic(path.join(dir, WEIGHTS_FILE), weights);
+    writeFileAtomic(path.join(dir, WEIGHTS_FILE), weights);
     const modelJson = {
       modelTopology: artifacts.modelTopology,
       format: artifacts.format ?? 'layers-model',
@@ -52,7 +47,7 @@ export function fileSaveHandler(tf: Tf, dir: string): tfTypes.io.IOHandler {
       convertedBy: artifacts.convertedBy ?? null,
       weightsManifest: [{ paths: [`./${WEIGHTS_FILE}`], weights: artifacts.weightSpecs ?? [] }],
     };
-    writeAtomic(path.join(dir, MODEL_FILE), JSON.stringify(modelJson));
+    writeFileAtomic(path.join(dir, MODEL_FILE), JSON.stringify(modelJson));
     return {
       modelArtifactsInfo: {
         dateSaved: new Date(),
@@ -63,20 +58,46 @@ export function fileSaveHandler(tf: Tf, dir: string): tfTypes.io.IOHandler {
   });
 }
 
+const modelJsonSchema = z.object({
+  modelTopology: z.record(z.string(), z.unknown()),
+  format: z.string().optional(),
+  generatedBy: z.string().optional(),
+  convertedBy: z.string().nullable().optional(),
+  weightsManifest: z.array(
+    z.object({
+      paths: z.array(z.string()),
+      weights: z.array(z.custom<tfTypes.io.WeightsManifestEntry>()),
+    }),
+  ),
+});
+
+/**
+ * A weights file named by a model.json, which must stay inside the model's folder: no absolute
+ * path, no `..`, no symbolic link leading out (a model folder can come from anyone).
+ */
+function weightsFile(dir: string, name: string): string {
+  const outside = () => new Error(`model.json names weights outside its folder: ${name}`);
+  if (path.isAbsolute(name) || path.win32.isAbsolute(name)) throw outside();
+  const folder = fs.realpathSync(dir);
+  const file = path.resolve(folder, name);
+  const inside = (candidate: string) => candidate.startsWith(folder + path.sep);
+  if (!inside(file)) throw outside();
+  if (fs.existsSync(file) && !inside(fs.realpathSync(file))) throw outside();
+  return file;
+}
+
 /** A tf.io load handler reading what fileSaveHandler wrote. */
 export function fileLoadHandler(dir: string): tfTypes.io.IOHandler {
   return {
     load: async () => {
-      const modelJson = JSON.parse(fs.readFileSync(path.join(dir, MODEL_FILE), 'utf8')) as {
-        modelTopology: object;
-        format?: string;
-        generatedBy?: string;
-        convertedBy?: string | null;
-        weightsManifest: { paths: string[]; weights: tfTypes.io.WeightsManifestEntry[] }[];
-      };
+      const modelJson = readJsonFile(
+        path.join(dir, MODEL_FILE),
+        `${MODEL_FILE} in ${dir}`,
+        modelJsonSchema,
+      );
       const weightSpecs = modelJson.weightsManifest.flatMap((group) => group.weights);
       const buffers = modelJson.weightsManifest.flatMap((group) =>
-        group.paths.map((file) => fs.readFileSync(path.join(dir, file))),
+        group.paths.map((file) => fs.readFileSync(weightsFile(dir, file))),
       );
       return {
         modelTopology: modelJson.modelTopology,
@@ -119,8 +140,8 @@ export async function saveOptimizerWeights(
 ): Promise<void> {
   const { data, specs } = await tf.io.encodeWeights(weights);
   fs.mkdirSync(dir, { recursive: true });
-  writeAtomic(path.join(dir, OPTIMIZER_WEIGHTS_FILE), Buffer.from(data));
-  writeAtomic(path.join(dir, OPTIMIZER_FILE), JSON.stringify({ specs }));
+  writeFileAtomic(path.join(dir, OPTIMIZER_WEIGHTS_FILE), Buffer.from(data));
+  writeFileAtomic(path.join(dir, OPTIMIZER_FILE), JSON.stringify({ specs }));
 }
 
 /** Restores state saved by saveOptimizer; returns false when there is none. */

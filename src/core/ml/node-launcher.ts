@@ -37,8 +37,9 @@ export function nodeWorkerLauncher(
       },
       onMessage: (listener) => child.on('message', listener),
       onExit: (listener) => child.on('exit', (code, signal) => listener(code, signal)),
-      kill: () => {
-        if (child.exitCode === null && child.signalCode === null) child.kill();
+      kill: (force) => {
+        if (child.exitCode === null && child.signalCode === null)
+          child.kill(force ? 'SIGKILL' : 'SIGTERM');
       },
     };
   };

@@ -13,14 +13,18 @@ import type { Engine, Tf } from './backends';
 import { augment, DEFAULT_AUGMENT } from './augment';
 import { tfjsRunner, type ModelRunner } from './engine';
 import { computeLoss, type LossName } from './losses';
-import { loadModel, loadOptimizer, saveModel, saveOptimizer } from './model-io';
+import { loadModel, loadOptimizer, MODEL_FILE, saveModel, saveOptimizer } from './model-io';
 import { dropoutSeed, OnnxTrainer, type StepInput } from './onnx/runtime';
 import { deriveSeed, Random } from './random';
 import { buildUNet } from './unet';
 import { overlapTile } from './tile';
 import {
+  CHECKPOINT_BEST,
   CHECKPOINT_STATE,
+  currentCheckpoint,
+  linkFolder,
   readCheckpointState,
+  replaceFolder,
   type CheckpointState,
   type EpochRecord,
 } from './checkpoint';
@@ -225,10 +229,11 @@ export interface TrainRun {
   config: TrainConfig;
   train: TrainItem[];
   val: TrainItem[];
-  /** Where the checkpoint lives (and is resumed from when it holds one). */
+  /**
+   * Where the checkpoint lives (and is resumed from when it holds one): the model, the optimizer,
+   * the loop's state and, in `best/`, the model of the best validation epoch so far.
+   */
   checkpointDir: string;
-  /** Where the model of the best validation epoch is kept. */
-  bestDir: string;
   /** Folder of a model to fine-tune from (ignored when resuming). */
   initialModelDir?: string | null;
   resume?: boolean;
@@ -240,6 +245,19 @@ export interface TrainRun {
   validate?: (runner: ModelRunner) => Promise<number | null>;
 }
 
+/**
+ * The model of the best validation epoch of a checkpoint; runs checkpointed before `best/` moved
+ * into the checkpoint kept it beside it, in the version's folder.
+ */
+export function bestModelDir(checkpointDir: string): string | null {
+  const folder = currentCheckpoint(checkpointDir);
+  const candidates = [
+    ...(folder ? [path.join(folder, CHECKPOINT_BEST)] : []),
+    path.join(path.dirname(checkpointDir), CHECKPOINT_BEST),
+  ];
+  return candidates.find((candidate) => fs.existsSync(path.join(candidate, MODEL_FILE))) ?? null;
+}
+
 export async function trainModel(
   run: TrainRun,
   callbacks: TrainCallbacks = {},
@@ -248,7 +266,8 @@ export async function trainModel(
   const { tf } = run.engine;
   if (run.train.length === 0)
     throw new Error('no training images with labels in the chosen label set');
-  const state: CheckpointState = (run.resume ? readCheckpointState(run.checkpointDir) : null) ?? {
+  const resumeFrom = run.resume ? currentCheckpoint(run.checkpointDir) : null;
+  const state: CheckpointState = (resumeFrom ? readCheckpointState(run.checkpointDir) : null) ?? {
     epoch: 0,
     history: [],
     bestEpoch: 0,
@@ -257,7 +276,7 @@ export async function trainModel(
     trainedImages: 0,
   };
   let model: tfTypes.LayersModel;
-  if (run.resume && state.epoch > 0) model = await loadModel(tf, run.checkpointDir);
+  if (resumeFrom && state.epoch > 0) model = await loadModel(tf, resumeFrom);
   else if (run.initialModelDir) model = await loadModel(tf, run.initialModelDir);
   else
     model = buildUNet(
@@ -278,7 +297,7 @@ export async function trainModel(
   const stepper: Stepper = run.engine.ort
     ? new OnnxTrainer(run.engine.ort, tf, model, config)
     : tfjsStepper(tf, model, config);
-  if (run.resume && state.epoch > 0) await stepper.loadOptimizer(run.checkpointDir);
+  if (resumeFrom && state.epoch > 0) await stepper.loadOptimizer(resumeFrom);
 
   const size = config.size;
   const pixels = size * size;
@@ -382,14 +401,20 @@ export async function trainModel(
       if (improved) {
         state.bestEpoch = epoch;
         state.bestValDice = valDice;
-        await saveModel(tf, model, run.bestDir);
       }
-      await saveModel(tf, model, run.checkpointDir);
-      await stepper.saveOptimizer(run.checkpointDir);
-      fs.writeFileSync(
-        path.join(run.checkpointDir, CHECKPOINT_STATE),
-        JSON.stringify(state, null, 1),
-      );
+      const previousBest = bestModelDir(run.checkpointDir);
+      await replaceFolder(run.checkpointDir, async (folder) => {
+        await saveModel(tf, model, folder);
+        await stepper.saveOptimizer(folder);
+        // The best model travels with the state that names its epoch.
+        const best = path.join(folder, CHECKPOINT_BEST);
+        if (improved || !previousBest) await saveModel(tf, model, best);
+        else linkFolder(previousBest, best);
+        fs.writeFileSync(path.join(folder, CHECKPOINT_STATE), JSON.stringify(state, null, 1));
+      }).catch((error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new Error(`could not write the checkpoint of epoch ${epoch}: ${reason}`);
+      });
       callbacks.onEpoch?.({
         kind: 'epoch',
         record,

@@ -6,18 +6,20 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import { ApiError } from '../../shared/contract';
 import {
   modelCardSchema,
+  trainParamsSchema,
   type ModelCard,
   type ModelComparison,
   type ModelSummary,
   type TrainParams,
 } from '../../shared/contract-ml';
 import type { ProjectStore } from '../project/store';
-import { readCheckpointState } from './checkpoint';
 import { describeInput, inputSize } from './external/config';
 import { MODEL_FILE, WEIGHTS_FILE } from './model-io';
+import { DamagedFileError, readCheckpointState, readJsonFile, writeFileAtomic } from './checkpoint';
 
 export const CARD_FILE = 'card.json';
 /** An external version's copy of its ONNX file. */
@@ -122,14 +124,27 @@ export function lockVersion(store: ProjectStore, version: string): () => void {
   throw new ApiError('conflict', `could not lock model ${version}`);
 }
 
+/** A version's card; null before its run has finished, DamagedFileError when unreadable. */
 export function readCard(store: ProjectStore, version: string): ModelCard | null {
   const file = path.join(versionDir(store, version), CARD_FILE);
   if (!fs.existsSync(file)) return null;
-  return modelCardSchema.parse(JSON.parse(fs.readFileSync(file, 'utf8')));
+  return readJsonFile(file, CARD_FILE, modelCardSchema);
+}
+
+/** Runs `read`, turning a damaged file of the version into the caller's 'conflict' error. */
+export function orDamaged<T>(version: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof DamagedFileError) {
+      throw new ApiError('conflict', `model ${version} is damaged: ${error.message}`);
+    }
+    throw error;
+  }
 }
 
 export function getCard(store: ProjectStore, version: string): ModelCard {
-  const card = readCard(store, version);
+  const card = orDamaged(version, () => readCard(store, version));
   if (!card) {
     const exists = fs.existsSync(versionDir(store, version));
     throw new ApiError(
@@ -141,9 +156,7 @@ export function getCard(store: ProjectStore, version: string): ModelCard {
 }
 
 function writeJson(file: string, value: unknown): void {
-  const temporary = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(temporary, JSON.stringify(value, null, 2));
-  fs.renameSync(temporary, file);
+  writeFileAtomic(file, JSON.stringify(value, null, 2));
 }
 
 export function writeCard(store: ProjectStore, card: ModelCard): void {
@@ -156,10 +169,17 @@ export function writeRunRecord(store: ProjectStore, record: RunRecord): void {
   writeJson(path.join(dir, PARAMS_FILE), record);
 }
 
+const runRecordSchema = z.object({
+  version: z.string(),
+  createdAt: z.string(),
+  parent: z.string().nullable(),
+  params: trainParamsSchema,
+});
+
 export function readRunRecord(store: ProjectStore, version: string): RunRecord {
   const file = path.join(versionDir(store, version), PARAMS_FILE);
   if (!fs.existsSync(file)) throw new ApiError('not-found', `no training run ${version}`);
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as RunRecord;
+  return readJsonFile(file, PARAMS_FILE, runRecordSchema);
 }
 
 export function activeVersion(store: ProjectStore): string | null {
@@ -243,8 +263,32 @@ export function resolveVersion(store: ProjectStore, version?: string | null): st
   return chosen;
 }
 
+/** A version's line in models.list; a damaged version is listed as such, with why. */
 export function summarise(store: ProjectStore, version: string): ModelSummary {
   const active = activeVersion(store) === version;
+  try {
+    return summariseReadable(store, version, active);
+  } catch (error) {
+    if (!(error instanceof DamagedFileError)) throw error;
+    return {
+      version,
+      state: 'damaged',
+      damage: error.message,
+      active,
+      createdAt: null,
+      parent: null,
+      base: null,
+      size: null,
+      backend: null,
+      epochs: null,
+      epochsDone: 0,
+      valDice: null,
+      testDice: null,
+    };
+  }
+}
+
+function summariseReadable(store: ProjectStore, version: string, active: boolean): ModelSummary {
   const card = readCard(store, version);
   if (card) {
     const source = card.source;

@@ -16,16 +16,22 @@ export interface WorkerChannel {
   send(message: HostToWorker): void;
   onMessage(listener: (message: unknown) => void): void;
   onExit(listener: (code: number | null, signal: string | null) => void): void;
-  kill(): void;
+  /** Ends the process: politely (SIGTERM), or with `force` where the platform can (SIGKILL). */
+  kill(force?: boolean): void;
 }
 
 export type WorkerLauncher = () => WorkerChannel;
 
 interface PendingJob {
+  /** The worker process the job was sent to: its exit ends the job. */
+  channel: WorkerChannel;
   onProgress: (progress: unknown) => void;
   resolve: (result: unknown) => void;
   reject: (error: Error) => void;
 }
+
+/** How long a stopped worker gets to exit before it is killed by force and its jobs failed. */
+const STOP_GRACE_MS = 5_000;
 
 export class WorkerCrashedError extends Error {
   constructor(message: string) {
@@ -48,6 +54,10 @@ export class WorkerHost {
   private channel: WorkerChannel | null = null;
   private readyPromise: Promise<WorkerStatus> | null = null;
   private readonly pending = new Map<string, PendingJob>();
+  /** Resolves when a launched worker process has exited. */
+  private readonly exits = new WeakMap<WorkerChannel, Promise<void>>();
+  /** Why a worker was told to go (stop, restart): the reason its jobs end with. */
+  private readonly stopReasons = new WeakMap<WorkerChannel, string>();
   private nextJob = 1;
   private status: WorkerStatus = {
     state: 'stopped',
@@ -82,6 +92,8 @@ export class WorkerHost {
       const channel = this.launcher();
       this.channel = channel;
       let settled = false;
+      // The last words of a worker that died of an uncaught error, for the reason its jobs end with.
+      let fatal: string | null = null;
       channel.onMessage((raw) => {
         const parsed = workerToHostSchema.safeParse(raw);
         if (!parsed.success) {
@@ -90,6 +102,7 @@ export class WorkerHost {
         }
         const message = parsed.data;
         if (message.type === 'ready') {
+          if (this.channel !== channel) return;
           this.setStatus({
             state: 'ready',
             backend: message.backend,
@@ -99,32 +112,55 @@ export class WorkerHost {
           settled = true;
           resolve(this.getStatus());
         } else if (message.type === 'init-failed') {
-          this.setStatus({ state: 'crashed', ladder: message.ladder, lastError: message.message });
+          if (this.channel === channel) {
+            this.setStatus({
+              state: 'crashed',
+              ladder: message.ladder,
+              lastError: message.message,
+            });
+          }
           settled = true;
           reject(new WorkerCrashedError(message.message));
           channel.kill();
+        } else if (message.type === 'fatal') {
+          fatal = message.message;
+          this.onLog('error', `ML worker: ${message.message}`);
         } else {
           this.route(message);
         }
       });
-      channel.onExit((code, signal) => {
-        if (this.channel !== channel) return;
-        this.channel = null;
-        const reason = `ML worker exited (${signal ? `signal ${signal}` : `code ${code}`})`;
-        const wasStopping = this.status.state === 'stopped';
-        if (!wasStopping) this.setStatus({ state: 'crashed', lastError: reason });
-        for (const [id, job] of this.pending) {
-          job.reject(new WorkerCrashedError(`${reason} while running job ${id}`));
-        }
-        this.pending.clear();
-        if (!settled) {
-          settled = true;
-          reject(new WorkerCrashedError(reason));
-        }
-      });
+      this.exits.set(
+        channel,
+        new Promise<void>((exited) =>
+          channel.onExit((code, signal) => {
+            const exit = `ML worker exited (${signal ? `signal ${signal}` : `code ${code}`})`;
+            const reason = this.stopReasons.get(channel) ?? (fatal ? `${exit}: ${fatal}` : exit);
+            if (this.channel === channel) {
+              this.channel = null;
+              if (this.status.state !== 'stopped')
+                this.setStatus({ state: 'crashed', lastError: reason });
+            }
+            this.failJobsOf(channel, reason);
+            if (!settled) {
+              settled = true;
+              reject(new WorkerCrashedError(reason));
+            }
+            exited();
+          }),
+        ),
+      );
       channel.send(hostToWorkerSchema.parse({ type: 'init', backend: this.backend }));
     });
     return this.readyPromise;
+  }
+
+  /** Ends every job sent to `channel` with the reason its worker went away. */
+  private failJobsOf(channel: WorkerChannel, reason: string): void {
+    for (const [id, job] of this.pending) {
+      if (job.channel !== channel) continue;
+      this.pending.delete(id);
+      job.reject(new WorkerCrashedError(`${reason} while running job ${id}`));
+    }
   }
 
   private route(message: WorkerToHost): void {
@@ -154,49 +190,96 @@ export class WorkerHost {
 
   /**
    * Runs a job in the worker. Resolves with its result, rejects with WorkerJobError (including
-   * cancellation) or WorkerCrashedError if the process died.
+   * cancellation) or WorkerCrashedError if the process died or was stopped. A job cancelled before
+   * it reached the worker (while the worker starts) is never sent.
    */
   async run(
     kind: string,
     params: unknown,
     options: { signal?: AbortSignal; onProgress?: (progress: unknown) => void } = {},
   ): Promise<unknown> {
-    await this.ensureStarted();
+    const { signal } = options;
+    await untilAborted(this.ensureStarted(), signal);
+    // Aborted while this function was resuming: an abort listener added now would never fire.
+    if (signal?.aborted) throw cancelledBeforeStart();
     const channel = this.channel;
     if (!channel) throw new WorkerCrashedError('ML worker is not running');
     const jobId = `w${this.nextJob++}`;
     return new Promise((resolve, reject) => {
-      this.pending.set(jobId, {
-        onProgress: options.onProgress ?? (() => undefined),
-        resolve,
-        reject,
-      });
       const cancel = () => channel.send({ type: 'cancel', jobId });
-      if (options.signal?.aborted) cancel();
-      options.signal?.addEventListener('abort', cancel, { once: true });
+      const settle = () => signal?.removeEventListener('abort', cancel);
+      this.pending.set(jobId, {
+        channel,
+        onProgress: options.onProgress ?? (() => undefined),
+        resolve: (result) => {
+          settle();
+          resolve(result);
+        },
+        reject: (error) => {
+          settle();
+          reject(error);
+        },
+      });
+      signal?.addEventListener('abort', cancel, { once: true });
       channel.send({ type: 'job', jobId, kind, params });
     });
   }
 
+  /** Stops the worker, waits for its process to go (its jobs fail, naming the restart), starts anew. */
   async restart(): Promise<WorkerStatus> {
-    this.stop();
-    this.readyPromise = null;
+    const old = this.channel;
+    this.stop('ML worker was restarted');
+    if (old) await this.exits.get(old);
     this.setStatus({ restarts: this.status.restarts + 1 });
     return this.ensureStarted();
   }
 
-  stop(): void {
+  /**
+   * Tells the worker to go and kills it. Its jobs fail with `reason` when the process has exited;
+   * a worker still there after a grace period (stuck, ignoring SIGTERM) is killed by force and its
+   * jobs failed then.
+   */
+  stop(reason = 'ML worker was stopped'): void {
     const channel = this.channel;
     this.setStatus({ state: 'stopped' });
     this.channel = null;
     this.readyPromise = null;
-    if (channel) {
-      try {
-        channel.send({ type: 'shutdown' });
-      } catch {
-        // Already gone.
-      }
-      channel.kill();
+    if (!channel) return;
+    this.stopReasons.set(channel, reason);
+    try {
+      channel.send({ type: 'shutdown' });
+    } catch {
+      // Already gone.
     }
+    channel.kill();
+    const grace = setTimeout(() => {
+      this.failJobsOf(channel, reason);
+      channel.kill(true);
+    }, STOP_GRACE_MS);
+    grace.unref();
+    void this.exits.get(channel)?.then(() => clearTimeout(grace));
+  }
+}
+
+function cancelledBeforeStart(): WorkerJobError {
+  return new WorkerJobError('cancelled before the ML worker began the job', true);
+}
+
+/**
+ * Waits for `promise`, rejecting at once with a cancelled WorkerJobError when `signal` aborts (or
+ * has aborted) first.
+ */
+async function untilAborted<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) throw cancelledBeforeStart();
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(cancelledBeforeStart());
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([promise, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
 }

@@ -19,8 +19,15 @@ import {
   type TrainingPair,
 } from './data';
 import type { LayersModel } from '@tensorflow/tfjs';
+import type { SkippedImage } from '../../shared/contract-ml';
 import { createRunner, type ModelRunner } from './engine';
-import { evaluatePairs, evaluatePredictor, runnerPredictor, type ImagePredictor } from './infer';
+import {
+  evaluatePairs,
+  evaluatePredictor,
+  runnerPredictor,
+  skippedImage,
+  type ImagePredictor,
+} from './infer';
 import {
   evaluateJobParamsSchema,
   externalJobModelSchema,
@@ -34,24 +41,33 @@ import { ExternalModel } from './external/runner';
 import { loadOnnxRuntime, type Ort } from './onnx/runtime';
 import { latestPrediction, revisionPixels } from '../project/masks';
 import { loadModel, MODEL_FILE, WEIGHTS_FILE } from './model-io';
-import { trainModel, type TrainItem } from './trainer';
+import { bestModelDir, trainModel, type TrainItem } from './trainer';
+import { replaceFileAtomic } from './checkpoint';
 
 function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw new Error('cancelled');
 }
 
+/** Loads the pairs' pixels; an image that cannot be read is left out and added to `skipped`. */
 async function loadItems(
   db: Db,
   pairs: TrainingPair[],
   size: number,
   context: WorkerJobContext,
   phase: string,
+  skipped: SkippedImage[],
   mode: 'resize' | 'tile' = 'resize',
 ): Promise<TrainItem[]> {
   const items: TrainItem[] = [];
   for (const [index, pair] of pairs.entries()) {
     throwIfAborted(context.signal);
-    items.push(await loadTrainItem(db, pair, size, mode));
+    try {
+      items.push(await loadTrainItem(db, pair, size, mode));
+    } catch (error) {
+      throwIfAborted(context.signal);
+      skipped.push(skippedImage(pair, error));
+      context.log('warn', `skipped ${pair.relPath}: ${skipped.at(-1)?.reason}`);
+    }
     if (index % 8 === 7 || index === pairs.length - 1) {
       context.progress({ kind: 'loading', phase, done: index + 1, total: pairs.length });
     }
@@ -164,16 +180,22 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
         `no training images: the train split has no labels of the chosen set (${labels.join(', ')})`,
       );
     }
+    const skipped: SkippedImage[] = [];
     const train = await loadItems(
       db,
       splits.train,
       params.size,
       context,
       'loading train images',
+      skipped,
       params.inputMode,
     );
+    if (train.length === 0) {
+      throw new Error(
+        `no train image could be read: ${skipped.map((entry) => `${entry.image} (${entry.reason})`).join('; ')}`,
+      );
+    }
     const checkpointDir = path.join(params.modelDir, 'checkpoint');
-    const bestDir = path.join(params.modelDir, 'best');
     // Test hook: the worker dies after this epoch (only with the test jobs switched on).
     const crashAfter =
       process.env.QATASEG_TEST_JOBS === '1'
@@ -187,7 +209,6 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
         // Validation reads the val split itself, at each image's resolution (validate below).
         val: [],
         checkpointDir,
-        bestDir,
         initialModelDir: params.initialModelDir,
         resume: params.resume,
         // The same measure as the card's validation figure below (one source for the version).
@@ -209,8 +230,12 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
       },
     );
     // The version's model is the epoch with the best validation Dice.
+    const bestDir = bestModelDir(checkpointDir);
+    if (!bestDir) throw new Error(`the checkpoint in ${checkpointDir} holds no best model`);
     for (const file of [MODEL_FILE, WEIGHTS_FILE]) {
-      fs.copyFileSync(path.join(bestDir, file), path.join(params.modelDir, file));
+      replaceFileAtomic(path.join(params.modelDir, file), (temporary) =>
+        fs.copyFileSync(path.join(bestDir, file), temporary),
+      );
     }
     return await withModel(
       context,
@@ -226,6 +251,13 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
           });
         const valEvaluation = await evaluate(splits.val, 'validating');
         const testEvaluation = await evaluate(splits.test, 'testing on the locked test split');
+        // The card describes the data the version saw: without the images that were skipped.
+        for (const entry of [...valEvaluation.skipped, ...testEvaluation.skipped]) {
+          if (!skipped.some((known) => known.imageId === entry.imageId)) skipped.push(entry);
+        }
+        const left = new Set(skipped.map((entry) => entry.imageId));
+        const kept = (pairs: TrainingPair[]) => pairs.filter((pair) => !left.has(pair.imageId));
+        const used = { train: kept(splits.train), val: kept(splits.val), test: kept(splits.test) };
         return {
           backend: context.backend,
           parameters: model.countParams(),
@@ -234,10 +266,11 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
           trainSeconds: result.trainSeconds,
           imagesPerSecond: result.imagesPerSecond,
           data: {
-            ...splitHashes(splits, labels),
-            train: splits.train.length,
-            val: splits.val.length,
-            test: splits.test.length,
+            ...splitHashes(used, labels),
+            train: used.train.length,
+            val: used.val.length,
+            test: used.test.length,
+            skipped,
           },
           metrics: { val: valEvaluation.metrics, test: testEvaluation.metrics },
           testPerImage: testEvaluation.perImage,
@@ -259,19 +292,23 @@ async function runPredict(raw: unknown, context: WorkerJobContext) {
         ? params.imageIds.map((id) => getImage(db, id))
         : queryImages(db).filter((image) => image.status !== 'missing');
       let done = 0;
-      let failed = 0;
+      const skipped: SkippedImage[] = [];
       for (const image of images) {
         throwIfAborted(context.signal);
         try {
           const probabilities = await predict({
             imageId: image.id,
             imagePath: imageAbsolutePath(image),
+            relPath: image.relPath,
+            width: image.width,
+            height: image.height,
           });
           if (!probabilities) throw new Error('no prediction');
           done += 1;
           const message: PredictionMessage = {
             kind: 'prediction',
             imageId: image.id,
+            image: image.relPath,
             width: image.width,
             height: image.height,
             probabilities,
@@ -281,11 +318,11 @@ async function runPredict(raw: unknown, context: WorkerJobContext) {
           context.progress(message);
         } catch (error) {
           if (context.signal.aborted) throw error;
-          failed += 1;
-          context.log('warn', `prediction of ${image.relPath} failed: ${String(error)}`);
+          skipped.push(skippedImage({ imageId: image.id, relPath: image.relPath }, error));
+          context.log('warn', `skipped ${image.relPath}: ${skipped.at(-1)?.reason}`);
         }
       }
-      return { predicted: done, failed, total: images.length };
+      return { predicted: done, skipped, total: images.length };
     });
   } finally {
     db.close();

@@ -167,8 +167,18 @@ export async function evaluateOnTestSplit(
         reporter.progress({ done: p.done, total: p.total });
       },
     },
-  )) as { metrics: Evaluation | null; perImage: Evaluation['perImage']; missing?: number };
-  return { metrics: raw.metrics, perImage: raw.perImage, missing: raw.missing };
+  )) as {
+    metrics: Evaluation | null;
+    perImage: Evaluation['perImage'];
+    missing?: number;
+    skipped?: PairEvaluation['skipped'];
+  };
+  return {
+    metrics: raw.metrics,
+    perImage: raw.perImage,
+    missing: raw.missing,
+    skipped: raw.skipped ?? [],
+  };
 }
 
 export interface AddModelInput {

@@ -680,6 +680,11 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
                   </button>
                   {model.active && <span className="badge">active</span>}
                   {model.state === 'incomplete' && <span className="badge muted">incomplete</span>}
+                  {model.state === 'damaged' && (
+                    <span className="badge warn" title={model.damage} data-testid="damaged-badge">
+                      damaged
+                    </span>
+                  )}
                 </td>
                 <td data-testid="version-source">{versionOrigin(model)}</td>
                 <td>
