@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import { test as base, expect, type Page, type TestInfo } from '@playwright/test';
 import sharp from 'sharp';
+import { pressAction } from './editor-actions';
 import { startWorkstation, stopWorkstation, tempProjectDir, type Workstation } from './fixtures';
 import { seedReviewProject } from './review-seed';
 
@@ -100,11 +101,11 @@ test('paint, undo, redo, switch, review, reload, filter and diff against the ser
   });
 
   // Undo and redo go through the server's revisions.
-  await page.keyboard.press('Control+z');
+  await pressAction(page, 'edit.undo');
   await expect(correctionFigure).toHaveText(before!);
   await expect.poll(async () => (await get(first)).correctionRevisionId).toBeNull();
   await expect(page.getByTestId('redo')).toBeEnabled();
-  await page.keyboard.press('Control+Shift+Z');
+  await pressAction(page, 'edit.redo');
   await expect(correctionFigure).toHaveText(painted!);
   await expect
     .poll(async () => (await get(first)).correctionRevisionId)
@@ -162,10 +163,10 @@ test('paint, undo, redo, switch, review, reload, filter and diff against the ser
   await snap(page, testInfo, 'diff-mode');
 
   // The shortcut sheet.
-  await page.keyboard.press('?');
+  await pressAction(page, 'help');
   await expect(page.getByTestId('help-overlay')).toBeVisible();
   await snap(page, testInfo, 'shortcuts');
-  await page.keyboard.press('Escape');
+  await pressAction(page, 'polygon.cancel');
   await expect(page.getByTestId('help-overlay')).toBeHidden();
 });
 
@@ -176,13 +177,13 @@ test('keyboard: next unreviewed skips reviewed images; accept sets the state', a
   const { workstation, ids } = seeded;
   await page.goto(workstation.url);
   await openImage(page, ids[2]);
-  await page.keyboard.press('a');
+  await pressAction(page, 'review.accepted');
   await expect
     .poll(async () => (await workstation.call<Detail>('images.get', { id: ids[2] })).reviewState)
     .toBe('accepted');
   await openImage(page, ids[1]);
   // ids[2] is accepted now: next unreviewed goes to ids[3].
-  await page.keyboard.press('n');
+  await pressAction(page, 'nav.nextUnreviewed');
   await expect(page.getByTestId('viewer')).toHaveAttribute('data-image-id', String(ids[3]));
 });
 
@@ -211,7 +212,7 @@ test('tools: polygon add, accept prediction and clear are saved and agree with t
   expect(await shownCounts(page)).toMatchObject({ fp: 0, fn: 0 });
 
   // Polygon add: four clicks near the top, Enter closes it; the square becomes false positives.
-  await page.keyboard.press('p');
+  await pressAction(page, 'tool.polygonAdd');
   const box = (await page.getByTestId('viewer').boundingBox())!;
   const x0 = box.x + box.width / 2 - 40;
   const y0 = box.y + box.height / 2 - 200;
@@ -223,7 +224,7 @@ test('tools: polygon add, accept prediction and clear are saved and agree with t
   ]) {
     await page.mouse.click(x0 + dx, y0 + dy);
   }
-  await page.keyboard.press('Enter');
+  await pressAction(page, 'polygon.close');
   await expect(page.getByTestId('save-status')).toHaveText('saved');
   const afterPolygon = await shownCounts(page);
   // 80x60 screen pixels at the fitted scale (about 3x) is roughly 27x20 image pixels.
@@ -232,7 +233,7 @@ test('tools: polygon add, accept prediction and clear are saved and agree with t
   await snap(page, testInfo, 'polygon-diff');
 
   // Accept the prediction as the label: the correction now equals the thresholded prediction.
-  await page.keyboard.press('Shift+T');
+  await pressAction(page, 'edit.acceptPrediction');
   await expect(page.getByTestId('save-status')).toHaveText('saved');
   await page.getByTestId('diff-reference').selectOption('prediction');
   const accepted = await shownCounts(page);
@@ -241,7 +242,7 @@ test('tools: polygon add, accept prediction and clear are saved and agree with t
   await expect.poll(() => serverCounts('label', 'prediction')).toEqual(accepted);
 
   // Clear: nothing left of the label, on screen and on the host.
-  await page.keyboard.press('Shift+Delete');
+  await pressAction(page, 'edit.clear');
   await expect(page.getByTestId('save-status')).toHaveText('saved');
   await expect.poll(() => shownCounts(page)).toEqual({ tp: 0, fp: 0, fn: accepted.tp });
   await expect
