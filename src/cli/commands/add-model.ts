@@ -158,7 +158,7 @@ export function register(program: Command): void {
       let graph: OnnxGraphInfo;
       let config: ExternalModelConfig;
       try {
-        graph = inspectOnnxFile(file);
+        graph = await inspectOnnxFile(file);
         if (options.config) {
           config = readConfigFile(options.config);
         } else {

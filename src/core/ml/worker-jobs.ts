@@ -24,6 +24,7 @@ import { evaluatePairs, evaluatePredictor, runnerPredictor, type ImagePredictor 
 import {
   evaluateJobParamsSchema,
   externalJobModelSchema,
+  modelExportJobParamsSchema,
   predictJobParamsSchema,
   trainJobParamsSchema,
   type ExternalJobModel,
@@ -31,6 +32,7 @@ import {
   type TrainJobResult,
 } from './job-params';
 import { ExternalModel } from './external/runner';
+import { writeModelExport } from './onnx/export-model';
 import { loadOnnxRuntime, type Ort } from './onnx/runtime';
 import { latestPrediction, revisionPixels } from '../project/masks';
 import { loadModel, MODEL_FILE, WEIGHTS_FILE } from './model-io';
@@ -322,4 +324,8 @@ export function registerMlJobs(): void {
   registerWorkerJob('predict', runPredict);
   registerWorkerJob('evaluate', runEvaluate);
   registerWorkerJob('external.check', runExternalCheck);
+  // Building a large U-Net's graph takes a second or two: off the host's event loop.
+  registerWorkerJob('export-model', async (raw) =>
+    writeModelExport(modelExportJobParamsSchema.parse(raw)),
+  );
 }

@@ -36,11 +36,11 @@ import {
 import { checkConfig, inputMode } from './config';
 
 /** Reads an ONNX file's declared interface; a bad-request ApiError when it is not one. */
-export function inspectOnnxFile(file: string): OnnxGraphInfo {
+export async function inspectOnnxFile(file: string): Promise<OnnxGraphInfo> {
   const absolute = path.resolve(file);
   let bytes: Buffer;
   try {
-    bytes = fs.readFileSync(absolute);
+    bytes = await fsp.readFile(absolute);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new ApiError(
@@ -181,10 +181,10 @@ export interface AddModelInput {
  * Registers an external ONNX model as a version: checks the config against the graph up front
  * (refusing with every reason), then runs the add-model job. Resolves with the started job.
  */
-export function startAddModel(context: ServiceContext, input: AddModelInput): Job {
+export async function startAddModel(context: ServiceContext, input: AddModelInput): Promise<Job> {
   const store = context.project();
   const file = path.resolve(input.path);
-  const graph = inspectOnnxFile(file);
+  const graph = await inspectOnnxFile(file);
   const config = parseConfig(input.config);
   const fits = checkConfig(config, graph);
   if (!fits.ok)

@@ -211,22 +211,36 @@ function writeDurably(file: string, data: Uint8Array | string): void {
 }
 
 /** The ONNX bytes of a trained version (the graph onnxruntime runs here, as a file). */
-export function exportedGraph(store: ProjectStore, card: TrainedCard): Uint8Array {
+export function exportedGraph(modelDir: string, card: TrainedCard): Uint8Array {
   const { base, size } = card.architecture;
-  const weights = onnxWeights(versionDir(store, card.version), base);
+  const weights = onnxWeights(modelDir, base);
   return buildInferenceGraph({ base, dropout: 0 }, weights, { height: size, width: size });
 }
 
+/** A checked export: the version's card and folder, and the two files to write. */
+export interface ModelExportPlan {
+  card: ModelCard;
+  modelDir: string;
+  file: string;
+  description: string;
+}
+
 /**
- * Writes a version as `out` (.onnx) and `model.json` beside it. Refused when either file exists,
- * unless `overwrite`.
+ * Checks an export before anything is written: the version exists and has a model, the file ends
+ * in .onnx, and neither it nor model.json beside it exists (unless `overwrite`).
  */
-export function exportModel(
+export function planModelExport(
   store: ProjectStore,
   input: { version?: string; out: string; overwrite?: boolean },
-): ExportModelResult {
+): ModelExportPlan {
   const version = resolveVersion(store, input.version);
   const card = getCard(store, version);
+  const source = card.source;
+  if (source.kind === 'predictions')
+    throw new ApiError(
+      'bad-request',
+      `${version} holds predictions imported from ${source.path}; there is no model to export`,
+    );
   const file = path.resolve(input.out);
   if (path.extname(file).toLowerCase() !== '.onnx')
     throw new ApiError('bad-request', `the output file must end in .onnx: ${file}`);
@@ -239,15 +253,18 @@ export function exportModel(
         `refusing to replace ${existing.join(' and ')} (use overwrite to replace)`,
       );
   }
-  const source = card.source;
-  if (source.kind === 'predictions')
-    throw new ApiError(
-      'bad-request',
-      `${version} holds predictions imported from ${source.path}; there is no model to export`,
-    );
+  return { card, modelDir: versionDir(store, version), file, description };
+}
+
+/**
+ * Writes a planned export: the ONNX file, then model.json. Builds the graph from the saved
+ * weights (a second or two for a large U-Net: the host runs this in the ML worker).
+ */
+export function writeModelExport(plan: ModelExportPlan): ExportModelResult {
+  const { card, file, description } = plan;
   const bytes = card.architecture
-    ? exportedGraph(store, { ...card, architecture: card.architecture })
-    : fs.readFileSync(path.join(versionDir(store, version), EXTERNAL_MODEL_FILE));
+    ? exportedGraph(plan.modelDir, { ...card, architecture: card.architecture })
+    : fs.readFileSync(path.join(plan.modelDir, EXTERNAL_MODEL_FILE));
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const digest = sha256(bytes);
   writeDurably(file, bytes);
@@ -258,7 +275,7 @@ export function exportModel(
   writeDurably(description, `${JSON.stringify(described, null, 2)}\n`);
   const io = declaredShapes(card);
   return {
-    version,
+    version: card.version,
     file,
     description,
     bytes: bytes.length,
@@ -266,6 +283,14 @@ export function exportModel(
     inputShape: io.input,
     outputShape: io.output,
   };
+}
+
+/** Plans and writes in this process (the CLI). */
+export function exportModel(
+  store: ProjectStore,
+  input: { version?: string; out: string; overwrite?: boolean },
+): ExportModelResult {
+  return writeModelExport(planModelExport(store, input));
 }
 
 /** The declared input and output shapes of what exportModel writes for a version. */
