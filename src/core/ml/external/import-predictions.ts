@@ -92,7 +92,7 @@ interface Decoded {
 export async function decodePrediction(file: string, probability: boolean): Promise<Decoded> {
   const bytes = await fsp.readFile(file);
   if (formatOf(file) === 'nifti') {
-    const slice = decodeNifti(bytes);
+    const slice = await decodeNifti(bytes);
     const values = new Uint8Array(slice.data.length);
     let outside = false;
     for (let i = 0; i < values.length; i++) {
