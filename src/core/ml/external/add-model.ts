@@ -12,6 +12,7 @@ import path from 'node:path';
 import { ApiError, type Job } from '../../../shared/contract';
 import type { Evaluation, ModelCard } from '../../../shared/contract-ml';
 import {
+  addModelResultSchema,
   externalModelConfigSchema,
   type ExternalModelConfig,
   type ExternalModelConfigInput,
@@ -238,12 +239,12 @@ export async function startAddModel(context: ServiceContext, input: AddModelInpu
       context.emit('models.changed', { active: activeVersion(store) });
       context.emit('project.changed', context.projectState());
       reporter.progress({ phase: 'done', detail: { version } });
-      return {
+      return addModelResultSchema.parse({
         version,
         testDice: card.metrics.test?.dice ?? null,
         testImages: card.data.test,
         checked,
-      };
+      });
     } catch (error) {
       fs.rmSync(dir, { recursive: true, force: true });
       throw error;
