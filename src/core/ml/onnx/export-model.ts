@@ -16,6 +16,8 @@ import path from 'node:path';
 import { ApiError } from '../../../shared/contract';
 import type { ModelCard } from '../../../shared/contract-ml';
 import type { ExportModelResult, ExternalModelConfig } from '../../../shared/interop-schemas';
+import { isInside } from '../../export/names';
+import { listDatasets } from '../../project/datasets';
 import type { ProjectStore } from '../../project/store';
 import { MODEL_FILE, WEIGHTS_FILE } from '../model-io';
 import { EXTERNAL_MODEL_FILE, getCard, resolveVersion, versionDir } from '../versions';
@@ -193,6 +195,22 @@ export function describeModel(
   };
 }
 
+/** The real path of the nearest existing ancestor, with the rest appended. */
+function realPathOfExisting(target: string): string {
+  const missing: string[] = [];
+  let current = path.resolve(target);
+  for (;;) {
+    try {
+      return path.join(fs.realpathSync(current), ...missing.reverse());
+    } catch {
+      const parent = path.dirname(current);
+      if (parent === current) return path.resolve(target);
+      missing.push(path.basename(current));
+      current = parent;
+    }
+  }
+}
+
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -245,6 +263,16 @@ export function planModelExport(
   if (path.extname(file).toLowerCase() !== '.onnx')
     throw new ApiError('bad-request', `the output file must end in .onnx: ${file}`);
   const description = path.join(path.dirname(file), DESCRIPTION_FILE);
+  const folder = realPathOfExisting(path.dirname(file));
+  for (const dataset of listDatasets(store.db)) {
+    if (isInside(folder, realPathOfExisting(dataset.root)))
+      throw new ApiError(
+        'bad-request',
+        `${file} is inside the dataset folder ${dataset.root}; choose a folder outside it (an export never writes into a dataset)`,
+      );
+  }
+  if (isInside(folder, realPathOfExisting(store.dir)))
+    throw new ApiError('bad-request', `${file} is inside the project folder ${store.dir}`);
   if (!input.overwrite) {
     const existing = [file, description].filter((f) => fs.existsSync(f));
     if (existing.length > 0)
