@@ -31,38 +31,38 @@ export const exportFormatSchema = z.enum([
 ]);
 export type ExportFormat = z.infer<typeof exportFormatSchema>;
 
-export const exportInputSchema = z
-  .object({
-    /** Output folder (created if needed); refused when inside a dataset folder. */
-    out: z.string().min(1),
-    source: exportSourceSchema.default('best'),
-    format: exportFormatSchema.default('png'),
-    /** Only images in these review states (default: all). */
-    states: z.array(reviewStateSchema).optional(),
-    /** Only images of these splits (default: all). */
-    splits: z.array(splitSchema).optional(),
-    /** Model version of predictions (default: the project's active model). */
-    model: z.string().min(1).optional(),
-    /** Probability at or above which a predicted pixel is foreground. */
-    threshold: z.number().gt(0).max(1).default(0.5),
-    /** Replace files that exist; without it an export that would replace any file is refused. */
-    overwrite: z.boolean().default(false),
-    /** Also copy each source image to `<folder>/Images/<name>`, so OUT is a complete dataset. */
-    copyImages: z.boolean().default(false),
-    /** nnunet: the dataset's number (1..999) and name, as in `Dataset<NNN>_<NAME>`. */
-    datasetId: z.number().int().min(1).max(999).optional(),
-    datasetName: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'a dataset name is letters, digits, _ and -')
-      .optional(),
-  })
-  .refine(
-    (input) => input.format !== 'nnunet' || (input.datasetId !== undefined && !!input.datasetName),
-    {
-      message: 'the nnunet format needs a dataset id (1..999) and a dataset name',
-      path: ['datasetId'],
-    },
-  );
+const exportInputFields = z.object({
+  /** Output folder (created if needed); refused when inside a dataset folder. */
+  out: z.string().min(1),
+  source: exportSourceSchema.default('best'),
+  format: exportFormatSchema.default('png'),
+  /** Only images in these review states (default: all). */
+  states: z.array(reviewStateSchema).optional(),
+  /** Only images of these splits (default: all). */
+  splits: z.array(splitSchema).optional(),
+  /** Model version of predictions (default: the project's active model). */
+  model: z.string().min(1).optional(),
+  /** Probability at or above which a predicted pixel is foreground. */
+  threshold: z.number().gt(0).max(1).default(0.5),
+  /** Replace files that exist; without it an export that would replace any file is refused. */
+  overwrite: z.boolean().default(false),
+  /** Also copy each source image to `<folder>/Images/<name>`, so OUT is a complete dataset. */
+  copyImages: z.boolean().default(false),
+  /** nnunet: the dataset's number (1..999) and name, as in `Dataset<NNN>_<NAME>`. */
+  datasetId: z.number().int().min(1).max(999).optional(),
+  datasetName: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'a dataset name is letters, digits, _ and -')
+    .optional(),
+});
+
+export const exportInputSchema = exportInputFields.refine(
+  (input) => input.format !== 'nnunet' || (input.datasetId !== undefined && !!input.datasetName),
+  {
+    message: 'the nnunet format needs a dataset id (1..999) and a dataset name',
+    path: ['datasetId'],
+  },
+);
 export type ExportInput = z.input<typeof exportInputSchema>;
 export type ExportOptions = z.output<typeof exportInputSchema>;
 
