@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createService } from '../../src/core/service';
 import { readImagePixels } from '../../src/core/ml/data';
 import { latestPrediction, revisionPixels } from '../../src/core/project/masks';
@@ -73,8 +73,19 @@ beforeAll(async () => {
   await python('make_onnx.py', 'softmax2', softmax, '32');
 }, 240_000);
 
-const services: ReturnType<typeof createService>[] = [];
-afterAll(() => services.forEach((service) => service.close()));
+/** The service in this process holds the project's write lock: `qataseg` waits while it is open. */
+async function withService<T>(use: (service: ReturnType<typeof createService>) => Promise<T>) {
+  const service = createService({
+    transport: 'http',
+    backend: 'onnxruntime',
+    projectDir: project.dir,
+  });
+  try {
+    return await use(service);
+  } finally {
+    service.close();
+  }
+}
 
 describe('qataseg add-model', () => {
   it('adds an NHWC 3-channel logits model that predicts, evaluates, compares and feeds what-changed', async () => {
@@ -132,31 +143,27 @@ describe('qataseg add-model', () => {
     const table = await qataseg('models', '--project', project.dir);
     expect(table.stdout).toMatch(/bright\s+onnx\s+dynamic native/);
 
-    const service = createService({
-      transport: 'http',
-      backend: 'onnxruntime',
-      projectDir: project.dir,
-    });
-    services.push(service);
-    const card = await service.invoke('models.get', { version: 'bright' });
-    expect(card.source).toMatchObject({
-      kind: 'onnx',
-      path: nhwc,
-      sha256: createHash('sha256').update(fs.readFileSync(nhwc)).digest('hex'),
-      config: { input: { layout: 'NHWC', channels: 3 } },
-    });
-    expect(card.architecture).toBeNull();
-    const comparison = await service.invoke('models.compare', { a: 'v1', b: 'bright' });
-    expect(comparison.sameTestSplit).toBe(true);
-    expect(comparison.perImage).toHaveLength(3);
-    expect(comparison.splits.test.b?.dice).toBe(evaluation.dice);
+    await withService(async (service) => {
+      const card = await service.invoke('models.get', { version: 'bright' });
+      expect(card.source).toMatchObject({
+        kind: 'onnx',
+        path: nhwc,
+        sha256: createHash('sha256').update(fs.readFileSync(nhwc)).digest('hex'),
+        config: { input: { layout: 'NHWC', channels: 3 } },
+      });
+      expect(card.architecture).toBeNull();
+      const comparison = await service.invoke('models.compare', { a: 'v1', b: 'bright' });
+      expect(comparison.sameTestSplit).toBe(true);
+      expect(comparison.perImage).toHaveLength(3);
+      expect(comparison.splits.test.b?.dice).toBe(evaluation.dice);
 
-    // Promoted, its predictions are the worklist's and "what changed" measures them against v1.
-    await service.invoke('models.promote', { version: 'bright' });
-    const queue = await service.invoke('images.list', { sort: 'changed', direction: 'desc' });
-    expect(queue.items.length).toBe(11);
-    expect(queue.items.every((item) => item.changed !== null)).toBe(true);
-    expect(queue.items[0].changed).toBeGreaterThan(0);
+      // Promoted, its predictions are the worklist's and "what changed" measures them against v1.
+      await service.invoke('models.promote', { version: 'bright' });
+      const queue = await service.invoke('images.list', { sort: 'changed', direction: 'desc' });
+      expect(queue.items.length).toBe(11);
+      expect(queue.items.every((item) => item.changed !== null)).toBe(true);
+      expect(queue.items[0].changed).toBeGreaterThan(0);
+    });
   }, 240_000);
 
   it('overlap-tiles a batch-1 NCHW model and takes the foreground class of its softmax', async () => {

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createService } from '../../src/core/service';
 import type { ImportPredictionsResult } from '../../src/shared/interop-schemas';
 import { latestPrediction, revisionPixels } from '../../src/core/project/masks';
@@ -35,8 +35,19 @@ const predictedMask = (k: number) => rectMask(W, H, k, 5, 20 + k, 30);
 const ones = (mask: Uint8Array) => mask.map((v) => (v > 0 ? 1 : 0));
 
 let project: Awaited<ReturnType<typeof discProject>>;
-const services: ReturnType<typeof createService>[] = [];
-afterAll(() => services.forEach((service) => service.close()));
+/** The service in this process holds the project's write lock: `qataseg` waits while it is open. */
+async function withService<T>(use: (service: ReturnType<typeof createService>) => Promise<T>) {
+  const service = createService({
+    transport: 'http',
+    backend: 'onnxruntime',
+    projectDir: project.dir,
+  });
+  try {
+    return await use(service);
+  } finally {
+    service.close();
+  }
+}
 
 async function stored(version: string, imageIndex: number): Promise<Uint8Array | null> {
   const store = ProjectStore.open(project.dir);
@@ -133,18 +144,17 @@ describe('qataseg import-predictions', () => {
       }),
     ]);
 
-    const service = createService({
-      transport: 'http',
-      backend: 'onnxruntime',
-      projectDir: project.dir,
+    await withService(async (service) => {
+      await expect(service.invoke('predict.start', { model: 'cluster' })).rejects.toThrow(
+        /no model to run/,
+      );
+      const card = await service.invoke('models.get', { version: 'cluster' });
+      expect(card.source).toMatchObject({ kind: 'predictions', probability: false, pairs: 9 });
+      expect(card.source.kind === 'predictions' && card.source.formats).toEqual({
+        png: 7,
+        nifti: 2,
+      });
     });
-    services.push(service);
-    await expect(service.invoke('predict.start', { model: 'cluster' })).rejects.toThrow(
-      /no model to run/,
-    );
-    const card = await service.invoke('models.get', { version: 'cluster' });
-    expect(card.source).toMatchObject({ kind: 'predictions', probability: false, pairs: 9 });
-    expect(card.source.kind === 'predictions' && card.source.formats).toEqual({ png: 7, nifti: 2 });
   }, 120_000);
 
   it('reads 8- and 16-bit probability PNGs and float NIfTI, and measures what changed', async () => {
@@ -159,13 +169,7 @@ describe('qataseg import-predictions', () => {
     await python('make_nifti.py', png, path.join(folder, 'disc_3.nii.gz'), 'probability');
 
     // The binary import is active: the probabilities are compared with it.
-    const service = createService({
-      transport: 'http',
-      backend: 'onnxruntime',
-      projectDir: project.dir,
-    });
-    services.push(service);
-    await service.invoke('models.promote', { version: 'cluster' });
+    await withService((service) => service.invoke('models.promote', { version: 'cluster' }));
     const run = await qataseg(
       'import-predictions',
       folder,
@@ -181,8 +185,10 @@ describe('qataseg import-predictions', () => {
     expect(await stored('soft', 1)).toEqual(Uint8Array.from(sixteen, (u) => Math.round(u / 257)));
     expect(await stored('soft', 2)).toEqual(forNifti);
 
-    await service.invoke('models.promote', { version: 'soft' });
-    const queue = await service.invoke('images.list', { sort: 'changed', direction: 'desc' });
+    const queue = await withService(async (service) => {
+      await service.invoke('models.promote', { version: 'soft' });
+      return service.invoke('images.list', { sort: 'changed', direction: 'desc' });
+    });
     const changed = queue.items.filter((item) => item.changed !== null);
     expect(changed.map((item) => item.name).sort()).toEqual([
       'disc_1.png',
