@@ -3,6 +3,7 @@
  * Imports nothing from ./contract, so core, CLI and renderer modules may import it directly.
  */
 import { z } from 'zod';
+import { importReportSchema } from './dataset-schemas';
 
 const positiveInt = z.number().int().positive();
 
@@ -152,3 +153,29 @@ export const modelSourceSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 export type ModelSource = z.infer<typeof modelSourceSchema>;
+
+/** Result of an add-model job (`qataseg add-model --json`). */
+export const addModelResultSchema = z.object({
+  version: z.string(),
+  /** Dice on the locked test split (null when the split has no labelled image). */
+  testDice: z.number().nullable(),
+  testImages: z.number().int().nonnegative(),
+  /** Shapes of the blank image run through the model when it was added. */
+  checked: z.object({ input: z.array(z.number().int()), output: z.array(z.number().int()) }),
+});
+export type AddModelResult = z.infer<typeof addModelResultSchema>;
+
+/** Result of an import-predictions job (`qataseg import-predictions --json`). */
+export const importPredictionsResultSchema = z.object({
+  version: z.string(),
+  folder: z.string(),
+  report: importReportSchema,
+  saved: z.number().int().nonnegative(),
+  /** Test-split Dice of the imported predictions (null when none covers a test image). */
+  testDice: z.number().nullable(),
+  testImages: z.number().int().nonnegative(),
+  /** Test-split images without an imported prediction. */
+  missingTest: z.number().int().nonnegative(),
+  seconds: z.number().nonnegative(),
+});
+export type ImportPredictionsResult = z.infer<typeof importPredictionsResultSchema>;

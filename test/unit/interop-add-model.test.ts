@@ -280,6 +280,57 @@ describe('qataseg add-model', () => {
     expect(asked.stdout).toMatch(/^asked: added from .*nhwc3\.onnx; test Dice/);
   }, 120_000);
 
+  it('scales by z-score per image or mean/std per channel and pads native images to a multiple', async () => {
+    const sigmoid3 = path.join(models, 'sigmoid3.onnx');
+    await python('make_onnx.py', 'sigmoid3', sigmoid3);
+    const base = { layout: 'NCHW', channels: 3, size: 'dynamic', multiple: 32 };
+    const output = { activation: 'probabilities', classes: 1 };
+    for (const [name, input] of [
+      ['zscore', { ...base, scaling: 'z-score' }],
+      ['meanstd', { ...base, scaling: 'mean-std', mean: [0.1, 0.2, 0.5], std: [1, 1, 0.25] }],
+    ] as const) {
+      const added = await qataseg(
+        'add-model',
+        sigmoid3,
+        '--project',
+        project.dir,
+        '--config',
+        writeConfig(`${name}.json`, { input, output }),
+        '--name',
+        name,
+      );
+      expect(added.code, added.stderr).toBe(0);
+      const predicted = await qataseg('predict', '--project', project.dir, '--model', name);
+      expect(predicted.code, predicted.stderr).toBe(0);
+    }
+    // Channel 2 of mean-std: (v / 255 - 0.5) / 0.25.
+    const meanStd = await largestDeviation('meanstd', (v) => sigmoid((v / 255 - 0.5) / 0.25));
+    expect(meanStd.largest).toBeLessThanOrEqual(1);
+    // z-score with the statistics of each image (48x40, padded to 64x64 and cropped back).
+    const store = ProjectStore.open(project.dir);
+    try {
+      let largest = 0;
+      for (const image of queryImages(store.db)) {
+        const gray = await readImagePixels(imageAbsolutePath(image));
+        const x = Array.from(gray.data, (v) => v / 255);
+        const mean = x.reduce((a, b) => a + b, 0) / x.length;
+        const std = Math.sqrt(x.reduce((a, b) => a + (b - mean) ** 2, 0) / x.length);
+        const pixels = await revisionPixels(
+          store.db,
+          latestPrediction(store.db, image.id, 'zscore')!.id,
+        );
+        for (let i = 0; i < x.length; i++)
+          largest = Math.max(
+            largest,
+            Math.abs(pixels[i] - Math.round(sigmoid((x[i] - mean) / std) * 255)),
+          );
+      }
+      expect(largest).toBeLessThanOrEqual(1);
+    } finally {
+      store.close();
+    }
+  }, 180_000);
+
   it('takes back a version exported by qataseg export-model with its model.json as the config', async () => {
     const out = tempDir('round-trip');
     const file = path.join(out, 'model.onnx');
@@ -312,5 +363,29 @@ describe('qataseg add-model', () => {
     const back = list.find((m) => m.version === 'v1-back')!;
     expect(back.input).toBe('32x32 resize');
     expect(back.testDice).toBeCloseTo(original.testDice!, 6);
+
+    // An external version exports its own file, with its config as model.json.
+    const again = path.join(tempDir('round-trip'), 'bright.onnx');
+    const external = await qataseg(
+      'export-model',
+      '--project',
+      project.dir,
+      '--model',
+      'bright',
+      '--out',
+      again,
+    );
+    expect(external.code, external.stderr).toBe(0);
+    expect(fs.readFileSync(again).equals(fs.readFileSync(nhwc))).toBe(true);
+    const described = JSON.parse(
+      fs.readFileSync(path.join(path.dirname(again), 'model.json'), 'utf8'),
+    ) as {
+      input: { layout: string; channels: number };
+      origin: { path: string };
+    };
+    expect(described).toMatchObject({
+      input: { layout: 'NHWC', channels: 3 },
+      origin: { path: nhwc },
+    });
   }, 120_000);
 });

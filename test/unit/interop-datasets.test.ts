@@ -211,7 +211,10 @@ describe('qataseg export --format nifti', () => {
   it('puts known pixel spacing in the header as millimetres', async () => {
     const file = path.join(tempDir('nifti-spacing'), 'spaced.nii.gz');
     const data = new Uint8Array(6 * 4).map((_, i) => i);
-    fs.writeFileSync(file, encodeNiftiGz({ data, width: 6, height: 4, pixelSpacing: [0.5, 0.25] }));
+    fs.writeFileSync(
+      file,
+      await encodeNiftiGz({ data, width: 6, height: 4, pixelSpacing: [0.5, 0.25] }),
+    );
     const png = path.join(path.dirname(file), 'spaced.png');
     await sharp(Buffer.from(data), { raw: { width: 6, height: 4, channels: 1 } })
       .toColourspace('b-w')

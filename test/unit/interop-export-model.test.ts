@@ -122,6 +122,9 @@ describe('qataseg export-model', () => {
       for (let i = 0; i < reference.length; i++)
         largest = Math.max(largest, Math.abs(fromFile[i] - reference[i]));
       expect(largest).toBeLessThan(1e-4);
+      console.log(
+        `export-model: the file on onnxruntime vs tfjs, largest difference ${largest.toExponential(2)}`,
+      );
 
       for (const [index, pair] of pairs.entries()) {
         const image = images[index];
@@ -153,7 +156,7 @@ describe('qataseg export-model', () => {
     }
   }, 180_000);
 
-  it('refuses to replace an exported file without --overwrite', async () => {
+  it('refuses to replace an exported file without --overwrite, and to write into a dataset', async () => {
     const out = tempDir('export-model');
     const file = path.join(out, 'model.onnx');
     expect((await qataseg('export-model', '--project', project.dir, '--out', file)).code).toBe(0);
@@ -162,6 +165,16 @@ describe('qataseg export-model', () => {
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/refusing to replace .*model\.onnx/);
     expect(fs.readFileSync(path.join(out, 'model.json'), 'utf8')).toBe(before);
+    const intoDataset = await qataseg(
+      'export-model',
+      '--project',
+      project.dir,
+      '--out',
+      path.join(project.root, 'models', 'model.onnx'),
+    );
+    expect(intoDataset.code).toBe(2);
+    expect(intoDataset.stderr).toMatch(/is inside the dataset folder/);
+    expect(fs.existsSync(path.join(project.root, 'models'))).toBe(false);
     const forced = await qataseg(
       'export-model',
       '--project',

@@ -10,7 +10,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createService } from '../../src/core/service';
-import type { ImportPredictionsResult } from '../../src/core/ml/external/import-predictions';
+import type { ImportPredictionsResult } from '../../src/shared/interop-schemas';
 import { latestPrediction, revisionPixels } from '../../src/core/project/masks';
 import { ProjectStore } from '../../src/core/project/store';
 import type { ModelSummary } from '../../src/shared/contract-ml';

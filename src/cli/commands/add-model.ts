@@ -7,7 +7,11 @@
  */
 import readline from 'node:readline';
 import type { Command } from 'commander';
-import type { ExternalModelConfig, OnnxGraphInfo } from '../../shared/interop-schemas';
+import {
+  addModelResultSchema,
+  type ExternalModelConfig,
+  type OnnxGraphInfo,
+} from '../../shared/interop-schemas';
 import { ApiError } from '../../shared/contract';
 import { configTemplate, describeGraph } from '../../core/ml/external/config';
 import { inspectOnnxFile, parseConfig, readConfigFile } from '../../core/ml/external/add-model';
@@ -158,7 +162,7 @@ export function register(program: Command): void {
       let graph: OnnxGraphInfo;
       let config: ExternalModelConfig;
       try {
-        graph = inspectOnnxFile(file);
+        graph = await inspectOnnxFile(file);
         if (options.config) {
           config = readConfigFile(options.config);
         } else {
@@ -196,11 +200,7 @@ export function register(program: Command): void {
             finished.state === 'cancelled' ? 130 : 1,
           );
         }
-        const result = finished.result as {
-          version: string;
-          testDice: number | null;
-          testImages: number;
-        };
+        const result = addModelResultSchema.parse(finished.result);
         if (options.json) printJson(result);
         else
           process.stdout.write(

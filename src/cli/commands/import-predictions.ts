@@ -5,7 +5,10 @@
  */
 import type { Command } from 'commander';
 import { ApiError } from '../../shared/contract';
-import type { ImportPredictionsResult } from '../../core/ml/external/import-predictions';
+import {
+  importPredictionsResultSchema,
+  type ImportPredictionsResult,
+} from '../../shared/interop-schemas';
 import { fail, printJson } from '../output';
 import { followJob, openService, type CommonOptions } from './ml-shared';
 
@@ -74,7 +77,7 @@ export function register(program: Command): void {
             `import of predictions ${finished.state}: ${finished.error}`,
             finished.state === 'cancelled' ? 130 : 1,
           );
-        const result = finished.result as ImportPredictionsResult;
+        const result = importPredictionsResultSchema.parse(finished.result);
         if (options.json) printJson(result);
         else process.stdout.write(`${summary(result)}\n`);
       } finally {

@@ -5,7 +5,11 @@
  * sform. Reading accepts what other tools write for 2D data (nnU-Net, nibabel, ITK): rank 2 or a
  * single slice, the common integer and float types, scl_slope/scl_inter, either byte order.
  */
+import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+
+const gzip = promisify(zlib.gzip);
+const gunzip = promisify(zlib.gunzip);
 
 const HEADER_BYTES = 348;
 /** Header plus the 4-byte extension flag: where the voxels start in a single file. */
@@ -45,8 +49,8 @@ export interface NiftiEncodeInput {
   description?: string;
 }
 
-/** A gzip-compressed NIfTI-1 file (.nii.gz) of one 2D slice, uint8 or uint16. */
-export function encodeNiftiGz(input: NiftiEncodeInput): Buffer {
+/** A gzip-compressed NIfTI-1 file (.nii.gz) of one 2D slice, uint8 or uint16 (zlib off the event loop). */
+export async function encodeNiftiGz(input: NiftiEncodeInput): Promise<Buffer> {
   const { data, width, height } = input;
   if (data.length !== width * height)
     throw new Error(`${data.length} values for a ${width}x${height} image`);
@@ -76,19 +80,14 @@ export function encodeNiftiGz(input: NiftiEncodeInput): Buffer {
   header.write('n+1\0', 344, 'latin1');
   const voxels = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   // Uint16Array is the platform's order; NIfTI here is little-endian (every platform we ship on).
-  return zlib.gzipSync(Buffer.concat([header, voxels]), { level: 6 });
+  return gzip(Buffer.concat([header, voxels]), { level: 6 });
 }
 
 const isGzip = (bytes: Buffer) => bytes.length > 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 
-/** True when the bytes are a NIfTI-1 file (gzipped or not). */
-export function isNifti(bytes: Buffer, name: string): boolean {
-  return /\.nii(\.gz)?$/i.test(name) && (isGzip(bytes) || bytes.length >= HEADER_BYTES);
-}
-
 /** Reads one 2D slice from a .nii or .nii.gz; throws with the reason when it is not one. */
-export function decodeNifti(input: Buffer): NiftiSlice {
-  const bytes = isGzip(input) ? zlib.gunzipSync(input) : input;
+export async function decodeNifti(input: Buffer): Promise<NiftiSlice> {
+  const bytes = isGzip(input) ? await gunzip(input) : input;
   if (bytes.length < HEADER_BYTES) throw new Error('not a NIfTI-1 file (too short)');
   let little = true;
   if (bytes.readInt32LE(0) !== HEADER_BYTES) {

@@ -42,14 +42,14 @@ registerExportFormat({
     const pixelSpacing = decoded.metadata?.pixelSpacing ?? null;
     return {
       data: [
-        encodeNiftiGz({
+        await encodeNiftiGz({
           data: labels,
           width: mask.width,
           height: mask.height,
           pixelSpacing,
           description: 'qataseg mask: 0 background, 1 infection',
         }),
-        encodeNiftiGz({
+        await encodeNiftiGz({
           data: decoded.data,
           width: decoded.width,
           height: decoded.height,

@@ -5,10 +5,14 @@
 import type { HandlerGroup } from '../service';
 import { inspectOnnxFile, startAddModel } from './external/add-model';
 import { startImportPredictions } from './external/import-predictions';
-import { exportModel } from './onnx/export-model';
+import { exportModelResultSchema } from '../../shared/interop-schemas';
+import { planModelExport } from './onnx/export-model';
 
 export const interopHandlers: HandlerGroup = {
-  'models.exportOnnx': (input, context) => exportModel(context.project(), input),
+  'models.exportOnnx': async (input, context) =>
+    exportModelResultSchema.parse(
+      await context.worker.run('export-model', planModelExport(context.project(), input)),
+    ),
   'models.inspectOnnx': (input) => inspectOnnxFile(input.path),
   'models.add': (input, context) => startAddModel(context, input),
   'predictions.import': (input, context) => startImportPredictions(context, input),

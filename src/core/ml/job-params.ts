@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import {
+  modelCardSchema,
   epochRecordSchema,
   evaluationSplitSchema,
   labelSourceSchema,
@@ -109,3 +110,11 @@ export interface PredictionMessage {
   done: number;
   total: number;
 }
+
+/** A checked ONNX export (../onnx/export-model.ts planModelExport) for the worker to write. */
+export const modelExportJobParamsSchema = z.object({
+  card: modelCardSchema,
+  modelDir: z.string(),
+  file: z.string(),
+  description: z.string(),
+});

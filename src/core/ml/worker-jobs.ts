@@ -31,6 +31,7 @@ import {
 import {
   evaluateJobParamsSchema,
   externalJobModelSchema,
+  modelExportJobParamsSchema,
   predictJobParamsSchema,
   trainJobParamsSchema,
   type ExternalJobModel,
@@ -38,6 +39,7 @@ import {
   type TrainJobResult,
 } from './job-params';
 import { ExternalModel } from './external/runner';
+import { writeModelExport } from './onnx/export-model';
 import { loadOnnxRuntime, type Ort } from './onnx/runtime';
 import { latestPrediction, revisionPixels } from '../project/masks';
 import { loadModel, MODEL_FILE, WEIGHTS_FILE } from './model-io';
@@ -360,4 +362,8 @@ export function registerMlJobs(): void {
   registerWorkerJob('predict', runPredict);
   registerWorkerJob('evaluate', runEvaluate);
   registerWorkerJob('external.check', runExternalCheck);
+  // Building a large U-Net's graph takes a second or two: off the host's event loop.
+  registerWorkerJob('export-model', async (raw) =>
+    writeModelExport(modelExportJobParamsSchema.parse(raw)),
+  );
 }

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { ApiError, type Job } from '../../../shared/contract';
 import type { Evaluation, ModelCard } from '../../../shared/contract-ml';
 import {
+  addModelResultSchema,
   externalModelConfigSchema,
   type ExternalModelConfig,
   type ExternalModelConfigInput,
@@ -36,11 +37,11 @@ import {
 import { checkConfig, inputMode } from './config';
 
 /** Reads an ONNX file's declared interface; a bad-request ApiError when it is not one. */
-export function inspectOnnxFile(file: string): OnnxGraphInfo {
+export async function inspectOnnxFile(file: string): Promise<OnnxGraphInfo> {
   const absolute = path.resolve(file);
   let bytes: Buffer;
   try {
-    bytes = fs.readFileSync(absolute);
+    bytes = await fsp.readFile(absolute);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new ApiError(
@@ -191,10 +192,10 @@ export interface AddModelInput {
  * Registers an external ONNX model as a version: checks the config against the graph up front
  * (refusing with every reason), then runs the add-model job. Resolves with the started job.
  */
-export function startAddModel(context: ServiceContext, input: AddModelInput): Job {
+export async function startAddModel(context: ServiceContext, input: AddModelInput): Promise<Job> {
   const store = context.project();
   const file = path.resolve(input.path);
-  const graph = inspectOnnxFile(file);
+  const graph = await inspectOnnxFile(file);
   const config = parseConfig(input.config);
   const fits = checkConfig(config, graph);
   if (!fits.ok)
@@ -248,12 +249,12 @@ export function startAddModel(context: ServiceContext, input: AddModelInput): Jo
       context.emit('models.changed', { active: activeVersion(store) });
       context.emit('project.changed', context.projectState());
       reporter.progress({ phase: 'done', detail: { version } });
-      return {
+      return addModelResultSchema.parse({
         version,
         testDice: card.metrics.test?.dice ?? null,
         testImages: card.data.test,
         checked,
-      };
+      });
     } catch (error) {
       fs.rmSync(dir, { recursive: true, force: true });
       throw error;

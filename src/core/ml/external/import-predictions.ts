@@ -15,6 +15,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ApiError, type Job } from '../../../shared/contract';
 import type { ImportReport } from '../../../shared/dataset-schemas';
+import type { ImportPredictionsResult } from '../../../shared/interop-schemas';
 import { decodeGray } from '../../dataset/decode';
 import { listFiles, maskCandidates } from '../../dataset/layout';
 import { decodeNifti } from '../../formats/nifti-codec';
@@ -41,19 +42,6 @@ export interface ImportPredictionsInput {
   name: string;
   /** The files are probability maps (8/16-bit PNG, float NIfTI), not binary masks. */
   probability?: boolean;
-}
-
-export interface ImportPredictionsResult {
-  version: string;
-  folder: string;
-  report: ImportReport;
-  saved: number;
-  /** Test-split Dice of the imported predictions (null when none covers a test image). */
-  testDice: number | null;
-  testImages: number;
-  /** Test-split images without an imported prediction. */
-  missingTest: number;
-  seconds: number;
 }
 
 const FORMATS: { pattern: RegExp; id: string }[] = [
@@ -92,7 +80,7 @@ interface Decoded {
 export async function decodePrediction(file: string, probability: boolean): Promise<Decoded> {
   const bytes = await fsp.readFile(file);
   if (formatOf(file) === 'nifti') {
-    const slice = decodeNifti(bytes);
+    const slice = await decodeNifti(bytes);
     const values = new Uint8Array(slice.data.length);
     let outside = false;
     for (let i = 0; i < values.length; i++) {

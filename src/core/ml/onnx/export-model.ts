@@ -15,6 +15,8 @@ import path from 'node:path';
 import { ApiError } from '../../../shared/contract';
 import type { ModelCard } from '../../../shared/contract-ml';
 import type { ExportModelResult, ExternalModelConfig } from '../../../shared/interop-schemas';
+import { isInside } from '../../export/names';
+import { listDatasets } from '../../project/datasets';
 import type { ProjectStore } from '../../project/store';
 import { MODEL_FILE, WEIGHTS_FILE } from '../model-io';
 import { EXTERNAL_MODEL_FILE, getCard, resolveVersion, versionDir } from '../versions';
@@ -190,6 +192,22 @@ export function describeModel(
   };
 }
 
+/** The real path of the nearest existing ancestor, with the rest appended. */
+function realPathOfExisting(target: string): string {
+  const missing: string[] = [];
+  let current = path.resolve(target);
+  for (;;) {
+    try {
+      return path.join(fs.realpathSync(current), ...missing.reverse());
+    } catch {
+      const parent = path.dirname(current);
+      if (parent === current) return path.resolve(target);
+      missing.push(path.basename(current));
+      current = parent;
+    }
+  }
+}
+
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -208,26 +226,50 @@ function writeDurably(file: string, data: Uint8Array | string): void {
 }
 
 /** The ONNX bytes of a trained version (the graph onnxruntime runs here, as a file). */
-export function exportedGraph(store: ProjectStore, card: TrainedCard): Uint8Array {
+export function exportedGraph(modelDir: string, card: TrainedCard): Uint8Array {
   const { base, size } = card.architecture;
-  const weights = onnxWeights(versionDir(store, card.version), base);
+  const weights = onnxWeights(modelDir, base);
   return buildInferenceGraph({ base, dropout: 0 }, weights, { height: size, width: size });
 }
 
+/** A checked export: the version's card and folder, and the two files to write. */
+export interface ModelExportPlan {
+  card: ModelCard;
+  modelDir: string;
+  file: string;
+  description: string;
+}
+
 /**
- * Writes a version as `out` (.onnx) and `model.json` beside it. Refused when either file exists,
- * unless `overwrite`.
+ * Checks an export before anything is written: the version exists and has a model, the file ends
+ * in .onnx, and neither it nor model.json beside it exists (unless `overwrite`).
  */
-export function exportModel(
+export function planModelExport(
   store: ProjectStore,
   input: { version?: string; out: string; overwrite?: boolean },
-): ExportModelResult {
+): ModelExportPlan {
   const version = resolveVersion(store, input.version);
   const card = getCard(store, version);
+  const source = card.source;
+  if (source.kind === 'predictions')
+    throw new ApiError(
+      'bad-request',
+      `${version} holds predictions imported from ${source.path}; there is no model to export`,
+    );
   const file = path.resolve(input.out);
   if (path.extname(file).toLowerCase() !== '.onnx')
     throw new ApiError('bad-request', `the output file must end in .onnx: ${file}`);
   const description = path.join(path.dirname(file), DESCRIPTION_FILE);
+  const folder = realPathOfExisting(path.dirname(file));
+  for (const dataset of listDatasets(store.db)) {
+    if (isInside(folder, realPathOfExisting(dataset.root)))
+      throw new ApiError(
+        'bad-request',
+        `${file} is inside the dataset folder ${dataset.root}; choose a folder outside it (an export never writes into a dataset)`,
+      );
+  }
+  if (isInside(folder, realPathOfExisting(store.dir)))
+    throw new ApiError('bad-request', `${file} is inside the project folder ${store.dir}`);
   if (!input.overwrite) {
     const existing = [file, description].filter((f) => fs.existsSync(f));
     if (existing.length > 0)
@@ -236,15 +278,18 @@ export function exportModel(
         `refusing to replace ${existing.join(' and ')} (use overwrite to replace)`,
       );
   }
-  const source = card.source;
-  if (source.kind === 'predictions')
-    throw new ApiError(
-      'bad-request',
-      `${version} holds predictions imported from ${source.path}; there is no model to export`,
-    );
+  return { card, modelDir: versionDir(store, version), file, description };
+}
+
+/**
+ * Writes a planned export: the ONNX file, then model.json. Builds the graph from the saved
+ * weights (a second or two for a large U-Net: the host runs this in the ML worker).
+ */
+export function writeModelExport(plan: ModelExportPlan): ExportModelResult {
+  const { card, file, description } = plan;
   const bytes = card.architecture
-    ? exportedGraph(store, { ...card, architecture: card.architecture })
-    : fs.readFileSync(path.join(versionDir(store, version), EXTERNAL_MODEL_FILE));
+    ? exportedGraph(plan.modelDir, { ...card, architecture: card.architecture })
+    : fs.readFileSync(path.join(plan.modelDir, EXTERNAL_MODEL_FILE));
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const digest = sha256(bytes);
   writeDurably(file, bytes);
@@ -255,7 +300,7 @@ export function exportModel(
   writeDurably(description, `${JSON.stringify(described, null, 2)}\n`);
   const io = declaredShapes(card);
   return {
-    version,
+    version: card.version,
     file,
     description,
     bytes: bytes.length,
@@ -263,6 +308,14 @@ export function exportModel(
     inputShape: io.input,
     outputShape: io.output,
   };
+}
+
+/** Plans and writes in this process (the CLI). */
+export function exportModel(
+  store: ProjectStore,
+  input: { version?: string; out: string; overwrite?: boolean },
+): ExportModelResult {
+  return writeModelExport(planModelExport(store, input));
 }
 
 /** The declared input and output shapes of what exportModel writes for a version. */

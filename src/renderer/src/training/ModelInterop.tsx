@@ -6,10 +6,11 @@
 import { useEffect, useState } from 'react';
 import type { Job } from '../../../shared/contract';
 import type { ModelCard } from '../../../shared/contract-ml';
-import type { ImportReport } from '../../../shared/dataset-schemas';
 import type {
+  AddModelResult,
   ExportModelResult,
   ExternalModelConfigInput,
+  ImportPredictionsResult,
   OnnxGraphInfo,
 } from '../../../shared/interop-schemas';
 import { api, transportName } from '../api';
@@ -515,12 +516,6 @@ export function AddModelForm({ onClose }: { onClose: () => void }) {
   );
 }
 
-interface AddModelResult {
-  version: string;
-  testDice: number | null;
-  testImages: number;
-}
-
 /** "Import predictions": a folder of masks or probability maps made elsewhere, as a version. */
 export function ImportPredictionsForm({ onClose }: { onClose: () => void }) {
   const [folder, setFolder] = useState('');
@@ -620,13 +615,6 @@ export function ImportPredictionsForm({ onClose }: { onClose: () => void }) {
       )}
     </div>
   );
-}
-
-interface ImportPredictionsResult {
-  version: string;
-  report: ImportReport;
-  testDice: number | null;
-  testImages: number;
 }
 
 /** Where a version came from and what it scores: its card, opened from the version table. */
