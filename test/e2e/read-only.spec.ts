@@ -149,3 +149,33 @@ test("a save that reaches the server anyway shows the server's refusal, and the 
     null,
   );
 });
+
+test('a project on a network folder, opened read-only, names the network filesystem as the reason', async ({
+  page,
+}) => {
+  const projectDir = tempProjectDir('qataseg-read-only-nfs-e2e-');
+  const ids = await seedReviewProject(projectDir, { count: 2, size: 160 });
+  // Declares the temp folder an NFS mount, as the mount table would for a real share.
+  const { workstation, child } = await startWorkstation(projectDir, ['--read-only'], {
+    QATASEG_FS_TYPE: `nfs=${projectDir}`,
+  });
+  try {
+    const reason = 'it is on a network filesystem (nfs)';
+    const reasonAtEnd = /The project is open read-only: it is on a network filesystem \(nfs\)$/;
+    await page.setViewportSize({ width: 1400, height: 850 });
+    await page.goto(workstation.url);
+    await expect(page.getByTestId('read-only-banner')).toContainText(reason);
+    await openImage(page, ids[0]);
+    const brush = page.getByTestId('tool-brush');
+    await brush.hover();
+    await expect(brush).toBeDisabled();
+    await expect(brush).toHaveAttribute('title', reasonAtEnd);
+    await expect(page.getByTestId('review-comment')).toHaveAttribute('readonly', '');
+    await page.getByTestId('open-training').click();
+    await expect(page.getByTestId('train-start')).toBeDisabled();
+    await expect(page.getByTestId('train-start')).toHaveAttribute('title', reasonAtEnd);
+  } finally {
+    await stopWorkstation(child);
+    fs.rmSync(projectDir, { recursive: true, force: true });
+  }
+});
