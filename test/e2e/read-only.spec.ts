@@ -5,6 +5,7 @@
  * reaches the server anyway shows the server's refusal.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { test as base, expect, type Page } from '@playwright/test';
 import { actionControl, pressAction } from './editor-actions';
 import { startWorkstation, stopWorkstation, tempProjectDir, type Workstation } from './fixtures';
@@ -154,6 +155,7 @@ test('a project on a network folder, opened read-only, names the network filesys
   page,
 }) => {
   const projectDir = tempProjectDir('qataseg-read-only-nfs-e2e-');
+  const out = path.join(tempProjectDir('qataseg-read-only-export-e2e-'), 'masks');
   const ids = await seedReviewProject(projectDir, { count: 2, size: 160 });
   // Declares the temp folder an NFS mount, as the mount table would for a real share.
   const { workstation, child } = await startWorkstation(projectDir, ['--read-only'], {
@@ -171,11 +173,25 @@ test('a project on a network folder, opened read-only, names the network filesys
     await expect(brush).toBeDisabled();
     await expect(brush).toHaveAttribute('title', reasonAtEnd);
     await expect(page.getByTestId('review-comment')).toHaveAttribute('readonly', '');
+
+    // Reading stays on: the masks export to a folder outside the share.
+    await page.getByTestId('open-export').click();
+    const dialog = page.getByTestId('export-dialog');
+    await dialog.getByTestId('export-out').fill(out);
+    await dialog.getByTestId('start-export').click();
+    await expect(dialog.getByTestId('job-export')).toHaveAttribute('data-state', 'succeeded', {
+      timeout: 60_000,
+    });
+    await expect(dialog.getByTestId('export-count')).toHaveText(String(ids.length));
+    expect(fs.readdirSync(out).length).toBeGreaterThan(0);
+    await dialog.getByRole('button', { name: 'Close' }).click();
+
     await page.getByTestId('open-training').click();
     await expect(page.getByTestId('train-start')).toBeDisabled();
     await expect(page.getByTestId('train-start')).toHaveAttribute('title', reasonAtEnd);
   } finally {
     await stopWorkstation(child);
     fs.rmSync(projectDir, { recursive: true, force: true });
+    fs.rmSync(path.dirname(out), { recursive: true, force: true });
   }
 });
