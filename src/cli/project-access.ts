@@ -35,7 +35,7 @@ const WAIT_POLL_MS = 500;
 export function isRefusal(error: unknown): error is ApiError {
   return (
     error instanceof ApiError &&
-    ['bad-request', 'not-found', 'unauthorized', 'conflict'].includes(error.code)
+    ['bad-request', 'not-found', 'unauthorized', 'conflict', 'read-only'].includes(error.code)
   );
 }
 

@@ -174,7 +174,7 @@ export class Service implements ServiceContext {
     const refused = WRITING_JOBS.has(method) || (this.store?.inMemory && method === 'evaluate.run');
     if (readOnly && refused) {
       throw new ApiError(
-        'conflict',
+        'read-only',
         `${method} is not available: the project is open read-only: ${readOnly}`,
       );
     }
@@ -210,10 +210,14 @@ const WRITING_JOBS = new Set<string>([
   'train.start',
   'train.resume',
   'predict.start',
+  'models.add',
+  'predictions.import',
+  // Predicts what is missing, then records the figures.
+  'changes.start',
 ]);
 
 /**
- * The contract's error for a database refusal: a read-only project (409), or a database another
+ * The contract's error for a database refusal: a read-only project ('read-only', 409), or a database another
  * program kept locked longer than the busy timeout (503 'busy', to retry; never a 500).
  */
 export function databaseError(error: unknown, readOnly: string | null): ApiError | null {
@@ -221,7 +225,7 @@ export function databaseError(error: unknown, readOnly: string | null): ApiError
   if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return null;
   if (code.startsWith('SQLITE_READONLY')) {
     return new ApiError(
-      'conflict',
+      'read-only',
       `the project is open read-only${readOnly ? `: ${readOnly}` : ''}`,
     );
   }

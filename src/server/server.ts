@@ -62,6 +62,7 @@ const STATUS_OF: Record<ApiErrorBody['code'], number> = {
   unauthorized: 401,
   'not-found': 404,
   conflict: 409,
+  'read-only': 409,
   busy: 503,
   internal: 500,
 };

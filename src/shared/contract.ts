@@ -173,7 +173,16 @@ export type Api = {
 /** Error shape carried across transports. */
 export const apiErrorSchema = z.object({
   // busy: the project database stayed locked by another program longer than we wait; try again.
-  code: z.enum(['bad-request', 'not-found', 'unauthorized', 'conflict', 'busy', 'internal']),
+  // read-only: the project is open read-only (the message says why); nothing was changed.
+  code: z.enum([
+    'bad-request',
+    'not-found',
+    'unauthorized',
+    'conflict',
+    'read-only',
+    'busy',
+    'internal',
+  ]),
   message: z.string(),
 });
 export type ApiErrorBody = z.infer<typeof apiErrorSchema>;

@@ -33,11 +33,12 @@ export const serverEntry =
 export async function startWorkstation(
   projectDir: string,
   extraArgs: string[] = [],
+  env: Record<string, string> = {},
 ): Promise<{ workstation: Workstation; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
     [serverEntry, 'serve', '--project', projectDir, '--port', '0', '--json', ...extraArgs],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env } },
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } },
   );
   const lines = readline.createInterface({ input: child.stdout });
   const info = await new Promise<{ url: string; urlWithToken: string; token: string }>(

@@ -3,50 +3,45 @@
  * is lost, keeps an edit that could not be saved meanwhile, reconnects by itself when the server is
  * back on the same port with the same token, saves the kept edit, and follows events again.
  *
- * The server runs in this process (the same `startServer` and service `qataseg serve` uses) so it
- * can come back with the same token on the same port.
+ * The server is a real `qataseg serve` process; it is stopped and a new one started on the same
+ * project and port, as a user restarts it. The token comes back from the project folder
+ * (`server.token`), not from the test.
  */
 import fs from 'node:fs';
+import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { test as base, expect, type Page } from '@playwright/test';
-import { createService, type Service } from '../../src/core/service';
-import { rendererDir } from '../../src/core/environment';
-import { startServer, type RunningServer } from '../../src/server/server';
-import { tempProjectDir } from './fixtures';
+import { startWorkstation, stopWorkstation, tempProjectDir, type Workstation } from './fixtures';
 import { seedReviewProject } from './review-seed';
 
-const TOKEN = 'restart-spec-token-0123456789abcdef';
-
 class RestartableServer {
-  private service: Service | null = null;
-  private server: RunningServer | null = null;
-  port = 0;
+  private child: ChildProcess | null = null;
+  private running: Workstation | null = null;
+  private port = 0;
 
   constructor(readonly projectDir: string) {}
 
-  async start(): Promise<void> {
-    this.service = createService({ transport: 'http', projectDir: this.projectDir });
-    this.server = await startServer({
-      service: this.service,
-      port: this.port,
-      token: TOKEN,
-      staticDir: rendererDir(),
-    });
-    this.port = this.server.port;
+  /** Starts `qataseg serve` on the project: on a free port the first time, then on the same one. */
+  async start(): Promise<Workstation> {
+    const { workstation, child } = await startWorkstation(
+      this.projectDir,
+      this.port ? ['--port', String(this.port)] : [],
+    );
+    this.child = child;
+    this.running = workstation;
+    this.port = Number(new URL(workstation.baseUrl).port);
+    return workstation;
   }
 
   async stop(): Promise<void> {
-    await this.server?.close();
-    this.service?.close();
-    this.server = null;
-    this.service = null;
+    if (this.child) await stopWorkstation(this.child);
+    this.child = null;
+    this.running = null;
   }
 
-  get url(): string {
-    return this.server!.urlWithToken;
-  }
-
-  async call<T>(method: string, input: unknown = {}): Promise<T> {
-    return (await this.service!.call(method, input)) as T;
+  get workstation(): Workstation {
+    if (!this.running) throw new Error('the server is not running');
+    return this.running;
   }
 }
 
@@ -82,8 +77,11 @@ test('an edit made while the server was down is saved when it is back, and the p
   host,
 }) => {
   const { server, ids } = host;
+  const before = server.workstation;
+  const tokenFile = path.join(server.projectDir, 'server.token');
+  expect(fs.readFileSync(tokenFile, 'utf8').trim()).toBe(before.token);
   await page.setViewportSize({ width: 1400, height: 850 });
-  await page.goto(server.url);
+  await page.goto(before.url);
   await openImage(page, ids[0]);
   const banner = page.getByTestId('connection-banner');
   await expect(banner).toBeHidden();
@@ -101,15 +99,18 @@ test('an edit made while the server was down is saved when it is back, and the p
   await page.mouse.up();
   await expect(page.getByTestId('save-status')).toContainText('not saved yet');
 
-  await server.start();
+  // A new process, same project and port: the token it serves is the one kept in the folder.
+  const after = await server.start();
+  expect(after.baseUrl).toBe(before.baseUrl);
+  expect(after.token).toBe(before.token);
   // Without anything more from the user: reconnected, and the kept edit saved.
   await expect(page.getByTestId('save-status')).toHaveText('saved', { timeout: 30_000 });
   await expect(banner).toBeHidden();
-  const saved = await server.call<Detail>('images.get', { id: ids[0] });
+  const saved = await after.call<Detail>('images.get', { id: ids[0] });
   expect(saved.correctionRevisionId).not.toBeNull();
 
   // Events flow again: another window's review shows in this page's worklist.
-  await server.call('review.set', { imageId: ids[1], state: 'flagged' });
+  await after.call('review.set', { imageId: ids[1], state: 'flagged' });
   await expect(
     page.locator(`[data-testid=worklist-row][data-image-id="${ids[1]}"]`),
   ).toHaveAttribute('data-state', 'flagged');

@@ -88,6 +88,8 @@ function fakeHost(
         return { state: 'ready', backend: 'wasm', ladder: [], lastError: null, restarts: 0 };
       case 'jobs.list':
         return [];
+      case 'images.list':
+        return { items: [], total: 0 };
       default:
         return null;
     }
@@ -129,11 +131,22 @@ afterEach(() => {
   delete window.api;
 });
 
-async function mountPanel(models?: ModelSummary[]) {
+async function mountPanel(models?: ModelSummary[], readOnly: string | null = null) {
   const host = fakeHost(models);
   window.api = host.api;
   const { TrainingPanel } = await import('../../src/renderer/src/training/TrainingPanel');
-  const { subscribeToHost } = await import('../../src/renderer/src/store');
+  const { subscribeToHost, useAppStore } = await import('../../src/renderer/src/store');
+  useAppStore.setState({
+    project: {
+      projectDir: '/projects/p',
+      name: 'p',
+      datasetRoot: null,
+      imageCount: 2,
+      labelledCount: 2,
+      modelCount: 2,
+      readOnly,
+    },
+  });
   const unsubscribe = subscribeToHost();
   render(<TrainingPanel open onClose={() => undefined} />);
   await waitFor(() => expect(screen.getAllByTestId('version-row')).toHaveLength(2));
@@ -310,5 +323,37 @@ describe('Training panel', () => {
     expect(badge.textContent).toBe('damaged');
     expect(badge.getAttribute('title')).toBe(damage);
     expect(badge.closest('tr')?.getAttribute('data-version')).toBe('v2');
+  });
+  it('in a read-only project, turns off what would write with the reason, and writes nothing', async () => {
+    const reason = 'The project is open read-only: it is on a network filesystem (nfs)';
+    const { calls, unsubscribe } = await mountPanel(
+      undefined,
+      'it is on a network filesystem (nfs)',
+    );
+    for (const id of [
+      'train-start',
+      'predict-all',
+      'add-model-open',
+      'import-predictions-open',
+      'rollback',
+    ]) {
+      const control = screen.getByTestId<HTMLButtonElement>(id);
+      expect(control.disabled, id).toBe(true);
+      expect(control.getAttribute('title'), id).toBe(reason);
+    }
+    fireEvent.click(screen.getByRole('button', { name: 'Compare' }));
+    const promote = await screen.findByTestId<HTMLButtonElement>('promote-v2');
+    expect(promote.disabled).toBe(true);
+    expect(promote.getAttribute('title')).toBe(reason);
+    // What changed needs figures worked out (written to the project): it says so, asks nothing.
+    fireEvent.click(screen.getByTestId('queue-changed'));
+    await waitFor(() =>
+      expect(screen.getByTestId('queue-note').textContent).toBe(
+        `No figures of what changed with v2 yet. ${reason}`,
+      ),
+    );
+    const writes = ['changes.start', 'models.promote', 'train.start', 'predict.start'];
+    expect(calls.filter((c) => writes.includes(c.method))).toEqual([]);
+    unsubscribe();
   });
 });

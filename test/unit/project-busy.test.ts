@@ -78,7 +78,7 @@ describe('a busy project database', () => {
       Object.assign(new Error('attempt to write a readonly database'), { code: 'SQLITE_READONLY' }),
       'on a network folder',
     );
-    expect(readOnly?.code).toBe('conflict');
+    expect(readOnly?.code).toBe('read-only');
     expect(readOnly?.message).toContain('on a network folder');
     expect(databaseError(new Error('other'), null)).toBeNull();
   });

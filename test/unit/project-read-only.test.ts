@@ -1,6 +1,6 @@
 /**
  * A project opened read-only (a network folder, `--read-only`, a reader beside a writer): every
- * read works, every write is refused with the reason (409), nothing is written in its folder.
+ * read works, every write is refused with the reason ('read-only', 409), nothing is written in its folder.
  */
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -30,10 +30,12 @@ describe('a read-only project', () => {
         () => service.invoke('dataset.import', { root: dir }),
         () => service.invoke('train.start', {}),
         () => service.invoke('evaluate.run', {}),
+        () => service.invoke('predictions.import', { folder: dir, name: 'theirs' }),
+        () => service.invoke('changes.start', {}),
       ]) {
         const error = await call().catch((caught: unknown) => caught);
         expect(error).toBeInstanceOf(ApiError);
-        expect((error as ApiError).code).toBe('conflict');
+        expect((error as ApiError).code).toBe('read-only');
         expect((error as ApiError).message).toMatch(
           /open read-only: it is on a network filesystem/,
         );

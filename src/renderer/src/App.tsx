@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { useAppStore, subscribeToHost } from './store';
+import { useAppStore, subscribeToHost, useReadOnlyMessage } from './store';
 import { transportName } from './api';
 import { ReviewScreen } from './review/ReviewScreen';
 import { OpenDatasetDialog } from './dataset/OpenDatasetDialog';
@@ -8,6 +8,7 @@ import { TrainingPanel } from './training/TrainingPanel';
 import { ExportDialog } from './export/ExportDialog';
 import { Notices } from './common/Notices';
 import { ConnectionBanner } from './common/ConnectionBanner';
+import { ReadOnlyBanner } from './common/ReadOnlyBanner';
 import { onReconnected } from './connection';
 import { FirstStartBanner } from './guide/FirstStartBanner';
 
@@ -17,6 +18,7 @@ export function App() {
   const [openDatasetShown, setOpenDatasetShown] = useState(false);
   const [trainingShown, setTrainingShown] = useState(false);
   const [exportShown, setExportShown] = useState(false);
+  const readOnly = useReadOnlyMessage();
 
   useEffect(() => {
     const unsubscribe = subscribeToHost();
@@ -47,7 +49,8 @@ export function App() {
         <button
           type="button"
           data-testid="open-dataset"
-          disabled={!project?.projectDir}
+          disabled={!project?.projectDir || readOnly !== null}
+          title={readOnly ?? undefined}
           onClick={() => setOpenDatasetShown(true)}
         >
           Open dataset…
@@ -88,8 +91,11 @@ export function App() {
         )}
       </header>
       <ConnectionBanner />
+      <ReadOnlyBanner />
       <JobsBar />
-      {project?.projectDir && <FirstStartBanner onOpenTraining={() => setTrainingShown(true)} />}
+      {project?.projectDir && !readOnly && (
+        <FirstStartBanner onOpenTraining={() => setTrainingShown(true)} />
+      )}
       <OpenDatasetDialog open={openDatasetShown} onClose={() => setOpenDatasetShown(false)} />
       <TrainingPanel open={trainingShown} onClose={() => setTrainingShown(false)} />
       <ExportDialog open={exportShown} onClose={() => setExportShown(false)} />

@@ -4,6 +4,7 @@
  */
 import {
   ApiError,
+  apiErrorCode,
   methodNames,
   toApiError,
   type Api,
@@ -139,9 +140,37 @@ export function withApiErrors(bridged: Api): Api {
   return api as Api;
 }
 
-export const api: Api = window.api
-  ? withApiErrors(window.api)
-  : createApi(httpTransport(takeToken()));
+const readOnlyListeners = new Set<() => void>();
+
+/**
+ * Runs `listener` whenever the host refuses a request because the project is open read-only: a
+ * page that did not know (it missed the state) learns it from the first refused write.
+ */
+export function onReadOnlyRefusal(listener: () => void): () => void {
+  readOnlyListeners.add(listener);
+  return () => readOnlyListeners.delete(listener);
+}
+
+function watchReadOnly(inner: Api): Api {
+  const api: Record<string, unknown> = {
+    on: (...args: Parameters<Api['on']>) => inner.on(...args),
+    mediaUrl: (...args: Parameters<Api['mediaUrl']>) => inner.mediaUrl(...args),
+  };
+  for (const method of methodNames) {
+    const call = inner[method] as (input?: unknown) => Promise<unknown>;
+    api[method] = (input?: unknown) =>
+      call(input).catch((error: unknown) => {
+        if (apiErrorCode(error) === 'read-only')
+          readOnlyListeners.forEach((listener) => listener());
+        throw error;
+      });
+  }
+  return api as Api;
+}
+
+export const api: Api = watchReadOnly(
+  window.api ? withApiErrors(window.api) : createApi(httpTransport(takeToken())),
+);
 
 // The desktop app's IPC has no connection to lose.
 if (transportName === 'electron') useConnection.setState({ state: 'open' });

@@ -1,7 +1,8 @@
 /** App-wide state of the renderer, fed by the contract's methods and events. */
 import { create } from 'zustand';
 import type { AppInfo, Job, ProjectState, WorkerStatus } from '../../shared/contract';
-import { api } from './api';
+import { api, onReadOnlyRefusal } from './api';
+import { readOnlyMessage } from './common/read-only';
 
 interface AppState {
   info: AppInfo | null;
@@ -37,6 +38,12 @@ export const useAppStore = create<AppState>((set) => ({
   },
 }));
 
+/** The hover text of a control that would write, or null while the project is writable. */
+export function useReadOnlyMessage(): string | null {
+  const reason = useAppStore((state) => state.project?.readOnly ?? null);
+  return reason ? readOnlyMessage(reason) : null;
+}
+
 /** Keeps the store in step with host events; returns the unsubscribe function. */
 export function subscribeToHost(): () => void {
   const offs = [
@@ -45,6 +52,13 @@ export function subscribeToHost(): () => void {
     api.on('job.updated', (job) =>
       useAppStore.setState((state) => ({ jobs: { ...state.jobs, [job.id]: job } })),
     ),
+    // A write refused as read-only: the project's state says why, and the page turns writes off.
+    onReadOnlyRefusal(() => {
+      api['project.state']().then(
+        (project) => useAppStore.setState({ project }),
+        () => undefined,
+      );
+    }),
   ];
   // Events can be missed while the socket (re)connects: while a job runs, also ask for the job
   // list now and then, so a progress bar never sticks and a finished job is always seen.

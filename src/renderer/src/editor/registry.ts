@@ -25,6 +25,7 @@ import {
   type Point,
 } from '../mask/label-map';
 import { defaultWindow } from '../viewer/window-level';
+import { readOnlyMessage } from '../common/read-only';
 import type { ReviewStoreState, LayerId, LayerSettings } from '../review/review-store';
 import { chordOf, type KeyLike } from './chords';
 
@@ -100,6 +101,8 @@ export interface EditorAction {
   keys: readonly string[];
   /** Changes the label: saved as a revision and undoable (and needs an open image). */
   editsLabel: boolean;
+  /** Saves the image's review state or comment. Like label edits, off in a read-only project. */
+  savesReview?: boolean;
   /** Held keys repeat the action (brush size, zoom). */
   repeats?: boolean;
   /** Also runs from inside a text field (which it leaves). */
@@ -171,6 +174,7 @@ function reviewStateAction(state: ReviewState, key: string, description: string)
     description,
     keys: [key],
     editsLabel: false,
+    savesReview: true,
     testId: `review-state-${state}`,
     enabled: (s) => (s.detail ? true : NO_IMAGE),
     active: (s) => s.detail?.reviewState === state,
@@ -623,6 +627,7 @@ export const ACTIONS: readonly EditorAction[] = [
     description: 'Edit the comment',
     keys: ['m'],
     editsLabel: false,
+    savesReview: true,
     enabled: (state) => (state.detail ? true : NO_IMAGE),
     perform: (context) => context.focusComment(),
   },
@@ -667,6 +672,9 @@ export function actionOfTool(tool: Tool): EditorAction {
 
 /** Why `action` cannot run in `state`, or null when it can. */
 export function disabledReason(action: EditorAction, state: EditorState): string | null {
+  if (state.readOnly && (action.editsLabel || action.savesReview)) {
+    return readOnlyMessage(state.readOnly);
+  }
   // Choosing a tool needs no image; using it does (the viewer has nothing to press on without).
   if (action.editsLabel && !action.tool && !state.detail) return NO_IMAGE;
   const enabled = action.enabled?.(state) ?? true;

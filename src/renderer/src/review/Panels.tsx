@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { labelSourceOf, type ImageDetail, type MaskLayer } from '../../../shared/contract-review';
 import { errorMessage, notify } from '../common/notices';
+import { readOnlyMessage } from '../common/read-only';
 import { ActionButton, ActionCheckbox } from '../editor/ActionButton';
 import { formatChord } from '../editor/chords';
 import { ACTIONS, ACTION_GROUPS, predictionUnavailable } from '../editor/registry';
@@ -331,6 +332,7 @@ export function ReviewPanel() {
   const saveStatus = useReviewStore((s) => s.saveStatus);
   const saveError = useReviewStore((s) => s.saveError);
   const conflict = useReviewStore((s) => s.conflict);
+  const readOnly = useReviewStore((s) => s.readOnly);
   const [comment, setComment] = useState(detail?.comment ?? '');
   const [commentError, setCommentError] = useState<string | null>(null);
   const detailId = detail?.id;
@@ -379,7 +381,9 @@ export function ReviewPanel() {
                   ? 'not saved: newer label loaded'
                   : saveStatus === 'retrying'
                     ? 'not saved yet: kept, retrying…'
-                    : ''}
+                    : saveStatus === 'read-only'
+                      ? 'not saved: read-only'
+                      : ''}
         </span>
       </h3>
       {conflict && conflict.imageId === detail.id && (
@@ -415,9 +419,11 @@ export function ReviewPanel() {
       </div>
       <textarea
         data-testid="review-comment"
-        placeholder="Comment…"
+        placeholder={readOnly ? 'No comment' : 'Comment…'}
         value={comment}
         rows={3}
+        readOnly={readOnly !== null}
+        title={readOnly ? readOnlyMessage(readOnly) : undefined}
         onChange={(event) => setComment(event.target.value)}
         onBlur={() => {
           if (comment !== savedComment) saveComment(comment);

@@ -19,6 +19,7 @@ import type {
 } from '../../../shared/contract-review';
 import { apiErrorCode } from '../../../shared/contract';
 import { api } from '../api';
+import { notify } from '../common/notices';
 import { diffMetrics, layerFigures } from '../mask/diff';
 import { pairForImage } from './figures-pair';
 import {
@@ -498,6 +499,10 @@ class ReviewController {
           if (await this.resolveConflict(b, message(error), { version, saved })) continue;
           return;
         }
+        if (code === 'read-only') {
+          this.refusedAsReadOnly(b, message(error));
+          return;
+        }
         if (code === 'bad-request' || code === 'not-found') {
           // The host will never take this save as it is: say so; the next edit tries again.
           if (isCurrent()) {
@@ -515,6 +520,22 @@ class ReviewController {
       }
     }
     if (isCurrent()) useReviewStore.getState().set({ saveStatus: 'saved', saveError: null });
+  }
+
+  /**
+   * The host refused a save of `b` because the project is open read-only: nothing can be saved,
+   * so the editor goes back to what the host has, and says why where the user is looking.
+   */
+  private refusedAsReadOnly(b: Bundle, reason: string): void {
+    b.savedVersion = b.editVersion;
+    b.label.data.set(b.baseLabel);
+    notify(`Edit of ${b.detail.name} not saved: ${reason}`, { key: 'read-only' });
+    if (b !== this.bundle) return;
+    useReviewStore.getState().set({ saveStatus: 'read-only', saveError: reason });
+    this.renderLayer('label');
+    this.renderDiff();
+    this.updateFigures();
+    this.onDraw?.();
   }
 
   private retryWaiters = new Set<() => void>();

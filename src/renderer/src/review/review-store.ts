@@ -12,7 +12,8 @@ import type {
   Split,
 } from '../../../shared/contract-review';
 import { api } from '../api';
-import type { Tool } from '../editor/registry';
+import { useAppStore } from '../store';
+import { actionOfTool, type Tool } from '../editor/registry';
 import type { Point } from '../mask/label-map';
 import type { WindowLevel } from '../viewer/window-level';
 import type { DicomDisplay } from '../../../shared/dicom-voi';
@@ -60,9 +61,11 @@ export interface Figures {
 
 /**
  * 'conflict': the host refused a save because another one landed first (see `conflict`);
- * 'retrying': the host could not be reached (or was busy): the edit is kept and sent again.
+ * 'retrying': the host could not be reached (or was busy): the edit is kept and sent again;
+ * 'read-only': the host refused it because the project is open read-only (`saveError` says why).
  */
-export type SaveStatus = 'idle' | 'saving' | 'saved' | 'error' | 'conflict' | 'retrying';
+export type SaveStatus =
+  'idle' | 'saving' | 'saved' | 'error' | 'conflict' | 'retrying' | 'read-only';
 
 /**
  * A save the host refused because the label moved underneath the edit (another window, another
@@ -134,6 +137,8 @@ export interface ReviewStoreState {
    * the label (then negative), or keep it (and the image is not negative).
    */
   negativeAsk: { imageId: number; pixels: number } | null;
+  /** Why the project is open read-only (the host's `project.state`), or null: writable. */
+  readOnly: string | null;
 }
 
 interface ReviewStore extends ReviewStoreState {
@@ -204,6 +209,7 @@ export const useReviewStore = create<ReviewStore>((set, get) => ({
   conflict: null,
   helpOpen: false,
   negativeAsk: null,
+  readOnly: useAppStore.getState().project?.readOnly ?? null,
 
   setQuery(patch) {
     const query = { ...get().query, ...patch };
@@ -291,6 +297,19 @@ useReviewStore.subscribe((state, previous) => {
   if (state.islandMinPixels !== previous.islandMinPixels) {
     store(ISLANDS_KEY, state.islandMinPixels);
   }
+});
+
+// The project's read-only state, where the editor's actions read it. A read-only project opens on
+// Pan: the tools that paint are off, and the image can still be moved, zoomed and windowed.
+useAppStore.subscribe((app) => {
+  const readOnly = app.project?.readOnly ?? null;
+  const { readOnly: shown, tool } = useReviewStore.getState();
+  if (readOnly === shown) return;
+  useReviewStore.setState(
+    readOnly && actionOfTool(tool).editsLabel
+      ? { readOnly, tool: 'pan', polygon: [] }
+      : { readOnly },
+  );
 });
 
 /**

@@ -15,7 +15,7 @@ import type {
 } from '../../../shared/interop-schemas';
 import { api, transportName } from '../api';
 import { JobRow } from '../jobs/JobsBar';
-import { useAppStore } from '../store';
+import { useAppStore, useReadOnlyMessage } from '../store';
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -631,6 +631,7 @@ export function VersionCardView({
 }) {
   const [card, setCard] = useState<ModelCard | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const readOnly = useReadOnlyMessage();
   useEffect(() => {
     let stale = false;
     api['models.get']({ version }).then(
@@ -719,6 +720,8 @@ export function VersionCardView({
             <button
               type="button"
               data-testid="version-card-predict"
+              disabled={readOnly !== null}
+              title={readOnly ?? undefined}
               onClick={() => onPredict(version)}
             >
               Predict all images with {version}

@@ -15,7 +15,7 @@ import type {
 } from '../../../shared/contract-ml';
 import { api } from '../api';
 import { useReviewStore } from '../review/review-store';
-import { useAppStore } from '../store';
+import { useAppStore, useReadOnlyMessage } from '../store';
 import { Curves } from './Curves';
 import {
   AddModelForm,
@@ -174,6 +174,7 @@ function ComparisonView({
 }) {
   const { a, b, splits } = comparison;
   const [confirming, setConfirming] = useState(false);
+  const readOnly = useReadOnlyMessage();
   const shortfall = promotionShortfall(comparison);
   const rows = [...comparison.perImage].sort((x, y) => y.delta - x.delta);
   const shown = [...rows.slice(0, 3), ...rows.slice(Math.max(3, rows.length - 3))];
@@ -253,6 +254,8 @@ function ComparisonView({
         <button
           type="button"
           data-testid={`promote-${b}`}
+          disabled={readOnly !== null}
+          title={readOnly ?? undefined}
           onClick={() => (shortfall ? setConfirming(true) : onPromote(b, false))}
         >
           Promote {b}
@@ -267,6 +270,8 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
   const trainJob = useAppStore((state) => newest(state.jobs, 'train'));
   const predictJob = useAppStore((state) => newest(state.jobs, 'predict'));
   const worker = useAppStore((state) => state.worker);
+  // Set while the project is read-only: what every button that would write says on hover.
+  const readOnly = useReadOnlyMessage();
   const [models, setModels] = useState<ModelSummary[]>([]);
   const [settings, setSettings] = useState<Settings>({
     mode: 'scratch',
@@ -446,6 +451,11 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
         queue(sort, version);
         return;
       }
+      if (readOnly) {
+        // Working the figures out writes them to the project: say so rather than be refused.
+        setQueueNote(`No figures of what changed with ${version} yet. ${readOnly}`);
+        return;
+      }
       const job = await api['changes.start']({ version });
       useAppStore.setState((state) => ({ jobs: { ...state.jobs, [job.id]: job } }));
       setPendingQueue({ sort, version, jobId: job.id });
@@ -610,7 +620,8 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
           <button
             type="button"
             data-testid="train-start"
-            disabled={training || refused || settings.labels.length === 0}
+            disabled={training || refused || settings.labels.length === 0 || readOnly !== null}
+            title={readOnly ?? undefined}
             onClick={start}
           >
             Start training
@@ -628,7 +639,8 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
               key={model.version}
               type="button"
               data-testid={`train-resume-${model.version}`}
-              disabled={training}
+              disabled={training || readOnly !== null}
+              title={readOnly ?? undefined}
               onClick={() => run(() => api['train.resume']({ version: model.version }))}
             >
               Resume {model.version} ({model.epochsDone}/{model.epochs ?? '?'} epochs)
@@ -741,6 +753,8 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
           <button
             type="button"
             data-testid="add-model-open"
+            disabled={readOnly !== null}
+            title={readOnly ?? undefined}
             onClick={() => setInteropForm('add-model')}
           >
             Add ONNX model…
@@ -748,6 +762,8 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
           <button
             type="button"
             data-testid="import-predictions-open"
+            disabled={readOnly !== null}
+            title={readOnly ?? undefined}
             onClick={() => setInteropForm('import-predictions')}
           >
             Import predictions…
@@ -761,7 +777,8 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
           <button
             type="button"
             data-testid="rollback"
-            disabled={!active}
+            disabled={!active || readOnly !== null}
+            title={readOnly ?? undefined}
             onClick={() => run(() => api['models.rollback']())}
           >
             Roll back
@@ -775,7 +792,8 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
           <button
             type="button"
             data-testid="predict-all"
-            disabled={!active || predicting}
+            disabled={!active || predicting || readOnly !== null}
+            title={readOnly ?? undefined}
             onClick={() => run(() => api['predict.start']({}))}
           >
             Predict all images with {active?.version ?? 'the active model'}
