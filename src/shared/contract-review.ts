@@ -136,7 +136,7 @@ export const imageListItemSchema = z.object({
   dice: z.number().nullable(),
   /** Fraction (0..1) of the image the active model predicts as infection. */
   predictedArea: z.number().nullable(),
-  /** Mean binary entropy (bits) of the active model's prediction (0 sure .. 1 undecided). */
+  /** Mean binary entropy (bits) over the active model's predicted lesion (0 sure .. 1 undecided). */
   uncertainty: z.number().nullable(),
   /** Mean |probability change| of the active model's prediction against the previous version's. */
   changed: z.number().nullable(),

@@ -1,16 +1,17 @@
 /**
  * Active learning orders on a real project: probability maps stored as PNG prediction revisions
  * (savePrediction), change rows computed by decoding them back, and the worklist query sorting
- * unreviewed images by uncertainty (mean binary entropy) and by disagreement between versions.
+ * unreviewed images by uncertainty (mean binary entropy over the predicted lesion) and by
+ * disagreement between versions.
  */
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   changeReference,
-  meanBinaryEntropy,
   predictionChange,
   recordPredictionChanges,
 } from '../../src/core/ml/active-learning';
+import { meanBinaryEntropy, predictionUncertainty, spearman } from '../../src/core/ml/uncertainty';
 import { listImages, setReview } from '../../src/core/project/images';
 import { latestPrediction, revisionPixels, savePrediction } from '../../src/core/project/masks';
 import type { ProjectStore } from '../../src/core/project/store';
@@ -74,6 +75,38 @@ describe('measures', () => {
     );
   });
 
+  it('the uncertainty score is the entropy of the predicted lesion, whatever the background', () => {
+    const h = (p: number) => -(p * Math.log2(p) + (1 - p) * Math.log2(1 - p));
+    // No lesion predicted: 0, however undecided the background (a short run leaves it at 0.3).
+    expect(predictionUncertainty(new Uint8Array(100).fill(77))).toBe(0);
+    expect(predictionUncertainty(new Uint8Array(0))).toBe(0);
+    // A lesion drawn with certainty: 0; a faint speck at p = 0.5: 1 bit.
+    expect(predictionUncertainty(new Uint8Array([255, 255, 0, 77]))).toBe(0);
+    expect(predictionUncertainty(new Uint8Array([128, 0, 10, 77]))).toBeGreaterThan(0.9999);
+    // The mean over the lesion's pixels only: the background's doubt does not dilute it.
+    const lesion = [230, 230, 160, 160];
+    const withBackground = new Uint8Array([...lesion, ...new Array<number>(996).fill(20)]);
+    const expected = (2 * h(230 / 255) + 2 * h(160 / 255)) / 4;
+    expect(predictionUncertainty(withBackground)).toBeCloseTo(expected, 12);
+    expect(predictionUncertainty(new Uint8Array(lesion))).toBeCloseTo(expected, 12);
+    // A blurred outline relative to the lesion's size scores higher than a sharp one.
+    const sharp = new Uint8Array([...new Array<number>(96).fill(250), 140, 140, 140, 140]);
+    const blurred = new Uint8Array([
+      ...new Array<number>(60).fill(250),
+      ...new Array<number>(40).fill(140),
+    ]);
+    expect(predictionUncertainty(blurred)).toBeGreaterThan(predictionUncertainty(sharp));
+  });
+
+  it("spearman's rank correlation, with ties at their mean rank", () => {
+    expect(spearman([1, 2, 3, 4], [10, 20, 30, 40])).toBeCloseTo(1, 12);
+    expect(spearman([1, 2, 3, 4], [9, 7, 5, -1])).toBeCloseTo(-1, 12);
+    expect(spearman([1, 2, 3], [5, 5, 5])).toBe(0);
+    // scipy.stats.spearmanr([1, 2, 2, 3, 5], [2, 1, 4, 4, 3]).statistic
+    expect(spearman([1, 2, 2, 3, 5], [2, 1, 4, 4, 3])).toBeCloseTo(0.3947368421052632, 12);
+    expect(() => spearman([1], [1, 2])).toThrow(/spearman/);
+  });
+
   it('prediction change: mean |dp| and 1 - Dice of the thresholded masks', () => {
     const a = rectMap(0, 8, 8);
     expect(predictionChange(a, a)).toEqual({ changed: 0, disagreement: 0 });
@@ -109,11 +142,11 @@ describe('worklist orders', () => {
       'v1',
     ).items;
     expect(queue.map((item) => item.id)).toEqual([ids[3], ids[2], ids[1], ids[0]]);
-    // The stored figure is the entropy of the decoded PNG, not of the array we passed in.
+    // The stored figure is the score of the decoded PNG, not of the array we passed in.
     for (const item of queue) {
       const revision = latestPrediction(store.db, item.id, 'v1');
       const pixels = await revisionPixels(store.db, revision!.id);
-      expect(item.uncertainty).toBeCloseTo(meanBinaryEntropy(pixels), 12);
+      expect(item.uncertainty).toBeCloseTo(predictionUncertainty(pixels), 12);
     }
     expect(queue[3].uncertainty).toBe(0);
   });

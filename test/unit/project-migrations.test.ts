@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import path from 'node:path';
+import { meanBinaryEntropy, predictionUncertainty } from '../../src/core/ml/uncertainty';
+import { encodeGray8 } from '../../src/core/project/mask-png';
 import { migrations } from '../../src/core/project/migrations';
 import {
   DATABASE_FILE,
@@ -78,6 +80,47 @@ describe('migrations', () => {
       name: string;
     }[];
     expect(names.map((row) => row.name)).toEqual(['covid_9.png', 'covid_10.png']);
+    store.close();
+  });
+
+  it('version 7 recomputes stored uncertainty over the predicted lesion from each prediction PNG', async () => {
+    const { db, dir } = freshDb();
+    migrate(db, 6);
+    db.prepare(
+      "INSERT INTO datasets (root, layout, created_at, imported_at) VALUES ('/r', 'v1', 'now', 'now')",
+    ).run();
+    db.prepare(
+      `INSERT INTO images (dataset_id, rel_path, name, width, height, bit_depth, channels, format,
+         file_size, sha256, split, created_at, updated_at)
+       VALUES (1, 'a.png', 'a.png', 8, 4, 8, 1, 'png', 1, 'h', 'train', 'now', 'now')`,
+    ).run();
+    // Background at p = 0.3 everywhere, a lesion of 8 pixels at p = 0.9.
+    const map = new Uint8Array(32).fill(77);
+    map.fill(230, 0, 8);
+    for (const version of ['v1', 'v2']) {
+      const revision = db
+        .prepare(
+          `INSERT INTO mask_revisions (image_id, source, model_version, author, created_at, png,
+             width, height, foreground) VALUES (1, 'prediction', ?, 'model', 'now', ?, 8, 4, 8)`,
+        )
+        .run(version, await encodeGray8(map, 8, 4)).lastInsertRowid;
+      db.prepare(
+        `INSERT INTO prediction_stats (image_id, model_version, revision_id, predicted_area,
+           uncertainty, dice) VALUES (1, ?, ?, 0.25, ?, NULL)`,
+      ).run(version, revision, meanBinaryEntropy(map));
+    }
+    db.close();
+    const store = ProjectStore.open(dir);
+    const stored = store.db
+      .prepare('SELECT uncertainty FROM prediction_stats ORDER BY model_version')
+      .all() as { uncertainty: number }[];
+    const h = (p: number) => -(p * Math.log2(p) + (1 - p) * Math.log2(1 - p));
+    expect(predictionUncertainty(map)).toBeCloseTo(h(230 / 255), 12);
+    expect(stored.map((row) => row.uncertainty)).toEqual([
+      predictionUncertainty(map),
+      predictionUncertainty(map),
+    ]);
+    expect(meanBinaryEntropy(map)).toBeGreaterThan(stored[0].uncertainty + 0.3);
     store.close();
   });
 

@@ -1,7 +1,7 @@
 /**
  * Active learning: which unreviewed images a reviewer should look at first.
- * - uncertainty: mean binary entropy (bits, 0 sure .. 1 undecided) of a prediction's probability
- *   map; stored as `prediction_stats.uncertainty` when the prediction is saved.
+ * - uncertainty: how undecided the lesion a prediction outlines is (./uncertainty.ts, 0 sure ..
+ *   1 undecided); stored as `prediction_stats.uncertainty` when the prediction is saved.
  * - change between two model versions of the same image, stored per (image, newer version) in
  *   `prediction_changes` when a batch prediction finishes: `changed` is the mean absolute change of
  *   the probability, `disagreement` is 1 - Dice between the two thresholded masks.
@@ -11,22 +11,6 @@ import { confusion, metricsFromConfusion } from '../../shared/metrics';
 import { decodeGray8 } from '../project/mask-png';
 import { statement, type Db, type ProjectStore } from '../project/store';
 import { activeHistory, activeVersion, readCard } from './versions';
-
-/** Binary entropy in bits of the probability v/255, for each 8-bit value. */
-const ENTROPY_BITS = Float64Array.from({ length: 256 }, (_, v) => {
-  const p = v / 255;
-  if (p <= 0 || p >= 1) return 0;
-  return -(p * Math.log2(p) + (1 - p) * Math.log2(1 - p));
-});
-
-/** Mean binary entropy (bits) of an 8-bit probability map: 0 when sure, 1 when every pixel is 0.5. */
-export function meanBinaryEntropy(probabilities: Uint8Array): number {
-  const n = probabilities.length;
-  if (n === 0) return 0;
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += ENTROPY_BITS[probabilities[i]];
-  return sum / n;
-}
 
 export interface PredictionChange {
   /** Mean |p_a - p_b| over the pixels (0..1). */

@@ -12,7 +12,7 @@
 import { ApiError } from '../../shared/contract';
 import type { MaskSource, ReviewState, Split } from '../../shared/contract-review';
 import { confusion, metricsFromConfusion } from '../../shared/metrics';
-import { meanBinaryEntropy } from '../ml/active-learning';
+import { predictionUncertainty } from '../ml/uncertainty';
 import { getImage, imageAbsolutePath, type ImageRecord } from './images';
 import { countForeground, decodeBinaryMask, decodeGray8, encodeGray8 } from './mask-png';
 import { statement, type Db } from './store';
@@ -322,7 +322,7 @@ export function predictionFigures(
   return {
     foreground,
     predictedArea: n === 0 ? 0 : foreground / n,
-    uncertainty: meanBinaryEntropy(probabilities),
+    uncertainty: predictionUncertainty(probabilities),
     dice,
   };
 }

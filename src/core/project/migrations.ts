@@ -3,6 +3,8 @@
  * append a new one. Tests apply them from an empty file and from every earlier version.
  */
 import type { Database } from 'better-sqlite3';
+import { decodeGray8Png } from '../formats/png';
+import { predictionUncertainty } from '../ml/uncertainty';
 import { naturalSortKey } from './sort-key';
 
 export type Migration = (db: Database) => void;
@@ -156,5 +158,27 @@ export const migrations: Migration[] = [
       ALTER TABLE mask_revisions ADD COLUMN review_state_before TEXT;
       ALTER TABLE mask_revisions ADD COLUMN review_state_after TEXT;
     `);
+  },
+  // 7: prediction_stats.uncertainty becomes the mean binary entropy over the pixels predicted lesion
+  // (src/core/ml/uncertainty.ts) instead of over the whole image, whose background flattened it;
+  // stored figures are recomputed from each prediction's probability PNG.
+  (db) => {
+    const rows = db
+      .prepare(
+        `SELECT ps.image_id AS imageId, ps.model_version AS modelVersion, r.png
+           FROM prediction_stats ps JOIN mask_revisions r ON r.id = ps.revision_id`,
+      )
+      .iterate() as Iterable<{ imageId: number; modelVersion: string; png: Buffer }>;
+    const update = db.prepare(
+      'UPDATE prediction_stats SET uncertainty = ? WHERE image_id = ? AND model_version = ?',
+    );
+    const updates: [number, number, string][] = [];
+    for (const row of rows) {
+      // Every stored prediction is an 8-bit gray PNG (encodeGray8), which this decodes.
+      const decoded = decodeGray8Png(row.png);
+      if (decoded)
+        updates.push([predictionUncertainty(decoded.data), row.imageId, row.modelVersion]);
+    }
+    for (const values of updates) update.run(...values);
   },
 ];

@@ -111,7 +111,7 @@ export function queueBadge(
         ? null
         : {
             label: `uncertain ${item.uncertainty.toFixed(2)}`,
-            title: 'Mean binary entropy of the prediction (bits per pixel, 1 = undecided)',
+            title: 'Mean binary entropy over the predicted lesion (bits per pixel, 1 = undecided)',
           };
     case 'disagreement':
       return item.disagreement === null
