@@ -174,8 +174,14 @@ export const migrations: Migration[] = [
     );
     const updates: [number, number, string][] = [];
     for (const row of rows) {
-      // Every stored prediction is an 8-bit gray PNG (encodeGray8), which this decodes.
-      const decoded = decodeGray8Png(row.png);
+      // Every stored prediction is an 8-bit gray PNG (encodeGray8), which this decodes; one that
+      // does not decode keeps its old figure rather than stop the project from opening.
+      let decoded: ReturnType<typeof decodeGray8Png> = null;
+      try {
+        decoded = decodeGray8Png(row.png);
+      } catch {
+        decoded = null;
+      }
       if (decoded)
         updates.push([predictionUncertainty(decoded.data), row.imageId, row.modelVersion]);
     }
