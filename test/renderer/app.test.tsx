@@ -25,6 +25,8 @@ function fakeHost() {
     },
     'worker.status': { state: 'starting', backend: null, ladder: [], lastError: null, restarts: 0 },
     'jobs.list': [],
+    // No image has a prediction yet: the first-start banner says what to do.
+    'images.list': { total: 0, items: [] },
   };
   const api = createApi({
     call: async (method) => answers[method],
@@ -60,6 +62,9 @@ describe('App shell', () => {
     expect(screen.getByTestId('image-count').textContent).toBe('12');
     expect(screen.getByTestId('transport').textContent).toBe('desktop');
     expect(screen.getByTestId('review-screen')).toBeTruthy();
+    await waitFor(() =>
+      expect(screen.getByTestId('first-start-banner').textContent).toContain('No model yet'),
+    );
     host.emit('worker.status', {
       state: 'ready',
       backend: 'wasm',
