@@ -14,6 +14,7 @@ import type {
   TrainParams,
 } from '../../shared/contract-ml';
 import type { JobReporter, JobRunner } from '../jobs';
+import type { PredictJobParams } from './job-params';
 import { savePrediction, unpredictedImageIds } from '../project/masks';
 import type { Db } from '../project/store';
 import type { HandlerGroup, ServiceContext } from '../service';
@@ -339,8 +340,7 @@ interface PredictResult {
 async function runPrediction(
   context: ServiceContext,
   version: string,
-  card: ModelCard,
-  imageIds: number[] | null,
+  params: PredictJobParams,
   reporter: JobReporter,
 ) {
   const store = context.project();
@@ -365,7 +365,7 @@ async function runPrediction(
     context.emit('images.changed', { reason: 'prediction', imageIds: fresh });
   };
   try {
-    result = (await context.worker.run('predict', predictJobParams(store, card, imageIds), {
+    result = (await context.worker.run('predict', params, {
       signal: worker.signal,
       onProgress: (progress) => {
         const message = progress as PredictionMessage;
@@ -471,13 +471,14 @@ export const mlHandlers: HandlerGroup = {
   'predict.start': (input, context) => {
     const store = context.project();
     const version = resolveVersion(store, input.model);
-    const card = getCard(store, version);
     if (input.imageIds) assertImagesExist(store.db, input.imageIds);
+    // Decided before a job exists: a version of imported predictions has no model to run.
+    const params = predictJobParams(store, getCard(store, version), input.imageIds ?? null);
     return context.jobs.startExclusive(
       predictSlot(store.dir),
       `a prediction with ${version}`,
       'predict',
-      () => (reporter) => runPrediction(context, version, card, input.imageIds ?? null, reporter),
+      () => (reporter) => runPrediction(context, version, params, reporter),
     );
   },
 
