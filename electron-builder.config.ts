@@ -42,6 +42,9 @@ export const UNPACKED_PACKAGES = [
   '@tensorflow/tfjs-node-gpu',
   // wasm binaries and the threaded build's worker script.
   '@tensorflow/tfjs-backend-wasm',
+  // DICOM codecs as wasm: JPEG-LS (CharLS) and JPEG 2000 (OpenJPEG).
+  '@cornerstonejs/codec-charls',
+  '@cornerstonejs/codec-openjpeg',
 ] as const;
 
 /** An Electron binary already fetched by `npm start` is used as it is; else electron-builder
@@ -68,6 +71,9 @@ const config: Configuration = {
     // onnxruntime-node carries every platform's libraries (~150 MB): keep the target's.
     '!node_modules/onnxruntime-node/bin/napi-v6/**',
     'node_modules/onnxruntime-node/bin/napi-v6/${platform}/${arch}/**',
+    // jpeg-lossless-decoder-js declares its own build tool's native binary (rollup) as an
+    // optional dependency; nothing loads it at run time.
+    '!node_modules/jpeg-lossless-decoder-js/node_modules/**',
     { from: ELECTRON_SQLITE_BUILD, to: 'electron-native', filter: ['better_sqlite3.node'] },
   ],
   asar: true,
