@@ -98,6 +98,14 @@ export function readLock(dir: string): LockHolder | null {
   }
 }
 
+function realPathOrResolved(dir: string): string {
+  try {
+    return fs.realpathSync(dir);
+  } catch {
+    return path.resolve(dir);
+  }
+}
+
 /** Locks held by this process, by folder, with how many stores share each. */
 const held = new Map<string, { holder: LockHolder; count: number }>();
 const holderKey = (holder: LockHolder) => `${holder.pid}@${holder.host}@${holder.since}`;
@@ -143,7 +151,9 @@ export interface ProjectLock {
  * has it.
  */
 export function acquireProjectLock(dir: string, command = commandLine()): ProjectLock {
-  const absolute = path.resolve(dir);
+  // One folder reached through a symlink is the same project: key the locks this process holds
+  // by the real path.
+  const absolute = realPathOrResolved(dir);
   const file = path.join(absolute, LOCK_FILE);
   let entry = held.get(absolute);
   if (!entry) {
