@@ -55,7 +55,14 @@ describe('an export never writes into data that is not its own', () => {
     const before = treeHash(parent);
     for (const format of exportFormatSchema.options) {
       for (const overwrite of [false, true]) {
-        const attempt = exportMasks(store, { out: parent, format, overwrite });
+        // nnunet's dataset id and name are given, so only the output folder is wrong.
+        const attempt = exportMasks(store, {
+          out: parent,
+          format,
+          overwrite,
+          datasetId: 1,
+          datasetName: 'QaTa',
+        });
         await expect(attempt, `${format} overwrite=${overwrite}`).rejects.toThrow(
           ExportRefusedError,
         );
