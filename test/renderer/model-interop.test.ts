@@ -3,7 +3,7 @@
  * form's order), sizes are read as the CLI reads them, and what it builds passes the contract.
  */
 import { describe, expect, it } from 'vitest';
-import { configFromFields } from '../../src/renderer/src/training/ModelInterop';
+import { configFromFields, EMPTY_FIELDS } from '../../src/renderer/src/training/ModelInterop';
 import { externalModelConfigSchema, type OnnxGraphInfo } from '../../src/shared/interop-schemas';
 
 const graph: OnnxGraphInfo = {
@@ -17,22 +17,7 @@ const graph: OnnxGraphInfo = {
   bytes: 100,
 };
 
-const empty = {
-  inputName: '',
-  layout: '',
-  channels: '',
-  size: '',
-  mode: '',
-  multiple: '1',
-  scaling: '',
-  mean: '',
-  std: '',
-  outputName: '',
-  activation: '',
-  classes: '',
-  foreground: '',
-  threshold: '0.5',
-};
+const empty = EMPTY_FIELDS;
 
 describe('configFromFields', () => {
   it('names the first choice still missing instead of assuming one', () => {

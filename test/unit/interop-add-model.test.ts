@@ -11,13 +11,12 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createService } from '../../src/core/service';
 import { readImagePixels } from '../../src/core/ml/data';
 import { latestPrediction, revisionPixels } from '../../src/core/project/masks';
 import { imageAbsolutePath, queryImages } from '../../src/core/project/images';
 import { ProjectStore } from '../../src/core/project/store';
 import type { ModelSummary } from '../../src/shared/contract-ml';
-import { python, qataseg, qatasegWithInput, trainedProject } from './interop-fixtures';
+import { python, qataseg, qatasegWithInput, trainedProject, withService } from './interop-fixtures';
 import { tempDir } from './project-fixtures';
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
@@ -72,20 +71,6 @@ beforeAll(async () => {
   await python('make_onnx.py', 'nhwc3', nhwc);
   await python('make_onnx.py', 'softmax2', softmax, '32');
 }, 240_000);
-
-/** The service in this process holds the project's write lock: `qataseg` waits while it is open. */
-async function withService<T>(use: (service: ReturnType<typeof createService>) => Promise<T>) {
-  const service = createService({
-    transport: 'http',
-    backend: 'onnxruntime',
-    projectDir: project.dir,
-  });
-  try {
-    return await use(service);
-  } finally {
-    service.close();
-  }
-}
 
 describe('qataseg add-model', () => {
   it('adds an NHWC 3-channel logits model that predicts, evaluates, compares and feeds what-changed', async () => {
@@ -143,7 +128,7 @@ describe('qataseg add-model', () => {
     const table = await qataseg('models', '--project', project.dir);
     expect(table.stdout).toMatch(/bright\s+onnx\s+dynamic native/);
 
-    await withService(async (service) => {
+    await withService(project.dir, async (service) => {
       const card = await service.invoke('models.get', { version: 'bright' });
       expect(card.source).toMatchObject({
         kind: 'onnx',

@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { createService, type Service } from '../../src/core/service';
 import { discProject } from './ml-fixtures';
 
 const bin = path.resolve(import.meta.dirname, '../../bin/qataseg.mjs');
@@ -69,4 +70,17 @@ export async function trainedProject(train = 8, test = 3, extra: string[] = []) 
   );
   if (trained.code !== 0) throw new Error(`training failed: ${trained.stderr}`);
   return project;
+}
+
+/**
+ * Runs `use` with a service on the project in this process, closed after: the open service holds
+ * the project's write lock, and `qataseg` waits its turn while it is held.
+ */
+export async function withService<T>(projectDir: string, use: (service: Service) => Promise<T>) {
+  const service = createService({ transport: 'http', backend: 'onnxruntime', projectDir });
+  try {
+    return await use(service);
+  } finally {
+    service.close();
+  }
 }

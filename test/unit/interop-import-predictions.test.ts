@@ -9,12 +9,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createService } from '../../src/core/service';
 import type { ImportPredictionsResult } from '../../src/shared/interop-schemas';
 import { latestPrediction, revisionPixels } from '../../src/core/project/masks';
 import { ProjectStore } from '../../src/core/project/store';
 import type { ModelSummary } from '../../src/shared/contract-ml';
-import { python, qataseg } from './interop-fixtures';
+import { python, qataseg, withService } from './interop-fixtures';
 import { discProject } from './ml-fixtures';
 import { rectMask, tempDir } from './project-fixtures';
 
@@ -35,19 +34,6 @@ const predictedMask = (k: number) => rectMask(W, H, k, 5, 20 + k, 30);
 const ones = (mask: Uint8Array) => mask.map((v) => (v > 0 ? 1 : 0));
 
 let project: Awaited<ReturnType<typeof discProject>>;
-/** The service in this process holds the project's write lock: `qataseg` waits while it is open. */
-async function withService<T>(use: (service: ReturnType<typeof createService>) => Promise<T>) {
-  const service = createService({
-    transport: 'http',
-    backend: 'onnxruntime',
-    projectDir: project.dir,
-  });
-  try {
-    return await use(service);
-  } finally {
-    service.close();
-  }
-}
 
 async function stored(version: string, imageIndex: number): Promise<Uint8Array | null> {
   const store = ProjectStore.open(project.dir);
@@ -144,7 +130,7 @@ describe('qataseg import-predictions', () => {
       }),
     ]);
 
-    await withService(async (service) => {
+    await withService(project.dir, async (service) => {
       await expect(service.invoke('predict.start', { model: 'cluster' })).rejects.toThrow(
         /no model to run/,
       );
@@ -169,7 +155,9 @@ describe('qataseg import-predictions', () => {
     await python('make_nifti.py', png, path.join(folder, 'disc_3.nii.gz'), 'probability');
 
     // The binary import is active: the probabilities are compared with it.
-    await withService((service) => service.invoke('models.promote', { version: 'cluster' }));
+    await withService(project.dir, (service) =>
+      service.invoke('models.promote', { version: 'cluster' }),
+    );
     const run = await qataseg(
       'import-predictions',
       folder,
@@ -185,7 +173,7 @@ describe('qataseg import-predictions', () => {
     expect(await stored('soft', 1)).toEqual(Uint8Array.from(sixteen, (u) => Math.round(u / 257)));
     expect(await stored('soft', 2)).toEqual(forNifti);
 
-    const queue = await withService(async (service) => {
+    const queue = await withService(project.dir, async (service) => {
       await service.invoke('models.promote', { version: 'soft' });
       return service.invoke('images.list', { sort: 'changed', direction: 'desc' });
     });

@@ -171,7 +171,8 @@ interface ConfigFields {
   threshold: string;
 }
 
-const EMPTY_FIELDS: ConfigFields = {
+/** The form before any choice: nothing assumed but the usual threshold. */
+export const EMPTY_FIELDS: ConfigFields = {
   inputName: '',
   layout: '',
   channels: '',
