@@ -7,7 +7,8 @@
  */
 import { z } from 'zod';
 import { jobSchema } from './contract';
-import { exportInputSchema, exportPlanSchema } from './export-schemas';
+import { exportInputSchema, exportPlanSchema, segmentLabelSchema } from './export-schemas';
+import { noInput } from './schema-helpers';
 
 export * from './export-schemas';
 
@@ -24,6 +25,10 @@ export const exportMethods = {
     // Lazy: ./contract spreads this table, so its schemas exist only once it has finished loading.
     output: z.lazy(() => jobSchema),
   },
+  /** The segment label and colour DICOM SEG exports write (the project's settings). */
+  'export.segmentLabel': { input: noInput, output: segmentLabelSchema },
+  /** Changes them for the project's later DICOM SEG exports. */
+  'export.setSegmentLabel': { input: segmentLabelSchema, output: segmentLabelSchema },
 } as const;
 
 export const exportEvents = {} as const;

@@ -108,3 +108,23 @@ export const exportResultSchema = z.object({
   masksPerSecond: z.number().nonnegative(),
 });
 export type ExportResult = z.infer<typeof exportResultSchema>;
+
+/**
+ * The segment a DICOM SEG export writes: its label (Segment Label, a DICOM LO: at most 64
+ * characters, no backslash or control characters) and its display colour. Kept in the project's
+ * settings; the SNOMED CT codes of the segment do not change with it.
+ */
+export const segmentLabelSchema = z.object({
+  name: z
+    .string()
+    .trim()
+    .min(1, 'a segment label needs a name')
+    .max(64, 'a segment label is at most 64 characters (DICOM LO)')
+    // eslint-disable-next-line no-control-regex -- control characters are what is refused.
+    .regex(/^[^\\\x00-\x1f\x7f]*$/, 'a segment label has no backslash or control characters'),
+  colour: z
+    .string()
+    .regex(/^#[0-9a-fA-F]{6}$/, 'a colour is #RRGGBB')
+    .transform((colour) => colour.toLowerCase()),
+});
+export type SegmentLabel = z.output<typeof segmentLabelSchema>;

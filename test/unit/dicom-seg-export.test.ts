@@ -347,4 +347,58 @@ describe('DICOM SEG export (checked by dciodvfy and pydicom)', () => {
       }
     }
   });
+
+  it('writes the segment label and colour set with qataseg segment-label, refusing bad ones', async () => {
+    const { root, store } = await setUp();
+    // The command waits its turn behind a writer: this process's store is one.
+    store.close();
+    const qataseg = (...args: string[]) =>
+      execFileSync(process.execPath, [BIN, ...args, '--project', store.dir], {
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
+    const refusal = (...args: string[]) => {
+      try {
+        qataseg(...args);
+        return { status: 0, stderr: '' };
+      } catch (error) {
+        const failed = error as { status: number; stderr: string };
+        return { status: failed.status, stderr: failed.stderr };
+      }
+    };
+    expect(JSON.parse(qataseg('segment-label', '--json'))).toEqual({
+      name: 'COVID-19 infection',
+      colour: '#ff3030',
+    });
+    const badColour = refusal('segment-label', '--colour', 'green');
+    expect(badColour.status).toBe(2);
+    expect(badColour.stderr).toContain('a colour is #RRGGBB');
+    const badName = refusal('segment-label', '--name', 'left\\right');
+    expect(badName.status).toBe(2);
+    expect(badName.stderr).toContain('no backslash');
+    qataseg('segment-label', '--name', 'Ground-glass opacity', '--colour', '#00FF00');
+    expect(qataseg('segment-label')).toBe('segment label: Ground-glass opacity (colour #00ff00)\n');
+
+    const out = path.join(root, 'labelled');
+    qataseg('export', '--out', out, '--format', 'dicom-seg');
+    const seg = fs
+      .readdirSync(out, { recursive: true, encoding: 'utf8' })
+      .filter((file) => /seg_CR1\.dcm$/.test(file))
+      .map((file) => path.join(out, file))[0];
+    expect(dciodvfyErrors(seg)).toEqual([]);
+    const read = parseJson<{ label: string; lab: number[] }>(
+      python(
+        `
+import json, sys, pydicom
+s = pydicom.dcmread(sys.argv[1]).SegmentSequence[0]
+print(json.dumps({'label': s.SegmentLabel, 'lab': [int(v) for v in s.RecommendedDisplayCIELabValue]}))`,
+        seg,
+      ),
+    );
+    expect(read.label).toBe('Ground-glass opacity');
+    // sRGB #00ff00 is CIELab (87.74, -86.18, 83.18) under D65, scaled to 0..65535 by PS3.3.
+    const expected = [57498, 10747, 54274];
+    expect(read.lab).toHaveLength(3);
+    read.lab.forEach((value, i) => expect(Math.abs(value - expected[i])).toBeLessThan(700));
+  });
 });

@@ -13,6 +13,7 @@ import * as addModel from './add-model';
 import * as models from './models';
 import * as importPredictions from './import-predictions';
 import * as copyProject from './copy-project';
+import * as segmentLabel from './segment-label';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -26,6 +27,7 @@ export const commandModules: CommandModule[] = [
   predict,
   evaluate,
   exportCommand,
+  segmentLabel,
   exportModel,
   addModel,
   models,

@@ -3,6 +3,7 @@ import { ApiError } from '../../shared/contract';
 import type { ExportInput } from '../../shared/export-schemas';
 import type { ProjectStore } from '../project/store';
 import type { HandlerGroup } from '../service';
+import { readSegmentLabel, writeSegmentLabel } from '../formats/dicom/seg-export';
 import {
   assertNoConflicts,
   ExportRefusedError,
@@ -43,4 +44,6 @@ export const exportHandlers: HandlerGroup = {
       },
     );
   },
+  'export.segmentLabel': (_input, context) => readSegmentLabel(context.project()),
+  'export.setSegmentLabel': (input, context) => writeSegmentLabel(context.project(), input),
 };

@@ -12,7 +12,11 @@ import { sanitiseSegment, type QataNames } from '../../export/names';
 import { imageAbsolutePath, type ImageRecord } from '../../project/images';
 import { dicomTagsOf } from '../../project/dicom-tags';
 import type { ProjectStore } from '../../project/store';
-import type { ExportOptions } from '../../../shared/export-schemas';
+import {
+  segmentLabelSchema,
+  type ExportOptions,
+  type SegmentLabel,
+} from '../../../shared/export-schemas';
 import type { ExportFormatDefinition, ExportTarget, PlannedFile } from '../registry';
 import { Deidentifier } from './deidentify';
 import { parseDicom, TAG, text } from './parse';
@@ -66,16 +70,32 @@ function isDicomImage(image: ImageRecord): boolean {
   return image.format === 'dicom';
 }
 
-/** The label's name and colour from the project's settings (meta), else the defaults. */
+/** The segment label DICOM SEG exports write: the project's settings (meta), else the defaults. */
+export function readSegmentLabel(store: ProjectStore): SegmentLabel {
+  const stored = segmentLabelSchema.safeParse({
+    name: store.getMeta('label_name') ?? DEFAULT_LABEL.name,
+    colour: store.getMeta('label_colour') ?? DEFAULT_LABEL.colour,
+  });
+  return stored.success ? stored.data : { ...DEFAULT_LABEL };
+}
+
+/** Keeps the segment label in the project's settings for later exports. */
+export function writeSegmentLabel(store: ProjectStore, label: SegmentLabel): SegmentLabel {
+  const checked = segmentLabelSchema.parse(label);
+  store.db.transaction(() => {
+    store.setMeta('label_name', checked.name);
+    store.setMeta('label_colour', checked.colour);
+  })();
+  return checked;
+}
+
+/** The segment label with its colour as RGB, as the SEG writer takes it. */
 export function labelSettings(store: ProjectStore): {
   name: string;
   colour: [number, number, number];
 } {
-  const name = store.getMeta('label_name')?.trim() || DEFAULT_LABEL.name;
-  const hex =
-    /^#?([0-9a-f]{6})$/i.exec(store.getMeta('label_colour') ?? '')?.[1] ??
-    DEFAULT_LABEL.colour.slice(1);
-  const value = parseInt(hex, 16);
+  const { name, colour } = readSegmentLabel(store);
+  const value = parseInt(colour.slice(1), 16);
   return { name, colour: [(value >> 16) & 255, (value >> 8) & 255, value & 255] };
 }
 
