@@ -145,13 +145,18 @@ test('imports a DICOM folder from the UI and shows a MONOCHROME1 CR the right wa
   await snap(page, testInfo, 'dicom-monochrome1-narrow');
 });
 
-test('exports DICOM SEG de-identified from the Export dialog', async ({ page }) => {
+test('exports DICOM SEG de-identified from the Export dialog, with the segment label chosen there', async ({
+  page,
+}) => {
   const out = path.join(tempProjectDir('qataseg-e2e-dicom-out-'), 'seg');
   await page.goto(workstation.url);
   await page.getByTestId('open-export').click();
   await page.getByTestId('export-out').fill(out);
   await page.getByTestId('export-format').selectOption('dicom-seg');
   await page.getByTestId('export-deidentify').check();
+  await expect(page.getByTestId('export-segment-name')).toHaveValue('COVID-19 infection');
+  await page.getByTestId('export-segment-name').fill('Ground-glass opacity');
+  await page.getByTestId('export-segment-colour').fill('#00ff00');
   await page.getByTestId('start-export').click();
   await expect(page.getByTestId('export-count')).toHaveText('1', { timeout: 60_000 });
   const segs = (fs.readdirSync(out, { recursive: true }) as string[]).filter((f) =>
@@ -162,5 +167,20 @@ test('exports DICOM SEG de-identified from the Export dialog', async ({ page }) 
   expect(bytes).toContain('1.2.840.10008.5.1.4.1.1.66.4');
   expect(bytes).not.toContain('PAT-B');
   expect(bytes).not.toContain(CR2_UID);
+  // pydicom reads the label, and the project keeps it for the next export.
+  const label = execFileSync(
+    '/usr/bin/python3',
+    [
+      '-c',
+      'import sys, pydicom; print(pydicom.dcmread(sys.argv[1]).SegmentSequence[0].SegmentLabel)',
+      path.join(out, segs[0]),
+    ],
+    { encoding: 'utf8' },
+  );
+  expect(label.trim()).toBe('Ground-glass opacity');
+  expect(await workstation.call('export.segmentLabel')).toEqual({
+    name: 'Ground-glass opacity',
+    colour: '#00ff00',
+  });
   fs.rmSync(path.dirname(out), { recursive: true, force: true });
 });

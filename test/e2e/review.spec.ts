@@ -4,6 +4,7 @@
  * equal the server's `images.metrics`.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { test as base, expect, type Page, type TestInfo } from '@playwright/test';
 import sharp from 'sharp';
 import { pressAction } from './editor-actions';
@@ -30,12 +31,15 @@ const test = base.extend<object, { seeded: { workstation: Workstation; ids: numb
   seeded: [
     // eslint-disable-next-line no-empty-pattern -- Playwright fixtures must destructure.
     async ({}, use) => {
-      const projectDir = tempProjectDir('qataseg-review-e2e-');
+      // A fixed project name, so the README's screenshot changes only when the screen does.
+      const parent = tempProjectDir('qataseg-review-e2e-');
+      const projectDir = path.join(parent, 'chest-review');
+      fs.mkdirSync(projectDir);
       const ids = await seedReviewProject(projectDir, { count: 8, size: 224 });
       const { workstation, child } = await startWorkstation(projectDir);
       await use({ workstation, ids });
       await stopWorkstation(child);
-      fs.rmSync(projectDir, { recursive: true, force: true });
+      fs.rmSync(parent, { recursive: true, force: true });
     },
     { scope: 'worker' },
   ],

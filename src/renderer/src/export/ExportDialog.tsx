@@ -16,10 +16,11 @@ import {
   type ExportPlan,
   type ExportResult,
   type ExportSource,
+  type SegmentLabel,
 } from '../../../shared/export-schemas';
 import { api, transportName } from '../api';
 import { JobRow } from '../jobs/JobsBar';
-import { refreshJobs, useAppStore } from '../store';
+import { refreshJobs, useAppStore, useReadOnlyMessage } from '../store';
 
 const SOURCE_LABELS: Record<ExportSource, string> = {
   best: 'Best (correction, else ground truth, else prediction)',
@@ -53,6 +54,10 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
   const [datasetId, setDatasetId] = useState('501');
   const [datasetName, setDatasetName] = useState('QaTa');
   const [deidentify, setDeidentify] = useState(false);
+  // The SEG's segment label and colour: the project's settings, saved when an export starts.
+  const [segmentLabel, setSegmentLabel] = useState<SegmentLabel | null>(null);
+  const [savedSegmentLabel, setSavedSegmentLabel] = useState<SegmentLabel | null>(null);
+  const readOnly = useReadOnlyMessage();
   const [plan, setPlan] = useState<ExportPlan | null>(null);
   const [jobId, setJobId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -61,6 +66,22 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
   useEffect(() => {
     if (open) setError(null);
   }, [open]);
+  useEffect(() => {
+    if (!open || format !== 'dicom-seg') return;
+    let stale = false;
+    api['export.segmentLabel']().then(
+      (label) => {
+        if (stale) return;
+        setSegmentLabel(label);
+        setSavedSegmentLabel(label);
+      },
+      (caught: unknown) =>
+        !stale && setError(caught instanceof Error ? caught.message : String(caught)),
+    );
+    return () => {
+      stale = true;
+    };
+  }, [open, format]);
 
   const input = (): ExportInput => ({
     out: out.trim(),
@@ -107,6 +128,14 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
     setJobId(null);
     try {
       const request = input();
+      const label = segmentLabel;
+      if (
+        format === 'dicom-seg' &&
+        label &&
+        (label.name !== savedSegmentLabel?.name || label.colour !== savedSegmentLabel?.colour)
+      ) {
+        setSavedSegmentLabel(await api['export.setSegmentLabel'](label));
+      }
       // Plan first: the absolute target is on screen before anything is written.
       setPlan(await api['export.plan'](request));
       const started = await api['export.start'](request);
@@ -299,6 +328,29 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
             onChange={(event) => setDeidentify(event.target.checked)}
           />
           De-identify (remove patient data, new UIDs: PS3.15 Annex E basic profile)
+        </label>
+      )}
+      {format === 'dicom-seg' && segmentLabel && (
+        <label>
+          Segment{' '}
+          <input
+            type="text"
+            data-testid="export-segment-name"
+            maxLength={64}
+            value={segmentLabel.name}
+            disabled={readOnly !== null}
+            title={readOnly ?? 'The segment label DICOM viewers show (kept for later exports)'}
+            onChange={(event) => setSegmentLabel({ ...segmentLabel, name: event.target.value })}
+          />{' '}
+          <input
+            type="color"
+            data-testid="export-segment-colour"
+            aria-label="Segment colour"
+            value={segmentLabel.colour}
+            disabled={readOnly !== null}
+            title={readOnly ?? 'The colour DICOM viewers draw the segment in'}
+            onChange={(event) => setSegmentLabel({ ...segmentLabel, colour: event.target.value })}
+          />
         </label>
       )}
       <label className="checkbox">
