@@ -14,6 +14,7 @@ import { reviewEvents, reviewMethods } from './contract-review';
 import { exportEvents, exportMethods } from './contract-export';
 import { interopEvents, interopMethods } from './contract-interop';
 
+/** The ML runtimes, in the ladder's order: the first that starts is used (core/ml/backends.ts). */
 export const backendNameSchema = z.enum([
   'tensorflow-gpu',
   'onnxruntime-cuda',

@@ -9,21 +9,18 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as TfModule from '@tensorflow/tfjs';
-import type { BackendChoice, BackendName, LadderStep } from '../../shared/contract';
+import {
+  backendNameSchema,
+  type BackendChoice,
+  type BackendName,
+  type LadderStep,
+} from '../../shared/contract';
 import type { Ort } from './onnx/runtime';
 
 const require = createRequire(import.meta.url);
 
-export const LADDER: readonly BackendName[] = [
-  'tensorflow-gpu',
-  'onnxruntime-cuda',
-  'onnxruntime-directml',
-  'onnxruntime-coreml',
-  'tensorflow',
-  'onnxruntime',
-  'wasm',
-  'cpu',
-];
+/** The ladder, fastest first: the contract's backend names are listed in that order. */
+export const LADDER: readonly BackendName[] = backendNameSchema.options;
 
 export type Tf = typeof TfModule;
 

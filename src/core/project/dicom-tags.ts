@@ -5,15 +5,18 @@
 import type { DicomFacts } from '../formats/dicom/parse';
 import { statement, type Db } from './store';
 
-export interface DicomTags {
-  sopClassUid: string;
-  sopInstanceUid: string;
-  studyInstanceUid: string;
-  seriesInstanceUid: string;
-  patientId: string;
-  studyDate: string;
-  modality: string;
-  viewPosition: string;
+/** The identifying and displayed facts of the file, with its spacing as two columns. */
+export interface DicomTags extends Pick<
+  DicomFacts,
+  | 'sopClassUid'
+  | 'sopInstanceUid'
+  | 'studyInstanceUid'
+  | 'seriesInstanceUid'
+  | 'patientId'
+  | 'studyDate'
+  | 'modality'
+  | 'viewPosition'
+> {
   rowSpacing: number | null;
   columnSpacing: number | null;
 }
