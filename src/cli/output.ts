@@ -35,3 +35,26 @@ export function terminalReporter(signal: AbortSignal, defaultPhase: string): Job
     },
   };
 }
+
+/**
+ * Runs long work in this process with its progress on the terminal and Ctrl-C as cancel: the line
+ * is cleared when it ends and a failure starts on a line of its own.
+ */
+export async function withTerminalProgress<T>(
+  defaultPhase: string,
+  run: (reporter: JobReporter) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  try {
+    const result = await run(terminalReporter(controller.signal, defaultPhase));
+    if (process.stderr.isTTY) process.stderr.write('\r'.padEnd(61) + '\r');
+    return result;
+  } catch (error) {
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+}

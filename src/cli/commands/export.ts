@@ -17,7 +17,7 @@ import {
 } from '../../shared/export-schemas';
 import { reviewStateSchema, splitSchema } from '../../shared/contract-review';
 import { ExportRefusedError, ExportStoppedError, exportMasks } from '../../core/export/exporter';
-import { fail, printJson, terminalReporter } from '../output';
+import { fail, printJson, withTerminalProgress } from '../output';
 import { followServerJob, isRefusal, reachProject, type ServerClient } from '../project-access';
 
 interface ExportCliOptions {
@@ -145,20 +145,13 @@ export function register(program: Command): void {
         return;
       }
       const store = access.store;
-      const controller = new AbortController();
-      const onSignal = () => controller.abort();
-      process.once('SIGINT', onSignal);
       try {
-        const result = await exportMasks(
-          store,
-          input.data,
-          terminalReporter(controller.signal, 'writing'),
+        const result = await withTerminalProgress('writing', (reporter) =>
+          exportMasks(store, input.data, reporter),
         );
-        if (process.stderr.isTTY) process.stderr.write('\r'.padEnd(61) + '\r');
         if (options.json) printJson(result);
         else process.stdout.write(`${summary(result)}\n`);
       } catch (error) {
-        if (process.stderr.isTTY) process.stderr.write('\n');
         if (error instanceof ExportRefusedError) fail(error.message, 2);
         if (error instanceof ExportStoppedError) {
           if (options.json) printJson({ error: error.message, written: error.written });
@@ -166,7 +159,6 @@ export function register(program: Command): void {
         }
         throw error;
       } finally {
-        process.off('SIGINT', onSignal);
         store.close();
       }
     });

@@ -14,7 +14,7 @@ import {
   type ImportResult,
 } from '../../shared/dataset-schemas';
 import { importDataset, resolveDatasetRoot } from '../../core/dataset/import';
-import { fail, printJson, terminalReporter } from '../output';
+import { fail, printJson, withTerminalProgress } from '../output';
 import { followServerJob, isRefusal, reachProject, type ServerClient } from '../project-access';
 
 export function summary(result: ImportResult): string {
@@ -124,19 +124,12 @@ export function register(program: Command): void {
           return;
         }
         const store = access.store;
-        const controller = new AbortController();
-        const onSignal = () => controller.abort();
-        process.once('SIGINT', onSignal);
         try {
-          const result = await importDataset(
-            store,
-            input.data,
-            terminalReporter(controller.signal, 'importing'),
+          const result = await withTerminalProgress('importing', (reporter) =>
+            importDataset(store, input.data, reporter),
           );
-          if (process.stderr.isTTY) process.stderr.write('\r'.padEnd(61) + '\r');
           printImport(result, options.json);
         } finally {
-          process.off('SIGINT', onSignal);
           store.close();
         }
       },
