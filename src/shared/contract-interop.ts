@@ -41,7 +41,7 @@ export const interopMethods = {
     output: job,
   },
   /**
-   * Imports a folder of masks or probability maps (PNG, NIfTI) as version `name`: paired to the
+   * Imports a folder of masks or probability maps (PNG, NIfTI, DICOM SEG) as version `name`: paired to the
    * images by name like a dataset import; the job's result has the import report.
    */
   'predictions.import': {

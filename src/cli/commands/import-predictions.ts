@@ -1,6 +1,6 @@
 /**
  * `qataseg import-predictions DIR --project DIR --name NAME [--probability] [--json]`: a folder
- * of masks or probability maps made elsewhere (PNG, NIfTI) as a model version, paired to the
+ * of masks or probability maps made elsewhere (PNG, NIfTI, DICOM SEG) as a model version, paired to the
  * project's images by name like `qataseg import`, with the same report.
  */
 import type { Command } from 'commander';

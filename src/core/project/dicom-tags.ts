@@ -75,3 +75,12 @@ export function imagesBySopInstance(db: Db, datasetId: number): Map<string, numb
   ).all(datasetId) as { uid: string; id: number }[];
   return new Map(rows.map((row) => [row.uid, row.id]));
 }
+
+/** Every DICOM image of the project by SOP Instance UID (what a SEG from elsewhere references). */
+export function projectImagesBySopInstance(db: Db): Map<string, number> {
+  const rows = statement(
+    db,
+    'SELECT sop_instance_uid AS uid, image_id AS id FROM dicom_images',
+  ).all() as { uid: string; id: number }[];
+  return new Map(rows.map((row) => [row.uid, row.id]));
+}

@@ -8,7 +8,8 @@
  *
  * Formats: PNG 0/255 or 0/1 masks (any non-zero value is foreground), 8- or 16-bit probability
  * PNGs (with `probability`), NIfTI (.nii, .nii.gz; one slice, voxel (i, j) = pixel (column i,
- * row j); masks > 0, probabilities 0..1).
+ * row j); masks > 0, probabilities 0..1), and DICOM SEG (.dcm, .dicom), paired not by name but by
+ * the SOP Instance UID of the image each frame references, as DICOM import pairs ground truth.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -18,10 +19,12 @@ import type { ImportReport } from '../../../shared/dataset-schemas';
 import type { ImportPredictionsResult } from '../../../shared/interop-schemas';
 import { decodeGray } from '../../dataset/decode';
 import { listFiles, maskCandidates } from '../../dataset/layout';
+import { readSegmentation } from '../../formats/dicom/seg-read';
 import { decodeNifti } from '../../formats/nifti-codec';
 import { nnunetCase } from '../../formats/nnunet';
 import { CancelledError, type JobReporter } from '../../jobs';
-import { queryImages, type ImageRecord } from '../../project/images';
+import { projectImagesBySopInstance } from '../../project/dicom-tags';
+import { getImage, queryImages, type ImageRecord } from '../../project/images';
 import {
   latestPrediction,
   revisionPixels,
@@ -48,6 +51,7 @@ const FORMATS: { pattern: RegExp; id: string }[] = [
   { pattern: /\.png$/i, id: 'png' },
   { pattern: /\.nii\.gz$/i, id: 'nifti' },
   { pattern: /\.nii$/i, id: 'nifti' },
+  { pattern: /\.(dcm|dicom)$/i, id: 'dicom-seg' },
 ];
 
 const formatOf = (file: string) => FORMATS.find((f) => f.pattern.test(file))?.id ?? null;
@@ -137,13 +141,62 @@ function deletePredictions(store: ProjectStore, version: string): void {
 }
 
 interface Pairing {
-  pairs: { image: ImageRecord; file: string }[];
+  /** `segment`: the mask a DICOM SEG holds for the image, read while pairing. */
+  pairs: { image: ImageRecord; file: string; segment?: Decoded }[];
   report: ImportReport;
 }
 
 const UNMATCHED_LISTED = 50;
 
-/** Pairs the folder's files with the project's images; reads no pixels. */
+/**
+ * Pairs DICOM SEGs with the project's images by the SOP Instance UIDs their frames reference;
+ * the first SEG for an image wins, a later one is skipped saying so.
+ */
+async function pairSegmentations(
+  store: ProjectStore,
+  files: string[],
+  rel: (file: string) => string,
+  report: ImportReport,
+  unmatched: string[],
+): Promise<Pairing['pairs']> {
+  const bySop = projectImagesBySopInstance(store.db);
+  const pairs: Pairing['pairs'] = [];
+  const taken = new Map<number, string>();
+  for (const file of files) {
+    let segmentation;
+    try {
+      segmentation = readSegmentation(await fsp.readFile(file));
+    } catch (error) {
+      report.skipped.push({
+        path: rel(file),
+        reason: `not a DICOM SEG that can be read: ${(error as Error).message}`,
+      });
+      continue;
+    }
+    let matched = false;
+    for (const [uid, values] of segmentation.masks) {
+      const imageId = bySop.get(uid);
+      const image = imageId === undefined ? null : getImage(store.db, imageId);
+      if (!image) continue;
+      matched = true;
+      const earlier = taken.get(image.id);
+      if (earlier !== undefined) {
+        report.skipped.push({
+          path: rel(file),
+          reason: `${image.relPath} has a prediction in ${earlier} already`,
+        });
+        continue;
+      }
+      taken.set(image.id, rel(file));
+      const segment = { values, width: segmentation.columns, height: segmentation.rows };
+      pairs.push({ image, file, segment });
+    }
+    if (!matched) unmatched.push(rel(file));
+  }
+  return pairs;
+}
+
+/** Pairs the folder's files with the project's images; reads no pixels but a DICOM SEG's. */
 export async function pairPredictions(store: ProjectStore, folder: string): Promise<Pairing> {
   const listing = await listFiles(folder, true);
   const files = listing.files.filter((file) => !path.basename(file).startsWith('.'));
@@ -158,9 +211,18 @@ export async function pairPredictions(store: ProjectStore, folder: string): Prom
     splits: { train: 0, test: 0, control: 0, unassigned: 0 },
   };
   const byName = new Map<string, string[]>();
+  const segmentations: string[] = [];
   for (const file of files) {
-    if (!formatOf(file)) {
-      report.skipped.push({ path: rel(file), reason: 'not a prediction format (PNG, NIfTI)' });
+    const format = formatOf(file);
+    if (!format) {
+      report.skipped.push({
+        path: rel(file),
+        reason: 'not a prediction format (PNG, NIfTI, DICOM SEG)',
+      });
+      continue;
+    }
+    if (format === 'dicom-seg') {
+      segmentations.push(file);
       continue;
     }
     const key = path.basename(file).toLowerCase();
@@ -184,8 +246,9 @@ export async function pairPredictions(store: ProjectStore, folder: string): Prom
         path: rel(file),
         reason: `${byName.get(name)?.length} files are named ${path.basename(file)}: import their folders one at a time`,
       });
-  const pairs: Pairing['pairs'] = [];
   const unmatched: string[] = [];
+  const pairs = await pairSegmentations(store, segmentations, rel, report, unmatched);
+  const segmented = new Set(pairs.map((pair) => pair.image.id));
   for (const [, list] of byName) {
     for (const file of list) {
       if (ambiguous.has(path.basename(file).toLowerCase())) continue;
@@ -201,6 +264,13 @@ export async function pairPredictions(store: ProjectStore, folder: string): Prom
             .slice(0, 3)
             .map((image) => image.relPath)
             .join(', ')}): import one dataset at a time`,
+        });
+        continue;
+      }
+      if (segmented.has(images[0].id)) {
+        report.skipped.push({
+          path: rel(file),
+          reason: `${images[0].relPath} has a prediction in a DICOM SEG already`,
         });
         continue;
       }
@@ -253,12 +323,12 @@ async function importPredictions(
   reporter.progress({ phase: 'reading predictions', done: 0, total });
   const saved: number[] = [];
   const formats: Record<string, number> = {};
-  for (const { image, file } of pairs) {
+  for (const { image, file, segment } of pairs) {
     if (reporter.signal.aborted) throw new CancelledError('import of predictions cancelled');
     const relative = path.relative(folder, file).split(path.sep).join('/');
     let decoded: Decoded;
     try {
-      decoded = await decodePrediction(file, probability);
+      decoded = segment ?? (await decodePrediction(file, probability));
     } catch (error) {
       report.skipped.push({ path: relative, reason: (error as Error).message });
       continue;
