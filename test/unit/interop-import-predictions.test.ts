@@ -88,7 +88,7 @@ describe('qataseg import-predictions', () => {
       splits: { train: 8, test: 1, control: 0, unassigned: 0 },
     });
     expect(result.report.skipped).toEqual([
-      { path: 'notes.txt', reason: 'not a prediction format (PNG, NIfTI)' },
+      { path: 'notes.txt', reason: 'not a prediction format (PNG, NIfTI, DICOM SEG)' },
       {
         path: 'mask_disc_10.png',
         reason: 'prediction is 20x20 but its image Images/disc_10.png is 48x40',
