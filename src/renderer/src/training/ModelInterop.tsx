@@ -541,7 +541,8 @@ export function ImportPredictionsForm({ onClose }: { onClose: () => void }) {
       <h4>Import predictions</h4>
       <p className="muted">
         PNG masks (0/255 or 0/1), 8/16-bit probability PNGs or NIfTI, named like the images
-        (mask_&lt;name&gt;, &lt;stem&gt;.png, &lt;stem&gt;.nii.gz).
+        (mask_&lt;name&gt;, &lt;stem&gt;.png, &lt;stem&gt;.nii.gz); DICOM SEGs pair with the DICOM
+        images they reference, whatever their names.
       </p>
       <label>
         Folder{' '}
