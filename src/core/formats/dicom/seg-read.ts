@@ -54,6 +54,15 @@ function frameSources(dataset: DataSet, frames: number): (string | null)[] {
   });
 }
 
+/** The SOP Instance UIDs a SEG's frames reference, read without unpacking its pixels. */
+export function segmentationReferences(bytes: Uint8Array): string[] {
+  const parsed = parseDicom(bytes);
+  const facts = dicomFacts(parsed);
+  if (facts.sopClassUid !== SEGMENTATION_STORAGE) throw new Error('not a DICOM SEG');
+  const uids = frameSources(parsed.dataset, facts.frames).filter((uid) => uid !== null);
+  return [...new Set(uids)];
+}
+
 export function readSegmentation(bytes: Uint8Array): SegmentationMasks {
   const parsed = parseDicom(bytes);
   const facts = dicomFacts(parsed);

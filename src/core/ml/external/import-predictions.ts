@@ -19,7 +19,7 @@ import type { ImportReport } from '../../../shared/dataset-schemas';
 import type { ImportPredictionsResult } from '../../../shared/interop-schemas';
 import { decodeGray } from '../../dataset/decode';
 import { listFiles, maskCandidates } from '../../dataset/layout';
-import { readSegmentation } from '../../formats/dicom/seg-read';
+import { readSegmentation, segmentationReferences } from '../../formats/dicom/seg-read';
 import { decodeNifti } from '../../formats/nifti-codec';
 import { nnunetCase } from '../../formats/nnunet';
 import { CancelledError, type JobReporter } from '../../jobs';
@@ -128,6 +128,14 @@ export async function decodePrediction(file: string, probability: boolean): Prom
   };
 }
 
+/** The mask a DICOM SEG holds for the image with SOP Instance UID `reference`, as 0/255. */
+async function decodeSegmentationOf(file: string, reference: string): Promise<Decoded> {
+  const segmentation = readSegmentation(await fsp.readFile(file));
+  const values = segmentation.masks.get(reference);
+  if (!values) throw new Error(`the SEG has no frame of ${reference}`);
+  return { values, width: segmentation.columns, height: segmentation.rows };
+}
+
 /** Removes every prediction of a version (an import that did not finish leaves none behind). */
 function deletePredictions(store: ProjectStore, version: string): void {
   store.db.transaction(() => {
@@ -141,16 +149,17 @@ function deletePredictions(store: ProjectStore, version: string): void {
 }
 
 interface Pairing {
-  /** `segment`: the mask a DICOM SEG holds for the image, read while pairing. */
-  pairs: { image: ImageRecord; file: string; segment?: Decoded }[];
+  /** `reference`: for a DICOM SEG, the SOP Instance UID of the image its mask is for. */
+  pairs: { image: ImageRecord; file: string; reference?: string }[];
   report: ImportReport;
 }
 
 const UNMATCHED_LISTED = 50;
 
 /**
- * Pairs DICOM SEGs with the project's images by the SOP Instance UIDs their frames reference;
- * the first SEG for an image wins, a later one is skipped saying so.
+ * Pairs DICOM SEGs with the project's images by the SOP Instance UIDs their frames reference (read
+ * from the header; the pixels are unpacked by the job, one image at a time); the first SEG for an
+ * image wins, a later one is skipped saying so.
  */
 async function pairSegmentations(
   store: ProjectStore,
@@ -163,9 +172,9 @@ async function pairSegmentations(
   const pairs: Pairing['pairs'] = [];
   const taken = new Map<number, string>();
   for (const file of files) {
-    let segmentation;
+    let references: string[];
     try {
-      segmentation = readSegmentation(await fsp.readFile(file));
+      references = segmentationReferences(await fsp.readFile(file));
     } catch (error) {
       report.skipped.push({
         path: rel(file),
@@ -174,7 +183,7 @@ async function pairSegmentations(
       continue;
     }
     let matched = false;
-    for (const [uid, values] of segmentation.masks) {
+    for (const uid of references) {
       const imageId = bySop.get(uid);
       const image = imageId === undefined ? null : getImage(store.db, imageId);
       if (!image) continue;
@@ -188,15 +197,14 @@ async function pairSegmentations(
         continue;
       }
       taken.set(image.id, rel(file));
-      const segment = { values, width: segmentation.columns, height: segmentation.rows };
-      pairs.push({ image, file, segment });
+      pairs.push({ image, file, reference: uid });
     }
     if (!matched) unmatched.push(rel(file));
   }
   return pairs;
 }
 
-/** Pairs the folder's files with the project's images; reads no pixels but a DICOM SEG's. */
+/** Pairs the folder's files with the project's images; reads no pixels. */
 export async function pairPredictions(store: ProjectStore, folder: string): Promise<Pairing> {
   const listing = await listFiles(folder, true);
   const files = listing.files.filter((file) => !path.basename(file).startsWith('.'));
@@ -323,12 +331,15 @@ async function importPredictions(
   reporter.progress({ phase: 'reading predictions', done: 0, total });
   const saved: number[] = [];
   const formats: Record<string, number> = {};
-  for (const { image, file, segment } of pairs) {
+  for (const { image, file, reference } of pairs) {
     if (reporter.signal.aborted) throw new CancelledError('import of predictions cancelled');
     const relative = path.relative(folder, file).split(path.sep).join('/');
     let decoded: Decoded;
     try {
-      decoded = segment ?? (await decodePrediction(file, probability));
+      decoded =
+        reference === undefined
+          ? await decodePrediction(file, probability)
+          : await decodeSegmentationOf(file, reference);
     } catch (error) {
       report.skipped.push({ path: relative, reason: (error as Error).message });
       continue;
