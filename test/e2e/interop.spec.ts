@@ -166,6 +166,7 @@ test('export ONNX, add an ONNX model through its form, import predictions, expor
   await dialog.getByTestId('export-dataset-id').fill('42');
   await dialog.getByTestId('export-dataset-name').fill('Demo');
   await dialog.getByTestId('start-export').click();
+  await dialog.getByTestId('confirm-export').click();
   await expect(dialog.getByTestId('export-result')).toBeVisible({ timeout: 60_000 });
   const dataset = JSON.parse(
     fs.readFileSync(path.join(out, 'Dataset042_Demo', 'dataset.json'), 'utf8'),
