@@ -301,6 +301,7 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
   );
 
   const active = models.find((model) => model.active) ?? null;
+  const rollbackTo = models.find((model) => model.rollbackTarget) ?? null;
   const activeIsExternal = Boolean(active?.source && active.source !== 'trained');
   const training = trainJob?.state === 'running';
   const predicting = predictJob?.state === 'running';
@@ -777,11 +778,16 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
           <button
             type="button"
             data-testid="rollback"
-            disabled={!active || readOnly !== null}
-            title={readOnly ?? undefined}
+            disabled={!rollbackTo || readOnly !== null}
+            title={
+              readOnly ??
+              (rollbackTo
+                ? `Make ${rollbackTo.version} active again (it was active before ${active?.version ?? 'this one'})`
+                : 'Nothing to roll back to: no version was active before this one')
+            }
             onClick={() => run(() => api['models.rollback']())}
           >
-            Roll back
+            {rollbackTo ? `Roll back to ${rollbackTo.version}` : 'Roll back'}
           </button>
         </div>
       </section>
