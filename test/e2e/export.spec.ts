@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test, expect } from '@playwright/test';
 import { startWorkstation, stopWorkstation, tempProjectDir, type Workstation } from './fixtures';
+import { expectCleanLayout } from './layout-check';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const COUNT = 120;
@@ -68,6 +69,18 @@ test('Export writes the masks with progress, a manifest, and refuses to overwrit
   await expect(dialog.getByTestId('export-plan')).toContainText(`${COUNT} masks to write`);
   expect(fs.existsSync(out)).toBe(false);
 
+  // The dialog with its plan fits the window at the sizes people use.
+  for (const [width, height] of [
+    [1280, 800],
+    [1600, 1000],
+  ]) {
+    await page.setViewportSize({ width, height });
+    await expectCleanLayout(
+      page,
+      dialog,
+      test.info().outputPath(`export-dialog-${width}x${height}.png`),
+    );
+  }
   await dialog.getByTestId('confirm-export').click();
   // The job row (progress bar and Cancel while it runs) appears, then the result.
   await expect(dialog.getByTestId('job-export')).toBeVisible();

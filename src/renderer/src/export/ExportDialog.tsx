@@ -163,7 +163,7 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
     >
       <h2>Export masks</h2>
       <p className="muted" data-testid="export-description">
-        Writes <code>{FORMAT_WRITES[format]}</code> {MANIFEST_NOTE}
+        Writes {FORMAT_WRITES[format]} {MANIFEST_NOTE}
       </p>
       <label>
         Output folder

@@ -665,7 +665,6 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
               <th>Version</th>
               <th>From</th>
               <th>Size/base</th>
-              <th>Backend</th>
               <th>Val Dice</th>
               <th>Test Dice</th>
               <th />
@@ -685,7 +684,7 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
                     type="button"
                     className="link"
                     data-testid={`version-open-${model.version}`}
-                    title="Open the version's card"
+                    title={`Open the version's card${model.backend ? ` (trained on ${model.backend})` : ''}`}
                     disabled={model.state !== 'complete'}
                     onClick={() => setOpened(model.version)}
                   >
@@ -705,7 +704,6 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
                     ? `${model.size ?? '?'}/${model.base ?? '?'}`
                     : (model.input ?? '–')}
                 </td>
-                <td>{model.backend ?? '–'}</td>
                 <td>{figure(model.valDice)}</td>
                 <td>{figure(model.testDice)}</td>
                 <td>
