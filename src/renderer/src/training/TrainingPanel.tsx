@@ -17,12 +17,10 @@ import { api } from '../api';
 import { useReviewStore } from '../review/review-store';
 import { useAppStore, useReadOnlyMessage } from '../store';
 import { Curves } from './Curves';
-import {
-  AddModelForm,
-  ExportOnnxForm,
-  ImportPredictionsForm,
-  VersionCardView,
-} from './ModelInterop';
+import { AddModelForm } from './AddModelForm';
+import { ExportOnnxForm } from './ExportOnnxForm';
+import { ImportPredictionsForm } from './ImportPredictionsForm';
+import { VersionCardView } from './VersionCardView';
 import {
   appendStep,
   bestRecord,
