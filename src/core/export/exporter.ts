@@ -772,9 +772,17 @@ export async function runExport(
     );
   } catch (error) {
     if (error instanceof CancelledError && !failure) {
-      // What is on disk stays consistent: the manifest lists the masks written before the cancel.
-      if (rows.length > 0 && datasetMaskFile === null) await writeManifest().catch(() => undefined);
-      throw new CancelledError(`export cancelled after ${done} of ${total} masks`);
+      // What is on disk stays consistent: the manifest lists the masks written before the cancel;
+      // when it cannot be written, the reason of the cancel says so instead of hiding it.
+      let manifestNote = '';
+      if (rows.length > 0 && datasetMaskFile === null) {
+        try {
+          await writeManifest();
+        } catch (manifestError) {
+          manifestNote = `; the manifest could not be written (${describeWriteError(manifestError)})`;
+        }
+      }
+      throw new CancelledError(`export cancelled after ${done} of ${total} masks${manifestNote}`);
     }
     if (!failure) throw error;
   }
