@@ -45,7 +45,7 @@ import {
 } from '../project/mask-png';
 import { getImage } from '../project/images';
 import type { ProjectStore } from '../project/store';
-import { resolveUserPath } from '../user-paths';
+import { resolveUserPath } from '../guarded-files';
 import { isDicom, isDicomFileName, probeDicom } from '../formats/dicom/decoder';
 import { readSegmentation, type SegmentationMasks } from '../formats/dicom/seg-read';
 import { findImageDecoder } from '../formats';

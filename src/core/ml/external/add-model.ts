@@ -35,25 +35,32 @@ import {
   writeCard,
 } from '../versions';
 import { checkConfig, inputMode } from './config';
+import { READ_LIMITS, readNamedFile, resolveUserPath } from '../../guarded-files';
 
-/** Reads an ONNX file's declared interface; a bad-request ApiError when it is not one. */
-export async function inspectOnnxFile(file: string): Promise<OnnxGraphInfo> {
+/** An ONNX file read through the guarded reader, and its declared interface. */
+export interface ReadOnnxModel {
+  graph: OnnxGraphInfo;
+  bytes: Buffer;
+}
+
+/**
+ * Reads an ONNX file (an absolute path; resolve what a request names with resolveUserPath) and
+ * its declared interface: a regular file of at most READ_LIMITS.onnxModel. A bad-request or
+ * not-found ApiError in words when it is not one.
+ */
+export async function readOnnxModelFile(file: string): Promise<ReadOnnxModel> {
   const absolute = path.resolve(file);
-  let bytes: Buffer;
+  const bytes = await readNamedFile(absolute, READ_LIMITS.onnxModel, 'an ONNX model');
   try {
-    bytes = await fsp.readFile(absolute);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ApiError(
-      code === 'ENOENT' ? 'not-found' : 'bad-request',
-      code === 'ENOENT' ? `no file ${absolute}` : `cannot read ${absolute}: ${String(error)}`,
-    );
-  }
-  try {
-    return readOnnxGraphInfo(bytes);
+    return { graph: readOnnxGraphInfo(bytes), bytes };
   } catch (error) {
     throw new ApiError('bad-request', `${absolute} is ${(error as Error).message}`);
   }
+}
+
+/** Reads an ONNX file's declared interface; a bad-request ApiError when it is not one. */
+export async function inspectOnnxFile(file: string): Promise<OnnxGraphInfo> {
+  return (await readOnnxModelFile(file)).graph;
 }
 
 /** A config from a JSON file (a plain config, or the model.json `qataseg export-model` writes). */
@@ -93,16 +100,6 @@ export function claimVersion(store: ProjectStore, name: string | undefined): str
     throw error;
   }
   return name;
-}
-
-function sha256File(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    fs.createReadStream(file)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
 }
 
 /** The card of an external version from its test-split evaluation. */
@@ -194,8 +191,8 @@ export interface AddModelInput {
  */
 export async function startAddModel(context: ServiceContext, input: AddModelInput): Promise<Job> {
   const store = context.project();
-  const file = path.resolve(input.path);
-  const graph = await inspectOnnxFile(file);
+  const file = resolveUserPath(input.path, store.dir);
+  const { graph, bytes } = await readOnnxModelFile(file);
   const config = parseConfig(input.config);
   const fits = checkConfig(config, graph);
   if (!fits.ok)
@@ -210,8 +207,9 @@ export async function startAddModel(context: ServiceContext, input: AddModelInpu
     try {
       reporter.progress({ phase: 'copying the model', detail: { version, file } });
       const copy = path.join(dir, EXTERNAL_MODEL_FILE);
-      await fsp.copyFile(file, copy);
-      const sha256 = await sha256File(copy);
+      // The bytes checked above, not the file again: it may have been replaced since.
+      await fsp.writeFile(copy, bytes);
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
       reporter.progress({ phase: 'running one image through the model' });
       const external = { file: copy, config };
       const checked = (await context.worker
