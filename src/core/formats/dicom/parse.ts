@@ -7,6 +7,7 @@
  */
 import dicomParser, { type DataSet } from 'dicom-parser';
 import zlib from 'node:zlib';
+import { DEFAULT_MAX_IMAGE_PIXELS } from '../../../shared/dataset-schemas';
 
 export const TAG = {
   SOPClassUID: 'x00080016',
@@ -101,9 +102,27 @@ export interface ParsedDicom {
   transferSyntax: string;
 }
 
+/**
+ * The most a deflated data set may inflate to: the pixel data of an image at the import's default
+ * pixel limit at 16 bits, plus room for the other elements. The header cannot say how large the
+ * data set is, so this is the cap (a 1 MB file of a 1 GiB private element took 3.3 GB).
+ */
+const MAX_INFLATED_BYTES = DEFAULT_MAX_IMAGE_PIXELS * 2 + 32 * 1024 * 1024;
+
 /** Deflated Explicit VR Little Endian: the data set after the meta group is raw deflate. */
 function inflate(bytes: Uint8Array, position: number): Uint8Array {
-  const inflated = zlib.inflateRawSync(bytes.subarray(position));
+  let inflated: Buffer;
+  try {
+    inflated = zlib.inflateRawSync(bytes.subarray(position), {
+      maxOutputLength: MAX_INFLATED_BYTES,
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new Error(
+        `the deflated data set inflates past ${MAX_INFLATED_BYTES / 2 ** 20} MiB, more than an image of ${Math.sqrt(DEFAULT_MAX_IMAGE_PIXELS)}x${Math.sqrt(DEFAULT_MAX_IMAGE_PIXELS)} 16-bit pixels needs`,
+      );
+    throw new Error(`the deflated data set does not inflate (${(error as Error).message})`);
+  }
   const out = new Uint8Array(position + inflated.length);
   out.set(bytes.subarray(0, position));
   out.set(inflated, position);
@@ -111,13 +130,17 @@ function inflate(bytes: Uint8Array, position: number): Uint8Array {
 }
 
 function parseError(error: unknown): Error {
-  // dicom-parser throws plain strings and objects as well as Errors.
   const message =
     error instanceof Error
       ? error.message
       : typeof error === 'string'
         ? error
         : String((error as { exception?: string }).exception ?? 'unreadable DICOM');
+  // dicom-parser reads sequences recursively: a file nested thousands deep overflows the stack.
+  if (/Maximum call stack size exceeded/i.test(message))
+    return new Error(
+      'sequences nested too deeply to read (thousands of levels; a DICOM image nests a few)',
+    );
   return new Error(
     /overrun|end of buffer|past the end/i.test(message)
       ? `truncated DICOM file (${message.replace(/^dicomParser[.:]\w*:?\s*/i, '')})`
