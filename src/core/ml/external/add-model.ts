@@ -34,7 +34,7 @@ import {
   versionDir,
   writeCard,
 } from '../versions';
-import { checkConfig, inputMode } from './config';
+import { checkConfig, inputMode, tensorMemoryProblem } from './config';
 import { READ_LIMITS, readNamedFile, resolveUserPath } from '../../guarded-files';
 
 /** An ONNX file read through the guarded reader, and its declared interface. */
@@ -200,6 +200,8 @@ export async function startAddModel(context: ServiceContext, input: AddModelInpu
       'bad-request',
       `the model does not fit the config: ${fits.problems.join('; ')}`,
     );
+  const memory = tensorMemoryProblem(config);
+  if (memory) throw new ApiError('bad-request', `the model cannot run here: ${memory}`);
   const version = claimVersion(store, input.name);
   const dir = versionDir(store, version);
   return context.jobs.start('add-model', async (reporter) => {
@@ -216,9 +218,8 @@ export async function startAddModel(context: ServiceContext, input: AddModelInpu
         .run('external.check', external, { signal: reporter.signal })
         .catch((error: unknown) => {
           if (reporter.signal.aborted) throw error;
-          throw new Error(
-            `the model does not fit the config: ${error instanceof Error ? error.message : String(error)}`,
-          );
+          // The worker says which: onnxruntime could not load it, or its output does not fit.
+          throw new Error(error instanceof Error ? error.message : String(error));
         })) as { input: number[]; output: number[] };
       const evaluation = await evaluateOnTestSplit(context, reporter, {
         projectDir: store.dir,
