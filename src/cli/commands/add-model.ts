@@ -198,7 +198,7 @@ export function register(program: Command): void {
         if (finished.state !== 'succeeded') {
           fail(
             `adding the model ${finished.state}: ${finished.error}`,
-            finished.state === 'cancelled' ? 130 : 1,
+            finished.state === 'cancelled' ? 130 : finished.detail.refused === true ? 2 : 1,
           );
         }
         const result = addModelResultSchema.parse(finished.result);

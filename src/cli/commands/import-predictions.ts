@@ -77,7 +77,7 @@ export function register(program: Command): void {
         if (finished.state !== 'succeeded')
           fail(
             `import of predictions ${finished.state}: ${finished.error}`,
-            finished.state === 'cancelled' ? 130 : 1,
+            finished.state === 'cancelled' ? 130 : finished.detail.refused === true ? 2 : 1,
           );
         const result = importPredictionsResultSchema.parse(finished.result);
         if (options.json) printJson(result);

@@ -19,7 +19,7 @@ import {
   type ModelSource,
   type OnnxGraphInfo,
 } from '../../../shared/interop-schemas';
-import type { JobReporter } from '../../jobs';
+import { RefusedError, type JobReporter } from '../../jobs';
 import { trainingPairs } from '../../project/masks';
 import type { ProjectStore } from '../../project/store';
 import type { ServiceContext } from '../../service';
@@ -219,7 +219,7 @@ export async function startAddModel(context: ServiceContext, input: AddModelInpu
         .catch((error: unknown) => {
           if (reporter.signal.aborted) throw error;
           // The worker says which: onnxruntime could not load it, or its output does not fit.
-          throw new Error(error instanceof Error ? error.message : String(error));
+          throw new RefusedError(error instanceof Error ? error.message : String(error));
         })) as { input: number[]; output: number[] };
       const evaluation = await evaluateOnTestSplit(context, reporter, {
         projectDir: store.dir,

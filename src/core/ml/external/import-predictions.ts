@@ -23,7 +23,7 @@ import { listFiles, maskCandidates } from '../../dataset/layout';
 import { readSegmentation, segmentationReferences } from '../../formats/dicom/seg-read';
 import { decodeNifti } from '../../formats/nifti-codec';
 import { nnunetCase } from '../../formats/nnunet';
-import { CancelledError, type JobReporter } from '../../jobs';
+import { CancelledError, RefusedError, type JobReporter } from '../../jobs';
 import { projectImagesBySopInstance } from '../../project/dicom-tags';
 import { getImage, queryImages, type ImageRecord } from '../../project/images';
 import {
@@ -367,7 +367,7 @@ async function importPredictions(
   }
   const imageCount = queryImages(store.db).length;
   report.imagesWithoutMask = imageCount - report.pairs;
-  if (saved.length === 0) throw new Error(nothingPaired(folder, report));
+  if (saved.length === 0) throw new RefusedError(nothingPaired(folder, report));
 
   reporter.progress({ phase: 'comparing with the previous version' });
   await recordPredictionChanges(store, version, saved, reporter.signal);
