@@ -167,3 +167,25 @@ function itemTag(number: number, length: number): Buffer {
   buffer.writeUInt32LE(length, 4);
   return buffer;
 }
+
+/**
+ * A DICOM image of `transferSyntax` whose encapsulated pixel data is the one fragment given
+ * (an empty basic offset table, the fragment padded to even length, the sequence delimiter).
+ */
+export function encapsulatedDicom(
+  instance: string,
+  size: number,
+  transferSyntax: string,
+  fragment: Buffer,
+): Buffer {
+  const even = fragment.length % 2 ? Buffer.concat([fragment, Buffer.alloc(1)]) : fragment;
+  return Buffer.concat([
+    fileMeta(instance, transferSyntax),
+    imageModules(instance, size),
+    element('7FE00010', 'OB', Buffer.alloc(0), 0xffffffff),
+    itemTag(0xe000, 0),
+    itemTag(0xe000, even.length),
+    even,
+    itemTag(0xe0dd, 0),
+  ]);
+}
