@@ -6,6 +6,7 @@
  * leave this module (see `DicomFacts`). Writing is dcmjs's job (./write.ts).
  */
 import dicomParser, { type DataSet } from 'dicom-parser';
+import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
 import { DEFAULT_MAX_IMAGE_PIXELS } from '../../../shared/dataset-schemas';
 
@@ -109,19 +110,31 @@ export interface ParsedDicom {
  */
 const MAX_INFLATED_BYTES = DEFAULT_MAX_IMAGE_PIXELS * 2 + 32 * 1024 * 1024;
 
+/**
+ * Refusals of deflated data sets, by a hash of the deflated bytes: a file refused once is refused
+ * again without inflating it to the cap again (every thumbnail of such a file did). Few and small.
+ */
+const refusedInflates = new Map<string, string>();
+const REMEMBERED_REFUSALS = 64;
+
 /** Deflated Explicit VR Little Endian: the data set after the meta group is raw deflate. */
 function inflate(bytes: Uint8Array, position: number): Uint8Array {
+  const deflated = bytes.subarray(position);
+  const key = createHash('sha256').update(deflated).digest('hex');
+  const refused = refusedInflates.get(key);
+  if (refused) throw new Error(refused);
   let inflated: Buffer;
   try {
-    inflated = zlib.inflateRawSync(bytes.subarray(position), {
-      maxOutputLength: MAX_INFLATED_BYTES,
-    });
+    inflated = zlib.inflateRawSync(deflated, { maxOutputLength: MAX_INFLATED_BYTES });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
-      throw new Error(
-        `the deflated data set inflates past ${MAX_INFLATED_BYTES / 2 ** 20} MiB, more than an image of ${Math.sqrt(DEFAULT_MAX_IMAGE_PIXELS)}x${Math.sqrt(DEFAULT_MAX_IMAGE_PIXELS)} 16-bit pixels needs`,
-      );
-    throw new Error(`the deflated data set does not inflate (${(error as Error).message})`);
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE'
+        ? `the deflated data set inflates past ${MAX_INFLATED_BYTES / 2 ** 20} MiB, more than an image of ${Math.sqrt(DEFAULT_MAX_IMAGE_PIXELS)}x${Math.sqrt(DEFAULT_MAX_IMAGE_PIXELS)} 16-bit pixels needs`
+        : `the deflated data set does not inflate (${(error as Error).message})`;
+    if (refusedInflates.size >= REMEMBERED_REFUSALS)
+      refusedInflates.delete(refusedInflates.keys().next().value!);
+    refusedInflates.set(key, reason);
+    throw new Error(reason);
   }
   const out = new Uint8Array(position + inflated.length);
   out.set(bytes.subarray(0, position));
