@@ -83,7 +83,8 @@ export function claimNextVersion(store: ProjectStore): string {
   throw new ApiError('internal', 'could not claim a model version folder');
 }
 
-const LOCK_FILE = 'train.lock';
+export const TRAIN_LOCK_FILE = 'train.lock';
+const LOCK_FILE = TRAIN_LOCK_FILE;
 
 function processAlive(pid: number): boolean {
   try {

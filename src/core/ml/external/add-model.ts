@@ -29,8 +29,10 @@ import type { EvaluateJobParams } from '../job-params';
 import { readOnnxGraphInfo } from '../onnx/reader';
 import {
   activeVersion,
+  CARD_FILE,
   claimNextVersion,
   EXTERNAL_MODEL_FILE,
+  TRAIN_LOCK_FILE,
   versionDir,
   writeCard,
 } from '../versions';
@@ -87,19 +89,60 @@ export function parseConfig(raw: unknown): ExternalModelConfig {
   return parsed.data;
 }
 
-/** Claims a version folder: the name given (refused if taken) or the next v<N>. */
-export function claimVersion(store: ProjectStore, name: string | undefined): string {
-  if (!name) return claimNextVersion(store);
-  const dir = versionDir(store, name);
-  fs.mkdirSync(store.modelsDir, { recursive: true });
+/** Held in a version folder while an add or an import of predictions fills it: the pid. */
+export const ADD_LOCK_FILE = 'add.lock';
+
+function processAlive(pid: number): boolean {
   try {
-    fs.mkdirSync(dir);
+    process.kill(pid, 0);
+    return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
-      throw new ApiError('conflict', `a model version ${name} exists already`);
-    throw error;
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-  return name;
+}
+
+/**
+ * A version folder an add left behind when its process died (killed mid-add, or before adds
+ * locked their folder): no card, and no live add or training holds it.
+ */
+function abandonedVersionFolder(dir: string): boolean {
+  if (fs.existsSync(path.join(dir, CARD_FILE))) return false;
+  if (fs.existsSync(path.join(dir, TRAIN_LOCK_FILE))) return false;
+  let holder: number;
+  try {
+    holder = Number(fs.readFileSync(path.join(dir, ADD_LOCK_FILE), 'utf8'));
+  } catch {
+    return true; // no lock: nothing is filling it
+  }
+  return !(Number.isInteger(holder) && holder > 0 && processAlive(holder));
+}
+
+/**
+ * Claims a version folder: the name given (refused if taken; the folder of an add whose process
+ * died is claimed again) or the next v<N>. The folder holds ADD_LOCK_FILE until its card is written.
+ */
+export function claimVersion(store: ProjectStore, name: string | undefined): string {
+  const version = name ?? claimNextVersion(store);
+  const dir = versionDir(store, version);
+  if (name) {
+    fs.mkdirSync(store.modelsDir, { recursive: true });
+    try {
+      fs.mkdirSync(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (!abandonedVersionFolder(dir))
+        throw new ApiError('conflict', `a model version ${name} exists already`);
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.mkdirSync(dir);
+    }
+  }
+  fs.writeFileSync(path.join(dir, ADD_LOCK_FILE), String(process.pid));
+  return version;
+}
+
+/** The version's card is written: the folder is a version, no longer an add in progress. */
+export function releaseVersionClaim(store: ProjectStore, version: string): void {
+  fs.rmSync(path.join(versionDir(store, version), ADD_LOCK_FILE), { force: true });
 }
 
 /** The card of an external version from its test-split evaluation. */
@@ -245,6 +288,7 @@ export async function startAddModel(context: ServiceContext, input: AddModelInpu
         (performance.now() - started) / 1000,
       );
       writeCard(store, card);
+      releaseVersionClaim(store, version);
       context.emit('models.changed', { active: activeVersion(store) });
       context.emit('project.changed', context.projectState());
       reporter.progress({ phase: 'done', detail: { version } });

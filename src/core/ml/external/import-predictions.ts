@@ -39,7 +39,7 @@ import { recordPredictionChanges } from '../active-learning';
 import { ALL_LABEL_SOURCES } from '../data';
 import { evaluatePredictor } from '../infer';
 import { activeVersion, versionDir, writeCard } from '../versions';
-import { claimVersion, externalCard } from './add-model';
+import { claimVersion, externalCard, releaseVersionClaim } from './add-model';
 
 export interface ImportPredictionsInput {
   folder: string;
@@ -401,6 +401,7 @@ async function importPredictions(
     seconds,
   );
   writeCard(store, card);
+  releaseVersionClaim(store, version);
   return {
     version,
     folder,
