@@ -80,4 +80,12 @@ describe('refusals exit 2', () => {
     expect(result.code, result.stderr).toBe(2);
     expect(fs.existsSync(path.join(project, 'models', 'unknown'))).toBe(false);
   }, 120_000);
+
+  it('add-model --config /dev/zero is refused as not a regular file, exit 2', async () => {
+    const file = path.join(base, 'unknown.onnx');
+    if (!fs.existsSync(file)) await python('make_onnx.py', 'unknownop', file);
+    const result = await qataseg('add-model', file, '--project', project, '--config', '/dev/zero');
+    expect(result.stderr).toMatch(/not a regular file \(a character device\)/);
+    expect(result.code, result.stderr).toBe(2);
+  }, 60_000);
 });

@@ -165,7 +165,7 @@ export function register(program: Command): void {
       try {
         graph = await inspectOnnxFile(file);
         if (options.config) {
-          config = readConfigFile(options.config);
+          config = await readConfigFile(options.config);
         } else {
           process.stderr.write(
             `${file}:\n${describeGraph(graph)

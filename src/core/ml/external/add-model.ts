@@ -66,10 +66,12 @@ export async function inspectOnnxFile(file: string): Promise<OnnxGraphInfo> {
 }
 
 /** A config from a JSON file (a plain config, or the model.json `qataseg export-model` writes). */
-export function readConfigFile(file: string): ExternalModelConfig {
+export async function readConfigFile(file: string): Promise<ExternalModelConfig> {
+  const absolute = path.resolve(file);
+  const bytes = await readNamedFile(absolute, READ_LIMITS.config, 'a model config');
   let raw: unknown;
   try {
-    raw = JSON.parse(fs.readFileSync(path.resolve(file), 'utf8'));
+    raw = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
     throw new ApiError(
       'bad-request',
