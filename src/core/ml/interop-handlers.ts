@@ -6,7 +6,7 @@ import { ApiError } from '../../shared/contract';
 import { resolveUserPath } from '../guarded-files';
 import type { HandlerGroup, ServiceContext } from '../service';
 import { WorkerJobError } from './worker-host';
-import { inspectOnnxFile, startAddModel } from './external/add-model';
+import { inspectOnnxFile, readConfigBeside, startAddModel } from './external/add-model';
 import { startImportPredictions } from './external/import-predictions';
 import { exportModelResultSchema } from '../../shared/interop-schemas';
 import { planModelExport } from './onnx/export-model';
@@ -29,8 +29,10 @@ async function writeInWorker(
 export const interopHandlers: HandlerGroup = {
   'models.exportOnnx': async (input, context) =>
     exportModelResultSchema.parse(await writeInWorker(context, input)),
-  'models.inspectOnnx': (input, context) =>
-    inspectOnnxFile(resolveUserPath(input.path, context.projectOrNull()?.dir ?? null)),
+  'models.inspectOnnx': async (input, context) => {
+    const file = resolveUserPath(input.path, context.projectOrNull()?.dir ?? null);
+    return { ...(await inspectOnnxFile(file)), beside: await readConfigBeside(file) };
+  },
   'models.add': (input, context) => startAddModel(context, input),
   'predictions.import': (input, context) => startImportPredictions(context, input),
 };

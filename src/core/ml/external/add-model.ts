@@ -65,6 +65,34 @@ export async function inspectOnnxFile(file: string): Promise<OnnxGraphInfo> {
   return (await readOnnxModelFile(file)).graph;
 }
 
+/** A description beside a model is a few kilobytes; anything larger is not one. */
+const CONFIG_BESIDE_LIMIT = 1024 * 1024;
+
+/**
+ * The config in the `model.json` beside an ONNX file, so a form can fill itself from it: null when
+ * there is no such file; `problem` says why one that is there cannot be used (read through the
+ * guarded reader: a FIFO or device named model.json is refused, never waited on).
+ */
+export async function readConfigBeside(
+  onnxFile: string,
+): Promise<NonNullable<OnnxGraphInfo['beside']> | null> {
+  const file = path.join(path.dirname(path.resolve(onnxFile)), 'model.json');
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    return null;
+  }
+  if (!stat.isFile()) return { file, config: null, problem: 'it is not a regular file' };
+  if (stat.size > CONFIG_BESIDE_LIMIT)
+    return { file, config: null, problem: `it is ${stat.size} bytes, not a model description` };
+  try {
+    return { file, config: await readConfigFile(file), problem: null };
+  } catch (error) {
+    return { file, config: null, problem: (error as Error).message };
+  }
+}
+
 /** A config from a JSON file (a plain config, or the model.json `qataseg export-model` writes). */
 export async function readConfigFile(file: string): Promise<ExternalModelConfig> {
   const absolute = path.resolve(file);
