@@ -84,7 +84,8 @@ export function claimNextVersion(store: ProjectStore): string {
   throw new ApiError('internal', 'could not claim a model version folder');
 }
 
-const LOCK_FILE = 'train.lock';
+export const TRAIN_LOCK_FILE = 'train.lock';
+const LOCK_FILE = TRAIN_LOCK_FILE;
 
 /**
  * Marks a version as being trained by this process, so another process (a second CLI, the app)
