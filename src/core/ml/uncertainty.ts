@@ -36,7 +36,7 @@ export function meanBinaryEntropy(probabilities: Uint8Array): number {
  * The uncertainty score (0 sure .. 1 undecided) of an 8-bit probability map: the mean binary
  * entropy over the pixels predicted lesion, 0 when there are none.
  */
-export function predictionUncertainty(probabilities: Uint8Array): number {
+export function lesionEntropyUncertainty(probabilities: Uint8Array): number {
   let sum = 0;
   let count = 0;
   for (let i = 0; i < probabilities.length; i++) {
@@ -79,4 +79,8 @@ export function spearman(a: readonly number[], b: readonly number[]): number {
     varianceB += (rb[i] - mean) ** 2;
   }
   return varianceA === 0 || varianceB === 0 ? 0 : covariance / Math.sqrt(varianceA * varianceB);
+}
+
+export function predictionUncertainty(probabilities: Uint8Array): number {
+  return lesionEntropyUncertainty(probabilities);
 }
