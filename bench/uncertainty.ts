@@ -18,10 +18,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  lesionEntropyUncertainty,
   meanBinaryEntropy,
   predictionUncertainty,
   spearman,
-  lesionEntropyUncertainty,
 } from '../src/core/ml/uncertainty';
 import { createDemoProject } from '../src/core/dataset/demo';
 import { currentLabel, revisionMask, revisionPixels } from '../src/core/project/masks';
@@ -119,68 +119,72 @@ function dice(probabilities: Uint8Array, label: Uint8Array): number {
   return predicted + labelled === 0 ? 1 : (2 * both) / (predicted + labelled);
 }
 
-/** Candidate scores, each from the 8-bit probability map alone. */
-function median(values: Uint8Array): number {
-  const histogram = new Uint32Array(256);
-  for (const v of values) histogram[v]++;
-  let seen = 0;
-  for (let v = 0; v < 256; v++) {
-    seen += histogram[v];
-    if (seen * 2 >= values.length) return v;
-  }
-  return 255;
-}
-
-/** Probabilities rescaled above the image's own background (its median): 0 at or below it. */
-function aboveBackground(probabilities: Uint8Array): Float64Array {
-  const floor = median(probabilities) / 255;
-  const out = new Float64Array(probabilities.length);
-  for (let i = 0; i < probabilities.length; i++) {
-    const p = probabilities[i] / 255;
-    out[i] = p <= floor ? 0 : (p - floor) / (1 - floor);
-  }
-  return out;
-}
-
 const entropy = (p: number) =>
   p <= 0 || p >= 1 ? 0 : -(p * Math.log2(p) + (1 - p) * Math.log2(1 - p));
 
-/** Expected 1 - Dice of the drawn mask if the (background-relative) probabilities were true. */
-function expectedDiceError(q: Float64Array, probabilities: Uint8Array): number {
+/** The q-quantile of 8-bit values, as a probability. */
+function quantile(values: Uint8Array, q: number): number {
+  const sorted = Uint8Array.from(values).sort();
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] / 255;
+}
+
+/** Mean entropy over the pixels with p >= floor, optionally scaled by their share of 0.5%. */
+function entropyFrom(probabilities: Uint8Array, floor: number, stake: boolean): number {
+  let sum = 0;
+  let count = 0;
+  for (const v of probabilities) {
+    const p = v / 255;
+    if (p < floor && v < 128) continue;
+    sum += entropy(p);
+    count++;
+  }
+  if (count === 0) return 0;
+  return (sum / count) * (stake ? Math.min(1, count / (0.005 * probabilities.length)) : 1);
+}
+
+/** "Nearly predicted" from a background quantile, without or with the stake weighting. */
+const nearlyPredicted = (backgroundQuantile: number, stake: boolean) => (p: Uint8Array) => {
+  const background = quantile(p, backgroundQuantile);
+  return entropyFrom(p, background + 0.85 * (0.5 - background), stake);
+};
+
+/** Expected 1 - Dice of the drawn mask if the model's probabilities were true. */
+function expectedDiceError(probabilities: Uint8Array): number {
   let overlap = 0;
   let drawn = 0;
   let mass = 0;
-  for (let i = 0; i < q.length; i++) {
-    const inMask = probabilities[i] >= 128;
-    mass += q[i];
-    if (inMask) {
+  for (const v of probabilities) {
+    mass += v / 255;
+    if (v >= 128) {
       drawn++;
-      overlap += q[i];
+      overlap += v / 255;
     }
   }
-  if (mass + drawn === 0) return 0;
-  return 1 - (2 * overlap) / (mass + drawn);
+  return mass + drawn === 0 ? 0 : 1 - (2 * overlap) / (mass + drawn);
 }
 
+/** 1 - Dice between the masks cut at 0.35 and at 0.65 (0 when both are empty). */
+function thresholdDisagreement(probabilities: Uint8Array): number {
+  let low = 0;
+  let high = 0;
+  for (const v of probabilities) {
+    if (v >= 0.35 * 255) low++;
+    if (v >= 0.65 * 255) high++;
+  }
+  // The high mask lies inside the low one, so their overlap is the high mask.
+  return low + high === 0 ? 0 : 1 - (2 * high) / (low + high);
+}
+
+/** Candidate scores, each from the 8-bit probability map alone. */
 const CANDIDATES: Record<string, (probabilities: Uint8Array) => number> = {
-  'lesion entropy (old)': lesionEntropyUncertainty,
-  'whole-image entropy': meanBinaryEntropy,
   'stored score': predictionUncertainty,
-  'expected 1-Dice raw': (p) =>
-    expectedDiceError(Float64Array.from(p, (v) => v / 255), p),
-  'expected 1-Dice >bg': (p) => expectedDiceError(aboveBackground(p), p),
-  'entropy mass >bg / (mass+drawn)': (p) => {
-    const q = aboveBackground(p);
-    let undecided = 0;
-    let mass = 0;
-    let drawn = 0;
-    for (let i = 0; i < q.length; i++) {
-      undecided += q[i] > 0 ? entropy(q[i]) : 0;
-      mass += q[i];
-      if (p[i] >= 128) drawn++;
-    }
-    return mass + drawn === 0 ? 0 : undecided / (mass + drawn);
-  },
+  'entropy of drawn lesion (old)': lesionEntropyUncertainty,
+  'whole-image entropy': meanBinaryEntropy,
+  'entropy over p >= 0.3': (p) => entropyFrom(p, 0.3, false),
+  'expected 1 - Dice': expectedDiceError,
+  'masks at .35 vs .65': thresholdDisagreement,
+  'nearly predicted, no stake': nearlyPredicted(0.5, false),
+  'nearly predicted, p90 bg': nearlyPredicted(0.9, true),
 };
 
 function rankOf(scores: number[]): number[] {
