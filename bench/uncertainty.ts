@@ -195,7 +195,10 @@ function rankOf(scores: number[]): number[] {
 }
 
 function evaluate(models: ModelMaps[]) {
-  const worst: Record<string, { spearman: number; missQuarter: number; misses: number }> = {};
+  const worst: Record<
+    string,
+    { spearman: number; sum: number; missQuarter: number; misses: number }
+  > = {};
   for (const model of models) {
     const maps = model.images.map((image) => ({
       probabilities: new Uint8Array(Buffer.from(image.probabilities, 'base64')),
@@ -220,16 +223,20 @@ function evaluate(models: ModelMaps[]) {
         `  ${name.padEnd(34)} Spearman ${rho.toFixed(3).padStart(6)}  misses ranked ` +
           `[${missRanks.sort((a, b) => a - b).join(', ')}] of ${maps.length}`,
       );
-      const entry = (worst[name] ??= { spearman: Infinity, missQuarter: 0, misses: 0 });
+      const entry = (worst[name] ??= { spearman: Infinity, sum: 0, missQuarter: 0, misses: 0 });
       entry.spearman = Math.min(entry.spearman, rho);
+      entry.sum += rho;
       entry.missQuarter += inQuarter;
       entry.misses += missRanks.length;
     }
   }
-  console.log('\nover all models: worst Spearman, misses in the top quarter of their queue');
+  console.log(
+    `\nover the ${models.length} models: worst and mean Spearman, missed lesions in the top quarter of their queue`,
+  );
   for (const [name, entry] of Object.entries(worst)) {
     console.log(
-      `  ${name.padEnd(34)} ${entry.spearman.toFixed(3).padStart(6)}  ${entry.missQuarter}/${entry.misses}`,
+      `  ${name.padEnd(34)} worst ${entry.spearman.toFixed(3).padStart(6)}  mean ` +
+        `${(entry.sum / models.length).toFixed(3).padStart(6)}  misses ${entry.missQuarter}/${entry.misses}`,
     );
   }
 }

@@ -51,14 +51,18 @@ export function lesionEntropyUncertainty(probabilities: Uint8Array): number {
 }
 
 /**
- * How far from the image's own background towards the mask threshold a pixel must lie to count as
- * "nearly predicted". A fixed floor failed: weak models put all of the background at p 0.25-0.45.
+ * How far from the image's own background (its median p) towards the mask threshold a pixel must
+ * lie to count as "nearly predicted": its doubt enters the score. A fixed floor failed: weak
+ * models put all of their background at p 0.25-0.45.
  */
 const NEAR_FRACTION = 0.85;
 
+/** How far a pixel must lie to count towards the lesion's extent, the area at stake. */
+const EXTENT_FRACTION = 0.3;
+
 /**
- * The lesion area (fraction of the image) from which doubt counts in full; a smaller undecided
- * area scales the score down in proportion, so a speck at p = 0.5 does not top the queue.
+ * The extent (fraction of the image) from which doubt counts in full; a smaller lesion scales the
+ * score down in proportion, so a one-pixel speck at p = 0.5 does not top the queue.
  */
 const FULL_STAKE_FRACTION = 0.005;
 
@@ -74,34 +78,42 @@ function median8(values: Uint8Array): number {
   return 255;
 }
 
+/** The 8-bit value `fraction` of the way from `background` to the mask threshold. */
+function towardsThreshold(background: number, fraction: number): number {
+  if (background >= LESION_FROM) return LESION_FROM;
+  return Math.ceil(background + fraction * (LESION_FROM - background));
+}
+
 /**
- * The uncertainty score (0 sure .. 1 undecided) of an 8-bit probability map. The pixels at stake
- * are those the model predicts as lesion (p >= 0.5) and those it nearly predicts: above the
- * image's background (its median p) by more than 85% of the way to the threshold. The score is
- * their mean binary entropy (bits), scaled down when they cover less than 0.5% of the image.
- * So a lesion the model missed but nearly drew (a blob at p 0.4 on a background of 0.05) ranks
- * high, where the score this replaced gave it 0; a confident outline or an image with nothing
- * above its background ranks low; and a one-pixel speck at p = 0.5 scores by its size, not its
- * doubt. What it misses: a lesion the model does not raise above its background at all.
+ * The uncertainty score (0 sure .. 1 undecided) of an 8-bit probability map: how much a reviewer
+ * should doubt what the model drew, or nearly drew, as lesion.
+ * - The pixels in doubt are those predicted lesion (p >= 0.5) and those nearly predicted: above
+ *   the image's background (its median p) by more than 85% of the way to the threshold. The
+ *   score is their mean binary entropy (bits): a blob at p 0.45 on a background of 0.05 (a lesion
+ *   the model missed but nearly drew) scores about 1, a confident outline about 0.
+ * - It is scaled by the lesion at stake: the pixels 30% of the way above the background, as a
+ *   share of 0.5% of the image, capped at 1. A one-pixel speck at p = 0.5 scores by its size.
+ * What it misses: a lesion the model does not raise above the rest of the image (then 0, like a
+ * lesion-free image predicted with certainty), and a model's confident mistakes.
  */
 export function predictionUncertainty(probabilities: Uint8Array): number {
   const n = probabilities.length;
   if (n === 0) return 0;
   const background = median8(probabilities);
-  const near =
-    background >= LESION_FROM
-      ? LESION_FROM
-      : Math.ceil(background + NEAR_FRACTION * (LESION_FROM - background));
+  const near = towardsThreshold(background, NEAR_FRACTION);
+  const extentFrom = towardsThreshold(background, EXTENT_FRACTION);
   let sum = 0;
   let count = 0;
+  let extent = 0;
   for (let i = 0; i < n; i++) {
     const v = probabilities[i];
+    if (v >= extentFrom) extent++;
     if (v < near) continue;
     sum += ENTROPY_BITS[v];
     count++;
   }
   if (count === 0) return 0;
-  const stake = Math.min(1, count / (FULL_STAKE_FRACTION * n));
+  const stake = Math.min(1, extent / (FULL_STAKE_FRACTION * n));
   return (sum / count) * stake;
 }
 
