@@ -145,7 +145,7 @@ function entropyFrom(probabilities: Uint8Array, floor: number, stake: boolean): 
 /** "Nearly predicted" from a background quantile, without or with the stake weighting. */
 const nearlyPredicted = (backgroundQuantile: number, stake: boolean) => (p: Uint8Array) => {
   const background = quantile(p, backgroundQuantile);
-  return entropyFrom(p, background + 0.85 * (0.5 - background), stake);
+  return entropyFrom(p, background + 0.9 * (0.5 - background), stake);
 };
 
 /** Expected 1 - Dice of the drawn mask if the model's probabilities were true. */
@@ -187,11 +187,12 @@ const CANDIDATES: Record<string, (probabilities: Uint8Array) => number> = {
   'nearly predicted, p90 bg': nearlyPredicted(0.9, true),
 };
 
+/**
+ * Queue positions (1 = first) for a descending sort; a tie takes its last position, so an image
+ * tied with many others at 0 does not count as near the top.
+ */
 function rankOf(scores: number[]): number[] {
-  const order = scores.map((_, i) => i).sort((a, b) => scores[b] - scores[a]);
-  const rank = new Array<number>(scores.length);
-  order.forEach((index, position) => (rank[index] = position + 1));
-  return rank;
+  return scores.map((score) => scores.filter((other) => other >= score).length);
 }
 
 function evaluate(models: ModelMaps[]) {

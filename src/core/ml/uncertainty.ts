@@ -55,7 +55,7 @@ export function lesionEntropyUncertainty(probabilities: Uint8Array): number {
  * lie to count as "nearly predicted": its doubt enters the score. A fixed floor failed: weak
  * models put all of their background at p 0.25-0.45.
  */
-const NEAR_FRACTION = 0.85;
+const NEAR_FRACTION = 0.9;
 
 /** How far a pixel must lie to count towards the lesion's extent, the area at stake. */
 const EXTENT_FRACTION = 0.3;
@@ -88,7 +88,7 @@ function towardsThreshold(background: number, fraction: number): number {
  * The uncertainty score (0 sure .. 1 undecided) of an 8-bit probability map: how much a reviewer
  * should doubt what the model drew, or nearly drew, as lesion.
  * - The pixels in doubt are those predicted lesion (p >= 0.5) and those nearly predicted: above
- *   the image's background (its median p) by more than 85% of the way to the threshold. The
+ *   the image's background (its median p) by more than 90% of the way to the threshold. The
  *   score is their mean binary entropy (bits): a blob at p 0.45 on a background of 0.05 (a lesion
  *   the model missed but nearly drew) scores about 1, a confident outline about 0.
  * - It is scaled by the lesion at stake: the pixels 30% of the way above the background, as a
