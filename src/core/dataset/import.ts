@@ -799,7 +799,10 @@ export async function importDataset(
   if (report.pairs === 0 && !controlsOnly) {
     report.warnings.unshift({
       path: '.',
-      message: emptyImportMessage(root, scan.groups, plan.items, maskPattern),
+      message: emptyImportMessage(root, scan.groups, plan.items, maskPattern, {
+        imported: report.imagesWithoutMask + report.splits.control,
+        skipped: report.skipped.length,
+      }),
     });
   }
   reporter.progress({ phase: 'refreshing', done, total });
