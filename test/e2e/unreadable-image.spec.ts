@@ -120,6 +120,20 @@ test('an image whose file cannot be decoded: no key, tool or review state change
   await expect(page.getByTestId('viewer')).toHaveAttribute('data-loading', 'false');
   // Whatever the viewer shows now, it must not be the good image.
   await expect.soft(page.getByTestId('viewer')).not.toHaveAttribute('data-image-id', String(good));
+  // The failure stands in the viewer's place: which file, where, why.
+  const failure = page.getByTestId('image-failure');
+  await expect.soft(failure).toBeVisible();
+  await expect.soft(failure).toContainText(brokenFile);
+  await expect.soft(failure).toContainText(path.dirname(brokenFile));
+  await expect.soft(failure).toContainText('cannot be decoded');
+  // Label tools off with the reason; review states on; the worklist marks the row.
+  await expect.soft(actionControl(page, 'tool.brush')).toBeDisabled();
+  await expect.soft(actionControl(page, 'tool.brush')).toHaveAttribute('title', /cannot be shown/);
+  await expect.soft(actionControl(page, 'edit.clear')).toBeDisabled();
+  await expect.soft(actionControl(page, 'review.flagged')).toBeEnabled();
+  await expect
+    .soft(page.locator(`[data-testid=worklist-row][data-image-id="${broken}"]`))
+    .toHaveAttribute('data-media-error', 'true');
 
   // Every key of every action that acts where it stands (navigation would leave the image).
   for (const action of ACTIONS) {
@@ -152,4 +166,8 @@ test('an image whose file cannot be decoded: no key, tool or review state change
   await page.waitForTimeout(1500);
 
   expect(await imageRecord(workstation, good)).toEqual(before);
+  // The review state and comment went to the unreadable image, the one selected.
+  const brokenAfter = await workstation.call<Detail>('images.get', { id: broken });
+  expect(brokenAfter.comment).toBe('typed while the unreadable image was selected');
+  expect(brokenAfter.reviewState).not.toBe('unreviewed');
 });

@@ -12,7 +12,7 @@ async function answer(clear: boolean): Promise<void> {
   useReviewStore.getState().set({ negativeAsk: null });
   if (!clear || !ask || review.bundle?.detail.id !== ask.imageId) return;
   review.apply((label) => clearLabel(label));
-  await review.setReview({ state: 'negative' });
+  await review.setReview({ state: 'negative' }, ask.imageId);
 }
 
 export function NegativeAsk({ imageId }: { imageId: number }) {

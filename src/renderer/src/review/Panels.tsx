@@ -333,6 +333,7 @@ export function ReviewPanel() {
   const saveError = useReviewStore((s) => s.saveError);
   const conflict = useReviewStore((s) => s.conflict);
   const readOnly = useReviewStore((s) => s.readOnly);
+  const selectedId = useReviewStore((s) => s.selectedId);
   const [comment, setComment] = useState(detail?.comment ?? '');
   const [commentError, setCommentError] = useState<string | null>(null);
   const detailId = detail?.id;
@@ -344,8 +345,9 @@ export function ReviewPanel() {
   }, [detailId, savedComment]);
 
   // A comment the host did not take stays in the box, marked, until a later save gets through.
-  const saveComment = useCallback((text: string) => {
-    review.setReview({ comment: text }).then(
+  // Bound to the image it was typed for, even if another is selected before it is sent.
+  const saveComment = useCallback((text: string, imageId: number) => {
+    review.setReview({ comment: text }, imageId).then(
       () => setCommentError(null),
       (error: unknown) => {
         setCommentError(errorMessage(error));
@@ -357,7 +359,7 @@ export function ReviewPanel() {
   // Comments save like strokes: shortly after typing stops, no button.
   useEffect(() => {
     if (detailId === undefined || comment === savedComment) return;
-    const timer = setTimeout(() => saveComment(comment), 400);
+    const timer = setTimeout(() => saveComment(comment, detailId), 400);
     return () => clearTimeout(timer);
   }, [comment, savedComment, detailId, saveComment]);
 
@@ -422,11 +424,12 @@ export function ReviewPanel() {
         placeholder={readOnly ? 'No comment' : 'Comment…'}
         value={comment}
         rows={3}
-        readOnly={readOnly !== null}
+        // While another image loads, this is still the previous image's comment: not editable.
+        readOnly={readOnly !== null || detail.id !== selectedId}
         title={readOnly ? readOnlyMessage(readOnly) : undefined}
         onChange={(event) => setComment(event.target.value)}
         onBlur={() => {
-          if (comment !== savedComment) saveComment(comment);
+          if (comment !== savedComment && detailId !== undefined) saveComment(comment, detailId);
         }}
       />
       <div

@@ -50,9 +50,10 @@ const Row = memo(function Row({
 }) {
   return (
     <div
-      className={`row${selected ? ' selected' : ''}`}
+      className={`row${selected ? ' selected' : ''}${item.mediaError ? ' media-error' : ''}`}
       data-testid="worklist-row"
       data-image-id={item.id}
+      data-media-error={item.mediaError ? 'true' : 'false'}
       data-state={item.reviewState}
       onClick={() => void selectIndex(index)}
     >
@@ -75,6 +76,16 @@ const Row = memo(function Row({
         <span className="name-text" data-testid="worklist-name">
           {item.name}
         </span>
+        {item.mediaError && (
+          <span
+            className="media-error-badge"
+            data-testid="worklist-media-error"
+            title={`Cannot be shown: ${item.mediaError}`}
+            aria-label="cannot be shown"
+          >
+            ⚠
+          </span>
+        )}
         <QueueBadge item={item} sort={sort} />
       </span>
       {dicomColumns && (

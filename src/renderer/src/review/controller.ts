@@ -37,7 +37,9 @@ import {
   type Point,
 } from '../mask/label-map';
 import { applyLut, autoWindow, buildLut, defaultWindow, dicomWindow } from '../viewer/window-level';
-import { encodeLabelPng, loadGrey, loadImage, type SourceImage } from './media';
+import { encodeLabelPng, loadImage, type SourceImage } from './media';
+import { ImageOpenFailure, imageUrl, loadMask, openImage, type OpenedImage } from './open-image';
+import { describeFailure, selectedDetail } from './selection';
 import { LAYER_COLOURS, makeCanvas, paintDiff, paintMask } from './overlay';
 import { useReviewStore, type Figures } from './review-store';
 
@@ -97,16 +99,6 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** An image's URL names its content too, so no cache (ours or the browser's) serves old pixels. */
-export function imageUrl(imageId: number, sha256: string): string {
-  return api.mediaUrl('image', imageId, { v: sha256.slice(0, 16) });
-}
-
-async function loadMask(revisionId: number | null): Promise<Uint8Array | null> {
-  if (revisionId === null) return null;
-  return (await loadGrey(api.mediaUrl('mask', revisionId))).data;
-}
-
 class ReviewController {
   bundle: Bundle | null = null;
   readonly canvases: Partial<Record<CanvasId, HTMLCanvasElement>> = {};
@@ -127,6 +119,8 @@ class ReviewController {
   /** Undo, redo and review requests of this page on their way to the host. */
   private requestsInFlight = 0;
   private strokeLast: Point | null = null;
+  /** The image a stroke in progress paints: the one shown when it began. */
+  private strokeBundle: Bundle | null = null;
   private strokeValue: 0 | 1 = 1;
   private pendingRect: DirtyRect = EMPTY_RECT;
   private frameRequest = 0;
@@ -136,11 +130,17 @@ class ReviewController {
     return this.lastSelectMs;
   }
 
+  /**
+   * Shows `imageId`, the image just selected in the worklist. From this moment until it is shown,
+   * no action reaches any image (the previous image's bundle is gone); if it cannot be shown, the
+   * viewer shows why in its place and only its review state and comment can be changed.
+   */
   async select(imageId: number): Promise<void> {
     const token = ++this.selectToken;
     const started = performance.now();
+    this.leaveShownImage();
     const store = useReviewStore.getState();
-    store.set({ selectedId: imageId, loadingImage: true, imageError: null });
+    store.set({ selectedId: imageId, loadingImage: true, imageFailure: null });
     try {
       await this.pendingSaves.get(imageId);
       // A neighbour's detail fetched moments ago by the preloader opens the image at once; it is
@@ -148,83 +148,123 @@ class ReviewController {
       const preloaded = this.preloadedDetails.get(imageId);
       this.preloadedDetails.delete(imageId);
       const fresh = preloaded && performance.now() - preloaded.at < PRELOAD_FRESH_MS;
-      const detail = fresh ? preloaded.detail : await api['images.get']({ id: imageId });
-      const detailMs = performance.now() - started;
-      const [image, groundTruth, label, prediction, dicomDisplay] = await Promise.all([
-        loadImage(imageUrl(imageId, detail.sha256), detail.sha256),
-        loadMask(detail.groundTruthRevisionId),
-        loadMask(detail.labelRevisionId),
-        loadMask(detail.predictionRevisionId),
-        detail.dicom ? api['images.display']({ imageId }) : null,
-      ]);
+      const opened = await openImage(imageId, fresh ? preloaded.detail : null);
       if (token !== this.selectToken) return;
-      const mediaMs = performance.now() - started - detailMs;
-      const { width, height } = image;
-      const threshold = useReviewStore.getState().threshold;
-      const labelMap = createLabelMap(width, height, label ? binarize(label) : undefined);
-      this.bundle = {
-        detail,
-        image,
-        groundTruth: groundTruth && binarize(groundTruth),
-        prediction,
-        predictionBinary: prediction && thresholdProbability(prediction, threshold),
-        label: labelMap,
-        baseRevisionId: detail.labelRevisionId,
-        baseLabel: labelMap.data.slice(),
-        editVersion: 0,
-        savedVersion: 0,
-        saving: null,
-      };
-      const state = useReviewStore.getState();
-      const sizeChanged =
-        this.canvases.image?.width !== width || this.canvases.image?.height !== height;
-      for (const id of ['image', 'ground-truth', 'prediction', 'label', 'diff'] as const) {
-        if (sizeChanged || !this.canvases[id]) this.canvases[id] = makeCanvas(width, height);
-      }
-      // A refused edit of this image now sits beside the label just loaded from the host.
-      const rejected = this.rejectedEdits.get(imageId);
-      if (rejected) {
-        rejected.reloaded = true;
-        rejected.latestRevisionId = detail.labelRevisionId;
-      }
-      const diff = pairForImage(state.diff, Boolean(prediction));
-      state.set({
-        detail,
-        loadingImage: false,
-        maxValue: image.maxValue,
-        // The window carries over between images of one depth; a change of depth starts afresh
-        // (16-bit radiographs rarely use the full range, so they open on their percentiles).
-        dicomDisplay,
-        // A DICOM image opens on its own default VOI (its first preset).
-        window: dicomDisplay
-          ? dicomWindow(dicomDisplay, dicomDisplay.presets[0])
-          : state.window && !state.window.voi && state.maxValue === image.maxValue
-            ? state.window
-            : image.maxValue > 255
-              ? autoWindow(image.data, image.maxValue)
-              : defaultWindow(image.maxValue),
-        saveStatus: 'idle',
-        saveError: null,
-        conflict: this.conflictOf(imageId),
-        diff,
-      });
-      this.renderAll();
-      if (sizeChanged || !state.view.scale) this.onImageLoaded?.(width, height);
-      this.lastSelectMs = performance.now() - started;
-      // Read by bench/ui-review.ts: where a switch spends its time.
-      document.body.dataset.lastSwitch = JSON.stringify({
-        total: this.lastSelectMs,
-        detail: detailMs,
-        media: mediaMs,
-        render: this.lastSelectMs - detailMs - mediaMs,
-      });
-      this.preloadNeighbours();
+      this.show(opened, started);
       if (fresh) void this.revalidate(token, imageId);
     } catch (error) {
-      if (token === this.selectToken) {
-        store.set({ loadingImage: false, imageError: message(error) });
-      }
+      if (token === this.selectToken) this.showFailure(imageId, error);
     }
+  }
+
+  /**
+   * The shown image is left (another is selected): its bundle goes, so nothing acts on it any
+   * more. A stroke in progress finishes on it first; its saves go on in their own loop.
+   */
+  private leaveShownImage(): void {
+    if (this.stroking) this.strokeEnd();
+    this.bundle = null;
+  }
+
+  private show(opened: OpenedImage, started: number): void {
+    const { detail, image, groundTruth, label, prediction, dicomDisplay, detailMs } = opened;
+    const imageId = detail.id;
+    const mediaMs = performance.now() - started - detailMs;
+    const { width, height } = image;
+    const threshold = useReviewStore.getState().threshold;
+    const labelMap = createLabelMap(width, height, label ? binarize(label) : undefined);
+    this.bundle = {
+      detail,
+      image,
+      groundTruth: groundTruth && binarize(groundTruth),
+      prediction,
+      predictionBinary: prediction && thresholdProbability(prediction, threshold),
+      label: labelMap,
+      baseRevisionId: detail.labelRevisionId,
+      baseLabel: labelMap.data.slice(),
+      editVersion: 0,
+      savedVersion: 0,
+      saving: null,
+    };
+    const state = useReviewStore.getState();
+    const sizeChanged =
+      this.canvases.image?.width !== width || this.canvases.image?.height !== height;
+    for (const id of ['image', 'ground-truth', 'prediction', 'label', 'diff'] as const) {
+      if (sizeChanged || !this.canvases[id]) this.canvases[id] = makeCanvas(width, height);
+    }
+    // A refused edit of this image now sits beside the label just loaded from the host.
+    const rejected = this.rejectedEdits.get(imageId);
+    if (rejected) {
+      rejected.reloaded = true;
+      rejected.latestRevisionId = detail.labelRevisionId;
+    }
+    const diff = pairForImage(state.diff, Boolean(prediction));
+    state.set({
+      detail,
+      loadingImage: false,
+      imageFailure: null,
+      maxValue: image.maxValue,
+      // The window carries over between images of one depth; a change of depth starts afresh
+      // (16-bit radiographs rarely use the full range, so they open on their percentiles).
+      dicomDisplay,
+      // A DICOM image opens on its own default VOI (its first preset).
+      window: dicomDisplay
+        ? dicomWindow(dicomDisplay, dicomDisplay.presets[0])
+        : state.window && !state.window.voi && state.maxValue === image.maxValue
+          ? state.window
+          : image.maxValue > 255
+            ? autoWindow(image.data, image.maxValue)
+            : defaultWindow(image.maxValue),
+      saveStatus: 'idle',
+      saveError: null,
+      conflict: this.conflictOf(imageId),
+      diff,
+    });
+    if (detail.mediaError) state.patchItem(imageId, { mediaError: null });
+    this.renderAll();
+    if (sizeChanged || !state.view.scale) this.onImageLoaded?.(width, height);
+    this.lastSelectMs = performance.now() - started;
+    // Read by bench/ui-review.ts: where a switch spends its time.
+    document.body.dataset.lastSwitch = JSON.stringify({
+      total: this.lastSelectMs,
+      detail: detailMs,
+      media: mediaMs,
+      render: this.lastSelectMs - detailMs - mediaMs,
+    });
+    this.preloadNeighbours();
+  }
+
+  /**
+   * The selected image cannot be shown: the viewer says why in its place, the previous image's
+   * pixels are wiped from the canvases, and the worklist marks the row.
+   */
+  private showFailure(imageId: number, error: unknown): void {
+    const detail = error instanceof ImageOpenFailure ? error.detail : null;
+    const failure = describeFailure(imageId, detail, message(error));
+    for (const canvas of Object.values(this.canvases)) {
+      canvas?.getContext('2d')?.clearRect(0, 0, canvas.width, canvas.height);
+    }
+    const store = useReviewStore.getState();
+    store.set({
+      detail,
+      loadingImage: false,
+      imageFailure: failure,
+      figures: null,
+      saveStatus: 'idle',
+      saveError: null,
+      conflict: null,
+      polygon: [],
+    });
+    if (detail) store.patchItem(imageId, { mediaError: failure.reason });
+    this.onDraw?.();
+  }
+
+  /** The bundle of the image the user sees, or null while none is shown (loading, failed). */
+  private shownBundle(): Bundle | null {
+    const b = this.bundle;
+    const { selectedId, loadingImage, imageFailure } = useReviewStore.getState();
+    if (!b || b.detail.id !== selectedId || loadingImage || imageFailure) return null;
+    return b;
   }
 
   /**
@@ -386,14 +426,16 @@ class ReviewController {
 
   // Brush and eraser: paint segment by segment into the label, re-blit only the dirty rectangle.
   strokeBegin(point: Point, erase: boolean): void {
-    if (!this.bundle) return;
+    const b = this.shownBundle();
+    if (!b) return;
+    this.strokeBundle = b;
     this.strokeValue = erase ? 0 : 1;
     this.strokeLast = point;
     this.strokeTo(point);
   }
 
   strokeTo(point: Point): void {
-    const b = this.bundle;
+    const b = this.strokeBundle;
     if (!b || !this.strokeLast) return;
     const radius = useReviewStore.getState().brushRadius;
     const rect = paintSegment(b.label, this.strokeLast, point, radius, this.strokeValue);
@@ -409,22 +451,24 @@ class ReviewController {
     this.frameRequest = 0;
     const rect = this.pendingRect;
     this.pendingRect = EMPTY_RECT;
-    if (!this.bundle || rect.x1 <= rect.x0) return;
+    if (!this.bundle || this.bundle !== this.strokeBundle || rect.x1 <= rect.x0) return;
     this.renderLayer('label', rect);
     if (useReviewStore.getState().diff.enabled) this.renderDiff(rect);
     this.onDrawEdit?.();
   }
 
   strokeEnd(): void {
-    if (!this.strokeLast) return;
+    const b = this.strokeBundle;
+    if (!this.strokeLast || !b) return;
     this.strokeLast = null;
+    this.strokeBundle = null;
     if (this.frameRequest !== 0) {
       cancelAnimationFrame(this.frameRequest);
       this.frameRequest = 0;
     }
     const rect = this.pendingRect;
     this.pendingRect = EMPTY_RECT;
-    this.finishEdit(rect.x1 > rect.x0 ? rect : null);
+    this.finishEdit(b, rect.x1 > rect.x0 ? rect : null);
   }
 
   get stroking(): boolean {
@@ -432,33 +476,36 @@ class ReviewController {
   }
 
   polygon(points: readonly Point[], cut: boolean): void {
-    const b = this.bundle;
+    const b = this.shownBundle();
     if (!b || points.length < 3) return;
-    this.finishEdit(fillPolygon(b.label, points, cut ? 0 : 1));
+    this.finishEdit(b, fillPolygon(b.label, points, cut ? 0 : 1));
   }
 
   /** Runs a label operation (fill, morphology, components, threshold...) as one edit. */
   apply(operation: (label: LabelMap, bundle: Bundle) => DirtyRect): void {
-    const b = this.bundle;
+    const b = this.shownBundle();
     if (!b) return;
     const rect = operation(b.label, b);
-    if (rect.x1 > rect.x0 && rect.y1 > rect.y0) this.finishEdit(rect);
+    if (rect.x1 > rect.x0 && rect.y1 > rect.y0) this.finishEdit(b, rect);
   }
 
-  /** An edit ended: repaint, refresh figures, and save (debounce-free: at stroke end). */
-  private finishEdit(rect: DirtyRect | null): void {
-    const b = this.bundle;
-    if (!b) return;
-    if (rect) this.renderLayer('label', rect);
-    this.renderDiff();
-    this.updateFigures();
-    this.onDraw?.();
+  /**
+   * An edit of `b` ended: repaint (if it is still shown), refresh figures, and save
+   * (debounce-free: at stroke end). The save is bound to `b`'s image whatever is shown next.
+   */
+  private finishEdit(b: Bundle, rect: DirtyRect | null): void {
+    if (b === this.bundle) {
+      if (rect) this.renderLayer('label', rect);
+      this.renderDiff();
+      this.updateFigures();
+      this.onDraw?.();
+    }
     b.editVersion++;
     this.startSaving(b);
   }
 
   private startSaving(b: Bundle): void {
-    useReviewStore.getState().set({ saveStatus: 'saving', saveError: null });
+    if (b === this.bundle) useReviewStore.getState().set({ saveStatus: 'saving', saveError: null });
     if (b.saving) return;
     const imageId = b.detail.id;
     b.saving = this.saveLoop(b).finally(() => {
@@ -651,7 +698,7 @@ class ReviewController {
    * Saved like any edit, so it can be undone.
    */
   reapplyRejectedEdit(): void {
-    const b = this.bundle;
+    const b = this.shownBundle();
     if (!b) return;
     const rejected = this.rejectedEdits.get(b.detail.id);
     if (!rejected || rejected.mine.length !== b.label.data.length) return;
@@ -660,7 +707,7 @@ class ReviewController {
     const { mine, base } = rejected;
     const label = b.label.data;
     for (let i = 0; i < label.length; i++) if (mine[i] !== base[i]) label[i] = mine[i];
-    this.finishEdit(fullRect(b.label));
+    this.finishEdit(b, fullRect(b.label));
   }
 
   /** Drops a refused edit: the newer save stands. */
@@ -686,7 +733,7 @@ class ReviewController {
   }
 
   async undo(redo = false): Promise<void> {
-    const b = this.bundle;
+    const b = this.shownBundle();
     if (!b) return;
     await this.flush();
     if (b !== this.bundle) return;
@@ -718,43 +765,50 @@ class ReviewController {
   }
 
   /**
-   * Sets the review state or comment of the open image. A request the host did not take rejects
-   * (the caller says so) after the page is back on the host's own state of the image.
+   * Sets the review state or comment of image `imageId` (by default the selected image, shown or
+   * failed; nothing while it still loads). A request the host did not take rejects (the caller
+   * says so) after the page is back on the host's own state of the image.
    */
-  async setReview(patch: { state?: ReviewState; comment?: string }): Promise<void> {
-    const b = this.bundle;
-    if (!b) return;
+  async setReview(
+    patch: { state?: ReviewState; comment?: string },
+    imageId = selectedDetail()?.id,
+  ): Promise<void> {
+    if (imageId === undefined) return;
+    const b = this.bundle?.detail.id === imageId ? this.bundle : null;
     // Negative means no lesion: a label with one is cleared or kept first (./NegativeAsk.tsx).
-    const pixels = patch.state === 'negative' ? foregroundCount(b.label.data) : 0;
+    const pixels = patch.state === 'negative' && b ? foregroundCount(b.label.data) : 0;
     if (pixels > 0) {
-      useReviewStore.getState().set({ negativeAsk: { imageId: b.detail.id, pixels } });
+      useReviewStore.getState().set({ negativeAsk: { imageId, pixels } });
       return;
     }
-    await this.flush();
+    if (b) await this.flush();
     let detail: ImageDetail;
     this.requestsInFlight++;
     try {
-      detail = await api['review.set']({ imageId: b.detail.id, ...patch });
+      detail = await api['review.set']({ imageId, ...patch });
     } catch (error) {
-      await this.refreshDetail(b).catch(() => undefined); // unreachable host: what it had stays
+      // Unreachable host: what it had stays.
+      await this.refreshDetail(imageId).catch(() => undefined);
       throw error;
     } finally {
       this.requestsInFlight--;
     }
-    this.showDetail(b, detail);
+    this.showDetail(detail);
   }
 
   /** Asks the host for the image's detail again and shows it (review state, comment, figures). */
-  private async refreshDetail(b: Bundle): Promise<void> {
-    this.showDetail(b, await api['images.get']({ id: b.detail.id }));
+  private async refreshDetail(imageId: number): Promise<void> {
+    this.showDetail(await api['images.get']({ id: imageId }));
   }
 
-  private showDetail(b: Bundle, detail: ImageDetail): void {
+  /** A new detail of an image from the host: into its bundle, its row, and the panels if shown. */
+  private showDetail(detail: ImageDetail): void {
     this.preloadedDetails.delete(detail.id);
-    b.detail = detail;
+    const b = this.bundle?.detail.id === detail.id ? this.bundle : null;
+    if (b) b.detail = detail;
     const store = useReviewStore.getState();
     store.patchItem(detail.id, listFigures(detail));
-    if (b === this.bundle) store.set({ detail });
+    if (store.detail?.id === detail.id && store.selectedId === detail.id) store.set({ detail });
   }
 }
 
