@@ -1,25 +1,15 @@
 /**
- * The editing engine behind the viewer, outside React: holds the open image's pixel buffers, the
- * offscreen canvases the Konva stage blits, and the save queue.
+ * The editing engine behind the viewer, outside React: holds the shown image's pixel buffers and
+ * the offscreen canvases the Konva stage blits, and runs edits on them.
  *
- * Saving: every finished edit bumps the image's edit version and starts (or extends) that image's
- * save loop, which encodes the label and calls `masks.save` with the revision it started from.
- * Saves of one image are strictly sequential; switching images leaves the old image's loop running
- * and the next load of that image waits for it, so no acknowledged stroke is lost or reordered.
- *
- * A save the host refuses with 'conflict' (another save moved the label first) reloads the host's
- * latest label into the editor and keeps the refused edit (the pixels it changed) until the user
- * re-applies it on top of the latest label or discards it; nothing is overwritten silently.
+ * Every edit is bound to the image the user sees: the bundle of the image selected in the worklist
+ * once it is shown (./selection.ts). Selecting another image drops the bundle at once, so while an
+ * image loads, or when it cannot be shown, no key, tool or button reaches any label. Loading is
+ * ./open-image.ts; saving, with its conflicts and retries, is ./save-queue.ts (bound to each
+ * image's id, whatever is shown when the host answers).
  */
-import type {
-  ImageDetail,
-  ImageListItem,
-  MaskLayer,
-  ReviewState,
-} from '../../../shared/contract-review';
-import { apiErrorCode } from '../../../shared/contract';
+import type { ImageDetail, MaskLayer, ReviewState } from '../../../shared/contract-review';
 import { api } from '../api';
-import { notify } from '../common/notices';
 import { diffMetrics, layerFigures } from '../mask/diff';
 import { pairForImage } from './figures-pair';
 import {
@@ -37,63 +27,17 @@ import {
   type Point,
 } from '../mask/label-map';
 import { applyLut, autoWindow, buildLut, defaultWindow, dicomWindow } from '../viewer/window-level';
-import { encodeLabelPng, loadImage, type SourceImage } from './media';
+import { loadImage } from './media';
+import { SaveQueue, listFigures, type Bundle } from './save-queue';
 import { ImageOpenFailure, imageUrl, loadMask, openImage, type OpenedImage } from './open-image';
 import { describeFailure, selectedDetail } from './selection';
 import { LAYER_COLOURS, makeCanvas, paintDiff, paintMask } from './overlay';
 import { useReviewStore, type Figures } from './review-store';
 
-interface Bundle {
-  detail: ImageDetail;
-  image: SourceImage;
-  groundTruth: Uint8Array | null;
-  /** Raw 0..255 probabilities. */
-  prediction: Uint8Array | null;
-  predictionBinary: Uint8Array | null;
-  label: LabelMap;
-  baseRevisionId: number | null;
-  /** The pixels of `baseRevisionId` (what the host has): a refused edit is measured against it. */
-  baseLabel: Uint8Array;
-  editVersion: number;
-  savedVersion: number;
-  saving: Promise<void> | null;
-}
-
-/** An edit the host refused (conflict): the editor's pixels then, and the revision they built on. */
-interface RejectedEdit {
-  mine: Uint8Array;
-  base: Uint8Array;
-  reloaded: boolean;
-  latestRevisionId: number | null;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function changedCount(edit: RejectedEdit): number {
-  let changed = 0;
-  for (let i = 0; i < edit.mine.length; i++) if (edit.mine[i] !== edit.base[i]) changed++;
-  return changed;
-}
-
 /** How long a preloaded neighbour's detail may open the image without asking the host first. */
 const PRELOAD_FRESH_MS = 30_000;
 
 export type CanvasId = 'image' | MaskLayer | 'diff';
-
-/** What a worklist row shows that a change of the image can change (Dice is against the label). */
-export function listFigures(detail: ImageDetail): Partial<ImageListItem> {
-  return {
-    reviewState: detail.reviewState,
-    hasCorrection: detail.correctionRevisionId !== null,
-    status: detail.status,
-    sha256: detail.sha256,
-    ...(detail.prediction ? { dice: detail.prediction.dice } : {}),
-  };
-}
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -111,9 +55,16 @@ class ReviewController {
   onDrawEdit: (() => void) | null = null;
   /** Set by the viewer: fits the image once a new image size arrives. */
   onImageLoaded: ((width: number, height: number) => void) | null = null;
-  private pendingSaves = new Map<number, Promise<void>>();
-  /** Refused edits by image, kept across image switches until re-applied or discarded. */
-  private rejectedEdits = new Map<number, RejectedEdit>();
+  private readonly saves = new SaveQueue({
+    isShown: (b) => this.bundle === b,
+    repaintLabel: () => {
+      this.renderLayer('label');
+      this.renderDiff();
+      this.updateFigures();
+      this.onDraw?.();
+    },
+    forgetPreloaded: (imageId) => this.preloadedDetails.delete(imageId),
+  });
   private preloadedDetails = new Map<number, { detail: ImageDetail; at: number }>();
   private selectToken = 0;
   /** Undo, redo and review requests of this page on their way to the host. */
@@ -142,7 +93,7 @@ class ReviewController {
     const store = useReviewStore.getState();
     store.set({ selectedId: imageId, loadingImage: true, imageFailure: null });
     try {
-      await this.pendingSaves.get(imageId);
+      await this.saves.settled(imageId);
       // A neighbour's detail fetched moments ago by the preloader opens the image at once; it is
       // checked against the host right after (see revalidate).
       const preloaded = this.preloadedDetails.get(imageId);
@@ -193,11 +144,7 @@ class ReviewController {
       if (sizeChanged || !this.canvases[id]) this.canvases[id] = makeCanvas(width, height);
     }
     // A refused edit of this image now sits beside the label just loaded from the host.
-    const rejected = this.rejectedEdits.get(imageId);
-    if (rejected) {
-      rejected.reloaded = true;
-      rejected.latestRevisionId = detail.labelRevisionId;
-    }
+    this.saves.labelReloaded(imageId, detail.labelRevisionId);
     const diff = pairForImage(state.diff, Boolean(prediction));
     state.set({
       detail,
@@ -217,7 +164,7 @@ class ReviewController {
             : defaultWindow(image.maxValue),
       saveStatus: 'idle',
       saveError: null,
-      conflict: this.conflictOf(imageId),
+      conflict: this.saves.conflictOf(imageId),
       diff,
     });
     if (detail.mediaError) state.patchItem(imageId, { mediaError: null });
@@ -501,195 +448,7 @@ class ReviewController {
       this.onDraw?.();
     }
     b.editVersion++;
-    this.startSaving(b);
-  }
-
-  private startSaving(b: Bundle): void {
-    if (b === this.bundle) useReviewStore.getState().set({ saveStatus: 'saving', saveError: null });
-    if (b.saving) return;
-    const imageId = b.detail.id;
-    b.saving = this.saveLoop(b).finally(() => {
-      b.saving = null;
-      this.pendingSaves.delete(imageId);
-    });
-    this.pendingSaves.set(imageId, b.saving);
-  }
-
-  private async saveLoop(b: Bundle): Promise<void> {
-    const imageId = b.detail.id;
-    const isCurrent = () => this.bundle === b;
-    let failures = 0;
-    while (b.savedVersion < b.editVersion) {
-      const version = b.editVersion;
-      const saved = b.label.data.slice();
-      try {
-        const png = await encodeLabelPng(saved, b.label.width, b.label.height);
-        const detail = await api['masks.save']({
-          imageId,
-          png,
-          baseRevisionId: b.baseRevisionId,
-          // An edit marks the image corrected, except that a flag stays until someone clears it.
-          reviewState: b.detail.reviewState === 'flagged' ? 'flagged' : 'corrected',
-        });
-        failures = 0;
-        b.baseRevisionId = detail.labelRevisionId;
-        b.baseLabel = saved;
-        b.savedVersion = version;
-        this.preloadedDetails.delete(imageId);
-        b.detail = detail;
-        const store = useReviewStore.getState();
-        store.patchItem(imageId, listFigures(detail));
-        if (isCurrent()) store.set({ detail });
-      } catch (error) {
-        const code = apiErrorCode(error);
-        if (code === 'conflict') {
-          if (await this.resolveConflict(b, message(error), { version, saved })) continue;
-          return;
-        }
-        if (code === 'read-only') {
-          this.refusedAsReadOnly(b, message(error));
-          return;
-        }
-        if (code === 'bad-request' || code === 'not-found') {
-          // The host will never take this save as it is: say so; the next edit tries again.
-          if (isCurrent()) {
-            useReviewStore.getState().set({ saveStatus: 'error', saveError: message(error) });
-          }
-          return;
-        }
-        // Unreachable, restarting, busy or refusing the token for now: the edit stays in this
-        // page (and this loop) and is sent again, sooner when the connection comes back.
-        failures++;
-        if (isCurrent()) {
-          useReviewStore.getState().set({ saveStatus: 'retrying', saveError: message(error) });
-        }
-        await this.retryDelay(failures);
-      }
-    }
-    if (isCurrent()) useReviewStore.getState().set({ saveStatus: 'saved', saveError: null });
-  }
-
-  /**
-   * The host refused a save of `b` because the project is open read-only: nothing can be saved,
-   * so the editor goes back to what the host has, and says why where the user is looking.
-   */
-  private refusedAsReadOnly(b: Bundle, reason: string): void {
-    b.savedVersion = b.editVersion;
-    b.label.data.set(b.baseLabel);
-    notify(`Edit of ${b.detail.name} not saved: ${reason}`, { key: 'read-only' });
-    if (b !== this.bundle) return;
-    useReviewStore.getState().set({ saveStatus: 'read-only', saveError: reason });
-    this.renderLayer('label');
-    this.renderDiff();
-    this.updateFigures();
-    this.onDraw?.();
-  }
-
-  private retryWaiters = new Set<() => void>();
-
-  /** Waits before the next attempt of a save: 1, 2, 4, 8, then every 10 s, or until asked. */
-  private retryDelay(failures: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.retryWaiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.min(10_000, 1000 * 2 ** (failures - 1)));
-      this.retryWaiters.add(done);
-    });
-  }
-
-  /** Sends every waiting save again now (the connection came back). */
-  retrySavesNow(): void {
-    [...this.retryWaiters].forEach((retry) => retry());
-  }
-
-  /**
-   * The host refused a save of `b` because its label moved (another save landed first). Keeps
-   * the refused edit, stops the loop (nothing more is sent on the stale base) and reloads the
-   * host's latest label into the editor, so the next edit builds on what the host has.
-   *
-   * Unless the label it moved to is exactly the one sent (`attempt`): then it moved by this very
-   * save, whose answer was lost on the way (the server stopped after it committed). Nothing was
-   * refused; returns true and the save loop goes on with any later edit.
-   */
-  private async resolveConflict(
-    b: Bundle,
-    reason: string,
-    attempt: { version: number; saved: Uint8Array },
-  ): Promise<boolean> {
-    const imageId = b.detail.id;
-    const rejected: RejectedEdit = {
-      mine: b.label.data.slice(),
-      base: b.baseLabel,
-      reloaded: false,
-      latestRevisionId: null,
-    };
-    b.savedVersion = b.editVersion;
-    this.preloadedDetails.delete(imageId);
-    try {
-      const detail = await api['images.get']({ id: imageId });
-      const latest = await loadMask(detail.labelRevisionId);
-      const latestLabel = latest ? binarize(latest) : new Uint8Array(b.label.data.length);
-      if (sameBytes(latestLabel, attempt.saved)) {
-        b.savedVersion = attempt.version;
-        b.baseRevisionId = detail.labelRevisionId;
-        b.baseLabel = attempt.saved;
-        b.detail = detail;
-        useReviewStore.getState().patchItem(imageId, listFigures(detail));
-        if (b === this.bundle) useReviewStore.getState().set({ detail });
-        return true;
-      }
-      rejected.latestRevisionId = detail.labelRevisionId;
-      rejected.reloaded = true;
-      this.rejectedEdits.set(imageId, rejected);
-      const store = useReviewStore.getState();
-      store.patchItem(imageId, listFigures(detail));
-      if (b !== this.bundle) return false; // the next select() of this image shows the offer
-      // Edits made while the reload was on its way are part of `mine` too, but not in the label.
-      if (b.editVersion > b.savedVersion) {
-        rejected.mine = b.label.data.slice();
-        b.savedVersion = b.editVersion;
-      }
-      b.label.data.set(latestLabel);
-      b.baseRevisionId = detail.labelRevisionId;
-      b.baseLabel = b.label.data.slice();
-      b.detail = detail;
-      store.set({
-        detail,
-        saveStatus: 'conflict',
-        saveError: reason,
-        conflict: this.conflictOf(imageId),
-      });
-      this.renderLayer('label');
-      this.renderDiff();
-      this.updateFigures();
-      this.onDraw?.();
-    } catch (error) {
-      // The reload failed: the editor keeps the user's pixels; the next save meets the conflict.
-      this.rejectedEdits.set(imageId, rejected);
-      if (b === this.bundle) {
-        useReviewStore.getState().set({
-          saveStatus: 'error',
-          saveError: `${reason}; the latest label could not be loaded: ${message(error)}`,
-          conflict: this.conflictOf(imageId),
-        });
-      }
-    }
-    return false;
-  }
-
-  private conflictOf(imageId: number) {
-    const rejected = this.rejectedEdits.get(imageId);
-    return rejected
-      ? {
-          imageId,
-          reloaded: rejected.reloaded,
-          latestRevisionId: rejected.latestRevisionId,
-          changedPixels: changedCount(rejected),
-        }
-      : null;
+    this.saves.start(b);
   }
 
   /**
@@ -700,9 +459,8 @@ class ReviewController {
   reapplyRejectedEdit(): void {
     const b = this.shownBundle();
     if (!b) return;
-    const rejected = this.rejectedEdits.get(b.detail.id);
-    if (!rejected || rejected.mine.length !== b.label.data.length) return;
-    this.rejectedEdits.delete(b.detail.id);
+    const rejected = this.saves.takeRejected(b.detail.id, b.label.data.length);
+    if (!rejected) return;
     useReviewStore.getState().set({ conflict: null });
     const { mine, base } = rejected;
     const label = b.label.data;
@@ -714,7 +472,7 @@ class ReviewController {
   discardRejectedEdit(): void {
     const imageId = useReviewStore.getState().conflict?.imageId;
     if (imageId === undefined) return;
-    this.rejectedEdits.delete(imageId);
+    this.saves.discardRejected(imageId);
     const store = useReviewStore.getState();
     store.set({
       conflict: null,
@@ -724,7 +482,12 @@ class ReviewController {
 
   /** True while some image still has an edit on its way to the host. */
   get savesPending(): boolean {
-    return this.pendingSaves.size > 0;
+    return this.saves.pending;
+  }
+
+  /** Sends every waiting save again now (the connection came back). */
+  retrySavesNow(): void {
+    this.saves.retrySavesNow();
   }
 
   /** Waits until every edit of the open image is durable. */

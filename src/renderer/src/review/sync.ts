@@ -3,7 +3,8 @@
  * a refresh import, a batch of predictions all arrive as `images.changed`.
  */
 import { api } from '../api';
-import { listFigures, review } from './controller';
+import { review } from './controller';
+import { listFigures } from './save-queue';
 import { useReviewStore } from './review-store';
 
 /** More changed images than this: the whole list is fetched again rather than row by row. */
