@@ -9,6 +9,7 @@ import type { ImportResult } from '../../../shared/dataset-schemas';
 import { api, transportName } from '../api';
 import { JobRow } from '../jobs/JobsBar';
 import { useAppStore } from '../store';
+import { plural } from '../../../shared/plural';
 
 export function OpenDatasetDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
   const [root, setRoot] = useState('');
@@ -140,9 +141,10 @@ function ImportReportView({ result }: { result: ImportResult }) {
         </p>
       ))}
       <p>
-        <strong data-testid="report-pairs">{report.pairs}</strong> image/mask pairs,{' '}
-        {report.imagesWithoutMask} images without mask, {report.orphanMasks} orphan masks (
-        {result.layout} layout, {result.seconds.toFixed(1)} s).
+        <strong data-testid="report-pairs">{report.pairs}</strong> image/mask{' '}
+        {report.pairs === 1 ? 'pair' : 'pairs'}, {plural(report.imagesWithoutMask, 'image')} without
+        mask, {plural(report.orphanMasks, 'orphan mask')} ({result.layout} layout,{' '}
+        {result.seconds.toFixed(1)} s).
       </p>
       <p className="muted">
         Splits: train {report.splits.train}, test {report.splits.test}, control{' '}

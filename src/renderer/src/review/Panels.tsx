@@ -11,6 +11,7 @@ import { DicomFacts, lesionAreaMm2 } from './dicom-info';
 import { NegativeAsk } from './NegativeAsk';
 import { review } from './controller';
 import { REVIEW_STATES, useReviewStore, type LayerId } from './review-store';
+import { plural } from '../../../shared/plural';
 
 const LAYER_LABELS: Record<LayerId, string> = {
   image: 'Image',
@@ -399,8 +400,8 @@ export function ReviewPanel() {
                     : ''
                 }.`
               : 'The latest label could not be loaded; reopen the image to retry.'}{' '}
-            Your edit ({conflict.changedPixels} pixels changed) is kept: re-apply it on top, or
-            discard it.
+            Your edit ({plural(conflict.changedPixels, 'pixel')} changed) is kept: re-apply it on
+            top, or discard it.
           </p>
           <div className="button-grid">
             <ActionButton id="edit.reapplyRejected" />

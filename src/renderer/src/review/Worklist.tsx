@@ -9,6 +9,7 @@ import { api } from '../api';
 import { REVIEW_STATES, useReviewStore } from './review-store';
 import { selectIndex } from './actions';
 import { QueueBadge } from '../training/QueueBadge';
+import { plural } from '../../../shared/plural';
 
 const ROW_HEIGHT = 44;
 
@@ -274,7 +275,7 @@ export function Worklist() {
           </button>
         )}
         <span className="muted" data-testid="worklist-total">
-          {total ?? '…'} images
+          {total === null ? '… images' : plural(total, 'image')}
         </span>
       </div>
       <div className="row header">
