@@ -447,10 +447,32 @@ export function ReviewPanel() {
   );
 }
 
+/**
+ * True while `element` has content below its visible part: a sheet cut at the window's edge says
+ * that it scrolls, so a group cut off is not taken for the end.
+ */
+function useMoreBelow(element: HTMLElement | null): [boolean, () => void] {
+  const [moreBelow, setMoreBelow] = useState(false);
+  const measure = useCallback(() => {
+    if (!element) return;
+    setMoreBelow(element.scrollTop + element.clientHeight < element.scrollHeight - 4);
+  }, [element]);
+  useEffect(() => {
+    if (!element) return;
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [element, measure]);
+  return [moreBelow, measure];
+}
+
 /** The `?` sheet: every registered action, with its keys, or "button" when it has none. */
 export function HelpOverlay() {
   const open = useReviewStore((s) => s.helpOpen);
   const set = useReviewStore((s) => s.set);
+  const [card, setCard] = useState<HTMLDivElement | null>(null);
+  const [moreBelow, measure] = useMoreBelow(card);
   if (!open) return null;
   return (
     <div
@@ -458,7 +480,13 @@ export function HelpOverlay() {
       data-testid="help-overlay"
       onClick={() => set({ helpOpen: false })}
     >
-      <div className="help-card" onClick={(event) => event.stopPropagation()}>
+      <div
+        ref={setCard}
+        className="help-card"
+        data-testid="help-card"
+        onScroll={measure}
+        onClick={(event) => event.stopPropagation()}
+      >
         <h2>Keyboard shortcuts and actions</h2>
         <div className="help-groups">
           {ACTION_GROUPS.map((group) => (
@@ -493,6 +521,11 @@ export function HelpOverlay() {
           ↶ changes the label: saved at once, undoable. Pan: space-drag or middle button ·
           Window/level: right-drag · Zoom: wheel
         </p>
+        {moreBelow && (
+          <div className="help-scroll-hint" data-testid="help-scroll-hint" aria-hidden="true">
+            More below: scroll ↓
+          </div>
+        )}
       </div>
     </div>
   );
