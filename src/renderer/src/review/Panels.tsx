@@ -460,6 +460,8 @@ function useMoreBelow(element: HTMLElement | null): [boolean, () => void] {
   useEffect(() => {
     if (!element) return;
     measure();
+    // A window resize changes what fits; without ResizeObserver (jsdom) scrolling still measures.
+    if (typeof ResizeObserver === 'undefined') return;
     const observer = new ResizeObserver(measure);
     observer.observe(element);
     return () => observer.disconnect();

@@ -27,15 +27,17 @@ import {
   type Point,
 } from '../mask/label-map';
 import { applyLut, autoWindow, buildLut, defaultWindow, dicomWindow } from '../viewer/window-level';
-import { loadImage } from './media';
 import { SaveQueue, listFigures, type Bundle } from './save-queue';
-import { ImageOpenFailure, imageUrl, loadMask, openImage, type OpenedImage } from './open-image';
+import {
+  ImageOpenFailure,
+  NeighbourPreloader,
+  loadMask,
+  openImage,
+  type OpenedImage,
+} from './open-image';
 import { describeFailure, selectedDetail } from './selection';
 import { LAYER_COLOURS, makeCanvas, paintDiff, paintMask } from './overlay';
 import { useReviewStore, type Figures } from './review-store';
-
-/** How long a preloaded neighbour's detail may open the image without asking the host first. */
-const PRELOAD_FRESH_MS = 30_000;
 
 export type CanvasId = 'image' | MaskLayer | 'diff';
 
@@ -63,9 +65,9 @@ class ReviewController {
       this.updateFigures();
       this.onDraw?.();
     },
-    forgetPreloaded: (imageId) => this.preloadedDetails.delete(imageId),
+    forgetPreloaded: (imageId) => this.preloads.forget(imageId),
   });
-  private preloadedDetails = new Map<number, { detail: ImageDetail; at: number }>();
+  private readonly preloads = new NeighbourPreloader();
   private selectToken = 0;
   /** Undo, redo and review requests of this page on their way to the host. */
   private requestsInFlight = 0;
@@ -96,13 +98,11 @@ class ReviewController {
       await this.saves.settled(imageId);
       // A neighbour's detail fetched moments ago by the preloader opens the image at once; it is
       // checked against the host right after (see revalidate).
-      const preloaded = this.preloadedDetails.get(imageId);
-      this.preloadedDetails.delete(imageId);
-      const fresh = preloaded && performance.now() - preloaded.at < PRELOAD_FRESH_MS;
-      const opened = await openImage(imageId, fresh ? preloaded.detail : null);
+      const preloaded = this.preloads.take(imageId);
+      const opened = await openImage(imageId, preloaded);
       if (token !== this.selectToken) return;
       this.show(opened, started);
-      if (fresh) void this.revalidate(token, imageId);
+      if (preloaded) void this.revalidate(token, imageId);
     } catch (error) {
       if (token === this.selectToken) this.showFailure(imageId, error);
     }
@@ -167,7 +167,11 @@ class ReviewController {
       conflict: this.saves.conflictOf(imageId),
       diff,
     });
-    if (detail.mediaError) state.patchItem(imageId, { mediaError: null });
+    // Shown after all (the file was restored): the worklist's mark goes.
+    const row = state.selectedIndex === null ? undefined : state.itemAt(state.selectedIndex);
+    if (detail.mediaError || (row?.id === imageId && row.mediaError)) {
+      state.patchItem(imageId, { mediaError: null });
+    }
     this.renderAll();
     if (sizeChanged || !state.view.scale) this.onImageLoaded?.(width, height);
     this.lastSelectMs = performance.now() - started;
@@ -178,7 +182,7 @@ class ReviewController {
       media: mediaMs,
       render: this.lastSelectMs - detailMs - mediaMs,
     });
-    this.preloadNeighbours();
+    this.preloads.neighboursOf(useReviewStore.getState());
   }
 
   /**
@@ -254,29 +258,6 @@ class ReviewController {
       }
     } catch {
       // The next action on this image meets the error.
-    }
-  }
-
-  private preloadNeighbours(): void {
-    const { selectedIndex, itemAt } = useReviewStore.getState();
-    if (selectedIndex === null) return;
-    for (const offset of [1, -1, 2]) {
-      const item = itemAt(selectedIndex + offset);
-      if (!item) continue;
-      void loadImage(imageUrl(item.id, item.sha256), item.sha256).catch(() => undefined);
-      void api['images.get']({ id: item.id })
-        .then((detail) => {
-          this.preloadedDetails.set(item.id, { detail, at: performance.now() });
-          while (this.preloadedDetails.size > 8) {
-            this.preloadedDetails.delete(this.preloadedDetails.keys().next().value!);
-          }
-          return Promise.all([
-            loadMask(detail.groundTruthRevisionId),
-            loadMask(detail.labelRevisionId),
-            loadMask(detail.predictionRevisionId),
-          ]);
-        })
-        .catch(() => undefined);
     }
   }
 
@@ -566,7 +547,7 @@ class ReviewController {
 
   /** A new detail of an image from the host: into its bundle, its row, and the panels if shown. */
   private showDetail(detail: ImageDetail): void {
-    this.preloadedDetails.delete(detail.id);
+    this.preloads.forget(detail.id);
     const b = this.bundle?.detail.id === detail.id ? this.bundle : null;
     if (b) b.detail = detail;
     const store = useReviewStore.getState();

@@ -3,7 +3,7 @@
  * failure says which part failed and keeps the detail when the host gave it, so an image whose file
  * cannot be shown still opens for review (state, comment) in the viewer's failed state.
  */
-import type { ImageDetail } from '../../../shared/contract-review';
+import type { ImageDetail, ImageListItem } from '../../../shared/contract-review';
 import type { DicomDisplay } from '../../../shared/dicom-voi';
 import { api } from '../api';
 import { loadGrey, loadImage, type SourceImage } from './media';
@@ -83,4 +83,53 @@ export async function openImage(
   }
   const [groundTruth, label, prediction, dicomDisplay] = layers.value;
   return { detail, image: pixels.value, groundTruth, label, prediction, dicomDisplay, detailMs };
+}
+
+/** How long a preloaded neighbour's detail may open the image without asking the host first. */
+const PRELOAD_FRESH_MS = 30_000;
+
+/**
+ * Fetches the worklist neighbours of the shown image ahead (pixels, masks, detail), so the next
+ * switch opens at once; the detail it hands out is checked against the host right after.
+ */
+export class NeighbourPreloader {
+  private details = new Map<number, { detail: ImageDetail; at: number }>();
+
+  /** The fresh preloaded detail of `imageId`, used once; null when there is none. */
+  take(imageId: number): ImageDetail | null {
+    const preloaded = this.details.get(imageId);
+    this.details.delete(imageId);
+    return preloaded && performance.now() - preloaded.at < PRELOAD_FRESH_MS
+      ? preloaded.detail
+      : null;
+  }
+
+  /** The image changed on the host: its preloaded detail is out of date. */
+  forget(imageId: number): void {
+    this.details.delete(imageId);
+  }
+
+  neighboursOf(worklist: {
+    selectedIndex: number | null;
+    itemAt: (index: number) => ImageListItem | undefined;
+  }): void {
+    const { selectedIndex, itemAt } = worklist;
+    if (selectedIndex === null) return;
+    for (const offset of [1, -1, 2]) {
+      const item = itemAt(selectedIndex + offset);
+      if (!item) continue;
+      void loadImage(imageUrl(item.id, item.sha256), item.sha256).catch(() => undefined);
+      void api['images.get']({ id: item.id })
+        .then((detail) => {
+          this.details.set(item.id, { detail, at: performance.now() });
+          while (this.details.size > 8) this.details.delete(this.details.keys().next().value!);
+          return Promise.all([
+            loadMask(detail.groundTruthRevisionId),
+            loadMask(detail.labelRevisionId),
+            loadMask(detail.predictionRevisionId),
+          ]);
+        })
+        .catch(() => undefined);
+    }
+  }
 }
