@@ -223,7 +223,16 @@ class ReviewController {
    * now. Skipped while a request of this page on the image is on its way (its answer brings the
    * new state itself).
    */
-  async refreshOpen(): Promise<void> {
+  async refreshOpen(reason?: string): Promise<void> {
+    const { imageFailure, selectedId } = useReviewStore.getState();
+    if (imageFailure && imageFailure.imageId === selectedId) {
+      if (this.requestsInFlight > 0) return;
+      // A refresh import may have repaired the file: try to show it again. Otherwise (flagged or
+      // commented elsewhere) only its detail is new.
+      if (reason === 'import') await this.select(imageFailure.imageId);
+      else await this.refreshDetail(imageFailure.imageId).catch(() => undefined);
+      return;
+    }
     const b = this.bundle;
     if (!b || this.requestsInFlight > 0 || this.editing(b)) return;
     await this.revalidate(this.selectToken, b.detail.id);

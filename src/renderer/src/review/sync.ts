@@ -36,7 +36,9 @@ export function followImageChanges(): () => void {
     } else {
       ids.forEach(refreshRow);
     }
-    const open = review.bundle?.detail.id;
-    if (open !== undefined && (!ids || ids.includes(open))) void review.refreshOpen();
+    // The selected image, shown or failed (a failed one may have been flagged elsewhere, or its
+    // file repaired by a refresh import).
+    const open = useReviewStore.getState().selectedId;
+    if (open !== null && (!ids || ids.includes(open))) void review.refreshOpen(change.reason);
   });
 }
