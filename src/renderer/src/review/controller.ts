@@ -10,7 +10,6 @@
  */
 import type { ImageDetail, MaskLayer, ReviewState } from '../../../shared/contract-review';
 import { api } from '../api';
-import { diffMetrics, layerFigures } from '../mask/diff';
 import { pairForImage } from './figures-pair';
 import {
   EMPTY_RECT,
@@ -26,7 +25,7 @@ import {
   type LabelMap,
   type Point,
 } from '../mask/label-map';
-import { applyLut, autoWindow, buildLut, defaultWindow, dicomWindow } from '../viewer/window-level';
+import { autoWindow, defaultWindow, dicomWindow } from '../viewer/window-level';
 import { SaveQueue, listFigures, type Bundle } from './save-queue';
 import {
   ImageOpenFailure,
@@ -36,8 +35,9 @@ import {
   type OpenedImage,
 } from './open-image';
 import { describeFailure, selectedDetail } from './selection';
-import { LAYER_COLOURS, makeCanvas, paintDiff, paintMask } from './overlay';
-import { useReviewStore, type Figures } from './review-store';
+import { makeCanvas } from './overlay';
+import { useReviewStore } from './review-store';
+import { figuresOf, layerValuesOf, paintDiffOf, paintImage, paintLayer } from './paint';
 
 export type CanvasId = 'image' | MaskLayer | 'diff';
 
@@ -272,47 +272,20 @@ class ReviewController {
 
   /** Windowed grey image into its canvas. */
   renderImage(): void {
-    const b = this.bundle;
-    const canvas = this.canvases.image;
-    if (!b || !canvas) return;
-    const { window, maxValue } = useReviewStore.getState();
-    const context = canvas.getContext('2d')!;
-    const pixels = context.createImageData(canvas.width, canvas.height);
-    applyLut(b.image.data, buildLut(window ?? defaultWindow(maxValue), maxValue), pixels.data);
-    context.putImageData(pixels, 0, 0);
+    if (this.bundle && this.canvases.image) paintImage(this.canvases.image, this.bundle);
   }
 
   layerValues(layer: MaskLayer): Uint8Array | null {
-    const b = this.bundle;
-    if (!b) return null;
-    if (layer === 'ground-truth') return b.groundTruth;
-    if (layer === 'prediction') return b.predictionBinary;
-    return b.label.data;
+    return this.bundle && layerValuesOf(this.bundle, layer);
   }
 
   renderLayer(layer: MaskLayer, rect?: DirtyRect): void {
     const canvas = this.canvases[layer];
-    if (!canvas || !this.bundle) return;
-    paintMask(
-      canvas,
-      this.layerValues(layer),
-      rect ?? fullRect(this.bundle.label),
-      LAYER_COLOURS[layer],
-      useReviewStore.getState().layers[layer].outline,
-    );
+    if (canvas && this.bundle) paintLayer(canvas, this.bundle, layer, rect);
   }
 
   renderDiff(rect?: DirtyRect): void {
-    const canvas = this.canvases.diff;
-    if (!canvas || !this.bundle) return;
-    const { diff } = useReviewStore.getState();
-    const on = diff.enabled;
-    paintDiff(
-      canvas,
-      on ? this.layerValues(diff.candidate) : null,
-      on ? this.layerValues(diff.reference) : null,
-      rect ?? fullRect(this.bundle.label),
-    );
+    if (this.canvases.diff && this.bundle) paintDiffOf(this.canvases.diff, this.bundle, rect);
   }
 
   renderAll(): void {
@@ -334,31 +307,7 @@ class ReviewController {
   }
 
   updateFigures(): void {
-    const b = this.bundle;
-    if (!b) return;
-    const { diff } = useReviewStore.getState();
-    const { width, height } = b.label;
-    const figures: Figures = { pair: null, layers: {} };
-    for (const layer of ['ground-truth', 'prediction', 'label'] as const) {
-      const values = this.layerValues(layer);
-      if (values) figures.layers[layer] = layerFigures(values, width, height);
-    }
-    const candidate = this.layerValues(diff.candidate);
-    const reference = this.layerValues(diff.reference);
-    if (candidate && reference) {
-      const m = diffMetrics(candidate, reference);
-      figures.pair = {
-        candidate: diff.candidate,
-        reference: diff.reference,
-        tp: m.tp,
-        fp: m.fp,
-        fn: m.fn,
-        tn: m.tn,
-        dice: m.dice,
-        iou: m.iou,
-      };
-    }
-    useReviewStore.getState().set({ figures });
+    if (this.bundle) useReviewStore.getState().set({ figures: figuresOf(this.bundle) });
   }
 
   // Brush and eraser: paint segment by segment into the label, re-blit only the dirty rectangle.
