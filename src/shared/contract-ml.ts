@@ -156,6 +156,8 @@ export const modelSummarySchema = z.object({
   /** Why a damaged version cannot be used: which file, and what is wrong with it. */
   damage: z.string().optional(),
   active: z.boolean(),
+  /** The version "Roll back" makes active again (the one active before the current one). */
+  rollbackTarget: z.boolean().optional(),
   createdAt: z.string().nullable(),
   parent: z.string().nullable(),
   base: z.number().int().nullable(),
@@ -181,12 +183,7 @@ export const evaluationSchema = z.object({
   split: evaluationSplitSchema,
   threshold: z.number(),
   images: z.number().int(),
-  dice: z.number(),
-  iou: z.number(),
-  precision: z.number(),
-  recall: z.number(),
-  specificity: z.number(),
-  accuracy: z.number(),
+  ...maskFigureFields,
   perImage: z.array(perImageScoreSchema),
   /** Images of the split that could not be evaluated, with why. */
   skipped: z.array(skippedImageSchema).optional(),

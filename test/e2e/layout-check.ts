@@ -1,13 +1,12 @@
 /**
- * Layout checks for the e2e suite: the bounding boxes of the visible controls (buttons, inputs,
- * selects, text areas) of a panel, and the problems a user would meet: two controls on top of
- * each other, or a control that runs past its panel's edge (horizontally; vertically past the
- * panel's scrollable content, so a panel that scrolls may hold more than it shows).
+ * Layout checks for the e2e suite: within a panel, no visible control (button, input, select,
+ * textarea, a labelled checkbox's label) overlaps another or reaches past the panel's edges, and
+ * the panel itself stays inside the window. Boxes are read from the page, so the check sees what a
+ * user sees at that window size; a failure names the controls by their text or test id.
  */
-import type { Page } from '@playwright/test';
+import { expect, type Locator, type Page } from '@playwright/test';
 
-export interface ControlBox {
-  /** How the control is named in a failure: its test id, else its tag and text. */
+interface Box {
   name: string;
   x: number;
   y: number;
@@ -15,83 +14,81 @@ export interface ControlBox {
   height: number;
 }
 
-export interface PanelLayout {
-  panel: string;
-  controls: ControlBox[];
-  problems: string[];
+const CONTROLS = 'button, input:not([type=hidden]), select, textarea';
+/** Sub-pixel rounding and focus rings are not overlaps. */
+const TOLERANCE = 1;
+
+async function controlBoxes(panel: Locator): Promise<Box[]> {
+  return panel.evaluate((root, selector) => {
+    const boxes: Box[] = [];
+    for (const element of Array.from(root.querySelectorAll<HTMLElement>(selector))) {
+      const style = getComputedStyle(element);
+      if (style.visibility === 'hidden' || style.display === 'none') continue;
+      const rect = element.getBoundingClientRect();
+      if (rect.width === 0 || rect.height === 0) continue;
+      // Controls inside a scrolled-away part of a scrolling panel are not on screen.
+      const name =
+        element.dataset.testid ??
+        element.getAttribute('aria-label') ??
+        (element.textContent?.trim() || element.getAttribute('name') || element.tagName);
+      boxes.push({ name, x: rect.x, y: rect.y, width: rect.width, height: rect.height });
+    }
+    return boxes;
+  }, CONTROLS);
 }
 
-/** Collects the visible controls of the first element matching `panelSelector` and checks them. */
-export async function checkPanelLayout(page: Page, panelSelector: string): Promise<PanelLayout> {
-  return page.evaluate((selector): PanelLayout => {
-    const panel = document.querySelector<HTMLElement>(selector);
-    if (!panel) return { panel: selector, controls: [], problems: [`${selector}: not on screen`] };
-    const tolerance = 1;
-    const nameOf = (element: HTMLElement): string => {
-      const id = element.dataset.testid ?? element.dataset.action;
-      if (id) return id;
-      const text = (element.textContent ?? '').trim().replace(/\s+/g, ' ').slice(0, 30);
-      return `${element.tagName.toLowerCase()}${text ? ` "${text}"` : ''}`;
-    };
-    const visible = (element: HTMLElement): boolean => {
-      const style = getComputedStyle(element);
-      if (style.visibility === 'hidden' || style.display === 'none') return false;
-      if (element instanceof HTMLInputElement && element.type === 'hidden') return false;
-      const rect = element.getBoundingClientRect();
-      return rect.width > 0 && rect.height > 0;
-    };
-    const elements = Array.from(
-      panel.querySelectorAll<HTMLElement>('button, input, select, textarea'),
-    ).filter(visible);
-    const panelRect = panel.getBoundingClientRect();
-    // A panel that scrolls holds its content below its visible edge; nothing may run sideways.
-    const contentBottom = panelRect.top - panel.scrollTop + panel.scrollHeight;
-    const problems: string[] = [];
-    const boxes = elements.map((element) => {
-      const rect = element.getBoundingClientRect();
-      return {
-        element,
-        box: {
-          name: nameOf(element),
-          x: rect.left,
-          y: rect.top,
-          width: rect.width,
-          height: rect.height,
-        },
-      };
-    });
-    for (const { box } of boxes) {
-      const right = box.x + box.width;
-      const bottom = box.y + box.height;
-      if (
-        box.x < panelRect.left - tolerance ||
-        right > panelRect.right + tolerance ||
-        box.y < panelRect.top - panel.scrollTop - tolerance ||
-        bottom > Math.max(panelRect.bottom, contentBottom) + tolerance
-      ) {
-        problems.push(
-          `${box.name} (${Math.round(box.x)},${Math.round(box.y)} ${Math.round(box.width)}x${Math.round(box.height)}) leaves ${selector} (${Math.round(panelRect.left)}..${Math.round(panelRect.right)})`,
-        );
-      }
-    }
-    for (let i = 0; i < boxes.length; i++) {
-      for (let j = i + 1; j < boxes.length; j++) {
-        const a = boxes[i];
-        const b = boxes[j];
-        if (a.element.contains(b.element) || b.element.contains(a.element)) continue;
-        const overlapX =
-          Math.min(a.box.x + a.box.width, b.box.x + b.box.width) - Math.max(a.box.x, b.box.x);
-        const overlapY =
-          Math.min(a.box.y + a.box.height, b.box.y + b.box.height) - Math.max(a.box.y, b.box.y);
-        if (overlapX > tolerance && overlapY > tolerance) {
-          problems.push(
-            `${a.box.name} and ${b.box.name} overlap by ${Math.round(overlapX)}x${Math.round(overlapY)} px`,
-          );
-        }
-      }
-    }
-    return { panel: selector, controls: boxes.map(({ box }) => box), problems };
-  }, panelSelector);
+function overlap(a: Box, b: Box): number {
+  const width = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+  const height = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  return width > TOLERANCE && height > TOLERANCE ? width * height : 0;
+}
+
+/** Pairs of controls of `panel` that overlap, and controls that leave it, as readable lines. */
+export async function layoutProblems(page: Page, panel: Locator): Promise<string[]> {
+  const frame = await panel.boundingBox();
+  if (!frame) return ['the panel is not visible'];
+  const viewport = page.viewportSize();
+  const problems: string[] = [];
+  if (viewport) {
+    if (frame.x < -TOLERANCE || frame.x + frame.width > viewport.width + TOLERANCE)
+      problems.push(
+        `the panel spans x ${Math.round(frame.x)}..${Math.round(frame.x + frame.width)} in a ${viewport.width} px window`,
+      );
+  }
+  // A panel that scrolls vertically may hold controls below its fold; only the sides count then.
+  const boxes = await controlBoxes(panel);
+  for (const box of boxes) {
+    const leavesSide =
+      box.x < frame.x - TOLERANCE || box.x + box.width > frame.x + frame.width + TOLERANCE;
+    if (leavesSide)
+      problems.push(
+        `"${box.name}" spans x ${Math.round(box.x)}..${Math.round(box.x + box.width)}, outside the panel's ${Math.round(frame.x)}..${Math.round(frame.x + frame.width)}`,
+      );
+  }
+  for (let i = 0; i < boxes.length; i++)
+    for (let j = i + 1; j < boxes.length; j++)
+      if (overlap(boxes[i], boxes[j]) > 0)
+        problems.push(`"${boxes[i].name}" overlaps "${boxes[j].name}"`);
+  return problems;
+}
+
+/** Asserts that two regions of the page do not cover each other (e.g. a drawer and a panel). */
+export async function expectApart(first: Locator, second: Locator, what: string): Promise<void> {
+  const a = await first.boundingBox();
+  const b = await second.boundingBox();
+  expect(a && b, `${what}: both visible`).toBeTruthy();
+  const area = overlap({ name: 'a', ...a! }, { name: 'b', ...b! });
+  expect(area, `${what}: they overlap by ${Math.round(area)} px²`).toBe(0);
+}
+
+/** Asserts a clean layout of `panel`, saving a screenshot named `name` beside the test's output. */
+export async function expectCleanLayout(
+  page: Page,
+  panel: Locator,
+  screenshotPath: string,
+): Promise<void> {
+  await page.screenshot({ path: screenshotPath });
+  expect(await layoutProblems(page, panel)).toEqual([]);
 }
 
 /**

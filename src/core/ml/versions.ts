@@ -16,6 +16,7 @@ import {
   type ModelSummary,
   type TrainParams,
 } from '../../shared/contract-ml';
+import { processAlive } from '../project/lock';
 import type { ProjectStore } from '../project/store';
 import { describeInput, inputSize } from './external/config';
 import { MODEL_FILE, WEIGHTS_FILE } from './model-io';
@@ -83,16 +84,8 @@ export function claimNextVersion(store: ProjectStore): string {
   throw new ApiError('internal', 'could not claim a model version folder');
 }
 
-const LOCK_FILE = 'train.lock';
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export const TRAIN_LOCK_FILE = 'train.lock';
+const LOCK_FILE = TRAIN_LOCK_FILE;
 
 /**
  * Marks a version as being trained by this process, so another process (a second CLI, the app)
@@ -242,6 +235,11 @@ export function shortfallMessage(shortfall: PromotionShortfall): string {
   );
 }
 
+/** The version `rollback` would make active again, or null when there is none. */
+export function rollbackTargetOf(store: ProjectStore): string | null {
+  return activeHistory(store).at(-1) ?? null;
+}
+
 /** Makes the previously active version active again. */
 export function rollback(store: ProjectStore): string {
   const history = activeHistory(store);
@@ -266,8 +264,9 @@ export function resolveVersion(store: ProjectStore, version?: string | null): st
 /** A version's line in models.list; a damaged version is listed as such, with why. */
 export function summarise(store: ProjectStore, version: string): ModelSummary {
   const active = activeVersion(store) === version;
+  const rollbackTarget = rollbackTargetOf(store) === version;
   try {
-    return summariseReadable(store, version, active);
+    return { ...summariseReadable(store, version, active), rollbackTarget };
   } catch (error) {
     if (!(error instanceof DamagedFileError)) throw error;
     return {
@@ -275,6 +274,7 @@ export function summarise(store: ProjectStore, version: string): ModelSummary {
       state: 'damaged',
       damage: error.message,
       active,
+      rollbackTarget,
       createdAt: null,
       parent: null,
       base: null,
