@@ -7,6 +7,9 @@ import { loadRuntime, oneLineReason, type LoadedRuntime } from '../core/ml/backe
 import { hostToWorkerSchema, type WorkerToHost } from '../shared/worker-protocol';
 import { registerMlJobs } from '../core/ml/worker-jobs';
 import { workerJobs } from './jobs';
+import { silenceTfjsNodeAdvice } from './quiet-tfjs';
+
+silenceTfjsNodeAdvice();
 
 interface ParentPort {
   postMessage(message: unknown): void;
