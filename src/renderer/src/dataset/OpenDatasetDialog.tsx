@@ -57,7 +57,9 @@ export function OpenDatasetDialog({ open, onClose }: { open: boolean; onClose: (
       <p className="muted">
         A QaTa-COV19 folder (<code>Images/</code> beside <code>Ground-truths/</code>, or{' '}
         <code>Train Set/</code> and <code>Test Set/</code>), control groups, or the LViT layout (
-        <code>img/</code> beside <code>labelcol/</code>). Files are read, never written.
+        <code>img/</code> beside <code>labelcol/</code>), or DICOM files in any folder tree
+        (patient/study/series as a PACS export or DICOM media holds them), with a DICOM SEG that
+        references an image as its ground truth. Files are read, never written.
       </p>
       <FolderField
         label="Folder"
