@@ -8,6 +8,7 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
+import { layoutProblems } from './layout-check';
 import { startWorkstation, stopWorkstation, tempProjectDir, type Workstation } from './fixtures';
 
 const MAKER = path.resolve(import.meta.dirname, '../fixtures/dicom/make_dicom.py');
@@ -124,6 +125,32 @@ test('imports a DICOM folder from the UI and shows a MONOCHROME1 CR the right wa
   // The worklist shows whose image it is, and finds it by Patient ID.
   await expect(page.getByTestId('worklist-row')).toHaveCount(2);
   await expect(page.getByTestId('worklist-patient')).toHaveText(['PAT-A', 'PAT-B']);
+  await expect(page.getByTestId('worklist-modality').first()).toHaveText('CR');
+  // Every column of a DICOM worklist fits, Modality and View included, at the sizes people use.
+  for (const [width, height] of [
+    [1280, 800],
+    [1600, 1000],
+  ]) {
+    await page.setViewportSize({ width, height });
+    expect(await layoutProblems(page, page.getByTestId('worklist'))).toEqual([]);
+    // No cell's text runs into the next one ("unassigneunreviewed"): it fits, or ends clipped.
+    const spilling = await page.getByTestId('worklist-scroll').evaluate((list) =>
+      Array.from(list.querySelectorAll<HTMLElement>('.row > span'))
+        .filter(
+          (cell) =>
+            getComputedStyle(cell).overflowX === 'visible' &&
+            cell.scrollWidth > cell.clientWidth + 1,
+        )
+        .map((cell) => cell.textContent),
+    );
+    expect(spilling).toEqual([]);
+    const header = (await page.getByTestId('worklist-header').boundingBox())!;
+    const unc = (await page.getByTestId('sort-uncertainty').boundingBox())!;
+    expect(unc.x + unc.width, 'Unc. inside the worklist').toBeLessThanOrEqual(
+      header.x + header.width + 1,
+    );
+    await snap(page, testInfo, `dicom-worklist-${width}x${height}`);
+  }
   await page.getByTestId('worklist-search').fill('PAT-A');
   await expect(page.getByTestId('worklist-row')).toHaveCount(1);
 

@@ -44,7 +44,7 @@ describe('configFromFields', () => {
         layout: 'NCHW',
         channels: '3',
         size: 'dynamic',
-          mode: 'native',
+        mode: 'native',
         multiple: '32',
         scaling: 'mean-std',
         mean: '0.485, 0.456, 0.406',

@@ -62,7 +62,11 @@ export function diceTitle(item: Pick<ImageListItem, 'dice' | 'predictedArea'>): 
   return undefined;
 }
 
-/** Shown when the project has DICOM images: the person reviewing needs to know whose image. */
+/**
+ * Shown when the project has DICOM images: the person reviewing needs to know whose image and
+ * what it is. Two lines a cell (Patient ID over study date, modality over view), so the columns
+ * fit the worklist at 1280 px.
+ */
 const DICOM_COLUMNS: Column[] = [
   { sort: 'patient', label: 'Patient', className: 'col-patient' },
   { sort: 'studyDate', label: 'Study', className: 'col-study' },
@@ -131,14 +135,26 @@ const Row = memo(function Row({
       </span>
       {dicomColumns && (
         <>
-          <span className="col-patient" data-testid="worklist-patient">
-            {item.dicom?.patientId || '–'}
+          <span className="col-who two-lines">
+            <span className="col-patient" data-testid="worklist-patient">
+              {item.dicom?.patientId || '–'}
+            </span>
+            <span className="col-study muted">{item.dicom?.studyDate || '–'}</span>
           </span>
-          <span className="col-study">{item.dicom?.studyDate || '–'}</span>
+          <span className="col-what two-lines" data-testid="worklist-modality-view">
+            <span data-testid="worklist-modality">{item.dicom?.modality || '–'}</span>
+            <span className="muted" data-testid="worklist-view">
+              {item.dicom?.viewPosition || '–'}
+            </span>
+          </span>
         </>
       )}
-      <span className="col-split">{item.split}</span>
-      <span className={`col-state state-${item.reviewState}`}>{item.reviewState}</span>
+      <span className="col-split" title={item.split}>
+        {item.split}
+      </span>
+      <span className={`col-state state-${item.reviewState}`} title={item.reviewState}>
+        {item.reviewState}
+      </span>
       <span
         className={`col-num${item.dice === 1 && item.predictedArea === 0 ? ' both-empty' : ''}`}
         title={diceTitle(item)}
@@ -192,9 +208,19 @@ export function Worklist() {
   }, [firstItem]);
   const dicomColumns =
     sawDicom || query.filter.modality !== undefined || query.filter.viewPosition !== undefined;
-  const columns = dicomColumns
-    ? [...COLUMNS.slice(0, 1), ...DICOM_COLUMNS, ...COLUMNS.slice(1)]
-    : COLUMNS;
+  const sortButton = (column: Column) => (
+    <button
+      key={column.sort}
+      type="button"
+      className={`${column.className} sort${query.sort === column.sort ? ' active' : ''}`}
+      data-testid={`sort-${column.sort}`}
+      title={column.title}
+      onClick={() => sortBy(column.sort)}
+    >
+      {column.label}
+      {query.sort === column.sort ? (query.direction === 'asc' ? ' ▲' : ' ▼') : ''}
+    </button>
+  );
 
   useEffect(() => {
     if (selectedIndex !== null) virtualizer.scrollToIndex(selectedIndex, { align: 'auto' });
@@ -324,21 +350,19 @@ export function Worklist() {
           {total === null ? '… images' : plural(total, 'image')}
         </span>
       </div>
-      <div className="row header">
+      <div className="row header" data-testid="worklist-header">
         <span className="thumb" />
-        {columns.map((column) => (
-          <button
-            key={column.sort}
-            type="button"
-            className={`${column.className} sort${query.sort === column.sort ? ' active' : ''}`}
-            data-testid={`sort-${column.sort}`}
-            title={column.title}
-            onClick={() => sortBy(column.sort)}
-          >
-            {column.label}
-            {query.sort === column.sort ? (query.direction === 'asc' ? ' ▲' : ' ▼') : ''}
-          </button>
-        ))}
+        {sortButton(COLUMNS[0])}
+        {dicomColumns && (
+          <>
+            <span className="col-who two-lines">{DICOM_COLUMNS.map(sortButton)}</span>
+            <span className="col-what two-lines" title="Modality and view position">
+              <span>Mod.</span>
+              <span>View</span>
+            </span>
+          </>
+        )}
+        {COLUMNS.slice(1).map(sortButton)}
       </div>
       {listError && (
         <div className="error" role="alert">
