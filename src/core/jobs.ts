@@ -4,30 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApiError, type Job, type JobKind } from '../shared/contract';
-
-export interface JobReporter {
-  /** Updates progress; cheap to call often (events are throttled to ~10 per second). */
-  progress(update: {
-    phase?: string;
-    done?: number;
-    total?: number | null;
-    detail?: Record<string, unknown>;
-  }): void;
-  readonly signal: AbortSignal;
-}
-
-export type JobRunner<R> = (reporter: JobReporter) => Promise<R>;
-
-export class CancelledError extends Error {
-  constructor(message = 'cancelled') {
-    super(message);
-    this.name = 'CancelledError';
-  }
-}
-
-export function throwIfCancelled(signal: AbortSignal): void {
-  if (signal.aborted) throw new CancelledError();
-}
+import { CancelledError, type JobReporter, type JobRunner, type JobStarter } from './job-reporter';
 
 const EMIT_INTERVAL_MS = 100;
 
@@ -42,7 +19,7 @@ export interface SlotHandle {
   describe(what: string): void;
 }
 
-export class JobManager {
+export class JobManager implements JobStarter {
   private readonly jobs = new Map<
     string,
     { job: Job; controller: AbortController; done: Promise<unknown> }

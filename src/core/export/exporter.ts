@@ -34,7 +34,7 @@ import {
 } from '../formats';
 import { decodeGray8Png } from '../formats/png';
 import { readRegularFile } from '../fs-errors';
-import { CancelledError, type JobReporter } from '../jobs';
+import { CancelledError, type JobReporter } from '../job-reporter';
 import { listDatasets } from '../project/datasets';
 import { imageAbsolutePath, queryImages, type ImageRecord } from '../project/images';
 import { getRevision, getRevisionPng, latestPrediction, type MaskRevision } from '../project/masks';

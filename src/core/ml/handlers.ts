@@ -13,7 +13,7 @@ import type {
   SkippedImage,
   TrainParams,
 } from '../../shared/contract-ml';
-import type { JobReporter, JobRunner } from '../jobs';
+import type { JobReporter, JobRunner } from '../job-reporter';
 import type { PredictJobParams } from './job-params';
 import { savePrediction, unpredictedImageIds } from '../project/masks';
 import type { Db } from '../project/store';

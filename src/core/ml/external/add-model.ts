@@ -19,7 +19,7 @@ import {
   type ModelSource,
   type OnnxGraphInfo,
 } from '../../../shared/interop-schemas';
-import type { JobReporter } from '../../jobs';
+import type { JobReporter } from '../../job-reporter';
 import { trainingPairs } from '../../project/masks';
 import type { ProjectStore } from '../../project/store';
 import type { ServiceContext } from '../../service';

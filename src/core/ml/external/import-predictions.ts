@@ -22,7 +22,7 @@ import { listFiles, maskCandidates } from '../../dataset/layout';
 import { readSegmentation, segmentationReferences } from '../../formats/dicom/seg-read';
 import { decodeNifti } from '../../formats/nifti-codec';
 import { nnunetCase } from '../../formats/nnunet';
-import { CancelledError, type JobReporter } from '../../jobs';
+import { CancelledError, type JobReporter } from '../../job-reporter';
 import { projectImagesBySopInstance } from '../../project/dicom-tags';
 import { getImage, queryImages, type ImageRecord } from '../../project/images';
 import {

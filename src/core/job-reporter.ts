@@ -1,0 +1,35 @@
+/**
+ * What a room's long work sees of the job it runs in: progress, cancel, and the error that says
+ * "cancelled". A leaf, so rooms report progress without importing the job manager (core/jobs.ts)
+ * that sits above them.
+ */
+import type { Job, JobKind } from '../shared/contract';
+
+export interface JobReporter {
+  /** Updates progress; cheap to call often (events are throttled to ~10 per second). */
+  progress(update: {
+    phase?: string;
+    done?: number;
+    total?: number | null;
+    detail?: Record<string, unknown>;
+  }): void;
+  readonly signal: AbortSignal;
+}
+
+export type JobRunner<R> = (reporter: JobReporter) => Promise<R>;
+
+export class CancelledError extends Error {
+  constructor(message = 'cancelled') {
+    super(message);
+    this.name = 'CancelledError';
+  }
+}
+
+export function throwIfCancelled(signal: AbortSignal): void {
+  if (signal.aborted) throw new CancelledError();
+}
+
+/** Starts long work as a job (core/jobs.ts's JobManager is the one implementation). */
+export interface JobStarter {
+  start<R>(kind: JobKind, runner: JobRunner<R>, onEnd?: () => void): Job;
+}
