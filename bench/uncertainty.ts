@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { meanBinaryEntropy, predictionUncertainty, spearman } from '../src/core/ml/uncertainty';
+import { meanBinaryEntropy, predictionUncertainty, spearman } from '../src/core/math/uncertainty';
 import { createDemoProject } from '../src/core/dataset/demo';
 import { revisionPixels } from '../src/core/project/masks';
 import { createService } from '../src/core/service';

@@ -23,7 +23,7 @@ import {
   drawAugmentParams,
   elasticField,
 } from '../../src/core/ml/augment';
-import { Random } from '../../src/core/ml/random';
+import { Random } from '../../src/core/math/random';
 import { mirrorPad, overlapTile } from '../../src/core/ml/tile';
 import { estimateTrainingMemory, memoryRefusal } from '../../src/core/ml/memory';
 import { buildUNet } from '../../src/core/ml/unet';

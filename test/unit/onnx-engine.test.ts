@@ -25,7 +25,7 @@ import {
   readWeights,
   type Ort,
 } from '../../src/core/ml/onnx/runtime';
-import { Random } from '../../src/core/ml/random';
+import { Random } from '../../src/core/math/random';
 import { tempDir } from './project-fixtures';
 
 let ort: Ort;

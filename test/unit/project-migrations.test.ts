@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { meanBinaryEntropy, predictionUncertainty } from '../../src/core/ml/uncertainty';
+import { meanBinaryEntropy, predictionUncertainty } from '../../src/core/math/uncertainty';
 import { encodeGray8 } from '../../src/core/project/mask-png';
 import { migrations } from '../../src/core/project/migrations';
 import {

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { probeImageFile, readGray8 } from '../dataset/decode';
 import { revisionMask, trainingPairs, type LabelSource, type TrainingPair } from '../project/masks';
 import { DATABASE_FILE, openDatabase, type Db } from '../project/store';
-import { deriveSeed, Random } from './random';
+import { deriveSeed, Random } from '../math/random';
 import type { TrainItem } from './trainer';
 
 export type { TrainingPair };

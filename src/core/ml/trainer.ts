@@ -15,7 +15,7 @@ import { tfjsRunner, type ModelRunner } from './engine';
 import { computeLoss, type LossName } from './losses';
 import { loadModel, loadOptimizer, MODEL_FILE, saveModel, saveOptimizer } from './model-io';
 import { dropoutSeed, OnnxTrainer, type StepInput } from './onnx/runtime';
-import { deriveSeed, Random } from './random';
+import { deriveSeed, Random } from '../math/random';
 import { buildUNet } from './unet';
 import { overlapTile } from './tile';
 import {

@@ -4,7 +4,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import { decodeGray8Png } from '../formats/png';
-import { predictionUncertainty } from '../ml/uncertainty';
+import { predictionUncertainty } from '../math/uncertainty';
 import { naturalSortKey } from './sort-key';
 
 export type Migration = (db: Database) => void;

@@ -12,7 +12,7 @@ import type { Tf } from '../backends';
 import { predictInBatches, type ModelRunner } from '../runner';
 import { GraphBuilder } from './graph';
 import { readOptimizerWeights, saveOptimizerWeights } from '../model-io';
-import { deriveSeed, Random } from '../random';
+import { deriveSeed, Random } from '../../math/random';
 import type { LossName } from '../losses';
 import { BN_MOMENTUM } from '../unet';
 import {
