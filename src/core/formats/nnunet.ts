@@ -12,7 +12,7 @@
  * version's fraction and seed, else 10% with seed 1), so fold 0 validates on the same images.
  */
 import type { ExportOptions } from '../../shared/export-schemas';
-import { splitTrainVal } from '../ml/data';
+import { splitTrainVal } from '../math/split';
 import { activeVersion, readCard } from '../ml/versions';
 import type { ImageRecord } from '../project/images';
 import { encodePng } from './png';
