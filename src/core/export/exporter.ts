@@ -50,7 +50,7 @@ import {
   resolveInside,
   sanitiseSegment,
   type QataNames,
-} from './names';
+} from '../formats/names';
 
 export { COCO_FILE } from '../formats/coco';
 /** Parallel tasks: enough to keep libuv's threads busy with sharp on 2 cores, few enough to stay responsive. */

@@ -5,7 +5,7 @@
  * `<folder>/Ground-truths/mask_<stem>.nii.gz` (uint8, 0 background / 1 foreground).
  */
 import fs from 'node:fs/promises';
-import { sanitiseSegment } from '../export/names';
+import { sanitiseSegment } from './names';
 import { imageAbsolutePath } from '../project/images';
 import { encodeNiftiGz } from './nifti-codec';
 import { imageDecoderFor, registerExportFormat } from './registry';

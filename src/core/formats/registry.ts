@@ -9,7 +9,7 @@
 import type sharp from 'sharp';
 import type { DicomDisplay } from '../../shared/dicom-voi';
 import type { ExportOptions } from '../../shared/export-schemas';
-import type { QataNames } from '../export/names';
+import type { QataNames } from './names';
 import type { ImageRecord } from '../project/images';
 import type { MaskRevision } from '../project/masks';
 import type { ProjectStore } from '../project/store';

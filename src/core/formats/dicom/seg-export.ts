@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs/promises';
 import { decodeGray } from '../../dataset/decode';
-import { sanitiseSegment, type QataNames } from '../../export/names';
+import { sanitiseSegment, type QataNames } from '../names';
 import { imageAbsolutePath, type ImageRecord } from '../../project/images';
 import { dicomTagsOf } from '../../project/dicom-tags';
 import type { ProjectStore } from '../../project/store';
