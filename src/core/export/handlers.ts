@@ -3,7 +3,7 @@ import { ApiError } from '../../shared/contract';
 import type { ExportInput } from '../../shared/export-schemas';
 import type { ProjectStore } from '../project/store';
 import type { HandlerGroup } from '../service';
-import { readSegmentLabel, writeSegmentLabel } from '../formats/dicom/seg-export';
+import { readSegmentLabel, writeSegmentLabel } from '../project/export-settings';
 import {
   assertNoConflicts,
   ExportRefusedError,
