@@ -27,12 +27,12 @@ import { JobManager } from './jobs';
 import { ProjectStore } from './project/store';
 import { WorkerHost, type WorkerLauncher } from './ml/worker-host';
 import { nodeWorkerLauncher } from './ml/node-launcher';
-import { datasetHandlers } from './dataset/handlers';
-import { mlHandlers } from './ml/handlers';
-import { reviewHandlers } from './project/review-handlers';
-import { exportHandlers } from './export/handlers';
-import { interopHandlers } from './ml/interop-handlers';
-import { serveMedia, type MediaResponse } from './media';
+import { datasetHandlers } from './handlers/dataset';
+import { mlHandlers } from './handlers/ml';
+import { reviewHandlers } from './handlers/review';
+import { exportHandlers } from './handlers/export';
+import { interopHandlers } from './handlers/interop';
+import { serveMedia, type MediaResponse } from './handlers/media';
 
 export interface ServiceOptions {
   projectDir?: string | null;

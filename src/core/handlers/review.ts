@@ -1,7 +1,7 @@
 /** Handlers of the review room's contract methods (src/shared/contract-review.ts). */
 import type { HandlerGroup } from '../service';
-import { listImages } from './images';
-import { listRevisions } from './masks';
+import { listImages } from '../project/images';
+import { listRevisions } from '../project/masks';
 import {
   activeModel,
   imageDetail,
@@ -11,7 +11,7 @@ import {
   saveCorrection,
   setReviewState,
   undo,
-} from './review';
+} from '../project/review';
 // Registers the image, thumbnail and mask media resolvers with the service.
 import './media-resolvers';
 

@@ -11,7 +11,7 @@ import {
   planSummary,
   runExport,
   type PlannedExport,
-} from './exporter';
+} from '../export/exporter';
 
 /** Plans, turning a refusal into the caller's error (not a failed job). */
 async function plan(

@@ -9,9 +9,9 @@ import path from 'node:path';
 import { ApiError } from '../../shared/contract';
 import { imageToGrayPng, probeImage, thumbnailPng } from '../dataset/decode';
 import { describeFsError, readRegularFile } from '../fs-errors';
-import { registerMediaResolver, type MediaResponse } from '../media';
-import { getImage, imageAbsolutePath, type ImageRecord } from './images';
-import { getRevisionPng } from './masks';
+import { registerMediaResolver, type MediaResponse } from './media';
+import { getImage, imageAbsolutePath, type ImageRecord } from '../project/images';
+import { getRevisionPng } from '../project/masks';
 
 const THUMBNAIL_SIZE = 96;
 const MEMORY_CACHE_LIMIT = 2000;

@@ -3,10 +3,10 @@
  * out as ONNX, external ONNX models and prediction folders in as versions.
  */
 import type { HandlerGroup } from '../service';
-import { inspectOnnxFile, startAddModel } from './external/add-model';
-import { startImportPredictions } from './external/import-predictions';
+import { inspectOnnxFile, startAddModel } from '../ml/external/add-model';
+import { startImportPredictions } from '../ml/external/import-predictions';
 import { exportModelResultSchema } from '../../shared/interop-schemas';
-import { planModelExport } from './onnx/export-model';
+import { planModelExport } from '../ml/onnx/export-model';
 
 export const interopHandlers: HandlerGroup = {
   'models.exportOnnx': async (input, context) =>
