@@ -33,3 +33,24 @@ export function throwIfCancelled(signal: AbortSignal): void {
 export interface JobStarter {
   start<R>(kind: JobKind, runner: JobRunner<R>, onEnd?: () => void): Job;
 }
+
+/** Lets a job's preparation say more precisely what holds its slot (a version once claimed). */
+export interface SlotHandle {
+  describe(what: string): void;
+}
+
+/** What handlers see of the job manager: start, follow and cancel jobs. */
+export interface JobControl extends JobStarter {
+  list(): Job[];
+  get(id: string): Job;
+  /** Resolves with the runner's result once the job has ended (for CLI use). */
+  wait(id: string): Promise<unknown>;
+  cancel(id: string): Job;
+  /** Starts a job that must be the only one of its `slot`; a second caller gets a 'conflict'. */
+  startExclusive<R>(
+    slot: string,
+    what: string,
+    kind: JobKind,
+    prepare: (handle: SlotHandle) => Promise<JobRunner<R>> | JobRunner<R>,
+  ): Promise<Job>;
+}

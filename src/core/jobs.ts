@@ -4,7 +4,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApiError, type Job, type JobKind } from '../shared/contract';
-import { CancelledError, type JobReporter, type JobRunner, type JobStarter } from './job-reporter';
+import {
+  CancelledError,
+  type JobControl,
+  type JobReporter,
+  type JobRunner,
+  type SlotHandle,
+} from './job-reporter';
 
 const EMIT_INTERVAL_MS = 100;
 
@@ -14,12 +20,7 @@ interface SlotHolder {
   jobId: string | null;
 }
 
-/** Lets a job's preparation say more precisely what holds its slot (a version once claimed). */
-export interface SlotHandle {
-  describe(what: string): void;
-}
-
-export class JobManager implements JobStarter {
+export class JobManager implements JobControl {
   private readonly jobs = new Map<
     string,
     { job: Job; controller: AbortController; done: Promise<unknown> }

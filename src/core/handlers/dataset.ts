@@ -2,7 +2,7 @@
 import { ApiError } from '../../shared/contract';
 import { importReportSchema } from '../../shared/dataset-schemas';
 import { listDatasets } from '../project/datasets';
-import type { HandlerGroup } from '../service';
+import type { HandlerGroup } from './context';
 import { DatasetFolderError, importDataset, resolveDatasetRoot } from '../dataset/import';
 
 export const datasetHandlers: HandlerGroup = {

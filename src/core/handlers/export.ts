@@ -2,7 +2,7 @@
 import { ApiError } from '../../shared/contract';
 import type { ExportInput } from '../../shared/export-schemas';
 import type { ProjectStore } from '../project/store';
-import type { HandlerGroup } from '../service';
+import type { HandlerGroup } from './context';
 import { readSegmentLabel, writeSegmentLabel } from '../project/export-settings';
 import {
   assertNoConflicts,

@@ -2,7 +2,7 @@
  * Handlers of the research interop's contract methods (src/shared/contract-interop.ts): a version
  * out as ONNX, external ONNX models and prediction folders in as versions.
  */
-import type { HandlerGroup } from '../service';
+import type { HandlerGroup } from './context';
 import { inspectOnnxFile, startAddModel } from '../ml/external/add-model';
 import { startImportPredictions } from '../ml/external/import-predictions';
 import { exportModelResultSchema } from '../../shared/interop-schemas';

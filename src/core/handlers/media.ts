@@ -3,7 +3,7 @@
  * /media routes. Never takes a path from the caller: the id is looked up in the project.
  */
 import { ApiError, type MediaKind } from '../../shared/contract';
-import type { ServiceContext } from '../service';
+import type { ServiceContext } from './context';
 
 export interface MediaResponse {
   contentType: string;

@@ -17,7 +17,7 @@ import type { JobReporter, JobRunner } from '../job-reporter';
 import type { PredictJobParams } from '../ml/job-params';
 import { savePrediction, unpredictedImageIds } from '../project/masks';
 import type { Db } from '../project/store';
-import type { HandlerGroup, ServiceContext } from '../service';
+import type { HandlerGroup, ServiceContext } from './context';
 import {
   trainJobResultSchema,
   type EvaluateJobParams,

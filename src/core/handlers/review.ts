@@ -1,5 +1,5 @@
 /** Handlers of the review room's contract methods (src/shared/contract-review.ts). */
-import type { HandlerGroup } from '../service';
+import type { HandlerGroup } from './context';
 import { listImages } from '../project/images';
 import { listRevisions } from '../project/masks';
 import {
