@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type * as tfTypes from '@tensorflow/tfjs';
-import { loadRuntime, type Tf } from '../../src/core/ml/backends';
+import { loadRuntime } from '../../src/core/ml/backends';
+import type { Tf } from '../../src/core/ml/tf';
 import { bce, computeLoss, softDice } from '../../src/core/ml/losses';
 import {
   borderWeightMap,

@@ -23,8 +23,8 @@ import {
   onnxRunner,
   OnnxTrainer,
   readWeights,
-  type Ort,
 } from '../../src/core/ml/onnx/runtime';
+import type { Ort } from '../../src/core/ml/tf';
 import { Random } from '../../src/core/math/random';
 import { tempDir } from './project-fixtures';
 

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { maskMetrics, meanOf } from '../../shared/metrics';
-import type { Engine, Tf } from './backends';
+import type { Engine, Tf } from './tf';
 import { augment, DEFAULT_AUGMENT } from './augment';
 import { tfjsRunner, type ModelRunner } from './engine';
 import { computeLoss, type LossName } from './losses';

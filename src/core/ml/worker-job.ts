@@ -3,7 +3,7 @@
  * cancel and progress. The worker's job table (src/worker/jobs.ts) holds handlers of this shape.
  */
 import type { BackendName } from '../../shared/contract';
-import type { Engine } from './backends';
+import type { Engine } from './tf';
 
 export interface WorkerJobContext extends Engine {
   backend: BackendName;

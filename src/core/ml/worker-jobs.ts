@@ -40,7 +40,8 @@ import {
 } from './job-params';
 import { ExternalModel } from './external/runner';
 import { writeModelExport } from './onnx/export-model';
-import { loadOnnxRuntime, type Ort } from './onnx/runtime';
+import { loadOnnxRuntime } from './onnx/runtime';
+import type { Ort } from './tf';
 import { latestPrediction, revisionPixels } from '../project/masks';
 import { loadModel, MODEL_FILE, WEIGHTS_FILE } from './model-io';
 import { bestModelDir, trainModel, type TrainItem } from './trainer';
