@@ -17,6 +17,7 @@ import {
   type TrainParams,
 } from '../../shared/contract-ml';
 import type { ProjectStore } from '../project/store';
+import { processAlive } from '../project/lock';
 import { describeInput, inputSize } from './external/config';
 import { MODEL_FILE, WEIGHTS_FILE } from './model-io';
 import { DamagedFileError, readCheckpointState, readJsonFile, writeFileAtomic } from './checkpoint';
@@ -84,15 +85,6 @@ export function claimNextVersion(store: ProjectStore): string {
 }
 
 const LOCK_FILE = 'train.lock';
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Marks a version as being trained by this process, so another process (a second CLI, the app)

@@ -67,7 +67,8 @@ function bootId(): string | null {
   }
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process of this machine is running (EPERM: it is, under another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
