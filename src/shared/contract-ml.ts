@@ -181,12 +181,7 @@ export const evaluationSchema = z.object({
   split: evaluationSplitSchema,
   threshold: z.number(),
   images: z.number().int(),
-  dice: z.number(),
-  iou: z.number(),
-  precision: z.number(),
-  recall: z.number(),
-  specificity: z.number(),
-  accuracy: z.number(),
+  ...maskFigureFields,
   perImage: z.array(perImageScoreSchema),
   /** Images of the split that could not be evaluated, with why. */
   skipped: z.array(skippedImageSchema).optional(),
