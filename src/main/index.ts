@@ -17,7 +17,15 @@ import {
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiError, mediaKindSchema, type ApiErrorBody } from '../shared/contract';
-import { IPC_EVENT, IPC_INVOKE, MEDIA_SCHEME } from '../shared/channels';
+import {
+  IPC_EVENT,
+  IPC_INVOKE,
+  IPC_MENU_ACTION,
+  IPC_MENU_STATE,
+  MEDIA_SCHEME,
+} from '../shared/channels';
+import { appMenuStateSchema } from '../shared/app-menu';
+import { appMenuTemplate } from './menu-template';
 import { createService, type Service } from '../core/service';
 import type { WorkerChannel, WorkerLauncher } from '../core/ml/worker-host';
 import { defaultProjectDir, ensureDemoProject } from '../core/default-project';
@@ -165,14 +173,24 @@ async function start(): Promise<void> {
     }
   });
 
-  Menu.setApplicationMenu(
-    Menu.buildFromTemplate([
-      { role: 'fileMenu' },
-      { role: 'editMenu' },
-      { role: 'viewMenu' },
-      { role: 'windowMenu' },
-    ]),
-  );
+  // The menu bar is the action registry's (see shared/app-menu.ts): the page sends each action's
+  // label, keys and state; until it has, only the role entries show.
+  const setAppMenu = (state: unknown, sender?: Electron.WebContents) => {
+    const parsed = appMenuStateSchema.safeParse(state);
+    if (!parsed.success) return;
+    Menu.setApplicationMenu(
+      Menu.buildFromTemplate(
+        appMenuTemplate(parsed.data, (id) => {
+          if (sender && !sender.isDestroyed()) sender.send(IPC_MENU_ACTION, id);
+        }),
+      ),
+    );
+  };
+  setAppMenu([]);
+  ipcMain.on(IPC_MENU_STATE, (event, state: unknown) => {
+    if (!isTrustedSender(event.senderFrame?.url, appUrl)) return;
+    setAppMenu(state, event.sender);
+  });
   await createWindow(activeService);
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) void createWindow(activeService);

@@ -5,7 +5,14 @@
 import { contextBridge, ipcRenderer } from 'electron';
 import type { ApiErrorBody, EventName } from '../shared/contract';
 import { createApi } from '../shared/client';
-import { IPC_EVENT, IPC_INVOKE, MEDIA_SCHEME } from '../shared/channels';
+import type { AppMenuState } from '../shared/app-menu';
+import {
+  IPC_EVENT,
+  IPC_INVOKE,
+  IPC_MENU_ACTION,
+  IPC_MENU_STATE,
+  MEDIA_SCHEME,
+} from '../shared/channels';
 
 type InvokeResult = { ok: true; value: unknown } | { ok: false; error: ApiErrorBody };
 
@@ -33,5 +40,22 @@ const api = createApi({
     return `${MEDIA_SCHEME}://${kind}/${id}${suffix}`;
   },
 });
+
+// The menu bar: the page says what each action is called and whether it can run; a click comes
+// back as the action's id (main validates the state with the shared schema).
+api.appMenu = {
+  set(state: AppMenuState) {
+    ipcRenderer.send(IPC_MENU_STATE, state);
+  },
+  onAction(listener: (id: string) => void) {
+    const handler = (_event: unknown, id: unknown) => {
+      if (typeof id === 'string') listener(id);
+    };
+    ipcRenderer.on(IPC_MENU_ACTION, handler);
+    return () => {
+      ipcRenderer.removeListener(IPC_MENU_ACTION, handler);
+    };
+  },
+};
 
 contextBridge.exposeInMainWorld('api', api);

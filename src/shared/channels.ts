@@ -9,3 +9,6 @@ export const HTTP_MEDIA_PREFIX = '/media/';
 export const HTTP_EVENTS_PATH = '/events';
 export const TOKEN_HEADER = 'x-qataseg-token';
 export const TOKEN_QUERY = 'token';
+/** Desktop menu bar: the renderer's action state in, the clicked action's id out. */
+export const IPC_MENU_STATE = 'qataseg:menu-state';
+export const IPC_MENU_ACTION = 'qataseg:menu-action';

@@ -156,6 +156,8 @@ export const modelSummarySchema = z.object({
   /** Why a damaged version cannot be used: which file, and what is wrong with it. */
   damage: z.string().optional(),
   active: z.boolean(),
+  /** The version "Roll back" makes active again (the one active before the current one). */
+  rollbackTarget: z.boolean().optional(),
   createdAt: z.string().nullable(),
   parent: z.string().nullable(),
   base: z.number().int().nullable(),

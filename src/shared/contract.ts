@@ -6,6 +6,7 @@
  * Adding a method: add an entry to `methods`; the preload, the HTTP server and the renderer client
  * pick it up from here.
  */
+import type { AppMenuBridge } from './app-menu';
 import { z } from 'zod';
 import { noInput } from './schema-helpers';
 import { datasetEvents, datasetMethods } from './contract-dataset';
@@ -80,6 +81,8 @@ export type Api = {
 } & {
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
   mediaUrl(kind: MediaKind, id: number, query?: Record<string, string | number>): string;
+  /** The desktop app's menu bar (preload only; see shared/app-menu.ts). */
+  appMenu?: AppMenuBridge;
 };
 
 /** Error shape carried across transports. */

@@ -99,6 +99,18 @@ export const onnxGraphInfoSchema = z.object({
   operators: z.array(z.string()),
   nodes: z.number().int().nonnegative(),
   bytes: z.number().int().nonnegative(),
+  /**
+   * The `model.json` beside the file (as `qataseg export-model` and other tools write it): its
+   * config when it is one, else why not; null when there is none.
+   */
+  beside: z
+    .object({
+      file: z.string(),
+      config: externalModelConfigSchema.nullable(),
+      problem: z.string().nullable(),
+    })
+    .nullable()
+    .optional(),
 });
 export type OnnxGraphInfo = z.infer<typeof onnxGraphInfoSchema>;
 

@@ -158,6 +158,7 @@ test('exports DICOM SEG de-identified from the Export dialog, with the segment l
   await page.getByTestId('export-segment-name').fill('Ground-glass opacity');
   await page.getByTestId('export-segment-colour').fill('#00ff00');
   await page.getByTestId('start-export').click();
+  await page.getByTestId('confirm-export').click();
   await expect(page.getByTestId('export-count')).toHaveText('1', { timeout: 60_000 });
   const segs = (fs.readdirSync(out, { recursive: true }) as string[]).filter((f) =>
     f.endsWith('.dcm'),

@@ -41,6 +41,24 @@ test.describe('Electron app', () => {
       () => typeof (globalThis as { require?: unknown }).require,
     );
     expect(exposesNode).toBe('undefined');
+
+    // The menu bar is the action registry's: Review's states and Edit's undo are there, and a
+    // click runs the action in the page (Invert toggles the viewer's window).
+    await expect
+      .poll(() =>
+        app.evaluate(({ Menu }) =>
+          (Menu.getApplicationMenu()?.items ?? []).flatMap((menu) =>
+            (menu.submenu?.items ?? []).map(
+              (item) => `${menu.label}/${item.id ?? item.role ?? ''}`,
+            ),
+          ),
+        ),
+      )
+      .toEqual(expect.arrayContaining(['Edit/edit.undo', 'Review/review.flagged', 'Help/help']));
+    await app.evaluate(({ Menu }) => {
+      Menu.getApplicationMenu()?.getMenuItemById('help')?.click();
+    });
+    await expect(window.getByTestId('help-overlay')).toBeVisible();
     await app.close();
   });
 });

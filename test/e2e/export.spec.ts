@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test, expect } from '@playwright/test';
 import { startWorkstation, stopWorkstation, tempProjectDir, type Workstation } from './fixtures';
+import { expectCleanLayout } from './layout-check';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const COUNT = 120;
@@ -50,13 +51,37 @@ test('Export writes the masks with progress, a manifest, and refuses to overwrit
   await expect(dialog.getByTestId('export-error')).toContainText('inside the dataset folder');
   expect(fs.existsSync(path.join(base, 'dataset', 'masks'))).toBe(false);
 
-  // A relative folder is relative to the project folder; the check shows the absolute target.
+  // A relative folder is relative to the project folder. Export… only plans: the absolute target
+  // and what will be written are on screen, and nothing is written until Write is clicked.
   await dialog.getByTestId('export-out').fill('../exported');
-  await dialog.getByTestId('export-check').click();
+  await expect(dialog.getByTestId('export-description')).toContainText('Ground-truths/mask_');
+  await dialog.getByTestId('start-export').click();
   await expect(dialog.getByTestId('export-target')).toHaveText(out);
   await expect(dialog.getByTestId('export-plan')).toContainText(`${COUNT} masks to write`);
-
+  expect(fs.existsSync(out)).toBe(false);
+  // Another format withdraws the plan and says what that format writes.
+  await dialog.getByTestId('export-format').selectOption('dicom-seg');
+  await expect(dialog.getByTestId('export-plan')).toBeHidden();
+  await expect(dialog.getByTestId('export-description')).toContainText('seg_');
+  await expect(dialog.getByTestId('export-description')).not.toContainText('mask_');
+  await dialog.getByTestId('export-format').selectOption('png');
   await dialog.getByTestId('start-export').click();
+  await expect(dialog.getByTestId('export-plan')).toContainText(`${COUNT} masks to write`);
+  expect(fs.existsSync(out)).toBe(false);
+
+  // The dialog with its plan fits the window at the sizes people use.
+  for (const [width, height] of [
+    [1280, 800],
+    [1600, 1000],
+  ]) {
+    await page.setViewportSize({ width, height });
+    await expectCleanLayout(
+      page,
+      dialog,
+      test.info().outputPath(`export-dialog-${width}x${height}.png`),
+    );
+  }
+  await dialog.getByTestId('confirm-export').click();
   // The job row (progress bar and Cancel while it runs) appears, then the result.
   await expect(dialog.getByTestId('job-export')).toBeVisible();
   await expect(dialog.getByTestId('export-result')).toBeVisible({ timeout: 60_000 });
@@ -83,6 +108,7 @@ test('Export writes the masks with progress, a manifest, and refuses to overwrit
   // previous run's result is gone, the target and its conflicts are shown.
   await dialog.getByTestId('start-export').click();
   await expect(dialog.getByTestId('export-error')).toContainText('already exist');
+  await expect(dialog.getByTestId('confirm-export')).toBeDisabled();
   await expect(dialog.getByTestId('export-result')).toBeHidden();
   await expect(dialog.getByTestId('export-target')).toHaveText(out);
   await expect(dialog.getByTestId('export-plan')).toContainText(`${COUNT + 1} files already exist`);

@@ -125,6 +125,22 @@ test('export ONNX, add an ONNX model through its form, import predictions, expor
   );
   await expect(card.getByTestId('version-card-test')).toContainText('Dice');
 
+  // The file exported above has its model.json beside it: the form fills itself from it, and
+  // the model goes in without a field typed.
+  await form.getByTestId('add-model-path').fill(exported);
+  await form.getByTestId('add-model-read').click();
+  await expect(form.getByTestId('add-model-beside')).toContainText(
+    `Filled in from ${path.join(base, 'exported', 'model.json')}`,
+  );
+  await expect(form.getByTestId('add-model-layout')).toHaveValue('NCHW');
+  await expect(form.getByTestId('add-model-channels')).toHaveValue('1');
+  await expect(form.getByTestId('add-model-missing')).toHaveCount(0);
+  await form.getByTestId('add-model-name').fill('roundtrip');
+  await form.getByTestId('add-model-run').click();
+  await expect(form.getByTestId('add-model-result')).toContainText('Added roundtrip: test Dice', {
+    timeout: 120_000,
+  });
+
   // Predictions from elsewhere: here the dataset's own masks of five images, as a folder.
   const predictions = path.join(base, 'predictions');
   fs.mkdirSync(predictions);
@@ -166,6 +182,7 @@ test('export ONNX, add an ONNX model through its form, import predictions, expor
   await dialog.getByTestId('export-dataset-id').fill('42');
   await dialog.getByTestId('export-dataset-name').fill('Demo');
   await dialog.getByTestId('start-export').click();
+  await dialog.getByTestId('confirm-export').click();
   await expect(dialog.getByTestId('export-result')).toBeVisible({ timeout: 60_000 });
   const dataset = JSON.parse(
     fs.readFileSync(path.join(out, 'Dataset042_Demo', 'dataset.json'), 'utf8'),

@@ -179,6 +179,7 @@ test('a project on a network folder, opened read-only, names the network filesys
     const dialog = page.getByTestId('export-dialog');
     await dialog.getByTestId('export-out').fill(out);
     await dialog.getByTestId('start-export').click();
+    await dialog.getByTestId('confirm-export').click();
     await expect(dialog.getByTestId('job-export')).toHaveAttribute('data-state', 'succeeded', {
       timeout: 60_000,
     });

@@ -8,6 +8,7 @@
  */
 import { expect, type Page } from '@playwright/test';
 import { test } from './fixtures';
+import { expectApart, expectCleanLayout } from './layout-check';
 
 interface ListItem {
   id: number;
@@ -207,6 +208,25 @@ test('correct, fine-tune with live curves, compare on the test split, promote, p
   await expect(rows.first().getByTestId('queue-badge')).toContainText('uncertain');
   for (const id of corrected) {
     await expect(page.locator(`[data-testid=worklist-row][data-image-id="${id}"]`)).toHaveCount(0);
+  }
+
+  // The Training panel with two versions, a comparison and a queue note fits the window at the
+  // sizes people use, beside the Review and Figures panels rather than over them.
+  for (const [width, height] of [
+    [1280, 800],
+    [1600, 1000],
+  ]) {
+    await page.setViewportSize({ width, height });
+    const trainingPanel = page.getByTestId('training-panel');
+    await expect(trainingPanel).toBeVisible();
+    await expectCleanLayout(
+      page,
+      trainingPanel,
+      test.info().outputPath(`training-panel-${width}x${height}.png`),
+    );
+    await expectApart(trainingPanel, page.getByTestId('review-panel'), 'Training over Review');
+    await expectApart(trainingPanel, page.getByTestId('figures-panel'), 'Training over Figures');
+    await expectApart(trainingPanel, page.getByTestId('worklist-scroll'), 'Training over worklist');
   }
 
   console.log(

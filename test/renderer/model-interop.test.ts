@@ -3,7 +3,11 @@
  * form's order), sizes are read as the CLI reads them, and what it builds passes the contract.
  */
 import { describe, expect, it } from 'vitest';
-import { configFromFields, EMPTY_FIELDS } from '../../src/renderer/src/training/ModelInterop';
+import {
+  configFromFields,
+  EMPTY_FIELDS,
+  fieldsFromConfig,
+} from '../../src/renderer/src/training/add-model-config';
 import { externalModelConfigSchema, type OnnxGraphInfo } from '../../src/shared/interop-schemas';
 
 const graph: OnnxGraphInfo = {
@@ -40,6 +44,7 @@ describe('configFromFields', () => {
         layout: 'NCHW',
         channels: '3',
         size: 'dynamic',
+          mode: 'native',
         multiple: '32',
         scaling: 'mean-std',
         mean: '0.485, 0.456, 0.406',
@@ -70,5 +75,39 @@ describe('configFromFields', () => {
       graph,
     );
     expect('config' in sized && sized.config.input.size).toEqual([256, 320]);
+  });
+
+  it('fills the fields from a config (the model.json beside a file) and builds the same config back', () => {
+    const configs = [
+      {
+        input: {
+          layout: 'NCHW',
+          channels: 3,
+          size: [256, 320],
+          mode: 'tile',
+          scaling: 'mean-std',
+          mean: [0.1, 0.2, 0.3],
+          std: [1, 2, 3],
+        },
+        output: { name: 'y', activation: 'logits', classes: 2, foreground: 1, threshold: 0.4 },
+      },
+      {
+        input: {
+          name: 'x',
+          layout: 'NHWC',
+          channels: 1,
+          size: 'dynamic',
+          mode: 'native',
+          multiple: 16,
+          scaling: '0..1',
+        },
+        output: { activation: 'probabilities', classes: 1 },
+      },
+    ];
+    for (const raw of configs) {
+      const config = externalModelConfigSchema.parse(raw);
+      const built = configFromFields(fieldsFromConfig(config), graph);
+      expect('config' in built && externalModelConfigSchema.parse(built.config)).toEqual(config);
+    }
   });
 });

@@ -135,6 +135,8 @@ describe('failed requests are shown and the page returns to the host state', () 
     await waitFor(() => expect(screen.getByTestId('export-error').textContent).toMatch(/fetch/));
     fireEvent.change(screen.getByTestId('export-out'), { target: { value: '/tmp/out' } });
     fireEvent.click(screen.getByTestId('start-export'));
+    // The plan comes first; the failing start is the confirmation's.
+    fireEvent.click(await screen.findByTestId('confirm-export'));
     await waitFor(() =>
       expect(screen.getByTestId('export-error').textContent).toMatch(/Failed to fetch/),
     );

@@ -313,6 +313,27 @@ describe('Training panel', () => {
     unsubscribe();
   });
 
+  it('turns Roll back off when no version was active before, and says so', async () => {
+    const { calls, unsubscribe } = await mountPanel([
+      summary('v1', { active: true }),
+      summary('v2'),
+    ]);
+    const rollback = screen.getByTestId<HTMLButtonElement>('rollback');
+    expect(rollback.disabled).toBe(true);
+    expect(rollback.getAttribute('title')).toMatch(/Nothing to roll back to/);
+    fireEvent.click(rollback);
+    expect(calls.filter((c) => c.method === 'models.rollback')).toEqual([]);
+    unsubscribe();
+  });
+
+  it('names the version Roll back returns to', async () => {
+    await mountPanel([summary('v1', { rollbackTarget: true }), summary('v2', { active: true })]);
+    const enabled = screen.getByTestId<HTMLButtonElement>('rollback');
+    expect(enabled.disabled).toBe(false);
+    expect(enabled.textContent).toBe('Roll back to v1');
+    expect(enabled.getAttribute('title')).toMatch(/Make v1 active again/);
+  });
+
   it('marks a damaged version and says why on hover', async () => {
     const damage = 'card.json is damaged: Unexpected end of JSON input';
     await mountPanel([

@@ -147,8 +147,13 @@ describe('ML jobs through the service and the worker', () => {
     const comparison = await service.invoke('models.compare', { a: 'v1', b: 'v2' });
     expect(comparison.sameTestSplit).toBe(true);
     expect(comparison.wins + comparison.losses + comparison.ties).toBe(4);
+    const rollbackTargets = async () =>
+      (await service.invoke('models.list')).filter((m) => m.rollbackTarget).map((m) => m.version);
+    expect(await rollbackTargets()).toEqual([]);
     expect(await service.invoke('models.promote', { version: 'v2' })).toEqual({ active: 'v2' });
+    expect(await rollbackTargets()).toEqual(['v1']);
     expect(await service.invoke('models.rollback')).toEqual({ active: 'v1' });
+    expect(await rollbackTargets()).toEqual([]);
     await expect(service.invoke('models.rollback')).rejects.toThrow(/no earlier active model/);
   }, 180_000);
 

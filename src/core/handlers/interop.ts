@@ -3,7 +3,7 @@
  * out as ONNX, external ONNX models and prediction folders in as versions.
  */
 import type { HandlerGroup } from './context';
-import { inspectOnnxFile, startAddModel } from '../ml/external/add-model';
+import { inspectOnnxFile, readConfigBeside, startAddModel } from '../ml/external/add-model';
 import { startImportPredictions } from '../ml/external/import-predictions';
 import { exportModelResultSchema } from '../../shared/interop-schemas';
 import { planModelExport } from '../ml/onnx/export-model';
@@ -13,7 +13,10 @@ export const interopHandlers: HandlerGroup = {
     exportModelResultSchema.parse(
       await context.worker.run('export-model', planModelExport(context.project(), input)),
     ),
-  'models.inspectOnnx': (input) => inspectOnnxFile(input.path),
+  'models.inspectOnnx': async (input) => ({
+    ...(await inspectOnnxFile(input.path)),
+    beside: readConfigBeside(input.path),
+  }),
   'models.add': (input, context) => startAddModel(context, input),
   'predictions.import': (input, context) => startImportPredictions(context, input),
 };

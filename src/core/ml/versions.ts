@@ -234,6 +234,11 @@ export function shortfallMessage(shortfall: PromotionShortfall): string {
   );
 }
 
+/** The version `rollback` would make active again, or null when there is none. */
+export function rollbackTargetOf(store: ProjectStore): string | null {
+  return activeHistory(store).at(-1) ?? null;
+}
+
 /** Makes the previously active version active again. */
 export function rollback(store: ProjectStore): string {
   const history = activeHistory(store);
@@ -258,8 +263,9 @@ export function resolveVersion(store: ProjectStore, version?: string | null): st
 /** A version's line in models.list; a damaged version is listed as such, with why. */
 export function summarise(store: ProjectStore, version: string): ModelSummary {
   const active = activeVersion(store) === version;
+  const rollbackTarget = rollbackTargetOf(store) === version;
   try {
-    return summariseReadable(store, version, active);
+    return { ...summariseReadable(store, version, active), rollbackTarget };
   } catch (error) {
     if (!(error instanceof DamagedFileError)) throw error;
     return {
@@ -267,6 +273,7 @@ export function summarise(store: ProjectStore, version: string): ModelSummary {
       state: 'damaged',
       damage: error.message,
       active,
+      rollbackTarget,
       createdAt: null,
       parent: null,
       base: null,

@@ -104,7 +104,8 @@ export function App() {
           {error}
         </div>
       )}
-      <main className="content">
+      {/* With Training open the review screen makes room for it beside the viewer. */}
+      <main className={trainingShown ? 'content with-training' : 'content'}>
         {project?.projectDir ? (
           <ReviewScreen />
         ) : (

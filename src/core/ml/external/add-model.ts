@@ -56,6 +56,31 @@ export async function inspectOnnxFile(file: string): Promise<OnnxGraphInfo> {
   }
 }
 
+/** A description beside a model is a few kilobytes; anything larger is not one. */
+const CONFIG_BESIDE_LIMIT = 1024 * 1024;
+
+/**
+ * The config in the `model.json` beside an ONNX file, so a form can fill itself from it: null when
+ * there is no such file; `problem` says why one that is there cannot be used.
+ */
+export function readConfigBeside(onnxFile: string): NonNullable<OnnxGraphInfo['beside']> | null {
+  const file = path.join(path.dirname(path.resolve(onnxFile)), 'model.json');
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    return null;
+  }
+  if (!stat.isFile()) return { file, config: null, problem: 'it is not a regular file' };
+  if (stat.size > CONFIG_BESIDE_LIMIT)
+    return { file, config: null, problem: `it is ${stat.size} bytes, not a model description` };
+  try {
+    return { file, config: readConfigFile(file), problem: null };
+  } catch (error) {
+    return { file, config: null, problem: (error as Error).message };
+  }
+}
+
 /** A config from a JSON file (a plain config, or the model.json `qataseg export-model` writes). */
 export function readConfigFile(file: string): ExternalModelConfig {
   let raw: unknown;

@@ -1,9 +1,8 @@
 /**
  * "Export masks": choose an output folder, which mask (best, corrected, predicted, ground truth),
- * a format and review states; check what would be written (the absolute target folder, and which
- * files exist), then run the export as a job with progress and Cancel, and show what was written.
- * The target is shown before anything is written (Export plans first); a new check or run clears
- * the previous one's result.
+ * a format and review states. "Export…" plans: the absolute target folder, what will be written
+ * and which files are in the way appear first, and only "Write" in that step starts the job (with
+ * progress and Cancel). Changing any choice withdraws the plan, so what was confirmed is what runs.
  */
 import { useEffect, useState } from 'react';
 import { JobDialog } from '../common/JobDialog';
@@ -20,25 +19,10 @@ import {
 } from '../../../shared/export-schemas';
 import { api, transportName } from '../api';
 import { JobRow } from '../jobs/JobsBar';
+import { ExportPlanView } from './ExportPlanView';
+import { ExportResultView } from './ExportResultView';
+import { FORMAT_LABELS, FORMAT_WRITES, MANIFEST_NOTE, SOURCE_LABELS } from './export-text';
 import { refreshJobs, useAppStore, useReadOnlyMessage } from '../store';
-
-const SOURCE_LABELS: Record<ExportSource, string> = {
-  best: 'Best (correction, else ground truth, else prediction)',
-  corrected: 'Corrected only',
-  predicted: 'Predicted (thresholded)',
-  'ground-truth': 'Ground truth',
-};
-
-const FORMAT_LABELS: Record<ExportFormat, string> = {
-  png: 'PNG 0/255',
-  png01: 'PNG 0/1',
-  probability: 'Probability map (8-bit)',
-  overlay: 'Overlay (image + contour)',
-  coco: 'COCO JSON (RLE)',
-  nnunet: 'nnU-Net v2 raw dataset',
-  nifti: 'NIfTI (.nii.gz image and mask)',
-  'dicom-seg': 'DICOM SEG (one per image)',
-};
 
 const STATES: ReviewState[] = ['unreviewed', 'accepted', 'corrected', 'flagged', 'negative'];
 
@@ -58,7 +42,8 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
   const [segmentLabel, setSegmentLabel] = useState<SegmentLabel | null>(null);
   const [savedSegmentLabel, setSavedSegmentLabel] = useState<SegmentLabel | null>(null);
   const readOnly = useReadOnlyMessage();
-  const [plan, setPlan] = useState<ExportPlan | null>(null);
+  // The plan on screen and the request it was made for: "Write" runs exactly that request.
+  const [planned, setPlanned] = useState<{ plan: ExportPlan; request: ExportInput } | null>(null);
   const [jobId, setJobId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [nativePicker, setNativePicker] = useState(transportName === 'electron');
@@ -111,34 +96,38 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
     if (!picked.native) setNativePicker(false);
   };
 
-  const check = async () => {
+  const review = async () => {
     setError(null);
-    setPlan(null);
+    setPlanned(null);
     setJobId(null);
     try {
-      setPlan(await api['export.plan'](input()));
+      const request = input();
+      const plan = await api['export.plan'](request);
+      setPlanned({ plan, request });
+      if (plan.conflictCount > 0 && !request.overwrite) {
+        setError(
+          `${plan.conflictCount} ${plan.conflictCount === 1 ? 'file already exists' : 'files already exist'} in ${plan.out}: tick "Replace files that already exist" or choose another folder.`,
+        );
+      }
     } catch (caught) {
       setError(caught instanceof Error ? caught.message : String(caught));
     }
   };
 
-  const start = async () => {
+  const write = async () => {
+    if (!planned) return;
     setError(null);
-    setPlan(null);
     setJobId(null);
     try {
-      const request = input();
       const label = segmentLabel;
       if (
-        format === 'dicom-seg' &&
+        planned.request.format === 'dicom-seg' &&
         label &&
         (label.name !== savedSegmentLabel?.name || label.colour !== savedSegmentLabel?.colour)
       ) {
         setSavedSegmentLabel(await api['export.setSegmentLabel'](label));
       }
-      // Plan first: the absolute target is on screen before anything is written.
-      setPlan(await api['export.plan'](request));
-      const started = await api['export.start'](request);
+      const started = await api['export.start'](planned.request);
       useAppStore.setState((state) => ({ jobs: { ...state.jobs, [started.id]: started } }));
       setJobId(started.id);
     } catch (caught) {
@@ -157,7 +146,8 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
   }, [jobId, running]);
 
   const result = job?.state === 'succeeded' ? (job.result as ExportResult | undefined) : undefined;
-  const changed = () => setPlan(null);
+  const changed = () => setPlanned(null);
+  const planShown = planned !== null && !job;
 
   return (
     <JobDialog
@@ -166,14 +156,14 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
       busy={running}
       testId="export-dialog"
       onSubmit={() => {
-        if (out.trim()) void start();
+        if (!out.trim()) return;
+        if (planShown && planned.plan.masks > 0 && !error) void write();
+        else void review();
       }}
     >
       <h2>Export masks</h2>
-      <p className="muted">
-        Writes <code>&lt;folder&gt;/Ground-truths/mask_&lt;stem&gt;.png</code> for each image (the
-        QaTa layout) and <code>manifest.csv</code> with a SHA-256 per file. Existing files are never
-        replaced unless you allow it.
+      <p className="muted" data-testid="export-description">
+        Writes {FORMAT_WRITES[format]} {MANIFEST_NOTE}
       </p>
       <label>
         Output folder
@@ -303,7 +293,10 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
               max={1}
               step="any"
               value={threshold}
-              onChange={(event) => setThreshold(event.target.value)}
+              onChange={(event) => {
+                setThreshold(event.target.value);
+                changed();
+              }}
             />
           </label>
         </span>
@@ -325,7 +318,10 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
             type="checkbox"
             data-testid="export-deidentify"
             checked={deidentify}
-            onChange={(event) => setDeidentify(event.target.checked)}
+            onChange={(event) => {
+              setDeidentify(event.target.checked);
+              changed();
+            }}
           />
           De-identify (remove patient data, new UIDs: PS3.15 Annex E basic profile)
         </label>
@@ -358,19 +354,22 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
           type="checkbox"
           data-testid="export-overwrite"
           checked={overwrite}
-          onChange={(event) => setOverwrite(event.target.checked)}
+          onChange={(event) => {
+            setOverwrite(event.target.checked);
+            changed();
+          }}
         />
         Replace files that already exist
       </label>
-      {plan && (
-        <p data-testid="export-plan">
-          Target <code data-testid="export-target">{plan.out}</code>: {plan.masks}{' '}
-          {plan.masks === 1 ? 'mask' : 'masks'} to write
-          {plan.skipped.length > 0 && `, ${plan.skipped.length} images without such a mask`}
-          {plan.conflictCount > 0 &&
-            `; ${plan.conflictCount} files already exist (${plan.conflicts.slice(0, 3).join(', ')}${plan.conflictCount > 3 ? ', …' : ''})`}
-          .
-        </p>
+      {planShown && (
+        <ExportPlanView
+          plan={planned.plan}
+          format={planned.request.format ?? format}
+          copyImages={planned.request.copyImages === true}
+          overwrite={planned.request.overwrite === true}
+          busy={running}
+          onConfirm={() => void write()}
+        />
       )}
       {error && (
         <p role="alert" className="error" data-testid="export-error">
@@ -385,45 +384,14 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
         </button>
         <button
           type="button"
-          data-testid="export-check"
+          data-testid="start-export"
           disabled={running || !out.trim()}
-          onClick={() => void check()}
+          title="Shows the target folder and what will be written; nothing is written yet"
+          onClick={() => void review()}
         >
-          Check
-        </button>
-        <button type="submit" data-testid="start-export" disabled={running || !out.trim()}>
-          Export
+          Export…
         </button>
       </div>
     </JobDialog>
-  );
-}
-
-function ExportResultView({ result }: { result: ExportResult }) {
-  return (
-    <div className="import-report" data-testid="export-result">
-      <p>
-        <strong data-testid="export-count">{result.masks}</strong>{' '}
-        {result.masks === 1 ? 'mask' : 'masks'} written to <code>{result.out}</code> in{' '}
-        {result.seconds.toFixed(1)} s ({Math.round(result.masksPerSecond)} masks/s).
-      </p>
-      <p className="muted">
-        Manifest: <code data-testid="export-manifest">{result.manifest}</code>
-      </p>
-      {result.skipped.length > 0 && (
-        <details>
-          <summary>
-            {result.skipped.length} {result.skipped.length === 1 ? 'image' : 'images'} skipped
-          </summary>
-          <ul>
-            {result.skipped.slice(0, 200).map((item) => (
-              <li key={item.image}>
-                <code>{item.image}</code>: {item.reason}
-              </li>
-            ))}
-          </ul>
-        </details>
-      )}
-    </div>
   );
 }

@@ -1,6 +1,7 @@
 /** The review workstation: worklist, viewer and side panels, with the one global key handler. */
 import { useEffect } from 'react';
 import { ActionButton } from '../editor/ActionButton';
+import { startAppMenuSync } from '../editor/app-menu';
 import { actionForKey } from '../editor/registry';
 import { runAction } from '../editor/run';
 import { review } from './controller';
@@ -48,6 +49,8 @@ export function ReviewScreen() {
     };
     window.addEventListener('beforeunload', onBeforeUnload);
     const off = followImageChanges();
+    // The desktop menu bar shows the registry's actions and runs them on click.
+    const offMenu = startAppMenuSync();
     // Back after a lost connection: what changed meanwhile was not heard. Kept saves go first.
     const offReconnected = onReconnected(() => {
       review.retrySavesNow();
@@ -58,6 +61,7 @@ export function ReviewScreen() {
       window.removeEventListener('keydown', onKey);
       window.removeEventListener('beforeunload', onBeforeUnload);
       off();
+      offMenu();
       offReconnected();
     };
   }, []);

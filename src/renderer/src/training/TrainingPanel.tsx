@@ -17,12 +17,10 @@ import { api } from '../api';
 import { useReviewStore } from '../review/review-store';
 import { useAppStore, useReadOnlyMessage } from '../store';
 import { Curves } from './Curves';
-import {
-  AddModelForm,
-  ExportOnnxForm,
-  ImportPredictionsForm,
-  VersionCardView,
-} from './ModelInterop';
+import { AddModelForm } from './AddModelForm';
+import { ExportOnnxForm } from './ExportOnnxForm';
+import { ImportPredictionsForm } from './ImportPredictionsForm';
+import { VersionCardView } from './VersionCardView';
 import {
   appendStep,
   bestRecord,
@@ -301,6 +299,7 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
   );
 
   const active = models.find((model) => model.active) ?? null;
+  const rollbackTo = models.find((model) => model.rollbackTarget) ?? null;
   const activeIsExternal = Boolean(active?.source && active.source !== 'trained');
   const training = trainJob?.state === 'running';
   const predicting = predictJob?.state === 'running';
@@ -664,7 +663,6 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
               <th>Version</th>
               <th>From</th>
               <th>Size/base</th>
-              <th>Backend</th>
               <th>Val Dice</th>
               <th>Test Dice</th>
               <th />
@@ -684,7 +682,7 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
                     type="button"
                     className="link"
                     data-testid={`version-open-${model.version}`}
-                    title="Open the version's card"
+                    title={`Open the version's card${model.backend ? ` (trained on ${model.backend})` : ''}`}
                     disabled={model.state !== 'complete'}
                     onClick={() => setOpened(model.version)}
                   >
@@ -704,7 +702,6 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
                     ? `${model.size ?? '?'}/${model.base ?? '?'}`
                     : (model.input ?? '–')}
                 </td>
-                <td>{model.backend ?? '–'}</td>
                 <td>{figure(model.valDice)}</td>
                 <td>{figure(model.testDice)}</td>
                 <td>
@@ -777,11 +774,16 @@ export function TrainingPanel({ open, onClose }: { open: boolean; onClose: () =>
           <button
             type="button"
             data-testid="rollback"
-            disabled={!active || readOnly !== null}
-            title={readOnly ?? undefined}
+            disabled={!rollbackTo || readOnly !== null}
+            title={
+              readOnly ??
+              (rollbackTo
+                ? `Make ${rollbackTo.version} active again (it was active before ${active?.version ?? 'this one'})`
+                : 'Nothing to roll back to: no version was active before this one')
+            }
             onClick={() => run(() => api['models.rollback']())}
           >
-            Roll back
+            {rollbackTo ? `Roll back to ${rollbackTo.version}` : 'Roll back'}
           </button>
         </div>
       </section>
