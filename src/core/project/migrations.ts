@@ -160,7 +160,7 @@ export const migrations: Migration[] = [
     `);
   },
   // 7: prediction_stats.uncertainty becomes the mean binary entropy over the pixels predicted lesion
-  // (src/core/ml/uncertainty.ts) instead of over the whole image, whose background flattened it;
+  // (src/core/math/uncertainty.ts) instead of over the whole image, whose background flattened it;
   // stored figures are recomputed from each prediction's probability PNG.
   (db) => {
     const rows = db
