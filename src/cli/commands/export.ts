@@ -71,6 +71,7 @@ export function summary(result: ExportResult): string {
 export async function exportThroughService(
   session: CliSession,
   input: ExportInput,
+  options: { json?: boolean } = {},
 ): Promise<ExportResult> {
   let started;
   try {
@@ -81,7 +82,14 @@ export async function exportThroughService(
   }
   const job = await followJob(session, started);
   if (job.state === 'cancelled') fail('export cancelled', 130);
-  if (job.state !== 'succeeded') fail(`export stopped: ${job.error}`, 1);
+  if (job.state !== 'succeeded') {
+    // The exporter's own words already say it stopped and list what was written.
+    const error = job.error?.startsWith('export stopped')
+      ? job.error
+      : `export stopped: ${job.error}`;
+    if (options.json) printJson({ error });
+    fail(error, 1);
+  }
   return exportResultSchema.parse(job.result);
 }
 
@@ -137,7 +145,7 @@ export function register(program: Command): void {
       // The output is absolute already (resolved where it was typed), as a server needs.
       const session = await openSession(options.project, 'auto', 'This export', { reader: true });
       try {
-        const result = await exportThroughService(session, input.data);
+        const result = await exportThroughService(session, input.data, { json: options.json });
         if (options.json) printJson(result);
         else process.stdout.write(`${summary(result)}\n`);
       } finally {
