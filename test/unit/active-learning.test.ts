@@ -11,7 +11,11 @@ import {
   predictionChange,
   recordPredictionChanges,
 } from '../../src/core/ml/active-learning';
-import { meanBinaryEntropy, predictionUncertainty, spearman } from '../../src/core/math/uncertainty';
+import {
+  meanBinaryEntropy,
+  predictionUncertainty,
+  spearman,
+} from '../../src/core/math/uncertainty';
 import { listImages, setReview } from '../../src/core/project/images';
 import { latestPrediction, revisionPixels, savePrediction } from '../../src/core/project/masks';
 import type { ProjectStore } from '../../src/core/project/store';
