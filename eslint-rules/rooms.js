@@ -21,6 +21,7 @@ export const srcRooms = {
     files: [
       'core/math',
       'core/job-reporter',
+      'core/guarded-files',
       'core/fs-errors',
       'core/user-paths',
       'core/app-package',

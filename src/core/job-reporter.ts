@@ -25,6 +25,18 @@ export class CancelledError extends Error {
   }
 }
 
+/**
+ * The job ended because of what it was given, having changed nothing (a model onnxruntime cannot
+ * load, predictions none of which can be used): a refusal, not a failure. The job fails with
+ * `detail.refused` set, and the CLI exits 2 for it as for a refused request.
+ */
+export class RefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RefusedError';
+  }
+}
+
 export function throwIfCancelled(signal: AbortSignal): void {
   if (signal.aborted) throw new CancelledError();
 }

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { ApiError, type Job, type JobKind } from '../shared/contract';
 import {
   CancelledError,
+  RefusedError,
   type JobControl,
   type JobReporter,
   type JobRunner,
@@ -13,6 +14,12 @@ import {
 } from './job-reporter';
 
 const EMIT_INTERVAL_MS = 100;
+/** How long a cancelled job's work may take to stop before the job ends without it. */
+const CANCEL_GRACE_MS = 10_000;
+
+export interface JobManagerOptions {
+  cancelGraceMs?: number;
+}
 
 /** What a held slot tells the next caller. */
 interface SlotHolder {
@@ -27,7 +34,14 @@ export class JobManager implements JobControl {
   >();
   private readonly slots = new Map<string, SlotHolder>();
 
-  constructor(private readonly onUpdate: (job: Job) => void) {}
+  private readonly cancelGraceMs: number;
+
+  constructor(
+    private readonly onUpdate: (job: Job) => void,
+    options: JobManagerOptions = {},
+  ) {
+    this.cancelGraceMs = options.cancelGraceMs ?? CANCEL_GRACE_MS;
+  }
 
   list(): Job[] {
     return [...this.jobs.values()].map((entry) => ({ ...entry.job }));
@@ -124,9 +138,24 @@ export class JobManager implements JobControl {
         else pending ??= setTimeout(emitNow, wait);
       },
     };
+    // Cancel always ends the job: work stuck in a step that never looks at the signal is
+    // abandoned after a grace period rather than holding the job and its slot forever.
+    const abandoned = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener('abort', () => {
+        setTimeout(
+          () =>
+            reject(
+              new CancelledError(
+                `cancelled: the work did not stop within ${Math.round(this.cancelGraceMs / 1000)} s of the cancel (phase ${job.phase}) and was abandoned`,
+              ),
+            ),
+          this.cancelGraceMs,
+        ).unref();
+      });
+    });
     const done = (async () => {
       try {
-        const result = await runner(reporter);
+        const result = await Promise.race([runner(reporter), abandoned]);
         job.state = 'succeeded';
         job.result = result;
         return result;
@@ -134,6 +163,8 @@ export class JobManager implements JobControl {
         const cancelled = controller.signal.aborted || error instanceof CancelledError;
         job.state = cancelled ? 'cancelled' : 'failed';
         job.error = error instanceof Error ? error.message : String(error);
+        if (!cancelled && error instanceof RefusedError)
+          job.detail = { ...job.detail, refused: true };
         throw error;
       } finally {
         job.finishedAt = new Date().toISOString();

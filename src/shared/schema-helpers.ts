@@ -19,7 +19,7 @@ export const maskFigureFields = {
 /**
  * A path on the host's disk that a user typed or picked. Control characters are refused here: a
  * NUL cuts a path short for the operating system and fails only later, and no real folder name
- * needs one. A relative path is relative to the project folder (see core/user-paths).
+ * needs one. A relative path is relative to the project folder (see core/guarded-files).
  */
 export const hostPathSchema = z
   .string()

@@ -15,6 +15,8 @@ export const hostToWorkerSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('cancel'), jobId: z.string() }),
   z.object({ type: z.literal('shutdown') }),
+  /** Heartbeat: a worker whose event loop turns answers with a pong. */
+  z.object({ type: z.literal('ping'), seq: z.number().int() }),
 ]);
 export type HostToWorker = z.infer<typeof hostToWorkerSchema>;
 
@@ -38,6 +40,7 @@ export const workerToHostSchema = z.discriminatedUnion('type', [
     message: z.string(),
     cancelled: z.boolean(),
   }),
+  z.object({ type: z.literal('pong'), seq: z.number().int() }),
   /** Sent by a worker about to die of an uncaught error: why its jobs end. */
   z.object({ type: z.literal('fatal'), message: z.string() }),
   z.object({

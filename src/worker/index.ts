@@ -118,6 +118,9 @@ port.on('message', (raw) => {
     case 'cancel':
       running.get(message.jobId)?.abort();
       break;
+    case 'ping':
+      send({ type: 'pong', seq: message.seq });
+      break;
     case 'shutdown':
       process.exit(0);
   }

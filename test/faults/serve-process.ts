@@ -3,9 +3,11 @@
  * it (`--json` prints the address), stopped with SIGTERM, its stderr kept for the failure message.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
+import { HTTP_API_PREFIX, TOKEN_HEADER } from '../../src/shared/channels';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 export const qatasegBin = path.join(repoRoot, 'bin/qataseg.mjs');
@@ -99,4 +101,53 @@ export function rawRequest(
     socket.on('close', finish);
     socket.write(bytes);
   });
+}
+
+export interface ApiAnswer {
+  status: number;
+  // The contract's JSON; each test reads the fields it checks.
+  body: { message?: string; id?: string } & Record<string, unknown>;
+}
+
+/** One contract call over HTTP; a call unanswered within `timeoutMs` fails (a blocked server). */
+export async function callApi(
+  serve: ServeProcess,
+  method: string,
+  input: unknown,
+  timeoutMs = 60_000,
+): Promise<ApiAnswer> {
+  const response = await fetch(new URL(`${HTTP_API_PREFIX}${method}`, serve.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', [TOKEN_HEADER]: serve.token },
+    body: JSON.stringify(input ?? {}),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  return { status: response.status, body: (await response.json()) as ApiAnswer['body'] };
+}
+
+export interface EndedJob {
+  id: string;
+  state: string;
+  error: string | null;
+  result?: unknown;
+}
+
+/** Polls jobs.list until job `id` is no longer running. */
+export async function waitForJobOver(serve: ServeProcess, id: string): Promise<EndedJob> {
+  for (;;) {
+    const { body } = await callApi(serve, 'jobs.list', {});
+    const job = (body as unknown as EndedJob[]).find((candidate) => candidate.id === id);
+    if (job && job.state !== 'running') return job;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** The server's peak resident memory (VmHWM) in bytes; null where /proc is not there. */
+export function peakResidentBytes(serve: ServeProcess): number | null {
+  try {
+    const status = fs.readFileSync(`/proc/${serve.child.pid}/status`, 'utf8');
+    return Number(/^VmHWM:\s+(\d+) kB/m.exec(status)![1]) * 1024;
+  } catch {
+    return null;
+  }
 }

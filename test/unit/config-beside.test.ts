@@ -25,26 +25,28 @@ const config = {
 };
 
 describe('the model.json beside an ONNX file', () => {
-  it('is read as the config the file describes', () => {
+  it('is read as the config the file describes', async () => {
     const dir = folder();
     fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify({ version: 'v1', ...config }));
-    const beside = readConfigBeside(path.join(dir, 'unet.onnx'));
+    const beside = await readConfigBeside(path.join(dir, 'unet.onnx'));
     expect(beside?.file).toBe(path.join(dir, 'model.json'));
     expect(beside?.problem).toBeNull();
     expect(beside?.config?.input).toMatchObject({ layout: 'NCHW', size: 256 });
   });
 
-  it('is absent, or named with why it cannot be used', () => {
+  it('is absent, or named with why it cannot be used', async () => {
     const dir = folder();
-    expect(readConfigBeside(path.join(dir, 'unet.onnx'))).toBeNull();
+    expect(await readConfigBeside(path.join(dir, 'unet.onnx'))).toBeNull();
     fs.writeFileSync(path.join(dir, 'model.json'), '{"input": {"layout": "NCWH"}}');
-    expect(readConfigBeside(path.join(dir, 'unet.onnx'))?.problem).toMatch(/input\.layout/);
+    expect((await readConfigBeside(path.join(dir, 'unet.onnx')))?.problem).toMatch(/input\.layout/);
     fs.rmSync(path.join(dir, 'model.json'));
     fs.mkdirSync(path.join(dir, 'model.json'));
-    expect(readConfigBeside(path.join(dir, 'unet.onnx'))?.problem).toBe('it is not a regular file');
+    expect((await readConfigBeside(path.join(dir, 'unet.onnx')))?.problem).toBe(
+      'it is not a regular file',
+    );
     fs.rmdirSync(path.join(dir, 'model.json'));
     fs.writeFileSync(path.join(dir, 'model.json'), Buffer.alloc(2 * 1024 * 1024, 32));
-    expect(readConfigBeside(path.join(dir, 'unet.onnx'))?.problem).toMatch(
+    expect((await readConfigBeside(path.join(dir, 'unet.onnx')))?.problem).toMatch(
       /not a model description/,
     );
   });

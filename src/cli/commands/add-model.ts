@@ -5,6 +5,7 @@
  * (or with --ask, answers read line by line from stdin); otherwise it stops with a template to
  * fill in. Nothing is guessed.
  */
+import path from 'node:path';
 import readline from 'node:readline';
 import type { Command } from 'commander';
 import {
@@ -164,7 +165,7 @@ export function register(program: Command): void {
       try {
         graph = await inspectOnnxFile(file);
         if (options.config) {
-          config = readConfigFile(options.config);
+          config = await readConfigFile(options.config);
         } else {
           process.stderr.write(
             `${file}:\n${describeGraph(graph)
@@ -188,7 +189,7 @@ export function register(program: Command): void {
       const service = await openService(options, 'Adding the model');
       try {
         const job = await service
-          .invoke('models.add', { path: file, name: options.name, config })
+          .invoke('models.add', { path: path.resolve(file), name: options.name, config })
           .catch((error: unknown) => {
             if (error instanceof ApiError && error.code !== 'internal') fail(error.message);
             throw error;
@@ -197,7 +198,7 @@ export function register(program: Command): void {
         if (finished.state !== 'succeeded') {
           fail(
             `adding the model ${finished.state}: ${finished.error}`,
-            finished.state === 'cancelled' ? 130 : 1,
+            finished.state === 'cancelled' ? 130 : finished.detail.refused === true ? 2 : 1,
           );
         }
         const result = addModelResultSchema.parse(finished.result);

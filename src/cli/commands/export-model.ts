@@ -3,6 +3,7 @@
  * a version as a standalone ONNX file with `model.json` beside it. Refused (exit 2) when a file
  * would be replaced without --overwrite.
  */
+import path from 'node:path';
 import type { Command } from 'commander';
 import { ApiError } from '../../shared/contract';
 import { exportModel } from '../../core/ml/onnx/export-model';
@@ -34,7 +35,7 @@ export function register(program: Command): void {
       try {
         const result = exportModel(store, {
           version: options.model,
-          out: options.out,
+          out: path.resolve(options.out),
           overwrite: options.overwrite ?? false,
         });
         if (options.json) printJson(result);

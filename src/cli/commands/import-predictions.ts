@@ -3,6 +3,7 @@
  * of masks or probability maps made elsewhere (PNG, NIfTI, DICOM SEG) as a model version, paired to the
  * project's images by name like `qataseg import`, with the same report.
  */
+import path from 'node:path';
 import type { Command } from 'commander';
 import { ApiError } from '../../shared/contract';
 import {
@@ -63,7 +64,8 @@ export function register(program: Command): void {
       try {
         const job = await service
           .invoke('predictions.import', {
-            folder: dir,
+            // The shell's working folder: the service resolves relative paths against the project.
+            folder: path.resolve(dir),
             name: options.name ?? '',
             probability: options.probability ?? false,
           })
@@ -75,7 +77,7 @@ export function register(program: Command): void {
         if (finished.state !== 'succeeded')
           fail(
             `import of predictions ${finished.state}: ${finished.error}`,
-            finished.state === 'cancelled' ? 130 : 1,
+            finished.state === 'cancelled' ? 130 : finished.detail.refused === true ? 2 : 1,
           );
         const result = importPredictionsResultSchema.parse(finished.result);
         if (options.json) printJson(result);

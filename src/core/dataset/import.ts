@@ -45,8 +45,13 @@ import {
 } from '../project/mask-png';
 import { getImage } from '../project/images';
 import type { ProjectStore } from '../project/store';
-import { resolveUserPath } from '../user-paths';
-import { isDicom, isDicomFileName, probeDicom } from '../formats/dicom/decoder';
+import { resolveUserPath } from '../guarded-files';
+import {
+  checkPixelDataDecodes,
+  isDicom,
+  isDicomFileName,
+  probeDicom,
+} from '../formats/dicom/decoder';
 import { readSegmentation, type SegmentationMasks } from '../formats/dicom/seg-read';
 import { findImageDecoder } from '../formats';
 import { probeImage, probeImageFile, type ImageInfo } from './decode';
@@ -275,6 +280,9 @@ async function processItem(
         return result;
       }
       if (item.segmentationOnly) throw new Error('a DICOM image in a mask folder (not a SEG)');
+      // Nothing too large is decoded: the pixel limit is checked from the header first.
+      if (!aboveLimit({ ...probe, channels: 1, format: 'dicom' }, maxPixels))
+        await checkPixelDataDecodes(bytes, probe);
       result.dicom = tagsOfFacts(probe.facts);
       info = { ...probe, channels: 1, format: 'dicom' };
     } else if (item.segmentationOnly) {

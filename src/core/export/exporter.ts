@@ -45,7 +45,7 @@ import { getRevision, getRevisionPng, latestPrediction, type MaskRevision } from
 import { decodeBinaryMask, decodeGray8 } from '../project/mask-png';
 import { activeModel } from '../project/review';
 import type { ProjectStore } from '../project/store';
-import { resolveUserPath } from '../user-paths';
+import { assertOrdinaryOutput, makeFolders, resolveUserPath } from '../guarded-files';
 import { MANIFEST_FILE, manifestCsv, type ManifestRow } from './manifest';
 import {
   imageFileOf,
@@ -158,9 +158,8 @@ export async function moveWithoutReplacing(from: string, to: string): Promise<vo
 export const nodeIo: ExportIo = {
   writeFile: writeFileDurably,
   rename: (from, to, replace) => (replace ? fsp.rename(from, to) : moveWithoutReplacing(from, to)),
-  mkdir: async (dir) => {
-    await fsp.mkdir(dir, { recursive: true });
-  },
+  // One level at a time: Node's recursive mkdir loops forever where a parent answers ENOENT (/proc).
+  mkdir: (dir) => makeFolders(dir),
   unlink: (file) => fsp.unlink(file),
   syncDirectory: syncDirectoryDurably,
 };
@@ -292,6 +291,11 @@ export async function assertOutsideOwnData(
 export async function planExport(store: ProjectStore, input: ExportInput): Promise<PlannedExport> {
   const options = exportInputSchema.parse(input);
   const out = resolveUserPath(options.out, store.dir);
+  try {
+    assertOrdinaryOutput(out);
+  } catch (error) {
+    throw new ExportRefusedError('bad-request', (error as Error).message);
+  }
   const db = store.db;
 
   const model = options.model ?? activeModel(store);
@@ -797,9 +801,17 @@ export async function runExport(
     );
   } catch (error) {
     if (error instanceof CancelledError && !failure) {
-      // What is on disk stays consistent: the manifest lists the masks written before the cancel.
-      if (rows.length > 0 && datasetMaskFile === null) await writeManifest().catch(() => undefined);
-      throw new CancelledError(`export cancelled after ${done} of ${total} masks`);
+      // What is on disk stays consistent: the manifest lists the masks written before the cancel;
+      // when it cannot be written, the reason of the cancel says so instead of hiding it.
+      let manifestNote = '';
+      if (rows.length > 0 && datasetMaskFile === null) {
+        try {
+          await writeManifest();
+        } catch (manifestError) {
+          manifestNote = `; the manifest could not be written (${describeWriteError(manifestError)})`;
+        }
+      }
+      throw new CancelledError(`export cancelled after ${done} of ${total} masks${manifestNote}`);
     }
     if (!failure) throw error;
   }

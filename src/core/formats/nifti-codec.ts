@@ -7,9 +7,9 @@
  */
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+import { MAX_DECODABLE_PIXELS } from '../../shared/dataset-schemas';
 
 const gzip = promisify(zlib.gzip);
-const gunzip = promisify(zlib.gunzip);
 
 const HEADER_BYTES = 348;
 /** Header plus the 4-byte extension flag: where the voxels start in a single file. */
@@ -85,9 +85,21 @@ export async function encodeNiftiGz(input: NiftiEncodeInput): Promise<Buffer> {
 
 const isGzip = (bytes: Buffer) => bytes.length > 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 
-/** Reads one 2D slice from a .nii or .nii.gz; throws with the reason when it is not one. */
-export async function decodeNifti(input: Buffer): Promise<NiftiSlice> {
-  const bytes = isGzip(input) ? await gunzip(input) : input;
+/** Where a single file's slice lies, from its header (checked: nothing is allocated yet). */
+interface NiftiLayout {
+  little: boolean;
+  width: number;
+  height: number;
+  type: { bytes: number; name: string };
+  offset: number;
+  /** Bytes of the file the slice needs: the header, any extensions, and the voxels. */
+  needed: number;
+}
+
+/** Header extensions past this are not a 2D prediction's (the offset is a float a file can lie in). */
+const MAX_VOXEL_OFFSET = VOXEL_OFFSET + 16 * 1024 * 1024;
+
+function niftiLayout(bytes: Buffer): NiftiLayout {
   if (bytes.length < HEADER_BYTES) throw new Error('not a NIfTI-1 file (too short)');
   let little = true;
   if (bytes.readInt32LE(0) !== HEADER_BYTES) {
@@ -96,24 +108,82 @@ export async function decodeNifti(input: Buffer): Promise<NiftiSlice> {
   }
   const int16 = (offset: number) =>
     little ? bytes.readInt16LE(offset) : bytes.readInt16BE(offset);
-  const float = (offset: number) =>
-    little ? bytes.readFloatLE(offset) : bytes.readFloatBE(offset);
   const magic = bytes.toString('latin1', 344, 347);
   if (magic !== 'n+1' && magic !== 'ni1') throw new Error('not a NIfTI-1 file (magic)');
   if (magic === 'ni1') throw new Error('a NIfTI header without its image (.hdr/.img pair)');
   const rank = int16(40);
-  const dims = Array.from({ length: 7 }, (_, i) => int16(42 + 2 * i));
   if (rank < 2 || rank > 7) throw new Error(`NIfTI rank ${rank}`);
+  const dims = Array.from({ length: rank }, (_, i) => int16(42 + 2 * i));
+  const wrong = dims.find((dim, index) => dim < 1 && (index < 2 || dim < 0));
+  if (wrong !== undefined)
+    throw new Error(
+      `the NIfTI header gives dimension ${wrong} (dims ${dims.join('x')}); a dimension is a count of voxels, at least 1`,
+    );
   const [width, height] = dims;
-  const extra = dims.slice(2, rank).reduce((a, b) => a * Math.max(1, b), 1);
+  const extra = dims.slice(2).reduce((a, b) => a * Math.max(1, b), 1);
   if (extra > 1)
     throw new Error(
-      `a volume of ${extra} slices (${dims.slice(0, rank).join('x')}); a 2D prediction is one slice`,
+      `a volume of ${extra} slices (${dims.join('x')}); a 2D prediction is one slice`,
+    );
+  if (width * height > MAX_DECODABLE_PIXELS)
+    throw new Error(
+      `the NIfTI slice is ${width}x${height}, above the limit of ${MAX_DECODABLE_PIXELS} pixels`,
     );
   const code = int16(70);
   const type = DATATYPES[code];
   if (!type) throw new Error(`NIfTI datatype ${code} is not supported`);
-  const offset = Math.max(VOXEL_OFFSET, Math.round(float(108)));
+  const declared = little ? bytes.readFloatLE(108) : bytes.readFloatBE(108);
+  const offset = Math.max(VOXEL_OFFSET, Math.round(Number.isFinite(declared) ? declared : 0));
+  if (offset > MAX_VOXEL_OFFSET)
+    throw new Error(`the NIfTI voxels start at byte ${offset}, past any 2D slice's header`);
+  return { little, width, height, type, offset, needed: offset + width * height * type.bytes };
+}
+
+/**
+ * Inflates a .nii.gz only as far as its header says the slice needs: the header first, then up to
+ * the slice's last voxel; whatever follows is never inflated (a small file of a GiB of zeros
+ * after a 224x224 slice stays small in memory).
+ */
+function gunzipSlice(input: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const gunzip = zlib.createGunzip();
+    const parts: Buffer[] = [];
+    let length = 0;
+    let needed: number | null = null;
+    let settled = false;
+    const finish = (error: Error | null, result?: Buffer) => {
+      if (settled) return;
+      settled = true;
+      gunzip.destroy();
+      if (error) reject(error);
+      else resolve(result!);
+    };
+    gunzip.on('data', (part: Buffer) => {
+      parts.push(part);
+      length += part.length;
+      try {
+        if (needed === null && length >= HEADER_BYTES) {
+          needed = niftiLayout(Buffer.concat(parts)).needed;
+        }
+      } catch (error) {
+        finish(error as Error);
+        return;
+      }
+      if (needed !== null && length >= needed)
+        finish(null, Buffer.concat(parts).subarray(0, needed));
+    });
+    gunzip.on('error', (error) => finish(error));
+    gunzip.on('end', () => finish(null, Buffer.concat(parts)));
+    gunzip.end(input);
+  });
+}
+
+/** Reads one 2D slice from a .nii or .nii.gz; throws with the reason when it is not one. */
+export async function decodeNifti(input: Buffer): Promise<NiftiSlice> {
+  const bytes = isGzip(input) ? await gunzipSlice(input) : input;
+  const { little, width, height, type, offset } = niftiLayout(bytes);
+  const int16 = (at: number) => (little ? bytes.readInt16LE(at) : bytes.readInt16BE(at));
+  const float = (at: number) => (little ? bytes.readFloatLE(at) : bytes.readFloatBE(at));
   const count = width * height;
   if (offset + count * type.bytes > bytes.length) throw new Error('the NIfTI file ends early');
   const slope = float(112);

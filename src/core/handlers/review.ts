@@ -8,7 +8,7 @@ import {
   imageDisplay,
   layerMetrics,
   redo,
-  saveCorrection,
+  saveCorrectionDetail,
   setReviewState,
   undo,
 } from '../project/review';
@@ -28,10 +28,9 @@ export const reviewHandlers: HandlerGroup = {
     return listRevisions(store.db, input.imageId);
   },
   'masks.save': async (input, context) => {
-    const store = context.project();
-    await saveCorrection(store, input);
+    const detail = await saveCorrectionDetail(context.project(), input);
     context.emit('images.changed', { reason: 'mask', imageIds: [input.imageId] });
-    return imageDetail(store, input.imageId);
+    return detail;
   },
   'masks.undo': async (input, context) => {
     const store = context.project();

@@ -16,8 +16,8 @@ import {
   type ModelSummary,
   type TrainParams,
 } from '../../shared/contract-ml';
-import type { ProjectStore } from '../project/store';
 import { processAlive } from '../project/lock';
+import type { ProjectStore } from '../project/store';
 import { describeInput, inputSize } from './external/config';
 import { MODEL_FILE, WEIGHTS_FILE } from './model-io';
 import { DamagedFileError, readCheckpointState, readJsonFile, writeFileAtomic } from './checkpoint';
@@ -84,7 +84,8 @@ export function claimNextVersion(store: ProjectStore): string {
   throw new ApiError('internal', 'could not claim a model version folder');
 }
 
-const LOCK_FILE = 'train.lock';
+export const TRAIN_LOCK_FILE = 'train.lock';
+const LOCK_FILE = TRAIN_LOCK_FILE;
 
 /**
  * Marks a version as being trained by this process, so another process (a second CLI, the app)

@@ -32,6 +32,18 @@ interface PendingJob {
 
 /** How long a stopped worker gets to exit before it is killed by force and its jobs failed. */
 const STOP_GRACE_MS = 5_000;
+/** How often a ready worker is pinged. */
+const HEARTBEAT_INTERVAL_MS = 5_000;
+/**
+ * How long a worker may go without a message before it is replaced. Generous: a synchronous
+ * step of training or a graph build may keep its event loop for seconds, never minutes.
+ */
+const HEARTBEAT_TIMEOUT_MS = 90_000;
+
+export interface WorkerHostOptions {
+  heartbeatIntervalMs?: number;
+  heartbeatTimeoutMs?: number;
+}
 
 export class WorkerCrashedError extends Error {
   constructor(message: string) {
@@ -72,7 +84,43 @@ export class WorkerHost {
     private readonly backend: BackendChoice,
     private readonly onStatus: (status: WorkerStatus) => void = () => undefined,
     private readonly onLog: (level: string, message: string) => void = () => undefined,
+    private readonly options: WorkerHostOptions = {},
   ) {}
+
+  /**
+   * Pings a ready worker; any message from it counts as an answer. A worker silent past the
+   * timeout (its event loop stuck: a job spinning in one synchronous call) is killed at once and
+   * its jobs fail with that reason; the next job starts a new one.
+   */
+  private watch(channel: WorkerChannel, lastHeard: () => number): void {
+    const interval = this.options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
+    const timeout = this.options.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS;
+    let seq = 0;
+    const timer = setInterval(() => {
+      if (this.channel !== channel) {
+        clearInterval(timer);
+        return;
+      }
+      const silent = Date.now() - lastHeard();
+      if (silent > timeout) {
+        clearInterval(timer);
+        const reason = `ML worker stopped answering for ${Math.round(silent / 1000)} s (stuck in one step) and was replaced`;
+        this.onLog('error', reason);
+        this.stopReasons.set(channel, reason);
+        this.channel = null;
+        this.setStatus({ state: 'crashed', lastError: reason });
+        this.failJobsOf(channel, reason);
+        channel.kill(true);
+        return;
+      }
+      try {
+        channel.send({ type: 'ping', seq: seq++ });
+      } catch {
+        // Gone: its exit ends its jobs.
+      }
+    }, interval);
+    timer.unref();
+  }
 
   getStatus(): WorkerStatus {
     return { ...this.status, ladder: [...this.status.ladder] };
@@ -94,7 +142,9 @@ export class WorkerHost {
       let settled = false;
       // The last words of a worker that died of an uncaught error, for the reason its jobs end with.
       let fatal: string | null = null;
+      let heard = Date.now();
       channel.onMessage((raw) => {
+        heard = Date.now();
         const parsed = workerToHostSchema.safeParse(raw);
         if (!parsed.success) {
           this.onLog('warn', `ignored malformed worker message: ${parsed.error.message}`);
@@ -110,6 +160,7 @@ export class WorkerHost {
             lastError: null,
           });
           settled = true;
+          this.watch(channel, () => heard);
           resolve(this.getStatus());
         } else if (message.type === 'init-failed') {
           if (this.channel === channel) {
@@ -182,6 +233,8 @@ export class WorkerHost {
       }
       case 'log':
         this.onLog(message.level, message.message);
+        break;
+      case 'pong':
         break;
       default:
         break;

@@ -67,7 +67,7 @@ function bootId(): string | null {
   }
 }
 
-/** Whether a process of this machine is running (EPERM: it is, under another user). */
+/** Whether a process of this machine still runs (EPERM: it does, under another user). */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -130,6 +130,8 @@ export async function saveCorrection(
     reviewState?: ReviewState;
     author?: string;
   },
+  /** Called with the new revision id right after its commit, before anything awaits. */
+  onCommitted: (revisionId: number) => void = () => undefined,
 ): Promise<number> {
   const image = getImage(store.db, input.imageId);
   const bytes = typeof input.png === 'string' ? bufferFromBase64(input.png) : input.png;
@@ -156,8 +158,26 @@ export async function saveCorrection(
     baseRevisionId: input.baseRevisionId,
     reviewState: input.reviewState,
   });
+  onCommitted(id);
   await refreshPredictionDiceAfterCommit(store.db, image.id);
   return id;
+}
+
+/**
+ * Saves a correction and answers with the image as this save left it: its own revision, even when
+ * another save landed while this one refreshed the Dice (reading the image after that await gave
+ * two saves the same revision id). The Dice is the refreshed one unless another save came between.
+ */
+export async function saveCorrectionDetail(
+  store: ProjectStore,
+  input: Parameters<typeof saveCorrection>[1],
+): Promise<ImageDetail> {
+  let atCommit: ImageDetail | null = null;
+  const id = await saveCorrection(store, input, () => {
+    atCommit = imageDetail(store, input.imageId);
+  });
+  const now = imageDetail(store, input.imageId);
+  return now.correctionRevisionId === id || !atCommit ? now : atCommit;
 }
 
 export async function undo(store: ProjectStore, imageId: number): Promise<boolean> {

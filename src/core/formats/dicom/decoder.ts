@@ -73,6 +73,17 @@ export function probeDicom(bytes: Uint8Array): DicomProbe {
   };
 }
 
+/**
+ * Decodes compressed pixel data once, so an import lists a file whose data do not decode in its
+ * `skipped` (with the codec's reason) instead of importing it to fail later. Native pixel data
+ * were checked from their length by probeDicom.
+ */
+export async function checkPixelDataDecodes(bytes: Uint8Array, probe: DicomProbe): Promise<void> {
+  if (probe.kind !== 'image') return;
+  if (TRANSFER_SYNTAXES[probe.facts.transferSyntax]?.codec === 'native') return;
+  await decodeDicomImage(bytes);
+}
+
 function header(bytes: Uint8Array): ImageHeader {
   const probe = probeDicom(bytes);
   if (probe.kind !== 'image') throw new Error('a DICOM SEG, not an image');

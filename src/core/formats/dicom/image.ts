@@ -64,6 +64,22 @@ export function imageProblem(facts: DicomFacts, parsed: ParsedDicom): string | n
 }
 
 /** The frame's words (Bits Allocated each, little endian), decompressed when encapsulated. */
+const CODEC_NAMES: Record<string, string> = {
+  rle: 'RLE',
+  'jpeg-baseline': 'JPEG baseline',
+  'jpeg-lossless': 'JPEG lossless',
+  'jpeg-ls': 'JPEG-LS',
+  'jpeg-2000': 'JPEG 2000',
+};
+
+/** A codec's failure in words: the wasm codecs throw numbers (C++ exceptions) or nothing at all. */
+function codecFailure(error: unknown): string {
+  if (error instanceof Error && error.message.trim()) return error.message.trim();
+  if (typeof error === 'string' && error.trim()) return error.trim();
+  if (typeof error === 'number') return 'the decoder rejected the stream as invalid';
+  return 'the decoder stopped without a reason';
+}
+
 async function frameWords(parsed: ParsedDicom, facts: DicomFacts): Promise<Uint8Array> {
   const codec = TRANSFER_SYNTAXES[facts.transferSyntax]?.codec;
   const pixels = facts.rows * facts.columns;
@@ -76,27 +92,36 @@ async function frameWords(parsed: ParsedDicom, facts: DicomFacts): Promise<Uint8
   }
   const encoded = bytes;
   let words: Uint8Array;
-  switch (codec) {
-    case 'rle':
-      words = decodeRle(encoded, pixels, facts.bitsAllocated);
-      break;
-    case 'jpeg-baseline':
-      words = await decodeJpegBaseline(encoded);
-      break;
-    case 'jpeg-lossless':
-      words = decodeJpegLossless(encoded, facts.bitsAllocated);
-      break;
-    case 'jpeg-ls':
-      words = await decodeJpegLs(encoded);
-      break;
-    case 'jpeg-2000':
-      words = await decodeJpeg2000(encoded);
-      break;
-    default:
-      throw new Error(`transfer syntax ${facts.transferSyntax} cannot be decoded`);
+  try {
+    switch (codec) {
+      case 'rle':
+        words = decodeRle(encoded, pixels, facts.bitsAllocated);
+        break;
+      case 'jpeg-baseline':
+        words = await decodeJpegBaseline(encoded);
+        break;
+      case 'jpeg-lossless':
+        words = decodeJpegLossless(encoded, facts.bitsAllocated);
+        break;
+      case 'jpeg-ls':
+        words = await decodeJpegLs(encoded);
+        break;
+      case 'jpeg-2000':
+        words = await decodeJpeg2000(encoded);
+        break;
+      default:
+        throw new Error(`transfer syntax ${facts.transferSyntax} cannot be decoded`);
+    }
+  } catch (error) {
+    if (!codec) throw error;
+    throw new Error(
+      `the ${CODEC_NAMES[codec] ?? codec} pixel data do not decode (${codecFailure(error)})`,
+    );
   }
   if (words.length < expected)
-    throw new Error(`decoded frame has ${words.length} bytes, expected ${expected}`);
+    throw new Error(
+      `the ${CODEC_NAMES[codec] ?? codec} pixel data decode to ${words.length} bytes, the header needs ${expected}`,
+    );
   return words;
 }
 

@@ -6,7 +6,9 @@
  * leave this module (see `DicomFacts`). Writing is dcmjs's job (./write.ts).
  */
 import dicomParser, { type DataSet } from 'dicom-parser';
+import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
+import { DEFAULT_MAX_IMAGE_PIXELS } from '../../../shared/dataset-schemas';
 
 export const TAG = {
   SOPClassUID: 'x00080016',
@@ -101,9 +103,39 @@ export interface ParsedDicom {
   transferSyntax: string;
 }
 
+/**
+ * The most a deflated data set may inflate to: the pixel data of an image at the import's default
+ * pixel limit at 16 bits, plus room for the other elements. The header cannot say how large the
+ * data set is, so this is the cap (a 1 MB file of a 1 GiB private element took 3.3 GB).
+ */
+const MAX_INFLATED_BYTES = DEFAULT_MAX_IMAGE_PIXELS * 2 + 32 * 1024 * 1024;
+
+/**
+ * Refusals of deflated data sets, by a hash of the deflated bytes: a file refused once is refused
+ * again without inflating it to the cap again (every thumbnail of such a file did). Few and small.
+ */
+const refusedInflates = new Map<string, string>();
+const REMEMBERED_REFUSALS = 64;
+
 /** Deflated Explicit VR Little Endian: the data set after the meta group is raw deflate. */
 function inflate(bytes: Uint8Array, position: number): Uint8Array {
-  const inflated = zlib.inflateRawSync(bytes.subarray(position));
+  const deflated = bytes.subarray(position);
+  const key = createHash('sha256').update(deflated).digest('hex');
+  const refused = refusedInflates.get(key);
+  if (refused) throw new Error(refused);
+  let inflated: Buffer;
+  try {
+    inflated = zlib.inflateRawSync(deflated, { maxOutputLength: MAX_INFLATED_BYTES });
+  } catch (error) {
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE'
+        ? `the deflated data set inflates past ${MAX_INFLATED_BYTES / 2 ** 20} MiB, more than an image of ${Math.sqrt(DEFAULT_MAX_IMAGE_PIXELS)}x${Math.sqrt(DEFAULT_MAX_IMAGE_PIXELS)} 16-bit pixels needs`
+        : `the deflated data set does not inflate (${(error as Error).message})`;
+    if (refusedInflates.size >= REMEMBERED_REFUSALS)
+      refusedInflates.delete(refusedInflates.keys().next().value!);
+    refusedInflates.set(key, reason);
+    throw new Error(reason);
+  }
   const out = new Uint8Array(position + inflated.length);
   out.set(bytes.subarray(0, position));
   out.set(inflated, position);
@@ -111,13 +143,17 @@ function inflate(bytes: Uint8Array, position: number): Uint8Array {
 }
 
 function parseError(error: unknown): Error {
-  // dicom-parser throws plain strings and objects as well as Errors.
   const message =
     error instanceof Error
       ? error.message
       : typeof error === 'string'
         ? error
         : String((error as { exception?: string }).exception ?? 'unreadable DICOM');
+  // dicom-parser reads sequences recursively: a file nested thousands deep overflows the stack.
+  if (/Maximum call stack size exceeded/i.test(message))
+    return new Error(
+      'sequences nested too deeply to read (thousands of levels; a DICOM image nests a few)',
+    );
   return new Error(
     /overrun|end of buffer|past the end/i.test(message)
       ? `truncated DICOM file (${message.replace(/^dicomParser[.:]\w*:?\s*/i, '')})`

@@ -19,7 +19,7 @@ import {
   type ModelSource,
   type OnnxGraphInfo,
 } from '../../../shared/interop-schemas';
-import type { JobReporter } from '../../job-reporter';
+import { RefusedError, type JobReporter } from '../../job-reporter';
 import { trainingPairs } from '../../project/masks';
 import type { ProjectStore } from '../../project/store';
 import type { MlContext } from '../ml-context';
@@ -29,31 +29,40 @@ import type { EvaluateJobParams } from '../job-params';
 import { readOnnxGraphInfo } from '../onnx/reader';
 import {
   activeVersion,
+  CARD_FILE,
   claimNextVersion,
   EXTERNAL_MODEL_FILE,
+  TRAIN_LOCK_FILE,
   versionDir,
   writeCard,
 } from '../versions';
-import { checkConfig, inputMode } from './config';
+import { checkConfig, inputMode, tensorMemoryProblem } from './config';
+import { READ_LIMITS, readNamedFile, resolveUserPath } from '../../guarded-files';
 
-/** Reads an ONNX file's declared interface; a bad-request ApiError when it is not one. */
-export async function inspectOnnxFile(file: string): Promise<OnnxGraphInfo> {
+/** An ONNX file read through the guarded reader, and its declared interface. */
+export interface ReadOnnxModel {
+  graph: OnnxGraphInfo;
+  bytes: Buffer;
+}
+
+/**
+ * Reads an ONNX file (an absolute path; resolve what a request names with resolveUserPath) and
+ * its declared interface: a regular file of at most READ_LIMITS.onnxModel. A bad-request or
+ * not-found ApiError in words when it is not one.
+ */
+export async function readOnnxModelFile(file: string): Promise<ReadOnnxModel> {
   const absolute = path.resolve(file);
-  let bytes: Buffer;
+  const bytes = await readNamedFile(absolute, READ_LIMITS.onnxModel, 'an ONNX model');
   try {
-    bytes = await fsp.readFile(absolute);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ApiError(
-      code === 'ENOENT' ? 'not-found' : 'bad-request',
-      code === 'ENOENT' ? `no file ${absolute}` : `cannot read ${absolute}: ${String(error)}`,
-    );
-  }
-  try {
-    return readOnnxGraphInfo(bytes);
+    return { graph: readOnnxGraphInfo(bytes), bytes };
   } catch (error) {
     throw new ApiError('bad-request', `${absolute} is ${(error as Error).message}`);
   }
+}
+
+/** Reads an ONNX file's declared interface; a bad-request ApiError when it is not one. */
+export async function inspectOnnxFile(file: string): Promise<OnnxGraphInfo> {
+  return (await readOnnxModelFile(file)).graph;
 }
 
 /** A description beside a model is a few kilobytes; anything larger is not one. */
@@ -61,9 +70,12 @@ const CONFIG_BESIDE_LIMIT = 1024 * 1024;
 
 /**
  * The config in the `model.json` beside an ONNX file, so a form can fill itself from it: null when
- * there is no such file; `problem` says why one that is there cannot be used.
+ * there is no such file; `problem` says why one that is there cannot be used (read through the
+ * guarded reader: a FIFO or device named model.json is refused, never waited on).
  */
-export function readConfigBeside(onnxFile: string): NonNullable<OnnxGraphInfo['beside']> | null {
+export async function readConfigBeside(
+  onnxFile: string,
+): Promise<NonNullable<OnnxGraphInfo['beside']> | null> {
   const file = path.join(path.dirname(path.resolve(onnxFile)), 'model.json');
   let stat: fs.Stats;
   try {
@@ -75,17 +87,19 @@ export function readConfigBeside(onnxFile: string): NonNullable<OnnxGraphInfo['b
   if (stat.size > CONFIG_BESIDE_LIMIT)
     return { file, config: null, problem: `it is ${stat.size} bytes, not a model description` };
   try {
-    return { file, config: readConfigFile(file), problem: null };
+    return { file, config: await readConfigFile(file), problem: null };
   } catch (error) {
     return { file, config: null, problem: (error as Error).message };
   }
 }
 
 /** A config from a JSON file (a plain config, or the model.json `qataseg export-model` writes). */
-export function readConfigFile(file: string): ExternalModelConfig {
+export async function readConfigFile(file: string): Promise<ExternalModelConfig> {
+  const absolute = path.resolve(file);
+  const bytes = await readNamedFile(absolute, READ_LIMITS.config, 'a model config');
   let raw: unknown;
   try {
-    raw = JSON.parse(fs.readFileSync(path.resolve(file), 'utf8'));
+    raw = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
     throw new ApiError(
       'bad-request',
@@ -105,29 +119,60 @@ export function parseConfig(raw: unknown): ExternalModelConfig {
   return parsed.data;
 }
 
-/** Claims a version folder: the name given (refused if taken) or the next v<N>. */
-export function claimVersion(store: ProjectStore, name: string | undefined): string {
-  if (!name) return claimNextVersion(store);
-  const dir = versionDir(store, name);
-  fs.mkdirSync(store.modelsDir, { recursive: true });
+/** Held in a version folder while an add or an import of predictions fills it: the pid. */
+export const ADD_LOCK_FILE = 'add.lock';
+
+function processAlive(pid: number): boolean {
   try {
-    fs.mkdirSync(dir);
+    process.kill(pid, 0);
+    return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
-      throw new ApiError('conflict', `a model version ${name} exists already`);
-    throw error;
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-  return name;
 }
 
-function sha256File(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    fs.createReadStream(file)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
+/**
+ * A version folder an add left behind when its process died (killed mid-add, or before adds
+ * locked their folder): no card, and no live add or training holds it.
+ */
+function abandonedVersionFolder(dir: string): boolean {
+  if (fs.existsSync(path.join(dir, CARD_FILE))) return false;
+  if (fs.existsSync(path.join(dir, TRAIN_LOCK_FILE))) return false;
+  let holder: number;
+  try {
+    holder = Number(fs.readFileSync(path.join(dir, ADD_LOCK_FILE), 'utf8'));
+  } catch {
+    return true; // no lock: nothing is filling it
+  }
+  return !(Number.isInteger(holder) && holder > 0 && processAlive(holder));
+}
+
+/**
+ * Claims a version folder: the name given (refused if taken; the folder of an add whose process
+ * died is claimed again) or the next v<N>. The folder holds ADD_LOCK_FILE until its card is written.
+ */
+export function claimVersion(store: ProjectStore, name: string | undefined): string {
+  const version = name ?? claimNextVersion(store);
+  const dir = versionDir(store, version);
+  if (name) {
+    fs.mkdirSync(store.modelsDir, { recursive: true });
+    try {
+      fs.mkdirSync(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (!abandonedVersionFolder(dir))
+        throw new ApiError('conflict', `a model version ${name} exists already`);
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.mkdirSync(dir);
+    }
+  }
+  fs.writeFileSync(path.join(dir, ADD_LOCK_FILE), String(process.pid));
+  return version;
+}
+
+/** The version's card is written: the folder is a version, no longer an add in progress. */
+export function releaseVersionClaim(store: ProjectStore, version: string): void {
+  fs.rmSync(path.join(versionDir(store, version), ADD_LOCK_FILE), { force: true });
 }
 
 /** The card of an external version from its test-split evaluation. */
@@ -219,8 +264,8 @@ export interface AddModelInput {
  */
 export async function startAddModel(context: MlContext, input: AddModelInput): Promise<Job> {
   const store = context.project();
-  const file = path.resolve(input.path);
-  const graph = await inspectOnnxFile(file);
+  const file = resolveUserPath(input.path, store.dir);
+  const { graph, bytes } = await readOnnxModelFile(file);
   const config = parseConfig(input.config);
   const fits = checkConfig(config, graph);
   if (!fits.ok)
@@ -228,6 +273,8 @@ export async function startAddModel(context: MlContext, input: AddModelInput): P
       'bad-request',
       `the model does not fit the config: ${fits.problems.join('; ')}`,
     );
+  const memory = tensorMemoryProblem(config);
+  if (memory) throw new ApiError('bad-request', `the model cannot run here: ${memory}`);
   const version = claimVersion(store, input.name);
   const dir = versionDir(store, version);
   return context.jobs.start('add-model', async (reporter) => {
@@ -235,17 +282,17 @@ export async function startAddModel(context: MlContext, input: AddModelInput): P
     try {
       reporter.progress({ phase: 'copying the model', detail: { version, file } });
       const copy = path.join(dir, EXTERNAL_MODEL_FILE);
-      await fsp.copyFile(file, copy);
-      const sha256 = await sha256File(copy);
+      // The bytes checked above, not the file again: it may have been replaced since.
+      await fsp.writeFile(copy, bytes);
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
       reporter.progress({ phase: 'running one image through the model' });
       const external = { file: copy, config };
       const checked = (await context.worker
         .run('external.check', external, { signal: reporter.signal })
         .catch((error: unknown) => {
           if (reporter.signal.aborted) throw error;
-          throw new Error(
-            `the model does not fit the config: ${error instanceof Error ? error.message : String(error)}`,
-          );
+          // The worker says which: onnxruntime could not load it, or its output does not fit.
+          throw new RefusedError(error instanceof Error ? error.message : String(error));
         })) as { input: number[]; output: number[] };
       const evaluation = await evaluateOnTestSplit(context, reporter, {
         projectDir: store.dir,
@@ -271,6 +318,7 @@ export async function startAddModel(context: MlContext, input: AddModelInput): P
         (performance.now() - started) / 1000,
       );
       writeCard(store, card);
+      releaseVersionClaim(store, version);
       context.emit('models.changed', { active: activeVersion(store) });
       context.emit('project.changed', context.projectState());
       reporter.progress({ phase: 'done', detail: { version } });

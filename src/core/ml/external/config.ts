@@ -147,6 +147,28 @@ export function checkConfig(
   return { ok: true, resolved: { input, output } };
 }
 
+/**
+ * The most the input and output tensors of one run may take. The model's own activations come on
+ * top (a U-Net's are several times its input), so this is a floor the worker can check before
+ * allocating anything: [1,1,30000,30000] grew the worker past 5.9 GB.
+ */
+export const MAX_TENSOR_BYTES = 1024 ** 3;
+
+const gibibytes = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+
+/** Why one run of the configured input size cannot fit in memory, or null when it can. */
+export function tensorMemoryProblem(config: ExternalModelConfig): string | null {
+  const size = inputSize(config);
+  if (!size) return null; // dynamic: the images decide, and import limits their size
+  const multiple = config.input.multiple;
+  const [height, width] = size.map((side) => Math.ceil(side / multiple) * multiple);
+  const { channels } = config.input;
+  const { classes } = config.output;
+  const bytes = (channels + classes) * height * width * Float32Array.BYTES_PER_ELEMENT;
+  if (bytes <= MAX_TENSOR_BYTES) return null;
+  return `an input of ${width}x${height} with ${channels} channel(s) and its output of ${classes} class(es) take ${gibibytes(bytes)} as float32, before the model's own activations; the limit is ${gibibytes(MAX_TENSOR_BYTES)} (a model for images of this project takes a smaller input, or a dynamic one)`;
+}
+
 /** The graph's interface in a few lines, for a user deciding the config. */
 export function describeGraph(graph: OnnxGraphInfo): string[] {
   const opsets = graph.opsets.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`).join(', ');

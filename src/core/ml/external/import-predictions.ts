@@ -18,11 +18,12 @@ import { ApiError, type Job } from '../../../shared/contract';
 import type { ImportReport } from '../../../shared/dataset-schemas';
 import type { ImportPredictionsResult } from '../../../shared/interop-schemas';
 import { decodeGray } from '../../dataset/decode';
+import { READ_LIMITS, readNamedFile, resolveUserPath } from '../../guarded-files';
 import { listFiles, maskCandidates } from '../../dataset/layout';
 import { readSegmentation, segmentationReferences } from '../../formats/dicom/seg-read';
 import { decodeNifti } from '../../formats/nifti-codec';
 import { nnunetCase } from '../../formats/nnunet';
-import { CancelledError, type JobReporter } from '../../job-reporter';
+import { CancelledError, RefusedError, type JobReporter } from '../../job-reporter';
 import { projectImagesBySopInstance } from '../../project/dicom-tags';
 import { getImage, queryImages, type ImageRecord } from '../../project/images';
 import {
@@ -38,7 +39,7 @@ import { recordPredictionChanges } from '../active-learning';
 import { ALL_LABEL_SOURCES } from '../data';
 import { evaluatePredictor } from '../infer';
 import { activeVersion, versionDir, writeCard } from '../versions';
-import { claimVersion, externalCard } from './add-model';
+import { claimVersion, externalCard, releaseVersionClaim } from './add-model';
 
 export interface ImportPredictionsInput {
   folder: string;
@@ -82,7 +83,7 @@ interface Decoded {
 
 /** A prediction file's pixels as the 0..255 map the project stores. */
 export async function decodePrediction(file: string, probability: boolean): Promise<Decoded> {
-  const bytes = await fsp.readFile(file);
+  const bytes = await readNamedFile(file, READ_LIMITS.prediction, 'a prediction');
   if (formatOf(file) === 'nifti') {
     const slice = await decodeNifti(bytes);
     const values = new Uint8Array(slice.data.length);
@@ -130,7 +131,9 @@ export async function decodePrediction(file: string, probability: boolean): Prom
 
 /** The mask a DICOM SEG holds for the image with SOP Instance UID `reference`, as 0/255. */
 async function decodeSegmentationOf(file: string, reference: string): Promise<Decoded> {
-  const segmentation = readSegmentation(await fsp.readFile(file));
+  const segmentation = readSegmentation(
+    await readNamedFile(file, READ_LIMITS.prediction, 'a DICOM SEG'),
+  );
   const values = segmentation.masks.get(reference);
   if (!values) throw new Error(`the SEG has no frame of ${reference}`);
   return { values, width: segmentation.columns, height: segmentation.rows };
@@ -174,7 +177,9 @@ async function pairSegmentations(
   for (const file of files) {
     let references: string[];
     try {
-      references = segmentationReferences(await fsp.readFile(file));
+      references = segmentationReferences(
+        await readNamedFile(file, READ_LIMITS.prediction, 'a DICOM SEG'),
+      );
     } catch (error) {
       report.skipped.push({
         path: rel(file),
@@ -304,8 +309,8 @@ function nothingPaired(folder: string, report: ImportReport): string {
   return `no prediction in ${folder} could be paired with an image of the project (${report.orphanMasks} file(s) match no image, ${report.skipped.length} skipped${example})`;
 }
 
-async function resolveFolder(folder: string): Promise<string> {
-  const absolute = path.resolve(folder);
+async function resolveFolder(folder: string, projectDir: string): Promise<string> {
+  const absolute = resolveUserPath(folder, projectDir);
   let stat;
   try {
     stat = await fsp.stat(absolute);
@@ -362,7 +367,7 @@ async function importPredictions(
   }
   const imageCount = queryImages(store.db).length;
   report.imagesWithoutMask = imageCount - report.pairs;
-  if (saved.length === 0) throw new Error(nothingPaired(folder, report));
+  if (saved.length === 0) throw new RefusedError(nothingPaired(folder, report));
 
   reporter.progress({ phase: 'comparing with the previous version' });
   await recordPredictionChanges(store, version, saved, reporter.signal);
@@ -396,6 +401,7 @@ async function importPredictions(
     seconds,
   );
   writeCard(store, card);
+  releaseVersionClaim(store, version);
   return {
     version,
     folder,
@@ -414,7 +420,7 @@ export async function startImportPredictions(
   input: ImportPredictionsInput,
 ): Promise<Job> {
   const store = context.project();
-  const folder = await resolveFolder(input.folder);
+  const folder = await resolveFolder(input.folder, store.dir);
   if (fs.existsSync(versionDir(store, input.name)))
     throw new ApiError('conflict', `a model version ${input.name} exists already`);
   const pairing = await pairPredictions(store, folder);

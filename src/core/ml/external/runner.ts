@@ -12,7 +12,7 @@ import type { Ort } from '../tf';
 import { onnxThreads } from '../onnx/runtime';
 import { overlapTile } from '../tile';
 import { probabilitiesToBytes, toUnitFloat } from '../trainer';
-import { inputMode, inputSize } from './config';
+import { inputMode, inputSize, tensorMemoryProblem } from './config';
 
 interface GrayPixels {
   data: Uint8Array;
@@ -54,6 +54,17 @@ function crop(image: Float32Array, width: number, w: number, h: number): Float32
   return out;
 }
 
+/** onnxruntime's refusal to load a model, in words: the operator it lacks, when that is why. */
+export function describeLoadFailure(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const operator = /([\w.]*):(\w+)\(-?\d+\) is not a registered function\/op/.exec(message);
+  if (operator) {
+    const domain = operator[1] ? ` of the domain ${operator[1]}` : '';
+    return `onnxruntime cannot load the model: it uses the operator ${operator[2]}${domain}, which onnxruntime does not implement (${message})`;
+  }
+  return `onnxruntime cannot load the model: ${message}`;
+}
+
 export class ExternalModel {
   private constructor(
     private readonly ort: Ort,
@@ -66,12 +77,17 @@ export class ExternalModel {
   ) {}
 
   static async load(ort: Ort, file: string, config: ExternalModelConfig): Promise<ExternalModel> {
-    const session = await ort.InferenceSession.create(file, {
-      intraOpNumThreads: onnxThreads(),
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
+    let session: OrtModule.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(file, {
+        intraOpNumThreads: onnxThreads(),
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+      });
+    } catch (error) {
+      throw new Error(describeLoadFailure(error));
+    }
     const inputName = config.input.name ?? session.inputNames[0];
     const outputName = config.output.name ?? session.outputNames[0];
     if (!session.inputNames.includes(inputName) || !session.outputNames.includes(outputName)) {
@@ -91,15 +107,20 @@ export class ExternalModel {
 
   /** Runs one blank image of the configured size (64 px when dynamic): the output must fit. */
   async check(): Promise<{ input: number[]; output: number[] }> {
+    const memory = tensorMemoryProblem(this.config);
+    if (memory) throw new Error(`the model cannot run here: ${memory}`);
     const [h, w] = inputSize(this.config) ?? [64, 64];
     const multiple = this.config.input.multiple;
     const height = Math.ceil(h / multiple) * multiple;
     const width = Math.ceil(w / multiple) * multiple;
-    const { dims } = await this.runBatch(
-      [new Float32Array(height * width).fill(0.5)],
-      height,
-      width,
-    );
+    let dims: number[];
+    try {
+      ({ dims } = await this.runBatch([new Float32Array(height * width).fill(0.5)], height, width));
+    } catch (error) {
+      throw new Error(
+        `the model does not fit the config: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
     return { input: this.inputDims(1, height, width), output: dims };
   }
 

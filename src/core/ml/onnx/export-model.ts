@@ -21,6 +21,8 @@ import type { ProjectStore } from '../../project/store';
 import { MODEL_FILE, WEIGHTS_FILE } from '../model-io';
 import { EXTERNAL_MODEL_FILE, getCard, resolveVersion, versionDir } from '../versions';
 import { appPackage } from '../../app-package';
+import { describeFsError } from '../../fs-errors';
+import { assertWritableOutput, makeFoldersSync, resolveUserPath } from '../../guarded-files';
 import { OPSET } from './graph';
 import { buildInferenceGraph, kernelToOnnx, unetParams } from './unet-graph';
 
@@ -256,10 +258,11 @@ export function planModelExport(
       'bad-request',
       `${version} holds predictions imported from ${source.path}; there is no model to export`,
     );
-  const file = path.resolve(input.out);
+  const file = resolveUserPath(input.out, store.dir);
   if (path.extname(file).toLowerCase() !== '.onnx')
     throw new ApiError('bad-request', `the output file must end in .onnx: ${file}`);
   const description = path.join(path.dirname(file), DESCRIPTION_FILE);
+  assertWritableOutput(file);
   const folder = realPathOfExisting(path.dirname(file));
   for (const dataset of listDatasets(store.db)) {
     if (isInside(folder, realPathOfExisting(dataset.root)))
@@ -290,14 +293,22 @@ export function writeModelExport(plan: ModelExportPlan): ExportModelResult {
   const bytes = card.architecture
     ? exportedGraph(plan.modelDir, { ...card, architecture: card.architecture })
     : fs.readFileSync(path.join(plan.modelDir, EXTERNAL_MODEL_FILE));
-  fs.mkdirSync(path.dirname(file), { recursive: true });
   const digest = sha256(bytes);
-  writeDurably(file, bytes);
+  try {
+    makeFoldersSync(path.dirname(file));
+    writeDurably(file, bytes);
+  } catch (error) {
+    throw new Error(`cannot write ${file}: ${describeFsError(error)}`);
+  }
   const written = { name: path.basename(file), bytes: bytes.length, sha256: digest };
   const described = card.architecture
     ? describeModel({ ...card, architecture: card.architecture }, written)
     : describeExternal(card, written);
-  writeDurably(description, `${JSON.stringify(described, null, 2)}\n`);
+  try {
+    writeDurably(description, `${JSON.stringify(described, null, 2)}\n`);
+  } catch (error) {
+    throw new Error(`cannot write ${description}: ${describeFsError(error)}`);
+  }
   const io = declaredShapes(card);
   return {
     version: card.version,

@@ -4,51 +4,36 @@
  * (pairs, images without mask, orphan masks, skipped files with reasons, warnings).
  */
 import { useEffect, useState } from 'react';
+import { FolderField } from '../common/FolderField';
 import { JobDialog } from '../common/JobDialog';
 import type { ImportResult } from '../../../shared/dataset-schemas';
-import { api, transportName } from '../api';
+import { api } from '../api';
 import { JobRow } from '../jobs/JobsBar';
-import { useAppStore } from '../store';
+import { useFollowedJob } from '../jobs/use-followed-job';
 
 export function OpenDatasetDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
   const [root, setRoot] = useState('');
   const [maskPattern, setMaskPattern] = useState('');
   const [controlsAsNegative, setControlsAsNegative] = useState(false);
-  const [jobId, setJobId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  // The desktop app has a native folder dialog; in a browser the path is typed.
-  const [nativePicker, setNativePicker] = useState(transportName === 'electron');
-  const job = useAppStore((state) => (jobId ? state.jobs[jobId] : undefined));
+  const { job, follow, forget } = useFollowedJob();
   useEffect(() => {
     if (!open) return;
     setError(null);
   }, [open]);
 
-  const browse = async () => {
-    setError(null);
-    let picked;
-    try {
-      picked = await api['system.pickFolder']();
-    } catch (caught) {
-      setError(caught instanceof Error ? caught.message : String(caught));
-      return;
-    }
-    if (picked.path) setRoot(picked.path);
-    if (!picked.native) setNativePicker(false);
-  };
-
   const start = async () => {
     // A new run: the previous run's report and error go.
     setError(null);
-    setJobId(null);
+    forget();
     try {
-      const started = await api['dataset.import']({
-        root: root.trim(),
-        maskPattern: maskPattern.trim() || undefined,
-        controlsAsNegative,
-      });
-      useAppStore.setState((state) => ({ jobs: { ...state.jobs, [started.id]: started } }));
-      setJobId(started.id);
+      follow(
+        await api['dataset.import']({
+          root: root.trim(),
+          maskPattern: maskPattern.trim() || undefined,
+          controlsAsNegative,
+        }),
+      );
     } catch (caught) {
       setError(caught instanceof Error ? caught.message : String(caught));
     }
@@ -73,24 +58,15 @@ export function OpenDatasetDialog({ open, onClose }: { open: boolean; onClose: (
         <code>Train Set/</code> and <code>Test Set/</code>), control groups, or the LViT layout (
         <code>img/</code> beside <code>labelcol/</code>). Files are read, never written.
       </p>
-      <label>
-        Folder
-        <span className="row">
-          <input
-            data-testid="dataset-root"
-            value={root}
-            onChange={(event) => setRoot(event.target.value)}
-            placeholder="/data/QaTa-COV19-v2"
-            autoFocus
-            spellCheck={false}
-          />
-          {nativePicker && (
-            <button type="button" onClick={() => void browse()}>
-              Browse…
-            </button>
-          )}
-        </span>
-      </label>
+      <FolderField
+        label="Folder"
+        value={root}
+        onChange={setRoot}
+        onError={setError}
+        placeholder="/data/QaTa-COV19-v2"
+        testId="dataset-root"
+        autoFocus
+      />
       <label>
         Mask name pattern (optional)
         <input

@@ -17,12 +17,14 @@ import {
   type ExportSource,
   type SegmentLabel,
 } from '../../../shared/export-schemas';
-import { api, transportName } from '../api';
+import { api } from '../api';
+import { FolderField } from '../common/FolderField';
+import { useFollowedJob } from '../jobs/use-followed-job';
 import { JobRow } from '../jobs/JobsBar';
 import { ExportPlanView } from './ExportPlanView';
 import { ExportResultView } from './ExportResultView';
 import { FORMAT_LABELS, FORMAT_WRITES, MANIFEST_NOTE, SOURCE_LABELS } from './export-text';
-import { refreshJobs, useAppStore, useReadOnlyMessage } from '../store';
+import { useReadOnlyMessage } from '../store';
 
 const STATES: ReviewState[] = ['unreviewed', 'accepted', 'corrected', 'flagged', 'negative'];
 
@@ -44,10 +46,8 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
   const readOnly = useReadOnlyMessage();
   // The plan on screen and the request it was made for: "Write" runs exactly that request.
   const [planned, setPlanned] = useState<{ plan: ExportPlan; request: ExportInput } | null>(null);
-  const [jobId, setJobId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [nativePicker, setNativePicker] = useState(transportName === 'electron');
-  const job = useAppStore((state) => (jobId ? state.jobs[jobId] : undefined));
+  const { job, follow, forget } = useFollowedJob();
   useEffect(() => {
     if (open) setError(null);
   }, [open]);
@@ -83,23 +83,10 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
     deidentify: format === 'dicom-seg' && deidentify,
   });
 
-  const browse = async () => {
-    setError(null);
-    let picked;
-    try {
-      picked = await api['system.pickFolder']();
-    } catch (caught) {
-      setError(caught instanceof Error ? caught.message : String(caught));
-      return;
-    }
-    if (picked.path) setOut(picked.path);
-    if (!picked.native) setNativePicker(false);
-  };
-
   const review = async () => {
     setError(null);
     setPlanned(null);
-    setJobId(null);
+    forget();
     try {
       const request = input();
       const plan = await api['export.plan'](request);
@@ -117,7 +104,7 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
   const write = async () => {
     if (!planned) return;
     setError(null);
-    setJobId(null);
+    forget();
     try {
       const label = segmentLabel;
       if (
@@ -127,23 +114,13 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
       ) {
         setSavedSegmentLabel(await api['export.setSegmentLabel'](label));
       }
-      const started = await api['export.start'](planned.request);
-      useAppStore.setState((state) => ({ jobs: { ...state.jobs, [started.id]: started } }));
-      setJobId(started.id);
+      follow(await api['export.start'](planned.request));
     } catch (caught) {
       setError(caught instanceof Error ? caught.message : String(caught));
     }
   };
 
   const running = job?.state === 'running';
-
-  // Progress comes as job.updated events; if the event socket was (re)connecting when the export
-  // ended, the last update is lost. Polling the job list while it runs keeps the dialog honest.
-  useEffect(() => {
-    if (!jobId || !running) return;
-    const timer = setInterval(refreshJobs, 1000);
-    return () => clearInterval(timer);
-  }, [jobId, running]);
 
   const result = job?.state === 'succeeded' ? (job.result as ExportResult | undefined) : undefined;
   const changed = () => setPlanned(null);
@@ -165,27 +142,18 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
       <p className="muted" data-testid="export-description">
         Writes {FORMAT_WRITES[format]} {MANIFEST_NOTE}
       </p>
-      <label>
-        Output folder
-        <span className="row">
-          <input
-            data-testid="export-out"
-            value={out}
-            onChange={(event) => {
-              setOut(event.target.value);
-              changed();
-            }}
-            placeholder="/data/exports/qata-masks"
-            autoFocus
-            spellCheck={false}
-          />
-          {nativePicker && (
-            <button type="button" onClick={() => void browse()}>
-              Browse…
-            </button>
-          )}
-        </span>
-      </label>
+      <FolderField
+        label="Output folder"
+        value={out}
+        onChange={(path) => {
+          setOut(path);
+          changed();
+        }}
+        onError={setError}
+        placeholder="/data/exports/qata-masks"
+        testId="export-out"
+        autoFocus
+      />
       <span className="row">
         <label>
           Masks

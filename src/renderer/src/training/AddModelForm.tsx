@@ -9,7 +9,8 @@ import {
   parseSize,
   type ConfigFields,
 } from './add-model-config';
-import { Choice, message, useJob } from './interop-common';
+import { useFollowedJob } from '../jobs/use-followed-job';
+import { Choice, message } from './interop-common';
 
 function dims(value: OnnxGraphInfo['inputs'][number]): string {
   return value.dims ? `[${value.dims.map((d) => d ?? '?').join(', ')}]` : '[unknown rank]';
@@ -27,7 +28,7 @@ export function AddModelForm({ onClose }: { onClose: () => void }) {
   const [graph, setGraph] = useState<OnnxGraphInfo | null>(null);
   const [fields, setFields] = useState<ConfigFields>(EMPTY_FIELDS);
   const [error, setError] = useState<string | null>(null);
-  const { job, track } = useJob();
+  const { job, follow } = useFollowedJob();
   const set = (patch: Partial<ConfigFields>) => setFields((current) => ({ ...current, ...patch }));
 
   const read = async () => {
@@ -46,7 +47,7 @@ export function AddModelForm({ onClose }: { onClose: () => void }) {
     if (!built || !('config' in built)) return;
     setError(null);
     try {
-      track(
+      follow(
         await api['models.add']({
           path: file.trim(),
           name: name.trim() || undefined,

@@ -1,8 +1,10 @@
 import { useState } from 'react';
 import type { ImportPredictionsResult } from '../../../shared/interop-schemas';
-import { api, transportName } from '../api';
+import { api } from '../api';
+import { FolderField } from '../common/FolderField';
+import { useFollowedJob } from '../jobs/use-followed-job';
 import { JobRow } from '../jobs/JobsBar';
-import { message, pickFolder, useJob } from './interop-common';
+import { message } from './interop-common';
 
 /** "Import predictions": a folder of masks or probability maps made elsewhere, as a version. */
 export function ImportPredictionsForm({ onClose }: { onClose: () => void }) {
@@ -10,11 +12,11 @@ export function ImportPredictionsForm({ onClose }: { onClose: () => void }) {
   const [name, setName] = useState('');
   const [probability, setProbability] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const { job, track } = useJob();
+  const { job, follow } = useFollowedJob();
   const run = async () => {
     setError(null);
     try {
-      track(
+      follow(
         await api['predictions.import']({ folder: folder.trim(), name: name.trim(), probability }),
       );
     } catch (caught) {
@@ -31,21 +33,14 @@ export function ImportPredictionsForm({ onClose }: { onClose: () => void }) {
         (mask_&lt;name&gt;, &lt;stem&gt;.png, &lt;stem&gt;.nii.gz); DICOM SEGs pair with the DICOM
         images they reference, whatever their names.
       </p>
-      <label>
-        Folder{' '}
-        <input
-          type="text"
-          value={folder}
-          placeholder="/path/to/predictions"
-          data-testid="import-predictions-folder"
-          onChange={(event) => setFolder(event.target.value)}
-        />
-      </label>
-      {transportName === 'electron' && (
-        <button type="button" onClick={() => void pickFolder().then((p) => p && setFolder(p))}>
-          Folder…
-        </button>
-      )}
+      <FolderField
+        label="Folder"
+        value={folder}
+        onChange={setFolder}
+        onError={setError}
+        placeholder="/path/to/predictions"
+        testId="import-predictions-folder"
+      />
       <label>
         Version name{' '}
         <input

@@ -1,8 +1,5 @@
-/** Pieces the Training panel's interop forms share: messages, paths, job tracking, a choice. */
-import { useState } from 'react';
-import type { Job } from '../../../shared/contract';
+/** Pieces the Training panel's interop forms share: messages, paths, a choice. */
 import { api } from '../api';
-import { useAppStore } from '../store';
 
 export function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -17,17 +14,6 @@ export async function pickFolder(): Promise<string | null> {
 export function joinPath(folder: string, name: string): string {
   const separator = folder.includes('\\') && !folder.includes('/') ? '\\' : '/';
   return folder.endsWith(separator) ? `${folder}${name}` : `${folder}${separator}${name}`;
-}
-
-/** Starts a job and keeps it in the store (its updates then arrive as events). */
-export function useJob() {
-  const [jobId, setJobId] = useState<string | null>(null);
-  const job = useAppStore((state) => (jobId ? state.jobs[jobId] : undefined));
-  const track = (started: Job) => {
-    useAppStore.setState((state) => ({ jobs: { ...state.jobs, [started.id]: started } }));
-    setJobId(started.id);
-  };
-  return { job, track, reset: () => setJobId(null) };
 }
 
 /** A select whose first option is "choose…": nothing is preselected. */

@@ -3,7 +3,7 @@
  * the ML worker) into curve data and figures, and the worklist queue badges of active learning.
  */
 import type { Job } from '../../../shared/contract';
-import type { EpochRecordInfo, ModelComparison } from '../../../shared/contract-ml';
+import type { EpochRecordInfo, ModelComparison, ModelSummary } from '../../../shared/contract-ml';
 import type { ImageListItem, ImageSort, Split } from '../../../shared/contract-review';
 import type { WorklistQuery } from '../review/review-store';
 
@@ -171,4 +171,26 @@ export function promotionShortfall(
 /** The epoch record the version keeps, or null before the first epoch's validation. */
 export function bestRecord(view: TrainingView): EpochRecordInfo | null {
   return view.history.find((record) => record.epoch === view.bestEpoch) ?? null;
+}
+
+/** A figure for the tables: fixed digits, or a dash when there is none. */
+export function figure(value: number | null | undefined, digits = 3): string {
+  return value === null || value === undefined ? '–' : value.toFixed(digits);
+}
+
+/** The newest job of a kind (the panel follows only those). */
+export function newest(jobs: Record<string, Job>, kind: Job['kind']): Job | null {
+  let found: Job | null = null;
+  for (const job of Object.values(jobs)) {
+    if (job.kind === kind && (!found || job.startedAt > found.startedAt)) found = job;
+  }
+  return found;
+}
+
+/** Where a version came from, for the table: its parent, or the file or folder it was added from. */
+export function versionOrigin(model: ModelSummary): string {
+  const name = (model.origin ?? '').split(/[\\/]/).filter(Boolean).pop() ?? '';
+  if (model.source === 'onnx') return `ONNX ${name}`;
+  if (model.source === 'predictions') return `predictions ${name}`;
+  return model.parent ?? 'scratch';
 }
