@@ -13,6 +13,9 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 60_000,
           pool: 'forks',
+          // Training in tests is deterministic where the engine allows it: one onnxruntime thread
+          // and its deterministic kernels (src/core/ml/onnx/runtime.ts), inherited by the worker.
+          env: { QATASEG_DETERMINISTIC: '1', QATASEG_THREADS: '1' },
         },
       },
       {

@@ -146,6 +146,8 @@ export const imageListItemSchema = z.object({
   /** SHA-256 of the image file as last imported: what the page keys its decoded pixels by. */
   sha256: z.string(),
   dicom: dicomListFactsSchema.nullable().optional(),
+  /** Why the image's file could not be shown when last asked for (replaced, damaged), or null. */
+  mediaError: z.string().nullable().optional(),
 });
 export type ImageListItem = z.infer<typeof imageListItemSchema>;
 
@@ -193,6 +195,10 @@ export const imageDetailSchema = z.object({
   reviewedAt: z.string().nullable(),
   /** A DICOM image's kept tags; absent or null for other images. */
   dicom: dicomDetailSchema.nullable().optional(),
+  /** The image's file on the host (absolute), so a failure to show it can say where to look. */
+  file: z.string().optional(),
+  /** Why the image's file could not be shown when last asked for (replaced, damaged), or null. */
+  mediaError: z.string().nullable().optional(),
 });
 export type ImageDetail = z.infer<typeof imageDetailSchema>;
 

@@ -6,6 +6,9 @@
 import { loadRuntime, oneLineReason, type LoadedRuntime } from '../core/ml/backends';
 import { hostToWorkerSchema, type WorkerToHost } from '../shared/worker-protocol';
 import { workerJobs } from './jobs';
+import { silenceTfjsNodeAdvice } from './quiet-tfjs';
+
+silenceTfjsNodeAdvice();
 
 interface ParentPort {
   postMessage(message: unknown): void;

@@ -90,3 +90,33 @@ export async function expectCleanLayout(
   await page.screenshot({ path: screenshotPath });
   expect(await layoutProblems(page, panel)).toEqual([]);
 }
+
+/**
+ * Controls of one panel covered by an element drawn over it (a toast, a sheet): the element at
+ * each control's centre must be the control or inside it.
+ */
+export async function coveredControls(page: Page, panelSelector: string): Promise<string[]> {
+  return page.evaluate((selector): string[] => {
+    const panel = document.querySelector<HTMLElement>(selector);
+    if (!panel) return [];
+    const covered: string[] = [];
+    for (const element of Array.from(
+      panel.querySelectorAll<HTMLElement>('button, input, select, textarea'),
+    )) {
+      const rect = element.getBoundingClientRect();
+      if (rect.width === 0 || rect.height === 0) continue;
+      const x = rect.left + rect.width / 2;
+      const y = rect.top + rect.height / 2;
+      // Scrolled out of its panel (or the window): not on screen, so not covered either.
+      const shown = panel.getBoundingClientRect();
+      if (x < shown.left || y < shown.top || x > shown.right || y > shown.bottom) continue;
+      if (x < 0 || y < 0 || x > innerWidth || y > innerHeight) continue;
+      const top = document.elementFromPoint(x, y);
+      if (top && top !== element && !element.contains(top) && !panel.contains(top)) {
+        const name = element.dataset.testid ?? element.dataset.action ?? element.tagName;
+        covered.push(`${name} under ${top.tagName.toLowerCase()}.${top.className}`);
+      }
+    }
+    return covered;
+  }, panelSelector);
+}

@@ -81,7 +81,7 @@ describe('the menu bar from the action registry', () => {
     const undo = closed.find((item) => item.id === 'edit.undo')!;
     expect(undo).toMatchObject({ label: 'Undo', accelerator: 'CmdOrCtrl+Z', enabled: false });
     expect(closed.find((item) => item.id === 'review.flagged')!.enabled).toBe(false);
-    useReviewStore.getState().set({ detail: openImage });
+    useReviewStore.getState().set({ detail: openImage, selectedId: openImage.id });
     const open = menu.appMenuState(useReviewStore.getState());
     expect(open.find((item) => item.id === 'review.flagged')).toMatchObject({
       enabled: true,
@@ -93,7 +93,7 @@ describe('the menu bar from the action registry', () => {
 
   it('sends the menu when the state changes, and a click runs the action', async () => {
     const { menu, useReviewStore, sent, click } = await load();
-    useReviewStore.getState().set({ detail: openImage });
+    useReviewStore.getState().set({ detail: openImage, selectedId: openImage.id });
     const stop = menu.startAppMenuSync();
     expect(sent).toHaveLength(1);
     expect(sent[0].find((item) => item.id === 'view.invert')!.checked).toBe(false);

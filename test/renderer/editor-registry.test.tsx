@@ -54,7 +54,9 @@ async function loadEditor(open: Partial<ImageDetail> | null) {
   const { useReviewStore } = await import('../../src/renderer/src/review/review-store');
   const { useNotices } = await import('../../src/renderer/src/common/notices');
   const { Notices } = await import('../../src/renderer/src/common/Notices');
-  useReviewStore.getState().set({ detail: open ? detail(open) : null });
+  // An open image is the one selected in the worklist and shown.
+  const shown = open ? detail(open) : null;
+  useReviewStore.getState().set({ detail: shown, selectedId: shown?.id ?? null });
   const screenOf = () => (
     <>
       <panels.ReviewPanel />
@@ -131,6 +133,40 @@ describe('editor actions registry', () => {
     const button = screen.getByTestId<HTMLButtonElement>('op-accept');
     expect(button.disabled).toBe(true);
     expect(button.title).toMatch(/No prediction of v3 for this image yet: run Predict/);
+  });
+
+  it('an image that cannot be shown: label tools off with the reason, review states on', async () => {
+    const { registry, useReviewStore } = await loadEditor({});
+    const state = () => useReviewStore.getState();
+    useReviewStore.getState().set({
+      imageFailure: {
+        imageId: state().selectedId!,
+        name: 'x.png',
+        file: '/data/x.png',
+        folder: '/data',
+        reason: 'image 1 (x.png in /data) cannot be decoded: unsupported image format',
+        advice: 'Restore the file',
+      },
+    });
+    for (const id of ['tool.brush', 'tool.fill', 'edit.clear', 'edit.undo', 'polygon.close']) {
+      expect(registry.disabledReason(registry.actionById(id), state()), id).toMatch(
+        /cannot be shown: image 1 .*cannot be decoded/,
+      );
+    }
+    for (const id of ['review.flagged', 'review.accepted', 'review.comment', 'view.invert']) {
+      expect(registry.disabledReason(registry.actionById(id), state()), id).toBeNull();
+    }
+  });
+
+  it('while the selected image loads, the previous image on screen takes no edit or review', async () => {
+    const { registry, useReviewStore } = await loadEditor({});
+    const state = () => useReviewStore.getState();
+    useReviewStore.getState().set({ selectedId: state().detail!.id + 1, loadingImage: true });
+    for (const id of ['edit.clear', 'edit.fillHoles', 'review.flagged', 'review.comment']) {
+      expect(registry.disabledReason(registry.actionById(id), state()), id).toBe(
+        registry.LOADING_IMAGE,
+      );
+    }
   });
 
   it('with a prediction, the prediction actions are enabled', async () => {

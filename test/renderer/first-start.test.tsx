@@ -71,7 +71,10 @@ describe('first-start banner', () => {
       detail: {},
     };
     emit('job.updated', train);
-    expect(banner()).toMatch(/Training a first model.*then Predict/);
+    // The demo predicts by itself once trained: the banner must not send the user to Predict.
+    expect(banner()).toMatch(/Training a first model/);
+    expect(banner()).not.toMatch(/then Predict/);
+    expect(banner()).toMatch(/predicts its images by itself/);
 
     emit('job.updated', { ...train, state: 'succeeded' });
     emit('project.changed', project(1));

@@ -1,7 +1,7 @@
 /**
  * Active learning orders on a real project: probability maps stored as PNG prediction revisions
  * (savePrediction), change rows computed by decoding them back, and the worklist query sorting
- * unreviewed images by uncertainty (mean binary entropy over the predicted lesion) and by
+ * unreviewed images by uncertainty (doubt over the lesion drawn or nearly drawn) and by
  * disagreement between versions.
  */
 import fs from 'node:fs';
@@ -12,6 +12,7 @@ import {
   recordPredictionChanges,
 } from '../../src/core/ml/active-learning';
 import {
+  lesionEntropyUncertainty,
   meanBinaryEntropy,
   predictionUncertainty,
   spearman,
@@ -79,26 +80,40 @@ describe('measures', () => {
     );
   });
 
-  it('the uncertainty score is the entropy of the predicted lesion, whatever the background', () => {
+  it('the uncertainty score is the doubt over what the model drew or nearly drew, weighed by its area', () => {
     const h = (p: number) => -(p * Math.log2(p) + (1 - p) * Math.log2(1 - p));
-    // No lesion predicted: 0, however undecided the background (a short run leaves it at 0.3).
-    expect(predictionUncertainty(new Uint8Array(100).fill(77))).toBe(0);
+    /** A 1000-pixel map at `background` with `pixels` set to `value` each. */
+    const map = (background: number, ...spots: [value: number, count: number][]) => {
+      const p = new Uint8Array(1000).fill(background);
+      let at = 0;
+      for (const [value, count] of spots) p.fill(value, at, (at += count));
+      return p;
+    };
+    // Nothing above the image's background: 0, however undecided the background is.
+    expect(predictionUncertainty(map(77))).toBe(0);
     expect(predictionUncertainty(new Uint8Array(0))).toBe(0);
-    // A lesion drawn with certainty: 0; a faint speck at p = 0.5: 1 bit.
-    expect(predictionUncertainty(new Uint8Array([255, 255, 0, 77]))).toBe(0);
-    expect(predictionUncertainty(new Uint8Array([128, 0, 10, 77]))).toBeGreaterThan(0.9999);
-    // The mean over the lesion's pixels only: the background's doubt does not dilute it.
-    const lesion = [230, 230, 160, 160];
-    const withBackground = new Uint8Array([...lesion, ...new Array<number>(996).fill(20)]);
-    const expected = (2 * h(230 / 255) + 2 * h(160 / 255)) / 4;
-    expect(predictionUncertainty(withBackground)).toBeCloseTo(expected, 12);
-    expect(predictionUncertainty(new Uint8Array(lesion))).toBeCloseTo(expected, 12);
+    // A lesion drawn with certainty: 0.
+    expect(predictionUncertainty(map(0, [255, 50]))).toBe(0);
+    // A missed lesion the model nearly drew (20 pixels at p = 0.47 over a background of 0.05):
+    // the score this replaced gave 0, ranking it last; now it is the blob's doubt.
+    const missed = map(13, [120, 20]);
+    expect(lesionEntropyUncertainty(missed)).toBe(0);
+    expect(predictionUncertainty(missed)).toBeCloseTo(h(120 / 255), 12);
+    // The same values over a background of p = 0.39 are not "nearly predicted": weak models raise
+    // their whole background, and the blob must stand out from the image's own.
+    expect(predictionUncertainty(map(100, [120, 20]))).toBe(0);
+    // The mean over the pixels at stake only: the background's doubt does not dilute it.
+    const lesion = map(20, [230, 10], [160, 10]);
+    expect(predictionUncertainty(lesion)).toBeCloseTo((h(230 / 255) + h(160 / 255)) / 2, 12);
+    // A one-pixel speck at p = 0.5 scored 1 bit and topped the queue; it now scores by its size
+    // (1 pixel of the 5 that count in full) and ranks below a drawn, half-sure lesion.
+    const speck = map(5, [128, 1]);
+    expect(lesionEntropyUncertainty(speck)).toBeGreaterThan(0.9999);
+    expect(predictionUncertainty(speck)).toBeCloseTo(h(128 / 255) / 5, 12);
+    expect(predictionUncertainty(speck)).toBeLessThan(predictionUncertainty(map(5, [200, 40])));
     // A blurred outline relative to the lesion's size scores higher than a sharp one.
-    const sharp = new Uint8Array([...new Array<number>(96).fill(250), 140, 140, 140, 140]);
-    const blurred = new Uint8Array([
-      ...new Array<number>(60).fill(250),
-      ...new Array<number>(40).fill(140),
-    ]);
+    const sharp = map(0, [250, 96], [140, 4]);
+    const blurred = map(0, [250, 60], [140, 40]);
     expect(predictionUncertainty(blurred)).toBeGreaterThan(predictionUncertainty(sharp));
   });
 

@@ -220,7 +220,9 @@ describe('ML jobs through the service and the worker', () => {
   }, 180_000);
 
   it('sees a cancel between the steps of an epoch', async () => {
-    const project = await discProject(16, 1);
+    // The worker keeps stepping while the cancel travels from the host: an epoch of many short
+    // steps (36 at batch 1) leaves a loaded machine's host time to answer within it.
+    const project = await discProject(48, 1);
     const service = open(project.dir);
     const job = await service.invoke('train.start', { ...tiny, batch: 1, epochs: 2 });
     service.subscribe((event, payload) => {
@@ -231,8 +233,11 @@ describe('ML jobs through the service and the worker', () => {
     });
     const cancelled = await finish(service, job);
     expect(cancelled.state).toBe('cancelled');
-    // Stopped inside the first epoch (12 steps at batch 1), before any checkpoint.
-    expect(cancelled.detail.step as number).toBeLessThan(12);
+    // Stopped inside the first epoch, before any checkpoint.
+    console.log(
+      `cancel seen after step ${cancelled.detail.step as number} of ${cancelled.detail.steps as number}`,
+    );
+    expect(cancelled.detail.step as number).toBeLessThan(cancelled.detail.steps as number);
     const [run] = await service.invoke('models.list');
     expect(run).toMatchObject({ version: 'v1', state: 'incomplete', epochsDone: 0 });
   }, 120_000);

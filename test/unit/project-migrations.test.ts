@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { meanBinaryEntropy, predictionUncertainty } from '../../src/core/math/uncertainty';
+import {
+  lesionEntropyUncertainty,
+  meanBinaryEntropy,
+  predictionUncertainty,
+} from '../../src/core/math/uncertainty';
 import { encodeGray8 } from '../../src/core/project/mask-png';
 import { migrations } from '../../src/core/project/migrations';
 import {
@@ -83,7 +87,7 @@ describe('migrations', () => {
     store.close();
   });
 
-  it('version 7 recomputes stored uncertainty over the predicted lesion from each prediction PNG', async () => {
+  it('version 7 recomputes stored uncertainty over the predicted lesion from each prediction PNG (kept by version 8)', async () => {
     const { db, dir } = freshDb();
     migrate(db, 6);
     db.prepare(
@@ -115,12 +119,48 @@ describe('migrations', () => {
       .prepare('SELECT uncertainty FROM prediction_stats ORDER BY model_version')
       .all() as { uncertainty: number }[];
     const h = (p: number) => -(p * Math.log2(p) + (1 - p) * Math.log2(1 - p));
-    expect(predictionUncertainty(map)).toBeCloseTo(h(230 / 255), 12);
+    expect(lesionEntropyUncertainty(map)).toBeCloseTo(h(230 / 255), 12);
     expect(stored.map((row) => row.uncertainty)).toEqual([
       predictionUncertainty(map),
       predictionUncertainty(map),
     ]);
     expect(meanBinaryEntropy(map)).toBeGreaterThan(stored[0].uncertainty + 0.3);
+    store.close();
+  });
+
+  it('version 8 recomputes stored uncertainty so a nearly predicted, missed lesion ranks high', async () => {
+    const { db, dir } = freshDb();
+    migrate(db, 7);
+    db.prepare(
+      "INSERT INTO datasets (root, layout, created_at, imported_at) VALUES ('/r', 'v1', 'now', 'now')",
+    ).run();
+    db.prepare(
+      `INSERT INTO images (dataset_id, rel_path, name, width, height, bit_depth, channels, format,
+         file_size, sha256, split, created_at, updated_at)
+       VALUES (1, 'a.png', 'a.png', 8, 4, 8, 1, 'png', 1, 'h', 'train', 'now', 'now')`,
+    ).run();
+    // Background at p = 0.04, a lesion of 8 pixels at p = 0.47: nothing reaches 0.5, so the score
+    // of version 7 (entropy over the predicted lesion) stored 0.
+    const map = new Uint8Array(32).fill(10);
+    map.fill(120, 0, 8);
+    const revision = db
+      .prepare(
+        `INSERT INTO mask_revisions (image_id, source, model_version, author, created_at, png,
+           width, height, foreground) VALUES (1, 'prediction', 'v1', 'model', 'now', ?, 8, 4, 0)`,
+      )
+      .run(await encodeGray8(map, 8, 4)).lastInsertRowid;
+    db.prepare(
+      `INSERT INTO prediction_stats (image_id, model_version, revision_id, predicted_area,
+         uncertainty, dice) VALUES (1, 'v1', ?, 0, ?, NULL)`,
+    ).run(revision, lesionEntropyUncertainty(map));
+    db.close();
+    const store = ProjectStore.open(dir);
+    const stored = store.db.prepare('SELECT uncertainty FROM prediction_stats').get() as {
+      uncertainty: number;
+    };
+    expect(lesionEntropyUncertainty(map)).toBe(0);
+    const h = (p: number) => -(p * Math.log2(p) + (1 - p) * Math.log2(1 - p));
+    expect(stored.uncertainty).toBeCloseTo(h(120 / 255), 12);
     store.close();
   });
 

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { CopyRefusedError, copyProject } from '../../core/project/copy';
 import { fail, printJson } from '../output';
+import { plural } from '../../shared/plural';
 
 export function register(program: Command): void {
   program
@@ -20,7 +21,7 @@ export function register(program: Command): void {
         if (options.json) printJson(result);
         else {
           process.stdout.write(
-            `Copied ${result.source} to ${result.destination}: ${result.images} images, ${result.models} model versions, ${(result.databaseBytes / 1e6).toFixed(1)} MB of database.\n` +
+            `Copied ${result.source} to ${result.destination}: ${plural(result.images, 'image')}, ${plural(result.models, 'model version')}, ${(result.databaseBytes / 1e6).toFixed(1)} MB of database.\n` +
               `Work on the copy (qataseg serve --project ${result.destination}); the original was left as it was.\n`,
           );
         }

@@ -9,6 +9,7 @@ import {
   skippedLines,
   type CommonOptions,
 } from './ml-shared';
+import { plural } from '../../shared/plural';
 
 interface EvaluateOptions extends CommonOptions {
   model?: string;
@@ -60,7 +61,7 @@ export function register(program: Command): void {
         const f = (value: number) => value.toFixed(4);
         process.stdout.write(
           [
-            `model ${result.model}, split ${result.split}, ${result.images} images, threshold ${result.threshold}`,
+            `model ${result.model}, split ${result.split}, ${plural(result.images, 'image')}, threshold ${result.threshold}`,
             `Dice ${f(result.dice)}  IoU ${f(result.iou)}  precision ${f(result.precision)}  recall ${f(result.recall)}  specificity ${f(result.specificity)}`,
           ].join('\n') +
             '\n' +

@@ -8,6 +8,7 @@ import type { SkippedImage } from '../../shared/contract-ml';
 import { backendChoiceSchema } from '../../shared/contract';
 import { fail, printJson } from '../output';
 import { openSession, type CliSession } from '../project-access';
+import { plural } from '../../shared/plural';
 
 /** `auto|tensorflow-gpu|tensorflow|onnxruntime|wasm|cpu`, for help texts and errors. */
 export const BACKEND_CHOICES = backendChoiceSchema.options.join('|');
@@ -37,7 +38,7 @@ export function openService(
 export function skippedLines(skipped: SkippedImage[] | undefined): string {
   if (!skipped || skipped.length === 0) return '';
   const lines = skipped.map((entry) => `  ${entry.image}: ${entry.reason}`);
-  return `skipped ${skipped.length} image${skipped.length === 1 ? '' : 's'}:\n${lines.join('\n')}\n`;
+  return `skipped ${plural(skipped.length, 'image')}:\n${lines.join('\n')}\n`;
 }
 
 export function parseInteger(value: string): number {

@@ -9,6 +9,7 @@ import {
   skippedLines,
   type CommonOptions,
 } from './ml-shared';
+import { plural } from '../../shared/plural';
 
 interface PredictOptions extends CommonOptions {
   model?: string;
@@ -51,7 +52,7 @@ export function register(program: Command): void {
         if (options.json) printJson({ event: 'end', state: 'succeeded', ...result });
         else {
           process.stdout.write(
-            `${result.version}: ${result.saved} predictions stored\n${skippedLines(result.skipped)}`,
+            `${result.version}: ${plural(result.saved, 'prediction')} stored\n${skippedLines(result.skipped)}`,
           );
         }
       } finally {

@@ -16,6 +16,7 @@ import {
   skippedLines,
   type CommonOptions,
 } from './ml-shared';
+import { plural } from '../../shared/plural';
 
 interface TrainOptions extends CommonOptions {
   epochs?: number;
@@ -150,7 +151,7 @@ export function register(program: Command): void {
         if (options.json) printJson({ event: 'end', state: 'succeeded', ...result });
         else {
           process.stdout.write(
-            `${result.version}: test Dice ${result.testDice?.toFixed(4) ?? '-'}, val Dice ${result.valDice?.toFixed(4) ?? '-'}, ${result.epochs} epochs, ${result.imagesPerSecond.toFixed(1)} img/s on ${result.backend}${result.promoted ? ' (now active)' : ''}\n${skippedLines(result.skipped)}`,
+            `${result.version}: test Dice ${result.testDice?.toFixed(4) ?? '-'}, val Dice ${result.valDice?.toFixed(4) ?? '-'}, ${plural(result.epochs, 'epoch')}, ${result.imagesPerSecond.toFixed(1)} img/s on ${result.backend}${result.promoted ? ' (now active)' : ''}\n${skippedLines(result.skipped)}`,
           );
         }
       } finally {

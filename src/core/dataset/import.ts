@@ -755,10 +755,12 @@ export async function importDataset(
     }
   };
 
+  const finished = new Map<number, ItemResult>();
+  let nextToWrite = 0;
   await pool(
     plan.items,
     options.concurrency ?? 8,
-    async (item) => {
+    async (item, index) => {
       const result = await processItem(
         item,
         root,
@@ -766,7 +768,14 @@ export async function importDataset(
         controlsAsNegative,
         options.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS,
       );
-      pending.push(result);
+      // Results are written in the plan's (path) order, not as they finish: the order of writing
+      // numbers the images, and training's splits and seeds follow those numbers.
+      finished.set(index, result);
+      while (finished.has(nextToWrite)) {
+        pending.push(finished.get(nextToWrite)!);
+        finished.delete(nextToWrite);
+        nextToWrite++;
+      }
       done++;
       if (pending.length >= BATCH_SIZE) {
         const batch = pending;
@@ -790,7 +799,10 @@ export async function importDataset(
   if (report.pairs === 0 && !controlsOnly) {
     report.warnings.unshift({
       path: '.',
-      message: emptyImportMessage(root, scan.groups, plan.items, maskPattern),
+      message: emptyImportMessage(root, scan.groups, plan.items, maskPattern, {
+        imported: report.imagesWithoutMask + report.splits.control,
+        skipped: report.skipped.length,
+      }),
     });
   }
   reporter.progress({ phase: 'refreshing', done, total });

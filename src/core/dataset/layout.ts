@@ -9,6 +9,7 @@
  * What cannot be listed or opened by name is reported, never fatal and never dropped in silence:
  * an unreadable folder, a FIFO, socket or device, a name that is not UTF-8 (`skipped`).
  */
+import { isDicomFileName } from '../formats/dicom/decoder';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Split } from '../../shared/contract-review';
@@ -222,15 +223,23 @@ export function maskCandidates(
   return [...new Set(names)];
 }
 
+/** What the import made of the candidates: images imported, other files skipped. */
+export interface ImportOutcome {
+  imported: number;
+  skipped: number;
+}
+
 /**
  * Why an import found no image/mask pair, saying what it looked for: the folders and file types
- * when it found no image, else where and under which names it looked for the masks.
+ * when it found no image, else where and under which names it looked for the masks (for DICOM
+ * images also a SEG that references them; never the image's own name, which is the image).
  */
 export function emptyImportMessage(
   root: string,
   groups: readonly ImageGroup[],
   images: readonly { name: string; control: boolean }[],
   maskPattern: string | null,
+  outcome?: ImportOutcome,
 ): string {
   const extensions = imageExtensions().join(', ');
   if (images.length === 0) {
@@ -245,14 +254,22 @@ export function emptyImportMessage(
     ...new Set(groups.filter((g) => !g.control && g.masksDir).map((g) => folder(g.masksDir!))),
   ];
   const example = images.find((image) => !image.control) ?? images[0];
-  const names = maskCandidates(example.name, maskPattern, maskDirs.length > 0).join(' or ');
+  const dicom = isDicomFileName(example.name);
+  const names = maskCandidates(example.name, maskPattern, maskDirs.length > 0)
+    .filter((name) => name !== example.name)
+    .join(' or ');
   const where =
     maskDirs.length > 0
       ? `in ${maskDirs.join(', ')}`
       : 'in a mask folder beside the images (Ground-truths/, labelcol/, masks/, labels/, gt/)';
-  const count = `${images.length} ${images.length === 1 ? 'image' : 'images'}`;
+  const plural = (n: number, word: string) => `${n} ${n === 1 ? word : `${word}s`}`;
+  const count = outcome
+    ? `imported ${plural(outcome.imported, 'image')}` +
+      (outcome.skipped > 0 ? ` (${plural(outcome.skipped, 'other file')} skipped, listed)` : '')
+    : `found ${plural(images.length, 'image')}`;
+  const seg = dicom ? ', and no DICOM SEG in the dataset references them' : '';
   return (
-    `no image/mask pairs: found ${count} but no mask ${where} named as the importer expects ` +
-    `(for ${example.name}: ${names}${maskPattern ? '' : '; set a mask name pattern if yours differ'})`
+    `no image/mask pairs: ${count} but no mask ${where} named as the importer expects ` +
+    `(for ${example.name}: ${names}${maskPattern ? '' : '; set a mask name pattern if yours differ'})${seg}`
   );
 }

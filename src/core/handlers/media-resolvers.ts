@@ -12,6 +12,8 @@ import { describeFsError, readRegularFile } from '../fs-errors';
 import { registerMediaResolver, type MediaResponse } from './media';
 import { getImage, imageAbsolutePath, type ImageRecord } from '../project/images';
 import { getRevisionPng } from '../project/masks';
+import { forgetMediaError, rememberMediaError } from '../project/media-errors';
+import type { ProjectStore } from '../project/store';
 
 const THUMBNAIL_SIZE = 96;
 const MEMORY_CACHE_LIMIT = 2000;
@@ -70,15 +72,33 @@ function png(body: Buffer, immutable: boolean): MediaResponse {
   return { contentType: 'image/png', body, immutable };
 }
 
-registerMediaResolver('image', async (context, id, query) => {
-  const image = getImage(context.project().db, id);
-  const input = await readSource(image);
-  const depth = query.get('depth') === '8' ? 8 : undefined;
+/** Runs `work` on the image's file; its failure is remembered for the worklist (./media-errors). */
+async function fromSource<T>(
+  store: ProjectStore,
+  image: ImageRecord,
+  work: (input: Buffer) => Promise<T>,
+): Promise<T> {
   try {
-    return png(await imageToGrayPng(input, depth), false);
+    const input = await readSource(image);
+    let result: T;
+    try {
+      result = await work(input);
+    } catch (error) {
+      throw undecodable(image, error);
+    }
+    forgetMediaError(store, image.id);
+    return result;
   } catch (error) {
-    throw undecodable(image, error);
+    rememberMediaError(store, image, (error as Error).message);
+    throw error;
   }
+}
+
+registerMediaResolver('image', async (context, id, query) => {
+  const store = context.project();
+  const image = getImage(store.db, id);
+  const depth = query.get('depth') === '8' ? 8 : undefined;
+  return png(await fromSource(store, image, (input) => imageToGrayPng(input, depth)), false);
 });
 
 registerMediaResolver('thumbnail', async (context, id, query) => {
@@ -97,13 +117,7 @@ registerMediaResolver('thumbnail', async (context, id, query) => {
   } catch {
     // not cached yet
   }
-  const input = await readSource(image);
-  let body: Buffer;
-  try {
-    body = await thumbnailPng(input, size);
-  } catch (error) {
-    throw undecodable(image, error);
-  }
+  const body = await fromSource(store, image, (input) => thumbnailPng(input, size));
   remember(key, body);
   // Write then rename: a concurrent reader never sees half a thumbnail. The cache is a nicety:
   // a failure to write it (read-only project, full disk) must not fail the request.

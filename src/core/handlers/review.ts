@@ -2,6 +2,7 @@
 import type { HandlerGroup } from './context';
 import { listImages } from '../project/images';
 import { listRevisions } from '../project/masks';
+import { mediaErrorOf } from '../project/media-errors';
 import {
   activeModel,
   imageDetail,
@@ -18,7 +19,11 @@ import './media-resolvers';
 export const reviewHandlers: HandlerGroup = {
   'images.list': (input, context) => {
     const store = context.project();
-    return listImages(store.db, input, activeModel(store));
+    const page = listImages(store.db, input, activeModel(store));
+    return {
+      ...page,
+      items: page.items.map((item) => ({ ...item, mediaError: mediaErrorOf(store, item) })),
+    };
   },
   'images.get': (input, context) => imageDetail(context.project(), input.id),
   'images.display': (input, context) => imageDisplay(context.project(), input.imageId),

@@ -3,14 +3,15 @@
  * `prediction_stats.uncertainty` when a prediction is saved), and the rank correlation that
  * measures whether a score orders images by their error (bench/uncertainty.ts).
  *
- * The score is the mean binary entropy (bits) of the probabilities over the pixels the model
- * predicts as lesion (p >= 0.5, the mask's own threshold): 0 when the model outlines no lesion or
- * outlines it with certainty, towards 1 when the lesion it draws is mostly undecided (a faint
- * speck, a blurred outline relative to the lesion's size). Averaged over the whole image instead,
- * the background decided every image's figure (0.84 to 0.88 on nearly every demo image) and ranked
- * lesion-free images, which a model gets right, first. Only the drawn lesion counts because its
- * pixels are the ones whose doubt moves the Dice, and because how sure a model is of background
- * depends on how long it trained (0.2 to 0.4 after a short run) while the lesion's does not.
+ * The score (predictionUncertainty) looks at what the model predicted as lesion and at what it
+ * nearly predicted, relative to the image's own background, and weighs the doubt by how much lesion
+ * is at stake. Chosen in bench/uncertainty.ts against 1 - Dice over many models, weak ones
+ * included, among: the mean entropy over the predicted lesion only (it ranked missed lesions last
+ * and specks first), entropy over the pixels above a fixed floor (weak models put their whole
+ * background above any useful floor), the expected 1 - Dice under the model's own probabilities
+ * and the disagreement of the masks cut at 0.35 and 0.65 (both negative for well-trained models,
+ * whose lesion-free images then ranked first). Averaged over the whole image, the background decided
+ * every image's figure and ranked lesion-free images, which a model gets right, first.
  */
 
 /** Binary entropy in bits of the probability v/255, for each 8-bit value. */
@@ -33,10 +34,11 @@ export function meanBinaryEntropy(probabilities: Uint8Array): number {
 }
 
 /**
- * The uncertainty score (0 sure .. 1 undecided) of an 8-bit probability map: the mean binary
- * entropy over the pixels predicted lesion, 0 when there are none.
+ * The score this replaced (migration 7 to 8): the mean binary entropy over the pixels predicted
+ * lesion, 0 when there are none. It ranked a missed lesion (nothing drawn) last and a one-pixel
+ * speck at p = 0.5 first; bench/uncertainty.ts still prints it beside the stored score.
  */
-export function predictionUncertainty(probabilities: Uint8Array): number {
+export function lesionEntropyUncertainty(probabilities: Uint8Array): number {
   let sum = 0;
   let count = 0;
   for (let i = 0; i < probabilities.length; i++) {
@@ -46,6 +48,73 @@ export function predictionUncertainty(probabilities: Uint8Array): number {
     count++;
   }
   return count === 0 ? 0 : sum / count;
+}
+
+/**
+ * How far from the image's own background (its median p) towards the mask threshold a pixel must
+ * lie to count as "nearly predicted": its doubt enters the score. A fixed floor failed: weak
+ * models put all of their background at p 0.25-0.45.
+ */
+const NEAR_FRACTION = 0.9;
+
+/** How far a pixel must lie to count towards the lesion's extent, the area at stake. */
+const EXTENT_FRACTION = 0.3;
+
+/**
+ * The extent (fraction of the image) from which doubt counts in full; a smaller lesion scales the
+ * score down in proportion, so a one-pixel speck at p = 0.5 does not top the queue.
+ */
+const FULL_STAKE_FRACTION = 0.005;
+
+/** Median of 8-bit values (the image's background probability: lesions are a minority). */
+function median8(values: Uint8Array): number {
+  const histogram = new Uint32Array(256);
+  for (let i = 0; i < values.length; i++) histogram[values[i]]++;
+  let seen = 0;
+  for (let v = 0; v < 256; v++) {
+    seen += histogram[v];
+    if (seen * 2 >= values.length) return v;
+  }
+  return 255;
+}
+
+/** The 8-bit value `fraction` of the way from `background` to the mask threshold. */
+function towardsThreshold(background: number, fraction: number): number {
+  if (background >= LESION_FROM) return LESION_FROM;
+  return Math.ceil(background + fraction * (LESION_FROM - background));
+}
+
+/**
+ * The uncertainty score (0 sure .. 1 undecided) of an 8-bit probability map: how much a reviewer
+ * should doubt what the model drew, or nearly drew, as lesion.
+ * - The pixels in doubt are those predicted lesion (p >= 0.5) and those nearly predicted: above
+ *   the image's background (its median p) by more than 90% of the way to the threshold. The
+ *   score is their mean binary entropy (bits): a blob at p 0.45 on a background of 0.05 (a lesion
+ *   the model missed but nearly drew) scores about 1, a confident outline about 0.
+ * - It is scaled by the lesion at stake: the pixels 30% of the way above the background, as a
+ *   share of 0.5% of the image, capped at 1. A one-pixel speck at p = 0.5 scores by its size.
+ * What it misses: a lesion the model does not raise above the rest of the image (then 0, like a
+ * lesion-free image predicted with certainty), and a model's confident mistakes.
+ */
+export function predictionUncertainty(probabilities: Uint8Array): number {
+  const n = probabilities.length;
+  if (n === 0) return 0;
+  const background = median8(probabilities);
+  const near = towardsThreshold(background, NEAR_FRACTION);
+  const extentFrom = towardsThreshold(background, EXTENT_FRACTION);
+  let sum = 0;
+  let count = 0;
+  let extent = 0;
+  for (let i = 0; i < n; i++) {
+    const v = probabilities[i];
+    if (v >= extentFrom) extent++;
+    if (v < near) continue;
+    sum += ENTROPY_BITS[v];
+    count++;
+  }
+  if (count === 0) return 0;
+  const stake = Math.min(1, extent / (FULL_STAKE_FRACTION * n));
+  return (sum / count) * stake;
 }
 
 /** Ranks 1..n of the values, ties sharing their mean rank. */

@@ -4,10 +4,38 @@
  */
 import type { Database } from 'better-sqlite3';
 import { decodeGray8Png } from '../formats/png';
-import { predictionUncertainty } from '../math/uncertainty';
+import { lesionEntropyUncertainty, predictionUncertainty } from '../math/uncertainty';
 import { naturalSortKey } from './sort-key';
 
 export type Migration = (db: Database) => void;
+
+/**
+ * Recomputes every stored prediction's uncertainty with `score` from its probability PNG.
+ */
+function recomputeUncertainty(db: Database, score: (probabilities: Uint8Array) => number): void {
+  const rows = db
+    .prepare(
+      `SELECT ps.image_id AS imageId, ps.model_version AS modelVersion, r.png
+         FROM prediction_stats ps JOIN mask_revisions r ON r.id = ps.revision_id`,
+    )
+    .iterate() as Iterable<{ imageId: number; modelVersion: string; png: Buffer }>;
+  const update = db.prepare(
+    'UPDATE prediction_stats SET uncertainty = ? WHERE image_id = ? AND model_version = ?',
+  );
+  const updates: [number, number, string][] = [];
+  for (const row of rows) {
+    // Every stored prediction is an 8-bit gray PNG (encodeGray8), which this decodes; one that
+    // does not decode keeps its old figure rather than stop the project from opening.
+    let decoded: ReturnType<typeof decodeGray8Png> = null;
+    try {
+      decoded = decodeGray8Png(row.png);
+    } catch {
+      decoded = null;
+    }
+    if (decoded) updates.push([score(decoded.data), row.imageId, row.modelVersion]);
+  }
+  for (const values of updates) update.run(...values);
+}
 
 export const migrations: Migration[] = [
   // 1: key/value facts about the project (name, dataset root, active model, settings).
@@ -162,29 +190,9 @@ export const migrations: Migration[] = [
   // 7: prediction_stats.uncertainty becomes the mean binary entropy over the pixels predicted lesion
   // (src/core/math/uncertainty.ts) instead of over the whole image, whose background flattened it;
   // stored figures are recomputed from each prediction's probability PNG.
-  (db) => {
-    const rows = db
-      .prepare(
-        `SELECT ps.image_id AS imageId, ps.model_version AS modelVersion, r.png
-           FROM prediction_stats ps JOIN mask_revisions r ON r.id = ps.revision_id`,
-      )
-      .iterate() as Iterable<{ imageId: number; modelVersion: string; png: Buffer }>;
-    const update = db.prepare(
-      'UPDATE prediction_stats SET uncertainty = ? WHERE image_id = ? AND model_version = ?',
-    );
-    const updates: [number, number, string][] = [];
-    for (const row of rows) {
-      // Every stored prediction is an 8-bit gray PNG (encodeGray8), which this decodes; one that
-      // does not decode keeps its old figure rather than stop the project from opening.
-      let decoded: ReturnType<typeof decodeGray8Png> = null;
-      try {
-        decoded = decodeGray8Png(row.png);
-      } catch {
-        decoded = null;
-      }
-      if (decoded)
-        updates.push([predictionUncertainty(decoded.data), row.imageId, row.modelVersion]);
-    }
-    for (const values of updates) update.run(...values);
-  },
+  (db) => recomputeUncertainty(db, lesionEntropyUncertainty),
+  // 8: prediction_stats.uncertainty also sees what the model nearly predicted (relative to the
+  // image's background) and weighs doubt by the lesion area at stake (src/core/math/uncertainty.ts),
+  // so missed lesions rank high and specks do not top the queue; recomputed from the stored PNGs.
+  (db) => recomputeUncertainty(db, predictionUncertainty),
 ];

@@ -17,6 +17,7 @@ import fsp from 'node:fs/promises';
 import { imageDecoderFor } from '../formats';
 import { dicomTagsOf } from './dicom-tags';
 import { getImage, imageAbsolutePath, setReview } from './images';
+import { mediaErrorOf } from './media-errors';
 import {
   addCorrection,
   canRedo,
@@ -79,6 +80,8 @@ export function imageDetail(store: ProjectStore, imageId: number): ImageDetail {
     updatedAt: image.updatedAt,
     reviewedAt: image.reviewedAt,
     dicom: dicomDetail(db, imageId),
+    file: imageAbsolutePath(image),
+    mediaError: mediaErrorOf(store, image),
   };
 }
 

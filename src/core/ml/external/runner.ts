@@ -9,7 +9,7 @@ import type * as OrtModule from 'onnxruntime-node';
 import type { ExternalModelConfig } from '../../../shared/interop-schemas';
 import { resizeGray } from '../data';
 import type { Ort } from '../tf';
-import { onnxThreads } from '../onnx/runtime';
+import { onnxThreads, sharedSessionConfig } from '../onnx/runtime';
 import { overlapTile } from '../tile';
 import { probabilitiesToBytes, toUnitFloat } from '../trainer';
 import { inputMode, inputSize, tensorMemoryProblem } from './config';
@@ -84,6 +84,7 @@ export class ExternalModel {
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
+        extra: sharedSessionConfig(),
       });
     } catch (error) {
       throw new Error(describeLoadFailure(error));

@@ -35,6 +35,20 @@ export function onnxThreads(): number {
   return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : os.availableParallelism();
 }
 
+/**
+ * QATASEG_DETERMINISTIC=1 (set by the unit tests) asks onnxruntime for its deterministic kernels,
+ * so a seeded training gives the same weights every run; with QATASEG_THREADS=1 no reduction is
+ * split across threads either. Off by default: it may cost speed and users want the fast path.
+ */
+export function deterministicCompute(): boolean {
+  return process.env.QATASEG_DETERMINISTIC === '1';
+}
+
+/** Session configuration entries (onnxruntime's dotted keys, as nested objects) every session shares. */
+export function sharedSessionConfig(): Record<string, Record<string, string>> {
+  return deterministicCompute() ? { session: { use_deterministic_compute: '1' } } : {};
+}
+
 /** The execution provider of every session in this process: 'cpu', or the GPU rung admitted. */
 let executionProvider = 'cpu';
 
@@ -74,10 +88,12 @@ function sessionOptions(
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
-    extra:
-      purpose === 'training'
+    extra: {
+      ...sharedSessionConfig(),
+      ...(purpose === 'training'
         ? { optimization: { disable_specified_optimizers: 'NchwcTransformer' } }
-        : {},
+        : {}),
+    },
   };
 }
 

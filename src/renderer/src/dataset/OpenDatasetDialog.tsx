@@ -10,6 +10,7 @@ import type { ImportResult } from '../../../shared/dataset-schemas';
 import { api } from '../api';
 import { JobRow } from '../jobs/JobsBar';
 import { useFollowedJob } from '../jobs/use-followed-job';
+import { plural } from '../../../shared/plural';
 
 export function OpenDatasetDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
   const [root, setRoot] = useState('');
@@ -56,7 +57,9 @@ export function OpenDatasetDialog({ open, onClose }: { open: boolean; onClose: (
       <p className="muted">
         A QaTa-COV19 folder (<code>Images/</code> beside <code>Ground-truths/</code>, or{' '}
         <code>Train Set/</code> and <code>Test Set/</code>), control groups, or the LViT layout (
-        <code>img/</code> beside <code>labelcol/</code>). Files are read, never written.
+        <code>img/</code> beside <code>labelcol/</code>), or DICOM files in any folder tree
+        (patient/study/series as a PACS export or DICOM media holds them), with a DICOM SEG that
+        references an image as its ground truth. Files are read, never written.
       </p>
       <FolderField
         label="Folder"
@@ -116,9 +119,10 @@ function ImportReportView({ result }: { result: ImportResult }) {
         </p>
       ))}
       <p>
-        <strong data-testid="report-pairs">{report.pairs}</strong> image/mask pairs,{' '}
-        {report.imagesWithoutMask} images without mask, {report.orphanMasks} orphan masks (
-        {result.layout} layout, {result.seconds.toFixed(1)} s).
+        <strong data-testid="report-pairs">{report.pairs}</strong> image/mask{' '}
+        {report.pairs === 1 ? 'pair' : 'pairs'}, {plural(report.imagesWithoutMask, 'image')} without
+        mask, {plural(report.orphanMasks, 'orphan mask')} ({result.layout} layout,{' '}
+        {result.seconds.toFixed(1)} s).
       </p>
       <p className="muted">
         Splits: train {report.splits.train}, test {report.splits.test}, control{' '}

@@ -119,6 +119,8 @@ export interface EditorAction {
 }
 
 export const NO_IMAGE = 'Open an image from the worklist first';
+export const FAILED_IMAGE = 'Label tools are off: this image cannot be shown';
+export const LOADING_IMAGE = 'The selected image is still loading';
 
 /**
  * Why a prediction cannot be used now, or null when it can. A project without a model gets the
@@ -675,8 +677,21 @@ export function disabledReason(action: EditorAction, state: EditorState): string
   if (state.readOnly && (action.editsLabel || action.savesReview)) {
     return readOnlyMessage(state.readOnly);
   }
+  // An image that cannot be shown has no label to edit (its review state and comment stay on).
+  if (action.editsLabel && state.imageFailure && state.imageFailure.imageId === state.selectedId) {
+    return `${FAILED_IMAGE}: ${state.imageFailure.reason}`;
+  }
   // Choosing a tool needs no image; using it does (the viewer has nothing to press on without).
   if (action.editsLabel && !action.tool && !state.detail) return NO_IMAGE;
+  // The detail on screen is still the previous image's while the selected one loads.
+  if (
+    (action.editsLabel || action.savesReview) &&
+    !action.tool &&
+    state.detail &&
+    state.detail.id !== state.selectedId
+  ) {
+    return LOADING_IMAGE;
+  }
   const enabled = action.enabled?.(state) ?? true;
   return enabled === true ? null : enabled;
 }

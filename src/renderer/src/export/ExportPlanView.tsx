@@ -2,6 +2,7 @@
  * The confirmation step of an export: the absolute target folder, what will be written there and
  * what is in the way, before anything is written. "Write" starts the job only from here.
  */
+import { plural } from '../../../shared/plural';
 import type { ExportFormat, ExportPlan } from '../../../shared/export-schemas';
 import { FORMAT_LABELS } from './export-text';
 
@@ -25,12 +26,11 @@ export function ExportPlanView({
   return (
     <div className="export-plan" data-testid="export-plan">
       <p>
-        Target <code data-testid="export-target">{plan.out}</code>: {plan.masks}{' '}
-        {plan.masks === 1 ? 'mask' : 'masks'} to write as {FORMAT_LABELS[format]}
+        Target <code data-testid="export-target">{plan.out}</code>: {plural(plan.masks, 'mask')} to
+        write as {FORMAT_LABELS[format]}
         {copyImages && ', with their images'}
         {plan.model && ` (model ${plan.model})`}
-        {plan.skipped.length > 0 &&
-          `, ${plan.skipped.length} ${plan.skipped.length === 1 ? 'image' : 'images'} without such a mask`}
+        {plan.skipped.length > 0 && `, ${plural(plan.skipped.length, 'image')} without such a mask`}
         {plan.conflictCount > 0 &&
           `; ${plan.conflictCount} ${plan.conflictCount === 1 ? 'file already exists' : 'files already exist'} (${plan.conflicts.slice(0, 3).join(', ')}${plan.conflictCount > 3 ? ', …' : ''})`}
         .
@@ -48,7 +48,7 @@ export function ExportPlanView({
         }
         onClick={onConfirm}
       >
-        Write {plan.masks} {plan.masks === 1 ? 'mask' : 'masks'}
+        Write {plural(plan.masks, 'mask')}
       </button>
     </div>
   );

@@ -1,4 +1,5 @@
 /** What a finished export wrote: count, folder, speed, manifest and the images it skipped. */
+import { plural } from '../../../shared/plural';
 import type { ExportResult } from '../../../shared/export-schemas';
 
 export function ExportResultView({ result }: { result: ExportResult }) {
@@ -14,9 +15,7 @@ export function ExportResultView({ result }: { result: ExportResult }) {
       </p>
       {result.skipped.length > 0 && (
         <details>
-          <summary>
-            {result.skipped.length} {result.skipped.length === 1 ? 'image' : 'images'} skipped
-          </summary>
+          <summary>{plural(result.skipped.length, 'image')} skipped</summary>
           <ul>
             {result.skipped.slice(0, 200).map((item) => (
               <li key={item.image}>

@@ -1,6 +1,7 @@
 /**
  * The first start of a project says what to do next while no image has a prediction of the
- * active model: with no model, Train then Predict; with one, Predict. Until then the prediction
+ * active model: with no model, Train then Predict; with one, Predict. While a first model trains
+ * it says no more than what follows (the demo predicts by itself). Until then the prediction
  * actions of the editor are disabled with the same reason (editor/registry.ts
  * `predictionUnavailable`).
  */
@@ -50,8 +51,9 @@ export function FirstStartBanner({ onOpenTraining }: { onOpenTraining: () => voi
         </span>
       ) : running === 'train' && modelCount === 0 ? (
         <span>
-          <b>Training a first model</b> (progress above); then <b>Predict</b> (Training… → Predict
-          all images) to get predictions to review.
+          <b>Training a first model</b> (progress above). Predictions to review come next: the demo
+          project predicts its images by itself when training ends; in another project this banner
+          then shows how to run Predict.
         </span>
       ) : modelCount === 0 ? (
         <span>

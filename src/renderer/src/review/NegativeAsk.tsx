@@ -6,13 +6,14 @@
 import { clearLabel } from '../mask/label-map';
 import { review } from './controller';
 import { useReviewStore } from './review-store';
+import { plural } from '../../../shared/plural';
 
 async function answer(clear: boolean): Promise<void> {
   const ask = useReviewStore.getState().negativeAsk;
   useReviewStore.getState().set({ negativeAsk: null });
   if (!clear || !ask || review.bundle?.detail.id !== ask.imageId) return;
   review.apply((label) => clearLabel(label));
-  await review.setReview({ state: 'negative' });
+  await review.setReview({ state: 'negative' }, ask.imageId);
 }
 
 export function NegativeAsk({ imageId }: { imageId: number }) {
@@ -21,8 +22,8 @@ export function NegativeAsk({ imageId }: { imageId: number }) {
   return (
     <div className="negative-ask" role="alertdialog" data-testid="negative-ask">
       <p>
-        The label has a lesion ({ask.pixels} pixels). Negative means no lesion: clear the label, or
-        keep it and leave the image not negative.
+        The label has a lesion ({plural(ask.pixels, 'pixel')}). Negative means no lesion: clear the
+        label, or keep it and leave the image not negative.
       </p>
       <div className="button-grid">
         <button type="button" data-testid="negative-clear" onClick={() => void answer(true)}>

@@ -11,6 +11,7 @@ import { DicomFacts, lesionAreaMm2 } from './dicom-info';
 import { NegativeAsk } from './NegativeAsk';
 import { review } from './controller';
 import { REVIEW_STATES, useReviewStore, type LayerId } from './review-store';
+import { plural } from '../../../shared/plural';
 
 const LAYER_LABELS: Record<LayerId, string> = {
   image: 'Image',
@@ -333,6 +334,7 @@ export function ReviewPanel() {
   const saveError = useReviewStore((s) => s.saveError);
   const conflict = useReviewStore((s) => s.conflict);
   const readOnly = useReviewStore((s) => s.readOnly);
+  const selectedId = useReviewStore((s) => s.selectedId);
   const [comment, setComment] = useState(detail?.comment ?? '');
   const [commentError, setCommentError] = useState<string | null>(null);
   const detailId = detail?.id;
@@ -344,8 +346,9 @@ export function ReviewPanel() {
   }, [detailId, savedComment]);
 
   // A comment the host did not take stays in the box, marked, until a later save gets through.
-  const saveComment = useCallback((text: string) => {
-    review.setReview({ comment: text }).then(
+  // Bound to the image it was typed for, even if another is selected before it is sent.
+  const saveComment = useCallback((text: string, imageId: number) => {
+    review.setReview({ comment: text }, imageId).then(
       () => setCommentError(null),
       (error: unknown) => {
         setCommentError(errorMessage(error));
@@ -357,7 +360,7 @@ export function ReviewPanel() {
   // Comments save like strokes: shortly after typing stops, no button.
   useEffect(() => {
     if (detailId === undefined || comment === savedComment) return;
-    const timer = setTimeout(() => saveComment(comment), 400);
+    const timer = setTimeout(() => saveComment(comment, detailId), 400);
     return () => clearTimeout(timer);
   }, [comment, savedComment, detailId, saveComment]);
 
@@ -397,8 +400,8 @@ export function ReviewPanel() {
                     : ''
                 }.`
               : 'The latest label could not be loaded; reopen the image to retry.'}{' '}
-            Your edit ({conflict.changedPixels} pixels changed) is kept: re-apply it on top, or
-            discard it.
+            Your edit ({plural(conflict.changedPixels, 'pixel')} changed) is kept: re-apply it on
+            top, or discard it.
           </p>
           <div className="button-grid">
             <ActionButton id="edit.reapplyRejected" />
@@ -422,11 +425,12 @@ export function ReviewPanel() {
         placeholder={readOnly ? 'No comment' : 'Comment…'}
         value={comment}
         rows={3}
-        readOnly={readOnly !== null}
+        // While another image loads, this is still the previous image's comment: not editable.
+        readOnly={readOnly !== null || detail.id !== selectedId}
         title={readOnly ? readOnlyMessage(readOnly) : undefined}
         onChange={(event) => setComment(event.target.value)}
         onBlur={() => {
-          if (comment !== savedComment) saveComment(comment);
+          if (comment !== savedComment && detailId !== undefined) saveComment(comment, detailId);
         }}
       />
       <div
@@ -443,10 +447,34 @@ export function ReviewPanel() {
   );
 }
 
+/**
+ * True while `element` has content below its visible part: a sheet cut at the window's edge says
+ * that it scrolls, so a group cut off is not taken for the end.
+ */
+function useMoreBelow(element: HTMLElement | null): [boolean, () => void] {
+  const [moreBelow, setMoreBelow] = useState(false);
+  const measure = useCallback(() => {
+    if (!element) return;
+    setMoreBelow(element.scrollTop + element.clientHeight < element.scrollHeight - 4);
+  }, [element]);
+  useEffect(() => {
+    if (!element) return;
+    measure();
+    // A window resize changes what fits; without ResizeObserver (jsdom) scrolling still measures.
+    if (typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(measure);
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [element, measure]);
+  return [moreBelow, measure];
+}
+
 /** The `?` sheet: every registered action, with its keys, or "button" when it has none. */
 export function HelpOverlay() {
   const open = useReviewStore((s) => s.helpOpen);
   const set = useReviewStore((s) => s.set);
+  const [card, setCard] = useState<HTMLDivElement | null>(null);
+  const [moreBelow, measure] = useMoreBelow(card);
   if (!open) return null;
   return (
     <div
@@ -454,7 +482,13 @@ export function HelpOverlay() {
       data-testid="help-overlay"
       onClick={() => set({ helpOpen: false })}
     >
-      <div className="help-card" onClick={(event) => event.stopPropagation()}>
+      <div
+        ref={setCard}
+        className="help-card"
+        data-testid="help-card"
+        onScroll={measure}
+        onClick={(event) => event.stopPropagation()}
+      >
         <h2>Keyboard shortcuts and actions</h2>
         <div className="help-groups">
           {ACTION_GROUPS.map((group) => (
@@ -489,6 +523,11 @@ export function HelpOverlay() {
           ↶ changes the label: saved at once, undoable. Pan: space-drag or middle button ·
           Window/level: right-drag · Zoom: wheel
         </p>
+        {moreBelow && (
+          <div className="help-scroll-hint" data-testid="help-scroll-hint" aria-hidden="true">
+            More below: scroll ↓
+          </div>
+        )}
       </div>
     </div>
   );

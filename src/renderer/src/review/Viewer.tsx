@@ -10,7 +10,7 @@ import type { Point } from '../mask/label-map';
 import { actionOfTool } from '../editor/registry';
 import { pressTool, runAction } from '../editor/run';
 import { review } from './controller';
-import { useReviewStore, type ViewTransform } from './review-store';
+import { useReviewStore, type ImageFailure, type ViewTransform } from './review-store';
 
 const stageSize = { width: 800, height: 600 };
 const MIN_SCALE = 0.05;
@@ -50,6 +50,32 @@ export function actualSizeView(): void {
   zoomView(1 / view.scale);
 }
 
+/** An image that cannot be shown, in the viewer's place: which file, where, why, what to do. */
+function ImageFailurePanel({ failure }: { failure: ImageFailure }) {
+  return (
+    <div className="viewer-failure" role="alert" data-testid="image-failure">
+      <h3>{failure.name} cannot be shown</h3>
+      <dl>
+        {failure.file && (
+          <>
+            <dt>File</dt>
+            <dd data-testid="image-failure-file">{failure.file}</dd>
+          </>
+        )}
+        {failure.folder && (
+          <>
+            <dt>Folder</dt>
+            <dd>{failure.folder}</dd>
+          </>
+        )}
+        <dt>Reason</dt>
+        <dd data-testid="image-failure-reason">{failure.reason}</dd>
+      </dl>
+      <p>{failure.advice}</p>
+    </div>
+  );
+}
+
 /** Keeps a drag's events coming when the pointer leaves the viewer; an unknown pointer is fine. */
 function capturePointer(element: HTMLElement | null, pointerId: number, capture: boolean): void {
   try {
@@ -84,7 +110,7 @@ export function Viewer() {
   const brushRadius = useReviewStore((s) => s.brushRadius);
   const detail = useReviewStore((s) => s.detail);
   const loadingImage = useReviewStore((s) => s.loadingImage);
-  const imageError = useReviewStore((s) => s.imageError);
+  const imageFailure = useReviewStore((s) => s.imageFailure);
   // Re-render when canvases are replaced (new image size).
   const [, setCanvasGeneration] = useState(0);
 
@@ -251,6 +277,7 @@ export function Viewer() {
       className={`viewer tool-${tool} cursor-${cursor}`}
       data-testid="viewer"
       data-image-id={detail?.id ?? ''}
+      data-failed={imageFailure ? 'true' : 'false'}
       data-loading={loadingImage ? 'true' : 'false'}
       data-brush-cursor={brushCursorShown ? 'shown' : 'hidden'}
       onPointerDown={onPointerDown}
@@ -268,12 +295,8 @@ export function Viewer() {
       }}
       onContextMenu={(event) => event.preventDefault()}
     >
-      {imageError && (
-        <div className="viewer-message error" role="alert">
-          {imageError}
-        </div>
-      )}
-      {!detail && !imageError && (
+      {imageFailure && <ImageFailurePanel failure={imageFailure} />}
+      {!detail && !imageFailure && (
         <div className="viewer-message muted">Pick an image from the worklist.</div>
       )}
       <Stage width={size.width} height={size.height} listening={false}>

@@ -9,20 +9,61 @@ import { api } from '../api';
 import { REVIEW_STATES, useReviewStore } from './review-store';
 import { selectIndex } from './actions';
 import { QueueBadge } from '../training/QueueBadge';
+import { plural } from '../../../shared/plural';
 
 const ROW_HEIGHT = 44;
 
-const COLUMNS: { sort: ImageSort; label: string; className: string }[] = [
+interface Column {
+  sort: ImageSort;
+  label: string;
+  className: string;
+  /** What the column means, on hover: the figures are not self-explanatory. */
+  title?: string;
+}
+
+export const COLUMNS: Column[] = [
   { sort: 'name', label: 'Name', className: 'col-name' },
   { sort: 'split', label: 'Split', className: 'col-split' },
   { sort: 'state', label: 'State', className: 'col-state' },
-  { sort: 'dice', label: 'Dice', className: 'col-num' },
-  { sort: 'area', label: 'Area', className: 'col-num' },
-  { sort: 'uncertainty', label: 'Unc.', className: 'col-num' },
+  {
+    sort: 'dice',
+    label: 'Dice',
+    className: 'col-num',
+    title:
+      'Dice of the active model’s prediction against the label (the correction, else the ground ' +
+      'truth): 1 = identical, 0 = no overlap. 1.000 also when both are empty. Sort ascending to ' +
+      'review the worst predictions first.',
+  },
+  {
+    sort: 'area',
+    label: 'Area',
+    className: 'col-num',
+    title: 'Share of the image the active model predicts as infection',
+  },
+  {
+    sort: 'uncertainty',
+    label: 'Unc.',
+    className: 'col-num',
+    title:
+      'Uncertainty: mean binary entropy over the predicted lesion, 0 (sure) to 1 (undecided). ' +
+      'Sort descending to review the least certain predictions first.',
+  },
 ];
 
+/**
+ * The Dice cell's tooltip: a Dice of 1 for an empty label against an empty prediction is "both
+ * empty" (nothing to find, nothing found), not a perfect outline, and says so.
+ */
+export function diceTitle(item: Pick<ImageListItem, 'dice' | 'predictedArea'>): string | undefined {
+  if (item.dice === null) return 'No prediction of the active model';
+  if (item.dice === 1 && item.predictedArea === 0) {
+    return 'Dice 1.000 because both are empty: the label and the prediction have no lesion';
+  }
+  return undefined;
+}
+
 /** Shown when the project has DICOM images: the person reviewing needs to know whose image. */
-const DICOM_COLUMNS: { sort: ImageSort; label: string; className: string }[] = [
+const DICOM_COLUMNS: Column[] = [
   { sort: 'patient', label: 'Patient', className: 'col-patient' },
   { sort: 'studyDate', label: 'Study', className: 'col-study' },
 ];
@@ -50,9 +91,10 @@ const Row = memo(function Row({
 }) {
   return (
     <div
-      className={`row${selected ? ' selected' : ''}`}
+      className={`row${selected ? ' selected' : ''}${item.mediaError ? ' media-error' : ''}`}
       data-testid="worklist-row"
       data-image-id={item.id}
+      data-media-error={item.mediaError ? 'true' : 'false'}
       data-state={item.reviewState}
       onClick={() => void selectIndex(index)}
     >
@@ -75,6 +117,16 @@ const Row = memo(function Row({
         <span className="name-text" data-testid="worklist-name">
           {item.name}
         </span>
+        {item.mediaError && (
+          <span
+            className="media-error-badge"
+            data-testid="worklist-media-error"
+            title={`Cannot be shown: ${item.mediaError}`}
+            aria-label="cannot be shown"
+          >
+            ⚠
+          </span>
+        )}
         <QueueBadge item={item} sort={sort} />
       </span>
       {dicomColumns && (
@@ -87,7 +139,13 @@ const Row = memo(function Row({
       )}
       <span className="col-split">{item.split}</span>
       <span className={`col-state state-${item.reviewState}`}>{item.reviewState}</span>
-      <span className="col-num">{figure(item.dice)}</span>
+      <span
+        className={`col-num${item.dice === 1 && item.predictedArea === 0 ? ' both-empty' : ''}`}
+        title={diceTitle(item)}
+        data-testid="worklist-dice"
+      >
+        {figure(item.dice)}
+      </span>
       <span className="col-num">
         {item.predictedArea === null ? '–' : `${(item.predictedArea * 100).toFixed(1)}%`}
       </span>
@@ -263,7 +321,7 @@ export function Worklist() {
           </button>
         )}
         <span className="muted" data-testid="worklist-total">
-          {total ?? '…'} images
+          {total === null ? '… images' : plural(total, 'image')}
         </span>
       </div>
       <div className="row header">
@@ -274,6 +332,7 @@ export function Worklist() {
             type="button"
             className={`${column.className} sort${query.sort === column.sort ? ' active' : ''}`}
             data-testid={`sort-${column.sort}`}
+            title={column.title}
             onClick={() => sortBy(column.sort)}
           >
             {column.label}

@@ -1,26 +1,15 @@
 /**
- * The editing engine behind the viewer, outside React: holds the open image's pixel buffers, the
- * offscreen canvases the Konva stage blits, and the save queue.
+ * The editing engine behind the viewer, outside React: holds the shown image's pixel buffers and
+ * the offscreen canvases the Konva stage blits, and runs edits on them.
  *
- * Saving: every finished edit bumps the image's edit version and starts (or extends) that image's
- * save loop, which encodes the label and calls `masks.save` with the revision it started from.
- * Saves of one image are strictly sequential; switching images leaves the old image's loop running
- * and the next load of that image waits for it, so no acknowledged stroke is lost or reordered.
- *
- * A save the host refuses with 'conflict' (another save moved the label first) reloads the host's
- * latest label into the editor and keeps the refused edit (the pixels it changed) until the user
- * re-applies it on top of the latest label or discards it; nothing is overwritten silently.
+ * Every edit is bound to the image the user sees: the bundle of the image selected in the worklist
+ * once it is shown (./selection.ts). Selecting another image drops the bundle at once, so while an
+ * image loads, or when it cannot be shown, no key, tool or button reaches any label. Loading is
+ * ./open-image.ts; saving, with its conflicts and retries, is ./save-queue.ts (bound to each
+ * image's id, whatever is shown when the host answers).
  */
-import type {
-  ImageDetail,
-  ImageListItem,
-  MaskLayer,
-  ReviewState,
-} from '../../../shared/contract-review';
-import { apiErrorCode } from '../../../shared/contract';
+import type { ImageDetail, MaskLayer, ReviewState } from '../../../shared/contract-review';
 import { api } from '../api';
-import { notify } from '../common/notices';
-import { diffMetrics, layerFigures } from '../mask/diff';
 import { pairForImage } from './figures-pair';
 import {
   EMPTY_RECT,
@@ -36,75 +25,24 @@ import {
   type LabelMap,
   type Point,
 } from '../mask/label-map';
-import { applyLut, autoWindow, buildLut, defaultWindow, dicomWindow } from '../viewer/window-level';
-import { encodeLabelPng, loadGrey, loadImage, type SourceImage } from './media';
-import { LAYER_COLOURS, makeCanvas, paintDiff, paintMask } from './overlay';
-import { useReviewStore, type Figures } from './review-store';
-
-interface Bundle {
-  detail: ImageDetail;
-  image: SourceImage;
-  groundTruth: Uint8Array | null;
-  /** Raw 0..255 probabilities. */
-  prediction: Uint8Array | null;
-  predictionBinary: Uint8Array | null;
-  label: LabelMap;
-  baseRevisionId: number | null;
-  /** The pixels of `baseRevisionId` (what the host has): a refused edit is measured against it. */
-  baseLabel: Uint8Array;
-  editVersion: number;
-  savedVersion: number;
-  saving: Promise<void> | null;
-}
-
-/** An edit the host refused (conflict): the editor's pixels then, and the revision they built on. */
-interface RejectedEdit {
-  mine: Uint8Array;
-  base: Uint8Array;
-  reloaded: boolean;
-  latestRevisionId: number | null;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function changedCount(edit: RejectedEdit): number {
-  let changed = 0;
-  for (let i = 0; i < edit.mine.length; i++) if (edit.mine[i] !== edit.base[i]) changed++;
-  return changed;
-}
-
-/** How long a preloaded neighbour's detail may open the image without asking the host first. */
-const PRELOAD_FRESH_MS = 30_000;
+import { autoWindow, defaultWindow, dicomWindow } from '../viewer/window-level';
+import { SaveQueue, listFigures, type Bundle } from './save-queue';
+import {
+  ImageOpenFailure,
+  NeighbourPreloader,
+  loadMask,
+  openImage,
+  type OpenedImage,
+} from './open-image';
+import { describeFailure, selectedDetail } from './selection';
+import { makeCanvas } from './overlay';
+import { useReviewStore } from './review-store';
+import { figuresOf, layerValuesOf, paintDiffOf, paintImage, paintLayer } from './paint';
 
 export type CanvasId = 'image' | MaskLayer | 'diff';
 
-/** What a worklist row shows that a change of the image can change (Dice is against the label). */
-export function listFigures(detail: ImageDetail): Partial<ImageListItem> {
-  return {
-    reviewState: detail.reviewState,
-    hasCorrection: detail.correctionRevisionId !== null,
-    status: detail.status,
-    sha256: detail.sha256,
-    ...(detail.prediction ? { dice: detail.prediction.dice } : {}),
-  };
-}
-
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** An image's URL names its content too, so no cache (ours or the browser's) serves old pixels. */
-export function imageUrl(imageId: number, sha256: string): string {
-  return api.mediaUrl('image', imageId, { v: sha256.slice(0, 16) });
-}
-
-async function loadMask(revisionId: number | null): Promise<Uint8Array | null> {
-  if (revisionId === null) return null;
-  return (await loadGrey(api.mediaUrl('mask', revisionId))).data;
 }
 
 class ReviewController {
@@ -119,14 +57,23 @@ class ReviewController {
   onDrawEdit: (() => void) | null = null;
   /** Set by the viewer: fits the image once a new image size arrives. */
   onImageLoaded: ((width: number, height: number) => void) | null = null;
-  private pendingSaves = new Map<number, Promise<void>>();
-  /** Refused edits by image, kept across image switches until re-applied or discarded. */
-  private rejectedEdits = new Map<number, RejectedEdit>();
-  private preloadedDetails = new Map<number, { detail: ImageDetail; at: number }>();
+  private readonly saves = new SaveQueue({
+    isShown: (b) => this.bundle === b,
+    repaintLabel: () => {
+      this.renderLayer('label');
+      this.renderDiff();
+      this.updateFigures();
+      this.onDraw?.();
+    },
+    forgetPreloaded: (imageId) => this.preloads.forget(imageId),
+  });
+  private readonly preloads = new NeighbourPreloader();
   private selectToken = 0;
   /** Undo, redo and review requests of this page on their way to the host. */
   private requestsInFlight = 0;
   private strokeLast: Point | null = null;
+  /** The image a stroke in progress paints: the one shown when it began. */
+  private strokeBundle: Bundle | null = null;
   private strokeValue: 0 | 1 = 1;
   private pendingRect: DirtyRect = EMPTY_RECT;
   private frameRequest = 0;
@@ -136,95 +83,139 @@ class ReviewController {
     return this.lastSelectMs;
   }
 
+  /**
+   * Shows `imageId`, the image just selected in the worklist. From this moment until it is shown,
+   * no action reaches any image (the previous image's bundle is gone); if it cannot be shown, the
+   * viewer shows why in its place and only its review state and comment can be changed.
+   */
   async select(imageId: number): Promise<void> {
     const token = ++this.selectToken;
     const started = performance.now();
+    this.leaveShownImage();
     const store = useReviewStore.getState();
-    store.set({ selectedId: imageId, loadingImage: true, imageError: null });
+    store.set({ selectedId: imageId, loadingImage: true, imageFailure: null });
     try {
-      await this.pendingSaves.get(imageId);
+      await this.saves.settled(imageId);
       // A neighbour's detail fetched moments ago by the preloader opens the image at once; it is
       // checked against the host right after (see revalidate).
-      const preloaded = this.preloadedDetails.get(imageId);
-      this.preloadedDetails.delete(imageId);
-      const fresh = preloaded && performance.now() - preloaded.at < PRELOAD_FRESH_MS;
-      const detail = fresh ? preloaded.detail : await api['images.get']({ id: imageId });
-      const detailMs = performance.now() - started;
-      const [image, groundTruth, label, prediction, dicomDisplay] = await Promise.all([
-        loadImage(imageUrl(imageId, detail.sha256), detail.sha256),
-        loadMask(detail.groundTruthRevisionId),
-        loadMask(detail.labelRevisionId),
-        loadMask(detail.predictionRevisionId),
-        detail.dicom ? api['images.display']({ imageId }) : null,
-      ]);
+      const preloaded = this.preloads.take(imageId);
+      const opened = await openImage(imageId, preloaded);
       if (token !== this.selectToken) return;
-      const mediaMs = performance.now() - started - detailMs;
-      const { width, height } = image;
-      const threshold = useReviewStore.getState().threshold;
-      const labelMap = createLabelMap(width, height, label ? binarize(label) : undefined);
-      this.bundle = {
-        detail,
-        image,
-        groundTruth: groundTruth && binarize(groundTruth),
-        prediction,
-        predictionBinary: prediction && thresholdProbability(prediction, threshold),
-        label: labelMap,
-        baseRevisionId: detail.labelRevisionId,
-        baseLabel: labelMap.data.slice(),
-        editVersion: 0,
-        savedVersion: 0,
-        saving: null,
-      };
-      const state = useReviewStore.getState();
-      const sizeChanged =
-        this.canvases.image?.width !== width || this.canvases.image?.height !== height;
-      for (const id of ['image', 'ground-truth', 'prediction', 'label', 'diff'] as const) {
-        if (sizeChanged || !this.canvases[id]) this.canvases[id] = makeCanvas(width, height);
-      }
-      // A refused edit of this image now sits beside the label just loaded from the host.
-      const rejected = this.rejectedEdits.get(imageId);
-      if (rejected) {
-        rejected.reloaded = true;
-        rejected.latestRevisionId = detail.labelRevisionId;
-      }
-      const diff = pairForImage(state.diff, Boolean(prediction));
-      state.set({
-        detail,
-        loadingImage: false,
-        maxValue: image.maxValue,
-        // The window carries over between images of one depth; a change of depth starts afresh
-        // (16-bit radiographs rarely use the full range, so they open on their percentiles).
-        dicomDisplay,
-        // A DICOM image opens on its own default VOI (its first preset).
-        window: dicomDisplay
-          ? dicomWindow(dicomDisplay, dicomDisplay.presets[0])
-          : state.window && !state.window.voi && state.maxValue === image.maxValue
-            ? state.window
-            : image.maxValue > 255
-              ? autoWindow(image.data, image.maxValue)
-              : defaultWindow(image.maxValue),
-        saveStatus: 'idle',
-        saveError: null,
-        conflict: this.conflictOf(imageId),
-        diff,
-      });
-      this.renderAll();
-      if (sizeChanged || !state.view.scale) this.onImageLoaded?.(width, height);
-      this.lastSelectMs = performance.now() - started;
-      // Read by bench/ui-review.ts: where a switch spends its time.
-      document.body.dataset.lastSwitch = JSON.stringify({
-        total: this.lastSelectMs,
-        detail: detailMs,
-        media: mediaMs,
-        render: this.lastSelectMs - detailMs - mediaMs,
-      });
-      this.preloadNeighbours();
-      if (fresh) void this.revalidate(token, imageId);
+      this.show(opened, started);
+      if (preloaded) void this.revalidate(token, imageId);
     } catch (error) {
-      if (token === this.selectToken) {
-        store.set({ loadingImage: false, imageError: message(error) });
-      }
+      if (token === this.selectToken) this.showFailure(imageId, error);
     }
+  }
+
+  /**
+   * The shown image is left (another is selected): its bundle goes, so nothing acts on it any
+   * more. A stroke in progress finishes on it first; its saves go on in their own loop.
+   */
+  private leaveShownImage(): void {
+    if (this.stroking) this.strokeEnd();
+    this.bundle = null;
+  }
+
+  private show(opened: OpenedImage, started: number): void {
+    const { detail, image, groundTruth, label, prediction, dicomDisplay, detailMs } = opened;
+    const imageId = detail.id;
+    const mediaMs = performance.now() - started - detailMs;
+    const { width, height } = image;
+    const threshold = useReviewStore.getState().threshold;
+    const labelMap = createLabelMap(width, height, label ? binarize(label) : undefined);
+    this.bundle = {
+      detail,
+      image,
+      groundTruth: groundTruth && binarize(groundTruth),
+      prediction,
+      predictionBinary: prediction && thresholdProbability(prediction, threshold),
+      label: labelMap,
+      baseRevisionId: detail.labelRevisionId,
+      baseLabel: labelMap.data.slice(),
+      editVersion: 0,
+      savedVersion: 0,
+      saving: null,
+    };
+    const state = useReviewStore.getState();
+    const sizeChanged =
+      this.canvases.image?.width !== width || this.canvases.image?.height !== height;
+    for (const id of ['image', 'ground-truth', 'prediction', 'label', 'diff'] as const) {
+      if (sizeChanged || !this.canvases[id]) this.canvases[id] = makeCanvas(width, height);
+    }
+    // A refused edit of this image now sits beside the label just loaded from the host.
+    this.saves.labelReloaded(imageId, detail.labelRevisionId);
+    const diff = pairForImage(state.diff, Boolean(prediction));
+    state.set({
+      detail,
+      loadingImage: false,
+      imageFailure: null,
+      maxValue: image.maxValue,
+      // The window carries over between images of one depth; a change of depth starts afresh
+      // (16-bit radiographs rarely use the full range, so they open on their percentiles).
+      dicomDisplay,
+      // A DICOM image opens on its own default VOI (its first preset).
+      window: dicomDisplay
+        ? dicomWindow(dicomDisplay, dicomDisplay.presets[0])
+        : state.window && !state.window.voi && state.maxValue === image.maxValue
+          ? state.window
+          : image.maxValue > 255
+            ? autoWindow(image.data, image.maxValue)
+            : defaultWindow(image.maxValue),
+      saveStatus: 'idle',
+      saveError: null,
+      conflict: this.saves.conflictOf(imageId),
+      diff,
+    });
+    // Shown after all (the file was restored): the worklist's mark goes.
+    const row = state.selectedIndex === null ? undefined : state.itemAt(state.selectedIndex);
+    if (detail.mediaError || (row?.id === imageId && row.mediaError)) {
+      state.patchItem(imageId, { mediaError: null });
+    }
+    this.renderAll();
+    if (sizeChanged || !state.view.scale) this.onImageLoaded?.(width, height);
+    this.lastSelectMs = performance.now() - started;
+    // Read by bench/ui-review.ts: where a switch spends its time.
+    document.body.dataset.lastSwitch = JSON.stringify({
+      total: this.lastSelectMs,
+      detail: detailMs,
+      media: mediaMs,
+      render: this.lastSelectMs - detailMs - mediaMs,
+    });
+    this.preloads.neighboursOf(useReviewStore.getState());
+  }
+
+  /**
+   * The selected image cannot be shown: the viewer says why in its place, the previous image's
+   * pixels are wiped from the canvases, and the worklist marks the row.
+   */
+  private showFailure(imageId: number, error: unknown): void {
+    const detail = error instanceof ImageOpenFailure ? error.detail : null;
+    const failure = describeFailure(imageId, detail, message(error));
+    for (const canvas of Object.values(this.canvases)) {
+      canvas?.getContext('2d')?.clearRect(0, 0, canvas.width, canvas.height);
+    }
+    const store = useReviewStore.getState();
+    store.set({
+      detail,
+      loadingImage: false,
+      imageFailure: failure,
+      figures: null,
+      saveStatus: 'idle',
+      saveError: null,
+      conflict: null,
+      polygon: [],
+    });
+    if (detail) store.patchItem(imageId, { mediaError: failure.reason });
+    this.onDraw?.();
+  }
+
+  /** The bundle of the image the user sees, or null while none is shown (loading, failed). */
+  private shownBundle(): Bundle | null {
+    const b = this.bundle;
+    const { selectedId, loadingImage, imageFailure } = useReviewStore.getState();
+    if (!b || b.detail.id !== selectedId || loadingImage || imageFailure) return null;
+    return b;
   }
 
   /**
@@ -232,7 +223,16 @@ class ReviewController {
    * now. Skipped while a request of this page on the image is on its way (its answer brings the
    * new state itself).
    */
-  async refreshOpen(): Promise<void> {
+  async refreshOpen(reason?: string): Promise<void> {
+    const { imageFailure, selectedId } = useReviewStore.getState();
+    if (imageFailure && imageFailure.imageId === selectedId) {
+      if (this.requestsInFlight > 0) return;
+      // A refresh import may have repaired the file: try to show it again. Otherwise (flagged or
+      // commented elsewhere) only its detail is new.
+      if (reason === 'import') await this.select(imageFailure.imageId);
+      else await this.refreshDetail(imageFailure.imageId).catch(() => undefined);
+      return;
+    }
     const b = this.bundle;
     if (!b || this.requestsInFlight > 0 || this.editing(b)) return;
     await this.revalidate(this.selectToken, b.detail.id);
@@ -270,72 +270,22 @@ class ReviewController {
     }
   }
 
-  private preloadNeighbours(): void {
-    const { selectedIndex, itemAt } = useReviewStore.getState();
-    if (selectedIndex === null) return;
-    for (const offset of [1, -1, 2]) {
-      const item = itemAt(selectedIndex + offset);
-      if (!item) continue;
-      void loadImage(imageUrl(item.id, item.sha256), item.sha256).catch(() => undefined);
-      void api['images.get']({ id: item.id })
-        .then((detail) => {
-          this.preloadedDetails.set(item.id, { detail, at: performance.now() });
-          while (this.preloadedDetails.size > 8) {
-            this.preloadedDetails.delete(this.preloadedDetails.keys().next().value!);
-          }
-          return Promise.all([
-            loadMask(detail.groundTruthRevisionId),
-            loadMask(detail.labelRevisionId),
-            loadMask(detail.predictionRevisionId),
-          ]);
-        })
-        .catch(() => undefined);
-    }
-  }
-
   /** Windowed grey image into its canvas. */
   renderImage(): void {
-    const b = this.bundle;
-    const canvas = this.canvases.image;
-    if (!b || !canvas) return;
-    const { window, maxValue } = useReviewStore.getState();
-    const context = canvas.getContext('2d')!;
-    const pixels = context.createImageData(canvas.width, canvas.height);
-    applyLut(b.image.data, buildLut(window ?? defaultWindow(maxValue), maxValue), pixels.data);
-    context.putImageData(pixels, 0, 0);
+    if (this.bundle && this.canvases.image) paintImage(this.canvases.image, this.bundle);
   }
 
   layerValues(layer: MaskLayer): Uint8Array | null {
-    const b = this.bundle;
-    if (!b) return null;
-    if (layer === 'ground-truth') return b.groundTruth;
-    if (layer === 'prediction') return b.predictionBinary;
-    return b.label.data;
+    return this.bundle && layerValuesOf(this.bundle, layer);
   }
 
   renderLayer(layer: MaskLayer, rect?: DirtyRect): void {
     const canvas = this.canvases[layer];
-    if (!canvas || !this.bundle) return;
-    paintMask(
-      canvas,
-      this.layerValues(layer),
-      rect ?? fullRect(this.bundle.label),
-      LAYER_COLOURS[layer],
-      useReviewStore.getState().layers[layer].outline,
-    );
+    if (canvas && this.bundle) paintLayer(canvas, this.bundle, layer, rect);
   }
 
   renderDiff(rect?: DirtyRect): void {
-    const canvas = this.canvases.diff;
-    if (!canvas || !this.bundle) return;
-    const { diff } = useReviewStore.getState();
-    const on = diff.enabled;
-    paintDiff(
-      canvas,
-      on ? this.layerValues(diff.candidate) : null,
-      on ? this.layerValues(diff.reference) : null,
-      rect ?? fullRect(this.bundle.label),
-    );
+    if (this.canvases.diff && this.bundle) paintDiffOf(this.canvases.diff, this.bundle, rect);
   }
 
   renderAll(): void {
@@ -357,43 +307,21 @@ class ReviewController {
   }
 
   updateFigures(): void {
-    const b = this.bundle;
-    if (!b) return;
-    const { diff } = useReviewStore.getState();
-    const { width, height } = b.label;
-    const figures: Figures = { pair: null, layers: {} };
-    for (const layer of ['ground-truth', 'prediction', 'label'] as const) {
-      const values = this.layerValues(layer);
-      if (values) figures.layers[layer] = layerFigures(values, width, height);
-    }
-    const candidate = this.layerValues(diff.candidate);
-    const reference = this.layerValues(diff.reference);
-    if (candidate && reference) {
-      const m = diffMetrics(candidate, reference);
-      figures.pair = {
-        candidate: diff.candidate,
-        reference: diff.reference,
-        tp: m.tp,
-        fp: m.fp,
-        fn: m.fn,
-        tn: m.tn,
-        dice: m.dice,
-        iou: m.iou,
-      };
-    }
-    useReviewStore.getState().set({ figures });
+    if (this.bundle) useReviewStore.getState().set({ figures: figuresOf(this.bundle) });
   }
 
   // Brush and eraser: paint segment by segment into the label, re-blit only the dirty rectangle.
   strokeBegin(point: Point, erase: boolean): void {
-    if (!this.bundle) return;
+    const b = this.shownBundle();
+    if (!b) return;
+    this.strokeBundle = b;
     this.strokeValue = erase ? 0 : 1;
     this.strokeLast = point;
     this.strokeTo(point);
   }
 
   strokeTo(point: Point): void {
-    const b = this.bundle;
+    const b = this.strokeBundle;
     if (!b || !this.strokeLast) return;
     const radius = useReviewStore.getState().brushRadius;
     const rect = paintSegment(b.label, this.strokeLast, point, radius, this.strokeValue);
@@ -409,22 +337,24 @@ class ReviewController {
     this.frameRequest = 0;
     const rect = this.pendingRect;
     this.pendingRect = EMPTY_RECT;
-    if (!this.bundle || rect.x1 <= rect.x0) return;
+    if (!this.bundle || this.bundle !== this.strokeBundle || rect.x1 <= rect.x0) return;
     this.renderLayer('label', rect);
     if (useReviewStore.getState().diff.enabled) this.renderDiff(rect);
     this.onDrawEdit?.();
   }
 
   strokeEnd(): void {
-    if (!this.strokeLast) return;
+    const b = this.strokeBundle;
+    if (!this.strokeLast || !b) return;
     this.strokeLast = null;
+    this.strokeBundle = null;
     if (this.frameRequest !== 0) {
       cancelAnimationFrame(this.frameRequest);
       this.frameRequest = 0;
     }
     const rect = this.pendingRect;
     this.pendingRect = EMPTY_RECT;
-    this.finishEdit(rect.x1 > rect.x0 ? rect : null);
+    this.finishEdit(b, rect.x1 > rect.x0 ? rect : null);
   }
 
   get stroking(): boolean {
@@ -432,217 +362,32 @@ class ReviewController {
   }
 
   polygon(points: readonly Point[], cut: boolean): void {
-    const b = this.bundle;
+    const b = this.shownBundle();
     if (!b || points.length < 3) return;
-    this.finishEdit(fillPolygon(b.label, points, cut ? 0 : 1));
+    this.finishEdit(b, fillPolygon(b.label, points, cut ? 0 : 1));
   }
 
   /** Runs a label operation (fill, morphology, components, threshold...) as one edit. */
   apply(operation: (label: LabelMap, bundle: Bundle) => DirtyRect): void {
-    const b = this.bundle;
+    const b = this.shownBundle();
     if (!b) return;
     const rect = operation(b.label, b);
-    if (rect.x1 > rect.x0 && rect.y1 > rect.y0) this.finishEdit(rect);
-  }
-
-  /** An edit ended: repaint, refresh figures, and save (debounce-free: at stroke end). */
-  private finishEdit(rect: DirtyRect | null): void {
-    const b = this.bundle;
-    if (!b) return;
-    if (rect) this.renderLayer('label', rect);
-    this.renderDiff();
-    this.updateFigures();
-    this.onDraw?.();
-    b.editVersion++;
-    this.startSaving(b);
-  }
-
-  private startSaving(b: Bundle): void {
-    useReviewStore.getState().set({ saveStatus: 'saving', saveError: null });
-    if (b.saving) return;
-    const imageId = b.detail.id;
-    b.saving = this.saveLoop(b).finally(() => {
-      b.saving = null;
-      this.pendingSaves.delete(imageId);
-    });
-    this.pendingSaves.set(imageId, b.saving);
-  }
-
-  private async saveLoop(b: Bundle): Promise<void> {
-    const imageId = b.detail.id;
-    const isCurrent = () => this.bundle === b;
-    let failures = 0;
-    while (b.savedVersion < b.editVersion) {
-      const version = b.editVersion;
-      const saved = b.label.data.slice();
-      try {
-        const png = await encodeLabelPng(saved, b.label.width, b.label.height);
-        const detail = await api['masks.save']({
-          imageId,
-          png,
-          baseRevisionId: b.baseRevisionId,
-          // An edit marks the image corrected, except that a flag stays until someone clears it.
-          reviewState: b.detail.reviewState === 'flagged' ? 'flagged' : 'corrected',
-        });
-        failures = 0;
-        b.baseRevisionId = detail.labelRevisionId;
-        b.baseLabel = saved;
-        b.savedVersion = version;
-        this.preloadedDetails.delete(imageId);
-        b.detail = detail;
-        const store = useReviewStore.getState();
-        store.patchItem(imageId, listFigures(detail));
-        if (isCurrent()) store.set({ detail });
-      } catch (error) {
-        const code = apiErrorCode(error);
-        if (code === 'conflict') {
-          if (await this.resolveConflict(b, message(error), { version, saved })) continue;
-          return;
-        }
-        if (code === 'read-only') {
-          this.refusedAsReadOnly(b, message(error));
-          return;
-        }
-        if (code === 'bad-request' || code === 'not-found') {
-          // The host will never take this save as it is: say so; the next edit tries again.
-          if (isCurrent()) {
-            useReviewStore.getState().set({ saveStatus: 'error', saveError: message(error) });
-          }
-          return;
-        }
-        // Unreachable, restarting, busy or refusing the token for now: the edit stays in this
-        // page (and this loop) and is sent again, sooner when the connection comes back.
-        failures++;
-        if (isCurrent()) {
-          useReviewStore.getState().set({ saveStatus: 'retrying', saveError: message(error) });
-        }
-        await this.retryDelay(failures);
-      }
-    }
-    if (isCurrent()) useReviewStore.getState().set({ saveStatus: 'saved', saveError: null });
+    if (rect.x1 > rect.x0 && rect.y1 > rect.y0) this.finishEdit(b, rect);
   }
 
   /**
-   * The host refused a save of `b` because the project is open read-only: nothing can be saved,
-   * so the editor goes back to what the host has, and says why where the user is looking.
+   * An edit of `b` ended: repaint (if it is still shown), refresh figures, and save
+   * (debounce-free: at stroke end). The save is bound to `b`'s image whatever is shown next.
    */
-  private refusedAsReadOnly(b: Bundle, reason: string): void {
-    b.savedVersion = b.editVersion;
-    b.label.data.set(b.baseLabel);
-    notify(`Edit of ${b.detail.name} not saved: ${reason}`, { key: 'read-only' });
-    if (b !== this.bundle) return;
-    useReviewStore.getState().set({ saveStatus: 'read-only', saveError: reason });
-    this.renderLayer('label');
-    this.renderDiff();
-    this.updateFigures();
-    this.onDraw?.();
-  }
-
-  private retryWaiters = new Set<() => void>();
-
-  /** Waits before the next attempt of a save: 1, 2, 4, 8, then every 10 s, or until asked. */
-  private retryDelay(failures: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.retryWaiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.min(10_000, 1000 * 2 ** (failures - 1)));
-      this.retryWaiters.add(done);
-    });
-  }
-
-  /** Sends every waiting save again now (the connection came back). */
-  retrySavesNow(): void {
-    [...this.retryWaiters].forEach((retry) => retry());
-  }
-
-  /**
-   * The host refused a save of `b` because its label moved (another save landed first). Keeps
-   * the refused edit, stops the loop (nothing more is sent on the stale base) and reloads the
-   * host's latest label into the editor, so the next edit builds on what the host has.
-   *
-   * Unless the label it moved to is exactly the one sent (`attempt`): then it moved by this very
-   * save, whose answer was lost on the way (the server stopped after it committed). Nothing was
-   * refused; returns true and the save loop goes on with any later edit.
-   */
-  private async resolveConflict(
-    b: Bundle,
-    reason: string,
-    attempt: { version: number; saved: Uint8Array },
-  ): Promise<boolean> {
-    const imageId = b.detail.id;
-    const rejected: RejectedEdit = {
-      mine: b.label.data.slice(),
-      base: b.baseLabel,
-      reloaded: false,
-      latestRevisionId: null,
-    };
-    b.savedVersion = b.editVersion;
-    this.preloadedDetails.delete(imageId);
-    try {
-      const detail = await api['images.get']({ id: imageId });
-      const latest = await loadMask(detail.labelRevisionId);
-      const latestLabel = latest ? binarize(latest) : new Uint8Array(b.label.data.length);
-      if (sameBytes(latestLabel, attempt.saved)) {
-        b.savedVersion = attempt.version;
-        b.baseRevisionId = detail.labelRevisionId;
-        b.baseLabel = attempt.saved;
-        b.detail = detail;
-        useReviewStore.getState().patchItem(imageId, listFigures(detail));
-        if (b === this.bundle) useReviewStore.getState().set({ detail });
-        return true;
-      }
-      rejected.latestRevisionId = detail.labelRevisionId;
-      rejected.reloaded = true;
-      this.rejectedEdits.set(imageId, rejected);
-      const store = useReviewStore.getState();
-      store.patchItem(imageId, listFigures(detail));
-      if (b !== this.bundle) return false; // the next select() of this image shows the offer
-      // Edits made while the reload was on its way are part of `mine` too, but not in the label.
-      if (b.editVersion > b.savedVersion) {
-        rejected.mine = b.label.data.slice();
-        b.savedVersion = b.editVersion;
-      }
-      b.label.data.set(latestLabel);
-      b.baseRevisionId = detail.labelRevisionId;
-      b.baseLabel = b.label.data.slice();
-      b.detail = detail;
-      store.set({
-        detail,
-        saveStatus: 'conflict',
-        saveError: reason,
-        conflict: this.conflictOf(imageId),
-      });
-      this.renderLayer('label');
+  private finishEdit(b: Bundle, rect: DirtyRect | null): void {
+    if (b === this.bundle) {
+      if (rect) this.renderLayer('label', rect);
       this.renderDiff();
       this.updateFigures();
       this.onDraw?.();
-    } catch (error) {
-      // The reload failed: the editor keeps the user's pixels; the next save meets the conflict.
-      this.rejectedEdits.set(imageId, rejected);
-      if (b === this.bundle) {
-        useReviewStore.getState().set({
-          saveStatus: 'error',
-          saveError: `${reason}; the latest label could not be loaded: ${message(error)}`,
-          conflict: this.conflictOf(imageId),
-        });
-      }
     }
-    return false;
-  }
-
-  private conflictOf(imageId: number) {
-    const rejected = this.rejectedEdits.get(imageId);
-    return rejected
-      ? {
-          imageId,
-          reloaded: rejected.reloaded,
-          latestRevisionId: rejected.latestRevisionId,
-          changedPixels: changedCount(rejected),
-        }
-      : null;
+    b.editVersion++;
+    this.saves.start(b);
   }
 
   /**
@@ -651,23 +396,22 @@ class ReviewController {
    * Saved like any edit, so it can be undone.
    */
   reapplyRejectedEdit(): void {
-    const b = this.bundle;
+    const b = this.shownBundle();
     if (!b) return;
-    const rejected = this.rejectedEdits.get(b.detail.id);
-    if (!rejected || rejected.mine.length !== b.label.data.length) return;
-    this.rejectedEdits.delete(b.detail.id);
+    const rejected = this.saves.takeRejected(b.detail.id, b.label.data.length);
+    if (!rejected) return;
     useReviewStore.getState().set({ conflict: null });
     const { mine, base } = rejected;
     const label = b.label.data;
     for (let i = 0; i < label.length; i++) if (mine[i] !== base[i]) label[i] = mine[i];
-    this.finishEdit(fullRect(b.label));
+    this.finishEdit(b, fullRect(b.label));
   }
 
   /** Drops a refused edit: the newer save stands. */
   discardRejectedEdit(): void {
     const imageId = useReviewStore.getState().conflict?.imageId;
     if (imageId === undefined) return;
-    this.rejectedEdits.delete(imageId);
+    this.saves.discardRejected(imageId);
     const store = useReviewStore.getState();
     store.set({
       conflict: null,
@@ -677,7 +421,12 @@ class ReviewController {
 
   /** True while some image still has an edit on its way to the host. */
   get savesPending(): boolean {
-    return this.pendingSaves.size > 0;
+    return this.saves.pending;
+  }
+
+  /** Sends every waiting save again now (the connection came back). */
+  retrySavesNow(): void {
+    this.saves.retrySavesNow();
   }
 
   /** Waits until every edit of the open image is durable. */
@@ -686,7 +435,7 @@ class ReviewController {
   }
 
   async undo(redo = false): Promise<void> {
-    const b = this.bundle;
+    const b = this.shownBundle();
     if (!b) return;
     await this.flush();
     if (b !== this.bundle) return;
@@ -718,43 +467,50 @@ class ReviewController {
   }
 
   /**
-   * Sets the review state or comment of the open image. A request the host did not take rejects
-   * (the caller says so) after the page is back on the host's own state of the image.
+   * Sets the review state or comment of image `imageId` (by default the selected image, shown or
+   * failed; nothing while it still loads). A request the host did not take rejects (the caller
+   * says so) after the page is back on the host's own state of the image.
    */
-  async setReview(patch: { state?: ReviewState; comment?: string }): Promise<void> {
-    const b = this.bundle;
-    if (!b) return;
+  async setReview(
+    patch: { state?: ReviewState; comment?: string },
+    imageId = selectedDetail()?.id,
+  ): Promise<void> {
+    if (imageId === undefined) return;
+    const b = this.bundle?.detail.id === imageId ? this.bundle : null;
     // Negative means no lesion: a label with one is cleared or kept first (./NegativeAsk.tsx).
-    const pixels = patch.state === 'negative' ? foregroundCount(b.label.data) : 0;
+    const pixels = patch.state === 'negative' && b ? foregroundCount(b.label.data) : 0;
     if (pixels > 0) {
-      useReviewStore.getState().set({ negativeAsk: { imageId: b.detail.id, pixels } });
+      useReviewStore.getState().set({ negativeAsk: { imageId, pixels } });
       return;
     }
-    await this.flush();
+    if (b) await this.flush();
     let detail: ImageDetail;
     this.requestsInFlight++;
     try {
-      detail = await api['review.set']({ imageId: b.detail.id, ...patch });
+      detail = await api['review.set']({ imageId, ...patch });
     } catch (error) {
-      await this.refreshDetail(b).catch(() => undefined); // unreachable host: what it had stays
+      // Unreachable host: what it had stays.
+      await this.refreshDetail(imageId).catch(() => undefined);
       throw error;
     } finally {
       this.requestsInFlight--;
     }
-    this.showDetail(b, detail);
+    this.showDetail(detail);
   }
 
   /** Asks the host for the image's detail again and shows it (review state, comment, figures). */
-  private async refreshDetail(b: Bundle): Promise<void> {
-    this.showDetail(b, await api['images.get']({ id: b.detail.id }));
+  private async refreshDetail(imageId: number): Promise<void> {
+    this.showDetail(await api['images.get']({ id: imageId }));
   }
 
-  private showDetail(b: Bundle, detail: ImageDetail): void {
-    this.preloadedDetails.delete(detail.id);
-    b.detail = detail;
+  /** A new detail of an image from the host: into its bundle, its row, and the panels if shown. */
+  private showDetail(detail: ImageDetail): void {
+    this.preloads.forget(detail.id);
+    const b = this.bundle?.detail.id === detail.id ? this.bundle : null;
+    if (b) b.detail = detail;
     const store = useReviewStore.getState();
     store.patchItem(detail.id, listFigures(detail));
-    if (b === this.bundle) store.set({ detail });
+    if (store.detail?.id === detail.id && store.selectedId === detail.id) store.set({ detail });
   }
 }
 

@@ -29,6 +29,24 @@ const imageCache = new Map<string, Promise<SourceImage>>();
  * decoded in JavaScript (browsers would reduce them to 8 bits); 8-bit ones by the browser's
  * native decoder.
  */
+/** The host refused a media request; the message is its reason in words. */
+export class MediaError extends Error {}
+
+/**
+ * The host's reason for refusing a media request: the server answers `{ code, message }` JSON,
+ * Electron's media protocol the message as text.
+ */
+export async function refusalReason(response: Response): Promise<string> {
+  const text = await response.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as { message?: unknown };
+    if (typeof body.message === 'string' && body.message) return body.message;
+  } catch {
+    // Not JSON: the text is the reason.
+  }
+  return text.trim() || `the host answered HTTP ${response.status}`;
+}
+
 export function loadImage(url: string, contentHash: string): Promise<SourceImage> {
   const hit = imageCache.get(contentHash);
   if (hit) {
@@ -38,7 +56,7 @@ export function loadImage(url: string, contentHash: string): Promise<SourceImage
   }
   const loading = (async (): Promise<SourceImage> => {
     const response = await fetch(url);
-    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+    if (!response.ok) throw new MediaError(await refusalReason(response));
     const bytes = new Uint8Array(await response.arrayBuffer());
     // PNG IHDR bit depth is byte 24.
     if (bytes[24] === 16) {
@@ -75,7 +93,7 @@ export function loadGrey(url: string): Promise<GreyImage> {
 
 async function decodeGrey(url: string): Promise<GreyImage> {
   const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  if (!response.ok) throw new MediaError(await refusalReason(response));
   return decodeBlob(await response.blob());
 }
 

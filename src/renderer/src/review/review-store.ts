@@ -82,6 +82,19 @@ export interface SaveConflict {
   changedPixels: number;
 }
 
+/** An image the viewer cannot show, described where the image would be (./selection.ts). */
+export interface ImageFailure {
+  imageId: number;
+  name: string;
+  /** The file on the host and its folder, when the host could say. */
+  file: string | null;
+  folder: string | null;
+  /** Why, in words. */
+  reason: string;
+  /** What the user can do. */
+  advice: string;
+}
+
 export interface ViewTransform {
   scale: number;
   x: number;
@@ -108,9 +121,11 @@ export interface ReviewStoreState {
   selectedId: number | null;
   selectedIndex: number | null;
 
+  /** The shown image's detail; while a newly selected image loads, the previous one's. */
   detail: ImageDetail | null;
   loadingImage: boolean;
-  imageError: string | null;
+  /** The selected image cannot be shown (its file replaced, damaged, undecodable): why. */
+  imageFailure: ImageFailure | null;
   tool: Tool;
   /** Points of the polygon being drawn (image pixels). */
   polygon: readonly Point[];
@@ -185,7 +200,7 @@ export const useReviewStore = create<ReviewStore>((set, get) => ({
 
   detail: null,
   loadingImage: false,
-  imageError: null,
+  imageFailure: null,
   tool: 'brush',
   polygon: [],
   brushRadius: storedNumber(BRUSH_KEY, 6, 1, 200),

@@ -3,7 +3,8 @@
  * a refresh import, a batch of predictions all arrive as `images.changed`.
  */
 import { api } from '../api';
-import { listFigures, review } from './controller';
+import { review } from './controller';
+import { listFigures } from './save-queue';
 import { useReviewStore } from './review-store';
 
 /** More changed images than this: the whole list is fetched again rather than row by row. */
@@ -35,7 +36,9 @@ export function followImageChanges(): () => void {
     } else {
       ids.forEach(refreshRow);
     }
-    const open = review.bundle?.detail.id;
-    if (open !== undefined && (!ids || ids.includes(open))) void review.refreshOpen();
+    // The selected image, shown or failed (a failed one may have been flagged elsewhere, or its
+    // file repaired by a refresh import).
+    const open = useReviewStore.getState().selectedId;
+    if (open !== null && (!ids || ids.includes(open))) void review.refreshOpen(change.reason);
   });
 }

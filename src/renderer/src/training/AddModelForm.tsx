@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { plural } from '../../../shared/plural';
 import type { AddModelResult, OnnxGraphInfo } from '../../../shared/interop-schemas';
 import { api } from '../api';
 import { JobRow } from '../jobs/JobsBar';
@@ -281,7 +282,7 @@ export function AddModelForm({ onClose }: { onClose: () => void }) {
       {result && (
         <p data-testid="add-model-result">
           Added {result.version}: test Dice {result.testDice?.toFixed(3) ?? '–'} on{' '}
-          {result.testImages} images of the locked test split.
+          {plural(result.testImages, 'image')} of the locked test split.
         </p>
       )}
     </div>

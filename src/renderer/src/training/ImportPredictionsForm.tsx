@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { plural } from '../../../shared/plural';
 import type { ImportPredictionsResult } from '../../../shared/interop-schemas';
 import { api } from '../api';
 import { FolderField } from '../common/FolderField';
@@ -82,9 +83,10 @@ export function ImportPredictionsForm({ onClose }: { onClose: () => void }) {
       {result && (
         <div data-testid="import-predictions-result">
           <p>
-            {result.version}: {result.report.pairs} pairs, {result.report.imagesWithoutMask} images
-            without prediction, {result.report.orphanMasks} files matching no image; test Dice{' '}
-            {result.testDice?.toFixed(3) ?? '–'} on {result.testImages} images.
+            {result.version}: {plural(result.report.pairs, 'pair')},{' '}
+            {plural(result.report.imagesWithoutMask, 'image')} without prediction,{' '}
+            {plural(result.report.orphanMasks, 'file')} matching no image; test Dice{' '}
+            {result.testDice?.toFixed(3) ?? '–'} on {plural(result.testImages, 'image')}.
           </p>
           {result.report.skipped.length > 0 && (
             <ul className="muted">

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { plural } from '../../../shared/plural';
 import type { ModelCard } from '../../../shared/contract-ml';
 import { api } from '../api';
 import { useReadOnlyMessage } from '../store';
@@ -94,7 +95,7 @@ export function VersionCardView({
           <dt>Test split</dt>
           <dd data-testid="version-card-test">
             {test
-              ? `Dice ${test.dice.toFixed(3)}, IoU ${test.iou.toFixed(3)} on ${test.images} images`
+              ? `Dice ${test.dice.toFixed(3)}, IoU ${test.iou.toFixed(3)} on ${plural(test.images, 'image')}`
               : 'no figures'}
           </dd>
           <dt>Added</dt>
