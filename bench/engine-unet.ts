@@ -11,7 +11,7 @@ import { loadRuntime } from '../src/core/ml/backends';
 import { threadedWasmFailure, wasmThreadCount } from '../src/core/ml/kernels';
 import { GraphBuilder } from '../src/core/ml/onnx/graph';
 import { onnxRunner, OnnxTrainer } from '../src/core/ml/onnx/runtime';
-import { Random } from '../src/core/ml/random';
+import { Random } from '../src/core/math/random';
 import { buildUNet } from '../src/core/ml/unet';
 import type { BackendName } from '../src/shared/contract';
 import { bceDiceLoss } from './train-step';

@@ -4,7 +4,7 @@
  * training job.
  */
 import type * as tfTypes from '@tensorflow/tfjs';
-import type { Tf } from '../src/core/ml/backends';
+import type { Tf } from '../src/core/ml/tf';
 
 export function bceDiceLoss(
   tf: Tf,

@@ -22,7 +22,7 @@ import {
   meanBinaryEntropy,
   predictionUncertainty,
   spearman,
-} from '../src/core/ml/uncertainty';
+} from '../src/core/math/uncertainty';
 import { createDemoProject } from '../src/core/dataset/demo';
 import { currentLabel, revisionMask, revisionPixels } from '../src/core/project/masks';
 import { createService } from '../src/core/service';

@@ -1,4 +1,4 @@
-import type { JobReporter } from '../core/jobs';
+import type { JobReporter } from '../core/job-reporter';
 
 /** Small helpers shared by CLI commands: JSON output, one-line errors, exit codes. */
 export function printJson(value: unknown): void {

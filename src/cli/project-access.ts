@@ -295,8 +295,15 @@ export async function openSession(
   }
   // The service opens its own store under the same (re-entrant) lock; ours only reserved it.
   try {
+    // A reader beside a writer (or on a network folder) opens it read-only, as reachProject did.
     return localSession(
-      createService({ transport: 'http', backend, projectDir: access.store.dir }),
+      createService({
+        transport: 'http',
+        backend,
+        projectDir: access.store.dir,
+        projectReadOnly: access.store.readOnly ?? undefined,
+        projectInMemory: access.store.inMemory,
+      }),
     );
   } finally {
     access.store.close();

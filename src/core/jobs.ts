@@ -4,42 +4,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApiError, type Job, type JobKind } from '../shared/contract';
-
-export interface JobReporter {
-  /** Updates progress; cheap to call often (events are throttled to ~10 per second). */
-  progress(update: {
-    phase?: string;
-    done?: number;
-    total?: number | null;
-    detail?: Record<string, unknown>;
-  }): void;
-  readonly signal: AbortSignal;
-}
-
-export type JobRunner<R> = (reporter: JobReporter) => Promise<R>;
-
-export class CancelledError extends Error {
-  constructor(message = 'cancelled') {
-    super(message);
-    this.name = 'CancelledError';
-  }
-}
-
-/**
- * The job ended because of what it was given, having changed nothing (a model onnxruntime cannot
- * load, predictions none of which can be used): a refusal, not a failure. The job fails with
- * `detail.refused` set, and the CLI exits 2 for it as for a refused request.
- */
-export class RefusedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RefusedError';
-  }
-}
-
-export function throwIfCancelled(signal: AbortSignal): void {
-  if (signal.aborted) throw new CancelledError();
-}
+import {
+  CancelledError,
+  RefusedError,
+  type JobControl,
+  type JobReporter,
+  type JobRunner,
+  type SlotHandle,
+} from './job-reporter';
 
 const EMIT_INTERVAL_MS = 100;
 /** How long a cancelled job's work may take to stop before the job ends without it. */
@@ -55,12 +27,7 @@ interface SlotHolder {
   jobId: string | null;
 }
 
-/** Lets a job's preparation say more precisely what holds its slot (a version once claimed). */
-export interface SlotHandle {
-  describe(what: string): void;
-}
-
-export class JobManager {
+export class JobManager implements JobControl {
   private readonly jobs = new Map<
     string,
     { job: Job; controller: AbortController; done: Promise<unknown> }

@@ -3,7 +3,7 @@
  * local HTTP/WS server, the CLI) validate inputs with the contract's schemas and call `call`;
  * events flow back through `subscribe`.
  *
- * Each room contributes a handler group (dataset, ml, review, export); this file composes them and
+ * Each room has a handler group in ./handlers (dataset, ml, review, export, interop); this file composes them and
  * owns what they share: the open project, the job manager and the ML worker.
  */
 import { EventEmitter } from 'node:events';
@@ -13,7 +13,6 @@ import {
   isMethodName,
   methodNames,
   parseInput,
-  type BackendChoice,
   type EventName,
   type EventPayload,
   type MediaKind,
@@ -24,49 +23,19 @@ import {
 } from '../shared/contract';
 import { appPackage } from './app-package';
 import { JobManager } from './jobs';
+import type { HandlerGroup, ServiceContext, ServiceOptions } from './handlers/context';
 import { ProjectStore } from './project/store';
-import { WorkerHost, type WorkerLauncher } from './ml/worker-host';
+import { WorkerHost } from './ml/worker-host';
 import { nodeWorkerLauncher } from './ml/node-launcher';
-import { datasetHandlers } from './dataset/handlers';
-import { mlHandlers } from './ml/handlers';
-import { reviewHandlers } from './project/review-handlers';
-import { exportHandlers } from './export/handlers';
-import { interopHandlers } from './ml/interop-handlers';
-import { serveMedia, type MediaResponse } from './media';
+import { datasetHandlers } from './handlers/dataset';
+import { mlHandlers } from './handlers/ml';
+import { reviewHandlers } from './handlers/review';
+import { exportHandlers } from './handlers/export';
+import { interopHandlers } from './handlers/interop';
+import { serveMedia, type MediaResponse } from './handlers/media';
 
-export interface ServiceOptions {
-  projectDir?: string | null;
-  transport: 'electron' | 'http';
-  electronVersion?: string | null;
-  backend?: BackendChoice;
-  workerLauncher?: WorkerLauncher;
-  /** Native folder picker (Electron's dialog); absent in browser mode, where paths are typed. */
-  pickFolder?: () => Promise<string | null>;
-  /** Open `projectDir` read-only, and why (a network folder, `--read-only`, a reader command). */
-  projectReadOnly?: string;
-  /** With projectReadOnly: read it into memory once, touching nothing in its folder. */
-  projectInMemory?: boolean;
-}
-
-/** What handler groups see of the service. */
-export interface ServiceContext {
-  readonly options: ServiceOptions;
-  /** The open project; throws a 'conflict' ApiError when none is open. */
-  project(): ProjectStore;
-  projectOrNull(): ProjectStore | null;
-  openProject(dir: string, options?: { readOnly?: string; inMemory?: boolean }): ProjectStore;
-  projectState(): ProjectState;
-  emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
-  readonly jobs: JobManager;
-  readonly worker: WorkerHost;
-}
-
-export type Handler<M extends MethodName> = (
-  input: MethodInput<M>,
-  context: ServiceContext,
-) => Promise<MethodOutput<M>> | MethodOutput<M>;
-
-export type HandlerGroup = { [M in MethodName]?: Handler<M> };
+// Hosts construct a Service with these; handlers import them from ./handlers/context.
+export type { Handler, HandlerGroup, ServiceContext, ServiceOptions } from './handlers/context';
 
 export type EventListener = (event: EventName, payload: unknown) => void;
 

@@ -6,7 +6,7 @@
  * ./contract. Its schemas and types live in ./dataset-schemas, which anyone may import directly.
  */
 import { z } from 'zod';
-import { jobSchema } from './contract';
+import { jobSchema } from './common-schemas';
 import { datasetInfoSchema, importInputSchema } from './dataset-schemas';
 import { noInput } from './schema-helpers';
 

@@ -6,7 +6,7 @@
  * ./contract. Its schemas and types live in ./export-schemas, which anyone may import directly.
  */
 import { z } from 'zod';
-import { jobSchema } from './contract';
+import { jobSchema } from './common-schemas';
 import { exportInputSchema, exportPlanSchema, segmentLabelSchema } from './export-schemas';
 import { noInput } from './schema-helpers';
 

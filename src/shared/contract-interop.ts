@@ -4,7 +4,7 @@
  * anyone may import directly; this file is imported only through ./contract.
  */
 import { z } from 'zod';
-import { jobSchema } from './contract';
+import { jobSchema } from './common-schemas';
 import {
   exportModelInputSchema,
   exportModelResultSchema,

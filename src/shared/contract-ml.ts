@@ -5,7 +5,7 @@
  * ./contract imports this file, so shared schemas from it are referenced lazily (z.lazy).
  */
 import { z } from 'zod';
-import { jobSchema, backendNameSchema, ladderStepSchema } from './contract';
+import { jobSchema, backendNameSchema, ladderStepSchema } from './common-schemas';
 import { idSchema, maskFigureFields } from './schema-helpers';
 import { inputModeSchema, modelSourceSchema, scalingSchema } from './interop-schemas';
 

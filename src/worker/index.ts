@@ -5,7 +5,6 @@
  */
 import { loadRuntime, oneLineReason, type LoadedRuntime } from '../core/ml/backends';
 import { hostToWorkerSchema, type WorkerToHost } from '../shared/worker-protocol';
-import { registerMlJobs } from '../core/ml/worker-jobs';
 import { workerJobs } from './jobs';
 import { silenceTfjsNodeAdvice } from './quiet-tfjs';
 
@@ -55,8 +54,6 @@ const port = connectToHost();
 const send = (message: WorkerToHost) => port.postMessage(message);
 const running = new Map<string, AbortController>();
 let runtime: LoadedRuntime | null = null;
-
-registerMlJobs();
 
 // An uncaught error ends the worker: say why first, so the host fails its jobs with the reason.
 for (const event of ['uncaughtException', 'unhandledRejection'] as const) {

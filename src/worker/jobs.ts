@@ -1,20 +1,12 @@
 /**
  * The worker's job table: kind -> handler. Handlers run inside the ML worker process with the
- * loaded tfjs runtime; they report progress and must check `signal` between steps.
+ * loaded tfjs runtime; they report progress and must check `signal` between steps. The worker owns
+ * the table: it takes the ML room's jobs from core (core never imports the worker).
  */
-import type { BackendName } from '../shared/contract';
-import type { Engine } from '../core/ml/backends';
+import { mlWorkerJobs } from '../core/ml/worker-jobs';
+import type { WorkerJobHandler } from '../core/ml/worker-job';
 
-export interface WorkerJobContext extends Engine {
-  backend: BackendName;
-  signal: AbortSignal;
-  progress: (progress: unknown) => void;
-  log: (level: 'info' | 'warn' | 'error', message: string) => void;
-}
-
-export type WorkerJobHandler = (params: unknown, context: WorkerJobContext) => Promise<unknown>;
-
-export const workerJobs = new Map<string, WorkerJobHandler>();
+export const workerJobs = new Map<string, WorkerJobHandler>(Object.entries(mlWorkerJobs));
 
 export function registerWorkerJob(kind: string, handler: WorkerJobHandler): void {
   workerJobs.set(kind, handler);

@@ -16,7 +16,7 @@ import {
   meanBinaryEntropy,
   predictionUncertainty,
   spearman,
-} from '../../src/core/ml/uncertainty';
+} from '../../src/core/math/uncertainty';
 import { listImages, setReview } from '../../src/core/project/images';
 import { latestPrediction, revisionPixels, savePrediction } from '../../src/core/project/masks';
 import type { ProjectStore } from '../../src/core/project/store';

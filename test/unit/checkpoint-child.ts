@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadRuntime } from '../../src/core/ml/backends';
-import { Random } from '../../src/core/ml/random';
+import { Random } from '../../src/core/math/random';
 import { trainModel, type TrainItem } from '../../src/core/ml/trainer';
 import { discScene } from './ml-fixtures';
 

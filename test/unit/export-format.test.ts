@@ -7,8 +7,8 @@ import {
   parseCsv,
   type ManifestRow,
 } from '../../src/core/export/manifest';
-import { maskFileOf, qataNames, sanitiseSegment } from '../../src/core/export/names';
-import { boundingBox, decodeRle, encodeRle } from '../../src/core/export/rle';
+import { maskFileOf, qataNames, sanitiseSegment } from '../../src/core/formats/names';
+import { boundingBox, decodeRle, encodeRle } from '../../src/core/formats/rle';
 
 describe('COCO RLE', () => {
   it('counts runs column-major, starting with background', () => {

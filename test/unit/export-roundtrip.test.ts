@@ -14,7 +14,7 @@ import { createDemoProject } from '../../src/core/dataset/demo';
 import { importDataset } from '../../src/core/dataset/import';
 import { COCO_FILE, exportMasks } from '../../src/core/export/exporter';
 import { MANIFEST_COLUMNS, parseCsv } from '../../src/core/export/manifest';
-import { decodeRle, type CocoRle } from '../../src/core/export/rle';
+import { decodeRle, type CocoRle } from '../../src/core/formats/rle';
 import { queryImages, type ImageRecord } from '../../src/core/project/images';
 import { revisionMask, revisionPixels, savePrediction } from '../../src/core/project/masks';
 import { encodeGray8 } from '../../src/core/project/mask-png';

@@ -18,7 +18,7 @@ import {
   writeFileDurably,
   type ExportIo,
 } from '../../src/core/export/exporter';
-import { isInside } from '../../src/core/export/names';
+import { isInside } from '../../src/core/formats/names';
 import { MANIFEST_COLUMNS, csvText, parseCsv } from '../../src/core/export/manifest';
 import { insertImage } from '../../src/core/project/datasets';
 import { savePrediction, setGroundTruth } from '../../src/core/project/masks';

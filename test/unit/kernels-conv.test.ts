@@ -5,7 +5,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type * as tfTypes from '@tensorflow/tfjs';
-import { loadRuntime, type Tf } from '../../src/core/ml/backends';
+import { loadRuntime } from '../../src/core/ml/backends';
+import type { Tf } from '../../src/core/ml/tf';
 import { registerWasmTrainingKernels } from '../../src/core/ml/kernels';
 
 let tf: Tf;

@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type * as tfTypes from '@tensorflow/tfjs';
-import { loadRuntime, type Tf } from '../../src/core/ml/backends';
+import { loadRuntime } from '../../src/core/ml/backends';
+import type { Tf } from '../../src/core/ml/tf';
 import { bce, computeLoss, softDice } from '../../src/core/ml/losses';
 import {
   borderWeightMap,
@@ -23,7 +24,7 @@ import {
   drawAugmentParams,
   elasticField,
 } from '../../src/core/ml/augment';
-import { Random } from '../../src/core/ml/random';
+import { Random } from '../../src/core/math/random';
 import { mirrorPad, overlapTile } from '../../src/core/ml/tile';
 import { estimateTrainingMemory, memoryRefusal } from '../../src/core/ml/memory';
 import { buildUNet } from '../../src/core/ml/unet';

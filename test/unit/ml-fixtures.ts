@@ -1,6 +1,6 @@
 /** A small learnable project for the engine's tests: gray discs on noise, masks drawn from them. */
 import path from 'node:path';
-import { Random } from '../../src/core/ml/random';
+import { Random } from '../../src/core/math/random';
 import { insertImage, upsertDataset } from '../../src/core/project/datasets';
 import { setGroundTruth } from '../../src/core/project/masks';
 import { encodeGray8 } from '../../src/core/project/mask-png';

@@ -23,9 +23,9 @@ import {
   onnxRunner,
   OnnxTrainer,
   readWeights,
-  type Ort,
 } from '../../src/core/ml/onnx/runtime';
-import { Random } from '../../src/core/ml/random';
+import type { Ort } from '../../src/core/ml/tf';
+import { Random } from '../../src/core/math/random';
 import { tempDir } from './project-fixtures';
 
 let ort: Ort;

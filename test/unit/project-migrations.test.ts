@@ -4,7 +4,7 @@ import {
   lesionEntropyUncertainty,
   meanBinaryEntropy,
   predictionUncertainty,
-} from '../../src/core/ml/uncertainty';
+} from '../../src/core/math/uncertainty';
 import { encodeGray8 } from '../../src/core/project/mask-png';
 import { migrations } from '../../src/core/project/migrations';
 import {

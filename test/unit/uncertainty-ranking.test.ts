@@ -27,7 +27,7 @@
  */
 import { afterAll, expect, it } from 'vitest';
 import { createDemoProject } from '../../src/core/dataset/demo';
-import { spearman } from '../../src/core/ml/uncertainty';
+import { spearman } from '../../src/core/math/uncertainty';
 import {
   currentLabel,
   latestPrediction,

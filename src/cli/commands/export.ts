@@ -16,9 +16,9 @@ import {
   type ExportResult,
 } from '../../shared/export-schemas';
 import { reviewStateSchema, splitSchema } from '../../shared/contract-review';
-import { ExportRefusedError, ExportStoppedError, exportMasks } from '../../core/export/exporter';
-import { fail, printJson, withTerminalProgress } from '../output';
-import { followServerJob, isRefusal, reachProject, type ServerClient } from '../project-access';
+import { fail, printJson } from '../output';
+import { isRefusal, openSession, type CliSession } from '../project-access';
+import { followJob } from './ml-shared';
 
 interface ExportCliOptions {
   project: string;
@@ -64,21 +64,32 @@ export function summary(result: ExportResult): string {
   return lines.join('\n');
 }
 
-/** The export as a job of the server that holds the project: refusals exit 2, failures 1. */
-export async function exportOnServer(
-  client: ServerClient,
+/**
+ * The export as a job of the Service that has the project (hosted in this process when the
+ * project is free or only readable, else the running server's): refusals exit 2, failures 1.
+ */
+export async function exportThroughService(
+  session: CliSession,
   input: ExportInput,
+  options: { json?: boolean } = {},
 ): Promise<ExportResult> {
   let started;
   try {
-    started = await client.call('export.start', input);
+    started = await session.invoke('export.start', input);
   } catch (error) {
     if (isRefusal(error)) fail(error.message, 2);
     throw error;
   }
-  const job = await followServerJob(client, started);
+  const job = await followJob(session, started);
   if (job.state === 'cancelled') fail('export cancelled', 130);
-  if (job.state !== 'succeeded') fail(`export stopped: ${job.error}`, 1);
+  if (job.state !== 'succeeded') {
+    // The exporter's own words already say it stopped and list what was written.
+    const error = job.error?.startsWith('export stopped')
+      ? job.error
+      : `export stopped: ${job.error}`;
+    if (options.json) printJson({ error });
+    fail(error, 1);
+  }
   return exportResultSchema.parse(job.result);
 }
 
@@ -131,35 +142,14 @@ export function register(program: Command): void {
           input.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '),
         );
       }
-      const access = await reachProject(options.project, 'This export', { reader: true });
-      if (access.kind === 'server') {
-        // The server resolves nothing against our working folder.
-        const out = path.resolve(input.data.out);
-        try {
-          const result = await exportOnServer(access.client, { ...input.data, out });
-          if (options.json) printJson(result);
-          else process.stdout.write(`${summary(result)}\n`);
-        } finally {
-          access.client.close();
-        }
-        return;
-      }
-      const store = access.store;
+      // The output is absolute already (resolved where it was typed), as a server needs.
+      const session = await openSession(options.project, 'auto', 'This export', { reader: true });
       try {
-        const result = await withTerminalProgress('writing', (reporter) =>
-          exportMasks(store, input.data, reporter),
-        );
+        const result = await exportThroughService(session, input.data, { json: options.json });
         if (options.json) printJson(result);
         else process.stdout.write(`${summary(result)}\n`);
-      } catch (error) {
-        if (error instanceof ExportRefusedError) fail(error.message, 2);
-        if (error instanceof ExportStoppedError) {
-          if (options.json) printJson({ error: error.message, written: error.written });
-          fail(error.message, 1);
-        }
-        throw error;
       } finally {
-        store.close();
+        session.close();
       }
     });
 }

@@ -13,9 +13,16 @@ import {
   type ImportInput,
   type ImportResult,
 } from '../../shared/dataset-schemas';
-import { importDataset, resolveDatasetRoot } from '../../core/dataset/import';
-import { fail, printJson, withTerminalProgress } from '../output';
-import { followServerJob, isRefusal, reachProject, type ServerClient } from '../project-access';
+import { resolveDatasetRoot } from '../../core/dataset/import';
+import { fail, printJson } from '../output';
+import {
+  followServerJob,
+  isRefusal,
+  openSession,
+  type CliSession,
+  type ServerClient,
+} from '../project-access';
+import { followJob } from './ml-shared';
 
 export function summary(result: ImportResult): string {
   const { report, refresh } = result;
@@ -68,6 +75,28 @@ export async function importOnServer(
   return importResultSchema.parse(job.result);
 }
 
+/**
+ * The import as a job of the Service that has the project: hosted in this process when the
+ * project is free, else the running server's. Validation, locks, read-only and events are the
+ * app's own.
+ */
+export async function importThroughService(
+  session: CliSession,
+  input: ImportInput,
+): Promise<ImportResult> {
+  let started;
+  try {
+    started = await session.invoke('dataset.import', input);
+  } catch (error) {
+    if (isRefusal(error)) fail(error.message);
+    throw error;
+  }
+  const job = await followJob(session, started);
+  if (job.state === 'cancelled') fail('import cancelled', 130);
+  if (job.state !== 'succeeded') fail(`import failed: ${job.error}`, 1);
+  return importResultSchema.parse(job.result);
+}
+
 export function register(program: Command): void {
   program
     .command('import')
@@ -113,24 +142,12 @@ export function register(program: Command): void {
         await resolveDatasetRoot(input.data.root, process.cwd()).catch((error: Error) =>
           fail(error.message),
         );
-        const access = await reachProject(options.project, 'This import');
-        if (access.kind === 'server') {
-          // The root is absolute already (resolved where it was typed), as the server needs.
-          try {
-            printImport(await importOnServer(access.client, input.data), options.json);
-          } finally {
-            access.client.close();
-          }
-          return;
-        }
-        const store = access.store;
+        // The root is absolute already (resolved where it was typed), as a server needs.
+        const session = await openSession(options.project, 'auto', 'This import');
         try {
-          const result = await withTerminalProgress('importing', (reporter) =>
-            importDataset(store, input.data, reporter),
-          );
-          printImport(result, options.json);
+          printImport(await importThroughService(session, input.data), options.json);
         } finally {
-          store.close();
+          session.close();
         }
       },
     );

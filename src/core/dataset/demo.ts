@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { ImportResult } from '../../shared/dataset-schemas';
-import type { JobReporter } from '../jobs';
+import type { JobReporter } from '../job-reporter';
 import { ProjectStore } from '../project/store';
 import { importDataset } from './import';
 

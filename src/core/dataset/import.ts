@@ -19,7 +19,7 @@ import {
   type ImportResult,
 } from '../../shared/dataset-schemas';
 import type { Split } from '../../shared/contract-review';
-import { CancelledError, type JobReporter } from '../jobs';
+import { CancelledError, type JobReporter } from '../job-reporter';
 import {
   clearGroundTruth,
   imagesOfDataset,

@@ -32,10 +32,14 @@ import {
   type ExportRecord,
   type PlannedFile,
 } from '../formats';
+import { segmentLabelRgb } from '../formats/dicom/seg-export';
 import { decodeGray8Png } from '../formats/png';
 import { readRegularFile } from '../fs-errors';
-import { CancelledError, type JobReporter } from '../jobs';
+import { CancelledError, type JobReporter } from '../job-reporter';
 import { listDatasets } from '../project/datasets';
+import { activeVersion, readCard } from '../ml/versions';
+import { dicomTagsOf } from '../project/dicom-tags';
+import { readSegmentLabel } from '../project/export-settings';
 import { imageAbsolutePath, queryImages, type ImageRecord } from '../project/images';
 import { getRevision, getRevisionPng, latestPrediction, type MaskRevision } from '../project/masks';
 import { decodeBinaryMask, decodeGray8 } from '../project/mask-png';
@@ -50,7 +54,7 @@ import {
   resolveInside,
   sanitiseSegment,
   type QataNames,
-} from './names';
+} from '../formats/names';
 
 export { COCO_FILE } from '../formats/coco';
 /** Parallel tasks: enough to keep libuv's threads busy with sharp on 2 cores, few enough to stay responsive. */
@@ -454,12 +458,31 @@ interface Rendered {
   imageBytes: Buffer | null;
 }
 
+/** What the formats are told of the project's settings (they never read the project). */
+interface FormatSettings {
+  segmentLabel: { name: string; colour: [number, number, number] };
+}
+
+/** The train/validation hold-out of the active model's card, or null (nnU-Net's fold). */
+function activeHoldOut(store: ProjectStore): { valFraction: number; seed: number } | null {
+  const active = activeVersion(store);
+  const held = active ? readCard(store, active)?.hyperParameters : null;
+  return held ? { valFraction: held.valFraction, seed: held.seed } : null;
+}
+
+/** Millimetres between pixel centres recorded at import (DICOM images), or null. */
+function recordedPixelSpacing(store: ProjectStore, imageId: number): [number, number] | null {
+  const tags = dicomTagsOf(store.db, imageId);
+  return tags?.rowSpacing && tags.columnSpacing ? [tags.rowSpacing, tags.columnSpacing] : null;
+}
+
 async function render(
   store: ProjectStore,
   format: ExportFormatDefinition,
   item: PlanItem,
   options: ExportOptions,
   model: string | null,
+  settings: FormatSettings,
 ): Promise<Rendered | { reason: string }> {
   const db = store.db;
   const { revision, image } = item;
@@ -507,7 +530,8 @@ async function render(
 
   const mask: ExportMask = { binary, values, width, height, foreground };
   const rendered = await format.render({
-    store,
+    segmentLabel: settings.segmentLabel,
+    recordedPixelSpacing: recordedPixelSpacing(store, image.id),
     image,
     names: item.names,
     options,
@@ -620,6 +644,7 @@ export async function runExport(
   const io = runOptions.io ?? nodeIo;
   const { out, options, items, datasetFiles } = plan;
   const format = exportFormatOf(options.format);
+  const settings: FormatSettings = { segmentLabel: segmentLabelRgb(readSegmentLabel(store)) };
   // The manifest's mask_file of an image: its own mask file, else the dataset file holding it.
   const datasetMaskFile = datasetFiles.find((file) => file.role === 'mask')?.file ?? null;
   const started = performance.now();
@@ -725,7 +750,7 @@ export async function runExport(
       runOptions.concurrency ?? DEFAULT_CONCURRENCY,
       async (item) => {
         if (failure) return;
-        const rendered = await render(store, format, item, options, plan.model);
+        const rendered = await render(store, format, item, options, plan.model, settings);
         if ('reason' in rendered) {
           skipped.push({ image: item.image.relPath, reason: rendered.reason });
           return;
@@ -795,7 +820,13 @@ export async function runExport(
   if (datasetFiles.length > 0) {
     reporter.progress({ phase: `writing ${datasetFiles.map(({ file }) => file).join(', ')}` });
     records.sort((a, b) => a.image.id - b.image.id);
-    const contents = (await format.finish?.({ store, options, model: plan.model, records })) ?? [];
+    const contents =
+      (await format.finish?.({
+        holdOut: activeHoldOut(store),
+        options,
+        model: plan.model,
+        records,
+      })) ?? [];
     if (contents.length !== datasetFiles.length) {
       throw new Error(
         `export format ${format.id} finished ${contents.length} file(s) for ${datasetFiles.length} planned`,

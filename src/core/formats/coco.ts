@@ -2,8 +2,8 @@
  * COCO: one `annotations.json` for the whole export, with an uncompressed column-major RLE per
  * image that has foreground (iscrowd 1, the way COCO marks an RLE segmentation).
  */
-import { boundingBox, encodeRle, type CocoRle } from '../export/rle';
-import { imageFileOf } from '../export/names';
+import { boundingBox, encodeRle, type CocoRle } from './rle';
+import { imageFileOf } from './names';
 import { registerExportFormat } from './registry';
 
 export const COCO_FILE = 'annotations.json';

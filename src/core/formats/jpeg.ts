@@ -1,12 +1,6 @@
 /** JPEG (baseline and progressive, 8-bit) through sharp. */
-import sharp from 'sharp';
-import { registerImageDecoder, type ImageHeader } from './registry';
-import {
-  decodeGrayPipeline,
-  headerFromMetadata,
-  sharpFileHeader,
-  sharpPipeline,
-} from './sharp-pixels';
+import { registerImageDecoder } from './registry';
+import { sharpDecoder } from './sharp-pixels';
 
 export function isJpeg(bytes: Buffer): boolean {
   return bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
@@ -20,20 +14,14 @@ function endsWithJpegEoi(buffer: Buffer): boolean {
   return false;
 }
 
-async function readJpegHeader(bytes: Buffer): Promise<ImageHeader> {
-  const header = headerFromMetadata(await sharp(bytes).metadata(), 'jpeg');
-  if (!endsWithJpegEoi(bytes)) throw new Error('truncated JPEG (no EOI)');
-  return header;
-}
-
-registerImageDecoder({
-  id: 'jpeg',
-  label: 'JPEG',
-  extensions: ['.jpg', '.jpeg'],
-  sniff: isJpeg,
-  readHeader: readJpegHeader,
-  readFileHeader: (file) => sharpFileHeader(file, 'jpeg'),
-  decode: async (bytes, options) =>
-    decodeGrayPipeline(sharpPipeline(bytes), await readJpegHeader(bytes), options?.depth),
-  pipeline: sharpPipeline,
-});
+registerImageDecoder(
+  sharpDecoder({
+    id: 'jpeg',
+    label: 'JPEG',
+    extensions: ['.jpg', '.jpeg'],
+    sniff: isJpeg,
+    check: (bytes) => {
+      if (!endsWithJpegEoi(bytes)) throw new Error('truncated JPEG (no EOI)');
+    },
+  }),
+);

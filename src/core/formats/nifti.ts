@@ -4,11 +4,9 @@
  * `<folder>/Images/<stem>.nii.gz` (the image at its own bit depth, 8 or 16) and
  * `<folder>/Ground-truths/mask_<stem>.nii.gz` (uint8, 0 background / 1 foreground).
  */
-import fs from 'node:fs/promises';
-import { sanitiseSegment } from '../export/names';
-import { imageAbsolutePath } from '../project/images';
+import { sanitiseSegment } from './names';
 import { encodeNiftiGz } from './nifti-codec';
-import { imageDecoderFor, registerExportFormat } from './registry';
+import { registerExportFormat } from './registry';
 
 registerExportFormat({
   id: 'nifti',
@@ -25,11 +23,10 @@ registerExportFormat({
       role: 'image',
     },
   ],
-  render: async ({ image, mask }) => {
+  render: async ({ image, mask, readImage }) => {
     let decoded;
     try {
-      const bytes = await fs.readFile(imageAbsolutePath(image));
-      decoded = await imageDecoderFor(bytes).decode(bytes);
+      decoded = await readImage();
     } catch (error) {
       return { reason: `image file unreadable: ${(error as Error).message}` };
     }

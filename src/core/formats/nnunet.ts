@@ -12,11 +12,14 @@
  * version's fraction and seed, else 10% with seed 1), so fold 0 validates on the same images.
  */
 import type { ExportOptions } from '../../shared/export-schemas';
-import { splitTrainVal } from '../ml/data';
-import { activeVersion, readCard } from '../ml/versions';
-import type { ImageRecord } from '../project/images';
+import { splitTrainVal } from '../math/split';
 import { encodePng } from './png';
-import { registerExportFormat, type ExportTarget, type PlannedFile } from './registry';
+import {
+  registerExportFormat,
+  type ExportImage,
+  type ExportTarget,
+  type PlannedFile,
+} from './registry';
 
 /** The nnU-Net case identifier of an image. */
 export function nnunetCase(stem: string): string {
@@ -30,7 +33,7 @@ export function nnunetDatasetFolder(options: Pick<ExportOptions, 'datasetId' | '
   return `Dataset${String(options.datasetId).padStart(3, '0')}_${options.datasetName}`;
 }
 
-const isTest = (image: Pick<ImageRecord, 'split'>) => image.split === 'test';
+const isTest = (image: Pick<ExportImage, 'split'>) => image.split === 'test';
 
 function caseFiles({ image, names, options }: ExportTarget): PlannedFile[] {
   const root = nnunetDatasetFolder(options);
@@ -73,14 +76,13 @@ registerExportFormat({
       ],
     };
   },
-  finish: async ({ store, options, model, records }) => {
+  finish: async ({ holdOut, options, model, records }) => {
     const training = records.filter((record) => !isTest(record.image));
     const cases = training.map((record) => ({
       imageId: record.image.id,
       id: nnunetCase(record.names.stem),
     }));
-    const active = activeVersion(store);
-    const held = (active ? readCard(store, active)?.hyperParameters : null) ?? DEFAULT_HOLD_OUT;
+    const held = holdOut ?? DEFAULT_HOLD_OUT;
     const fold = splitTrainVal(cases, held.valFraction, held.seed);
     const dataset = {
       name: options.datasetName,

@@ -9,7 +9,7 @@
 import zlib from 'node:zlib';
 import sharp from 'sharp';
 import { MAX_DECODABLE_PIXELS } from '../../shared/dataset-schemas';
-import { maskFileOf, overlayFileOf } from '../export/names';
+import { maskFileOf, overlayFileOf } from './names';
 import {
   registerExportFormat,
   registerImageDecoder,

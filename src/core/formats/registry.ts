@@ -8,11 +8,9 @@
  */
 import type sharp from 'sharp';
 import type { DicomDisplay } from '../../shared/dicom-voi';
+import type { MaskSource, Split } from '../../shared/contract-review';
 import type { ExportOptions } from '../../shared/export-schemas';
-import type { QataNames } from '../export/names';
-import type { ImageRecord } from '../project/images';
-import type { MaskRevision } from '../project/masks';
-import type { ProjectStore } from '../project/store';
+import type { QataNames } from './names';
 
 // ---------------------------------------------------------------------------------------------
 // Image decoders
@@ -141,9 +139,31 @@ export interface PlannedFile {
   role: ExportFileRole;
 }
 
+/** What a format knows of an image: the facts the project recorded at import. */
+export interface ExportImage {
+  id: number;
+  /** File name and the path relative to its dataset folder ('/' separators). */
+  name: string;
+  relPath: string;
+  split: Split;
+  /** The decoder's id (png, dicom, ...). */
+  format: string;
+  sha256: string;
+  width: number;
+  height: number;
+  createdAt: string;
+}
+
+/** Where an exported mask comes from. */
+export interface ExportRevision {
+  source: MaskSource;
+  modelVersion: string | null;
+  author: string;
+}
+
 /** An image chosen for export, before anything is rendered. */
 export interface ExportTarget {
-  image: ImageRecord;
+  image: ExportImage;
   /** The image's QaTa folder and names (sanitised). */
   names: QataNames;
   options: ExportOptions;
@@ -162,8 +182,14 @@ export interface ExportMask {
 }
 
 export interface ExportRenderInput extends ExportTarget {
-  store: ProjectStore;
-  revision: MaskRevision;
+  /**
+   * The DICOM SEG's segment label and its colour as RGB, from the project's settings: the export
+   * room reads the project and hands the figures in; formats never read the project themselves.
+   */
+  segmentLabel: { name: string; colour: [number, number, number] };
+  revision: ExportRevision;
+  /** Millimetres between pixel centres as recorded at import (a DICOM's header), or null. */
+  recordedPixelSpacing: [number, number] | null;
   /** The model version of the export (predictions), if any. */
   model: string | null;
   /** This image's files as planned by `imageFiles`, in that order. */
@@ -186,14 +212,15 @@ export interface ExportRendered<R> {
 
 /** A written image as `finish` sees it. */
 export interface ExportRecord<R> {
-  image: ImageRecord;
+  image: ExportImage;
   names: QataNames;
   mask: ExportMask;
   record: R | undefined;
 }
 
 export interface ExportFinishInput<R> {
-  store: ProjectStore;
+  /** The train/validation hold-out of the active model (nnU-Net's fold), or null for none. */
+  holdOut: { valFraction: number; seed: number } | null;
   options: ExportOptions;
   model: string | null;
   /** Every written image, in image id order. */

@@ -4,7 +4,7 @@
  * one gray channel of 8 or 16 bits.
  */
 import sharp from 'sharp';
-import type { DecodedImage, ImageHeader } from './registry';
+import type { DecodedImage, ImageDecoder, ImageHeader } from './registry';
 
 const SIXTEEN_BIT = new Set(['ushort', 'short']);
 
@@ -51,4 +51,34 @@ export async function decodeGrayPipeline(
 /** The pipeline of a file sharp reads itself; damaged data is an error, not a warning. */
 export function sharpPipeline(bytes: Buffer): sharp.Sharp {
   return sharp(bytes, { failOn: 'error' });
+}
+
+/**
+ * A decoder whose header and pixels sharp reads (JPEG, TIFF, WebP, GIF). `check` refuses bytes
+ * sharp would read only in part (a JPEG without its end marker).
+ */
+export function sharpDecoder(format: {
+  id: string;
+  label: string;
+  extensions: readonly string[];
+  sniff: (bytes: Buffer) => boolean;
+  check?: (bytes: Buffer) => void;
+}): ImageDecoder {
+  const { id, label, extensions, sniff, check } = format;
+  const readHeader = async (bytes: Buffer): Promise<ImageHeader> => {
+    const header = headerFromMetadata(await sharp(bytes).metadata(), id);
+    check?.(bytes);
+    return header;
+  };
+  return {
+    id,
+    label,
+    extensions,
+    sniff,
+    readHeader,
+    readFileHeader: (file) => sharpFileHeader(file, id),
+    decode: async (bytes, options) =>
+      decodeGrayPipeline(sharpPipeline(bytes), await readHeader(bytes), options?.depth),
+    pipeline: sharpPipeline,
+  };
 }

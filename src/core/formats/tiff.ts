@@ -1,12 +1,6 @@
 /** TIFF and BigTIFF (8/16-bit gray, RGB, RGBA; little- and big-endian) through sharp. */
-import sharp from 'sharp';
-import { registerImageDecoder, type ImageHeader } from './registry';
-import {
-  decodeGrayPipeline,
-  headerFromMetadata,
-  sharpFileHeader,
-  sharpPipeline,
-} from './sharp-pixels';
+import { registerImageDecoder } from './registry';
+import { sharpDecoder } from './sharp-pixels';
 
 export function isTiff(bytes: Buffer): boolean {
   if (bytes.length < 4) return false;
@@ -24,18 +18,6 @@ export function isTiff(bytes: Buffer): boolean {
   return little || big;
 }
 
-async function readTiffHeader(bytes: Buffer): Promise<ImageHeader> {
-  return headerFromMetadata(await sharp(bytes).metadata(), 'tiff');
-}
-
-registerImageDecoder({
-  id: 'tiff',
-  label: 'TIFF',
-  extensions: ['.tif', '.tiff'],
-  sniff: isTiff,
-  readHeader: readTiffHeader,
-  readFileHeader: (file) => sharpFileHeader(file, 'tiff'),
-  decode: async (bytes, options) =>
-    decodeGrayPipeline(sharpPipeline(bytes), await readTiffHeader(bytes), options?.depth),
-  pipeline: sharpPipeline,
-});
+registerImageDecoder(
+  sharpDecoder({ id: 'tiff', label: 'TIFF', extensions: ['.tif', '.tiff'], sniff: isTiff }),
+);

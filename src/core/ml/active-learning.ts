@@ -1,6 +1,6 @@
 /**
  * Active learning: which unreviewed images a reviewer should look at first.
- * - uncertainty: how undecided the lesion a prediction outlines is (./uncertainty.ts, 0 sure ..
+ * - uncertainty: how undecided the lesion a prediction outlines is (../math/uncertainty.ts, 0 sure ..
  *   1 undecided); stored as `prediction_stats.uncertainty` when the prediction is saved.
  * - change between two model versions of the same image, stored per (image, newer version) in
  *   `prediction_changes` when a batch prediction finishes: `changed` is the mean absolute change of

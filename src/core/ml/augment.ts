@@ -6,7 +6,7 @@
  * The elastic field follows the U-Net paper: random displacements on a coarse 3x3 grid, Gaussian
  * with 10 px standard deviation, upsampled to a per-pixel field by bicubic interpolation.
  */
-import { Random } from './random';
+import { Random } from '../math/random';
 
 export interface AugmentOptions {
   /** Largest shift as a fraction of the size (uniform in [-maxShift, maxShift]). */

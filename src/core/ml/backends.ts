@@ -8,27 +8,18 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type * as TfModule from '@tensorflow/tfjs';
 import {
   backendNameSchema,
   type BackendChoice,
   type BackendName,
   type LadderStep,
 } from '../../shared/contract';
-import type { Ort } from './onnx/runtime';
+import type { Engine, Tf } from './tf';
 
 const require = createRequire(import.meta.url);
 
 /** The ladder, fastest first: the contract's backend names are listed in that order. */
 export const LADDER: readonly BackendName[] = backendNameSchema.options;
-
-export type Tf = typeof TfModule;
-
-/** What runs the network: tfjs always; onnxruntime too on its rung of the ladder. */
-export interface Engine {
-  tf: Tf;
-  ort: Ort | null;
-}
 
 export interface LoadedRuntime extends Engine {
   backend: BackendName;

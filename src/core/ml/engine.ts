@@ -3,7 +3,7 @@
  * of the model's weights. Training, validation, prediction and evaluation all go through this.
  */
 import type * as tfTypes from '@tensorflow/tfjs';
-import type { Engine, Tf } from './backends';
+import type { Engine, Tf } from './tf';
 import { onnxRunner } from './onnx/runtime';
 import { predictInBatches, type ModelRunner } from './runner';
 

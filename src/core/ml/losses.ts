@@ -4,7 +4,7 @@
  * All return a scalar; the training loop differentiates whichever is chosen.
  */
 import type * as tfTypes from '@tensorflow/tfjs';
-import type { Tf } from './backends';
+import type { Tf } from './tf';
 
 export const LOSS_NAMES = ['bce', 'dice', 'bce-dice', 'weighted-bce'] as const;
 export type LossName = (typeof LOSS_NAMES)[number];

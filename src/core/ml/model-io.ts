@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { z } from 'zod';
-import type { Tf } from './backends';
+import type { Tf } from './tf';
 import { readJsonFile, writeFileAtomic } from './checkpoint';
 
 /** One optimizer weight as tfjs's Optimizer.getWeights lists it. */

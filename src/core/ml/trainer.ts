@@ -9,13 +9,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { maskMetrics, meanOf } from '../../shared/metrics';
-import type { Engine, Tf } from './backends';
+import type { Engine, Tf } from './tf';
 import { augment, DEFAULT_AUGMENT } from './augment';
 import { tfjsRunner, type ModelRunner } from './engine';
 import { computeLoss, type LossName } from './losses';
 import { loadModel, loadOptimizer, MODEL_FILE, saveModel, saveOptimizer } from './model-io';
 import { dropoutSeed, OnnxTrainer, type StepInput } from './onnx/runtime';
-import { deriveSeed, Random } from './random';
+import { deriveSeed, Random } from '../math/random';
 import { buildUNet } from './unet';
 import { overlapTile } from './tile';
 import {

@@ -6,7 +6,7 @@
  */
 import * as tfDefault from '@tensorflow/tfjs';
 import type * as tfTypes from '@tensorflow/tfjs';
-import type { Tf } from './backends';
+import type { Tf } from './tf';
 import { checkUNetOptions, UNET_DEPTH, type UNetOptions } from './architecture';
 
 /** tfjs-layers batch norm momentum of every block (moving = moving * m + batch * (1 - m)). */

@@ -1,11 +1,11 @@
 /**
- * Registers the ML room's jobs (train, predict, evaluate) in the worker's job table. Called once by
- * the worker entry. Jobs read project.sqlite read-only and return results as messages; the host
- * writes the database.
+ * The ML room's worker jobs (train, predict, evaluate, ...), by kind. The worker (src/worker/jobs.ts)
+ * owns its job table and puts these in it; core never imports the process that hosts it. Jobs read
+ * project.sqlite read-only and return results as messages; the host writes the database.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { registerWorkerJob, type WorkerJobContext } from '../../worker/jobs';
+import type { WorkerJobContext, WorkerJobHandler } from './worker-job';
 import { getImage, imageAbsolutePath, queryImages } from '../project/images';
 import type { Db } from '../project/store';
 import { trainingPairs, type LabelSource } from '../project/masks';
@@ -40,7 +40,8 @@ import {
 } from './job-params';
 import { ExternalModel } from './external/runner';
 import { writeModelExport } from './onnx/export-model';
-import { loadOnnxRuntime, type Ort } from './onnx/runtime';
+import { loadOnnxRuntime } from './onnx/runtime';
+import type { Ort } from './tf';
 import { latestPrediction, revisionPixels } from '../project/masks';
 import { loadModel, MODEL_FILE, WEIGHTS_FILE } from './model-io';
 import { bestModelDir, trainModel, type TrainItem } from './trainer';
@@ -357,13 +358,11 @@ async function runEvaluate(raw: unknown, context: WorkerJobContext) {
   }
 }
 
-export function registerMlJobs(): void {
-  registerWorkerJob('train', runTrain);
-  registerWorkerJob('predict', runPredict);
-  registerWorkerJob('evaluate', runEvaluate);
-  registerWorkerJob('external.check', runExternalCheck);
+export const mlWorkerJobs: Readonly<Record<string, WorkerJobHandler>> = {
+  train: runTrain,
+  predict: runPredict,
+  evaluate: runEvaluate,
+  'external.check': runExternalCheck,
   // Building a large U-Net's graph takes a second or two: off the host's event loop.
-  registerWorkerJob('export-model', async (raw) =>
-    writeModelExport(modelExportJobParamsSchema.parse(raw)),
-  );
-}
+  'export-model': async (raw) => writeModelExport(modelExportJobParamsSchema.parse(raw)),
+};

@@ -12,7 +12,7 @@
 import { ApiError } from '../../shared/contract';
 import type { MaskSource, ReviewState, Split } from '../../shared/contract-review';
 import { confusion, metricsFromConfusion } from '../../shared/metrics';
-import { predictionUncertainty } from '../ml/uncertainty';
+import { predictionUncertainty } from '../math/uncertainty';
 import { getImage, imageAbsolutePath, type ImageRecord } from './images';
 import { countForeground, decodeBinaryMask, decodeGray8, encodeGray8 } from './mask-png';
 import { statement, type Db } from './store';

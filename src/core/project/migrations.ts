@@ -4,7 +4,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import { decodeGray8Png } from '../formats/png';
-import { lesionEntropyUncertainty, predictionUncertainty } from '../ml/uncertainty';
+import { lesionEntropyUncertainty, predictionUncertainty } from '../math/uncertainty';
 import { naturalSortKey } from './sort-key';
 
 export type Migration = (db: Database) => void;
@@ -188,11 +188,11 @@ export const migrations: Migration[] = [
     `);
   },
   // 7: prediction_stats.uncertainty becomes the mean binary entropy over the pixels predicted lesion
-  // (src/core/ml/uncertainty.ts) instead of over the whole image, whose background flattened it;
+  // (src/core/math/uncertainty.ts) instead of over the whole image, whose background flattened it;
   // stored figures are recomputed from each prediction's probability PNG.
   (db) => recomputeUncertainty(db, lesionEntropyUncertainty),
   // 8: prediction_stats.uncertainty also sees what the model nearly predicted (relative to the
-  // image's background) and weighs doubt by the lesion area at stake (src/core/ml/uncertainty.ts),
+  // image's background) and weighs doubt by the lesion area at stake (src/core/math/uncertainty.ts),
   // so missed lesions rank high and specks do not top the queue; recomputed from the stored PNGs.
   (db) => recomputeUncertainty(db, predictionUncertainty),
 ];

@@ -6,18 +6,9 @@
  * Secondary Capture of it is written beside its SEG, with UIDs derived from the image's content
  * (the same in every export). `deidentify` applies PS3.15 Annex E's basic profile to both.
  */
-import fs from 'node:fs/promises';
-import { decodeGray } from '../../dataset/decode';
-import { sanitiseSegment, type QataNames } from '../../export/names';
-import { imageAbsolutePath, type ImageRecord } from '../../project/images';
-import { dicomTagsOf } from '../../project/dicom-tags';
-import type { ProjectStore } from '../../project/store';
-import {
-  segmentLabelSchema,
-  type ExportOptions,
-  type SegmentLabel,
-} from '../../../shared/export-schemas';
-import type { ExportFormatDefinition, ExportTarget, PlannedFile } from '../registry';
+import type { ExportOptions, SegmentLabel } from '../../../shared/export-schemas';
+import { sanitiseSegment, type QataNames } from '../names';
+import type { ExportFormatDefinition, ExportImage, ExportTarget, PlannedFile } from '../registry';
 import { Deidentifier } from './deidentify';
 import { parseDicom, TAG, text } from './parse';
 import {
@@ -30,7 +21,6 @@ import {
   type SegmentationInput,
 } from './write';
 
-export const DEFAULT_LABEL = { name: 'COVID-19 infection', colour: '#ff3030' };
 /** Series Number of exported SEGs (viewers list series by number; derived objects sort late). */
 const SEG_SERIES_NUMBER = 9100;
 
@@ -66,35 +56,15 @@ export function secondaryCaptureFileOf(names: QataNames): string {
   return [...names.folder, 'Secondary-captures', `sc_${sanitiseSegment(names.stem)}.dcm`].join('/');
 }
 
-function isDicomImage(image: ImageRecord): boolean {
+function isDicomImage(image: Pick<ExportImage, 'format'>): boolean {
   return image.format === 'dicom';
 }
 
-/** The segment label DICOM SEG exports write: the project's settings (meta), else the defaults. */
-export function readSegmentLabel(store: ProjectStore): SegmentLabel {
-  const stored = segmentLabelSchema.safeParse({
-    name: store.getMeta('label_name') ?? DEFAULT_LABEL.name,
-    colour: store.getMeta('label_colour') ?? DEFAULT_LABEL.colour,
-  });
-  return stored.success ? stored.data : { ...DEFAULT_LABEL };
-}
-
-/** Keeps the segment label in the project's settings for later exports. */
-export function writeSegmentLabel(store: ProjectStore, label: SegmentLabel): SegmentLabel {
-  const checked = segmentLabelSchema.parse(label);
-  store.db.transaction(() => {
-    store.setMeta('label_name', checked.name);
-    store.setMeta('label_colour', checked.colour);
-  })();
-  return checked;
-}
-
 /** The segment label with its colour as RGB, as the SEG writer takes it. */
-export function labelSettings(store: ProjectStore): {
+export function segmentLabelRgb({ name, colour }: SegmentLabel): {
   name: string;
   colour: [number, number, number];
 } {
-  const { name, colour } = readSegmentLabel(store);
   const value = parseInt(colour.slice(1), 16);
   return { name, colour: [(value >> 16) & 255, (value >> 8) & 255, value & 255] };
 }
@@ -134,12 +104,20 @@ export const dicomSegFormat: ExportFormatDefinition = {
       ? []
       : [{ file: secondaryCaptureFileOf(names), role: 'image' as const }]),
   ],
-  render: async ({ store, image, options, revision, mask }) => {
+  render: async ({
+    segmentLabel: label,
+    image,
+    options,
+    revision,
+    mask,
+    recordedPixelSpacing,
+    readImageFile,
+    readImage,
+  }) => {
     const session = sessionOf(options);
-    const label = labelSettings(store);
     let bytes: Buffer;
     try {
-      bytes = await fs.readFile(imageAbsolutePath(image));
+      bytes = await readImageFile();
     } catch {
       return { reason: 'image file unreadable: a SEG needs the source image it references' };
     }
@@ -148,11 +126,9 @@ export const dicomSegFormat: ExportFormatDefinition = {
     let pixelSpacing: [number, number] | null = null;
     if (isDicomImage(image)) {
       source = dicomSource(bytes);
-      const tags = dicomTagsOf(store.db, image.id);
-      if (tags?.rowSpacing && tags.columnSpacing)
-        pixelSpacing = [tags.rowSpacing, tags.columnSpacing];
+      pixelSpacing = recordedPixelSpacing;
     } else {
-      const gray = await decodeGray(bytes);
+      const gray = await readImage();
       const key = `qataseg-secondary-capture:${image.sha256}`;
       const capture = secondaryCaptureDataset({
         data: gray.data,

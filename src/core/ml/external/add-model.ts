@@ -19,10 +19,10 @@ import {
   type ModelSource,
   type OnnxGraphInfo,
 } from '../../../shared/interop-schemas';
-import { RefusedError, type JobReporter } from '../../jobs';
+import { RefusedError, type JobReporter } from '../../job-reporter';
 import { trainingPairs } from '../../project/masks';
 import type { ProjectStore } from '../../project/store';
-import type { ServiceContext } from '../../service';
+import type { MlContext } from '../ml-context';
 import { ALL_LABEL_SOURCES, testSplitHash } from '../data';
 import type { PairEvaluation } from '../infer';
 import type { EvaluateJobParams } from '../job-params';
@@ -218,7 +218,7 @@ export function externalCard(
 
 /** Runs the worker's evaluate job on the locked test split, relaying progress. */
 export async function evaluateOnTestSplit(
-  context: ServiceContext,
+  context: MlContext,
   reporter: JobReporter,
   params: Omit<
     EvaluateJobParams,
@@ -262,7 +262,7 @@ export interface AddModelInput {
  * Registers an external ONNX model as a version: checks the config against the graph up front
  * (refusing with every reason), then runs the add-model job. Resolves with the started job.
  */
-export async function startAddModel(context: ServiceContext, input: AddModelInput): Promise<Job> {
+export async function startAddModel(context: MlContext, input: AddModelInput): Promise<Job> {
   const store = context.project();
   const file = resolveUserPath(input.path, store.dir);
   const { graph, bytes } = await readOnnxModelFile(file);

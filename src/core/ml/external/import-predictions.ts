@@ -23,7 +23,7 @@ import { listFiles, maskCandidates } from '../../dataset/layout';
 import { readSegmentation, segmentationReferences } from '../../formats/dicom/seg-read';
 import { decodeNifti } from '../../formats/nifti-codec';
 import { nnunetCase } from '../../formats/nnunet';
-import { CancelledError, RefusedError, type JobReporter } from '../../jobs';
+import { CancelledError, RefusedError, type JobReporter } from '../../job-reporter';
 import { projectImagesBySopInstance } from '../../project/dicom-tags';
 import { getImage, queryImages, type ImageRecord } from '../../project/images';
 import {
@@ -34,7 +34,7 @@ import {
 } from '../../project/masks';
 import { decodeBinaryMask } from '../../project/mask-png';
 import { statement, type ProjectStore } from '../../project/store';
-import type { ServiceContext } from '../../service';
+import type { MlContext } from '../ml-context';
 import { recordPredictionChanges } from '../active-learning';
 import { ALL_LABEL_SOURCES } from '../data';
 import { evaluatePredictor } from '../infer';
@@ -323,7 +323,7 @@ async function resolveFolder(folder: string, projectDir: string): Promise<string
 
 /** Reads, pairs and stores a folder of predictions as a new version (the job of the import). */
 async function importPredictions(
-  context: ServiceContext,
+  context: MlContext,
   reporter: JobReporter,
   folder: string,
   version: string,
@@ -416,7 +416,7 @@ async function importPredictions(
 
 /** Starts the import of a predictions folder as version `name` (refused if the name is taken). */
 export async function startImportPredictions(
-  context: ServiceContext,
+  context: MlContext,
   input: ImportPredictionsInput,
 ): Promise<Job> {
   const store = context.project();

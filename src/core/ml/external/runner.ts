@@ -8,7 +8,7 @@
 import type * as OrtModule from 'onnxruntime-node';
 import type { ExternalModelConfig } from '../../../shared/interop-schemas';
 import { resizeGray } from '../data';
-import type { Ort } from '../onnx/runtime';
+import type { Ort } from '../tf';
 import { onnxThreads, sharedSessionConfig } from '../onnx/runtime';
 import { overlapTile } from '../tile';
 import { probabilitiesToBytes, toUnitFloat } from '../trainer';

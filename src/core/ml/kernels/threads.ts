@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Tf } from '../backends';
+import type { Tf } from '../tf';
 
 const require = createRequire(import.meta.url);
 

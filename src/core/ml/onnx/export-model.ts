@@ -15,7 +15,7 @@ import path from 'node:path';
 import { ApiError } from '../../../shared/contract';
 import type { ModelCard } from '../../../shared/contract-ml';
 import type { ExportModelResult, ExternalModelConfig } from '../../../shared/interop-schemas';
-import { isInside } from '../../export/names';
+import { isInside } from '../../formats/names';
 import { listDatasets } from '../../project/datasets';
 import type { ProjectStore } from '../../project/store';
 import { MODEL_FILE, WEIGHTS_FILE } from '../model-io';

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as OrtModule from 'onnxruntime-node';
 import type { BackendName } from '../../../shared/contract';
-import { Random } from '../random';
+import { Random } from '../../math/random';
 import { buildInferenceGraph, buildTrainingGraph, unetParams } from './unet-graph';
 
 const require = createRequire(import.meta.url);

@@ -8,11 +8,11 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import type * as OrtModule from 'onnxruntime-node';
 import type * as tfTypes from '@tensorflow/tfjs';
-import type { Tf } from '../backends';
+import type { Ort, Tf } from '../tf';
 import { predictInBatches, type ModelRunner } from '../runner';
 import { GraphBuilder } from './graph';
 import { readOptimizerWeights, saveOptimizerWeights } from '../model-io';
-import { deriveSeed, Random } from '../random';
+import { deriveSeed, Random } from '../../math/random';
 import type { LossName } from '../losses';
 import { BN_MOMENTUM } from '../unet';
 import {
@@ -27,7 +27,6 @@ import {
 
 const require = createRequire(import.meta.url);
 
-export type Ort = typeof OrtModule;
 type Session = OrtModule.InferenceSession;
 
 /** Threads for onnxruntime's kernels: QATASEG_THREADS, else every core. */

@@ -2,8 +2,8 @@
  * Binary media by id (images, thumbnails, mask revisions) for the custom protocol and the HTTP
  * /media routes. Never takes a path from the caller: the id is looked up in the project.
  */
-import { ApiError, type MediaKind } from '../shared/contract';
-import type { ServiceContext } from './service';
+import { ApiError, type MediaKind } from '../../shared/contract';
+import type { ServiceContext } from './context';
 
 export interface MediaResponse {
   contentType: string;

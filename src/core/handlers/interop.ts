@@ -4,12 +4,12 @@
  */
 import { ApiError } from '../../shared/contract';
 import { resolveUserPath } from '../guarded-files';
-import type { HandlerGroup, ServiceContext } from '../service';
-import { WorkerJobError } from './worker-host';
-import { inspectOnnxFile, readConfigBeside, startAddModel } from './external/add-model';
-import { startImportPredictions } from './external/import-predictions';
+import type { HandlerGroup, ServiceContext } from './context';
+import { WorkerJobError } from '../ml/worker-host';
+import { inspectOnnxFile, readConfigBeside, startAddModel } from '../ml/external/add-model';
+import { startImportPredictions } from '../ml/external/import-predictions';
 import { exportModelResultSchema } from '../../shared/interop-schemas';
-import { planModelExport } from './onnx/export-model';
+import { planModelExport } from '../ml/onnx/export-model';
 
 /** The worker writes a planned export; a write that fails is the target's fault (bad-request). */
 async function writeInWorker(

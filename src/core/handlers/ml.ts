@@ -13,21 +13,21 @@ import type {
   SkippedImage,
   TrainParams,
 } from '../../shared/contract-ml';
-import type { JobReporter, JobRunner } from '../jobs';
-import type { PredictJobParams } from './job-params';
+import type { JobReporter, JobRunner } from '../job-reporter';
+import type { PredictJobParams } from '../ml/job-params';
 import { savePrediction, unpredictedImageIds } from '../project/masks';
 import type { Db } from '../project/store';
-import type { HandlerGroup, ServiceContext } from '../service';
+import type { HandlerGroup, ServiceContext } from './context';
 import {
   trainJobResultSchema,
   type EvaluateJobParams,
   type PredictionMessage,
   type TrainJobParams,
-} from './job-params';
-import { backendMemoryLimit, estimateTrainingMemory, memoryRefusal } from './memory';
-import { checkUNetArchitecture } from './architecture';
-import { DamagedFileError, readCheckpointState } from './checkpoint';
-import { changeReference, recordPredictionChanges } from './active-learning';
+} from '../ml/job-params';
+import { backendMemoryLimit, estimateTrainingMemory, memoryRefusal } from '../ml/memory';
+import { checkUNetArchitecture } from '../ml/architecture';
+import { DamagedFileError, readCheckpointState } from '../ml/checkpoint';
+import { changeReference, recordPredictionChanges } from '../ml/active-learning';
 import {
   activeVersion,
   compareCards,
@@ -48,9 +48,9 @@ import {
   writeCard,
   writeRunRecord,
   type RunRecord,
-} from './versions';
-import type { EpochProgress, StepProgress } from './trainer';
-import { externalEvaluateParams, predictJobParams } from './external/job-params';
+} from '../ml/versions';
+import type { EpochProgress, StepProgress } from '../ml/trainer';
+import { externalEvaluateParams, predictJobParams } from '../ml/external/job-params';
 
 /** The backend training will use: the worker's, once started. */
 async function workerBackend(context: ServiceContext): Promise<BackendName> {

@@ -1,8 +1,8 @@
 /** Handlers of the review room's contract methods (src/shared/contract-review.ts). */
-import type { HandlerGroup } from '../service';
-import { listImages } from './images';
-import { listRevisions } from './masks';
-import { mediaErrorOf } from './media-errors';
+import type { HandlerGroup } from './context';
+import { listImages } from '../project/images';
+import { listRevisions } from '../project/masks';
+import { mediaErrorOf } from '../project/media-errors';
 import {
   activeModel,
   imageDetail,
@@ -12,7 +12,7 @@ import {
   saveCorrectionDetail,
   setReviewState,
   undo,
-} from './review';
+} from '../project/review';
 // Registers the image, thumbnail and mask media resolvers with the service.
 import './media-resolvers';
 

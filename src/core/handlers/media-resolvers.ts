@@ -9,11 +9,11 @@ import path from 'node:path';
 import { ApiError } from '../../shared/contract';
 import { imageToGrayPng, probeImage, thumbnailPng } from '../dataset/decode';
 import { describeFsError, readRegularFile } from '../fs-errors';
-import { registerMediaResolver, type MediaResponse } from '../media';
-import { getImage, imageAbsolutePath, type ImageRecord } from './images';
-import { getRevisionPng } from './masks';
-import { forgetMediaError, rememberMediaError } from './media-errors';
-import type { ProjectStore } from './store';
+import { registerMediaResolver, type MediaResponse } from './media';
+import { getImage, imageAbsolutePath, type ImageRecord } from '../project/images';
+import { getRevisionPng } from '../project/masks';
+import { forgetMediaError, rememberMediaError } from '../project/media-errors';
+import type { ProjectStore } from '../project/store';
 
 const THUMBNAIL_SIZE = 96;
 const MEMORY_CACHE_LIMIT = 2000;

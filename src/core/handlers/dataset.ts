@@ -2,8 +2,8 @@
 import { ApiError } from '../../shared/contract';
 import { importReportSchema } from '../../shared/dataset-schemas';
 import { listDatasets } from '../project/datasets';
-import type { HandlerGroup } from '../service';
-import { DatasetFolderError, importDataset, resolveDatasetRoot } from './import';
+import type { HandlerGroup } from './context';
+import { DatasetFolderError, importDataset, resolveDatasetRoot } from '../dataset/import';
 
 export const datasetHandlers: HandlerGroup = {
   // One import per project at a time: a second one would race on the same rows.

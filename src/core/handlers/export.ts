@@ -2,8 +2,8 @@
 import { ApiError } from '../../shared/contract';
 import type { ExportInput } from '../../shared/export-schemas';
 import type { ProjectStore } from '../project/store';
-import type { HandlerGroup } from '../service';
-import { readSegmentLabel, writeSegmentLabel } from '../formats/dicom/seg-export';
+import type { HandlerGroup } from './context';
+import { readSegmentLabel, writeSegmentLabel } from '../project/export-settings';
 import {
   assertNoConflicts,
   ExportRefusedError,
@@ -11,7 +11,7 @@ import {
   planSummary,
   runExport,
   type PlannedExport,
-} from './exporter';
+} from '../export/exporter';
 
 /** Plans, turning a refusal into the caller's error (not a failed job). */
 async function plan(

@@ -1,0 +1,39 @@
+/**
+ * The types every handler group shares: the service's options, what a handler sees of the
+ * service, and the handler table's shape. A leaf of the handlers layer, so handlers never import
+ * core/service.ts, which composes them.
+ */
+import type { BackendChoice, MethodInput, MethodName, MethodOutput } from '../../shared/contract';
+import type { JobControl } from '../job-reporter';
+import type { MlContext } from '../ml/ml-context';
+import type { WorkerLauncher } from '../ml/worker-host';
+import type { ProjectStore } from '../project/store';
+
+export interface ServiceOptions {
+  projectDir?: string | null;
+  transport: 'electron' | 'http';
+  electronVersion?: string | null;
+  backend?: BackendChoice;
+  workerLauncher?: WorkerLauncher;
+  /** Native folder picker (Electron's dialog); absent in browser mode, where paths are typed. */
+  pickFolder?: () => Promise<string | null>;
+  /** Open `projectDir` read-only, and why (a network folder, `--read-only`, a reader command). */
+  projectReadOnly?: string;
+  /** With projectReadOnly: read it into memory once, touching nothing in its folder. */
+  projectInMemory?: boolean;
+}
+
+/** What handler groups see of the service (core/service.ts is the one implementation). */
+export interface ServiceContext extends MlContext {
+  readonly options: ServiceOptions;
+  projectOrNull(): ProjectStore | null;
+  openProject(dir: string, options?: { readOnly?: string; inMemory?: boolean }): ProjectStore;
+  readonly jobs: JobControl;
+}
+
+export type Handler<M extends MethodName> = (
+  input: MethodInput<M>,
+  context: ServiceContext,
+) => Promise<MethodOutput<M>> | MethodOutput<M>;
+
+export type HandlerGroup = { [M in MethodName]?: Handler<M> };
