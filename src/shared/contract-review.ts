@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { dicomDisplaySchema } from './dicom-voi';
-import { idSchema, maskFigureFields } from './schema-helpers';
+import { idSchema, maskFigureFields, noInput } from './schema-helpers';
 
 export const splitSchema = z.enum(['train', 'test', 'control', 'unassigned']);
 export type Split = z.infer<typeof splitSchema>;
@@ -266,10 +266,18 @@ export const maskRevisionInfoSchema = z.object({
 });
 export type MaskRevisionInfo = z.infer<typeof maskRevisionInfoSchema>;
 
+export const imageFacetsSchema = z.object({
+  modalities: z.array(z.string()),
+  viewPositions: z.array(z.string()),
+});
+export type ImageFacets = z.infer<typeof imageFacetsSchema>;
+
 export const reviewMethods = {
   /** One page of the worklist, sorted and filtered in one query. */
   'images.list': { input: imagesListInputSchema, output: imagesListOutputSchema },
   'images.get': { input: z.object({ id: idSchema }), output: imageDetailSchema },
+  /** The values the worklist's filters offer: the project's own DICOM modalities and views. */
+  'images.facets': { input: noInput, output: imageFacetsSchema },
   /**
    * How the viewer windows a DICOM image's values (the file's VOI presets, MONOCHROME1); null
    * for other images. Read from the file: the project keeps no header.

@@ -126,6 +126,16 @@ test('imports a DICOM folder from the UI and shows a MONOCHROME1 CR the right wa
   await expect(page.getByTestId('worklist-row')).toHaveCount(2);
   await expect(page.getByTestId('worklist-patient')).toHaveText(['PAT-A', 'PAT-B']);
   await expect(page.getByTestId('worklist-modality').first()).toHaveText('CR');
+  // The filters offer the project's own values, not a fixed list.
+  await expect(page.getByTestId('worklist-filter-modality').locator('option')).toHaveText([
+    'All modalities',
+    'CR',
+  ]);
+  await expect(page.getByTestId('worklist-filter-view').locator('option')).toHaveText([
+    'All views',
+    'AP',
+    'PA',
+  ]);
   // Every column of a DICOM worklist fits, Modality and View included, at the sizes people use.
   for (const [width, height] of [
     [1280, 800],

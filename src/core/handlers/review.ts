@@ -1,5 +1,6 @@
 /** Handlers of the review room's contract methods (src/shared/contract-review.ts). */
 import type { HandlerGroup } from './context';
+import { imageFacets } from '../project/dicom-tags';
 import { listImages } from '../project/images';
 import { listRevisions } from '../project/masks';
 import { mediaErrorOf } from '../project/media-errors';
@@ -26,6 +27,7 @@ export const reviewHandlers: HandlerGroup = {
     };
   },
   'images.get': (input, context) => imageDetail(context.project(), input.id),
+  'images.facets': (_input, context) => imageFacets(context.project().db),
   'images.display': (input, context) => imageDisplay(context.project(), input.imageId),
   'masks.history': (input, context) => {
     const store = context.project();

@@ -84,3 +84,15 @@ export function projectImagesBySopInstance(db: Db): Map<string, number> {
   ).all() as { uid: string; id: number }[];
   return new Map(rows.map((row) => [row.uid, row.id]));
 }
+
+/** The distinct modalities and view positions of the project's DICOM images, sorted. */
+export function imageFacets(db: Db): { modalities: string[]; viewPositions: string[] } {
+  const distinct = (column: 'modality' | 'view_position') =>
+    (
+      statement(
+        db,
+        `SELECT DISTINCT ${column} AS value FROM dicom_images WHERE ${column} <> '' ORDER BY 1`,
+      ).all() as { value: string }[]
+    ).map((row) => row.value);
+  return { modalities: distinct('modality'), viewPositions: distinct('view_position') };
+}

@@ -4,7 +4,7 @@
  */
 import { memo, useEffect, useRef, useState } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import type { ImageListItem, ImageSort } from '../../../shared/contract-review';
+import type { ImageFacets, ImageListItem, ImageSort } from '../../../shared/contract-review';
 import { api } from '../api';
 import { REVIEW_STATES, useReviewStore } from './review-store';
 import { selectIndex } from './actions';
@@ -72,8 +72,10 @@ const DICOM_COLUMNS: Column[] = [
   { sort: 'studyDate', label: 'Study', className: 'col-study' },
 ];
 
-const MODALITIES = ['CR', 'DX', 'OT', 'SC', 'RF', 'MG'];
-const VIEW_POSITIONS = ['PA', 'AP', 'LL', 'RL', 'LATERAL', 'LAT'];
+/** A filter's choices: the project's own values, and the one in force even if none is left. */
+function choices(values: readonly string[], current: string | undefined): string[] {
+  return current && !values.includes(current) ? [...values, current] : [...values];
+}
 
 function figure(value: number | null, digits = 3): string {
   return value === null ? '–' : value.toFixed(digits);
@@ -208,6 +210,18 @@ export function Worklist() {
   }, [firstItem]);
   const dicomColumns =
     sawDicom || query.filter.modality !== undefined || query.filter.viewPosition !== undefined;
+  // The modality and view filters offer what the project holds (CT, MR, NM... as well as CR).
+  const [facets, setFacets] = useState<ImageFacets>({ modalities: [], viewPositions: [] });
+  useEffect(() => {
+    if (!dicomColumns) return;
+    let stale = false;
+    api['images.facets']()
+      .then((found) => !stale && setFacets(found))
+      .catch(() => undefined);
+    return () => {
+      stale = true;
+    };
+  }, [dicomColumns, total]);
   const sortButton = (column: Column) => (
     <button
       key={column.sort}
@@ -311,7 +325,7 @@ export function Worklist() {
               }
             >
               <option value="">All modalities</option>
-              {MODALITIES.map((modality) => (
+              {choices(facets.modalities, query.filter.modality).map((modality) => (
                 <option key={modality} value={modality}>
                   {modality}
                 </option>
@@ -327,7 +341,7 @@ export function Worklist() {
               }
             >
               <option value="">All views</option>
-              {VIEW_POSITIONS.map((view) => (
+              {choices(facets.viewPositions, query.filter.viewPosition).map((view) => (
                 <option key={view} value={view}>
                   {view}
                 </option>
