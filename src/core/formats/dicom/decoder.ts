@@ -121,6 +121,7 @@ export const dicomDecoder: ImageDecoder = {
   label: 'DICOM',
   extensions: [...DICOM_EXTENSIONS],
   sniff: isDicom,
+  sniffFirst: true,
   readHeader: async (bytes) => header(bytes),
   decode,
   decode8: decodeDefaultVoi,
