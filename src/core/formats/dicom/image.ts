@@ -24,6 +24,7 @@ import {
   decimal,
   decimals,
   dicomFacts,
+  EXPLICIT_BIG_ENDIAN,
   items,
   parseDicom,
   pixelDataBytes,
@@ -38,7 +39,7 @@ import {
   type DicomFacts,
   type ParsedDicom,
 } from './parse';
-import type { DataSet } from 'dicom-parser';
+import dicomParser, { type DataSet } from 'dicom-parser';
 
 /**
  * Why this project cannot import the file as an image, or null when it can. Multi-frame,
@@ -72,7 +73,9 @@ async function frameWords(parsed: ParsedDicom, facts: DicomFacts): Promise<Uint8
   if (codec === 'native') {
     if (bytes.length < expected)
       throw new Error(`truncated pixel data (${bytes.length} of ${expected} bytes)`);
-    return bytes;
+    return facts.transferSyntax === EXPLICIT_BIG_ENDIAN && facts.bitsAllocated === 16
+      ? swapWords(bytes.subarray(0, expected))
+      : bytes;
   }
   const encoded = bytes;
   let words: Uint8Array;
@@ -98,6 +101,16 @@ async function frameWords(parsed: ParsedDicom, facts: DicomFacts): Promise<Uint8
   if (words.length < expected)
     throw new Error(`decoded frame has ${words.length} bytes, expected ${expected}`);
   return words;
+}
+
+/** 16-bit words from big endian to little endian order, in a copy (the file's bytes stay). */
+function swapWords(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  for (let i = 0; i + 1 < bytes.length; i += 2) {
+    out[i] = bytes[i + 1];
+    out[i + 1] = bytes[i];
+  }
+  return out;
 }
 
 /** Stored values: Bits Stored below High Bit, sign-extended when Pixel Representation is 1. */
@@ -138,7 +151,11 @@ function lutTable(item: DataSet, signedInput: boolean): LutTable | null {
   const bytes = valueBytes(item, TAG.LUTData);
   if (!bytes) return null;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const data = Array.from({ length: bytes.byteLength >> 1 }, (_, i) => view.getUint16(2 * i, true));
+  // LUT Data is OW (or US): in the data set's byte order.
+  const littleEndian = item.byteArrayParser !== dicomParser.bigEndianByteArrayParser;
+  const data = Array.from({ length: bytes.byteLength >> 1 }, (_, i) =>
+    view.getUint16(2 * i, littleEndian),
+  );
   if (data.length < entries || bits < 1 || bits > 16) return null;
   return { firstMapped, bits, data: data.slice(0, entries) };
 }

@@ -61,7 +61,7 @@ export const TRANSFER_SYNTAXES: Record<string, { name: string; codec: PixelCodec
   '1.2.840.10008.1.2': { name: 'Implicit VR Little Endian', codec: 'native' },
   '1.2.840.10008.1.2.1': { name: 'Explicit VR Little Endian', codec: 'native' },
   '1.2.840.10008.1.2.1.99': { name: 'Deflated Explicit VR Little Endian', codec: 'native' },
-  '1.2.840.10008.1.2.2': { name: 'Explicit VR Big Endian (retired)', codec: null },
+  '1.2.840.10008.1.2.2': { name: 'Explicit VR Big Endian (retired)', codec: 'native' },
   '1.2.840.10008.1.2.5': { name: 'RLE Lossless', codec: 'rle' },
   '1.2.840.10008.1.2.4.50': { name: 'JPEG Baseline (Process 1)', codec: 'jpeg-baseline' },
   '1.2.840.10008.1.2.4.51': { name: 'JPEG Extended (Process 2 & 4)', codec: null },
@@ -85,8 +85,12 @@ export function transferSyntaxName(uid: string): string {
   return TRANSFER_SYNTAXES[uid]?.name ?? 'unknown transfer syntax';
 }
 
+export const IMPLICIT_LITTLE_ENDIAN = '1.2.840.10008.1.2';
+export const EXPLICIT_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
+export const EXPLICIT_BIG_ENDIAN = '1.2.840.10008.1.2.2';
+
 /** A Part 10 file: 128-byte preamble, then "DICM". */
-export function isDicom(bytes: Uint8Array): boolean {
+export function hasPart10Prefix(bytes: Uint8Array): boolean {
   return (
     bytes.length >= 132 &&
     bytes[128] === 0x44 &&
@@ -94,6 +98,31 @@ export function isDicom(bytes: Uint8Array): boolean {
     bytes[130] === 0x43 &&
     bytes[131] === 0x4d
   );
+}
+
+const isUpper = (byte: number): boolean => byte >= 0x41 && byte <= 0x5a;
+
+/**
+ * The transfer syntax of a data set written without the Part 10 preamble and meta header (older
+ * systems wrote them so), told from its first element: a tag of group 0008 (or 0002...0010, in
+ * either byte order) followed by two capitals (an explicit VR) or a length (implicit VR, which is
+ * always little endian). Null when the bytes do not start like a data set.
+ */
+export function rawDatasetSyntax(bytes: Uint8Array): string | null {
+  if (bytes.length < 8) return null;
+  const groupLittle = bytes[0] | (bytes[1] << 8);
+  const groupBig = (bytes[0] << 8) | bytes[1];
+  const plausible = (group: number): boolean => group >= 0x0002 && group <= 0x0010 && group % 2 === 0;
+  const explicitVr = isUpper(bytes[4]) && isUpper(bytes[5]);
+  if (plausible(groupLittle))
+    return explicitVr ? EXPLICIT_LITTLE_ENDIAN : IMPLICIT_LITTLE_ENDIAN;
+  if (plausible(groupBig) && explicitVr) return EXPLICIT_BIG_ENDIAN;
+  return null;
+}
+
+/** A Part 10 file, or a bare data set without the meta header. */
+export function isDicom(bytes: Uint8Array): boolean {
+  return hasPart10Prefix(bytes) || rawDatasetSyntax(bytes) !== null;
 }
 
 export interface ParsedDicom {
@@ -110,34 +139,42 @@ function inflate(bytes: Uint8Array, position: number): Uint8Array {
   return out;
 }
 
+/**
+ * A parse failure in words: dicom-parser throws strings, objects and Errors that name its own
+ * functions and parameters, which say nothing to the person importing.
+ */
 function parseError(error: unknown): Error {
-  // dicom-parser throws plain strings and objects as well as Errors.
   const message =
     error instanceof Error
       ? error.message
       : typeof error === 'string'
         ? error
-        : String((error as { exception?: string }).exception ?? 'unreadable DICOM');
-  return new Error(
-    /overrun|end of buffer|past the end/i.test(message)
-      ? `truncated DICOM file (${message.replace(/^dicomParser[.:]\w*:?\s*/i, '')})`
-      : message,
-  );
+        : String((error as { exception?: string }).exception ?? '');
+  if (/0002,0010/.test(message))
+    return new Error('not readable: its file meta information has no Transfer Syntax UID');
+  if (/overrun|end of buffer|past the end|position|maxPosition|length/i.test(message))
+    return new Error('truncated or damaged DICOM file (an element runs past the end of the file)');
+  if (/DICM prefix/.test(message)) return new Error('not a DICOM file');
+  return new Error('damaged DICOM file (its elements cannot be read)');
 }
 
-/** Parses a Part 10 file without copying its pixel data. */
+/** Parses a Part 10 file, or a bare data set, without copying its pixel data. */
 export function parseDicom(bytes: Uint8Array): ParsedDicom {
-  if (!isDicom(bytes)) throw new Error('not a DICOM Part 10 file (no DICM preamble)');
+  const part10 = hasPart10Prefix(bytes);
+  const rawSyntax = part10 ? null : rawDatasetSyntax(bytes);
+  if (!part10 && !rawSyntax) throw new Error('not a DICOM file');
   let dataset: DataSet;
   try {
     dataset = dicomParser.parseDicom(bytes, {
       inflater: inflate,
+      ...(rawSyntax ? { TransferSyntaxUID: rawSyntax } : {}),
     });
   } catch (error) {
     throw parseError(error);
   }
-  const transferSyntax = text(dataset, TAG.TransferSyntaxUID);
-  if (!transferSyntax) throw new Error('no Transfer Syntax UID in the file meta information');
+  const transferSyntax = rawSyntax ?? text(dataset, TAG.TransferSyntaxUID);
+  if (!transferSyntax)
+    throw new Error('not readable: its file meta information has no Transfer Syntax UID');
   return { dataset, transferSyntax };
 }
 
