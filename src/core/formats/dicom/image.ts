@@ -40,27 +40,29 @@ import {
   type ParsedDicom,
 } from './parse';
 import dicomParser, { type DataSet } from 'dicom-parser';
+import { sopClassPhrase } from './sop-classes';
 
 /**
- * Why this project cannot import the file as an image, or null when it can. Multi-frame,
- * colour and undecodable transfer syntaxes are named with what was found.
+ * Why this project cannot import the file as an image, or null when it can: what the object is
+ * (its SOP class by name) and what keeps it out, in words.
  */
 export function imageProblem(facts: DicomFacts, parsed: ParsedDicom): string | null {
+  const what = sopClassPhrase(facts.sopClassUid);
   if (facts.sopClassUid === SEGMENTATION_STORAGE) return 'a DICOM SEG, not an image';
   if (!parsed.dataset.elements[TAG.PixelData])
-    return `no pixel data (SOP Class ${facts.sopClassUid || 'unknown'})`;
+    return `${what}, not an image (it holds no pixel data)`;
   if (facts.frames > 1)
-    return `multi-frame (${facts.frames} frames): only single-frame images are imported`;
+    return `${what} of ${facts.frames} frames: only single-frame images are imported`;
   if (facts.samplesPerPixel !== 1 || !/^MONOCHROME[12]$/.test(facts.photometric))
-    return `colour (${facts.photometric || 'no photometric interpretation'}, ${facts.samplesPerPixel} samples per pixel): only grayscale images are imported`;
+    return `${what} in colour (${facts.photometric || 'no photometric interpretation'}, ${facts.samplesPerPixel} samples per pixel): only grayscale images are imported`;
   if (facts.bitsAllocated !== 8 && facts.bitsAllocated !== 16)
-    return `Bits Allocated ${facts.bitsAllocated}: only 8 and 16 are supported`;
+    return `${what} of ${facts.bitsAllocated}-bit pixels: only 8- and 16-bit images are imported`;
   if (facts.bitsStored < 1 || facts.bitsStored > facts.bitsAllocated)
-    return `Bits Stored ${facts.bitsStored} does not fit Bits Allocated ${facts.bitsAllocated}`;
-  if (facts.rows < 1 || facts.columns < 1) return 'no Rows or Columns';
+    return `${what} whose Bits Stored ${facts.bitsStored} does not fit Bits Allocated ${facts.bitsAllocated}`;
+  if (facts.rows < 1 || facts.columns < 1) return `${what} without Rows or Columns`;
   const syntax = TRANSFER_SYNTAXES[facts.transferSyntax];
   if (!syntax?.codec)
-    return `transfer syntax ${facts.transferSyntax} (${transferSyntaxName(facts.transferSyntax)}) cannot be decoded`;
+    return `${what} in ${transferSyntaxName(facts.transferSyntax)} (${facts.transferSyntax}), which this project cannot decode`;
   return null;
 }
 

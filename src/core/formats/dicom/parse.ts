@@ -7,6 +7,7 @@
  */
 import dicomParser, { type DataSet } from 'dicom-parser';
 import zlib from 'node:zlib';
+import { sopClassPhrase } from './sop-classes';
 
 export const TAG = {
   SOPClassUID: 'x00080016',
@@ -112,10 +113,10 @@ export function rawDatasetSyntax(bytes: Uint8Array): string | null {
   if (bytes.length < 8) return null;
   const groupLittle = bytes[0] | (bytes[1] << 8);
   const groupBig = (bytes[0] << 8) | bytes[1];
-  const plausible = (group: number): boolean => group >= 0x0002 && group <= 0x0010 && group % 2 === 0;
+  const plausible = (group: number): boolean =>
+    group >= 0x0002 && group <= 0x0010 && group % 2 === 0;
   const explicitVr = isUpper(bytes[4]) && isUpper(bytes[5]);
-  if (plausible(groupLittle))
-    return explicitVr ? EXPLICIT_LITTLE_ENDIAN : IMPLICIT_LITTLE_ENDIAN;
+  if (plausible(groupLittle)) return explicitVr ? EXPLICIT_LITTLE_ENDIAN : IMPLICIT_LITTLE_ENDIAN;
   if (plausible(groupBig) && explicitVr) return EXPLICIT_BIG_ENDIAN;
   return null;
 }
@@ -150,12 +151,20 @@ function parseError(error: unknown): Error {
       : typeof error === 'string'
         ? error
         : String((error as { exception?: string }).exception ?? '');
+  // dicom-parser hands over what it read before the failure: enough to say what the object is.
+  const partial = (error as { dataSet?: DataSet } | null)?.dataSet;
+  let what = 'a DICOM file';
+  try {
+    if (partial?.elements?.[TAG.SOPClassUID]) what = sopClassPhrase(text(partial, TAG.SOPClassUID));
+  } catch {
+    // The partial data set is itself unreadable: keep the generic phrase.
+  }
   if (/0002,0010/.test(message))
-    return new Error('not readable: its file meta information has no Transfer Syntax UID');
+    return new Error(`${what} without a Transfer Syntax UID in its file meta information`);
   if (/overrun|end of buffer|past the end|position|maxPosition|length/i.test(message))
-    return new Error('truncated or damaged DICOM file (an element runs past the end of the file)');
+    return new Error(`${what}, truncated or damaged (an element runs past the end of the file)`);
   if (/DICM prefix/.test(message)) return new Error('not a DICOM file');
-  return new Error('damaged DICOM file (its elements cannot be read)');
+  return new Error(`${what}, damaged (its elements cannot be read)`);
 }
 
 /** Parses a Part 10 file, or a bare data set, without copying its pixel data. */
@@ -174,7 +183,9 @@ export function parseDicom(bytes: Uint8Array): ParsedDicom {
   }
   const transferSyntax = rawSyntax ?? text(dataset, TAG.TransferSyntaxUID);
   if (!transferSyntax)
-    throw new Error('not readable: its file meta information has no Transfer Syntax UID');
+    throw new Error(
+      `${sopClassPhrase(text(dataset, TAG.SOPClassUID))} without a Transfer Syntax UID in its file meta information`,
+    );
   return { dataset, transferSyntax };
 }
 
