@@ -12,7 +12,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import '../../src/core/formats';
 import { findImageDecoder } from '../../src/core/formats/registry';
-import { probeDicom } from '../../src/core/formats/dicom/decoder';
+import { probeDicom, probeDicomForImport } from '../../src/core/formats/dicom/decoder';
 import { decodeDicomImage } from '../../src/core/formats/dicom/image';
 
 const CORPUS = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
@@ -25,6 +25,14 @@ const LOSSY_SYNTAXES = new Set([
   '1.2.840.10008.1.2.4.81',
   '1.2.840.10008.1.2.4.91',
 ]);
+
+/**
+ * pydicom's test of a sequence delimiter inside a fragment: the delimiter overwrites the JPEG 2000
+ * codestream's SIZ marker, so GDCM ("opj_setup_decoder failure") and OpenJPEG ("Invalid number
+ * of tiles") both refuse it; pydicom's fallback returns values spread over the whole 16-bit range
+ * where the intact JPEG2000.dcm holds -30..245. It must be skipped at import, with that reason.
+ */
+const DAMAGED_CODESTREAMS = new Set(['JPEG2000-embedded-sequence-delimiter.dcm']);
 
 interface Reference {
   file: string;
@@ -109,16 +117,28 @@ describe.runIf(available)("DICOM conformance over pydicom's test files", () => {
     expect(images.length).toBe(16);
   });
 
+  it('skips a damaged codestream at import, saying so in words', async () => {
+    for (const name of DAMAGED_CODESTREAMS) {
+      const bytes = new Uint8Array(fs.readFileSync(path.join(CORPUS, name)));
+      expect(() => probeDicom(bytes)).not.toThrow(); // the header is fine
+      await expect(probeDicomForImport(bytes)).rejects.toThrow(
+        /^a Secondary Capture Image whose JPEG 2000 pixel data cannot be decoded \(damaged/,
+      );
+    }
+  });
+
   it('imports every single-frame grayscale image with pydicom pixels', async () => {
     const failures: string[] = [];
-    for (const ref of images) {
+    const intact = images.filter((ref) => !DAMAGED_CODESTREAMS.has(path.basename(ref.file)));
+    expect(intact.length).toBe(images.length - DAMAGED_CODESTREAMS.size);
+    for (const ref of intact) {
       const name = path.basename(ref.file);
       const bytes = new Uint8Array(fs.readFileSync(ref.file));
       try {
         expect(ref.modalityLut).toBe(false);
         if (findImageDecoder(Buffer.from(bytes))?.id !== 'dicom')
           throw new Error('not recognised as DICOM');
-        const probe = probeDicom(bytes);
+        const probe = await probeDicomForImport(bytes);
         expect(probe.kind).toBe('image');
         const tolerance = LOSSY_SYNTAXES.has(ref.transferSyntax ?? '') ? 2 : 0;
         const difference = await largestDifference(bytes, ref);
@@ -128,7 +148,7 @@ describe.runIf(available)("DICOM conformance over pydicom's test files", () => {
         failures.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
-    console.log(`imported ${images.length - failures.length} of ${images.length}`);
+    console.log(`imported ${intact.length - failures.length} of ${intact.length} intact images`);
     expect(failures).toEqual([]);
   });
 

@@ -46,7 +46,7 @@ import {
 import { getImage } from '../project/images';
 import type { ProjectStore } from '../project/store';
 import { resolveUserPath } from '../user-paths';
-import { isDicom, isDicomFileName, probeDicom } from '../formats/dicom/decoder';
+import { isDicom, isDicomFileName, probeDicomForImport } from '../formats/dicom/decoder';
 import { readSegmentation, type SegmentationMasks } from '../formats/dicom/seg-read';
 import { findImageDecoder } from '../formats';
 import { probeImage, probeImageFile, type ImageInfo } from './decode';
@@ -269,7 +269,7 @@ async function processItem(
       result.unchanged = true;
       info = existing;
     } else if (bytes && isDicom(bytes)) {
-      const probe = probeDicom(bytes);
+      const probe = await probeDicomForImport(bytes);
       if (probe.kind === 'segmentation') {
         result.segmentation = { ...readSegmentation(bytes), sha256 };
         return result;

@@ -2,7 +2,9 @@
  * Decoders of compressed pixel data, each from a maintained package that runs in plain Node
  * (WebAssembly or JavaScript, no native build): CharLS (JPEG-LS) and OpenJPEG (JPEG 2000) as
  * Cornerstone's wasm builds, jpeg-lossless-decoder-js (JPEG lossless, process 14), sharp's
- * libjpeg-turbo for JPEG baseline. RLE Lossless (PS3.5 Annex G) is a few lines and is here.
+ * libjpeg-turbo for JPEG baseline, dcmjs-codecs' libjpeg-turbo (8/12/16-bit) for JPEG Extended
+ * (process 2 & 4, 12-bit lossy) which no other package here decodes. RLE Lossless (PS3.5 Annex G)
+ * is a few lines and is here.
  *
  * Each returns the frame's samples as the words of its Bits Allocated (8 or 16), in little
  * endian order, the same layout as native pixel data.
@@ -10,6 +12,7 @@
 import charlsFactory from '@cornerstonejs/codec-charls/decodewasmjs';
 import openjpegFactory from '@cornerstonejs/codec-openjpeg/decodewasmjs';
 import { Decoder as LosslessDecoder } from 'jpeg-lossless-decoder-js';
+import dcmjsCodecs from 'dcmjs-codecs';
 import sharp from 'sharp';
 
 // The Emscripten builds print progress to stdout unless given somewhere else to print.
@@ -38,6 +41,43 @@ export async function decodeJpeg2000(encoded: Uint8Array): Promise<Uint8Array> {
   openjpeg ??= openjpegFactory(quiet);
   const codec = await openjpeg;
   return runWasmDecoder(new codec.J2KDecoder(), encoded);
+}
+
+let nativeCodecs: Promise<void> | undefined;
+
+/** A frame's geometry as the dcmjs-codecs decoders want it. */
+export interface FrameGeometry {
+  width: number;
+  height: number;
+  bitsAllocated: number;
+  bitsStored: number;
+  signed: boolean;
+}
+
+/**
+ * JPEG Extended (process 2 & 4): 8- or 12-bit lossy JPEG, through dcmjs-codecs' libjpeg-turbo
+ * (wasm). sharp's libjpeg-turbo is built for 8-bit samples only.
+ */
+export async function decodeJpegExtended(
+  encoded: Uint8Array,
+  frame: FrameGeometry,
+): Promise<Uint8Array> {
+  const { NativeCodecs, Context } = dcmjsCodecs;
+  nativeCodecs ??= NativeCodecs.initializeAsync();
+  await nativeCodecs;
+  const context = new Context({
+    width: frame.width,
+    height: frame.height,
+    bitsAllocated: frame.bitsAllocated,
+    bitsStored: frame.bitsStored,
+    samplesPerPixel: 1,
+    pixelRepresentation: frame.signed ? 1 : 0,
+    photometricInterpretation: 'MONOCHROME2',
+    encodedBuffer: encoded,
+  });
+  const decoded = NativeCodecs.decodeJpeg(context).getDecodedBuffer();
+  if (!decoded) throw new Error('the JPEG decoder returned no pixels');
+  return decoded;
 }
 
 export function decodeJpegLossless(encoded: Uint8Array, bitsAllocated: number): Uint8Array {

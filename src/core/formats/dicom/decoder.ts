@@ -12,7 +12,7 @@ import type {
   ImageDecoder,
   ImageHeader,
 } from '../registry';
-import { decodeDicomImage, defaultVoiPixels, imageProblem } from './image';
+import { checkFrameDecodes, decodeDicomImage, defaultVoiPixels, imageProblem } from './image';
 import {
   dicomFacts,
   isDicom,
@@ -71,6 +71,16 @@ export function probeDicom(bytes: Uint8Array): DicomProbe {
     bitDepth: bits > 8 ? 16 : 8,
     facts,
   };
+}
+
+/**
+ * `probeDicom` for the import: a compressed image's frame is also decoded once, so pixel data that
+ * do not decode are skipped at import with the reason rather than failing in the viewer.
+ */
+export async function probeDicomForImport(bytes: Uint8Array): Promise<DicomProbe> {
+  const probe = probeDicom(bytes);
+  if (probe.kind === 'image') await checkFrameDecodes(bytes);
+  return probe;
 }
 
 function header(bytes: Uint8Array): ImageHeader {

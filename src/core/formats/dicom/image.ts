@@ -16,6 +16,7 @@ import {
 import {
   decodeJpeg2000,
   decodeJpegBaseline,
+  decodeJpegExtended,
   decodeJpegLossless,
   decodeJpegLs,
   decodeRle,
@@ -38,6 +39,7 @@ import {
   valueBytes,
   type DicomFacts,
   type ParsedDicom,
+  type PixelCodec,
 } from './parse';
 import dicomParser, { type DataSet } from 'dicom-parser';
 import { sopClassPhrase } from './sop-classes';
@@ -81,12 +83,45 @@ async function frameWords(parsed: ParsedDicom, facts: DicomFacts): Promise<Uint8
   }
   const encoded = bytes;
   let words: Uint8Array;
+  try {
+    words = await decodeFrame(codec, encoded, facts);
+  } catch (error) {
+    // Codec messages (wasm decoders, libjpeg) mean nothing to the person importing.
+    throw new Error(
+      `${sopClassPhrase(facts.sopClassUid)} whose ${transferSyntaxName(facts.transferSyntax)} pixel data cannot be decoded (damaged or unsupported compressed data)`,
+      { cause: error },
+    );
+  }
+  if (words.length < expected)
+    throw new Error(
+      `${sopClassPhrase(facts.sopClassUid)} whose ${transferSyntaxName(facts.transferSyntax)} pixel data cannot be decoded (damaged compressed data: ${words.length} of ${expected} bytes)`,
+    );
+  return words;
+}
+
+/** One compressed frame to its words, by the codec of its transfer syntax. */
+async function decodeFrame(
+  codec: PixelCodec | undefined,
+  encoded: Uint8Array,
+  facts: DicomFacts,
+): Promise<Uint8Array> {
+  const pixels = facts.rows * facts.columns;
+  let words: Uint8Array;
   switch (codec) {
     case 'rle':
       words = decodeRle(encoded, pixels, facts.bitsAllocated);
       break;
     case 'jpeg-baseline':
       words = await decodeJpegBaseline(encoded);
+      break;
+    case 'jpeg-extended':
+      words = await decodeJpegExtended(encoded, {
+        width: facts.columns,
+        height: facts.rows,
+        bitsAllocated: facts.bitsAllocated,
+        bitsStored: facts.bitsStored,
+        signed: facts.signed,
+      });
       break;
     case 'jpeg-lossless':
       words = decodeJpegLossless(encoded, facts.bitsAllocated);
@@ -100,9 +135,18 @@ async function frameWords(parsed: ParsedDicom, facts: DicomFacts): Promise<Uint8
     default:
       throw new Error(`transfer syntax ${facts.transferSyntax} cannot be decoded`);
   }
-  if (words.length < expected)
-    throw new Error(`decoded frame has ${words.length} bytes, expected ${expected}`);
   return words;
+}
+
+/**
+ * Decodes the frame of a compressed image once, so that the import lists pixel data that do not
+ * decode among the skipped files (with the reason) instead of the viewer failing later.
+ */
+export async function checkFrameDecodes(bytes: Uint8Array): Promise<void> {
+  const parsed = parseDicom(bytes);
+  const facts = dicomFacts(parsed);
+  if (TRANSFER_SYNTAXES[facts.transferSyntax]?.codec === 'native') return;
+  await frameWords(parsed, facts);
 }
 
 /** 16-bit words from big endian to little endian order, in a copy (the file's bytes stay). */

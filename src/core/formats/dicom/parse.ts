@@ -56,7 +56,14 @@ export const SECONDARY_CAPTURE_STORAGE = '1.2.840.10008.5.1.4.1.1.7';
 
 /** How the pixel data of a transfer syntax is decoded (null: this project cannot). */
 export type PixelCodec =
-  'native' | 'rle' | 'jpeg-baseline' | 'jpeg-lossless' | 'jpeg-ls' | 'jpeg-2000' | null;
+  | 'native'
+  | 'rle'
+  | 'jpeg-baseline'
+  | 'jpeg-extended'
+  | 'jpeg-lossless'
+  | 'jpeg-ls'
+  | 'jpeg-2000'
+  | null;
 
 export const TRANSFER_SYNTAXES: Record<string, { name: string; codec: PixelCodec }> = {
   '1.2.840.10008.1.2': { name: 'Implicit VR Little Endian', codec: 'native' },
@@ -65,7 +72,7 @@ export const TRANSFER_SYNTAXES: Record<string, { name: string; codec: PixelCodec
   '1.2.840.10008.1.2.2': { name: 'Explicit VR Big Endian (retired)', codec: 'native' },
   '1.2.840.10008.1.2.5': { name: 'RLE Lossless', codec: 'rle' },
   '1.2.840.10008.1.2.4.50': { name: 'JPEG Baseline (Process 1)', codec: 'jpeg-baseline' },
-  '1.2.840.10008.1.2.4.51': { name: 'JPEG Extended (Process 2 & 4)', codec: null },
+  '1.2.840.10008.1.2.4.51': { name: 'JPEG Extended (Process 2 & 4)', codec: 'jpeg-extended' },
   '1.2.840.10008.1.2.4.57': {
     name: 'JPEG Lossless, Non-Hierarchical (Process 14)',
     codec: 'jpeg-lossless',
