@@ -276,6 +276,7 @@ async function processItem(
       }
       if (item.segmentationOnly) throw new Error('a DICOM image in a mask folder (not a SEG)');
       result.dicom = tagsOfFacts(probe.facts);
+      if (probe.note) result.warnings.push({ path: item.relPath, message: probe.note });
       info = { ...probe, channels: 1, format: 'dicom' };
     } else if (item.segmentationOnly) {
       throw new Error('not a DICOM file');

@@ -89,10 +89,13 @@ export function decodeJpegLossless(encoded: Uint8Array, bitsAllocated: number): 
   return new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength);
 }
 
-/** JPEG baseline is 8 bits: the first (gray) channel as decoded by libjpeg-turbo. */
-export async function decodeJpegBaseline(encoded: Uint8Array): Promise<Uint8Array> {
-  const { data } = await sharp(encoded, { failOn: 'error' })
-    .extractChannel(0)
+/**
+ * JPEG baseline is 8 bits: the gray channel, or for 3 samples RGB interleaved, as decoded by
+ * libjpeg-turbo (which turns YCbCr into RGB).
+ */
+export async function decodeJpegBaseline(encoded: Uint8Array, samples = 1): Promise<Uint8Array> {
+  const image = sharp(encoded, { failOn: 'error' });
+  const { data } = await (samples === 1 ? image.extractChannel(0) : image.removeAlpha())
     .raw()
     .toBuffer({ resolveWithObject: true });
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -100,32 +103,39 @@ export async function decodeJpegBaseline(encoded: Uint8Array): Promise<Uint8Arra
 
 /**
  * RLE Lossless (PS3.5 Annex G): a 64-byte header of segment offsets, one PackBits segment per
- * byte plane, most significant plane first.
+ * byte plane of each sample, most significant plane first. Samples come out plane by plane.
  */
-export function decodeRle(encoded: Uint8Array, pixels: number, bitsAllocated: number): Uint8Array {
+export function decodeRle(
+  encoded: Uint8Array,
+  pixels: number,
+  bitsAllocated: number,
+  samples = 1,
+): Uint8Array {
   const view = new DataView(encoded.buffer, encoded.byteOffset, encoded.byteLength);
   if (encoded.length < 64) throw new Error('RLE frame shorter than its header');
   const segments = view.getUint32(0, true);
   const bytesPerSample = bitsAllocated / 8;
-  if (segments !== bytesPerSample)
-    throw new Error(`RLE frame has ${segments} segments, expected ${bytesPerSample}`);
-  const out = new Uint8Array(pixels * bytesPerSample);
+  if (segments !== bytesPerSample * samples)
+    throw new Error(`RLE frame has ${segments} segments, expected ${bytesPerSample * samples}`);
+  const out = new Uint8Array(pixels * bytesPerSample * samples);
   for (let s = 0; s < segments; s++) {
     const start = view.getUint32(4 + 4 * s, true);
     const end = s + 1 < segments ? view.getUint32(8 + 4 * s, true) : encoded.length;
-    // Plane s holds byte (bytesPerSample - 1 - s) of each little-endian word.
-    const byteIndex = bytesPerSample - 1 - s;
+    // Segment s is byte (bytesPerSample - 1 - s % bytesPerSample) of each little-endian word of
+    // sample floor(s / bytesPerSample), whose plane starts at `base`.
+    const byteIndex = bytesPerSample - 1 - (s % bytesPerSample);
+    const base = Math.floor(s / bytesPerSample) * pixels * bytesPerSample;
     let pixel = 0;
     let i = start;
     while (i < end && pixel < pixels) {
       const header = (encoded[i++] << 24) >> 24;
       if (header >= 0) {
         for (let k = 0; k <= header && pixel < pixels; k++)
-          out[pixel++ * bytesPerSample + byteIndex] = encoded[i++];
+          out[base + pixel++ * bytesPerSample + byteIndex] = encoded[i++];
       } else if (header !== -128) {
         const value = encoded[i++];
         for (let k = 0; k < 1 - header && pixel < pixels; k++)
-          out[pixel++ * bytesPerSample + byteIndex] = value;
+          out[base + pixel++ * bytesPerSample + byteIndex] = value;
       }
     }
     if (pixel < pixels) throw new Error(`RLE segment ${s + 1} ends early (truncated frame)`);

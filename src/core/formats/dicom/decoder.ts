@@ -41,6 +41,8 @@ export interface DicomProbe {
   height: number;
   bitDepth: 8 | 16;
   facts: DicomFacts;
+  /** What the import report should say about how the file was read (a gray image in colour). */
+  note?: string;
 }
 
 /**
@@ -79,8 +81,15 @@ export function probeDicom(bytes: Uint8Array): DicomProbe {
  */
 export async function probeDicomForImport(bytes: Uint8Array): Promise<DicomProbe> {
   const probe = probeDicom(bytes);
-  if (probe.kind === 'image') await checkFrameDecodes(bytes);
-  return probe;
+  if (probe.kind !== 'image') return probe;
+  await checkFrameDecodes(bytes);
+  const { photometric, samplesPerPixel } = probe.facts;
+  return samplesPerPixel === 1
+    ? probe
+    : {
+        ...probe,
+        note: `stored in colour (${photometric}) with equal samples: imported as a grayscale image`,
+      };
 }
 
 function header(bytes: Uint8Array): ImageHeader {

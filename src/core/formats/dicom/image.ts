@@ -55,9 +55,10 @@ export function imageProblem(facts: DicomFacts, parsed: ParsedDicom): string | n
     return `${what}, not an image (it holds no pixel data)`;
   if (facts.frames > 1)
     return `${what} of ${facts.frames} frames: only single-frame images are imported`;
-  if (facts.samplesPerPixel !== 1 || !/^MONOCHROME[12]$/.test(facts.photometric))
+  const wordSized = facts.bitsAllocated === 8 || facts.bitsAllocated === 16;
+  if (!isGray(facts) && !(mayBeGrayInColour(facts) && wordSized))
     return `${what} in colour (${facts.photometric || 'no photometric interpretation'}, ${facts.samplesPerPixel} samples per pixel): only grayscale images are imported`;
-  if (facts.bitsAllocated !== 8 && facts.bitsAllocated !== 16)
+  if (!wordSized)
     return `${what} of ${facts.bitsAllocated}-bit pixels: only 8- and 16-bit images are imported`;
   if (facts.bitsStored < 1 || facts.bitsStored > facts.bitsAllocated)
     return `${what} whose Bits Stored ${facts.bitsStored} does not fit Bits Allocated ${facts.bitsAllocated}`;
@@ -68,12 +69,85 @@ export function imageProblem(facts: DicomFacts, parsed: ParsedDicom): string | n
   return null;
 }
 
-/** The frame's words (Bits Allocated each, little endian), decompressed when encapsulated. */
+const isGray = (facts: DicomFacts): boolean =>
+  facts.samplesPerPixel === 1 && /^MONOCHROME[12]$/.test(facts.photometric);
+
+/**
+ * A colour image that may be a grayscale one (an X-ray scanned or exported as RGB/YBR): it is
+ * imported as gray when its samples turn out equal. YBR_FULL_422 is subsampled when native, so
+ * only its compressed (decoded to RGB) form qualifies.
+ */
+export function mayBeGrayInColour(facts: DicomFacts): boolean {
+  if (facts.samplesPerPixel !== 3) return false;
+  const codec = TRANSFER_SYNTAXES[facts.transferSyntax]?.codec;
+  const stored = codec === 'native' || codec === 'rle';
+  if (facts.photometric === 'RGB' || facts.photometric === 'YBR_FULL') return true;
+  return !stored && /^YBR_(FULL_422|ICT|RCT)$/.test(facts.photometric);
+}
+
+/** How far apart a colour image's samples may be and still count as one gray (2 of 256). */
+export function colourTolerance(bitsStored: number): number {
+  return Math.max(2, 2 ** (bitsStored - 7));
+}
+
+/**
+ * One gray sample per pixel from a colour frame whose samples are (nearly) equal: R of RGB, Y of
+ * YBR_FULL (whose Cb and Cr then sit at the middle). Throws the colour reason when they are not.
+ */
+function grayOfColour(words: Uint8Array, facts: DicomFacts, layout: ColourLayout): Uint8Array {
+  const pixels = facts.rows * facts.columns;
+  const bytes = facts.bitsAllocated / 8;
+  const word = (i: number): number =>
+    bytes === 2 ? words[2 * i] | (words[2 * i + 1] << 8) : words[i];
+  const at = (pixel: number, sample: number): number =>
+    word(layout.planar ? sample * pixels + pixel : 3 * pixel + sample);
+  const middle = 2 ** (facts.bitsStored - 1);
+  let spread = 0;
+  const out = new Uint8Array(pixels * bytes);
+  for (let p = 0; p < pixels; p++) {
+    const first = at(p, 0);
+    const a = at(p, 1);
+    const b = at(p, 2);
+    spread = layout.ybr
+      ? Math.max(spread, Math.abs(a - middle), Math.abs(b - middle))
+      : Math.max(spread, Math.abs(a - first), Math.abs(b - first));
+    if (bytes === 2) {
+      out[2 * p] = first & 0xff;
+      out[2 * p + 1] = first >> 8;
+    } else out[p] = first;
+  }
+  if (spread > colourTolerance(facts.bitsStored))
+    throw new Error(
+      `${sopClassPhrase(facts.sopClassUid)} in colour (${facts.photometric}, 3 samples per pixel, which differ by up to ${spread}): only grayscale images are imported`,
+    );
+  return out;
+}
+
+interface ColourLayout {
+  /** Samples plane by plane rather than interleaved. */
+  planar: boolean;
+  /** Samples are Y, Cb, Cr (as stored) rather than R, G, B (as a JPEG decoder returns them). */
+  ybr: boolean;
+}
+
+/** The frame's gray words (Bits Allocated each, little endian), decompressed when encapsulated. */
 async function frameWords(parsed: ParsedDicom, facts: DicomFacts): Promise<Uint8Array> {
+  const codec = TRANSFER_SYNTAXES[facts.transferSyntax]?.codec;
+  const words = await frameSamples(parsed, facts);
+  if (facts.samplesPerPixel === 1) return words;
+  const stored = codec === 'native' || codec === 'rle';
+  return grayOfColour(words, facts, {
+    planar: codec === 'rle' || (codec === 'native' && facts.planar),
+    ybr: stored && facts.photometric === 'YBR_FULL',
+  });
+}
+
+/** Every sample of the frame (Bits Allocated each, little endian), decompressed when encapsulated. */
+async function frameSamples(parsed: ParsedDicom, facts: DicomFacts): Promise<Uint8Array> {
   const codec = TRANSFER_SYNTAXES[facts.transferSyntax]?.codec;
   const pixels = facts.rows * facts.columns;
   const bytes = pixelDataBytes(parsed);
-  const expected = (pixels * facts.bitsAllocated) / 8;
+  const expected = (pixels * facts.samplesPerPixel * facts.bitsAllocated) / 8;
   if (codec === 'native') {
     if (bytes.length < expected)
       throw new Error(`truncated pixel data (${bytes.length} of ${expected} bytes)`);
@@ -109,10 +183,10 @@ async function decodeFrame(
   let words: Uint8Array;
   switch (codec) {
     case 'rle':
-      words = decodeRle(encoded, pixels, facts.bitsAllocated);
+      words = decodeRle(encoded, pixels, facts.bitsAllocated, facts.samplesPerPixel);
       break;
     case 'jpeg-baseline':
-      words = await decodeJpegBaseline(encoded);
+      words = await decodeJpegBaseline(encoded, facts.samplesPerPixel);
       break;
     case 'jpeg-extended':
       words = await decodeJpegExtended(encoded, {
@@ -145,7 +219,8 @@ async function decodeFrame(
 export async function checkFrameDecodes(bytes: Uint8Array): Promise<void> {
   const parsed = parseDicom(bytes);
   const facts = dicomFacts(parsed);
-  if (TRANSFER_SYNTAXES[facts.transferSyntax]?.codec === 'native') return;
+  const native = TRANSFER_SYNTAXES[facts.transferSyntax]?.codec === 'native';
+  if (native && facts.samplesPerPixel === 1) return;
   await frameWords(parsed, facts);
 }
 

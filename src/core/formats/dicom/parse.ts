@@ -21,6 +21,7 @@ export const TAG = {
   SeriesInstanceUID: 'x0020000e',
   SamplesPerPixel: 'x00280002',
   PhotometricInterpretation: 'x00280004',
+  PlanarConfiguration: 'x00280006',
   NumberOfFrames: 'x00280008',
   Rows: 'x00280010',
   Columns: 'x00280011',
@@ -280,6 +281,8 @@ export interface DicomFacts {
   frames: number;
   samplesPerPixel: number;
   photometric: string;
+  /** 1 when a colour image's samples are stored plane by plane (native data only). */
+  planar: boolean;
   bitsAllocated: number;
   bitsStored: number;
   highBit: number;
@@ -319,6 +322,7 @@ export function dicomFacts(parsed: ParsedDicom): DicomFacts {
     frames: decimal(ds, TAG.NumberOfFrames) ?? 1,
     samplesPerPixel: us(ds, TAG.SamplesPerPixel) ?? 1,
     photometric: text(ds, TAG.PhotometricInterpretation).toUpperCase(),
+    planar: us(ds, TAG.PlanarConfiguration) === 1,
     bitsAllocated,
     bitsStored,
     highBit: us(ds, TAG.HighBit) ?? bitsStored - 1,
