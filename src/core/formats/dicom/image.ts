@@ -20,6 +20,7 @@ import {
   decodeJpegLossless,
   decodeJpegLs,
   decodeRle,
+  type FrameGeometry,
 } from './codecs';
 import {
   decimal,
@@ -173,6 +174,14 @@ async function frameSamples(parsed: ParsedDicom, facts: DicomFacts): Promise<Uin
   return words;
 }
 
+const frameGeometry = (facts: DicomFacts): FrameGeometry => ({
+  width: facts.columns,
+  height: facts.rows,
+  bitsAllocated: facts.bitsAllocated,
+  bitsStored: facts.bitsStored,
+  signed: facts.signed,
+});
+
 /** One compressed frame to its words, by the codec of its transfer syntax. */
 async function decodeFrame(
   codec: PixelCodec | undefined,
@@ -189,16 +198,10 @@ async function decodeFrame(
       words = await decodeJpegBaseline(encoded, facts.samplesPerPixel);
       break;
     case 'jpeg-extended':
-      words = await decodeJpegExtended(encoded, {
-        width: facts.columns,
-        height: facts.rows,
-        bitsAllocated: facts.bitsAllocated,
-        bitsStored: facts.bitsStored,
-        signed: facts.signed,
-      });
+      words = await decodeJpegExtended(encoded, frameGeometry(facts));
       break;
     case 'jpeg-lossless':
-      words = decodeJpegLossless(encoded, facts.bitsAllocated);
+      words = await decodeJpegLossless(encoded, frameGeometry(facts));
       break;
     case 'jpeg-ls':
       words = await decodeJpegLs(encoded);
