@@ -14,6 +14,7 @@ import '../../src/core/formats';
 import { findImageDecoder } from '../../src/core/formats/registry';
 import { probeDicom, probeDicomForImport } from '../../src/core/formats/dicom/decoder';
 import { decodeDicomImage } from '../../src/core/formats/dicom/image';
+import { imageToGrayPng, readGray8 } from '../../src/core/dataset/decode';
 
 const CORPUS = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
 const REFERENCE = path.join(__dirname, '../fixtures/dicom/reference_decode.py');
@@ -145,6 +146,10 @@ describe.runIf(available)("DICOM conformance over pydicom's test files", () => {
         const difference = await largestDifference(bytes, ref);
         if (difference > tolerance)
           throw new Error(`differs from pydicom by ${difference} (allowed ${tolerance})`);
+        // What the viewer shows first and what training and prediction read (at 64 px).
+        expect((await imageToGrayPng(Buffer.from(bytes))).length).toBeGreaterThan(0);
+        const gray = await readGray8(ref.file, 64);
+        expect([gray.width, gray.height, gray.data.length]).toEqual([64, 64, 64 * 64]);
       } catch (error) {
         failures.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
       }
