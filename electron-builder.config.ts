@@ -42,9 +42,11 @@ export const UNPACKED_PACKAGES = [
   '@tensorflow/tfjs-node-gpu',
   // wasm binaries and the threaded build's worker script.
   '@tensorflow/tfjs-backend-wasm',
-  // DICOM codecs as wasm: JPEG-LS (CharLS) and JPEG 2000 (OpenJPEG).
+  // DICOM codecs as wasm: JPEG-LS (CharLS), JPEG 2000 (OpenJPEG), JPEG extended and lossless
+  // (dcmjs-codecs' libjpeg-turbo).
   '@cornerstonejs/codec-charls',
   '@cornerstonejs/codec-openjpeg',
+  'dcmjs-codecs',
 ] as const;
 
 /** An Electron binary already fetched by `npm start` is used as it is; else electron-builder

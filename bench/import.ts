@@ -48,7 +48,7 @@ export interface ImportBenchResult {
   filteredPageMs: number;
 }
 
-async function demoFolder(
+export async function demoFolder(
   options: Required<Omit<ImportBenchOptions, 'log'>>,
   log: (line: string) => void,
 ) {
@@ -181,7 +181,7 @@ for name in sorted(os.listdir(source)):
 `;
 
 /** The three folders of the DICOM comparison, made once from the demo images and kept. */
-function dicomBenchFolders(demoRoot: string, cacheDir: string, count: number) {
+export function dicomBenchFolders(demoRoot: string, cacheDir: string, count: number) {
   const base = path.join(cacheDir, `dicom-${count}`);
   const folders = {
     png: path.join(base, 'png'),
@@ -208,7 +208,7 @@ function dicomBenchFolders(demoRoot: string, cacheDir: string, count: number) {
   return folders;
 }
 
-async function importRate(root: string): Promise<{ perSecond: number; images: number }> {
+export async function importRate(root: string): Promise<{ perSecond: number; images: number }> {
   const projectDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qataseg-bench-dicom-project-'));
   try {
     const store = ProjectStore.open(projectDir);

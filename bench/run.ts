@@ -233,7 +233,18 @@ async function runImportBench(): Promise<unknown> {
   const dicom = await module
     .benchDicomImport?.({ count: importCount, log })
     .catch((error: Error) => ({ error: error.message }));
-  return dicom ? { ...(png as object), dicom } : png;
+  // DICOM import and first display per transfer syntax beside PNG (issue 21).
+  const syntaxesFile = path.join(benchDir, 'dicom-syntaxes.ts');
+  const dicomSyntaxes = fs.existsSync(syntaxesFile)
+    ? await ((await import(pathToFileURL(syntaxesFile).href)) as { benchDicomSyntaxes: Bench })
+        .benchDicomSyntaxes({ log })
+        .catch((error: Error) => ({ error: error.message }))
+    : undefined;
+  return {
+    ...(png as object),
+    ...(dicom ? { dicom } : {}),
+    ...(dicomSyntaxes ? { dicomSyntaxes } : {}),
+  };
 }
 
 async function runExportBench(): Promise<unknown> {

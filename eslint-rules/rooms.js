@@ -23,7 +23,6 @@ export const srcRooms = {
       'core/job-reporter',
       'core/guarded-files',
       'core/fs-errors',
-      'core/user-paths',
       'core/app-package',
       'core/environment',
     ],

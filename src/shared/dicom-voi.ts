@@ -98,3 +98,18 @@ export function presetInPngUnits(
   }
   return { center: (center - display.intercept) / display.slope, width: width / slope };
 }
+
+/**
+ * The inverse of `presetInPngUnits` for a linear window: the viewer's (center, width) in PNG
+ * units as modality values (after the rescale), the units the file's own presets are given in.
+ */
+export function windowInModalityUnits(
+  display: DicomDisplay,
+  window: { center: number; width: number },
+): { center: number; width: number } {
+  const slope = display.slope === 0 ? 1 : display.slope;
+  return {
+    center: slope * window.center + display.intercept,
+    width: window.width * Math.abs(slope),
+  };
+}

@@ -176,7 +176,9 @@ test('imports a DICOM folder from the UI and shows a MONOCHROME1 CR the right wa
   await snap(page, testInfo, 'dicom-monochrome1-full');
   // NARROW (1000 +- 750): 100 is below it (white), 3900 above it (black), as MONOCHROME1 wants.
   await presets.selectOption({ label: 'NARROW (DICOM)' });
-  await expect(page.getByTestId('window-values')).toContainText('W 1500 / L 1000');
+  await expect(page.getByTestId('window-values')).toContainText(
+    'W 1500 / L 1000 · NARROW (file preset)',
+  );
   expect(await imageGrey(page, 0.25)).toBe(255);
   expect(await imageGrey(page, 0.75)).toBe(0);
   await snap(page, testInfo, 'dicom-monochrome1-narrow');

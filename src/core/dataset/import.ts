@@ -47,10 +47,10 @@ import { getImage } from '../project/images';
 import type { ProjectStore } from '../project/store';
 import { resolveUserPath } from '../guarded-files';
 import {
-  checkPixelDataDecodes,
   isDicom,
   isDicomFileName,
   probeDicom,
+  probeDicomForImport,
 } from '../formats/dicom/decoder';
 import { readSegmentation, type SegmentationMasks } from '../formats/dicom/seg-read';
 import { findImageDecoder } from '../formats';
@@ -280,10 +280,14 @@ async function processItem(
         return result;
       }
       if (item.segmentationOnly) throw new Error('a DICOM image in a mask folder (not a SEG)');
-      // Nothing too large is decoded: the pixel limit is checked from the header first.
-      if (!aboveLimit({ ...probe, channels: 1, format: 'dicom' }, maxPixels))
-        await checkPixelDataDecodes(bytes, probe);
+      // Nothing too large is decoded: the pixel limit is checked from the header first; then a
+      // compressed frame is decoded once, so data that do not decode are skipped here.
+      const checked = aboveLimit({ ...probe, channels: 1, format: 'dicom' }, maxPixels)
+        ? probe
+        : await probeDicomForImport(bytes);
       result.dicom = tagsOfFacts(probe.facts);
+      if (checked.kind === 'image' && checked.note)
+        result.warnings.push({ path: item.relPath, message: checked.note });
       info = { ...probe, channels: 1, format: 'dicom' };
     } else if (item.segmentationOnly) {
       throw new Error('not a DICOM file');

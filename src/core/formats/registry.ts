@@ -68,6 +68,11 @@ export interface ImageDecoder {
   readonly extensions: readonly string[];
   /** True when the bytes (the file's first bytes suffice) are this format's. */
   sniff(bytes: Buffer): boolean;
+  /**
+   * True when this format's magic, where present, outranks every other's: DICOM's "DICM" at
+   * offset 128 follows a preamble that may itself hold a TIFF header (PS3.10 7.1).
+   */
+  readonly sniffFirst?: boolean;
   /** Header facts without decoding; throws when the file is unusable (truncated, damaged). */
   readHeader(bytes: Buffer): Promise<ImageHeader>;
   /** Header facts of a file too large to hold in memory (default: the file is read whole). */
@@ -103,7 +108,11 @@ export function listImageDecoders(): readonly ImageDecoder[] {
 
 /** The decoder whose magic bytes match, or null. */
 export function findImageDecoder(bytes: Buffer): ImageDecoder | null {
-  return imageDecoders.find((decoder) => decoder.sniff(bytes)) ?? null;
+  return (
+    imageDecoders.find((decoder) => decoder.sniffFirst && decoder.sniff(bytes)) ??
+    imageDecoders.find((decoder) => !decoder.sniffFirst && decoder.sniff(bytes)) ??
+    null
+  );
 }
 
 /** The decoder whose magic bytes match; throws 'unsupported image format' when none does. */

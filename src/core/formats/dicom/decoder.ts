@@ -12,7 +12,7 @@ import type {
   ImageDecoder,
   ImageHeader,
 } from '../registry';
-import { decodeDicomImage, defaultVoiPixels, imageProblem } from './image';
+import { checkFrameDecodes, decodeDicomImage, defaultVoiPixels, imageProblem } from './image';
 import {
   dicomFacts,
   isDicom,
@@ -41,6 +41,8 @@ export interface DicomProbe {
   height: number;
   bitDepth: 8 | 16;
   facts: DicomFacts;
+  /** What the import report should say about how the file was read (a gray image in colour). */
+  note?: string;
 }
 
 /**
@@ -74,14 +76,20 @@ export function probeDicom(bytes: Uint8Array): DicomProbe {
 }
 
 /**
- * Decodes compressed pixel data once, so an import lists a file whose data do not decode in its
- * `skipped` (with the codec's reason) instead of importing it to fail later. Native pixel data
- * were checked from their length by probeDicom.
+ * `probeDicom` for the import: a compressed image's frame is also decoded once, so pixel data that
+ * do not decode are skipped at import with the reason rather than failing in the viewer.
  */
-export async function checkPixelDataDecodes(bytes: Uint8Array, probe: DicomProbe): Promise<void> {
-  if (probe.kind !== 'image') return;
-  if (TRANSFER_SYNTAXES[probe.facts.transferSyntax]?.codec === 'native') return;
-  await decodeDicomImage(bytes);
+export async function probeDicomForImport(bytes: Uint8Array): Promise<DicomProbe> {
+  const probe = probeDicom(bytes);
+  if (probe.kind !== 'image') return probe;
+  await checkFrameDecodes(bytes);
+  const { photometric, samplesPerPixel } = probe.facts;
+  return samplesPerPixel === 1
+    ? probe
+    : {
+        ...probe,
+        note: `stored in colour (${photometric}) with equal samples: imported as a grayscale image`,
+      };
 }
 
 function header(bytes: Uint8Array): ImageHeader {
@@ -132,6 +140,7 @@ export const dicomDecoder: ImageDecoder = {
   label: 'DICOM',
   extensions: [...DICOM_EXTENSIONS],
   sniff: isDicom,
+  sniffFirst: true,
   readHeader: async (bytes) => header(bytes),
   decode,
   decode8: decodeDefaultVoi,

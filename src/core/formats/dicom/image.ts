@@ -16,14 +16,17 @@ import {
 import {
   decodeJpeg2000,
   decodeJpegBaseline,
+  decodeJpegExtended,
   decodeJpegLossless,
   decodeJpegLs,
   decodeRle,
+  type FrameGeometry,
 } from './codecs';
 import {
   decimal,
   decimals,
   dicomFacts,
+  EXPLICIT_BIG_ENDIAN,
   items,
   parseDicom,
   pixelDataBytes,
@@ -37,92 +40,201 @@ import {
   valueBytes,
   type DicomFacts,
   type ParsedDicom,
+  type PixelCodec,
 } from './parse';
-import type { DataSet } from 'dicom-parser';
+import dicomParser, { type DataSet } from 'dicom-parser';
+import { sopClassPhrase } from './sop-classes';
 
 /**
- * Why this project cannot import the file as an image, or null when it can. Multi-frame,
- * colour and undecodable transfer syntaxes are named with what was found.
+ * Why this project cannot import the file as an image, or null when it can: what the object is
+ * (its SOP class by name) and what keeps it out, in words.
  */
 export function imageProblem(facts: DicomFacts, parsed: ParsedDicom): string | null {
+  const what = sopClassPhrase(facts.sopClassUid);
   if (facts.sopClassUid === SEGMENTATION_STORAGE) return 'a DICOM SEG, not an image';
   if (!parsed.dataset.elements[TAG.PixelData])
-    return `no pixel data (SOP Class ${facts.sopClassUid || 'unknown'})`;
+    return `${what}, not an image (it holds no pixel data)`;
   if (facts.frames > 1)
-    return `multi-frame (${facts.frames} frames): only single-frame images are imported`;
-  if (facts.samplesPerPixel !== 1 || !/^MONOCHROME[12]$/.test(facts.photometric))
-    return `colour (${facts.photometric || 'no photometric interpretation'}, ${facts.samplesPerPixel} samples per pixel): only grayscale images are imported`;
-  if (facts.bitsAllocated !== 8 && facts.bitsAllocated !== 16)
-    return `Bits Allocated ${facts.bitsAllocated}: only 8 and 16 are supported`;
+    return `${what} of ${facts.frames} frames: only single-frame images are imported`;
+  const wordSized = facts.bitsAllocated === 8 || facts.bitsAllocated === 16;
+  if (!isGray(facts) && !(mayBeGrayInColour(facts) && wordSized))
+    return `${what} in colour (${facts.photometric || 'no photometric interpretation'}, ${facts.samplesPerPixel} samples per pixel): only grayscale images are imported`;
+  if (!wordSized)
+    return `${what} of ${facts.bitsAllocated}-bit pixels: only 8- and 16-bit images are imported`;
   if (facts.bitsStored < 1 || facts.bitsStored > facts.bitsAllocated)
-    return `Bits Stored ${facts.bitsStored} does not fit Bits Allocated ${facts.bitsAllocated}`;
-  if (facts.rows < 1 || facts.columns < 1) return 'no Rows or Columns';
+    return `${what} whose Bits Stored ${facts.bitsStored} does not fit Bits Allocated ${facts.bitsAllocated}`;
+  if (facts.rows < 1 || facts.columns < 1) return `${what} without Rows or Columns`;
   const syntax = TRANSFER_SYNTAXES[facts.transferSyntax];
   if (!syntax?.codec)
-    return `transfer syntax ${facts.transferSyntax} (${transferSyntaxName(facts.transferSyntax)}) cannot be decoded`;
+    return `${what} in ${transferSyntaxName(facts.transferSyntax)} (${facts.transferSyntax}), which this project cannot decode`;
   return null;
 }
 
-/** The frame's words (Bits Allocated each, little endian), decompressed when encapsulated. */
-const CODEC_NAMES: Record<string, string> = {
-  rle: 'RLE',
-  'jpeg-baseline': 'JPEG baseline',
-  'jpeg-lossless': 'JPEG lossless',
-  'jpeg-ls': 'JPEG-LS',
-  'jpeg-2000': 'JPEG 2000',
-};
+const isGray = (facts: DicomFacts): boolean =>
+  facts.samplesPerPixel === 1 && /^MONOCHROME[12]$/.test(facts.photometric);
 
-/** A codec's failure in words: the wasm codecs throw numbers (C++ exceptions) or nothing at all. */
-function codecFailure(error: unknown): string {
-  if (error instanceof Error && error.message.trim()) return error.message.trim();
-  if (typeof error === 'string' && error.trim()) return error.trim();
-  if (typeof error === 'number') return 'the decoder rejected the stream as invalid';
-  return 'the decoder stopped without a reason';
+/**
+ * A colour image that may be a grayscale one (an X-ray scanned or exported as RGB/YBR): it is
+ * imported as gray when its samples turn out equal. YBR_FULL_422 is subsampled when native, so
+ * only its compressed (decoded to RGB) form qualifies.
+ */
+export function mayBeGrayInColour(facts: DicomFacts): boolean {
+  if (facts.samplesPerPixel !== 3) return false;
+  const codec = TRANSFER_SYNTAXES[facts.transferSyntax]?.codec;
+  const stored = codec === 'native' || codec === 'rle';
+  if (facts.photometric === 'RGB' || facts.photometric === 'YBR_FULL') return true;
+  return !stored && /^YBR_(FULL_422|ICT|RCT)$/.test(facts.photometric);
 }
 
+/** How far apart a colour image's samples may be and still count as one gray (2 of 256). */
+export function colourTolerance(bitsStored: number): number {
+  return Math.max(2, 2 ** (bitsStored - 7));
+}
+
+/**
+ * One gray sample per pixel from a colour frame whose samples are (nearly) equal: R of RGB, Y of
+ * YBR_FULL (whose Cb and Cr then sit at the middle). Throws the colour reason when they are not.
+ */
+function grayOfColour(words: Uint8Array, facts: DicomFacts, layout: ColourLayout): Uint8Array {
+  const pixels = facts.rows * facts.columns;
+  const bytes = facts.bitsAllocated / 8;
+  const word = (i: number): number =>
+    bytes === 2 ? words[2 * i] | (words[2 * i + 1] << 8) : words[i];
+  const at = (pixel: number, sample: number): number =>
+    word(layout.planar ? sample * pixels + pixel : 3 * pixel + sample);
+  const middle = 2 ** (facts.bitsStored - 1);
+  let spread = 0;
+  const out = new Uint8Array(pixels * bytes);
+  for (let p = 0; p < pixels; p++) {
+    const first = at(p, 0);
+    const a = at(p, 1);
+    const b = at(p, 2);
+    spread = layout.ybr
+      ? Math.max(spread, Math.abs(a - middle), Math.abs(b - middle))
+      : Math.max(spread, Math.abs(a - first), Math.abs(b - first));
+    if (bytes === 2) {
+      out[2 * p] = first & 0xff;
+      out[2 * p + 1] = first >> 8;
+    } else out[p] = first;
+  }
+  if (spread > colourTolerance(facts.bitsStored))
+    throw new Error(
+      `${sopClassPhrase(facts.sopClassUid)} in colour (${facts.photometric}, 3 samples per pixel, which differ by up to ${spread}): only grayscale images are imported`,
+    );
+  return out;
+}
+
+interface ColourLayout {
+  /** Samples plane by plane rather than interleaved. */
+  planar: boolean;
+  /** Samples are Y, Cb, Cr (as stored) rather than R, G, B (as a JPEG decoder returns them). */
+  ybr: boolean;
+}
+
+/** The frame's gray words (Bits Allocated each, little endian), decompressed when encapsulated. */
 async function frameWords(parsed: ParsedDicom, facts: DicomFacts): Promise<Uint8Array> {
+  const codec = TRANSFER_SYNTAXES[facts.transferSyntax]?.codec;
+  const words = await frameSamples(parsed, facts);
+  if (facts.samplesPerPixel === 1) return words;
+  const stored = codec === 'native' || codec === 'rle';
+  return grayOfColour(words, facts, {
+    planar: codec === 'rle' || (codec === 'native' && facts.planar),
+    ybr: stored && facts.photometric === 'YBR_FULL',
+  });
+}
+
+/** Every sample of the frame (Bits Allocated each, little endian), decompressed when encapsulated. */
+async function frameSamples(parsed: ParsedDicom, facts: DicomFacts): Promise<Uint8Array> {
   const codec = TRANSFER_SYNTAXES[facts.transferSyntax]?.codec;
   const pixels = facts.rows * facts.columns;
   const bytes = pixelDataBytes(parsed);
-  const expected = (pixels * facts.bitsAllocated) / 8;
+  const expected = (pixels * facts.samplesPerPixel * facts.bitsAllocated) / 8;
   if (codec === 'native') {
     if (bytes.length < expected)
       throw new Error(`truncated pixel data (${bytes.length} of ${expected} bytes)`);
-    return bytes;
+    return facts.transferSyntax === EXPLICIT_BIG_ENDIAN && facts.bitsAllocated === 16
+      ? swapWords(bytes.subarray(0, expected))
+      : bytes;
   }
   const encoded = bytes;
   let words: Uint8Array;
   try {
-    switch (codec) {
-      case 'rle':
-        words = decodeRle(encoded, pixels, facts.bitsAllocated);
-        break;
-      case 'jpeg-baseline':
-        words = await decodeJpegBaseline(encoded);
-        break;
-      case 'jpeg-lossless':
-        words = decodeJpegLossless(encoded, facts.bitsAllocated);
-        break;
-      case 'jpeg-ls':
-        words = await decodeJpegLs(encoded);
-        break;
-      case 'jpeg-2000':
-        words = await decodeJpeg2000(encoded);
-        break;
-      default:
-        throw new Error(`transfer syntax ${facts.transferSyntax} cannot be decoded`);
-    }
+    words = await decodeFrame(codec, encoded, facts);
   } catch (error) {
-    if (!codec) throw error;
+    // Codec messages (wasm decoders, libjpeg) mean nothing to the person importing.
     throw new Error(
-      `the ${CODEC_NAMES[codec] ?? codec} pixel data do not decode (${codecFailure(error)})`,
+      `${sopClassPhrase(facts.sopClassUid)} whose ${transferSyntaxName(facts.transferSyntax)} pixel data cannot be decoded (damaged or unsupported compressed data)`,
+      { cause: error },
     );
   }
   if (words.length < expected)
     throw new Error(
-      `the ${CODEC_NAMES[codec] ?? codec} pixel data decode to ${words.length} bytes, the header needs ${expected}`,
+      `${sopClassPhrase(facts.sopClassUid)} whose ${transferSyntaxName(facts.transferSyntax)} pixel data cannot be decoded (damaged compressed data: ${words.length} of ${expected} bytes)`,
     );
   return words;
+}
+
+const frameGeometry = (facts: DicomFacts): FrameGeometry => ({
+  width: facts.columns,
+  height: facts.rows,
+  bitsAllocated: facts.bitsAllocated,
+  bitsStored: facts.bitsStored,
+  signed: facts.signed,
+});
+
+/** One compressed frame to its words, by the codec of its transfer syntax. */
+async function decodeFrame(
+  codec: PixelCodec | undefined,
+  encoded: Uint8Array,
+  facts: DicomFacts,
+): Promise<Uint8Array> {
+  const pixels = facts.rows * facts.columns;
+  let words: Uint8Array;
+  switch (codec) {
+    case 'rle':
+      words = decodeRle(encoded, pixels, facts.bitsAllocated, facts.samplesPerPixel);
+      break;
+    case 'jpeg-baseline':
+      words = await decodeJpegBaseline(encoded, facts.samplesPerPixel);
+      break;
+    case 'jpeg-extended':
+      words = await decodeJpegExtended(encoded, frameGeometry(facts));
+      break;
+    case 'jpeg-lossless':
+      words = await decodeJpegLossless(encoded, frameGeometry(facts));
+      break;
+    case 'jpeg-ls':
+      words = await decodeJpegLs(encoded);
+      break;
+    case 'jpeg-2000':
+      words = await decodeJpeg2000(encoded);
+      break;
+    default:
+      throw new Error(`transfer syntax ${facts.transferSyntax} cannot be decoded`);
+  }
+  return words;
+}
+
+/**
+ * Decodes the frame of a compressed image once, so that the import lists pixel data that do not
+ * decode among the skipped files (with the reason) instead of the viewer failing later.
+ */
+export async function checkFrameDecodes(bytes: Uint8Array): Promise<void> {
+  const parsed = parseDicom(bytes);
+  const facts = dicomFacts(parsed);
+  const native = TRANSFER_SYNTAXES[facts.transferSyntax]?.codec === 'native';
+  if (native && facts.samplesPerPixel === 1) return;
+  await frameWords(parsed, facts);
+}
+
+/** 16-bit words from big endian to little endian order, in a copy (the file's bytes stay). */
+function swapWords(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  for (let i = 0; i + 1 < bytes.length; i += 2) {
+    out[i] = bytes[i + 1];
+    out[i + 1] = bytes[i];
+  }
+  return out;
 }
 
 /** Stored values: Bits Stored below High Bit, sign-extended when Pixel Representation is 1. */
@@ -163,7 +275,11 @@ function lutTable(item: DataSet, signedInput: boolean): LutTable | null {
   const bytes = valueBytes(item, TAG.LUTData);
   if (!bytes) return null;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const data = Array.from({ length: bytes.byteLength >> 1 }, (_, i) => view.getUint16(2 * i, true));
+  // LUT Data is OW (or US): in the data set's byte order.
+  const littleEndian = item.byteArrayParser !== dicomParser.bigEndianByteArrayParser;
+  const data = Array.from({ length: bytes.byteLength >> 1 }, (_, i) =>
+    view.getUint16(2 * i, littleEndian),
+  );
   if (data.length < entries || bits < 1 || bits > 16) return null;
   return { firstMapped, bits, data: data.slice(0, entries) };
 }

@@ -9,6 +9,7 @@ import dicomParser, { type DataSet } from 'dicom-parser';
 import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
 import { DEFAULT_MAX_IMAGE_PIXELS } from '../../../shared/dataset-schemas';
+import { sopClassPhrase } from './sop-classes';
 
 export const TAG = {
   SOPClassUID: 'x00080016',
@@ -22,6 +23,7 @@ export const TAG = {
   SeriesInstanceUID: 'x0020000e',
   SamplesPerPixel: 'x00280002',
   PhotometricInterpretation: 'x00280004',
+  PlanarConfiguration: 'x00280006',
   NumberOfFrames: 'x00280008',
   Rows: 'x00280010',
   Columns: 'x00280011',
@@ -57,16 +59,23 @@ export const SECONDARY_CAPTURE_STORAGE = '1.2.840.10008.5.1.4.1.1.7';
 
 /** How the pixel data of a transfer syntax is decoded (null: this project cannot). */
 export type PixelCodec =
-  'native' | 'rle' | 'jpeg-baseline' | 'jpeg-lossless' | 'jpeg-ls' | 'jpeg-2000' | null;
+  | 'native'
+  | 'rle'
+  | 'jpeg-baseline'
+  | 'jpeg-extended'
+  | 'jpeg-lossless'
+  | 'jpeg-ls'
+  | 'jpeg-2000'
+  | null;
 
 export const TRANSFER_SYNTAXES: Record<string, { name: string; codec: PixelCodec }> = {
   '1.2.840.10008.1.2': { name: 'Implicit VR Little Endian', codec: 'native' },
   '1.2.840.10008.1.2.1': { name: 'Explicit VR Little Endian', codec: 'native' },
   '1.2.840.10008.1.2.1.99': { name: 'Deflated Explicit VR Little Endian', codec: 'native' },
-  '1.2.840.10008.1.2.2': { name: 'Explicit VR Big Endian (retired)', codec: null },
+  '1.2.840.10008.1.2.2': { name: 'Explicit VR Big Endian (retired)', codec: 'native' },
   '1.2.840.10008.1.2.5': { name: 'RLE Lossless', codec: 'rle' },
   '1.2.840.10008.1.2.4.50': { name: 'JPEG Baseline (Process 1)', codec: 'jpeg-baseline' },
-  '1.2.840.10008.1.2.4.51': { name: 'JPEG Extended (Process 2 & 4)', codec: null },
+  '1.2.840.10008.1.2.4.51': { name: 'JPEG Extended (Process 2 & 4)', codec: 'jpeg-extended' },
   '1.2.840.10008.1.2.4.57': {
     name: 'JPEG Lossless, Non-Hierarchical (Process 14)',
     codec: 'jpeg-lossless',
@@ -87,8 +96,12 @@ export function transferSyntaxName(uid: string): string {
   return TRANSFER_SYNTAXES[uid]?.name ?? 'unknown transfer syntax';
 }
 
+export const IMPLICIT_LITTLE_ENDIAN = '1.2.840.10008.1.2';
+export const EXPLICIT_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
+export const EXPLICIT_BIG_ENDIAN = '1.2.840.10008.1.2.2';
+
 /** A Part 10 file: 128-byte preamble, then "DICM". */
-export function isDicom(bytes: Uint8Array): boolean {
+export function hasPart10Prefix(bytes: Uint8Array): boolean {
   return (
     bytes.length >= 132 &&
     bytes[128] === 0x44 &&
@@ -96,6 +109,31 @@ export function isDicom(bytes: Uint8Array): boolean {
     bytes[130] === 0x43 &&
     bytes[131] === 0x4d
   );
+}
+
+const isUpper = (byte: number): boolean => byte >= 0x41 && byte <= 0x5a;
+
+/**
+ * The transfer syntax of a data set written without the Part 10 preamble and meta header (older
+ * systems wrote them so), told from its first element: a tag of group 0008 (or 0002...0010, in
+ * either byte order) followed by two capitals (an explicit VR) or a length (implicit VR, which is
+ * always little endian). Null when the bytes do not start like a data set.
+ */
+export function rawDatasetSyntax(bytes: Uint8Array): string | null {
+  if (bytes.length < 8) return null;
+  const groupLittle = bytes[0] | (bytes[1] << 8);
+  const groupBig = (bytes[0] << 8) | bytes[1];
+  const plausible = (group: number): boolean =>
+    group >= 0x0002 && group <= 0x0010 && group % 2 === 0;
+  const explicitVr = isUpper(bytes[4]) && isUpper(bytes[5]);
+  if (plausible(groupLittle)) return explicitVr ? EXPLICIT_LITTLE_ENDIAN : IMPLICIT_LITTLE_ENDIAN;
+  if (plausible(groupBig) && explicitVr) return EXPLICIT_BIG_ENDIAN;
+  return null;
+}
+
+/** A Part 10 file, or a bare data set without the meta header. */
+export function isDicom(bytes: Uint8Array): boolean {
+  return hasPart10Prefix(bytes) || rawDatasetSyntax(bytes) !== null;
 }
 
 export interface ParsedDicom {
@@ -114,6 +152,9 @@ const MAX_INFLATED_BYTES = DEFAULT_MAX_IMAGE_PIXELS * 2 + 32 * 1024 * 1024;
  * Refusals of deflated data sets, by a hash of the deflated bytes: a file refused once is refused
  * again without inflating it to the cap again (every thumbnail of such a file did). Few and small.
  */
+/** A refusal of ours (already in words), passed through dicom-parser unchanged. */
+class InflateRefused extends Error {}
+
 const refusedInflates = new Map<string, string>();
 const REMEMBERED_REFUSALS = 64;
 
@@ -122,7 +163,7 @@ function inflate(bytes: Uint8Array, position: number): Uint8Array {
   const deflated = bytes.subarray(position);
   const key = createHash('sha256').update(deflated).digest('hex');
   const refused = refusedInflates.get(key);
-  if (refused) throw new Error(refused);
+  if (refused) throw new InflateRefused(refused);
   let inflated: Buffer;
   try {
     inflated = zlib.inflateRawSync(deflated, { maxOutputLength: MAX_INFLATED_BYTES });
@@ -134,7 +175,7 @@ function inflate(bytes: Uint8Array, position: number): Uint8Array {
     if (refusedInflates.size >= REMEMBERED_REFUSALS)
       refusedInflates.delete(refusedInflates.keys().next().value!);
     refusedInflates.set(key, reason);
-    throw new Error(reason);
+    throw new InflateRefused(reason);
   }
   const out = new Uint8Array(position + inflated.length);
   out.set(bytes.subarray(0, position));
@@ -142,38 +183,58 @@ function inflate(bytes: Uint8Array, position: number): Uint8Array {
   return out;
 }
 
+/**
+ * A parse failure in words: dicom-parser throws strings, objects and Errors that name its own
+ * functions and parameters, which say nothing to the person importing.
+ */
 function parseError(error: unknown): Error {
+  if (error instanceof InflateRefused) return new Error(error.message);
   const message =
     error instanceof Error
       ? error.message
       : typeof error === 'string'
         ? error
-        : String((error as { exception?: string }).exception ?? 'unreadable DICOM');
+        : String((error as { exception?: string }).exception ?? '');
+  // dicom-parser hands over what it read before the failure: enough to say what the object is.
+  const partial = (error as { dataSet?: DataSet } | null)?.dataSet;
+  let what = 'a DICOM file';
+  try {
+    if (partial?.elements?.[TAG.SOPClassUID]) what = sopClassPhrase(text(partial, TAG.SOPClassUID));
+  } catch {
+    // The partial data set is itself unreadable: keep the generic phrase.
+  }
   // dicom-parser reads sequences recursively: a file nested thousands deep overflows the stack.
   if (/Maximum call stack size exceeded/i.test(message))
     return new Error(
-      'sequences nested too deeply to read (thousands of levels; a DICOM image nests a few)',
+      `${what}, with sequences nested too deeply to read (thousands of levels; a DICOM image nests a few)`,
     );
-  return new Error(
-    /overrun|end of buffer|past the end/i.test(message)
-      ? `truncated DICOM file (${message.replace(/^dicomParser[.:]\w*:?\s*/i, '')})`
-      : message,
-  );
+  if (/0002,0010/.test(message))
+    return new Error(`${what} without a Transfer Syntax UID in its file meta information`);
+  if (/overrun|end of buffer|past the end|position|maxPosition|length/i.test(message))
+    return new Error(`${what}, truncated or damaged (an element runs past the end of the file)`);
+  if (/DICM prefix/.test(message)) return new Error('not a DICOM file');
+  return new Error(`${what}, damaged (its elements cannot be read)`);
 }
 
-/** Parses a Part 10 file without copying its pixel data. */
+/** Parses a Part 10 file, or a bare data set, without copying its pixel data. */
 export function parseDicom(bytes: Uint8Array): ParsedDicom {
-  if (!isDicom(bytes)) throw new Error('not a DICOM Part 10 file (no DICM preamble)');
+  const part10 = hasPart10Prefix(bytes);
+  const rawSyntax = part10 ? null : rawDatasetSyntax(bytes);
+  if (!part10 && !rawSyntax) throw new Error('not a DICOM file');
   let dataset: DataSet;
   try {
     dataset = dicomParser.parseDicom(bytes, {
       inflater: inflate,
+      ...(rawSyntax ? { TransferSyntaxUID: rawSyntax } : {}),
     });
   } catch (error) {
     throw parseError(error);
   }
-  const transferSyntax = text(dataset, TAG.TransferSyntaxUID);
-  if (!transferSyntax) throw new Error('no Transfer Syntax UID in the file meta information');
+  const transferSyntax = rawSyntax ?? text(dataset, TAG.TransferSyntaxUID);
+  if (!transferSyntax)
+    throw new Error(
+      `${sopClassPhrase(text(dataset, TAG.SOPClassUID))} without a Transfer Syntax UID in its file meta information`,
+    );
   return { dataset, transferSyntax };
 }
 
@@ -261,6 +322,8 @@ export interface DicomFacts {
   frames: number;
   samplesPerPixel: number;
   photometric: string;
+  /** 1 when a colour image's samples are stored plane by plane (native data only). */
+  planar: boolean;
   bitsAllocated: number;
   bitsStored: number;
   highBit: number;
@@ -300,6 +363,7 @@ export function dicomFacts(parsed: ParsedDicom): DicomFacts {
     frames: decimal(ds, TAG.NumberOfFrames) ?? 1,
     samplesPerPixel: us(ds, TAG.SamplesPerPixel) ?? 1,
     photometric: text(ds, TAG.PhotometricInterpretation).toUpperCase(),
+    planar: us(ds, TAG.PlanarConfiguration) === 1,
     bitsAllocated,
     bitsStored,
     highBit: us(ds, TAG.HighBit) ?? bitsStored - 1,

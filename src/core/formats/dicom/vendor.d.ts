@@ -18,17 +18,6 @@ declare module 'dcmjs' {
   export default dcmjs;
 }
 
-declare module 'jpeg-lossless-decoder-js' {
-  export class Decoder {
-    decode(
-      buffer: ArrayBuffer,
-      offset: number,
-      length: number,
-      numBytes?: number,
-    ): Uint8Array | Uint16Array | Int16Array;
-  }
-}
-
 /** The Emscripten decoders of @cornerstonejs/codec-charls and codec-openjpeg. */
 interface CornerstoneFrameInfo {
   width: number;

@@ -6,7 +6,7 @@ import { readOnlyMessage } from '../common/read-only';
 import { ActionButton, ActionCheckbox } from '../editor/ActionButton';
 import { formatChord } from '../editor/chords';
 import { ACTIONS, ACTION_GROUPS, predictionUnavailable } from '../editor/registry';
-import { WINDOW_PRESETS, dicomWindow, presetWindow } from '../viewer/window-level';
+import { WINDOW_PRESETS, dicomWindow, presetWindow, windowReadout } from '../viewer/window-level';
 import { DicomFacts, lesionAreaMm2 } from './dicom-info';
 import { NegativeAsk } from './NegativeAsk';
 import { review } from './controller';
@@ -237,7 +237,7 @@ export function LayersPanel() {
       </div>
       {window && (
         <div className="muted small" data-testid="window-values">
-          W {Math.round(window.width)} / L {Math.round(window.center)} (right-drag)
+          {windowReadout(window, dicomDisplay)} (right-drag)
         </div>
       )}
     </section>

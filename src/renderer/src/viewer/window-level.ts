@@ -7,6 +7,7 @@
 import {
   displayLut,
   presetInPngUnits,
+  windowInModalityUnits,
   type DicomDisplay,
   type VoiPreset,
 } from '../../../shared/dicom-voi';
@@ -25,6 +26,23 @@ export interface WindowLevel {
 /** A DICOM file's VOI preset as the window, MONOCHROME1 inverted. */
 export function dicomWindow(display: DicomDisplay, preset: VoiPreset): WindowLevel {
   return { ...presetInPngUnits(display, preset), invert: display.invert, voi: { display, preset } };
+}
+
+/**
+ * "W 400 / L 40 · SOFT (file preset)": for DICOM in modality units (after the rescale, as the
+ * file's presets are given) with the file's preset in force named as the file names it, or
+ * "adjusted" once a drag has left it; other images in their own pixel units.
+ */
+export function windowReadout(
+  window: WindowLevel,
+  display: DicomDisplay | null | undefined,
+): string {
+  const shown = display ? windowInModalityUnits(display, window) : window;
+  const values = `W ${Math.round(shown.width)} / L ${Math.round(shown.center)}`;
+  if (!display) return values;
+  return window.voi
+    ? `${values} · ${window.voi.preset.name} (file preset)`
+    : `${values} · adjusted`;
 }
 
 export interface WindowPreset {
