@@ -32,6 +32,8 @@ import { mlHandlers } from './ml/handlers';
 import { reviewHandlers } from './project/review-handlers';
 import { exportHandlers } from './export/handlers';
 import { interopHandlers } from './ml/interop-handlers';
+import { pacsHandlers } from './pacs/handlers';
+import type { SecretStore } from './pacs/connections';
 import { serveMedia, type MediaResponse } from './media';
 
 export interface ServiceOptions {
@@ -46,6 +48,11 @@ export interface ServiceOptions {
   projectReadOnly?: string;
   /** With projectReadOnly: read it into memory once, touching nothing in its folder. */
   projectInMemory?: boolean;
+  /**
+   * Where PACS passwords and tokens of a project are kept: Electron's safeStorage where the OS has
+   * a keychain; absent, an owner-only file per connection in the project (`.secrets/`).
+   */
+  secretStore?: (projectDir: string) => SecretStore;
 }
 
 /** What handler groups see of the service. */
@@ -92,6 +99,7 @@ export class Service implements ServiceContext {
       ...reviewHandlers,
       ...exportHandlers,
       ...interopHandlers,
+      ...pacsHandlers,
     };
     if (options.projectDir) {
       this.openProject(options.projectDir, {
@@ -110,6 +118,7 @@ export class Service implements ServiceContext {
       ...reviewHandlers,
       ...exportHandlers,
       ...interopHandlers,
+      ...pacsHandlers,
     };
     return methodNames.filter((name) => !all[name]);
   }
@@ -214,6 +223,9 @@ const WRITING_JOBS = new Set<string>([
   'predictions.import',
   // Predicts what is missing, then records the figures.
   'changes.start',
+  'pacs.retrieve',
+  'pacs.add',
+  'pacs.remove',
 ]);
 
 /**

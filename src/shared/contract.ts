@@ -14,6 +14,7 @@ import { mlEvents, mlMethods } from './contract-ml';
 import { reviewEvents, reviewMethods } from './contract-review';
 import { exportEvents, exportMethods } from './contract-export';
 import { interopEvents, interopMethods } from './contract-interop';
+import { pacsEvents, pacsMethods } from './contract-pacs';
 
 /** The ML runtimes, in the ladder's order: the first that starts is used (core/ml/backends.ts). */
 export const backendNameSchema = z.enum([
@@ -86,6 +87,8 @@ export const jobKindSchema = z.enum([
   'import-predictions',
   // Predicting two versions where needed and measuring how their predictions differ.
   'compare',
+  'pacs-retrieve',
+  'pacs-send',
 ]);
 export type JobKind = z.infer<typeof jobKindSchema>;
 
@@ -126,6 +129,7 @@ export const methods = {
   ...reviewMethods,
   ...exportMethods,
   ...interopMethods,
+  ...pacsMethods,
 } as const;
 
 export type MethodTable = typeof methods;
@@ -149,6 +153,7 @@ export const events = {
   ...reviewEvents,
   ...exportEvents,
   ...interopEvents,
+  ...pacsEvents,
 } as const;
 
 export type EventTable = typeof events;

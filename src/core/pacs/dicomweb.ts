@@ -1,0 +1,137 @@
+/**
+ * DICOMweb with `dicomweb-client`: QIDO-RS search, WADO-RS retrieve of one instance, STOW-RS
+ * store. The library speaks XMLHttpRequest; under Node `xhr2` supplies it, one request object per
+ * call so a call can be cancelled (abort) and can carry its own TLS agent (a custom CA).
+ *
+ * Errors become PacsRequestError naming the server and what failed; the secret is put in a header
+ * only, and the library's own logging (which prints whole requests) is turned off.
+ */
+import fs from 'node:fs';
+import https from 'node:https';
+import { createRequire } from 'node:module';
+import { api } from 'dicomweb-client';
+import type { PacsConnection } from '../../shared/pacs-schemas';
+
+const require = createRequire(import.meta.url);
+
+/** xhr2's XMLHttpRequest, with its Node-only option for the TLS agent. */
+interface NodeXhr extends XMLHttpRequest {
+  nodejsSet(options: { httpsAgent?: https.Agent }): void;
+}
+type XhrConstructor = new () => NodeXhr;
+
+function xhrClass(): XhrConstructor {
+  const global = globalThis as { XMLHttpRequest?: unknown };
+  // dicomweb-client calls `new XMLHttpRequest()` itself where no instance is given.
+  if (!global.XMLHttpRequest) global.XMLHttpRequest = require('xhr2') as XhrConstructor;
+  return require('xhr2') as XhrConstructor;
+}
+
+/** A request to a PACS failed: `message` names the server and what was asked. */
+export class PacsRequestError extends Error {
+  constructor(
+    message: string,
+    /** HTTP status, 0 when the server was not reached. */
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'PacsRequestError';
+  }
+}
+
+export class PacsCancelledError extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'PacsCancelledError';
+  }
+}
+
+/** One DICOMweb server as the PACS room uses it. */
+export interface DicomwebSession {
+  readonly connection: PacsConnection;
+  client: InstanceType<typeof api.DICOMwebClient>;
+  /** Request options for one call: a fresh XHR (TLS agent set) aborted by `signal`. */
+  request(signal?: AbortSignal): { instance: NodeXhr; responseType?: XMLHttpRequestResponseType };
+}
+
+export function dicomwebSession(
+  connection: PacsConnection,
+  secret: string | null,
+): DicomwebSession {
+  if (connection.kind !== 'dicomweb' || !connection.url)
+    throw new PacsRequestError(`${connection.name} is not a DICOMweb connection`, 0);
+  const Xhr = xhrClass();
+  const headers: Record<string, string> = {};
+  if (connection.auth !== 'none' && secret === null)
+    throw new PacsRequestError(
+      `${connection.name}: no ${connection.auth === 'basic' ? 'password' : 'token'} is kept for this connection; add it again with one`,
+      0,
+    );
+  if (connection.auth === 'basic')
+    headers.Authorization = `Basic ${Buffer.from(`${connection.username ?? ''}:${secret}`).toString('base64')}`;
+  else if (connection.auth === 'bearer') headers.Authorization = `Bearer ${secret}`;
+  const agent = connection.caFile
+    ? new https.Agent({ ca: fs.readFileSync(connection.caFile), rejectUnauthorized: true })
+    : undefined;
+  const client = new api.DICOMwebClient({
+    url: connection.url,
+    headers,
+    // Its console output would print request objects, headers included.
+    verbose: false,
+    singlepart: false,
+  });
+  return {
+    connection,
+    client,
+    request(signal) {
+      const instance = new Xhr();
+      if (agent) instance.nodejsSet({ httpsAgent: agent });
+      signal?.addEventListener('abort', () => instance.abort(), { once: true });
+      return { instance };
+    },
+  };
+}
+
+/** What a failed dicomweb-client call means, in words, naming the server. */
+export function describeFailure(
+  connection: PacsConnection,
+  what: string,
+  error: unknown,
+  signal?: AbortSignal,
+): Error {
+  if (signal?.aborted) return new PacsCancelledError();
+  const status = (error as { status?: unknown } | null)?.status;
+  const server = `PACS ${connection.name} (${connection.url})`;
+  if (typeof status === 'number') {
+    if (status === 0)
+      return new PacsRequestError(
+        `${server}: ${what} failed: the server could not be reached (connection refused, name not resolved, TLS failure or timeout)`,
+        0,
+      );
+    if (status === 401 || status === 403)
+      return new PacsRequestError(
+        `${server}: ${what} refused (HTTP ${status}): wrong or missing credentials`,
+        status,
+      );
+    if (status === 404)
+      return new PacsRequestError(`${server}: ${what}: not found (HTTP 404)`, status);
+    return new PacsRequestError(`${server}: ${what} failed (HTTP ${status})`, status);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new PacsRequestError(`${server}: ${what} failed: ${message}`, 0);
+}
+
+/** Runs one library call, turning its failure into a PacsRequestError or PacsCancelledError. */
+export async function call<T>(
+  session: DicomwebSession,
+  what: string,
+  signal: AbortSignal | undefined,
+  run: (request: ReturnType<DicomwebSession['request']>) => Promise<T> | T,
+): Promise<T> {
+  if (signal?.aborted) throw new PacsCancelledError();
+  try {
+    return await run(session.request(signal));
+  } catch (error) {
+    throw describeFailure(session.connection, what, error, signal);
+  }
+}
