@@ -63,12 +63,9 @@ export function studyQuery(input: ReturnType<typeof pacsSearchInputSchema.parse>
     query.StudyDate = `${input.studyDateFrom ?? ''}-${input.studyDateTo ?? ''}`;
   if (input.modality) query.ModalitiesInStudy = input.modality;
   if (input.accessionNumber) query.AccessionNumber = input.accessionNumber;
-  query.includefield = [
-    'StudyDescription',
-    'ModalitiesInStudy',
-    'NumberOfStudyRelatedInstances',
-    'AccessionNumber',
-  ].join(',');
+  // One field only: dicomweb-client percent-encodes a comma list, which servers (Orthanc 1.10)
+  // then read as one unknown name. The others asked for are in QIDO-RS's defaults.
+  query.includefield = 'StudyDescription';
   query.offset = input.offset;
   // One past the page tells whether there is more.
   query.limit = input.limit + 1;
@@ -96,8 +93,10 @@ export async function searchStudies(
         session.client.searchForSeries({
           studyInstanceUID: studyInstanceUid,
           queryParams: {
-            includefield:
-              'BodyPartExamined,SeriesDescription,SeriesNumber,NumberOfSeriesRelatedInstances',
+            // Body Part Examined is not a default series field (see studyQuery); matching on it
+            // also lets the server filter, and the check below covers servers that do not.
+            includefield: 'BodyPartExamined',
+            ...(parsed.bodyPart ? { BodyPartExamined: parsed.bodyPart.toUpperCase() } : {}),
           },
           request,
         } as never),
