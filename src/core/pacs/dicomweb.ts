@@ -46,12 +46,44 @@ export class PacsCancelledError extends Error {
   }
 }
 
+type RequestOptions = { instance: NodeXhr; responseType?: XMLHttpRequestResponseType };
+type QueryParams = Record<string, string | number>;
+
+/**
+ * The calls of dicomweb-client this room makes. Its own typings declare every option required
+ * and answers as `any`; here the answers are `unknown`, checked by the caller.
+ */
+export interface DicomwebApi {
+  searchForStudies(options: {
+    queryParams: QueryParams;
+    request: RequestOptions;
+  }): Promise<unknown>;
+  searchForSeries(options: {
+    studyInstanceUID: string;
+    queryParams: QueryParams;
+    request: RequestOptions;
+  }): Promise<unknown>;
+  searchForInstances(options: {
+    studyInstanceUID: string;
+    seriesInstanceUID?: string;
+    queryParams: QueryParams;
+    request: RequestOptions;
+  }): Promise<unknown>;
+  retrieveInstance(options: {
+    studyInstanceUID: string;
+    seriesInstanceUID: string;
+    sopInstanceUID: string;
+    request: RequestOptions;
+  }): Promise<unknown>;
+  storeInstances(options: { datasets: ArrayBuffer[]; request: RequestOptions }): Promise<unknown>;
+}
+
 /** One DICOMweb server as the PACS room uses it. */
 export interface DicomwebSession {
   readonly connection: PacsConnection;
-  client: InstanceType<typeof api.DICOMwebClient>;
+  client: DicomwebApi;
   /** Request options for one call: a fresh XHR (TLS agent set) aborted by `signal`. */
-  request(signal?: AbortSignal): { instance: NodeXhr; responseType?: XMLHttpRequestResponseType };
+  request(signal?: AbortSignal): RequestOptions;
 }
 
 export function dicomwebSession(
@@ -79,7 +111,7 @@ export function dicomwebSession(
     // Its console output would print request objects, headers included.
     verbose: false,
     singlepart: false,
-  });
+  }) as unknown as DicomwebApi;
   return {
     connection,
     client,
@@ -121,13 +153,16 @@ export function describeFailure(
   return new PacsRequestError(`${server}: ${what} failed: ${message}`, 0);
 }
 
-/** Runs one library call, turning its failure into a PacsRequestError or PacsCancelledError. */
-export async function call<T>(
+/**
+ * Runs one library call, turning its failure into a PacsRequestError or PacsCancelledError. The
+ * library's answers are untyped (`any`): the caller says what it expects and checks it.
+ */
+export async function call(
   session: DicomwebSession,
   what: string,
   signal: AbortSignal | undefined,
-  run: (request: ReturnType<DicomwebSession['request']>) => Promise<T> | T,
-): Promise<T> {
+  run: (request: ReturnType<DicomwebSession['request']>) => unknown,
+): Promise<unknown> {
   if (signal?.aborted) throw new PacsCancelledError();
   try {
     return await run(session.request(signal));

@@ -72,7 +72,7 @@ export async function echoConnection(
   try {
     const session = open();
     await call(session, 'a QIDO-RS probe', undefined, (request) =>
-      session.client.searchForStudies({ queryParams: { limit: 1 }, request } as never),
+      session.client.searchForStudies({ queryParams: { limit: 1 }, request }),
     );
     return {
       name: connection.name,

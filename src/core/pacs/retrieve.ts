@@ -53,7 +53,7 @@ async function listInstances(
           ...(seriesInstanceUid ? { seriesInstanceUID: seriesInstanceUid } : {}),
           queryParams: { includefield: 'SeriesInstanceUID', offset, limit: LIST_PAGE },
           request,
-        } as never),
+        }),
     )) as Record<string, { Value?: unknown[] }>[];
     for (const item of page) {
       const sopInstanceUid = jsonText(item, TAGS.SOPInstanceUID);
@@ -64,6 +64,12 @@ async function listInstances(
     }
     if (page.length < LIST_PAGE) return instances;
   }
+}
+
+/** A DICOM Part 10 file: the 128-byte preamble then "DICM". */
+function isPart10(bytes: unknown): bytes is ArrayBuffer {
+  if (!(bytes instanceof ArrayBuffer) || bytes.byteLength < 132) return false;
+  return Buffer.from(bytes, 128, 4).toString('latin1') === 'DICM';
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -104,7 +110,7 @@ export async function retrieveIntoProject(
   let next = 0;
   reporter.progress({ phase: 'retrieving', done: 0, total: wanted.length });
   const fetchOne = async (instance: (typeof wanted)[number]) => {
-    let bytes: ArrayBuffer;
+    let bytes: unknown;
     try {
       bytes = await call(
         session,
@@ -116,17 +122,18 @@ export async function retrieveIntoProject(
             seriesInstanceUID: instance.seriesInstanceUid,
             sopInstanceUID: instance.sopInstanceUid,
             request,
-          } as never),
+          }),
       );
     } catch (error) {
       if (error instanceof PacsCancelledError) throw error;
       failed.push({ sopInstanceUid: instance.sopInstanceUid, reason: (error as Error).message });
       return;
     }
-    if (!(bytes instanceof ArrayBuffer) || bytes.byteLength === 0) {
+    if (!isPart10(bytes)) {
+      // An empty or cut part (a response that stopped half-way) is not written, so not imported.
       failed.push({
         sopInstanceUid: instance.sopInstanceUid,
-        reason: 'the server sent no DICOM part',
+        reason: 'the server sent no complete DICOM Part 10 file',
       });
       return;
     }

@@ -23,7 +23,7 @@ export function jsonText(item: DicomJson, tag: string): string {
     const name = (value as { Alphabetic?: unknown }).Alphabetic;
     return typeof name === 'string' ? name : '';
   }
-  return String(value);
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : '';
 }
 
 function jsonNumber(item: DicomJson, tag: string): number | null {
@@ -79,7 +79,7 @@ export async function searchStudies(
 ): Promise<PacsSearchResult> {
   const parsed = pacsSearchInputSchema.parse(input);
   const found = (await call(session, 'searching studies (QIDO-RS)', signal, (request) =>
-    session.client.searchForStudies({ queryParams: studyQuery(parsed), request } as never),
+    session.client.searchForStudies({ queryParams: studyQuery(parsed), request }),
   )) as DicomJson[];
   const page = found.slice(0, parsed.limit);
   const studies: PacsStudy[] = [];
@@ -99,7 +99,7 @@ export async function searchStudies(
             ...(parsed.bodyPart ? { BodyPartExamined: parsed.bodyPart.toUpperCase() } : {}),
           },
           request,
-        } as never),
+        }),
     )) as DicomJson[];
     let series: PacsSeries[] = seriesFound.map((entry) => ({
       seriesInstanceUid: jsonText(entry, TAGS.SeriesInstanceUID),

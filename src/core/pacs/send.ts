@@ -225,9 +225,9 @@ export async function sendSegmentations(
         reporter.signal,
         (request) =>
           session.client.storeInstances({
-            datasets: [bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)],
+            datasets: [Uint8Array.from(bytes).buffer],
             request,
-          } as never),
+          }),
       );
       instances.push({
         ...base,
