@@ -19,6 +19,7 @@ import {
   PacsRequestError,
   type DicomwebSession,
 } from './dicomweb';
+import { dimseEcho } from './dimse';
 import { retrieveIntoProject } from './retrieve';
 import { searchStudies } from './search';
 import { PacsSendError, sendSegmentations } from './send';
@@ -52,7 +53,7 @@ function sessionOf(context: ServiceContext, name: string): DicomwebSession {
   const connection = getConnection(store, secrets, name);
   if (connection.kind !== 'dicomweb')
     throw new PacsRequestError(
-      `${name} is a DIMSE connection: this build searches, retrieves and sends over DICOMweb only`,
+      `${name} is a DIMSE connection: this build echoes over DIMSE but searches, retrieves and sends over DICOMweb only`,
       0,
     );
   return dicomwebSession(connection, connection.auth === 'none' ? null : secrets.get(name));
@@ -63,12 +64,10 @@ export async function echoConnection(
   connection: PacsConnection,
   open: () => DicomwebSession,
 ): Promise<PacsEchoResult> {
-  if (connection.kind !== 'dicomweb')
-    return {
-      name: connection.name,
-      ok: false,
-      checks: [{ what: 'C-ECHO', ok: false, message: 'DIMSE is not supported by this build yet' }],
-    };
+  if (connection.kind !== 'dicomweb') {
+    const echo = await dimseEcho(connection);
+    return { name: connection.name, ok: echo.ok, checks: [{ what: 'C-ECHO', ...echo }] };
+  }
   try {
     const session = open();
     await call(session, 'a QIDO-RS probe', undefined, (request) =>
