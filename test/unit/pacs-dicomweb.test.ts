@@ -15,6 +15,8 @@ import { createService, type Service } from '../../src/core/service';
 import { addCorrection } from '../../src/core/project/masks';
 import { encodeGray8 } from '../../src/core/project/mask-png';
 import { gradient, python, tempDir, writeDicom } from './dicom-fixtures';
+import { dicomwebSession, PacsCancelledError } from '../../src/core/pacs/dicomweb';
+import { retrieveFolder, retrieveIntoProject } from '../../src/core/pacs/retrieve';
 import { freePort, orthancAvailable, startOrthanc, type Orthanc } from './pacs-orthanc';
 
 const STUDY = '1.2.826.0.1.3680043.8.498.100';
@@ -286,6 +288,77 @@ print(json.dumps({"sop": ds.SOPInstanceUID, "study": ds.StudyInstanceUID, "serie
         expect(fs.readFileSync(path.join(projectDir, name)).includes(guarded.password)).toBe(false);
     } finally {
       await guarded.stop();
+    }
+  }, 60_000);
+});
+
+describe.skipIf(!orthancAvailable())('PACS retrieve cancel and resume', () => {
+  it('a cancelled retrieve leaves only whole files, and the next run fetches only the rest', async () => {
+    const orthanc = await startOrthanc();
+    const projectDir = tempDir('qataseg-pacs-resume-');
+    const service = createService({ transport: 'http', projectDir });
+    try {
+      const study = '1.2.826.0.1.3680043.8.498.400';
+      const count = 12;
+      orthanc.store(
+        writeDicom(
+          tempDir('qataseg-pacs-resume-src-'),
+          Array.from({ length: count }, (_, n) => ({
+            name: `r${n}.dcm`,
+            rows: 16,
+            columns: 16,
+            values: gradient(16, 16, 255, n),
+            sopInstance: `${study}.1.${n + 1}`,
+            study,
+            series: `${study}.1`,
+          })),
+        ),
+      );
+      const store = service.project();
+      await service.invoke('pacs.add', {
+        name: 'orthanc',
+        kind: 'dicomweb',
+        url: orthanc.dicomweb,
+      });
+      const connection = (await service.invoke('pacs.list'))[0];
+      const controller = new AbortController();
+      const reporter = {
+        signal: controller.signal,
+        // Cancel as soon as the first instance is written.
+        progress: (update: { done?: number }) => {
+          if ((update.done ?? 0) >= 1) controller.abort();
+        },
+      };
+      await expect(
+        retrieveIntoProject(
+          store,
+          dicomwebSession(connection, null),
+          { name: 'orthanc', studyInstanceUid: study },
+          reporter,
+        ),
+      ).rejects.toBeInstanceOf(PacsCancelledError);
+      const folder = path.join(retrieveFolder(store, 'orthanc'), study, `${study}.1`);
+      const written = fs.readdirSync(folder);
+      expect(written.every((name) => name.endsWith('.dcm'))).toBe(true);
+      expect(written.length).toBeGreaterThan(0);
+      expect(written.length).toBeLessThan(count);
+      // Nothing was imported by the cancelled run.
+      expect((await service.invoke('project.state')).imageCount).toBe(0);
+
+      const job = await service.invoke('pacs.retrieve', {
+        name: 'orthanc',
+        studyInstanceUid: study,
+      });
+      const result = pacsRetrieveResultSchema.parse(await service.jobs.wait(job.id));
+      expect(result).toMatchObject({
+        listed: count,
+        alreadyHeld: written.length,
+        fetched: count - written.length,
+      });
+      expect((await service.invoke('project.state')).imageCount).toBe(count);
+    } finally {
+      service.close();
+      await orthanc.stop();
     }
   }, 60_000);
 });

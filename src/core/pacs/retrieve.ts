@@ -150,7 +150,11 @@ export async function retrieveIntoProject(
       await fetchOne(wanted[next++]);
     }
   });
-  await Promise.all(workers);
+  // Every worker finishes its instance (a write in flight ends renamed) before a cancel or a
+  // failure is reported: nothing is left half-written behind the job.
+  const ended = await Promise.allSettled(workers);
+  const stopped = ended.find((outcome) => outcome.status === 'rejected');
+  if (stopped) throw stopped.reason;
   // Nothing new and nothing there before: no folder to import.
   const imported =
     fetched > 0 || (await exists(folder))
