@@ -82,8 +82,8 @@ export interface DicomwebApi {
 export interface DicomwebSession {
   readonly connection: PacsConnection;
   client: DicomwebApi;
-  /** Request options for one call: a fresh XHR (TLS agent set) aborted by `signal`. */
-  request(signal?: AbortSignal): RequestOptions;
+  /** Request options for one call: a fresh XHR (with the TLS agent where a CA file is set). */
+  request(): RequestOptions;
 }
 
 export function dicomwebSession(
@@ -115,10 +115,9 @@ export function dicomwebSession(
   return {
     connection,
     client,
-    request(signal) {
+    request() {
       const instance = new Xhr();
       if (agent) instance.nodejsSet({ httpsAgent: agent });
-      signal?.addEventListener('abort', () => instance.abort(), { once: true });
       return { instance };
     },
   };
@@ -164,9 +163,15 @@ export async function call(
   run: (request: ReturnType<DicomwebSession['request']>) => unknown,
 ): Promise<unknown> {
   if (signal?.aborted) throw new PacsCancelledError();
+  const request = session.request();
+  const abort = () => request.instance.abort();
+  signal?.addEventListener('abort', abort, { once: true });
   try {
-    return await run(session.request(signal));
+    return await run(request);
   } catch (error) {
     throw describeFailure(session.connection, what, error, signal);
+  } finally {
+    // One listener per call would pile up on the job's signal over a long series.
+    signal?.removeEventListener('abort', abort);
   }
 }
