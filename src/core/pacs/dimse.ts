@@ -7,6 +7,8 @@ import type { PacsConnection } from '../../shared/pacs-schemas';
 
 const { Client, constants } = dimse;
 const { CEchoRequest } = dimse.requests;
+// The library logs every connection to the console; its failures reach the caller as messages.
+dimse.log.setLevel('silent');
 
 /** How long a C-ECHO may take before it counts as no answer. */
 const ECHO_TIMEOUT_MS = 10_000;
