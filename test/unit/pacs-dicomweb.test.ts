@@ -13,6 +13,7 @@ import { ApiError } from '../../src/shared/contract';
 import { pacsRetrieveResultSchema, pacsSendResultSchema } from '../../src/shared/pacs-schemas';
 import { createService, type Service } from '../../src/core/service';
 import { addCorrection } from '../../src/core/project/masks';
+import { setReview } from '../../src/core/project/images';
 import { encodeGray8 } from '../../src/core/project/mask-png';
 import { gradient, python, tempDir, writeDicom } from './dicom-fixtures';
 import { dicomwebSession, PacsCancelledError } from '../../src/core/pacs/dicomweb';
@@ -232,6 +233,37 @@ print(json.dumps({"sop": ds.SOPInstanceUID, "study": ds.StudyInstanceUID, "serie
       frames: 1,
       ones: 8 * 15,
     });
+  }, 60_000);
+
+  it('a negative review sends an empty SEG as a new instance, not the old mask again', async () => {
+    const store = service.project();
+    const image = store.db
+      .prepare(
+        `SELECT i.id FROM images i JOIN dicom_images d ON d.image_id = i.id WHERE d.sop_instance_uid = ?`,
+      )
+      .get(`${SERIES_A}.1`) as { id: number };
+    setReview(store.db, image.id, { state: 'negative' });
+    const job = await service.invoke('pacs.send', { name: 'orthanc', source: 'label' });
+    const result = pacsSendResultSchema.parse(await service.jobs.wait(job.id));
+    const sent = result.instances.find((entry) => entry.imageId === image.id);
+    expect(sent?.status).toBe('stored');
+    const found = await orthanc.restPost<string[]>('/tools/find', {
+      Level: 'Instance',
+      Query: { SOPInstanceUID: sent?.sopInstanceUid },
+    });
+    expect(found).toHaveLength(1);
+    const file = path.join(tempDir('qataseg-pacs-seg-'), 'negative.dcm');
+    fs.writeFileSync(file, await orthanc.restBytes(`/instances/${found[0]}/file`));
+    const ones = python(
+      'import sys, pydicom; print(int(pydicom.dcmread(sys.argv[1]).pixel_array.sum()))',
+      file,
+    );
+    expect(Number(ones)).toBe(0);
+    const segs = await orthanc.restPost<string[]>('/tools/find', {
+      Level: 'Instance',
+      Query: { Modality: 'SEG' },
+    });
+    expect(segs).toHaveLength(2);
   }, 60_000);
 
   it('an unreachable server: echo says so and search fails naming the server', async () => {

@@ -68,12 +68,15 @@ function uidKey(store: ProjectStore): string {
 export function segUids(
   store: ProjectStore,
   revision: MaskRevision,
+  negative: boolean,
 ): { seriesInstanceUid: string; sopInstanceUid: string } {
   const key = uidKey(store);
   const series = revision.source === 'prediction' ? `prediction:${revision.modelVersion}` : 'label';
+  // A negative review empties the mask: another content, so another instance.
+  const content = negative ? `${revision.id}:negative` : String(revision.id);
   return {
     seriesInstanceUid: stableUid(`${key}:series:${series}`),
-    sopInstanceUid: stableUid(`${key}:revision:${revision.id}`),
+    sopInstanceUid: stableUid(`${key}:revision:${content}`),
   };
 }
 
@@ -86,8 +89,11 @@ export async function segmentationFor(
 ): Promise<{ bytes: Uint8Array; sopInstanceUid: string; referencedSopInstanceUid: string }> {
   const source = dicomSource(await fs.readFile(imageAbsolutePath(image)));
   const tags = dicomTagsOf(store.db, image.id);
-  const pixels =
-    revision.source === 'prediction'
+  const negative = image.reviewState === 'negative';
+  const pixels = negative
+    ? // A reviewer ruled the image free of lesions: no SEG carries one (as in the export).
+      new Uint8Array(image.width * image.height)
+    : revision.source === 'prediction'
       ? (await revisionPixels(store.db, revision.id)).map((value) =>
           value >= Math.round(PREDICTION_THRESHOLD * 255) ? 1 : 0,
         )
@@ -97,7 +103,7 @@ export async function segmentationFor(
       `mask is ${revision.width}x${revision.height} but the image is ${image.width}x${image.height}`,
     );
   const label = labelSettings(store);
-  const uids = segUids(store, revision);
+  const uids = segUids(store, revision, negative);
   const dataset = segmentationDataset({
     source,
     rows: image.height,
