@@ -47,6 +47,9 @@ export class PacsCancelledError extends Error {
 }
 
 type RequestOptions = { instance: NodeXhr; responseType?: XMLHttpRequestResponseType };
+
+/** Silence on a request's socket after which it fails: a slow server, or one that stopped. */
+export const IDLE_TIMEOUT_MS = 60_000;
 type QueryParams = Record<string, string | number>;
 
 /**
@@ -81,6 +84,8 @@ export interface DicomwebApi {
 /** One DICOMweb server as the PACS room uses it. */
 export interface DicomwebSession {
   readonly connection: PacsConnection;
+  /** Milliseconds of silence on a socket before its request fails. */
+  readonly idleTimeoutMs: number;
   client: DicomwebApi;
   /** Request options for one call: a fresh XHR (with the TLS agent where a CA file is set). */
   request(): RequestOptions;
@@ -89,7 +94,9 @@ export interface DicomwebSession {
 export function dicomwebSession(
   connection: PacsConnection,
   secret: string | null,
+  options: { idleTimeoutMs?: number } = {},
 ): DicomwebSession {
+  const idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
   if (connection.kind !== 'dicomweb' || !connection.url)
     throw new PacsRequestError(`${connection.name} is not a DICOMweb connection`, 0);
   const Xhr = xhrClass();
@@ -114,6 +121,7 @@ export function dicomwebSession(
   }) as unknown as DicomwebApi;
   return {
     connection,
+    idleTimeoutMs,
     client,
     request() {
       const instance = new Xhr();
@@ -152,9 +160,22 @@ export function describeFailure(
   return new PacsRequestError(`${server}: ${what} failed: ${message}`, 0);
 }
 
+/** Stops a request without letting xhr2's half-reset state reach dicomweb-client's handler. */
+function stop(instance: NodeXhr): void {
+  instance.onreadystatechange = null;
+  try {
+    instance.abort();
+  } catch {
+    // Already ended.
+  }
+}
+
 /**
  * Runs one library call, turning its failure into a PacsRequestError or PacsCancelledError. The
  * library's answers are untyped (`any`): the caller says what it expects and checks it.
+ * Cancel and silence (nothing received for the session's idle timeout: a slow server, or one
+ * that stopped half-way through a response) are ours to watch: the request is stopped and the
+ * call fails at once, whatever state the library's request was left in.
  */
 export async function call(
   session: DicomwebSession,
@@ -164,14 +185,42 @@ export async function call(
 ): Promise<unknown> {
   if (signal?.aborted) throw new PacsCancelledError();
   const request = session.request();
-  const abort = () => request.instance.abort();
-  signal?.addEventListener('abort', abort, { once: true });
+  const { instance } = request;
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort = () => undefined as void;
+  const watched = new Promise<never>((_resolve, reject) => {
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        stop(instance);
+        reject(
+          new PacsRequestError(
+            `PACS ${session.connection.name} (${session.connection.url}): ${what} failed: nothing received for ${session.idleTimeoutMs / 1000} s (the server is slow or stopped answering)`,
+            0,
+          ),
+        );
+      }, session.idleTimeoutMs);
+    };
+    instance.addEventListener('progress', arm);
+    instance.addEventListener('loadstart', arm);
+    arm();
+    onAbort = () => {
+      stop(instance);
+      reject(new PacsCancelledError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  const running = Promise.resolve().then(() => run(request));
+  // The loser of the race must not surface as an unhandled rejection.
+  running.catch(() => undefined);
   try {
-    return await run(request);
+    return await Promise.race([running, watched]);
   } catch (error) {
+    if (error instanceof PacsRequestError || error instanceof PacsCancelledError) throw error;
     throw describeFailure(session.connection, what, error, signal);
   } finally {
+    clearTimeout(timer);
     // One listener per call would pile up on the job's signal over a long series.
-    signal?.removeEventListener('abort', abort);
+    signal?.removeEventListener('abort', onAbort);
   }
 }
