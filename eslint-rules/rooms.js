@@ -12,7 +12,10 @@ const belowDataset = [...belowProject, 'project'];
 const belowMl = [...belowDataset, 'dataset'];
 const belowExport = [...belowMl, 'ml'];
 const belowHandlers = [...belowExport, 'export'];
-const belowService = [...belowHandlers, 'handlers'];
+// PACS sits beside export: it reads images in through the dataset import and sends SEGs that the
+// formats write; only the handlers above reach it.
+const belowPacs = belowHandlers;
+const belowService = [...belowHandlers, 'pacs', 'handlers'];
 const allOfCore = [...belowService, 'service'];
 export const srcRooms = {
   shared: { files: ['shared'], mayImport: [] },
@@ -33,7 +36,8 @@ export const srcRooms = {
   dataset: { files: ['core/dataset'], mayImport: belowDataset },
   ml: { files: ['core/ml'], mayImport: belowMl },
   export: { files: ['core/export'], mayImport: belowExport },
-  handlers: { files: ['core/handlers'], mayImport: belowHandlers },
+  pacs: { files: ['core/pacs'], mayImport: belowPacs },
+  handlers: { files: ['core/handlers'], mayImport: [...belowHandlers, 'pacs'] },
   service: {
     files: ['core/service', 'core/jobs', 'core/default-project', 'core/demo-model'],
     mayImport: belowService,

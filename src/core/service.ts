@@ -32,6 +32,7 @@ import { mlHandlers } from './handlers/ml';
 import { reviewHandlers } from './handlers/review';
 import { exportHandlers } from './handlers/export';
 import { interopHandlers } from './handlers/interop';
+import { pacsHandlers } from './handlers/pacs';
 import { serveMedia, type MediaResponse } from './handlers/media';
 
 // Hosts construct a Service with these; handlers import them from ./handlers/context.
@@ -61,6 +62,7 @@ export class Service implements ServiceContext {
       ...reviewHandlers,
       ...exportHandlers,
       ...interopHandlers,
+      ...pacsHandlers,
     };
     if (options.projectDir) {
       this.openProject(options.projectDir, {
@@ -79,6 +81,7 @@ export class Service implements ServiceContext {
       ...reviewHandlers,
       ...exportHandlers,
       ...interopHandlers,
+      ...pacsHandlers,
     };
     return methodNames.filter((name) => !all[name]);
   }
@@ -183,6 +186,9 @@ const WRITING_JOBS = new Set<string>([
   'predictions.import',
   // Predicts what is missing, then records the figures.
   'changes.start',
+  'pacs.retrieve',
+  'pacs.add',
+  'pacs.remove',
 ]);
 
 /**

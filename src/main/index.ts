@@ -37,6 +37,7 @@ import {
   isTrustedSender,
 } from './window-options';
 import { packagedSqliteBinding } from './native-binding';
+import { appSecretStore } from './secret-store';
 
 /** out/main, where the bundle runs (ESM has no __dirname). */
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -128,6 +129,7 @@ async function start(): Promise<void> {
     electronVersion: process.versions.electron,
     projectDir,
     workerLauncher: utilityWorkerLauncher(),
+    secretStore: appSecretStore,
     pickFolder: async () => {
       const result = await dialog.showOpenDialog({ properties: ['openDirectory'] });
       return result.canceled ? null : (result.filePaths[0] ?? null);

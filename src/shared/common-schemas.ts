@@ -75,6 +75,8 @@ export const jobKindSchema = z.enum([
   'import-predictions',
   // Predicting two versions where needed and measuring how their predictions differ.
   'compare',
+  'pacs-retrieve',
+  'pacs-send',
 ]);
 export type JobKind = z.infer<typeof jobKindSchema>;
 

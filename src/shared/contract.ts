@@ -14,6 +14,7 @@ import { mlEvents, mlMethods } from './contract-ml';
 import { reviewEvents, reviewMethods } from './contract-review';
 import { exportEvents, exportMethods } from './contract-export';
 import { interopEvents, interopMethods } from './contract-interop';
+import { pacsEvents, pacsMethods } from './contract-pacs';
 import { appInfoSchema, jobSchema, projectStateSchema, workerStatusSchema } from './common-schemas';
 
 // The schemas the room contracts share live in a leaf, so contract-*.ts never import this file.
@@ -37,6 +38,7 @@ export const methods = {
   ...reviewMethods,
   ...exportMethods,
   ...interopMethods,
+  ...pacsMethods,
 } as const;
 
 export type MethodTable = typeof methods;
@@ -60,6 +62,7 @@ export const events = {
   ...reviewEvents,
   ...exportEvents,
   ...interopEvents,
+  ...pacsEvents,
 } as const;
 
 export type EventTable = typeof events;

@@ -14,6 +14,7 @@ import * as models from './models';
 import * as importPredictions from './import-predictions';
 import * as copyProject from './copy-project';
 import * as segmentLabel from './segment-label';
+import * as pacs from './pacs';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -34,4 +35,5 @@ export const commandModules: CommandModule[] = [
   importPredictions,
   doctor,
   copyProject,
+  pacs,
 ];

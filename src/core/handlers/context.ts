@@ -8,6 +8,7 @@ import type { JobControl } from '../job-reporter';
 import type { MlContext } from '../ml/ml-context';
 import type { WorkerLauncher } from '../ml/worker-host';
 import type { ProjectStore } from '../project/store';
+import type { SecretStore } from '../pacs/connections';
 
 export interface ServiceOptions {
   projectDir?: string | null;
@@ -21,6 +22,11 @@ export interface ServiceOptions {
   projectReadOnly?: string;
   /** With projectReadOnly: read it into memory once, touching nothing in its folder. */
   projectInMemory?: boolean;
+  /**
+   * Where PACS passwords and tokens of a project are kept: Electron's safeStorage where the OS has
+   * a keychain; absent, an owner-only file per connection in the project (`.secrets/`).
+   */
+  secretStore?: (projectDir: string) => SecretStore;
 }
 
 /** What handler groups see of the service (core/service.ts is the one implementation). */

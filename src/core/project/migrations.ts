@@ -195,4 +195,27 @@ export const migrations: Migration[] = [
   // image's background) and weighs doubt by the lesion area at stake (src/core/math/uncertainty.ts),
   // so missed lesions rank high and specks do not top the queue; recomputed from the stored PNGs.
   (db) => recomputeUncertainty(db, predictionUncertainty),
+  // 9: named PACS connections (src/core/pacs/connections.ts). No secret is stored here: a
+  // password or token lives in the host's SecretStore (the OS keychain, else an owner-only file).
+  (db) => {
+    db.exec(`
+      CREATE TABLE pacs_connections (
+        name TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('dicomweb', 'dimse')),
+        -- DICOMweb: the service's base URL (QIDO-RS, WADO-RS and STOW-RS under it)
+        url TEXT,
+        -- DIMSE: their host, port and AE title, and ours
+        host TEXT,
+        port INTEGER,
+        aet TEXT,
+        our_aet TEXT,
+        our_port INTEGER,
+        auth TEXT NOT NULL CHECK (auth IN ('none', 'basic', 'bearer')),
+        username TEXT,
+        -- a custom CA file (PEM) for TLS, else the system's
+        ca_file TEXT,
+        created_at TEXT NOT NULL
+      ) STRICT;
+    `);
+  },
 ];

@@ -70,7 +70,7 @@ export function segmentLabelRgb({ name, colour }: SegmentLabel): {
 }
 
 /** The source's Patient and Study attributes and references, read from the DICOM file itself. */
-function dicomSource(bytes: Uint8Array): SegmentationInput['source'] {
+export function dicomSource(bytes: Uint8Array): SegmentationInput['source'] {
   const { dataset } = parseDicom(bytes);
   const get = (tag: string) => text(dataset, tag);
   const patientStudy: PatientStudy = {

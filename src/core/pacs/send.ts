@@ -1,0 +1,265 @@
+/**
+ * STOW-RS send of the DICOM SEG of each DICOM image: the SEG is built by the same writer the
+ * dicom-seg export uses (formats/dicom), referencing the source's study, series and SOP instance.
+ * Its SOP Instance UID and series are derived from the project and the revision, so sending the
+ * same revision again stores the same instance (the PACS replaces it) rather than a duplicate.
+ * One instance per request, so each has its own result (stored, warning, failed).
+ */
+import fs from 'node:fs/promises';
+import type { JobReporter } from '../job-reporter';
+import { dicomSource, segmentLabelRgb } from '../formats/dicom/seg-export';
+import { readSegmentLabel } from '../project/export-settings';
+import { segmentationDataset, stableUid, writeDataset } from '../formats/dicom/write';
+import { dicomTagsOf } from '../project/dicom-tags';
+import { getImage, imageAbsolutePath, type ImageRecord } from '../project/images';
+import {
+  getRevision,
+  labelRevisionId,
+  latestPrediction,
+  revisionMask,
+  revisionPixels,
+  type MaskRevision,
+} from '../project/masks';
+import type { ProjectStore } from '../project/store';
+import {
+  pacsSendInputSchema,
+  type PacsSendInput,
+  type PacsSendResult,
+} from '../../shared/pacs-schemas';
+import { call, PacsCancelledError, type DicomwebSession } from './dicomweb';
+
+/** Series Number of sent SEGs (the dicom-seg export's too: derived objects sort late). */
+const SEG_SERIES_NUMBER = 9100;
+/** A predicted pixel at or above this probability is lesion. */
+const PREDICTION_THRESHOLD = 0.5;
+
+type SendSource = ReturnType<typeof pacsSendInputSchema.parse>['source'];
+
+export class PacsSendError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PacsSendError';
+  }
+}
+
+/** The revision of an image a send uses, or why there is none. */
+export function revisionToSend(
+  store: ProjectStore,
+  image: ImageRecord,
+  source: SendSource,
+  model: string | null,
+): MaskRevision | string {
+  if (source === 'ground-truth')
+    return image.groundTruthId !== null
+      ? getRevision(store.db, image.groundTruthId)
+      : 'no ground truth';
+  if (source === 'label') {
+    const id = labelRevisionId(image);
+    return id !== null ? getRevision(store.db, id) : 'no label';
+  }
+  const prediction = model ? latestPrediction(store.db, image.id, model) : null;
+  return prediction ?? `no prediction of model ${model}`;
+}
+
+/** The same key for the same project, revision and source: the same SEG UIDs on every send. */
+function uidKey(store: ProjectStore): string {
+  return `qataseg-pacs-seg:${store.getMeta('created_at') ?? store.dir}`;
+}
+
+export function segUids(
+  store: ProjectStore,
+  revision: MaskRevision,
+  negative: boolean,
+): { seriesInstanceUid: string; sopInstanceUid: string } {
+  const key = uidKey(store);
+  const series = revision.source === 'prediction' ? `prediction:${revision.modelVersion}` : 'label';
+  // A negative review empties the mask: another content, so another instance.
+  const content = negative ? `${revision.id}:negative` : String(revision.id);
+  return {
+    seriesInstanceUid: stableUid(`${key}:series:${series}`),
+    sopInstanceUid: stableUid(`${key}:revision:${content}`),
+  };
+}
+
+/** The SEG of one image's revision as a Part 10 file, with the UID of the image it references. */
+export async function segmentationFor(
+  store: ProjectStore,
+  image: ImageRecord,
+  revision: MaskRevision,
+  instanceNumber: number,
+): Promise<{ bytes: Uint8Array; sopInstanceUid: string; referencedSopInstanceUid: string }> {
+  const source = dicomSource(await fs.readFile(imageAbsolutePath(image)));
+  const tags = dicomTagsOf(store.db, image.id);
+  const negative = image.reviewState === 'negative';
+  const pixels = negative
+    ? // A reviewer ruled the image free of lesions: no SEG carries one (as in the export).
+      new Uint8Array(image.width * image.height)
+    : revision.source === 'prediction'
+      ? (await revisionPixels(store.db, revision.id)).map((value) =>
+          value >= Math.round(PREDICTION_THRESHOLD * 255) ? 1 : 0,
+        )
+      : await revisionMask(store.db, revision.id);
+  if (revision.width !== image.width || revision.height !== image.height)
+    throw new PacsSendError(
+      `mask is ${revision.width}x${revision.height} but the image is ${image.width}x${image.height}`,
+    );
+  const label = segmentLabelRgb(readSegmentLabel(store));
+  const uids = segUids(store, revision, negative);
+  const dataset = segmentationDataset({
+    source,
+    rows: image.height,
+    columns: image.width,
+    mask: pixels,
+    pixelSpacing:
+      tags?.rowSpacing && tags.columnSpacing ? [tags.rowSpacing, tags.columnSpacing] : null,
+    segment: { label: label.name, colour: label.colour },
+    algorithm:
+      revision.source === 'prediction'
+        ? { type: 'AUTOMATIC', name: revision.modelVersion ?? 'unknown model' }
+        : { type: 'MANUAL' },
+    contentCreator: revision.author,
+    contentLabel: 'SEGMENTATION',
+    // The revision's time, not now: the same revision is the same object on every send.
+    created: new Date(revision.createdAt),
+    seriesInstanceUid: uids.seriesInstanceUid,
+    sopInstanceUid: uids.sopInstanceUid,
+    seriesNumber: SEG_SERIES_NUMBER,
+    instanceNumber,
+  });
+  return {
+    bytes: writeDataset(dataset),
+    sopInstanceUid: uids.sopInstanceUid,
+    referencedSopInstanceUid: source.SOPInstanceUID,
+  };
+}
+
+/** The STOW-RS response's verdict on the one instance sent (DICOM JSON, PS3.18 10.5.3). */
+export function stowVerdict(
+  response: unknown,
+  sopInstanceUid: string,
+): { status: 'stored' | 'warning' | 'failed'; message: string } {
+  let body: unknown = response;
+  if (typeof response === 'string') {
+    try {
+      body = response.trim() === '' ? {} : JSON.parse(response);
+    } catch {
+      // Not JSON (an XML response): HTTP 200 already said the store succeeded.
+      return { status: 'stored', message: 'stored' };
+    }
+  } else if (response instanceof ArrayBuffer) {
+    return stowVerdict(Buffer.from(response).toString('utf8'), sopInstanceUid);
+  }
+  const item = (Array.isArray(body) ? body[0] : body) as
+    Record<string, { Value?: Record<string, { Value?: unknown[] }>[] }> | undefined;
+  const uidIn = (tag: string) =>
+    (item?.[tag]?.Value ?? []).some((entry) => entry['00081155']?.Value?.[0] === sopInstanceUid);
+  const failed = uidIn('00081198');
+  if (failed)
+    return { status: 'failed', message: 'the PACS listed it as failed (Failed SOP Sequence)' };
+  const referenced = item?.['00081199']?.Value ?? [];
+  const entry = referenced.find((ref) => ref['00081155']?.Value?.[0] === sopInstanceUid);
+  if (entry?.['00081196'])
+    return {
+      status: 'warning',
+      message: `stored with a warning (Warning Reason ${String(entry['00081196'].Value?.[0])})`,
+    };
+  return { status: 'stored', message: 'stored' };
+}
+
+/** The DICOM images a send covers: all of the project's, or the chosen ones. */
+function imagesToSend(store: ProjectStore, imageIds: number[] | undefined): ImageRecord[] {
+  const ids =
+    imageIds ??
+    (
+      store.db
+        .prepare("SELECT id FROM images WHERE format = 'dicom' AND status != 'missing' ORDER BY id")
+        .all() as { id: number }[]
+    ).map((row) => row.id);
+  return ids.map((id) => getImage(store.db, id));
+}
+
+export async function sendSegmentations(
+  store: ProjectStore,
+  session: DicomwebSession,
+  input: PacsSendInput,
+  reporter: JobReporter,
+): Promise<PacsSendResult> {
+  const parsed = pacsSendInputSchema.parse(input);
+  const model =
+    parsed.source === 'predicted' ? (parsed.model ?? store.getMeta('active_model')) : null;
+  if (parsed.source === 'predicted' && !model)
+    throw new PacsSendError('no model version given and no active model: pass --model');
+  const images = imagesToSend(store, parsed.imageIds);
+  const instances: PacsSendResult['instances'] = [];
+  reporter.progress({ phase: 'sending', done: 0, total: images.length });
+  let instanceNumber = 0;
+  for (const image of images) {
+    if (reporter.signal.aborted) throw new PacsCancelledError();
+    const base = { imageId: image.id, image: image.name };
+    const revision =
+      image.format === 'dicom'
+        ? revisionToSend(store, image, parsed.source, model)
+        : 'not a DICOM image (no source UIDs to reference)';
+    if (typeof revision === 'string') {
+      instances.push({
+        ...base,
+        status: 'skipped',
+        sopInstanceUid: null,
+        referencedSopInstanceUid: null,
+        message: revision,
+      });
+      continue;
+    }
+    let segmentation;
+    try {
+      segmentation = await segmentationFor(store, image, revision, ++instanceNumber);
+    } catch (error) {
+      const message = (error as Error).message;
+      instances.push({
+        ...base,
+        status: 'failed',
+        sopInstanceUid: null,
+        referencedSopInstanceUid: null,
+        message: `SEG not built: ${message}`,
+      });
+      continue;
+    }
+    const { bytes, sopInstanceUid, referencedSopInstanceUid } = segmentation;
+    try {
+      const response = await call(
+        session,
+        `storing the SEG of ${image.name} (STOW-RS)`,
+        reporter.signal,
+        (request) =>
+          session.client.storeInstances({
+            datasets: [Uint8Array.from(bytes).buffer],
+            request,
+          }),
+      );
+      instances.push({
+        ...base,
+        sopInstanceUid,
+        referencedSopInstanceUid,
+        ...stowVerdict(response, sopInstanceUid),
+      });
+    } catch (error) {
+      if (error instanceof PacsCancelledError) throw error;
+      instances.push({
+        ...base,
+        status: 'failed',
+        sopInstanceUid,
+        referencedSopInstanceUid,
+        message: (error as Error).message,
+      });
+    }
+    reporter.progress({ done: instances.length, total: images.length });
+  }
+  const count = (status: string) => instances.filter((entry) => entry.status === status).length;
+  return {
+    connection: session.connection.name,
+    instances,
+    stored: count('stored') + count('warning'),
+    failed: count('failed'),
+    skipped: count('skipped'),
+  };
+}
