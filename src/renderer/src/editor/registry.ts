@@ -29,15 +29,8 @@ import { readOnlyMessage } from '../common/read-only';
 import type { ReviewStoreState, LayerId, LayerSettings } from '../review/review-store';
 import { chordOf, type KeyLike } from './chords';
 
-export type Tool =
-  | 'brush'
-  | 'eraser'
-  | 'polygonAdd'
-  | 'polygonCut'
-  | 'fill'
-  | 'keepComponent'
-  | 'dropComponent'
-  | 'pan';
+export type { Tool } from './tool';
+import type { Tool } from './tool';
 
 export type ActionGroup =
   'Help' | 'Tools' | 'Editing' | 'View' | 'Layers' | 'Navigation' | 'Review';

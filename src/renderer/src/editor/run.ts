@@ -8,7 +8,8 @@ import { errorMessage, notify } from '../common/notices';
 import { review } from '../review/controller';
 import { step } from '../review/actions';
 import { useReviewStore } from '../review/review-store';
-import { actualSizeView, fitView, zoomView } from '../review/Viewer';
+import { useAppStore } from '../store';
+import { actualSizeView, fitView, zoomView } from '../review/view-transform';
 import {
   actionById,
   actionOfTool,
@@ -87,3 +88,17 @@ export function pressTool(point: Point, modifiers: { alt: boolean }): PressResul
   }
   return action.tool!.press(context(), point, modifiers);
 }
+
+// The project's read-only state, where the editor's actions read it. A read-only project opens on
+// Pan: the tools that paint are off, and the image can still be moved, zoomed and windowed.
+function followReadOnly(readOnly: string | null): void {
+  const { readOnly: shown, tool } = useReviewStore.getState();
+  if (readOnly === shown) return;
+  useReviewStore.setState(
+    readOnly && actionOfTool(tool).editsLabel
+      ? { readOnly, tool: 'pan', polygon: [] }
+      : { readOnly },
+  );
+}
+followReadOnly(useAppStore.getState().project?.readOnly ?? null);
+useAppStore.subscribe((app) => followReadOnly(app.project?.readOnly ?? null));

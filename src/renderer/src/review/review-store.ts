@@ -13,7 +13,7 @@ import type {
 } from '../../../shared/contract-review';
 import { api } from '../api';
 import { useAppStore } from '../store';
-import { actionOfTool, type Tool } from '../editor/registry';
+import type { Tool } from '../editor/tool';
 import type { Point } from '../mask/label-map';
 import type { WindowLevel } from '../viewer/window-level';
 import type { DicomDisplay } from '../../../shared/dicom-voi';
@@ -312,19 +312,6 @@ useReviewStore.subscribe((state, previous) => {
   if (state.islandMinPixels !== previous.islandMinPixels) {
     store(ISLANDS_KEY, state.islandMinPixels);
   }
-});
-
-// The project's read-only state, where the editor's actions read it. A read-only project opens on
-// Pan: the tools that paint are off, and the image can still be moved, zoomed and windowed.
-useAppStore.subscribe((app) => {
-  const readOnly = app.project?.readOnly ?? null;
-  const { readOnly: shown, tool } = useReviewStore.getState();
-  if (readOnly === shown) return;
-  useReviewStore.setState(
-    readOnly && actionOfTool(tool).editsLabel
-      ? { readOnly, tool: 'pan', polygon: [] }
-      : { readOnly },
-  );
 });
 
 /**
