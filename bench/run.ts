@@ -8,7 +8,7 @@
  *    batch 4, inference images/s at batch 8, the GFLOP/s they imply, the engine's float32 matmul
  *    rate, the fraction of the machine's peak reached, peak RSS. Each configuration runs in its
  *    own process (bench/engine-unet.ts).
- *  - PyTorch CPU (../shared/peers/torch_unet.py via /usr/bin/python3) where python3-torch is
+ *  - PyTorch CPU (bench/torch_peer.py via /usr/bin/python3) where python3-torch is
  *    installed, and torch.mm's float32 rate with the same thread count.
  *  - The machine's float32 matmul peak (numpy sgemm; install Debian's libopenblas0-pthread, else
  *    numpy falls back to the reference BLAS): the '% peak' columns are fractions of it.
@@ -30,7 +30,7 @@ import { unetForwardFlops } from '../src/core/ml/unet';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(benchDir, '..');
-const PEER_SCRIPT = path.resolve(repoRoot, '../shared/peers/torch_unet.py');
+const PEER_SCRIPT = path.resolve(repoRoot, 'bench/torch_peer.py');
 const PYTHON = '/usr/bin/python3';
 const BASE = 16;
 const SIZE = 256;

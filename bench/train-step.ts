@@ -1,6 +1,6 @@
 /**
  * The training objective the bench times: BCE + soft Dice, the same loss as the PyTorch peer
- * (../shared/peers/torch_unet.py), written here so the bench does not depend on the engine's
+ * (bench/torch_peer.py), written here so the bench does not depend on the engine's
  * training job.
  */
 import type * as tfTypes from '@tensorflow/tfjs';
