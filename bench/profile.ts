@@ -65,6 +65,7 @@ const ELEMENTWISE = new Set([
   'Reciprocal',
   'ReduceMean',
   'ReduceSum',
+  'BatchNormalization',
   'Sigmoid',
   'Log',
   'Clip',

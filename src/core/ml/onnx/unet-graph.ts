@@ -274,11 +274,32 @@ export function buildTrainingGraph(spec: TrainGraphSpec): TrainGraph {
     return z;
   };
 
-  /** Batch norm on batch statistics, then ReLU. */
+  /**
+   * A per-channel affine map a * x + b in one pass: onnxruntime's inference-mode batch norm with
+   * mean 0, variance 1 and epsilon 0 (elementwise Mul then Add would read and write it twice).
+   */
+  const affine = (x: string, a: string, b: string, channels: number) =>
+    g.op(
+      'BatchNormalization',
+      [
+        x,
+        asVector(a),
+        asVector(b),
+        g.constant(new Array<number>(channels).fill(0), 'float', [channels]),
+        g.constant(new Array<number>(channels).fill(1), 'float', [channels]),
+      ],
+      { epsilon: float(0) },
+    );
+
+  /**
+   * Batch norm on batch statistics, then ReLU. The forward normalises with one inference-mode
+   * BatchNormalization given the batch's own mean and variance, and the backward keeps only the
+   * centred input: 3 fewer full-size passes than normalising and scaling elementwise.
+   */
   const batchNormRelu = (z: string, layer: string, channels: number, h: number) => {
     batchNorms.push(layer);
-    const gamma = asChannels(param(`${layer}/gamma`), channels);
-    const beta = asChannels(param(`${layer}/beta`), channels);
+    const gammaVector = param(`${layer}/gamma`);
+    const gamma = asChannels(gammaVector, channels);
     const mean = g.op('ReduceMean', [z], { axes: [0, 2, 3], keepdims: 1 });
     const centred = g.op('Sub', [z, mean]);
     const variance = g.op('ReduceMean', [g.op('Mul', [centred, centred])], {
@@ -288,8 +309,13 @@ export function buildTrainingGraph(spec: TrainGraphSpec): TrainGraph {
     const invStd = g.op('Reciprocal', [
       g.op('Sqrt', [g.op('Add', [variance, g.scalar(BN_EPSILON)])]),
     ]);
-    const normalised = g.op('Mul', [centred, invStd]);
-    const out = g.op('Relu', [g.op('Add', [g.op('Mul', [normalised, gamma]), beta])]);
+    const out = g.op('Relu', [
+      g.op(
+        'BatchNormalization',
+        [z, gammaVector, param(`${layer}/beta`), asVector(mean), asVector(variance)],
+        { epsilon: float(BN_EPSILON) },
+      ),
+    ]);
     g.outputAs(asVector(mean), `batch_mean:${layer}`);
     g.outputAs(asVector(variance), `batch_var:${layer}`);
     backward.push(() => {
@@ -297,17 +323,22 @@ export function buildTrainingGraph(spec: TrainGraphSpec): TrainGraph {
       const dOut = gradientOf(out);
       const dA = g.op('Where', [g.op('Greater', [out, g.scalar(0)]), dOut, g.scalar(0)]);
       const dBeta = g.op('ReduceSum', [dA, channelAxes], { keepdims: 1 });
-      const dGamma = g.op('ReduceSum', [g.op('Mul', [dA, normalised]), channelAxes], {
-        keepdims: 1,
-      });
+      // sum(dA * xhat) = sum(dA * centred) / std
+      const dGamma = g.op('Mul', [
+        g.op('ReduceSum', [g.op('Mul', [dA, centred]), channelAxes], { keepdims: 1 }),
+        invStd,
+      ]);
       paramGradient(`${layer}/gamma`, asVector(dGamma));
       paramGradient(`${layer}/beta`, asVector(dBeta));
       // dz = gamma / std * (dA - mean(dA) - xhat * mean(dA * xhat))
+      //    = scale * dA + (-scale / std * mean(dA * xhat)) * centred - scale * mean(dA)
       const scale = g.op('Mul', [gamma, invStd]);
       const meanDA = g.op('Div', [dBeta, g.scalar(count)]);
       const meanDAX = g.op('Div', [dGamma, g.scalar(count)]);
-      const inner = g.op('Sub', [g.op('Sub', [dA, g.op('Mul', [normalised, meanDAX])]), meanDA]);
-      addGradient(z, g.op('Mul', [inner, scale]));
+      const centredFactor = g.op('Neg', [g.op('Mul', [g.op('Mul', [scale, invStd]), meanDAX])]);
+      const offset = g.op('Neg', [g.op('Mul', [scale, meanDA])]);
+      const rest = affine(centred, centredFactor, offset, channels);
+      addGradient(z, g.op('Add', [g.op('Mul', [dA, scale]), rest]));
     });
     return out;
   };
