@@ -228,6 +228,12 @@ export function buildTrainingGraph(spec: TrainGraphSpec): TrainGraph {
     'float',
     [9, 1, 3, 3],
   );
+  // The same taps in reverse order: tap k shifts the other way (8 - k).
+  const flippedTaps = g.constant(
+    Array.from({ length: 81 }, (_, i) => (Math.floor(i / 9) === 8 - (i % 9) ? 1 : 0)),
+    'float',
+    [9, 1, 3, 3],
+  );
   const asChannels = (value: string, channels: number) =>
     g.op('Reshape', [value, g.ints([1, channels, 1, 1])]);
   const asVector = (value: string) => g.op('Reshape', [value, g.ints([-1])]);
@@ -245,19 +251,35 @@ export function buildTrainingGraph(spec: TrainGraphSpec): TrainGraph {
     const z = g.op('Conv', [x, w], { pads: PADS_SAME_3X3 });
     backward.push(() => {
       const dz = gradientOf(z);
-      // Filter gradient: im2col by one convolution of every input channel with the nine
-      // one-hot 3x3 taps (one multithreaded pass that writes the columns in [n, cin x 9, hw]
-      // order), then one batched product dz [n, cout, hw] x cols^T, summed over the batch.
-      const cols = g.op('Reshape', [
-        g.op('Conv', [g.op('Reshape', [x, g.ints([n * cin, 1, h, h])]), taps], {
-          pads: PADS_SAME_3X3,
-        }),
-        g.ints([n, cin * 9, h * h]),
-      ]);
-      const flatDz = g.op('Reshape', [dz, g.ints([n, cout, h * h])]);
-      const products = g.op('FusedMatMul', [flatDz, cols], { transB: 1 }, MS_DOMAIN);
-      const summed = g.op('ReduceSum', [products, g.ints([0])], { keepdims: 0 });
-      const dw = g.op('Reshape', [summed, g.ints([cout, cin, 3, 3])]);
+      // Filter gradient: im2col by one convolution of every channel with the nine one-hot 3x3
+      // taps (one multithreaded pass that writes the columns in [n, c x 9, hw] order), then one
+      // batched product with the other side, summed over the batch. The columns come from the
+      // side with fewer channels (the decoders' first convs have twice as many inputs as
+      // outputs): dw[o, i, t] = sum_p dz[o, p] x[i, p + t - 1] = sum_q x[i, q] dz[o, q - t + 1],
+      // which is dz's columns with the taps flipped.
+      const im2col = (value: string, channels: number, kernels: string) =>
+        g.op('Reshape', [
+          g.op('Conv', [g.op('Reshape', [value, g.ints([n * channels, 1, h, h])]), kernels], {
+            pads: PADS_SAME_3X3,
+          }),
+          g.ints([n, channels * 9, h * h]),
+        ]);
+      const batchSum = (a: string, b: string) =>
+        g.op('ReduceSum', [g.op('FusedMatMul', [a, b], { transB: 1 }, MS_DOMAIN), g.ints([0])], {
+          keepdims: 0,
+        });
+      let dw: string;
+      if (cout < cin) {
+        const flatX = g.op('Reshape', [x, g.ints([n, cin, h * h])]);
+        const summed = batchSum(flatX, im2col(dz, cout, flippedTaps));
+        dw = g.op('Transpose', [g.op('Reshape', [summed, g.ints([cin, cout, 3, 3])])], {
+          perm: [1, 0, 2, 3],
+        });
+      } else {
+        const flatDz = g.op('Reshape', [dz, g.ints([n, cout, h * h])]);
+        const summed = batchSum(flatDz, im2col(x, cin, taps));
+        dw = g.op('Reshape', [summed, g.ints([cout, cin, 3, 3])]);
+      }
       paramGradient(key, dw);
       if (inputNeedsGradient) {
         // Input gradient: convolution with the spatially flipped, transposed filter.
