@@ -65,6 +65,7 @@ const ELEMENTWISE = new Set([
   'Reciprocal',
   'ReduceMean',
   'ReduceSum',
+  'ReduceSumSquare',
   'BatchNormalization',
   'Sigmoid',
   'Log',

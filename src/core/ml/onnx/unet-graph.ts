@@ -324,10 +324,11 @@ export function buildTrainingGraph(spec: TrainGraphSpec): TrainGraph {
     const gamma = asChannels(gammaVector, channels);
     const mean = g.op('ReduceMean', [z], { axes: [0, 2, 3], keepdims: 1 });
     const centred = g.op('Sub', [z, mean]);
-    const variance = g.op('ReduceMean', [g.op('Mul', [centred, centred])], {
-      axes: [0, 2, 3],
-      keepdims: 1,
-    });
+    // One reading pass (no squared tensor written and read back).
+    const variance = g.op('Div', [
+      g.op('ReduceSumSquare', [centred], { axes: [0, 2, 3], keepdims: 1 }),
+      g.scalar(n * h * h),
+    ]);
     const invStd = g.op('Reciprocal', [
       g.op('Sqrt', [g.op('Add', [variance, g.scalar(BN_EPSILON)])]),
     ]);
