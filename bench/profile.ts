@@ -1,64 +1,181 @@
 /**
- * Kernel-time profile of one U-Net training step (or inference batch) on the loaded backend:
- * `tsx bench/profile.ts [--base 16] [--size 256] [--batch 4] [--infer] [--backend wasm]`.
- * Prints the kernels that take the most time, summed by kernel name.
+ * Where a training step of the onnxruntime engine spends its time, per kernel class: the product's
+ * own OnnxTrainer (training-step graph + Adam + moving averages) on U-Net base 16 at 256 px, with
+ * onnxruntime's per-node profile (QATASEG_ONNX_PROFILE) summed over the timed steps.
+ *   tsx bench/profile.ts [--base 16] [--size 256] [--batch 4] [--threads 2] [--warmup 1] [--steps 3]
+ *     [--loss bce-dice] [--top 12]
+ * Classes: convs (forward and input-gradient 3x3 convs, the transposed convs and their input
+ * gradients), filter gradients (im2col taps, the batched products and their batch sums), BN/ReLU
+ * (batch norm + ReLU forward and backward, gradient sums), pooling, concat/split, loss, reshapes,
+ * and Adam + moving averages + feeds (the step's wall time outside session.run).
+ * The tfjs engines' profile is bench/profile-tfjs.ts.
  */
-import type * as tfTypes from '@tensorflow/tfjs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { loadRuntime } from '../src/core/ml/backends';
-import type { BackendName } from '../src/shared/contract';
+import type { LossName } from '../src/core/ml/losses';
+import { OnnxTrainer } from '../src/core/ml/onnx/runtime';
+import { Random } from '../src/core/ml/random';
 import { buildUNet } from '../src/core/ml/unet';
-import { bceDiceLoss } from './train-step';
 
-function arg(name: string, fallback: number): number {
+function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
+  return index >= 0 && index + 1 < process.argv.length ? process.argv[index + 1] : fallback;
 }
 
-const base = arg('base', 16);
-const size = arg('size', 256);
-const infer = process.argv.includes('--infer');
-const batch = arg('batch', infer ? 8 : 4);
-const backendIndex = process.argv.indexOf('--backend');
-const backend = (backendIndex >= 0 ? process.argv[backendIndex + 1] : 'wasm') as BackendName;
+const base = Number(option('base', '16'));
+const size = Number(option('size', '256'));
+const batch = Number(option('batch', '4'));
+const threads = Number(option('threads', '2'));
+const warmup = Number(option('warmup', '1'));
+const steps = Number(option('steps', '3'));
+const loss = option('loss', 'bce-dice') as LossName;
+const top = Number(option('top', '12'));
 
-const { tf } = await loadRuntime(backend);
-const model = buildUNet({ size, base }, tf);
-const optimizer = tf.train.adam(1e-3);
-const x = tf.randomUniform([batch, size, size, 1]);
-const y = tf.cast(tf.greater(tf.randomUniform([batch, size, size, 1]), 0.5), 'float32');
+/** One event of onnxruntime's profile (Chrome trace format; durations in microseconds). */
+interface ProfileEvent {
+  cat: string;
+  name: string;
+  ts: number;
+  dur: number;
+  args?: { op_name?: string; input_type_shape?: Record<string, number[]>[] };
+}
 
-const step = () => {
-  if (infer) {
-    tf.tidy(() => (model.predict(x) as tfTypes.Tensor).dataSync());
-    return;
+export type KernelClass =
+  | 'convs'
+  | 'filter gradients'
+  | 'BN/ReLU'
+  | 'pooling'
+  | 'concat/split'
+  | 'loss'
+  | 'reshape/copy'
+  | 'other';
+
+const ELEMENTWISE = new Set([
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Sum',
+  'Relu',
+  'Where',
+  'Greater',
+  'Sqrt',
+  'Reciprocal',
+  'ReduceMean',
+  'ReduceSum',
+  'ReduceSumSquare',
+  'BatchNormalization',
+  'Sigmoid',
+  'Log',
+  'Clip',
+  'Neg',
+  'And',
+  'GreaterOrEqual',
+  'LessOrEqual',
+]);
+
+/** The class of one node of the training graph, from its operator and input shapes. */
+export function kernelClass(op: string, inputShapes: number[][]): KernelClass {
+  const first = inputShapes[0] ?? [];
+  if (op === 'Conv') {
+    // The im2col of a filter gradient is the one conv with the nine one-hot taps [9, 1, 3, 3].
+    const weight = inputShapes[1] ?? [];
+    return weight[0] === 9 && weight[1] === 1 ? 'filter gradients' : 'convs';
   }
-  const loss = optimizer.minimize(
-    () => bceDiceLoss(tf, y, model.apply(x, { training: true }) as typeof x),
-    true,
-  );
-  loss?.dataSync();
-  loss?.dispose();
-};
+  if (op.startsWith('Conv')) return 'convs';
+  if (op === 'FusedMatMul' || op === 'MatMul' || op === 'Gemm') return 'filter gradients';
+  if (op === 'MaxPool' || op === 'ScatterElements' || op === 'ConstantOfShape') return 'pooling';
+  if (op === 'Concat' || op === 'Split' || op === 'Slice') return 'concat/split';
+  if (op === 'Transpose') return first.length === 3 ? 'filter gradients' : 'concat/split';
+  if (op === 'Reshape' || op === 'Identity' || op === 'Shape' || op === 'Squeeze')
+    return 'reshape/copy';
+  if (ELEMENTWISE.has(op)) {
+    // The products' batch sum of a filter gradient reduces a [n, cout, cin x 9] tensor.
+    if (op === 'ReduceSum' && first.length === 3) return 'filter gradients';
+    // Single-channel full-size maps are the head's probabilities and the loss.
+    if (first.length === 4 && first[1] === 1) return 'loss';
+    if (first.length <= 1 && inputShapes.every((shape) => shape.length <= 1)) return 'loss';
+    return 'BN/ReLU';
+  }
+  return 'other';
+}
 
-step(); // warm-up: weights, optimizer slots, XNNPACK operators
-const t0 = performance.now();
-step();
-console.log(`step ${(performance.now() - t0).toFixed(0)} ms (unprofiled)`);
-const info = await tf.profile(step);
-const byKernel = new Map<string, { ms: number; count: number }>();
-let total = 0;
-for (const kernel of info.kernels) {
-  const ms = Number(await kernel.kernelTimeMs);
-  total += ms;
-  const entry = byKernel.get(kernel.name) ?? { ms: 0, count: 0 };
+const shapesOf = (event: ProfileEvent) =>
+  (event.args?.input_type_shape ?? []).map((entry) => Object.values(entry)[0] ?? []);
+
+process.env.QATASEG_THREADS = String(threads);
+const profileDir = mkdtempSync(path.join(os.tmpdir(), 'qataseg-profile-'));
+process.env.QATASEG_ONNX_PROFILE = path.join(profileDir, 'train');
+const { tf, ort } = await loadRuntime('onnxruntime');
+if (!ort) throw new Error('onnxruntime did not load');
+
+const model = buildUNet({ size, base }, tf);
+const random = new Random(7);
+const images = new Float32Array(batch * size * size).map(() => random.next());
+const masks = new Float32Array(batch * size * size).map(() => (random.next() > 0.5 ? 1 : 0));
+const trainer = new OnnxTrainer(ort, tf, model, { size, loss, dropout: 0, learningRate: 1e-3 });
+const step = () => trainer.step({ images, masks, pixelWeights: null, count: batch, seed: 1 });
+
+for (let i = 0; i < warmup; i++) await step();
+const stepMs: number[] = [];
+const cpuStart = process.cpuUsage();
+for (let i = 0; i < steps; i++) {
+  const start = performance.now();
+  await step();
+  stepMs.push(performance.now() - start);
+}
+const cpu = process.cpuUsage(cpuStart);
+await trainer.dispose(); // the session writes its profile when released
+
+const file = readdirSync(profileDir).find((name) => name.endsWith('.json'));
+if (!file) throw new Error('onnxruntime wrote no profile');
+const events = JSON.parse(readFileSync(path.join(profileDir, file), 'utf8')) as ProfileEvent[];
+rmSync(profileDir, { recursive: true, force: true });
+
+// The last `steps` runs are the timed ones (the warm-up runs come first).
+const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').slice(-steps);
+const inTimedRun = (e: ProfileEvent) => runs.some((r) => e.ts >= r.ts && e.ts <= r.ts + r.dur);
+const kernels = events.filter(
+  (e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && inTimedRun(e),
+);
+
+const byClass = new Map<string, number>();
+const byOp = new Map<string, { ms: number; count: number }>();
+for (const event of kernels) {
+  const op = event.args?.op_name ?? 'unknown';
+  const cls = kernelClass(op, shapesOf(event));
+  const ms = event.dur / 1000 / steps;
+  byClass.set(cls, (byClass.get(cls) ?? 0) + ms);
+  const key = `${cls}: ${op}`;
+  const entry = byOp.get(key) ?? { ms: 0, count: 0 };
   entry.ms += ms;
-  entry.count += 1;
-  byKernel.set(kernel.name, entry);
+  entry.count += 1 / steps;
+  byOp.set(key, entry);
 }
-console.log(`profiled kernel time ${total.toFixed(0)} ms, peak bytes ${info.peakBytes}`);
-const rows = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25);
-for (const [name, { ms, count }] of rows) {
+const runMs = runs.reduce((sum, r) => sum + r.dur / 1000, 0) / steps;
+const wallMs = stepMs.reduce((a, b) => a + b, 0) / steps;
+byClass.set('Adam + moving avg + feeds (outside run)', Math.max(0, wallMs - runMs));
+
+const [load1] = os.loadavg();
+console.log(
+  `U-Net base ${base}, ${size} px, batch ${batch}, ${threads} thread(s), loss ${loss}; ` +
+    `${steps} timed steps after ${warmup}; load average ${load1.toFixed(1)}`,
+);
+console.log(
+  `step ${wallMs.toFixed(0)} ms wall (${(batch / (wallMs / 1000)).toFixed(2)} img/s), ` +
+    `session.run ${runMs.toFixed(0)} ms, CPU ${((cpu.user + cpu.system) / 1000 / steps).toFixed(0)} ms/step`,
+);
+const pct = (ms: number) => `${((100 * ms) / wallMs).toFixed(1).padStart(5)}%`;
+console.log('\nper kernel class (ms per step, % of the step wall time)');
+for (const [cls, ms] of [...byClass.entries()].sort((a, b) => b[1] - a[1]))
+  console.log(`  ${cls.padEnd(40)} ${ms.toFixed(1).padStart(8)} ms ${pct(ms)}`);
+console.log(`\ntop ${top} operators`);
+for (const [key, { ms, count }] of [...byOp.entries()]
+  .sort((a, b) => b[1].ms - a[1].ms)
+  .slice(0, top))
   console.log(
-    `${name.padEnd(28)} ${ms.toFixed(1).padStart(8)} ms ${((100 * ms) / total).toFixed(1).padStart(5)}% x${count}`,
+    `  ${key.padEnd(40)} ${ms.toFixed(1).padStart(8)} ms ${pct(ms)} x${Math.round(count)}`,
   );
-}
+process.exit(0);

@@ -49,6 +49,14 @@ export function sharedSessionConfig(): Record<string, Record<string, string>> {
   return deterministicCompute() ? { session: { use_deterministic_compute: '1' } } : {};
 }
 
+/**
+ * QATASEG_ONNX_PROFILE=<prefix> (bench/profile.ts) makes every session write onnxruntime's
+ * per-kernel profile, `<prefix>_<date>.json`, when it is released.
+ */
+export function onnxProfilePrefix(): string | null {
+  return process.env.QATASEG_ONNX_PROFILE || null;
+}
+
 /** The execution provider of every session in this process: 'cpu', or the GPU rung admitted. */
 let executionProvider = 'cpu';
 
@@ -82,7 +90,9 @@ function sessionOptions(
   purpose: 'inference' | 'training',
   threads = onnxThreads(),
 ): OrtModule.InferenceSession.SessionOptions {
+  const profilePrefix = onnxProfilePrefix();
   return {
+    ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
     executionProviders: [executionProvider],
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
