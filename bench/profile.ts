@@ -16,7 +16,7 @@ import path from 'node:path';
 import { loadRuntime } from '../src/core/ml/backends';
 import type { LossName } from '../src/core/ml/losses';
 import { OnnxTrainer } from '../src/core/ml/onnx/runtime';
-import { Random } from '../src/core/ml/random';
+import { Random } from '../src/core/math/random';
 import { buildUNet } from '../src/core/ml/unet';
 
 function option(name: string, fallback: string): string {
