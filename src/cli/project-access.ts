@@ -309,32 +309,3 @@ export async function openSession(
     access.store.close();
   }
 }
-
-/**
- * Follows a job the server runs for this command: progress on a TTY, Ctrl-C cancels it (a second
- * Ctrl-C leaves at once). Resolves with the ended job; its result is validated by `schema`.
- */
-export async function followServerJob(client: ServerClient, started: Job): Promise<Job> {
-  const tty = Boolean(process.stderr.isTTY);
-  const unsubscribe = client.subscribe((event, payload) => {
-    const job = payload as Job;
-    if (!tty || event !== 'job.updated' || job.id !== started.id) return;
-    const count = job.total ? ` ${job.done}/${job.total}` : '';
-    process.stderr.write(`\r${job.phase}${count}`.padEnd(60));
-  });
-  let interrupts = 0;
-  const onInterrupt = () => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(130);
-    process.stderr.write('\ncancelling (Ctrl-C again to quit at once)...\n');
-    client.call('jobs.cancel', { id: started.id }).catch(() => undefined);
-  };
-  process.on('SIGINT', onInterrupt);
-  try {
-    return await client.waitJob(started.id);
-  } finally {
-    process.off('SIGINT', onInterrupt);
-    unsubscribe();
-    if (tty) process.stderr.write('\r'.padEnd(61) + '\r');
-  }
-}

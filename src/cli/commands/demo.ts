@@ -5,10 +5,9 @@
  */
 import type { Command } from 'commander';
 import { generateDemoDataset } from '../../core/dataset/demo';
-import { importDataset } from '../../core/dataset/import';
 import path from 'node:path';
-import { reachProject } from '../project-access';
-import { importOnServer, summary } from './import';
+import { openSession } from '../project-access';
+import { importThroughService, summary } from './import';
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -48,22 +47,18 @@ export function register(program: Command): void {
           `Wrote ${options.count} phantoms (${result.train} train, ${result.test} test, ${result.withInfection} with infection) to ${result.root} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
         );
         if (options.project) {
-          const access = await reachProject(options.project, 'The import of the demo dataset');
-          if (access.kind === 'server') {
-            const root = path.resolve(result.root);
-            try {
-              process.stdout.write(`${summary(await importOnServer(access.client, { root }))}\n`);
-            } finally {
-              access.client.close();
-            }
-            return;
-          }
+          // Through Service.call like `qataseg import`: this process's service on a free
+          // project, else the running server's.
+          const session = await openSession(
+            options.project,
+            'auto',
+            'The import of the demo dataset',
+          );
           try {
-            process.stdout.write(
-              `${summary(await importDataset(access.store, { root: result.root }))}\n`,
-            );
+            const root = path.resolve(result.root);
+            process.stdout.write(`${summary(await importThroughService(session, { root }))}\n`);
           } finally {
-            access.store.close();
+            session.close();
           }
         }
       },

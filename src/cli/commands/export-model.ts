@@ -5,10 +5,8 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ApiError } from '../../shared/contract';
-import { exportModel } from '../../core/ml/onnx/export-model';
-import { ProjectStore } from '../../core/project/store';
 import { fail, printJson } from '../output';
+import { isRefusal, openSession } from '../project-access';
 
 interface ExportModelOptions {
   project: string;
@@ -29,11 +27,15 @@ export function register(program: Command): void {
     .requiredOption('--out <file.onnx>', 'ONNX file to write; model.json goes beside it')
     .option('--overwrite', 'replace the files if they exist')
     .option('--json', 'print the result as JSON')
-    .action((options: ExportModelOptions) => {
-      // Reads only: beside a server or another command that has the project open for writing.
-      const store = ProjectStore.open(options.project, { readOnly: 'reading its model versions' });
+    .action(async (options: ExportModelOptions) => {
+      // Through Service.call like every command (the ML worker writes the file); reads only, so
+      // it runs beside a server or another command that has the project open for writing.
+      const session = await openSession(options.project, 'auto', 'This model export', {
+        reader: true,
+      });
       try {
-        const result = exportModel(store, {
+        // Absolute where it was typed: a server resolves relative paths against the project.
+        const result = await session.invoke('models.exportOnnx', {
           version: options.model,
           out: path.resolve(options.out),
           overwrite: options.overwrite ?? false,
@@ -44,10 +46,10 @@ export function register(program: Command): void {
             `${result.version}: ${result.file} (${(result.bytes / 2 ** 20).toFixed(1)} MiB, input [${result.inputShape.join(', ')}]) and ${result.description}\n`,
           );
       } catch (error) {
-        if (error instanceof ApiError && error.code !== 'internal') fail(error.message);
+        if (isRefusal(error)) fail(error.message);
         throw error;
       } finally {
-        store.close();
+        session.close();
       }
     });
 }

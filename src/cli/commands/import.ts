@@ -15,13 +15,7 @@ import {
 } from '../../shared/dataset-schemas';
 import { resolveDatasetRoot } from '../../core/dataset/import';
 import { fail, printJson } from '../output';
-import {
-  followServerJob,
-  isRefusal,
-  openSession,
-  type CliSession,
-  type ServerClient,
-} from '../project-access';
+import { isRefusal, openSession, type CliSession } from '../project-access';
 import { followJob } from './ml-shared';
 
 export function summary(result: ImportResult): string {
@@ -55,24 +49,6 @@ export function summary(result: ImportResult): string {
 function printImport(result: ImportResult, json?: boolean): void {
   if (json) printJson(result.report);
   else process.stdout.write(`${summary(result)}\n`);
-}
-
-/** The import as a job of the server that holds the project. */
-export async function importOnServer(
-  client: ServerClient,
-  input: ImportInput,
-): Promise<ImportResult> {
-  let started;
-  try {
-    started = await client.call('dataset.import', input);
-  } catch (error) {
-    if (isRefusal(error)) fail(error.message);
-    throw error;
-  }
-  const job = await followServerJob(client, started);
-  if (job.state === 'cancelled') fail('import cancelled', 130);
-  if (job.state !== 'succeeded') fail(`import failed: ${job.error}`, 1);
-  return importResultSchema.parse(job.result);
 }
 
 /**

@@ -3,8 +3,7 @@
  * here, an external ONNX model, imported predictions), its input, size on disk, engine and figures.
  */
 import type { Command } from 'commander';
-import { listVersionNames, summarise } from '../../core/ml/versions';
-import { ProjectStore } from '../../core/project/store';
+import { openSession } from '../project-access';
 import { printJson } from '../output';
 
 function mib(bytes: number | null | undefined): string {
@@ -22,11 +21,14 @@ export function register(program: Command): void {
     .description('list the model versions with their source, input, size, engine and figures')
     .requiredOption('--project <dir>', 'project folder')
     .option('--json', 'print the list as JSON')
-    .action((options: { project: string; json?: boolean }) => {
-      // Reads only: beside a server or another command that has the project open for writing.
-      const store = ProjectStore.open(options.project, { readOnly: 'reading its model versions' });
+    .action(async (options: { project: string; json?: boolean }) => {
+      // Through Service.call like every command: the running server's answer when it holds the
+      // project, else this process's service on it (read-only beside another writer).
+      const session = await openSession(options.project, 'auto', 'Listing models', {
+        reader: true,
+      });
       try {
-        const models = listVersionNames(store).map((version) => summarise(store, version));
+        const models = await session.invoke('models.list');
         if (options.json) {
           printJson(models);
           return;
@@ -65,7 +67,7 @@ export function register(program: Command): void {
           );
         if (models.some((m) => m.active)) process.stdout.write('* active\n');
       } finally {
-        store.close();
+        session.close();
       }
     });
 }
