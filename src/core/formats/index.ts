@@ -4,6 +4,7 @@
  * in the contract's exportFormatSchema.
  */
 import './png';
+import './png-mask';
 import './jpeg';
 import './tiff';
 import './bmp';
