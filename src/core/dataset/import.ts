@@ -37,12 +37,7 @@ import {
   type DicomTags,
 } from '../project/dicom-tags';
 import { setGroundTruth } from '../project/masks';
-import {
-  decodeBinaryMask,
-  encodeGray8,
-  isStorableMaskPng,
-  MaskSizeMismatchError,
-} from '../project/mask-png';
+import { encodeGray8, isStorableMaskPng } from '../project/mask-png';
 import { getImage } from '../project/images';
 import type { ProjectStore } from '../project/store';
 import { resolveUserPath } from '../guarded-files';
@@ -52,8 +47,12 @@ import {
   probeDicom,
   probeDicomForImport,
 } from '../formats/dicom/decoder';
-import { readSegmentation, type SegmentationMasks } from '../formats/dicom/seg-read';
-import { findImageDecoder } from '../formats';
+import {
+  findImageDecoder,
+  maskReaderFor,
+  MaskSizeMismatchError,
+  type ReferencedMasks,
+} from '../formats';
 import { probeImage, probeImageFile, type ImageInfo } from './decode';
 import { describeFsError, specialFileKind } from '../fs-errors';
 import {
@@ -124,7 +123,7 @@ interface ItemResult {
   /** The DICOM tags the project keeps, for a DICOM image read now. */
   dicom: DicomTags | null;
   /** The file is a DICOM SEG: ground truth of the images it references, not an image. */
-  segmentation: (SegmentationMasks & { sha256: string }) | null;
+  segmentation: (ReferencedMasks & { sha256: string }) | null;
 }
 
 function toRel(root: string, file: string): string {
@@ -200,8 +199,10 @@ async function readMask(
   }
   let decoded;
   try {
+    const reader = maskReaderFor(file, bytes);
+    if (reader?.pairing !== 'name') throw new Error('not a mask format this import reads');
     // Sizes are compared from the header: a mask of another size is never decoded.
-    decoded = await decodeBinaryMask(bytes, { expected, maxPixels });
+    decoded = await reader.read(bytes, { expected, maxPixels });
   } catch (error) {
     if (error instanceof MaskSizeMismatchError) {
       return {
@@ -218,7 +219,7 @@ async function readMask(
   let png = bytes;
   const zeroOr255 = decoded.cleanValues && !decoded.oneValued;
   if (!(isStorableMaskPng(bytes) && zeroOr255))
-    png = await encodeGray8(decoded.data, decoded.width, decoded.height);
+    png = await encodeGray8(decoded.values, decoded.width, decoded.height);
   return {
     mask: {
       png,
@@ -276,7 +277,10 @@ async function processItem(
     } else if (bytes && isDicom(bytes)) {
       const probe = probeDicom(bytes);
       if (probe.kind === 'segmentation') {
-        result.segmentation = { ...readSegmentation(bytes), sha256 };
+        // Paired by the images it references, not by name: the registry's reader unpacks it.
+        const reader = maskReaderFor(item.name, bytes);
+        if (reader?.pairing !== 'reference') throw new Error('no mask reader reads this SEG');
+        result.segmentation = { ...reader.readAll(bytes), sha256 };
         return result;
       }
       if (item.segmentationOnly) throw new Error('a DICOM image in a mask folder (not a SEG)');
@@ -550,7 +554,7 @@ async function settleSegmentations(
           message: `a second DICOM SEG of the image of ${found.get(imageId)!.relPath}; the first one is used`,
         });
       } else {
-        const { sha256, rows, columns } = segmentation;
+        const { sha256, height: rows, width: columns } = segmentation;
         found.set(imageId, { mask, sha256, rows, columns, relPath: item.relPath });
       }
     }

@@ -15,3 +15,4 @@ import './nnunet';
 import './dicom';
 
 export * from './registry';
+export { MaskSizeMismatchError } from './mask-decode';

@@ -4,6 +4,7 @@
  * `<folder>/Images/<stem>.nii.gz` (the image at its own bit depth, 8 or 16) and
  * `<folder>/Ground-truths/mask_<stem>.nii.gz` (uint8, 0 background / 1 foreground).
  */
+import { MaskSizeMismatchError } from './mask-decode';
 import { sanitiseSegment } from './names';
 import { decodeNifti, encodeNiftiGz } from './nifti-codec';
 import { registerExportFormat, registerMaskReader, type MaskReadOptions } from './registry';
@@ -23,9 +24,7 @@ async function readNiftiMask(bytes: Buffer, options: MaskReadOptions = {}) {
   const slice = await decodeNifti(bytes);
   const { expected } = options;
   if (expected && (slice.width !== expected.width || slice.height !== expected.height))
-    throw new Error(
-      `mask is ${slice.width}x${slice.height}, not ${expected.width}x${expected.height}`,
-    );
+    throw new MaskSizeMismatchError(slice.width, slice.height, expected);
   const values = new Uint8Array(slice.data.length);
   let outside = false;
   let foreground = 0;
