@@ -50,6 +50,7 @@ import {
 import {
   findImageDecoder,
   maskReaderFor,
+  maskReaderForName,
   MaskSizeMismatchError,
   type ReferencedMasks,
 } from '../formats';
@@ -501,8 +502,10 @@ async function planImport(
     for (const file of files.values()) {
       if (claimedMasks.has(file)) continue;
       const relPath = toRel(root, file);
-      if (isDicomFileName(file) || (path.extname(file) === '' && (await isSniffedImage(file)))) {
-        // A DICOM SEG among the masks is ground truth by the image it references.
+      // A file among the masks that pairs by reference (a DICOM SEG) is ground truth by the image
+      // it references; one without an extension is read if its bytes are an image's or a SEG's.
+      const byReference = maskReaderForName(file)?.pairing === 'reference';
+      if (byReference || (path.extname(file) === '' && (await isSniffedImage(file)))) {
         items.push({
           imagePath: file,
           relPath,

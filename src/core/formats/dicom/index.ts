@@ -3,7 +3,7 @@
  * mask reader (paired by the SOP Instance UIDs its frames reference) with the formats registry.
  */
 import { registerExportFormat, registerImageDecoder, registerMaskReader } from '../registry';
-import { dicomDecoder, probeDicom } from './decoder';
+import { DICOM_EXTENSIONS, dicomDecoder, probeDicom } from './decoder';
 import { isDicom } from './parse';
 import { dicomSegFormat } from './seg-export';
 import { readSegmentation, segmentationReferences } from './seg-read';
@@ -14,7 +14,7 @@ registerMaskReader({
   id: 'dicom-seg',
   label: 'DICOM SEG',
   pairing: 'reference',
-  extensions: ['.dcm', '.dicom'],
+  extensions: [...DICOM_EXTENSIONS],
   sniff(bytes) {
     if (!isDicom(bytes)) return false;
     try {
