@@ -19,7 +19,12 @@ import type { ImportReport } from '../../../shared/dataset-schemas';
 import type { ImportPredictionsResult } from '../../../shared/interop-schemas';
 import { READ_LIMITS, readNamedFile, resolveUserPath } from '../../guarded-files';
 import { listFiles, maskCandidates } from '../../dataset/layout';
-import { maskReaderForName, maskReaderLabels, type MaskReader } from '../../formats';
+import {
+  listMaskReaders,
+  maskReaderForName,
+  maskReaderLabels,
+  type MaskReader,
+} from '../../formats';
 import { nnunetCase } from '../../formats/nnunet';
 import { CancelledError, RefusedError, type JobReporter } from '../../job-reporter';
 import { projectImagesBySopInstance } from '../../project/dicom-tags';
@@ -52,14 +57,15 @@ const readerOf = (file: string): MaskReader | null => maskReaderForName(path.bas
 export function predictionCandidates(image: Pick<ImageRecord, 'name'>): string[] {
   const stem = image.name.slice(0, image.name.length - path.extname(image.name).length);
   const id = nnunetCase(stem);
+  // Every file name ending a name-paired mask reader claims (PNG, NIfTI), longest first.
+  const endings = listMaskReaders()
+    .filter((reader) => reader.pairing === 'name')
+    .flatMap((reader) => [...reader.extensions].sort((a, b) => b.length - a.length));
   const names = [
     ...maskCandidates(image.name, null, true),
-    `mask_${stem}.nii.gz`,
-    `mask_${stem}.nii`,
-    `${stem}.nii.gz`,
-    `${stem}.nii`,
-    `${id}.png`,
-    `${id}.nii.gz`,
+    ...endings.map((ending) => `mask_${stem}${ending}`),
+    ...endings.map((ending) => `${stem}${ending}`),
+    ...endings.map((ending) => `${id}${ending}`),
   ];
   return [...new Set(names.map((name) => name.toLowerCase()))];
 }
