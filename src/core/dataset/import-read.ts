@@ -136,7 +136,8 @@ async function readMask(
   let decoded;
   try {
     const reader = maskReaderFor(file, bytes);
-    if (reader?.pairing !== 'name') throw new Error('not a mask format this import reads');
+    // No reader: the same reason as an image no decoder reads (see reasonOf).
+    if (reader?.pairing !== 'name') throw new Error('unsupported image format');
     // Sizes are compared from the header: a mask of another size is never decoded.
     decoded = await reader.read(bytes, { expected, maxPixels });
   } catch (error) {
