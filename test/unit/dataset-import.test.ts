@@ -28,6 +28,12 @@ function project(): ProjectStore {
   return store;
 }
 
+function tempMkdir(root: string, name: string): string {
+  const dir = path.join(root, name);
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
 const texture = (seed: number) => new Uint8Array(W * H).map((_, i) => (i * 31 + seed * 17) % 251);
 
 /** Every file under a folder with its size and modification time: proves nothing was written. */
@@ -190,6 +196,36 @@ describe('dataset import', () => {
     expect(binarised.filter((v) => v === 255).length).toBe(37); // 36 of 128 and one of 7
     const wrong = queryImages(store.db).find((i) => i.name === 'wrongsize.png')!;
     expect(wrong.groundTruthId).toBeNull();
+  });
+
+  it('reads masks of any image format through the registry, and says why one is unreadable', async () => {
+    const root = tempDir('qata-v1-masks');
+    const raw = { raw: { width: W, height: H, channels: 1 as const } };
+    await sharp(Buffer.from(texture(1)), raw)
+      .jpeg()
+      .toFile(path.join(tempMkdir(root, 'Images'), 'a.jpg'));
+    await sharp(Buffer.from(texture(2)), raw)
+      .jpeg()
+      .toFile(path.join(root, 'Images', 'b.jpg'));
+    // A lossless mask in another format than PNG (BMP), and a mask no reader knows.
+    writeFile(
+      path.join(tempMkdir(root, 'Ground-truths'), 'mask_a.jpg'),
+      bmp(rectMask(W, H, 2, 2, 6, 5), W, H, 1),
+    );
+    writeFile(path.join(root, 'Ground-truths', 'mask_b.jpg'), 'neither an image nor a mask');
+
+    const store = project();
+    const { report } = await importDataset(store, { root });
+    expect(report.skipped).toEqual([
+      {
+        path: 'Ground-truths/mask_b.jpg',
+        reason: 'mask: not a readable image (unsupported or corrupt data)',
+      },
+    ]);
+    expect(report).toMatchObject({ pairs: 1, imagesWithoutMask: 1 });
+    const a = queryImages(store.db).find((i) => i.name === 'a.jpg')!;
+    const mask = await revisionMask(store.db, a.groundTruthId!);
+    expect(mask.filter((v) => v === 255).length).toBe(4 * 3);
   });
 
   it('reads LViT folders, 16-bit, RGB, RGBA, JPEG, TIFF and BMP images and a mask pattern', async () => {

@@ -8,17 +8,14 @@
  * threads); images are probed from their header (full decode is needed only for masks); rows are
  * written in batched transactions. A re-import skips the decode of files whose hash is unchanged.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import {
   DEFAULT_MAX_IMAGE_PIXELS,
   type ImportReport,
   type ImportResult,
 } from '../../shared/dataset-schemas';
-import type { Split } from '../../shared/contract-review';
 import { CancelledError, type JobReporter } from '../job-reporter';
 import {
   clearGroundTruth,
@@ -28,43 +25,16 @@ import {
   updateImageFile,
   upsertDataset,
   type ExistingImage,
-  type ImageFileFacts,
 } from '../project/datasets';
-import {
-  imagesBySopInstance,
-  saveDicomTags,
-  tagsOfFacts,
-  type DicomTags,
-} from '../project/dicom-tags';
+import { imagesBySopInstance, saveDicomTags } from '../project/dicom-tags';
 import { setGroundTruth } from '../project/masks';
-import {
-  decodeBinaryMask,
-  encodeGray8,
-  isStorableMaskPng,
-  MaskSizeMismatchError,
-} from '../project/mask-png';
+import { encodeGray8 } from '../project/mask-png';
 import { getImage } from '../project/images';
 import type { ProjectStore } from '../project/store';
 import { resolveUserPath } from '../guarded-files';
-import {
-  isDicom,
-  isDicomFileName,
-  probeDicom,
-  probeDicomForImport,
-} from '../formats/dicom/decoder';
-import { readSegmentation, type SegmentationMasks } from '../formats/dicom/seg-read';
-import { findImageDecoder } from '../formats';
-import { probeImage, probeImageFile, type ImageInfo } from './decode';
-import { describeFsError, specialFileKind } from '../fs-errors';
-import {
-  emptyImportMessage,
-  isImageFileName,
-  listFiles,
-  maskCandidates,
-  scanLayout,
-  type ImageGroup,
-  type SkippedEntry,
-} from './layout';
+import { emptyImportMessage, scanLayout } from './layout';
+import { planImport } from './import-plan';
+import { processItem, type ItemResult, type MaskResult, type WorkItem } from './import-read';
 
 export interface ImportOptions {
   root: string;
@@ -76,8 +46,6 @@ export interface ImportOptions {
   maxPixels?: number;
 }
 
-/** Files above this size are hashed as a stream and probed from disk instead of memory. */
-const STREAM_THRESHOLD = 16 * 1024 * 1024;
 const BATCH_SIZE = 400;
 /** Marker hash of the empty ground truth given to controls with --controls-as-negative. */
 const EMPTY_NEGATIVE_MASK = 'empty-negative';
@@ -87,256 +55,6 @@ export class DatasetFolderError extends Error {
     super(message);
     this.name = 'DatasetFolderError';
   }
-}
-
-interface WorkItem {
-  imagePath: string;
-  relPath: string;
-  name: string;
-  split: Split;
-  control: boolean;
-  maskPath: string | null;
-  maskRelPath: string | null;
-  /** A DICOM file found among masks: read only if it is a SEG. */
-  segmentationOnly: boolean;
-}
-
-interface MaskResult {
-  png: Buffer;
-  width: number;
-  height: number;
-  foreground: number;
-  sha256: string;
-}
-
-interface ItemResult {
-  item: WorkItem;
-  facts: ImageFileFacts | null;
-  /** Hash unchanged since the last import: facts were not re-read. */
-  unchanged: boolean;
-  mask: MaskResult | null;
-  /** The mask file is the same as the ground truth in force. */
-  maskUnchanged: boolean;
-  /** Empty ground truth for a control with --controls-as-negative. */
-  negativeMask: Buffer | null;
-  skipped: { path: string; reason: string }[];
-  warnings: { path: string; message: string }[];
-  /** The DICOM tags the project keeps, for a DICOM image read now. */
-  dicom: DicomTags | null;
-  /** The file is a DICOM SEG: ground truth of the images it references, not an image. */
-  segmentation: (SegmentationMasks & { sha256: string }) | null;
-}
-
-function toRel(root: string, file: string): string {
-  return path.relative(root, file).split(path.sep).join('/');
-}
-
-async function hashStream(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-// The callback forms: fs/promises' FileHandle path costs about twice the CPU per small file.
-const statFile = promisify(fs.stat);
-const readWholeFile = promisify(fs.readFile);
-
-/**
- * Reads a file for hashing and probing: in memory when small, hashed as a stream when large.
- * Only regular files are read (a FIFO reached through a link would block the import forever).
- */
-async function readAndHash(
-  file: string,
-): Promise<{ bytes: Buffer | null; sha256: string; size: number }> {
-  const stat = await statFile(file);
-  if (stat.isDirectory()) throw new Error('a link to a folder (not followed)');
-  if (!stat.isFile()) throw new Error(`not a regular file (${specialFileKind(stat) ?? 'unknown'})`);
-  const { size } = stat;
-  if (size === 0) throw new Error('empty file (0 bytes)');
-  if (size > STREAM_THRESHOLD) return { bytes: null, sha256: await hashStream(file), size };
-  const bytes = await readWholeFile(file);
-  if (bytes.length === 0) throw new Error('empty file (0 bytes)');
-  return { bytes, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
-}
-
-function probeFile(file: string, bytes: Buffer | null): Promise<ImageInfo> {
-  return bytes ? probeImage(bytes) : probeImageFile(file);
-}
-
-function reasonOf(error: unknown): string {
-  if ((error as NodeJS.ErrnoException | null)?.code) return describeFsError(error);
-  const message = error instanceof Error ? error.message : String(error);
-  if (
-    /unsupported image format|Input buffer contains unsupported|Input file contains unsupported/i.test(
-      message,
-    )
-  ) {
-    return 'not a readable image (unsupported or corrupt data)';
-  }
-  return message.replace(/\s+/g, ' ').trim();
-}
-
-/** A stored mask: the file itself when it is already an 8-bit gray 0/255 PNG, else re-encoded. */
-async function readMask(
-  file: string,
-  root: string,
-  expected: ImageInfo,
-  maxPixels: number,
-): Promise<{
-  mask: MaskResult | null;
-  skipped?: { path: string; reason: string };
-  warning?: { path: string; message: string };
-  sha256?: string;
-}> {
-  const rel = toRel(root, file);
-  let bytes: Buffer;
-  let sha256: string;
-  try {
-    const read = await readAndHash(file);
-    bytes = read.bytes ?? (await fsp.readFile(file));
-    sha256 = read.sha256;
-  } catch (error) {
-    return { mask: null, skipped: { path: rel, reason: `mask: ${reasonOf(error)}` } };
-  }
-  let decoded;
-  try {
-    // Sizes are compared from the header: a mask of another size is never decoded.
-    decoded = await decodeBinaryMask(bytes, { expected, maxPixels });
-  } catch (error) {
-    if (error instanceof MaskSizeMismatchError) {
-      return {
-        mask: null,
-        skipped: {
-          path: rel,
-          reason: `mask is ${error.width}x${error.height} but its image is ${expected.width}x${expected.height}; image imported without ground truth`,
-        },
-        sha256,
-      };
-    }
-    return { mask: null, skipped: { path: rel, reason: `mask: ${reasonOf(error)}` }, sha256 };
-  }
-  let png = bytes;
-  const zeroOr255 = decoded.cleanValues && !decoded.oneValued;
-  if (!(isStorableMaskPng(bytes) && zeroOr255))
-    png = await encodeGray8(decoded.data, decoded.width, decoded.height);
-  return {
-    mask: {
-      png,
-      width: decoded.width,
-      height: decoded.height,
-      foreground: decoded.foreground,
-      sha256,
-    },
-    warning: decoded.cleanValues
-      ? undefined
-      : {
-          path: rel,
-          message: 'mask has values other than {0,1} or {0,255}; binarised with > 0 as foreground',
-        },
-    sha256,
-  };
-}
-
-/** Why an image of this size is not imported, or null when it fits the limit. */
-function aboveLimit(info: ImageInfo, maxPixels: number): string | null {
-  const pixels = info.width * info.height;
-  if (pixels <= maxPixels) return null;
-  return `image is ${info.width}x${info.height} (${(pixels / 1e6).toFixed(1)} megapixels), above the limit of ${maxPixels} pixels; raise it with --max-pixels if it is meant to be imported`;
-}
-
-async function processItem(
-  item: WorkItem,
-  root: string,
-  existing: ExistingImage | undefined,
-  controlsAsNegative: boolean,
-  maxPixels: number,
-): Promise<ItemResult> {
-  const result: ItemResult = {
-    item,
-    facts: null,
-    unchanged: false,
-    mask: null,
-    maskUnchanged: false,
-    negativeMask: null,
-    skipped: [],
-    warnings: [],
-    dicom: null,
-    segmentation: null,
-  };
-  let info: ImageInfo;
-  try {
-    const read = await readAndHash(item.imagePath);
-    const { sha256, size } = read;
-    // DICOM files are parsed whole (header and pixel extents) even when large.
-    const bytes =
-      read.bytes ?? (isDicomFileName(item.name) ? await fsp.readFile(item.imagePath) : null);
-    if (existing && existing.sha256 === sha256) {
-      result.unchanged = true;
-      info = existing;
-    } else if (bytes && isDicom(bytes)) {
-      const probe = probeDicom(bytes);
-      if (probe.kind === 'segmentation') {
-        result.segmentation = { ...readSegmentation(bytes), sha256 };
-        return result;
-      }
-      if (item.segmentationOnly) throw new Error('a DICOM image in a mask folder (not a SEG)');
-      // Nothing too large is decoded: the pixel limit is checked from the header first; then a
-      // compressed frame is decoded once, so data that do not decode are skipped here.
-      const checked = aboveLimit({ ...probe, channels: 1, format: 'dicom' }, maxPixels)
-        ? probe
-        : await probeDicomForImport(bytes);
-      result.dicom = tagsOfFacts(probe.facts);
-      if (checked.kind === 'image' && checked.note)
-        result.warnings.push({ path: item.relPath, message: checked.note });
-      info = { ...probe, channels: 1, format: 'dicom' };
-    } else if (item.segmentationOnly) {
-      throw new Error('not a DICOM file');
-    } else {
-      info = await probeFile(item.imagePath, bytes);
-    }
-    // From the header alone: nothing this large is ever decoded, here or later.
-    const tooLarge = aboveLimit(info, maxPixels);
-    if (tooLarge) {
-      result.skipped.push({ path: item.relPath, reason: tooLarge });
-      return result;
-    }
-    const { width, height, bitDepth, channels, format } = info;
-    result.facts = { width, height, bitDepth, channels, format, fileSize: size, sha256 };
-  } catch (error) {
-    result.skipped.push({ path: item.relPath, reason: reasonOf(error) });
-    return result;
-  }
-  if (item.maskPath) {
-    // The mask file is the ground truth in force and still fits the image: nothing to decode.
-    if (existing?.groundTruthSha256) {
-      const read = await readAndHash(item.maskPath).catch(() => null);
-      const sameSize = existing.width === info.width && existing.height === info.height;
-      if (read?.sha256 === existing.groundTruthSha256 && sameSize) {
-        result.maskUnchanged = true;
-        return result;
-      }
-    }
-    const mask = await readMask(item.maskPath, root, info, maxPixels);
-    if (mask.skipped) result.skipped.push(mask.skipped);
-    if (mask.warning) result.warnings.push(mask.warning);
-    result.mask = mask.mask;
-  } else if (item.control && controlsAsNegative && !existing?.groundTruthId) {
-    result.negativeMask = await emptyMask(info.width, info.height);
-  }
-  return result;
-}
-
-const emptyMasks = new Map<string, Promise<Buffer>>();
-
-/** The empty 0/255 PNG of a size (controls of a dataset share a few sizes: encode each once). */
-function emptyMask(width: number, height: number): Promise<Buffer> {
-  const key = `${width}x${height}`;
-  let png = emptyMasks.get(key);
-  if (!png) {
-    png = encodeGray8(new Uint8Array(width * height), width, height);
-    emptyMasks.set(key, png);
-  }
-  return png;
 }
 
 /** Runs `task` over `items` with at most `limit` in flight, in order of start. */
@@ -384,138 +102,6 @@ export async function resolveDatasetRoot(root: string, projectDir: string): Prom
   return fsp.realpath(absolute);
 }
 
-/** Bytes enough for every registered decoder to recognise its format. */
-const SNIFF_BYTES = 4096;
-
-/** A file without an extension whose first bytes a decoder recognises (DICOM's DICM preamble). */
-async function isSniffedImage(file: string): Promise<boolean> {
-  let handle: fsp.FileHandle | undefined;
-  try {
-    handle = await fsp.open(file, 'r');
-    const head = Buffer.alloc(SNIFF_BYTES);
-    const { bytesRead } = await handle.read(head, 0, SNIFF_BYTES, 0);
-    return findImageDecoder(head.subarray(0, bytesRead)) !== null;
-  } catch {
-    return false;
-  } finally {
-    await handle?.close();
-  }
-}
-
-/** An image file by its extension, or a file without one whose content a decoder recognises. */
-async function isImportable(file: string): Promise<boolean> {
-  if (isImageFileName(file)) return true;
-  return path.extname(file) === '' && isSniffedImage(file);
-}
-
-/** Lists the work: image files with their mask file, and what is skipped or orphaned up front. */
-async function planImport(
-  root: string,
-  groups: ImageGroup[],
-  maskPattern: string | null,
-  scanSkipped: SkippedEntry[],
-) {
-  const items: WorkItem[] = [];
-  const skipped: { path: string; reason: string }[] = [];
-  // A folder listed twice (as images and as masks, or by the scan) is reported once.
-  const reported = new Set<string>();
-  const report = (entries: SkippedEntry[]) => {
-    for (const entry of entries) {
-      const rel = toRel(root, entry.path);
-      if (reported.has(rel)) continue;
-      reported.add(rel);
-      skipped.push({ path: rel, reason: entry.reason });
-    }
-  };
-  report(scanSkipped);
-  let orphanMasks = 0;
-  const claimedMasks = new Set<string>();
-  const maskFolders = new Map<string, Map<string, string>>();
-  const masksOf = async (dir: string) => {
-    let files = maskFolders.get(dir);
-    if (!files) {
-      const listing = await listFiles(dir, false);
-      report(listing.skipped);
-      files = new Map(listing.files.map((f) => [path.basename(f).toLowerCase(), f]));
-      maskFolders.set(dir, files);
-    }
-    return files;
-  };
-  const seen = new Set<string>();
-  for (const group of groups) {
-    const listing = await listFiles(group.imagesDir, group.recursive);
-    report(listing.skipped);
-    const files = listing.files;
-    const sameFolder = group.masksDir === group.imagesDir;
-    // A nested folder of studies keeps each image's mask beside it, in its own folder.
-    const maskDirOf = (file: string) =>
-      sameFolder && group.recursive ? path.dirname(file) : group.masksDir;
-    const importable = new Set<string>();
-    for (const file of files) if (await isImportable(file)) importable.add(file);
-    // In a flat folder, files that are some image's mask are not images themselves.
-    const maskOfImage = new Map<string, string>();
-    for (const file of importable) {
-      const dir = maskDirOf(file);
-      if (!dir) continue;
-      const masks = await masksOf(dir);
-      for (const candidate of maskCandidates(path.basename(file), maskPattern, !sameFolder)) {
-        const match = masks.get(candidate.toLowerCase());
-        if (match && match !== file) {
-          maskOfImage.set(file, match);
-          break;
-        }
-      }
-    }
-    const masksInFolder = sameFolder ? new Set(maskOfImage.values()) : new Set<string>();
-    for (const file of files) {
-      if (seen.has(file)) continue;
-      seen.add(file);
-      if (masksInFolder.has(file)) continue;
-      const relPath = toRel(root, file);
-      if (!importable.has(file)) {
-        skipped.push({ path: relPath, reason: 'not an image file' });
-        continue;
-      }
-      const maskPath = maskOfImage.get(file) ?? null;
-      if (maskPath) claimedMasks.add(maskPath);
-      items.push({
-        imagePath: file,
-        relPath,
-        name: path.basename(file),
-        split: group.split,
-        control: group.control,
-        maskPath,
-        maskRelPath: maskPath ? toRel(root, maskPath) : null,
-        segmentationOnly: false,
-      });
-    }
-  }
-  for (const [dir, files] of maskFolders) {
-    // Flat or nested folder: unclaimed files are images.
-    if (groups.some((g) => g.imagesDir === dir || (g.recursive && g.masksDir === g.imagesDir)))
-      continue;
-    for (const file of files.values()) {
-      if (claimedMasks.has(file)) continue;
-      const relPath = toRel(root, file);
-      if (isDicomFileName(file) || (path.extname(file) === '' && (await isSniffedImage(file)))) {
-        // A DICOM SEG among the masks is ground truth by the image it references.
-        items.push({
-          imagePath: file,
-          relPath,
-          name: path.basename(file),
-          split: 'unassigned',
-          control: false,
-          maskPath: null,
-          maskRelPath: null,
-          segmentationOnly: true,
-        });
-      } else if (isImageFileName(file)) orphanMasks++;
-      else skipped.push({ path: relPath, reason: 'not an image file' });
-    }
-  }
-  return { items, skipped, orphanMasks };
-}
-
 /**
  * DICOM SEGs as ground truth of the DICOM images they reference by SOP Instance UID; a SEG
  * whose reference matches no image of the dataset is an orphan. DICOM images that no SEG (and
@@ -550,7 +136,7 @@ async function settleSegmentations(
           message: `a second DICOM SEG of the image of ${found.get(imageId)!.relPath}; the first one is used`,
         });
       } else {
-        const { sha256, rows, columns } = segmentation;
+        const { sha256, height: rows, width: columns } = segmentation;
         found.set(imageId, { mask, sha256, rows, columns, relPath: item.relPath });
       }
     }

@@ -10,17 +10,11 @@
  * the database and are sanitised (see ./names); a full disk or an unwritable folder stops the
  * export with a message that says what was written (and the manifest of those files, if it fits).
  */
-import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import path from 'node:path';
 import {
-  exportInputSchema,
   type ExportInput,
   type ExportOptions,
-  type ExportPlan,
   type ExportResult,
-  type ExportSkip,
 } from '../../shared/export-schemas';
 import { maskMetrics } from '../../shared/metrics';
 import { readGray8 } from '../dataset/decode';
@@ -30,414 +24,59 @@ import {
   type ExportFormatDefinition,
   type ExportMask,
   type ExportRecord,
-  type PlannedFile,
 } from '../formats';
 import { segmentLabelRgb } from '../formats/dicom/seg-export';
 import { decodeGray8Png } from '../formats/png';
 import { readRegularFile } from '../fs-errors';
 import { CancelledError, type JobReporter } from '../job-reporter';
-import { listDatasets } from '../project/datasets';
 import { activeVersion, readCard } from '../ml/versions';
 import { dicomTagsOf } from '../project/dicom-tags';
 import { readSegmentLabel } from '../project/export-settings';
-import { imageAbsolutePath, queryImages, type ImageRecord } from '../project/images';
-import { getRevision, getRevisionPng, latestPrediction, type MaskRevision } from '../project/masks';
+import { imageAbsolutePath } from '../project/images';
+import { getRevisionPng } from '../project/masks';
 import { decodeBinaryMask, decodeGray8 } from '../project/mask-png';
-import { activeModel } from '../project/review';
 import type { ProjectStore } from '../project/store';
-import { assertOrdinaryOutput, makeFolders, resolveUserPath } from '../guarded-files';
 import { MANIFEST_FILE, manifestCsv, type ManifestRow } from './manifest';
+import { isInside, resolveInside } from '../formats/names';
 import {
-  imageFileOf,
-  isInside,
-  qataNames,
-  resolveInside,
-  sanitiseSegment,
-  type QataNames,
-} from '../formats/names';
+  describeWriteError,
+  moveWithoutReplacing,
+  nodeIo,
+  sha256,
+  syncDirectoryDurably,
+  writeAtomic,
+  writeFileDurably,
+  type ExportIo,
+} from './export-io';
+import {
+  assertNoConflicts,
+  assertOutsideOwnData,
+  DEFAULT_CONCURRENCY,
+  ExportRefusedError,
+  ExportStoppedError,
+  planExport,
+  planSummary,
+  pool,
+  type PlanItem,
+  type PlannedExport,
+} from './export-plan';
 
 export { COCO_FILE } from '../formats/coco';
-/** Parallel tasks: enough to keep libuv's threads busy with sharp on 2 cores, few enough to stay responsive. */
-const DEFAULT_CONCURRENCY = 4;
-const LISTED_CONFLICTS = 10;
-
-/** Refused before anything is written; `code` maps to the contract's ApiError codes. */
-export class ExportRefusedError extends Error {
-  constructor(
-    readonly code: 'bad-request' | 'conflict',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ExportRefusedError';
-  }
-}
-
-/** Stopped by a write failure after some files were written (listed in `written`). */
-export class ExportStoppedError extends Error {
-  constructor(
-    message: string,
-    readonly written: string[],
-  ) {
-    super(message);
-    this.name = 'ExportStoppedError';
-  }
-}
-
-/** The file operations an export makes (tests replace them to simulate a full disk). */
-export interface ExportIo {
-  /** Creates `file` (never replaces one) and makes its bytes durable before resolving. */
-  writeFile(file: string, data: Uint8Array | string): Promise<void>;
-  /**
-   * Moves a finished temporary file to its name. Without `replace` an existing file there is
-   * never replaced: the move fails with EEXIST.
-   */
-  rename(from: string, to: string, replace?: boolean): Promise<void>;
-  mkdir(dir: string): Promise<void>;
-  unlink(file: string): Promise<void>;
-  /** Makes the renames into `dir` durable, where the platform can. */
-  syncDirectory(dir: string): Promise<void>;
-}
-
-/**
- * Writes a new file and fsyncs it before resolving, so a rename that follows can never publish
- * an empty or partial file after a power cut. Async: the write and the fsync run on libuv's
- * thread pool, not the host's event loop.
- */
-export async function writeFileDurably(file: string, data: Uint8Array | string): Promise<void> {
-  const handle = await fsp.open(file, 'wx');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Errors of a directory fsync that mean "this file system cannot", not "the data is at risk". */
-const DIRECTORY_SYNC_UNSUPPORTED = new Set(['EINVAL', 'EISDIR', 'EPERM', 'EBADF', 'ENOTSUP']);
-
-/** fsyncs a directory so the renames into it survive a power cut (POSIX; Windows cannot). */
-export async function syncDirectoryDurably(dir: string): Promise<void> {
-  // Windows cannot open a folder for fsync; NTFS journals its metadata itself.
-  if (process.platform === 'win32') return;
-  let handle: fsp.FileHandle | undefined;
-  try {
-    handle = await fsp.open(dir, 'r');
-    await handle.sync();
-  } catch (error) {
-    if (!DIRECTORY_SYNC_UNSUPPORTED.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
-  } finally {
-    await handle?.close();
-  }
-}
-
-/** link(2) is refused by file systems without hard links (FAT, some network and FUSE mounts). */
-const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK', 'EXDEV']);
-
-/**
- * Gives `from` the name `to` unless a file has that name: link(2) fails on an existing name, so
- * there is no window in which a check passes and a rename then replaces a newcomer. Where links
- * are not supported, an exclusive copy (still never replacing) made durable before it counts.
- */
-export async function moveWithoutReplacing(from: string, to: string): Promise<void> {
-  try {
-    await fsp.link(from, to);
-  } catch (error) {
-    if (!LINK_UNSUPPORTED.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
-    await fsp.copyFile(from, to, fs.constants.COPYFILE_EXCL);
-    const handle = await fsp.open(to, 'r+');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  }
-  await fsp.unlink(from);
-}
-
-export const nodeIo: ExportIo = {
-  writeFile: writeFileDurably,
-  rename: (from, to, replace) => (replace ? fsp.rename(from, to) : moveWithoutReplacing(from, to)),
-  // One level at a time: Node's recursive mkdir loops forever where a parent answers ENOENT (/proc).
-  mkdir: (dir) => makeFolders(dir),
-  unlink: (file) => fsp.unlink(file),
-  syncDirectory: syncDirectoryDurably,
+export {
+  assertNoConflicts,
+  assertOutsideOwnData,
+  ExportRefusedError,
+  ExportStoppedError,
+  moveWithoutReplacing,
+  nodeIo,
+  planExport,
+  planSummary,
+  syncDirectoryDurably,
+  writeFileDurably,
+  type ExportIo,
+  type PlanItem,
+  type PlannedExport,
 };
-
-export interface PlanItem {
-  image: ImageRecord;
-  names: QataNames;
-  revision: MaskRevision;
-  /** The format's files of this image (none for a format that writes one file for all). */
-  files: PlannedFile[];
-  /** With copyImages. */
-  imageFile: string | null;
-}
-
-export interface PlannedExport {
-  out: string;
-  options: ExportOptions;
-  model: string | null;
-  items: PlanItem[];
-  /** The format's files written once at the end. */
-  datasetFiles: PlannedFile[];
-  skipped: ExportSkip[];
-  conflicts: string[];
-}
-
-// ---------------------------------------------------------------------------------------------
-// Plan
-
-/** The real path of `file`, resolving the part that exists (the rest may not exist yet). */
-async function realPathOfPossiblyMissing(file: string): Promise<string> {
-  const absolute = path.resolve(file);
-  const missing: string[] = [];
-  let existing = absolute;
-  for (;;) {
-    try {
-      return path.join(await fsp.realpath(existing), ...missing.reverse());
-    } catch {
-      const parent = path.dirname(existing);
-      if (parent === existing) return absolute;
-      missing.push(path.basename(existing));
-      existing = parent;
-    }
-  }
-}
-
-async function pool<T>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T, index: number) => Promise<void>,
-  signal?: AbortSignal,
-): Promise<void> {
-  let next = 0;
-  const runner = async () => {
-    while (next < items.length) {
-      if (signal?.aborted) throw new CancelledError('export cancelled');
-      const index = next++;
-      await task(items[index], index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
-}
-
-function chooseRevision(
-  store: ProjectStore,
-  image: ImageRecord,
-  options: ExportOptions,
-  model: string | null,
-): { revisionId: number } | { reason: string } {
-  const prediction = () =>
-    model ? (latestPrediction(store.db, image.id, model)?.id ?? null) : null;
-  switch (options.source) {
-    case 'ground-truth':
-      return image.groundTruthId !== null
-        ? { revisionId: image.groundTruthId }
-        : { reason: 'no ground truth' };
-    case 'corrected':
-      return image.correctionHeadId !== null
-        ? { revisionId: image.correctionHeadId }
-        : { reason: 'no correction' };
-    case 'predicted': {
-      const id = prediction();
-      return id !== null ? { revisionId: id } : { reason: `no prediction of model ${model}` };
-    }
-    case 'best': {
-      const id = image.correctionHeadId ?? image.groundTruthId ?? prediction();
-      return id !== null
-        ? { revisionId: id }
-        : { reason: 'no correction, ground truth or prediction' };
-    }
-  }
-}
-
-/**
- * Refuses an output folder that is, is inside, or contains a dataset folder or the project
- * folder (compared by real path, so symlinks cannot hide the overlap): an export writes only
- * files of its own, whatever the format and whether or not it may overwrite.
- */
-export async function assertOutsideOwnData(
-  out: string,
-  datasetRoots: readonly string[],
-  projectDir: string,
-): Promise<void> {
-  const realOut = await realPathOfPossiblyMissing(out);
-  for (const root of datasetRoots) {
-    const realRoot = await realPathOfPossiblyMissing(root);
-    if (isInside(realOut, realRoot)) {
-      throw new ExportRefusedError(
-        'bad-request',
-        `the output folder ${out} is inside the dataset folder ${root}; choose a folder outside it (an export never writes into a dataset)`,
-      );
-    }
-    if (isInside(realRoot, realOut)) {
-      throw new ExportRefusedError(
-        'bad-request',
-        `the output folder ${out} contains the dataset folder ${root}; choose a folder that holds no dataset (an export never writes into a dataset)`,
-      );
-    }
-  }
-  const realProject = await realPathOfPossiblyMissing(projectDir);
-  if (isInside(realProject, realOut) || isInside(realOut, realProject)) {
-    throw new ExportRefusedError(
-      'bad-request',
-      `the output folder ${out} overlaps the project folder ${projectDir}; choose another folder`,
-    );
-  }
-}
-
-/** Decides every output file and checks the safety rules; writes nothing. */
-export async function planExport(store: ProjectStore, input: ExportInput): Promise<PlannedExport> {
-  const options = exportInputSchema.parse(input);
-  const out = resolveUserPath(options.out, store.dir);
-  try {
-    assertOrdinaryOutput(out);
-  } catch (error) {
-    throw new ExportRefusedError('bad-request', (error as Error).message);
-  }
-  const db = store.db;
-
-  const model = options.model ?? activeModel(store);
-  if (options.source === 'predicted') {
-    if (!model) {
-      throw new ExportRefusedError(
-        'bad-request',
-        'no model version: pass --model VERSION or make a model active',
-      );
-    }
-    const any = db
-      .prepare(
-        "SELECT 1 FROM mask_revisions WHERE source = 'prediction' AND model_version = ? LIMIT 1",
-      )
-      .get(model);
-    if (!any) {
-      throw new ExportRefusedError(
-        'bad-request',
-        `model version ${model} has no predictions in this project`,
-      );
-    }
-  }
-
-  const datasets = listDatasets(db);
-  await assertOutsideOwnData(
-    out,
-    datasets.map((dataset) => dataset.root),
-    store.dir,
-  );
-
-  const images = queryImages(db, { states: options.states, splits: options.splits });
-  // Several datasets: each gets its own top folder so their QaTa folders cannot mix.
-  const datasetIds = [...new Set(images.map((image) => image.datasetId))];
-  const prefixes = new Map<number, string[]>();
-  if (datasetIds.length > 1) {
-    const used = new Set<string>();
-    for (const dataset of datasets.filter((d) => datasetIds.includes(d.id))) {
-      let name = sanitiseSegment(path.basename(dataset.root) || `dataset-${dataset.id}`);
-      if (used.has(name.toLowerCase())) name = `${name}-${dataset.id}`;
-      used.add(name.toLowerCase());
-      prefixes.set(dataset.id, [name]);
-    }
-  }
-
-  const format = exportFormatOf(options.format);
-  const items: PlanItem[] = [];
-  const skipped: ExportSkip[] = [];
-  for (const [index, image] of images.entries()) {
-    // Tens of thousands of rows: give the host's event loop a turn now and then.
-    if (index % 500 === 499) await new Promise((resolve) => setImmediate(resolve));
-    const chosen = chooseRevision(store, image, options, model);
-    if ('reason' in chosen) {
-      skipped.push({ image: image.relPath, reason: chosen.reason });
-      continue;
-    }
-    const names = qataNames(image.relPath, prefixes.get(image.datasetId));
-    items.push({
-      image,
-      names,
-      revision: getRevision(db, chosen.revisionId),
-      files: format.imageFiles({ image, names, options }),
-      imageFile: options.copyImages ? imageFileOf(names) : null,
-    });
-  }
-  const datasetFiles = format.datasetFiles?.(options) ?? [];
-
-  // Two images must not share a file (compared case-insensitively, as macOS and Windows do).
-  const targets = new Map<string, string>();
-  const collisions: string[] = [];
-  const claim = (file: string, owner: string) => {
-    const key = file.toLowerCase();
-    const previous = targets.get(key);
-    if (previous !== undefined) collisions.push(`${previous} and ${owner} both export to ${file}`);
-    else targets.set(key, owner);
-  };
-  claim(MANIFEST_FILE, 'the manifest');
-  for (const { file } of datasetFiles) claim(file, `the ${format.label} file`);
-  for (const item of items) {
-    for (const { file } of item.files) claim(file, item.image.relPath);
-    if (item.imageFile) claim(item.imageFile, item.image.relPath);
-  }
-  if (collisions.length > 0) {
-    throw new ExportRefusedError(
-      'conflict',
-      `${collisions.length} output name(s) collide: ${collisions.slice(0, 5).join('; ')}`,
-    );
-  }
-
-  // Existing files: a conflict without overwrite; a folder where a file goes is always one.
-  const files = [
-    MANIFEST_FILE,
-    ...datasetFiles.map(({ file }) => file),
-    ...items.flatMap((item) => [
-      ...(item.imageFile ? [item.imageFile] : []),
-      ...item.files.map(({ file }) => file),
-    ]),
-  ];
-  const conflicts: string[] = [];
-  const folders: string[] = [];
-  await pool(files, 16, async (file) => {
-    try {
-      const stat = await fsp.lstat(resolveInside(out, file));
-      if (stat.isDirectory()) folders.push(file);
-      else conflicts.push(file);
-    } catch {
-      // Absent: the normal case.
-    }
-  });
-  if (folders.length > 0) {
-    throw new ExportRefusedError(
-      'conflict',
-      `folders stand where files go: ${folders.sort().slice(0, LISTED_CONFLICTS).join(', ')}`,
-    );
-  }
-  conflicts.sort();
-  return { out, options, model, items, datasetFiles, skipped, conflicts };
-}
-
-export function planSummary(plan: PlannedExport): ExportPlan {
-  return {
-    out: plan.out,
-    masks: plan.items.length,
-    skipped: plan.skipped,
-    conflicts: plan.conflicts.slice(0, LISTED_CONFLICTS),
-    conflictCount: plan.conflicts.length,
-    model: plan.model,
-  };
-}
-
-/** Refuses a plan that would replace files without `overwrite`, listing the first ones. */
-export function assertNoConflicts(plan: PlannedExport): void {
-  if (plan.options.overwrite || plan.conflicts.length === 0) return;
-  const listed = plan.conflicts.slice(0, LISTED_CONFLICTS).join(', ');
-  const more =
-    plan.conflicts.length > LISTED_CONFLICTS
-      ? ` and ${plan.conflicts.length - LISTED_CONFLICTS} more`
-      : '';
-  throw new ExportRefusedError(
-    'conflict',
-    `${plan.conflicts.length} file(s) already exist in ${plan.out}: ${listed}${more}; nothing was written (pass --overwrite to replace them)`,
-  );
-}
 
 // ---------------------------------------------------------------------------------------------
 // Pixels
@@ -553,74 +192,6 @@ async function render(
     );
   }
   return { data: rendered.data, record: rendered.record, mask, dice, imageBytes };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Writing
-
-const WRITE_FAILURES: Record<string, string> = {
-  ENOSPC: 'the disk is full',
-  EDQUOT: 'the disk quota is exhausted',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EROFS: 'the file system is read-only',
-  ENOTDIR: 'a file stands where a folder is needed',
-  EEXIST: 'a file stands where a folder is needed',
-  EISDIR: 'a folder stands where a file goes',
-  EMFILE: 'too many open files',
-  EIO: 'an input/output error',
-};
-
-function describeWriteError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  const known = code ? WRITE_FAILURES[code] : undefined;
-  if (known) return `${known} (${code})`;
-  return error instanceof Error ? error.message : String(error);
-}
-
-let temporaryCounter = 0;
-
-/** A file appeared at an output name after the export was planned (and was left alone). */
-class LateConflictError extends Error {
-  constructor(file: string) {
-    super(
-      `a file appeared at ${file} after the export was planned; it was not replaced (pass --overwrite to replace files)`,
-    );
-    this.name = 'LateConflictError';
-  }
-}
-
-/**
- * Writes `data` durably to a temporary name beside `file`, then moves it into place: a reader
- * (or a power cut) sees the old state or the whole new file. Without `replace`, a file that
- * exists at `file` by then is left alone (LateConflictError). The folder's fsync comes later,
- * once per folder (see runExport).
- */
-async function writeAtomic(
-  io: ExportIo,
-  file: string,
-  data: Uint8Array | string,
-  replace: boolean,
-): Promise<void> {
-  temporaryCounter = (temporaryCounter + 1) % 1_000_000_000;
-  const temporary = path.join(
-    path.dirname(file),
-    `.${path.basename(file)}.${process.pid}-${temporaryCounter}.tmp`,
-  );
-  try {
-    await io.writeFile(temporary, data);
-    await io.rename(temporary, file, replace);
-  } catch (error) {
-    await io.unlink(temporary).catch(() => undefined);
-    if (!replace && (error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new LateConflictError(file);
-    }
-    throw error;
-  }
-}
-
-function sha256(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 const noopReporter: JobReporter = {

@@ -4,6 +4,7 @@
  * in the contract's exportFormatSchema.
  */
 import './png';
+import './png-mask';
 import './jpeg';
 import './tiff';
 import './bmp';
@@ -14,3 +15,4 @@ import './nnunet';
 import './dicom';
 
 export * from './registry';
+export { MaskSizeMismatchError } from './mask-decode';

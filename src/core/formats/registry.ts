@@ -268,3 +268,106 @@ export function exportFormatOf(id: string): ExportFormatDefinition {
   if (!format) throw new Error(`no export format ${JSON.stringify(id)} is registered`);
   return format;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Mask readers
+
+export interface MaskReadOptions {
+  /** The file holds probabilities (8/16-bit PNG, float NIfTI 0..1), not a binary mask. */
+  probability?: boolean;
+  /** The size the mask must have (its image's): a reader refuses another from the header. */
+  expected?: { width: number; height: number };
+  /** Refused from the header above this many pixels (default MAX_DECODABLE_PIXELS). */
+  maxPixels?: number;
+}
+
+/** A mask file's pixels: 0/255 for a mask, 0..255 for probabilities; one byte each, row-major. */
+export interface MaskRead {
+  values: Uint8Array;
+  width: number;
+  height: number;
+  /** Pixels > 0 (binary masks). */
+  foreground: number;
+  /** The file's values were all in {0,1} or all in {0,255} (binary masks). */
+  cleanValues: boolean;
+  /** Some foreground pixel had the value 1 (a 0/1 mask). */
+  oneValued: boolean;
+  /** What the reader noticed and the report should say (clipped probabilities, ...). */
+  warning?: string;
+}
+
+/** Every mask a file holds, by the SOP Instance UID of the image each is for. */
+export interface ReferencedMasks {
+  width: number;
+  height: number;
+  masks: Map<string, Uint8Array>;
+}
+
+interface MaskReaderBase {
+  readonly id: string;
+  readonly label: string;
+  /** Lower-case file name endings (with the dot, e.g. '.nii.gz') this reader claims. */
+  readonly extensions: readonly string[];
+  /** True when the bytes are this reader's (for files whose name says nothing). */
+  sniff(bytes: Buffer): boolean;
+}
+
+/** A mask paired with its image by file name (mask_<name>, <stem>.nii.gz, ...). */
+export interface NamedMaskReader extends MaskReaderBase {
+  readonly pairing: 'name';
+  read(bytes: Buffer, options?: MaskReadOptions): Promise<MaskRead>;
+}
+
+/** A file paired by the images it references (DICOM SEG), not by its name. */
+export interface ReferencingMaskReader extends MaskReaderBase {
+  readonly pairing: 'reference';
+  /** The SOP Instance UIDs of the images it holds masks for, from its header. */
+  references(bytes: Buffer): string[];
+  /** Every mask the file holds, 0/255. */
+  readAll(bytes: Buffer): ReferencedMasks;
+}
+
+export type MaskReader = NamedMaskReader | ReferencingMaskReader;
+
+const maskReaders: MaskReader[] = [];
+
+export function registerMaskReader(reader: MaskReader): void {
+  if (maskReaders.some((known) => known.id === reader.id)) {
+    throw new Error(`mask reader ${reader.id} is registered twice`);
+  }
+  maskReaders.push(reader);
+}
+
+export function listMaskReaders(): readonly MaskReader[] {
+  return maskReaders;
+}
+
+/** The reader whose file name ending matches (the longest ending wins: .nii.gz over .gz). */
+export function maskReaderForName(name: string): MaskReader | null {
+  const lower = name.toLowerCase();
+  let best: { reader: MaskReader; length: number } | null = null;
+  for (const reader of maskReaders)
+    for (const extension of reader.extensions)
+      if (lower.endsWith(extension) && extension.length > (best?.length ?? 0))
+        best = { reader, length: extension.length };
+  return best?.reader ?? null;
+}
+
+/**
+ * The reader of a mask file: by its bytes when they are at hand (a referencing reader's magic is
+ * more specific than an image's, so those are asked first), else by its name.
+ */
+export function maskReaderFor(name: string, bytes?: Buffer): MaskReader | null {
+  if (bytes && bytes.length > 0) {
+    const sniffed =
+      maskReaders.find((reader) => reader.pairing === 'reference' && reader.sniff(bytes)) ??
+      maskReaders.find((reader) => reader.pairing === 'name' && reader.sniff(bytes));
+    if (sniffed) return sniffed;
+  }
+  return maskReaderForName(name);
+}
+
+/** Labels of every mask reader, for messages ('PNG, NIfTI, DICOM SEG'). */
+export function maskReaderLabels(): string {
+  return maskReaders.map((reader) => reader.label).join(', ');
+}

@@ -17,11 +17,14 @@ import path from 'node:path';
 import { ApiError, type Job } from '../../../shared/contract';
 import type { ImportReport } from '../../../shared/dataset-schemas';
 import type { ImportPredictionsResult } from '../../../shared/interop-schemas';
-import { decodeGray } from '../../dataset/decode';
 import { READ_LIMITS, readNamedFile, resolveUserPath } from '../../guarded-files';
 import { listFiles, maskCandidates } from '../../dataset/layout';
-import { readSegmentation, segmentationReferences } from '../../formats/dicom/seg-read';
-import { decodeNifti } from '../../formats/nifti-codec';
+import {
+  listMaskReaders,
+  maskReaderForName,
+  maskReaderLabels,
+  type MaskReader,
+} from '../../formats';
 import { nnunetCase } from '../../formats/nnunet';
 import { CancelledError, RefusedError, type JobReporter } from '../../job-reporter';
 import { projectImagesBySopInstance } from '../../project/dicom-tags';
@@ -32,7 +35,6 @@ import {
   savePrediction,
   trainingPairs,
 } from '../../project/masks';
-import { decodeBinaryMask } from '../../project/mask-png';
 import { statement, type ProjectStore } from '../../project/store';
 import type { MlContext } from '../ml-context';
 import { recordPredictionChanges } from '../active-learning';
@@ -48,27 +50,22 @@ export interface ImportPredictionsInput {
   probability?: boolean;
 }
 
-const FORMATS: { pattern: RegExp; id: string }[] = [
-  { pattern: /\.png$/i, id: 'png' },
-  { pattern: /\.nii\.gz$/i, id: 'nifti' },
-  { pattern: /\.nii$/i, id: 'nifti' },
-  { pattern: /\.(dcm|dicom)$/i, id: 'dicom-seg' },
-];
-
-const formatOf = (file: string) => FORMATS.find((f) => f.pattern.test(file))?.id ?? null;
+/** The registry's reader of a prediction file, chosen by its name (as files are paired). */
+const readerOf = (file: string): MaskReader | null => maskReaderForName(path.basename(file));
 
 /** File names (lower case) a prediction of an image may have, most specific first. */
 export function predictionCandidates(image: Pick<ImageRecord, 'name'>): string[] {
   const stem = image.name.slice(0, image.name.length - path.extname(image.name).length);
   const id = nnunetCase(stem);
+  // Every file name ending a name-paired mask reader claims (PNG, NIfTI), longest first.
+  const endings = listMaskReaders()
+    .filter((reader) => reader.pairing === 'name')
+    .flatMap((reader) => [...reader.extensions].sort((a, b) => b.length - a.length));
   const names = [
     ...maskCandidates(image.name, null, true),
-    `mask_${stem}.nii.gz`,
-    `mask_${stem}.nii`,
-    `${stem}.nii.gz`,
-    `${stem}.nii`,
-    `${id}.png`,
-    `${id}.nii.gz`,
+    ...endings.map((ending) => `mask_${stem}${ending}`),
+    ...endings.map((ending) => `${stem}${ending}`),
+    ...endings.map((ending) => `${id}${ending}`),
   ];
   return [...new Set(names.map((name) => name.toLowerCase()))];
 }
@@ -83,60 +80,27 @@ interface Decoded {
 
 /** A prediction file's pixels as the 0..255 map the project stores. */
 export async function decodePrediction(file: string, probability: boolean): Promise<Decoded> {
+  const reader = readerOf(file);
+  if (reader?.pairing !== 'name') throw new Error('not a prediction format paired by name');
   const bytes = await readNamedFile(file, READ_LIMITS.prediction, 'a prediction');
-  if (formatOf(file) === 'nifti') {
-    const slice = await decodeNifti(bytes);
-    const values = new Uint8Array(slice.data.length);
-    let outside = false;
-    for (let i = 0; i < values.length; i++) {
-      const v = slice.data[i];
-      if (probability) {
-        if (v < 0 || v > 1) outside = true;
-        values[i] = Math.round(Math.min(1, Math.max(0, v)) * 255);
-      } else values[i] = v > 0 ? 255 : 0;
-    }
-    return {
-      values,
-      width: slice.width,
-      height: slice.height,
-      warning: outside ? 'probabilities outside 0..1 were clipped' : undefined,
-    };
-  }
-  if (!probability) {
-    const mask = await decodeBinaryMask(bytes);
-    return {
-      values: mask.data,
-      width: mask.width,
-      height: mask.height,
-      warning: mask.cleanValues
-        ? undefined
-        : 'values other than 0/1 or 0/255; binarised with > 0 as foreground (probability maps need --probability)',
-    };
-  }
-  const gray = await decodeGray(bytes);
-  const values = new Uint8Array(gray.data.length);
-  let max = 0;
-  for (let i = 0; i < values.length; i++) {
-    values[i] = gray.bitDepth === 16 ? Math.round(gray.data[i] / 257) : gray.data[i];
-    max = Math.max(max, gray.data[i]);
-  }
+  const read = await reader.read(bytes, { probability });
+  const hint = !probability && !read.cleanValues ? ' (probability maps need --probability)' : '';
   return {
-    values,
-    width: gray.width,
-    height: gray.height,
-    warning:
-      max === 1 ? 'a probability map whose values are all 0 or 1: is it a 0/1 mask?' : undefined,
+    values: read.values,
+    width: read.width,
+    height: read.height,
+    warning: read.warning === undefined ? undefined : read.warning + hint,
   };
 }
 
-/** The mask a DICOM SEG holds for the image with SOP Instance UID `reference`, as 0/255. */
-async function decodeSegmentationOf(file: string, reference: string): Promise<Decoded> {
-  const segmentation = readSegmentation(
-    await readNamedFile(file, READ_LIMITS.prediction, 'a DICOM SEG'),
-  );
-  const values = segmentation.masks.get(reference);
-  if (!values) throw new Error(`the SEG has no frame of ${reference}`);
-  return { values, width: segmentation.columns, height: segmentation.rows };
+/** The mask a referencing file (DICOM SEG) holds for the image with SOP Instance UID `reference`. */
+async function decodeReferencedOf(file: string, reference: string): Promise<Decoded> {
+  const reader = readerOf(file);
+  if (reader?.pairing !== 'reference') throw new Error('not a file that references its images');
+  const masks = reader.readAll(await readNamedFile(file, READ_LIMITS.prediction, reader.label));
+  const values = masks.masks.get(reference);
+  if (!values) throw new Error(`the ${reader.label} has no frame of ${reference}`);
+  return { values, width: masks.width, height: masks.height };
 }
 
 /** Removes every prediction of a version (an import that did not finish leaves none behind). */
@@ -176,9 +140,11 @@ async function pairSegmentations(
   const taken = new Map<number, string>();
   for (const file of files) {
     let references: string[];
+    const reader = readerOf(file);
     try {
-      references = segmentationReferences(
-        await readNamedFile(file, READ_LIMITS.prediction, 'a DICOM SEG'),
+      if (reader?.pairing !== 'reference') throw new Error('not paired by reference');
+      references = reader.references(
+        await readNamedFile(file, READ_LIMITS.prediction, reader.label),
       );
     } catch (error) {
       report.skipped.push({
@@ -226,15 +192,15 @@ export async function pairPredictions(store: ProjectStore, folder: string): Prom
   const byName = new Map<string, string[]>();
   const segmentations: string[] = [];
   for (const file of files) {
-    const format = formatOf(file);
-    if (!format) {
+    const reader = readerOf(file);
+    if (!reader) {
       report.skipped.push({
         path: rel(file),
-        reason: 'not a prediction format (PNG, NIfTI, DICOM SEG)',
+        reason: `not a prediction format (${maskReaderLabels()})`,
       });
       continue;
     }
-    if (format === 'dicom-seg') {
+    if (reader.pairing === 'reference') {
       segmentations.push(file);
       continue;
     }
@@ -344,7 +310,7 @@ async function importPredictions(
       decoded =
         reference === undefined
           ? await decodePrediction(file, probability)
-          : await decodeSegmentationOf(file, reference);
+          : await decodeReferencedOf(file, reference);
     } catch (error) {
       report.skipped.push({ path: relative, reason: (error as Error).message });
       continue;
@@ -359,7 +325,7 @@ async function importPredictions(
     if (decoded.warning) report.warnings.push({ path: relative, message: decoded.warning });
     await savePrediction(store.db, image.id, version, decoded.values);
     saved.push(image.id);
-    const format = formatOf(file) ?? 'other';
+    const format = readerOf(file)?.id ?? 'other';
     formats[format] = (formats[format] ?? 0) + 1;
     report.pairs += 1;
     report.splits[image.split] += 1;
