@@ -13,6 +13,23 @@ import { installedElectronBinary } from '../../src/launcher/electron-binary';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 
+/**
+ * Resolves once no process of the group `pgid` is left. One still there after 15 s is killed, and
+ * the test says so: a server or worker that ignores SIGTERM is a defect, not a slow exit.
+ */
+async function groupGone(pgid: number): Promise<void> {
+  for (let waited = 0; waited < 15_000; waited += 100) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  process.kill(-pgid, 'SIGKILL');
+  throw new Error('a process of npm start outlived SIGTERM by 15 s');
+}
+
 test('npm start without Electron says why in one line and opens browser mode', async ({ page }) => {
   test.skip(
     installedElectronBinary() !== null,
@@ -53,6 +70,9 @@ test('npm start without Electron says why in one line and opens browser mode', a
       process.kill(-child.pid, 'SIGTERM');
       await exited;
     }
+    // The launcher is gone, but the server and its ML worker (same process group) may still be
+    // ending and writing the demo project: wait until no process of the group is left.
+    if (child.pid !== undefined) await groupGone(child.pid);
     fs.rmSync(projectDir, { recursive: true, force: true });
   }
 });
