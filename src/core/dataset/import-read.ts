@@ -11,12 +11,7 @@ import type { Split } from '../../shared/contract-review';
 import { type ExistingImage, type ImageFileFacts } from '../project/datasets';
 import { tagsOfFacts, type DicomTags } from '../project/dicom-tags';
 import { encodeGray8, isStorableMaskPng } from '../project/mask-png';
-import {
-  isDicom,
-  isDicomFileName,
-  probeDicom,
-  probeDicomForImport,
-} from '../formats/dicom/decoder';
+import { isDicom, isDicomFileName, probeDicomForImport } from '../formats/dicom/decoder';
 import { maskReaderFor, MaskSizeMismatchError, type ReferencedMasks } from '../formats';
 import { probeImage, probeImageFile, type ImageInfo } from './decode';
 import { describeFsError, specialFileKind } from '../fs-errors';
@@ -212,7 +207,9 @@ export async function processItem(
       result.unchanged = true;
       info = existing;
     } else if (bytes && isDicom(bytes)) {
-      const probe = probeDicom(bytes);
+      // Parsed once; a compressed frame is decoded once too, unless the image is above the pixel
+      // limit (skipped below from its header), so data that do not decode are skipped here.
+      const probe = await probeDicomForImport(bytes, { maxPixels });
       if (probe.kind === 'segmentation') {
         // Paired by the images it references, not by name: the registry's reader unpacks it.
         const reader = maskReaderFor(item.name, bytes);
@@ -221,14 +218,8 @@ export async function processItem(
         return result;
       }
       if (item.segmentationOnly) throw new Error('a DICOM image in a mask folder (not a SEG)');
-      // Nothing too large is decoded: the pixel limit is checked from the header first; then a
-      // compressed frame is decoded once, so data that do not decode are skipped here.
-      const checked = aboveLimit({ ...probe, channels: 1, format: 'dicom' }, maxPixels)
-        ? probe
-        : await probeDicomForImport(bytes);
       result.dicom = tagsOfFacts(probe.facts);
-      if (checked.kind === 'image' && checked.note)
-        result.warnings.push({ path: item.relPath, message: checked.note });
+      if (probe.note) result.warnings.push({ path: item.relPath, message: probe.note });
       info = { ...probe, channels: 1, format: 'dicom' };
     } else if (item.segmentationOnly) {
       throw new Error('not a DICOM file');

@@ -24,6 +24,7 @@ import {
   TRANSFER_SYNTAXES,
   us,
   type DicomFacts,
+  type ParsedDicom,
 } from './parse';
 
 export { isDicom };
@@ -50,7 +51,11 @@ export interface DicomProbe {
  * imported (multi-frame, colour, undecodable transfer syntax, truncated).
  */
 export function probeDicom(bytes: Uint8Array): DicomProbe {
-  const parsed = parseDicom(bytes);
+  return probeParsed(parseDicom(bytes));
+}
+
+/** `probeDicom` of a file already parsed (a deflated one is inflated by each parse). */
+function probeParsed(parsed: ParsedDicom): DicomProbe {
   const facts = dicomFacts(parsed);
   if (facts.sopClassUid === SEGMENTATION_STORAGE)
     return { kind: 'segmentation', width: facts.columns, height: facts.rows, bitDepth: 8, facts };
@@ -77,12 +82,18 @@ export function probeDicom(bytes: Uint8Array): DicomProbe {
 
 /**
  * `probeDicom` for the import: a compressed image's frame is also decoded once, so pixel data that
- * do not decode are skipped at import with the reason rather than failing in the viewer.
+ * do not decode are skipped at import with the reason rather than failing in the viewer. An
+ * image above `maxPixels` is never decoded (the import skips it from the header). The file is
+ * parsed once (a deflated one would be inflated by every parse).
  */
-export async function probeDicomForImport(bytes: Uint8Array): Promise<DicomProbe> {
-  const probe = probeDicom(bytes);
-  if (probe.kind !== 'image') return probe;
-  await checkFrameDecodes(bytes);
+export async function probeDicomForImport(
+  bytes: Uint8Array,
+  { maxPixels = Infinity }: { maxPixels?: number } = {},
+): Promise<DicomProbe> {
+  const parsed = parseDicom(bytes);
+  const probe = probeParsed(parsed);
+  if (probe.kind !== 'image' || probe.width * probe.height > maxPixels) return probe;
+  await checkFrameDecodes(parsed, probe.facts);
   const { photometric, samplesPerPixel } = probe.facts;
   return samplesPerPixel === 1
     ? probe

@@ -219,9 +219,7 @@ async function decodeFrame(
  * Decodes the frame of a compressed image once, so that the import lists pixel data that do not
  * decode among the skipped files (with the reason) instead of the viewer failing later.
  */
-export async function checkFrameDecodes(bytes: Uint8Array): Promise<void> {
-  const parsed = parseDicom(bytes);
-  const facts = dicomFacts(parsed);
+export async function checkFrameDecodes(parsed: ParsedDicom, facts: DicomFacts): Promise<void> {
   const native = TRANSFER_SYNTAXES[facts.transferSyntax]?.codec === 'native';
   if (native && facts.samplesPerPixel === 1) return;
   await frameWords(parsed, facts);
