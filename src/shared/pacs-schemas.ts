@@ -131,6 +131,8 @@ export const pacsRetrieveInputSchema = z.object({
   name: pacsNameSchema,
   studyInstanceUid: dicomUidSchema,
   seriesInstanceUid: dicomUidSchema.optional(),
+  /** DIMSE connections: C-GET (default, no connection back to us) or C-MOVE to our store SCP. */
+  method: z.enum(['c-get', 'c-move']).optional(),
 });
 export type PacsRetrieveInput = z.input<typeof pacsRetrieveInputSchema>;
 

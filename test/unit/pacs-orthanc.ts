@@ -49,7 +49,15 @@ export interface Orthanc {
   stop(): Promise<void>;
 }
 
-export async function startOrthanc(options: { withPassword?: boolean } = {}): Promise<Orthanc> {
+export interface OrthancOptions {
+  withPassword?: boolean;
+  /** DICOM peers Orthanc knows (a C-MOVE destination): name -> [AE title, host, port]. */
+  modalities?: Record<string, [string, string, number]>;
+  /** Reject associations called with another AE title than Orthanc's. */
+  checkCalledAet?: boolean;
+}
+
+export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthanc> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qataseg-orthanc-'));
   const httpPort = await freePort();
   const dicomPort = await freePort();
@@ -66,9 +74,12 @@ export async function startOrthanc(options: { withPassword?: boolean } = {}): Pr
     RemoteAccessAllowed: false,
     AuthenticationEnabled: Boolean(options.withPassword),
     RegisteredUsers: options.withPassword ? { [user]: password } : {},
-    DicomCheckCalledAet: false,
+    DicomCheckCalledAet: Boolean(options.checkCalledAet),
     DicomAlwaysAllowStore: true,
     DicomAlwaysAllowEcho: true,
+    DicomAlwaysAllowFind: true,
+    DicomAlwaysAllowGet: true,
+    DicomModalities: options.modalities ?? {},
     Plugins: [DICOMWEB_PLUGIN],
     DicomWeb: { Enable: true, Root: '/dicom-web/', EnableWado: false, StudiesMetadata: 'Full' },
     StableAge: 1,
@@ -124,7 +135,7 @@ export async function startOrthanc(options: { withPassword?: boolean } = {}): Pr
       return (await response.json()) as T;
     },
     store(files) {
-      execFileSync('storescu', ['-aec', aet, '127.0.0.1', String(dicomPort), ...files], {
+      execFileSync('storescu', ['-R', '-aec', aet, '127.0.0.1', String(dicomPort), ...files], {
         stdio: 'pipe',
       });
     },

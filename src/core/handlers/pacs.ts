@@ -20,9 +20,12 @@ import {
   type DicomwebSession,
 } from '../pacs/dicomweb';
 import { dimseEcho } from '../pacs/dimse';
+import { dimseRetrieveIntoProject } from '../pacs/dimse-retrieve';
+import { dimseSearchStudies } from '../pacs/dimse-search';
+import { cStoreStore } from '../pacs/dimse-send';
 import { retrieveIntoProject } from '../pacs/retrieve';
 import { searchStudies } from '../pacs/search';
-import { PacsSendError, sendSegmentations } from '../pacs/send';
+import { PacsSendError, sendSegmentations, stowStore } from '../pacs/send';
 import { CancelledError } from '../job-reporter';
 
 /** The host's secret store for a project (Electron's safeStorage, else owner-only files). */
@@ -51,12 +54,18 @@ function sessionOf(context: ServiceContext, name: string): DicomwebSession {
   const store = context.project();
   const secrets = secretsOf(context, store);
   const connection = getConnection(store, secrets, name);
-  if (connection.kind !== 'dicomweb')
-    throw new PacsRequestError(
-      `${name} is a DIMSE connection: this build echoes over DIMSE but searches, retrieves and sends over DICOMweb only`,
-      0,
-    );
   return dicomwebSession(connection, connection.auth === 'none' ? null : secrets.get(name));
+}
+
+/** The connection: DICOMweb with its session ready, or DIMSE (no session: one association per call). */
+function peerOf(
+  context: ServiceContext,
+  name: string,
+): { kind: 'dicomweb'; session: DicomwebSession } | { kind: 'dimse'; connection: PacsConnection } {
+  const store = context.project();
+  const connection = getConnection(store, secretsOf(context, store), name);
+  if (connection.kind === 'dimse') return { kind: 'dimse', connection };
+  return { kind: 'dicomweb', session: sessionOf(context, name) };
 }
 
 /** Whether the server answers a QIDO-RS query, and what went wrong if not. */
@@ -105,25 +114,42 @@ export const pacsHandlers: HandlerGroup = {
       return echoConnection(connection, () => sessionOf(context, input.name));
     }),
   'pacs.search': (input, context) =>
-    guarded(() => searchStudies(sessionOf(context, input.name), input)),
+    guarded(() => {
+      const peer = peerOf(context, input.name);
+      return peer.kind === 'dimse'
+        ? dimseSearchStudies(peer.connection, input)
+        : searchStudies(peer.session, input);
+    }),
   'pacs.retrieve': (input, context) => {
     const store = context.project();
     // Checked before the job starts: an unknown name or a missing secret is the caller's error.
-    const session = guarded(() => sessionOf(context, input.name));
-    return session.then((ready) =>
+    const peer = guarded(() => peerOf(context, input.name));
+    return peer.then((ready) =>
       context.jobs.startExclusive(
         `pacs-retrieve:${store.dir}`,
         `a retrieve from ${input.name}`,
         'pacs-retrieve',
-        async () => (reporter) => guarded(() => retrieveIntoProject(store, ready, input, reporter)),
+        async () => (reporter) =>
+          guarded(() =>
+            ready.kind === 'dimse'
+              ? dimseRetrieveIntoProject(store, ready.connection, input, reporter)
+              : retrieveIntoProject(store, ready.session, input, reporter),
+          ),
       ),
     );
   },
   'pacs.send': (input, context) => {
     const store = context.project();
-    return guarded(() => sessionOf(context, input.name)).then((ready) =>
+    return guarded(() => peerOf(context, input.name)).then((ready) =>
       context.jobs.start('pacs-send', (reporter) =>
-        guarded(() => sendSegmentations(store, ready, input, reporter)),
+        guarded(() =>
+          sendSegmentations(
+            store,
+            ready.kind === 'dimse' ? cStoreStore(ready.connection) : stowStore(ready.session),
+            input,
+            reporter,
+          ),
+        ),
       ),
     );
   },

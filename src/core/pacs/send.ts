@@ -1,9 +1,10 @@
 /**
- * STOW-RS send of the DICOM SEG of each DICOM image: the SEG is built by the same writer the
+ * Send of the DICOM SEG of each DICOM image: the SEG is built by the same writer the
  * dicom-seg export uses (formats/dicom), referencing the source's study, series and SOP instance.
  * Its SOP Instance UID and series are derived from the project and the revision, so sending the
  * same revision again stores the same instance (the PACS replaces it) rather than a duplicate.
- * One instance per request, so each has its own result (stored, warning, failed).
+ * One instance per request, so each has its own result (stored, warning, failed); the request is
+ * STOW-RS here or C-STORE (./dimse-send.ts), behind SegStore.
  */
 import fs from 'node:fs/promises';
 import type { JobReporter } from '../job-reporter';
@@ -178,9 +179,44 @@ function imagesToSend(store: ProjectStore, imageIds: number[] | undefined): Imag
   return ids.map((id) => getImage(store.db, id));
 }
 
+/**
+ * How a send stores one SEG on the PACS: STOW-RS (stowStore below) or C-STORE (./dimse-send.ts).
+ * A failure it can name is a verdict; a thrown PacsCancelledError stops the send.
+ */
+export interface SegStore {
+  /** The connection's name, for the report. */
+  readonly connection: string;
+  store(
+    bytes: Uint8Array,
+    sopInstanceUid: string,
+    imageName: string,
+    signal: AbortSignal,
+  ): Promise<{ status: 'stored' | 'warning' | 'failed'; message: string }>;
+}
+
+/** STOW-RS, one instance per request. */
+export function stowStore(session: DicomwebSession): SegStore {
+  return {
+    connection: session.connection.name,
+    async store(bytes, sopInstanceUid, imageName, signal) {
+      const response = await call(
+        session,
+        `storing the SEG of ${imageName} (STOW-RS)`,
+        signal,
+        (request) =>
+          session.client.storeInstances({
+            datasets: [Uint8Array.from(bytes).buffer],
+            request,
+          }),
+      );
+      return stowVerdict(response, sopInstanceUid);
+    },
+  };
+}
+
 export async function sendSegmentations(
   store: ProjectStore,
-  session: DicomwebSession,
+  target: SegStore,
   input: PacsSendInput,
   reporter: JobReporter,
 ): Promise<PacsSendResult> {
@@ -226,22 +262,8 @@ export async function sendSegmentations(
     }
     const { bytes, sopInstanceUid, referencedSopInstanceUid } = segmentation;
     try {
-      const response = await call(
-        session,
-        `storing the SEG of ${image.name} (STOW-RS)`,
-        reporter.signal,
-        (request) =>
-          session.client.storeInstances({
-            datasets: [Uint8Array.from(bytes).buffer],
-            request,
-          }),
-      );
-      instances.push({
-        ...base,
-        sopInstanceUid,
-        referencedSopInstanceUid,
-        ...stowVerdict(response, sopInstanceUid),
-      });
+      const verdict = await target.store(bytes, sopInstanceUid, image.name, reporter.signal);
+      instances.push({ ...base, sopInstanceUid, referencedSopInstanceUid, ...verdict });
     } catch (error) {
       if (error instanceof PacsCancelledError) throw error;
       instances.push({
@@ -256,7 +278,7 @@ export async function sendSegmentations(
   }
   const count = (status: string) => instances.filter((entry) => entry.status === status).length;
   return {
-    connection: session.connection.name,
+    connection: target.connection,
     instances,
     stored: count('stored') + count('warning'),
     failed: count('failed'),
