@@ -1,6 +1,7 @@
 /**
  * Contract entries of the PACS room (src/core/pacs), spread into `methods` of ./contract.ts:
- * named connections, echo, QIDO-RS search, WADO-RS retrieve and STOW-RS send.
+ * named connections, echo, search (QIDO-RS or C-FIND), retrieve (WADO-RS, C-GET or C-MOVE), send
+ * (STOW-RS or C-STORE) and the store SCP's allow list.
  *
  * A password or token crosses only inward (in `pacs.add`); no output carries one.
  * Its schemas live in ./pacs-schemas, which anyone may import directly.
@@ -10,6 +11,8 @@ import { jobSchema } from './common-schemas';
 import { noInput } from './schema-helpers';
 import {
   pacsAddInputSchema,
+  pacsAllowInputSchema,
+  pacsAllowResultSchema,
   pacsConnectionSchema,
   pacsEchoResultSchema,
   pacsNameSchema,
@@ -42,6 +45,8 @@ export const pacsMethods = {
   'pacs.retrieve': { input: pacsRetrieveInputSchema, output: job },
   /** Starts sending the DICOM SEG of each image; the job's result is a PacsSendResult. */
   'pacs.send': { input: pacsSendInputSchema, output: job },
+  /** Reads or changes the calling AE titles our store SCP accepts pushes from. */
+  'pacs.allow': { input: pacsAllowInputSchema, output: pacsAllowResultSchema },
 } as const;
 
 export const pacsEvents = {} as const;

@@ -16,6 +16,19 @@ const aeTitleSchema = z
   .refine((value) => value.trim() !== '' && !value.includes('\\'), 'not a valid AE title');
 const portSchema = z.number().int().min(1).max(65535);
 
+/** Changes to the store SCP's allow list of calling AE titles (none: just read it). */
+export const pacsAllowInputSchema = z.object({
+  add: z.array(aeTitleSchema).optional(),
+  remove: z.array(aeTitleSchema).optional(),
+});
+export type PacsAllowInput = z.input<typeof pacsAllowInputSchema>;
+
+export const pacsAllowResultSchema = z.object({
+  /** The allow list as it now is (the project's DIMSE connections' AE titles are allowed too). */
+  allowed: z.array(z.string()),
+});
+export type PacsAllowResult = z.infer<typeof pacsAllowResultSchema>;
+
 /** What a new connection needs. `secret` is the password (basic) or token (bearer). */
 export const pacsAddInputSchema = z.discriminatedUnion('kind', [
   z.object({

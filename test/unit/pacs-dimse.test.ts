@@ -119,7 +119,14 @@ describe.skipIf(!orthancAvailable())('PACS over DIMSE against Orthanc', () => {
 
   it('C-ECHO succeeds where dcmtk echoscu does, and fails naming an unreachable server', async () => {
     // dcmtk's own C-ECHO to the same AE: the server is up and accepts our AE title.
-    execFileSync('echoscu', ['-aet', OUR_AET, '-aec', orthanc.aet, '127.0.0.1', String(orthanc.dicomPort)]);
+    execFileSync('echoscu', [
+      '-aet',
+      OUR_AET,
+      '-aec',
+      orthanc.aet,
+      '127.0.0.1',
+      String(orthanc.dicomPort),
+    ]);
     const echo = await service.invoke('pacs.echo', { name: 'orthanc-dimse' });
     expect(echo.ok).toBe(true);
     expect(echo.checks[0]).toMatchObject({ what: 'C-ECHO', ok: true });
@@ -140,7 +147,9 @@ describe.skipIf(!orthancAvailable())('PACS over DIMSE against Orthanc', () => {
     expect(failed.checks[0].message).toMatch(/could not be reached/);
     const search = await rejection(service.invoke('pacs.search', { name: 'dimse-gone' }));
     expect(search.code).toBe('bad-request');
-    expect(search.message).toMatch(/PACS dimse-gone .*C-FIND of studies failed: the server could not be reached/);
+    expect(search.message).toMatch(
+      /PACS dimse-gone .*C-FIND of studies failed: the server could not be reached/,
+    );
   }, 60_000);
 
   it('C-FIND searches by patient, date range, modality, accession and body part, paged', async () => {
@@ -174,10 +183,7 @@ describe.skipIf(!orthancAvailable())('PACS over DIMSE against Orthanc', () => {
     expect(byBodyPart.studies[0].series.map((series) => series.seriesInstanceUid)).toEqual([
       SERIES_B,
     ]);
-    const pages = [
-      await search({ limit: 2 }),
-      await search({ limit: 2, offset: 2 }),
-    ];
+    const pages = [await search({ limit: 2 }), await search({ limit: 2, offset: 2 })];
     expect(pages.map((page) => [page.studies.length, page.more])).toEqual([
       [2, true],
       [1, false],
@@ -189,7 +195,10 @@ describe.skipIf(!orthancAvailable())('PACS over DIMSE against Orthanc', () => {
 
   it('C-GET retrieves what the project lacks at instance level, nothing twice, through the import', async () => {
     const retrieve = async (input: Record<string, unknown>) => {
-      const job = await service.invoke('pacs.retrieve', { name: 'orthanc-dimse', ...input } as never);
+      const job = await service.invoke('pacs.retrieve', {
+        name: 'orthanc-dimse',
+        ...input,
+      } as never);
       return pacsRetrieveResultSchema.parse(await service.jobs.wait(job.id));
     };
     // One instance is there already, as an earlier (interrupted) run would have left it.
@@ -220,7 +229,9 @@ print(ds.SOPInstanceUID, ds.StudyInstanceUID, ds.PatientID, ds.pixel_array.sum()
     execFileSync('dcmftest', [written]);
     const again = await retrieve({ studyInstanceUid: STUDY });
     expect(again).toMatchObject({ listed: 3, fetched: 0, alreadyHeld: 3, failed: [] });
-    expect(fs.readdirSync(path.join(folder, STUDY, SERIES_A)).filter((f) => f.endsWith('.part'))).toEqual([]);
+    expect(
+      fs.readdirSync(path.join(folder, STUDY, SERIES_A)).filter((f) => f.endsWith('.part')),
+    ).toEqual([]);
   }, 120_000);
 
   it('C-MOVE brings a study into the store SCP opened on our port, then the import', async () => {
@@ -334,13 +345,17 @@ print(json.dumps({"sop": ds.SOPInstanceUID, "refs": [item.ReferencedSOPInstanceU
     const before = await service.invoke('pacs.list');
     const echo = await service.invoke('pacs.echo', { name: 'wrong-aet' });
     expect(echo.ok).toBe(false);
-    expect(echo.checks[0].message).toMatch(/PACS wrong-aet \(NOTORTHANC@127\.0\.0\.1:\d+\).*rejected/);
-    const error = await rejection(
-      service.invoke('pacs.retrieve', { name: 'wrong-aet', studyInstanceUid: STUDY }).then((job) =>
-        service.jobs.wait(job.id),
-      ),
+    expect(echo.checks[0].message).toMatch(
+      /PACS wrong-aet \(NOTORTHANC@127\.0\.0\.1:\d+\).*rejected/,
     );
-    expect(error.message).toMatch(/PACS wrong-aet .*C-FIND.*rejected \(called AE title not recognised\)/);
+    const error = await rejection(
+      service
+        .invoke('pacs.retrieve', { name: 'wrong-aet', studyInstanceUid: STUDY })
+        .then((job) => service.jobs.wait(job.id)),
+    );
+    expect(error.message).toMatch(
+      /PACS wrong-aet .*C-FIND.*rejected \(called AE title not recognised\)/,
+    );
     expect(await service.invoke('pacs.list')).toEqual(before);
   }, 60_000);
 });

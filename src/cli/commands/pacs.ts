@@ -1,5 +1,5 @@
 /**
- * `qataseg pacs add|list|remove|echo|search|retrieve|send`: the project's PACS connections, a probe,
+ * `qataseg pacs add|list|remove|echo|search|retrieve|send|allow`: the project's PACS connections, a probe,
  * a QIDO-RS search, a WADO-RS retrieve into the project and a STOW-RS send of each image's SEG.
  * A password or token is read from stdin (`--password-stdin`, `--token-stdin`), never from the
  * command line (where `ps` and shell history would keep it). --json outputs follow
@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { ApiError, type Job } from '../../shared/contract';
 import {
   pacsAddInputSchema,
+  pacsAllowInputSchema,
   pacsRetrieveResultSchema,
   pacsSearchInputSchema,
   pacsSendInputSchema,
@@ -114,7 +115,7 @@ function sendLines(result: PacsSendResult): string {
 export function register(program: Command): void {
   const pacs = program
     .command('pacs')
-    .description('PACS connections: add, list, remove, echo, search, retrieve, send');
+    .description('PACS connections: add, list, remove, echo, search, retrieve, send, allow');
 
   pacs
     .command('add <name>')
@@ -284,33 +285,72 @@ export function register(program: Command): void {
 
   pacs
     .command('retrieve <name>')
-    .description('retrieve a study or series into the project (WADO-RS), then import it')
+    .description(
+      'retrieve a study or series into the project (WADO-RS; DIMSE: C-GET, or C-MOVE with --move), then import it',
+    )
     .requiredOption('--project <dir>', 'project folder')
     .requiredOption('--study <uid>', 'Study Instance UID')
     .option('--series <uid>', 'only this Series Instance UID')
+    .option('--move', 'DIMSE: C-MOVE to our AE title and port instead of C-GET')
     .option('--json', 'print progress and the result as JSON lines')
-    .action(async (name: string, options: ProjectOption & { study: string; series?: string }) => {
+    .action(
+      async (
+        name: string,
+        options: ProjectOption & { study: string; series?: string; move?: boolean },
+      ) => {
+        const result = await withProject(
+          options,
+          'retrieving from a PACS',
+          false,
+          async (session) => {
+            const started = await session.invoke('pacs.retrieve', {
+              name,
+              studyInstanceUid: options.study,
+              seriesInstanceUid: options.series,
+              ...(options.move ? { method: 'c-move' as const } : {}),
+            });
+            return pacsRetrieveResultSchema.parse(await finished(session, started, options.json));
+          },
+        );
+        if (options.json) printJson(result);
+        else process.stdout.write(`${retrieveLines(result)}\n`);
+        if (result.failed.length > 0) process.exitCode = 1;
+      },
+    );
+
+  pacs
+    .command('allow [aet...]')
+    .description(
+      'add calling AE titles to the list allowed to push to `qataseg serve --store-scp` (no AE title: print the list)',
+    )
+    .requiredOption('--project <dir>', 'project folder')
+    .option('--remove', 'remove the AE titles from the list instead')
+    .option('--json', 'print the list as JSON')
+    .action(async (aets: string[], options: ProjectOption & { remove?: boolean }) => {
+      const input = pacsAllowInputSchema.safeParse(
+        aets.length === 0 ? {} : options.remove ? { remove: aets } : { add: aets },
+      );
+      if (!input.success) fail(issues(input.error));
       const result = await withProject(
         options,
-        'retrieving from a PACS',
-        false,
-        async (session) => {
-          const started = await session.invoke('pacs.retrieve', {
-            name,
-            studyInstanceUid: options.study,
-            seriesInstanceUid: options.series,
-          });
-          return pacsRetrieveResultSchema.parse(await finished(session, started, options.json));
-        },
+        'changing the store SCP allow list',
+        aets.length === 0,
+        (session) => session.invoke('pacs.allow', input.data),
       );
       if (options.json) printJson(result);
-      else process.stdout.write(`${retrieveLines(result)}\n`);
-      if (result.failed.length > 0) process.exitCode = 1;
+      else
+        process.stdout.write(
+          result.allowed.length === 0
+            ? 'no AE titles allowed to push (besides the DIMSE connections)\n'
+            : `allowed to push: ${result.allowed.join(', ')} (and the DIMSE connections)\n`,
+        );
     });
 
   pacs
     .command('send <name>')
-    .description("send each DICOM image's SEG (STOW-RS); a resend replaces, never duplicates")
+    .description(
+      "send each DICOM image's SEG (STOW-RS, or C-STORE for DIMSE); a resend replaces, never duplicates",
+    )
     .requiredOption('--project <dir>', 'project folder')
     .option('--source <source>', 'ground-truth|label|predicted', 'label')
     .option('--model <version>', 'predicted: the model version (default: the active model)')

@@ -9,7 +9,36 @@ import { unsafeForWal } from '../../core/project/filesystem';
 import { projectToken } from '../../server/session-token';
 import { isLoopbackHost, remoteExposure, startServer } from '../../server/server';
 import { fail, printJson } from '../output';
+import { importResultSchema } from '../../shared/dataset-schemas';
+import { startPushReceiver, type PushReceiver } from '../../core/pacs/push';
 import { BACKEND_CHOICES } from './ml-shared';
+
+/**
+ * The store SCP of `--store-scp`: pushes land in the project's push folder and are imported
+ * through the Service (a dataset.import job, queued with other writers), in batches.
+ */
+async function startStoreReceiver(
+  service: ReturnType<typeof createService>,
+  port: number,
+  aet: string,
+  host: string,
+): Promise<PushReceiver> {
+  try {
+    return await startPushReceiver({
+      port,
+      host,
+      aet,
+      store: () => service.project(),
+      importFolder: async (root) => {
+        const job = await service.invoke('dataset.import', { root });
+        return importResultSchema.parse(await service.jobs.wait(job.id));
+      },
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+  } catch (error) {
+    return fail(`--store-scp ${port}: cannot listen: ${(error as Error).message}`);
+  }
+}
 
 export function register(program: Command): void {
   program
@@ -36,6 +65,12 @@ export function register(program: Command): void {
       'generate and import the demo dataset first if the project has no images, then train a small first model in the background and predict every image',
     )
     .option('--no-demo-model', 'with --demo: no first model (the dataset only)')
+    .option(
+      '--store-scp <port>',
+      "also receive DICOM pushes (C-STORE) on this port into the project, importing as they arrive; calling AE titles must be in the project's allow list (qataseg pacs allow)",
+    )
+    .option('--aet <aet>', 'with --store-scp: the AE title we answer to', 'QATASEG')
+    .option('--no-http', 'with --store-scp: no HTTP server, only the store SCP')
     .option('--json', 'print the address as one JSON line (for scripts and tests)')
     .action(
       async (options: {
@@ -49,8 +84,18 @@ export function register(program: Command): void {
         allowRemote?: boolean;
         newToken?: boolean;
         readOnly?: boolean;
+        storeScp?: string;
+        aet: string;
+        http: boolean;
       }) => {
         const port = Number(options.port);
+        const scpPort = options.storeScp === undefined ? null : Number(options.storeScp);
+        if (scpPort !== null && (!Number.isInteger(scpPort) || scpPort < 0 || scpPort > 65535))
+          fail(`--store-scp must be a port 0..65535, got ${options.storeScp}`);
+        if (scpPort !== null && !options.project) fail('--store-scp needs --project DIR');
+        if (scpPort !== null && options.readOnly)
+          fail('--store-scp writes to the project: not with --read-only');
+        if (!options.http && scpPort === null) fail('--no-http needs --store-scp PORT');
         if (!Number.isInteger(port) || port < 0 || port > 65535)
           fail(`--port must be 0..65535, got ${options.port}`);
         const remote = !isLoopbackHost(options.host);
@@ -96,6 +141,29 @@ export function register(program: Command): void {
           token = kept.token;
           if (kept.replaced && !options.newToken) process.stderr.write(`Token: ${kept.replaced}\n`);
         }
+        const receiver =
+          scpPort === null
+            ? null
+            : await startStoreReceiver(service, scpPort, options.aet, options.host);
+        if (!options.http) {
+          if (options.json) printJson({ storeScp: receiver!.port, aet: options.aet });
+          else
+            process.stdout.write(
+              `Receiving DICOM pushes as ${options.aet} on port ${receiver!.port} into ${options.project}\nCtrl+C stops it.\n`,
+            );
+          const stopScp = () => {
+            void receiver!
+              .close()
+              .then(() => receiver!.idle())
+              .then(() => {
+                service.close();
+                process.exit(0);
+              });
+          };
+          process.once('SIGINT', stopScp);
+          process.once('SIGTERM', stopScp);
+          return;
+        }
         // Start the ML worker now so the UI can show which backend the ladder chose.
         service.worker.ensureStarted().catch(() => undefined);
         const server = await startServer({
@@ -119,11 +187,15 @@ export function register(program: Command): void {
             urlWithToken: server.urlWithToken,
             token: server.token,
             port: server.port,
+            ...(receiver ? { storeScp: receiver.port, aet: options.aet } : {}),
           });
         } else {
           process.stdout.write(
             `QaTa Seg Workstation in browser mode${options.project ? ` (project ${options.project})` : ''}\n` +
               `Open: ${server.urlWithToken}\n` +
+              (receiver
+                ? `Receiving DICOM pushes as ${options.aet} on port ${receiver.port}\n`
+                : '') +
               'Ctrl+C stops it.\n',
           );
         }
@@ -138,10 +210,12 @@ export function register(program: Command): void {
           });
         }
         const stop = () => {
-          void server.close().then(() => {
-            service.close();
-            process.exit(0);
-          });
+          void Promise.all([server.close(), receiver?.close().then(() => receiver.idle())]).then(
+            () => {
+              service.close();
+              process.exit(0);
+            },
+          );
         };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);

@@ -19,6 +19,7 @@ import {
   PacsRequestError,
   type DicomwebSession,
 } from '../pacs/dicomweb';
+import { changeAllowList } from '../pacs/allow-list';
 import { dimseEcho } from '../pacs/dimse';
 import { dimseRetrieveIntoProject } from '../pacs/dimse-retrieve';
 import { dimseSearchStudies } from '../pacs/dimse-search';
@@ -138,6 +139,7 @@ export const pacsHandlers: HandlerGroup = {
       ),
     );
   },
+  'pacs.allow': (input, context) => ({ allowed: changeAllowList(context.project(), input) }),
   'pacs.send': (input, context) => {
     const store = context.project();
     return guarded(() => peerOf(context, input.name)).then((ready) =>

@@ -122,7 +122,8 @@ export class StoreStreams {
     fs.mkdirSync(path.dirname(target), { recursive: true });
     const part = `${target}.part`;
     const stream = fs.createWriteStream(part);
-    const syntax = context.getAcceptedTransferSyntaxUid() ?? constants.TransferSyntax.ImplicitVRLittleEndian;
+    const syntax =
+      context.getAcceptedTransferSyntaxUid() ?? constants.TransferSyntax.ImplicitVRLittleEndian;
     stream.write(part10Header(sopClassUid, sopInstanceUid, syntax));
     this.open_.set(stream, { ...base, file: target, part, reason: null });
     return stream;
@@ -136,7 +137,14 @@ export class StoreStreams {
       // The library wants a dataset for the request; the bytes are on disk, not in it.
       callback(new Dataset({}, context.getAcceptedTransferSyntaxUid()));
     };
-    if (!entry) return done({ sopClassUid: '', sopInstanceUid: '', file: null, reason: 'unknown stream', skipped: false });
+    if (!entry)
+      return done({
+        sopClassUid: '',
+        sopInstanceUid: '',
+        file: null,
+        reason: 'unknown stream',
+        skipped: false,
+      });
     const { part, ...outcome } = entry;
     if (!part || !outcome.file) return done(outcome);
     const file = outcome.file;
@@ -220,7 +228,9 @@ export function streamingStore(
     for (const sopClass of sopClasses) {
       const known = association
         .getPresentationContexts()
-        .some(({ id }) => association.getPresentationContext(id).getAbstractSyntaxUid() === sopClass);
+        .some(
+          ({ id }) => association.getPresentationContext(id).getAbstractSyntaxUid() === sopClass,
+        );
       if (known) continue;
       const id = association.addPresentationContext(sopClass);
       const context = association.getPresentationContext(id);

@@ -139,7 +139,13 @@ export async function dimseRetrieveIntoProject(
     const requests: DimseRequest[] = whole
       ? [request(method, connection, studyInstanceUid, seriesInstanceUid)]
       : wanted.map((entry) =>
-          request(method, connection, studyInstanceUid, entry.seriesInstanceUid, entry.sopInstanceUid),
+          request(
+            method,
+            connection,
+            studyInstanceUid,
+            entry.seriesInstanceUid,
+            entry.sopInstanceUid,
+          ),
         );
     const failures: string[] = [];
     for (const each of requests)
@@ -167,7 +173,10 @@ export async function dimseRetrieveIntoProject(
         : `${server}: ${method === 'c-get' ? 'C-GET' : 'C-MOVE'} did not bring it${failures.length ? ` (${failures[0]})` : ''}`
     }`;
     for (const entry of wanted)
-      if (!counting.received.has(entry.sopInstanceUid) && !counting.failed.has(entry.sopInstanceUid))
+      if (
+        !counting.received.has(entry.sopInstanceUid) &&
+        !counting.failed.has(entry.sopInstanceUid)
+      )
         counting.failed.set(entry.sopInstanceUid, missing);
     // Nothing came and the association failed: the server's error, nothing imported.
     if (error && counting.fetched === 0) throw error;

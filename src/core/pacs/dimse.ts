@@ -179,7 +179,12 @@ export function associate(
     );
     client.on('closed', () => {
       if (!accepted)
-        finish(new PacsRequestError(`${server}: ${what} failed: the server closed the connection before accepting an association`, 0));
+        finish(
+          new PacsRequestError(
+            `${server}: ${what} failed: the server closed the connection before accepting an association`,
+            0,
+          ),
+        );
       else if (finals < requests.length)
         finish(
           new PacsRequestError(

@@ -13,13 +13,22 @@ import { StoreStreams, type InstanceSink } from './dimse-files';
 
 const { Scp, constants } = dimse;
 const { CEchoResponse } = dimse.responses;
-const { PresentationContextResult, RejectResult, RejectSource, RejectReason, SopClass, TransferSyntax } =
-  constants;
+const {
+  PresentationContextResult,
+  RejectResult,
+  RejectSource,
+  RejectReason,
+  SopClass,
+  TransferSyntax,
+} = constants;
 
 /** Storage SOP classes sit under this root (PS3.4 B.5), with a few outside it. */
 const STORAGE_ROOT = '1.2.840.10008.5.1.4.';
 const CLOSE_GRACE_MS = 2000;
-const PREFERRED_SYNTAXES = [TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian];
+const PREFERRED_SYNTAXES = [
+  TransferSyntax.ExplicitVRLittleEndian,
+  TransferSyntax.ImplicitVRLittleEndian,
+];
 
 export interface StoreScpOptions {
   port: number;
