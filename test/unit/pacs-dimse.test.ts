@@ -8,11 +8,11 @@
  * referencing its source. Bad input: unreachable host, a wrong called AE title (association
  * rejected), each naming the server, the connection settings unchanged.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError } from '../../src/shared/contract';
+import type { ApiError } from '../../src/shared/contract';
 import { pacsRetrieveResultSchema, pacsSendResultSchema } from '../../src/shared/pacs-schemas';
 import { createService, type Service } from '../../src/core/service';
 import { addCorrection } from '../../src/core/project/masks';
@@ -293,9 +293,10 @@ print(ds.SOPInstanceUID, ds.StudyInstanceUID, ds.PatientID, ds.pixel_array.sum()
       sent?.sopInstanceUid,
     );
     // dcmtk's findscu sees the SEG in the source's study, once.
-    const found = execFileSync(
+    const found = spawnSync(
       'findscu',
       [
+        '-v',
         '-S',
         '-aet',
         OUR_AET,
@@ -306,13 +307,17 @@ print(ds.SOPInstanceUID, ds.StudyInstanceUID, ds.PatientID, ds.pixel_array.sum()
         '-k',
         `StudyInstanceUID=${STUDY}`,
         '-k',
-        `SOPInstanceUID=${sent?.sopInstanceUid}`,
+        'SOPInstanceUID',
+        '-k',
+        'Modality=SEG',
         '127.0.0.1',
         String(orthanc.dicomPort),
       ],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+      { encoding: 'utf8' },
     );
-    void found;
+    expect(found.status).toBe(0);
+    const answers = `${found.stdout}${found.stderr}`;
+    expect(answers.split(sent!.sopInstanceUid!).length - 1).toBe(1);
     const segs = await orthanc.restPost<string[]>('/tools/find', {
       Level: 'Instance',
       Query: { Modality: 'SEG', StudyInstanceUID: STUDY },

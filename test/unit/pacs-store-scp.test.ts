@@ -8,7 +8,6 @@
  * server (--no-http).
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,15 +57,15 @@ async function serve(args: string[]): Promise<Serving> {
   });
   let stderr = '';
   const waiters: { pattern: RegExp; resolve(): void }[] = [];
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => {
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
     stderr += chunk;
     for (const waiter of waiters.splice(0))
       if (waiter.pattern.test(stderr)) waiter.resolve();
       else waiters.push(waiter);
   });
   const line = await new Promise<string>((resolve, reject) => {
-    const lines = readline.createInterface({ input: child.stdout! });
+    const lines = readline.createInterface({ input: child.stdout });
     lines.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
   });

@@ -111,7 +111,7 @@ export async function startPushReceiver(options: PushReceiverOptions): Promise<P
     aet: options.aet,
     allowed: (calling) => mayPush(options.store(), calling),
     sink,
-    log: options.log,
+    log: (line) => options.log(line),
   });
   return {
     port: scp.port,
