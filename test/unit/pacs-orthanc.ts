@@ -46,6 +46,8 @@ export interface Orthanc {
   restPost<T = unknown>(route: string, body: unknown): Promise<T>;
   /** Stores files with dcmtk's storescu. */
   store(files: string[]): void;
+  /** Kills Orthanc at once (SIGKILL), as a crash would: its peers see the connection drop. */
+  kill(): void;
   stop(): Promise<void>;
 }
 
@@ -138,6 +140,9 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
       execFileSync('storescu', ['-R', '-aec', aet, '127.0.0.1', String(dicomPort), ...files], {
         stdio: 'pipe',
       });
+    },
+    kill: () => {
+      child.kill('SIGKILL');
     },
     stop: async () => {
       if (child.exitCode === null) {
