@@ -1,7 +1,7 @@
 /**
  * `qataseg pacs` against a real Orthanc with a password: add (password from stdin, never on the
  * command line or in the output), list, echo, search and retrieve with --json, and an unreachable
- * server's echo exiting 1 naming it.
+ * server's echo exiting 1 naming it. Then the same commands (and send) over DIMSE.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,7 +12,11 @@ import {
   pacsEchoResultSchema,
   pacsRetrieveResultSchema,
   pacsSearchResultSchema,
+  pacsSendResultSchema,
 } from '../../src/shared/pacs-schemas';
+import { addCorrection } from '../../src/core/project/masks';
+import { encodeGray8 } from '../../src/core/project/mask-png';
+import { ProjectStore } from '../../src/core/project/store';
 import { gradient, tempDir, writeDicom } from './dicom-fixtures';
 import { freePort, orthancAvailable, startOrthanc, type Orthanc } from './pacs-orthanc';
 
@@ -148,4 +152,103 @@ describe.skipIf(!orthancAvailable())('qataseg pacs against Orthanc', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/no PACS connection named absent/);
   }, 60_000);
+});
+
+describe.skipIf(!orthancAvailable())('qataseg pacs over DIMSE against Orthanc', () => {
+  let orthanc: Orthanc;
+  let project: string;
+  const study = '1.2.826.0.1.3680043.8.498.310';
+
+  beforeAll(async () => {
+    orthanc = await startOrthanc();
+    orthanc.store(
+      writeDicom(
+        tempDir('qataseg-pacs-cli-dimse-src-'),
+        [1, 2].map((n) => ({
+          name: `d${n}.dcm`,
+          rows: 16,
+          columns: 20,
+          values: gradient(16, 20, 255, n),
+          sopInstance: `${study}.1.${n}`,
+          study,
+          series: `${study}.1`,
+          tags: { PatientID: 'CLI-D', StudyDate: '20240202' },
+        })),
+      ),
+    );
+    project = tempDir('qataseg-pacs-cli-dimse-');
+  }, 60_000);
+
+  afterAll(async () => {
+    await orthanc?.stop();
+  });
+
+  it('adds a DIMSE connection, echoes, searches, retrieves (C-GET) and sends (C-STORE)', async () => {
+    const run = (args: string[]) => qataseg([...args, '--project', project, '--json']);
+    const added = await run([
+      'pacs',
+      'add',
+      'pacs1',
+      '--dimse',
+      `${orthanc.aet}@127.0.0.1:${orthanc.dicomPort}`,
+      '--our-aet',
+      'QATASEG',
+      '--our-port',
+      String(await freePort()),
+    ]);
+    expect(added.code).toBe(0);
+    expect(pacsConnectionSchema.parse(lastJson(added.stdout))).toMatchObject({
+      kind: 'dimse',
+      aet: orthanc.aet,
+    });
+    const echo = await run(['pacs', 'echo', 'pacs1']);
+    expect(echo.code).toBe(0);
+    expect(pacsEchoResultSchema.parse(lastJson(echo.stdout)).checks[0]).toMatchObject({
+      what: 'C-ECHO',
+      ok: true,
+    });
+    const search = await run(['pacs', 'search', 'pacs1', '--patient-id', 'CLI-D']);
+    expect(search.code).toBe(0);
+    const page = pacsSearchResultSchema.parse(lastJson(search.stdout));
+    expect(page.studies.map((entry) => [entry.studyInstanceUid, entry.instances])).toEqual([
+      [study, 2],
+    ]);
+    const retrieve = await run(['pacs', 'retrieve', 'pacs1', '--study', study]);
+    expect(retrieve.stderr).toBe('');
+    expect(retrieve.code).toBe(0);
+    const result = pacsRetrieveResultSchema.parse(lastJson(retrieve.stdout));
+    expect(result).toMatchObject({ listed: 2, fetched: 2, alreadyHeld: 0, failed: [] });
+    expect(result.import?.refresh.added).toBe(2);
+    // A reviewer's correction on one image, then its SEG goes back by C-STORE.
+    const store = ProjectStore.open(project);
+    try {
+      const image = store.db.prepare('SELECT id, width, height FROM images ORDER BY id').get() as {
+        id: number;
+        width: number;
+        height: number;
+      };
+      const mask = new Uint8Array(image.width * image.height).fill(255, 0, image.width * 4);
+      addCorrection(store.db, image.id, {
+        png: await encodeGray8(mask, image.width, image.height),
+        width: image.width,
+        height: image.height,
+        foreground: image.width * 4,
+        author: 'tester',
+      });
+    } finally {
+      store.close();
+    }
+    const send = await run(['pacs', 'send', 'pacs1', '--source', 'label']);
+    expect(send.code).toBe(0);
+    expect(pacsSendResultSchema.parse(lastJson(send.stdout))).toMatchObject({
+      stored: 1,
+      failed: 0,
+      skipped: 1,
+    });
+    const segs = await orthanc.restPost<string[]>('/tools/find', {
+      Level: 'Instance',
+      Query: { Modality: 'SEG', StudyInstanceUID: study },
+    });
+    expect(segs).toHaveLength(1);
+  }, 120_000);
 });
