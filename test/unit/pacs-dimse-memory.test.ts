@@ -2,9 +2,9 @@
  * A DIMSE retrieve streams to disk: `qataseg pacs retrieve` (C-GET) of a series of 300 CRs of
  * 512 x 512 x 16 bits (150 MiB) from a real Orthanc must not need more memory than that of 30
  * of the same instances plus a margin far below the series' size (peak resident memory, VmHWM, of
- * the CLI process, compared in one run). Then Orthanc is killed half-way through a retrieve: what
- * came whole is imported, the rest is listed as failed naming the server, and no partial file is
- * left.
+ * the CLI process, compared in one run). Then a retrieve is cancelled (whole files only, nothing
+ * imported), and the next run, which asks only for the rest, is cut by Orthanc being killed: what
+ * came whole is imported, the rest is listed as failed naming the server, no partial file is left.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pacsRetrieveResultSchema, type PacsRetrieveResult } from '../../src/shared/pacs-schemas';
 import { createService } from '../../src/core/service';
 import { retrieveFolder } from '../../src/core/pacs/retrieve';
+import { dimseRetrieveIntoProject } from '../../src/core/pacs/dimse-retrieve';
+import { PacsCancelledError } from '../../src/core/pacs/dicomweb';
 import { gradient, tempDir, writeDicom } from './dicom-fixtures';
 import { freePort, orthancAvailable, startOrthanc, type Orthanc } from './pacs-orthanc';
 
@@ -132,7 +134,7 @@ describe.skipIf(!orthancAvailable() || !fs.existsSync('/proc/self/status'))(
       expect(growth).toBeLessThan(seriesBytes / 3);
     }, 600_000);
 
-    it('Orthanc killed mid-transfer: the whole instances are imported, the rest failed, no partial file', async () => {
+    it('cancel keeps whole files only; the resumed run, cut by Orthanc dying, imports what came and lists the rest', async () => {
       const projectDir = tempDir('qataseg-dimse-killed-');
       const service = createService({ transport: 'http', projectDir });
       try {
@@ -145,25 +147,49 @@ describe.skipIf(!orthancAvailable() || !fs.existsSync('/proc/self/status'))(
           ourAet: 'QATASEG',
           ourPort: await freePort(),
         });
-        const folder = path.join(retrieveFolder(service.project(), 'dying'), BIG, `${BIG}.1`);
+        const store = service.project();
+        const folder = path.join(retrieveFolder(store, 'dying'), BIG, `${BIG}.1`);
+        const dcmFiles = () =>
+          fs.existsSync(folder)
+            ? fs.readdirSync(folder).filter((name) => name.endsWith('.dcm'))
+            : [];
+        // Cancelled once 10 have come: only whole files stay, nothing is imported.
+        const controller = new AbortController();
+        const connection = (await service.invoke('pacs.list'))[0];
+        await expect(
+          dimseRetrieveIntoProject(
+            store,
+            connection,
+            { name: 'dying', studyInstanceUid: BIG },
+            {
+              signal: controller.signal,
+              progress: (update: { done?: number }) => {
+                if ((update.done ?? 0) >= 10) controller.abort();
+              },
+            },
+          ),
+        ).rejects.toBeInstanceOf(PacsCancelledError);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const kept = dcmFiles().length;
+        expect(kept).toBeGreaterThanOrEqual(10);
+        expect(fs.readdirSync(folder).filter((name) => name.endsWith('.part'))).toEqual([]);
+        expect((await service.invoke('project.state')).imageCount).toBe(0);
+
+        // The next run asks only for the rest (instance level), and Orthanc dies during it.
         const job = await service.invoke('pacs.retrieve', { name: 'dying', studyInstanceUid: BIG });
         const ended = service.jobs.wait(job.id);
-        for (;;) {
-          const count = fs.existsSync(folder)
-            ? fs.readdirSync(folder).filter((name) => name.endsWith('.dcm')).length
-            : 0;
-          if (count >= 20) break;
+        while (dcmFiles().length < kept + 20)
           await new Promise((resolve) => setTimeout(resolve, 10));
-        }
         orthanc.kill();
         const result = pacsRetrieveResultSchema.parse(await ended);
+        expect(result.alreadyHeld).toBe(kept);
         expect(result.fetched).toBeGreaterThanOrEqual(20);
-        expect(result.fetched).toBeLessThan(300);
-        expect(result.failed).toHaveLength(300 - result.fetched);
+        expect(result.fetched).toBeLessThan(300 - kept);
+        expect(result.failed).toHaveLength(300 - kept - result.fetched);
         expect(result.failed[0].reason).toMatch(
           /PACS dying \(ORTHANCTEST@127\.0\.0\.1:\d+\): C-GET of study .* failed: (the connection broke|the server ended the association)/,
         );
-        expect(result.import?.refresh.added).toBe(result.fetched);
+        expect(result.import?.refresh.added).toBe(kept + result.fetched);
         expect(fs.readdirSync(folder).filter((name) => name.endsWith('.part'))).toEqual([]);
       } finally {
         service.close();
