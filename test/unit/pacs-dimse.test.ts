@@ -18,6 +18,7 @@ import { createService, type Service } from '../../src/core/service';
 import { addCorrection } from '../../src/core/project/masks';
 import { encodeGray8 } from '../../src/core/project/mask-png';
 import { retrieveFolder } from '../../src/core/pacs/retrieve';
+import { startStoreScp } from '../../src/core/pacs/store-scp';
 import { gradient, python, tempDir, writeDicom } from './dicom-fixtures';
 import { freePort, orthancAvailable, startOrthanc, type Orthanc } from './pacs-orthanc';
 
@@ -362,5 +363,41 @@ print(json.dumps({"sop": ds.SOPInstanceUID, "refs": [item.ReferencedSOPInstanceU
       /PACS wrong-aet .*C-FIND.*rejected \(called AE title not recognised\)/,
     );
     expect(await service.invoke('pacs.list')).toEqual(before);
+  }, 60_000);
+
+  it('a PACS that refuses the SEG: failed with its C-STORE status and comment', async () => {
+    // Orthanc 1.10 answers success even when a filter drops an instance, so the refusing peer is
+    // our own store SCP, whose every write fails (its folder is a file): it answers 0xA700.
+    const blocked = path.join(tempDir('qataseg-pacs-dimse-blocked-'), 'not-a-folder');
+    fs.writeFileSync(blocked, '');
+    const port = await freePort();
+    const scp = await startStoreScp({
+      port,
+      aet: 'REFUSING',
+      allowed: () => true,
+      sink: () => ({
+        target: ({ sopInstanceUid }) => path.join(blocked, `${sopInstanceUid}.dcm`),
+        stored: () => undefined,
+      }),
+    });
+    try {
+      await service.invoke('pacs.add', {
+        name: 'refusing',
+        kind: 'dimse',
+        host: '127.0.0.1',
+        port,
+        aet: 'REFUSING',
+        ourAet: OUR_AET,
+        ourPort,
+      });
+      const job = await service.invoke('pacs.send', { name: 'refusing', source: 'label' });
+      const result = pacsSendResultSchema.parse(await service.jobs.wait(job.id));
+      expect(result).toMatchObject({ stored: 0, failed: 1, skipped: 3 });
+      const failed = result.instances.find((entry) => entry.status === 'failed');
+      expect(failed?.message).toMatch(/^refused \(status 0xa700: not written: E(EXIST|NOTDIR)\)$/);
+      expect(failed?.referencedSopInstanceUid).toBe(`${SERIES_A}.1`);
+    } finally {
+      await scp.close();
+    }
   }, 60_000);
 });

@@ -79,6 +79,10 @@ export function part10Header(
   return Buffer.from(dict.write());
 }
 
+function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException | null)?.code ?? 'error';
+}
+
 /** A Writable that keeps nothing (an instance we do not take is still read off the wire). */
 function discard(): Writable {
   return new Writable({
@@ -119,9 +123,19 @@ export class StoreStreams {
       });
       return stream;
     }
-    fs.mkdirSync(path.dirname(target), { recursive: true });
     const part = `${target}.part`;
-    const stream = fs.createWriteStream(part);
+    let stream: fs.WriteStream;
+    try {
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      stream = fs.createWriteStream(part);
+    } catch (error) {
+      // Read off the wire all the same; the peer is told it was not kept.
+      const sink = discard();
+      // The code only: the reason goes back to the peer, which has no business with our paths.
+      const reason = `not written: ${errorCode(error)}`;
+      this.open_.set(sink, { ...base, file: null, part: null, reason });
+      return sink;
+    }
     const syntax =
       context.getAcceptedTransferSyntaxUid() ?? constants.TransferSyntax.ImplicitVRLittleEndian;
     stream.write(part10Header(sopClassUid, sopInstanceUid, syntax));
@@ -151,13 +165,13 @@ export class StoreStreams {
     const finished = (error?: Error | null) => {
       if (error) {
         fs.rmSync(part, { force: true });
-        return done({ ...outcome, file: null, reason: `not written: ${error.message}` });
+        return done({ ...outcome, file: null, reason: `not written: ${errorCode(error)}` });
       }
       try {
         fs.renameSync(part, file);
         done(outcome);
       } catch (renameError) {
-        done({ ...outcome, file: null, reason: `not written: ${(renameError as Error).message}` });
+        done({ ...outcome, file: null, reason: `not written: ${errorCode(renameError)}` });
       }
     };
     if ((stream as fs.WriteStream).closed) finished((stream as fs.WriteStream).errored);
