@@ -1,0 +1,67 @@
+/**
+ * The training loop's loader thread: batches made on the thread are the floats the loop would
+ * make itself (crop, augmentation, weight maps are pure functions of the request), in order,
+ * and the thread really runs (no silent inline fallback).
+ */
+import { afterEach, expect, it } from 'vitest';
+import { prepareBatch, type BatchRequest, type TrainItem } from '../../src/core/ml/batch';
+import { BatchLoader } from '../../src/core/ml/batch-loader';
+import { Random } from '../../src/core/math/random';
+
+let loader: BatchLoader | null = null;
+afterEach(async () => {
+  await loader?.close();
+  loader = null;
+});
+
+function items(count: number, size: number, seed: number, tile = false): TrainItem[] {
+  const random = new Random(seed);
+  return Array.from({ length: count }, (_, index) => {
+    const width = tile ? size + 17 : size;
+    const height = tile ? size - 9 : size;
+    return {
+      imageId: 100 + index,
+      image: Uint8Array.from({ length: width * height }, () => random.int(256)),
+      mask: Uint8Array.from({ length: width * height }, (_, i) =>
+        i % width > width / 3 && i % width < width / 2 ? 255 : 0,
+      ),
+      ...(tile ? { width, height } : {}),
+    };
+  });
+}
+
+it('makes on its thread the same batches as the training loop, in order', async () => {
+  loader = new BatchLoader(true);
+  expect(loader.inlineReason).toBeNull();
+  const requests: BatchRequest[] = [
+    { items: items(4, 64, 1), size: 64, seed: 3, epoch: 1, augment: true, weighted: true },
+    { items: items(3, 64, 2, true), size: 64, seed: 3, epoch: 2, augment: true, weighted: false },
+    { items: items(2, 64, 3), size: 64, seed: 9, epoch: 1, augment: false, weighted: false },
+  ];
+  const made = await Promise.all(requests.map((request) => loader!.request(request)));
+  expect(loader.inlineReason).toBeNull();
+  made.forEach((batch, index) => {
+    const expected = prepareBatch(requests[index]);
+    expect(batch.count).toBe(expected.count);
+    expect(batch.images).toEqual(expected.images);
+    expect(batch.masks).toEqual(expected.masks);
+    expect(batch.weights).toEqual(expected.weights);
+  });
+  // The augmentation did change the pixels (the test compares something real).
+  const plain = prepareBatch({ ...requests[0], augment: false });
+  expect(made[0].images).not.toEqual(plain.images);
+});
+
+it('makes batches inline when the thread is off', async () => {
+  loader = new BatchLoader(false);
+  expect(loader.inlineReason).toMatch(/LOADER_THREAD/);
+  const request = {
+    items: items(2, 32, 4),
+    size: 32,
+    seed: 1,
+    epoch: 1,
+    augment: true,
+    weighted: false,
+  };
+  expect((await loader.request(request)).images).toEqual(prepareBatch(request).images);
+});
