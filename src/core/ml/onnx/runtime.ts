@@ -86,9 +86,11 @@ export async function loadOnnxRuntime(): Promise<Ort> {
  * gradients, and converting its 9-channel output back from the blocked layout cost more than the
  * convolution itself (18% of a step): that pass is off for training.
  */
-function sessionOptions(
+export function sessionOptions(
   purpose: 'inference' | 'training',
   threads = onnxThreads(),
+  /** Extra session configuration entries (bench/step-ab.ts tries some). */
+  config: Record<string, Record<string, string>> = {},
 ): OrtModule.InferenceSession.SessionOptions {
   const profilePrefix = onnxProfilePrefix();
   return {
@@ -99,7 +101,8 @@ function sessionOptions(
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
     extra: {
-      ...sharedSessionConfig(),
+      ...config,
+      session: { ...sharedSessionConfig().session, ...config.session },
       ...(purpose === 'training'
         ? { optimization: { disable_specified_optimizers: 'NchwcTransformer' } }
         : {}),
