@@ -6,7 +6,8 @@
  *   tsx bench/step-ab.ts [--variants main,wino128] [--threads 2] [--base 16] [--size 256]
  *     [--batch 4] [--rounds 5]
  * Variants: main (the product's graph and session), winoN (Winograd for convs with >= N
- * channels), nospin (session.intra_op.allow_spinning 0), spin (explicitly 1).
+ * channels), nospin (session.intra_op.allow_spinning 0), spin (explicitly 1), parN (parallel
+ * execution mode: inter-op threads = --threads, N intra-op threads each).
  */
 import os from 'node:os';
 import { loadRuntime } from '../src/core/ml/backends';
@@ -32,6 +33,8 @@ if (!ort) throw new Error('onnxruntime did not load');
 interface Variant {
   graph: Partial<TrainGraphSpec>;
   config: Record<string, Record<string, string>>;
+  /** Session options over the product's (execution mode, thread pools). */
+  options?: Record<string, unknown>;
 }
 function variant(name: string): Variant {
   const wino = /^wino(\d+)$/.exec(name);
@@ -41,6 +44,18 @@ function variant(name: string): Variant {
   if (name === 'spin')
     return { graph: {}, config: { session: { 'intra_op.allow_spinning': '1' } } };
   if (name === 'main') return { graph: {}, config: {} };
+  // Independent nodes (a conv's filter and input gradients) on two inter-op threads.
+  const parallel = /^par(\d+)$/.exec(name);
+  if (parallel)
+    return {
+      graph: {},
+      config: {},
+      options: {
+        executionMode: 'parallel',
+        interOpNumThreads: threads,
+        intraOpNumThreads: Number(parallel[1]),
+      },
+    };
   throw new Error(`unknown variant ${name}`);
 }
 
@@ -69,10 +84,10 @@ for (const name of names) {
   };
   for (const p of graph.trainable)
     feeds[p.key] = new ort.Tensor('float32', weights.get(p.key) as Float32Array, p.onnxShape);
-  const session = await ort.InferenceSession.create(
-    graph.bytes,
-    sessionOptions('training', threads, v.config),
-  );
+  const session = await ort.InferenceSession.create(graph.bytes, {
+    ...sessionOptions('training', threads, v.config),
+    ...v.options,
+  });
   await session.run(feeds); // warm-up
   runs.push({ name, session, feeds, wall: [] as number[], cpu: [] as number[] });
 }

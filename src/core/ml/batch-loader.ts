@@ -56,6 +56,7 @@ export class BatchLoader {
       worker.on('message', (reply: Reply) => {
         this.pending.get(reply.id)?.(reply);
         this.pending.delete(reply.id);
+        if (this.pending.size === 0) worker.unref();
       });
       const fail = (reason: string) => {
         this.inlineReason = reason;
@@ -65,6 +66,7 @@ export class BatchLoader {
       };
       worker.on('error', (error) => fail(`loader thread failed: ${error.message}`));
       worker.on('exit', () => fail('loader thread exited'));
+      // Referenced while batches are pending, so a loop awaiting one keeps the process alive.
       worker.unref();
       this.worker = worker;
     } catch (error) {
@@ -72,16 +74,27 @@ export class BatchLoader {
     }
   }
 
-  /** Starts preparing a batch; the promise settles with it (never an unhandled rejection). */
-  request(request: BatchRequest): Promise<PreparedBatch> {
-    const worker = this.worker;
-    if (!worker) return Promise.resolve().then(() => prepareBatch(request));
+  /**
+   * Starts preparing a batch on the thread, or makes it now (`inline`, or without a thread: the
+   * first batch of an epoch has no step to hide behind, and the thread may still be starting).
+   */
+  request(request: BatchRequest, inline = false): Promise<PreparedBatch> {
+    const worker = inline ? null : this.worker;
+    if (!worker) {
+      // Inline: made now, on this thread (the time the loop spends here is the loader's).
+      try {
+        return Promise.resolve(prepareBatch(request));
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
     const id = this.nextId++;
     return new Promise<PreparedBatch>((resolve) => {
       this.pending.set(id, (reply) => {
         // A thread that failed leaves the batch to this thread: same request, same floats.
         resolve(reply.batch ?? prepareBatch(request));
       });
+      worker.ref();
       worker.postMessage({ id, request });
     });
   }

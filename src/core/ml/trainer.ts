@@ -270,7 +270,9 @@ export async function trainModel(
         weighted: config.loss === 'weighted-bce',
       });
       const epochStart = performance.now();
-      let nextBatch = loader.request(batchRequest(0));
+      let loaderWait = performance.now();
+      let nextBatch = loader.request(batchRequest(0), true);
+      loaderWait = performance.now() - loaderWait;
       let lossSum = 0;
       let imagesDone = 0;
       for (let step = 0; step < steps; step++) {
@@ -278,9 +280,11 @@ export async function trainModel(
         // as a microtask, so a step alone never lets IPC in).
         await new Promise((resolve) => setImmediate(resolve));
         if (callbacks.signal?.aborted) throw new TrainingCancelled();
+        const waitStart = performance.now();
         const batch = await nextBatch;
         // The next batch is prepared on the loader thread while this step runs.
         if (step + 1 < steps) nextBatch = loader.request(batchRequest(step + 1));
+        loaderWait += performance.now() - waitStart;
         const lossValue = await stepper.step({
           images: batch.images,
           masks: batch.masks,
@@ -311,6 +315,10 @@ export async function trainModel(
         });
       }
       const trainSeconds = (performance.now() - epochStart) / 1000;
+      callbacks.log?.(
+        `epoch ${epoch}: ${steps} steps in ${trainSeconds.toFixed(1)} s, ` +
+          `${(loaderWait / 1000).toFixed(2)} s of it waiting for batches`,
+      );
       const validationRunner = await stepper.runner(Math.max(1, config.batch));
       let valDice: number | null;
       try {
