@@ -3,10 +3,18 @@
  * make itself (crop, augmentation, weight maps are pure functions of the request), in order,
  * and the thread really runs (no silent inline fallback).
  */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
 import { prepareBatch, type BatchRequest, type TrainItem } from '../../src/core/ml/batch';
 import { BatchLoader } from '../../src/core/ml/batch-loader';
 import { Random } from '../../src/core/math/random';
+import { tempDir } from './project-fixtures';
+
+const require = createRequire(import.meta.url);
 
 let loader: BatchLoader | null = null;
 afterEach(async () => {
@@ -65,3 +73,27 @@ it('makes batches inline when the thread is off', async () => {
   };
   expect((await loader.request(request)).images).toEqual(prepareBatch(request).images);
 });
+
+it('keeps a process alive while its loop awaits a batch from the thread', () => {
+  // A script whose only pending work is the thread's batch (the loop's thread is otherwise idle).
+  const dir = tempDir('batch-loader');
+  const script = path.join(dir, 'await-batch.ts');
+  const loaderUrl = pathToFileURL(path.resolve('src/core/ml/batch-loader.ts')).href;
+  fs.writeFileSync(
+    script,
+    [
+      `import { BatchLoader } from ${JSON.stringify(loaderUrl)};`,
+      'const loader = new BatchLoader(true);',
+      'const image = new Uint8Array(32 * 32).fill(128);',
+      'const items = [{ imageId: 1, image, mask: new Uint8Array(32 * 32) }];',
+      'loader.request({ items, size: 32, seed: 1, epoch: 1, augment: true, weighted: false })',
+      '  .then(async (batch) => {',
+      "    console.log(`batch ${batch.count} ${loader.inlineReason ?? 'thread'}`);",
+      '    await loader.close();',
+      '  });',
+    ].join('\n'),
+  );
+  const tsx = pathToFileURL(require.resolve('tsx')).href;
+  const out = execFileSync(process.execPath, ['--import', tsx, script], { encoding: 'utf8' });
+  expect(out.trim()).toBe('batch 1 thread');
+}, 60_000);
