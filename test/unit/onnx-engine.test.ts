@@ -83,12 +83,12 @@ function trainFeeds(
 
 describe('training-step graph', () => {
   it.each([
-    ...LOSS_NAMES.map((loss) => [loss, undefined] as const),
+    ...LOSS_NAMES.map((loss) => [loss, 'direct', undefined] as const),
     // Winograd F(2x2, 3x3) for every 3x3 conv with 4+ channels (all but the first).
-    ['bce-dice', 4] as const,
+    ['bce-dice', 'Winograd', 4] as const,
   ])(
-    'matches tfjs loss and every gradient for %s, Winograd from %s channels (relative error < 1e-4)',
-    async (loss: LossName, winogradMinChannels: number | undefined) => {
+    'matches tfjs loss and every gradient for %s with %s 3x3 convs (relative error < 1e-4)',
+    async (loss: LossName, _convs: string, winogradMinChannels: number | undefined) => {
       const model = buildUNet({ size: SIZE, base: BASE, seed: 11 });
       const batch = randomBatch(5);
       const shape: [number, number, number, number] = [BATCH, SIZE, SIZE, 1];
