@@ -18,6 +18,8 @@ export default defineConfig({
           index: resolve(root, 'src/main/index.ts'),
           worker: resolve(root, 'src/worker/index.ts'),
           cli: resolve(root, 'src/cli/index.ts'),
+          // The training loop's loader thread (src/core/ml/batch-loader.ts finds it beside itself).
+          'batch-thread': resolve(root, 'src/core/ml/batch-thread.ts'),
         },
         output: { chunkFileNames: '[name]-[hash].js' },
       },

@@ -235,6 +235,66 @@ describe('augmentation', () => {
     const out = bicubicUpsample(coarse, 3, 9, 9);
     for (let x = 0; x < 9; x++) expect(out[4 * 9 + x]).toBeCloseTo(x / 4, 5);
   });
+
+  it('separable bicubic upsampling is bit for bit the 4x4 sum per pixel', () => {
+    // The per-pixel definition: 16 clamped ghost-ring nodes, rows of 4 summed then weighted.
+    const cubic = (t: number) => {
+      const [a, x] = [-0.5, Math.abs(t)];
+      if (x <= 1) return (a + 2) * x * x * x - (a + 3) * x * x + 1;
+      if (x < 2) return a * x * x * x - 5 * a * x * x + 8 * a * x - 4 * a;
+      return 0;
+    };
+    const reference = (coarse: Float32Array, grid: number, width: number, height: number) => {
+      const side = grid + 2;
+      const e = new Float32Array(side * side);
+      const set = (gx: number, gy: number, v: number) => (e[(gy + 1) * side + gx + 1] = v);
+      const get = (gx: number, gy: number) => e[(gy + 1) * side + gx + 1];
+      for (let gy = 0; gy < grid; gy++) {
+        for (let gx = 0; gx < grid; gx++) set(gx, gy, coarse[gy * grid + gx]);
+        set(-1, gy, grid > 1 ? 2 * get(0, gy) - get(1, gy) : get(0, gy));
+        set(grid, gy, grid > 1 ? 2 * get(grid - 1, gy) - get(grid - 2, gy) : get(grid - 1, gy));
+      }
+      for (let gx = -1; gx <= grid; gx++) {
+        set(gx, -1, grid > 1 ? 2 * get(gx, 0) - get(gx, 1) : get(gx, 0));
+        set(gx, grid, grid > 1 ? 2 * get(gx, grid - 1) - get(gx, grid - 2) : get(gx, grid - 1));
+      }
+      const clamp = (g: number) => Math.min(grid, Math.max(-1, g));
+      const weights = (pos: number) => {
+        const base = Math.floor(pos);
+        const f = pos - base;
+        return { base, w: [cubic(1 + f), cubic(f), cubic(1 - f), cubic(2 - f)] };
+      };
+      const out = new Float32Array(width * height);
+      for (let y = 0; y < height; y++) {
+        const row = weights(height === 1 ? 0 : (y * (grid - 1)) / (height - 1));
+        for (let x = 0; x < width; x++) {
+          const col = weights(width === 1 ? 0 : (x * (grid - 1)) / (width - 1));
+          let sum = 0;
+          for (let j = 0; j < 4; j++) {
+            let line = 0;
+            for (let i = 0; i < 4; i++)
+              line += col.w[i] * get(clamp(col.base - 1 + i), clamp(row.base - 1 + j));
+            sum += row.w[j] * line;
+          }
+          out[y * width + x] = sum;
+        }
+      }
+      return out;
+    };
+    const random = new Random(5);
+    for (const [grid, width, height] of [
+      [3, 64, 64],
+      [4, 37, 23],
+      [2, 1, 9],
+      [1, 5, 4],
+      [5, 128, 96],
+    ]) {
+      const coarse = new Float32Array(grid * grid).map(() => random.gaussian() * 10);
+      expect(bicubicUpsample(coarse, grid, width, height)).toEqual(
+        reference(coarse, grid, width, height),
+      );
+    }
+  });
 });
 
 describe('overlap-tile', () => {

@@ -82,9 +82,13 @@ function trainFeeds(
 }
 
 describe('training-step graph', () => {
-  it.each(LOSS_NAMES.map((loss) => [loss]))(
-    'matches tfjs loss and every gradient for %s (relative error < 1e-4)',
-    async (loss: LossName) => {
+  it.each([
+    ...LOSS_NAMES.map((loss) => [loss, 'direct', undefined] as const),
+    // Winograd F(2x2, 3x3) for every 3x3 conv with 4+ channels (all but the first).
+    ['bce-dice', 'Winograd', 4] as const,
+  ])(
+    'matches tfjs loss and every gradient for %s with %s 3x3 convs (relative error < 1e-4)',
+    async (loss: LossName, _convs: string, winogradMinChannels: number | undefined) => {
       const model = buildUNet({ size: SIZE, base: BASE, seed: 11 });
       const batch = randomBatch(5);
       const shape: [number, number, number, number] = [BATCH, SIZE, SIZE, 1];
@@ -103,7 +107,14 @@ describe('training-step graph', () => {
           ),
         model.trainableWeights.map((v) => v.read() as tf.Variable),
       );
-      const graph = buildTrainingGraph({ base: BASE, dropout: 0, batch: BATCH, size: SIZE, loss });
+      const graph = buildTrainingGraph({
+        base: BASE,
+        dropout: 0,
+        batch: BATCH,
+        size: SIZE,
+        loss,
+        winogradMinChannels,
+      });
       const session = await ort.InferenceSession.create(graph.bytes);
       const out = await session.run(trainFeeds(graph, weights, batch));
       await session.release();

@@ -72,8 +72,7 @@ export function bicubicUpsample(
     set(gx, -1, grid > 1 ? 2 * get(gx, 0) - get(gx, 1) : get(gx, 0));
     set(gx, grid, grid > 1 ? 2 * get(gx, grid - 1) - get(gx, grid - 2) : get(gx, grid - 1));
   }
-  const at = (gx: number, gy: number) =>
-    get(Math.min(grid, Math.max(-1, gx)), Math.min(grid, Math.max(-1, gy)));
+  const clampNode = (g: number) => Math.min(grid, Math.max(-1, g));
   const weightsFor = (pos: number) => {
     const base = Math.floor(pos);
     const frac = pos - base;
@@ -85,16 +84,29 @@ export function bicubicUpsample(
   const columns = Array.from({ length: width }, (_, x) =>
     weightsFor(width === 1 ? 0 : (x * (grid - 1)) / (width - 1)),
   );
-  for (let y = 0; y < height; y++) {
-    const row = weightsFor(height === 1 ? 0 : (y * (grid - 1)) / (height - 1));
+  // Separable: each node row interpolated along x once (the same sums in the same order as the
+  // 4x4 sum per pixel, so the result is bit for bit the same), then the rows along y per pixel.
+  const lines = new Float64Array(side * width);
+  for (let gy = -1; gy <= grid; gy++) {
+    const rowOffset = (gy + 1) * side + 1;
     for (let x = 0; x < width; x++) {
       const col = columns[x];
+      let line = 0;
+      for (let i = 0; i < 4; i++)
+        line += col.w[i] * extended[rowOffset + clampNode(col.base - 1 + i)];
+      lines[(gy + 1) * width + x] = line;
+    }
+  }
+  for (let y = 0; y < height; y++) {
+    const row = weightsFor(height === 1 ? 0 : (y * (grid - 1)) / (height - 1));
+    const rows = [0, 1, 2, 3].map((j) => (clampNode(row.base - 1 + j) + 1) * width);
+    const [w0, w1, w2, w3] = row.w;
+    for (let x = 0; x < width; x++) {
       let sum = 0;
-      for (let j = 0; j < 4; j++) {
-        let line = 0;
-        for (let i = 0; i < 4; i++) line += col.w[i] * at(col.base - 1 + i, row.base - 1 + j);
-        sum += row.w[j] * line;
-      }
+      sum += w0 * lines[rows[0] + x];
+      sum += w1 * lines[rows[1] + x];
+      sum += w2 * lines[rows[2] + x];
+      sum += w3 * lines[rows[3] + x];
       out[y * width + x] = sum;
     }
   }
@@ -187,6 +199,7 @@ export function samplingMap(params: AugmentParams, width: number, height: number
 
 /** Reflects a coordinate into [0, n - 1] (mirror boundary, no border seam). */
 function reflect(value: number, n: number): number {
+  if (value >= 0 && value <= n - 1) return value;
   if (n === 1) return 0;
   const period = 2 * (n - 1);
   let v = Math.abs(value) % period;

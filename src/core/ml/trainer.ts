@@ -10,7 +10,8 @@ import path from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { maskMetrics, meanOf } from '../../shared/metrics';
 import type { Engine, Tf } from './tf';
-import { augment, DEFAULT_AUGMENT } from './augment';
+import { toUnitFloat, type BatchRequest, type TrainItem } from './batch';
+import { BatchLoader } from './batch-loader';
 import { tfjsRunner, type ModelRunner } from './engine';
 import { computeLoss, type LossName } from './losses';
 import { loadModel, loadOptimizer, MODEL_FILE, saveModel, saveOptimizer } from './model-io';
@@ -30,47 +31,7 @@ import {
 } from './checkpoint';
 
 export type { EpochRecord };
-import { borderWeightMap } from './weight-map';
-
-/** One image/label pair at the network's input size: bytes 0..255 and 0/1 (or 0/255). */
-export interface TrainItem {
-  imageId: number;
-  image: Uint8Array;
-  mask: Uint8Array;
-  /** Set when the item is at its own resolution (tile mode); absent means size x size. */
-  width?: number;
-  height?: number;
-}
-
-/**
- * A seeded size x size crop of an item at its own resolution (tile mode), mirror-padded where the
- * image is smaller than the crop. Items already at the input size come back as they are.
- */
-export function cropItem(item: TrainItem, size: number, random: Random): TrainItem {
-  const width = item.width ?? size;
-  const height = item.height ?? size;
-  if (width === size && height === size) return item;
-  const x0 = width > size ? random.int(width - size + 1) : -Math.floor((size - width) / 2);
-  const y0 = height > size ? random.int(height - size + 1) : -Math.floor((size - height) / 2);
-  const reflect = (v: number, n: number) => {
-    if (n === 1) return 0;
-    const period = 2 * (n - 1);
-    let r = Math.abs(v) % period;
-    if (r > n - 1) r = period - r;
-    return r;
-  };
-  const image = new Uint8Array(size * size);
-  const mask = new Uint8Array(size * size);
-  for (let y = 0; y < size; y++) {
-    const sy = reflect(y0 + y, height);
-    for (let x = 0; x < size; x++) {
-      const source = sy * width + reflect(x0 + x, width);
-      image[y * size + x] = item.image[source];
-      mask[y * size + x] = item.mask[source];
-    }
-  }
-  return { imageId: item.imageId, image, mask };
-}
+export { cropItem, toUnitFloat, type TrainItem } from './batch';
 
 export interface TrainConfig {
   size: number;
@@ -117,19 +78,6 @@ export class TrainingCancelled extends Error {
     super('training cancelled; resume continues from the last completed epoch');
     this.name = 'TrainingCancelled';
   }
-}
-
-/** Scales 0..255 bytes to 0..1 floats. */
-export function toUnitFloat(bytes: Uint8Array): Float32Array {
-  const out = new Float32Array(bytes.length);
-  for (let i = 0; i < bytes.length; i++) out[i] = bytes[i] / 255;
-  return out;
-}
-
-function maskToFloat(mask: Uint8Array): Float32Array {
-  const out = new Float32Array(mask.length);
-  for (let i = 0; i < mask.length; i++) out[i] = mask[i] > 0 ? 1 : 0;
-  return out;
 }
 
 /** 0..1 probabilities to 0..255 bytes (the stored form of a prediction). */
@@ -300,7 +248,8 @@ export async function trainModel(
   if (resumeFrom && state.epoch > 0) await stepper.loadOptimizer(resumeFrom);
 
   const size = config.size;
-  const pixels = size * size;
+  const loader = new BatchLoader();
+  if (loader.inlineReason) callbacks.log?.(`batches made inline: ${loader.inlineReason}`);
   const steps = Math.ceil(run.train.length / config.batch);
   const epochSecondsEstimate = () =>
     state.history.length > 0 ? meanOf(state.history.map((record) => record.seconds)) : null;
@@ -310,7 +259,20 @@ export async function trainModel(
       const order = new Random(deriveSeed(config.seed, epoch)).shuffle(
         run.train.map((_, index) => index),
       );
+      const batchRequest = (step: number): BatchRequest => ({
+        items: order
+          .slice(step * config.batch, (step + 1) * config.batch)
+          .map((index) => run.train[index]),
+        size,
+        seed: config.seed,
+        epoch,
+        augment: config.augment,
+        weighted: config.loss === 'weighted-bce',
+      });
       const epochStart = performance.now();
+      let loaderWait = performance.now();
+      let nextBatch = loader.request(batchRequest(0), true);
+      loaderWait = performance.now() - loaderWait;
       let lossSum = 0;
       let imagesDone = 0;
       for (let step = 0; step < steps; step++) {
@@ -318,45 +280,24 @@ export async function trainModel(
         // as a microtask, so a step alone never lets IPC in).
         await new Promise((resolve) => setImmediate(resolve));
         if (callbacks.signal?.aborted) throw new TrainingCancelled();
-        const indices = order.slice(step * config.batch, (step + 1) * config.batch);
-        const images = new Float32Array(indices.length * pixels);
-        const masks = new Float32Array(indices.length * pixels);
-        const weights =
-          config.loss === 'weighted-bce' ? new Float32Array(indices.length * pixels) : null;
-        indices.forEach((itemIndex, slot) => {
-          const item = cropItem(
-            run.train[itemIndex],
-            size,
-            new Random(deriveSeed(config.seed, epoch, run.train[itemIndex].imageId, 0xc0)),
-          );
-          let image = toUnitFloat(item.image);
-          let mask = maskToFloat(item.mask);
-          if (config.augment) {
-            const out = augment(
-              { image, mask, width: size, height: size },
-              deriveSeed(config.seed, epoch, item.imageId),
-              DEFAULT_AUGMENT,
-            );
-            image = out.image;
-            mask = out.mask;
-          }
-          images.set(image, slot * pixels);
-          masks.set(mask, slot * pixels);
-          if (weights) weights.set(borderWeightMap(mask, size, size), slot * pixels);
-        });
+        const waitStart = performance.now();
+        const batch = await nextBatch;
+        // The next batch is prepared on the loader thread while this step runs.
+        if (step + 1 < steps) nextBatch = loader.request(batchRequest(step + 1));
+        loaderWait += performance.now() - waitStart;
         const lossValue = await stepper.step({
-          images,
-          masks,
-          pixelWeights: weights,
-          count: indices.length,
+          images: batch.images,
+          masks: batch.masks,
+          pixelWeights: batch.weights,
+          count: batch.count,
           seed: dropoutSeed(config.seed, epoch, step),
         });
         if (!Number.isFinite(lossValue))
           throw new Error(
             `loss became ${lossValue} at epoch ${epoch}, step ${step + 1}: lower the learning rate`,
           );
-        lossSum += lossValue * indices.length;
-        imagesDone += indices.length;
+        lossSum += lossValue * batch.count;
+        imagesDone += batch.count;
         const elapsed = (performance.now() - epochStart) / 1000;
         const imagesPerSecond = imagesDone / Math.max(elapsed, 1e-6);
         const perEpoch = epochSecondsEstimate() ?? (run.train.length / imagesPerSecond) * 1.1;
@@ -374,6 +315,10 @@ export async function trainModel(
         });
       }
       const trainSeconds = (performance.now() - epochStart) / 1000;
+      callbacks.log?.(
+        `epoch ${epoch}: ${steps} steps in ${trainSeconds.toFixed(1)} s, ` +
+          `${(loaderWait / 1000).toFixed(2)} s of it waiting for batches`,
+      );
       const validationRunner = await stepper.runner(Math.max(1, config.batch));
       let valDice: number | null;
       try {
@@ -425,6 +370,7 @@ export async function trainModel(
       });
     }
   } finally {
+    await loader.close();
     model.dispose();
     await stepper.dispose();
   }

@@ -225,6 +225,7 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
       },
       {
         signal: context.signal,
+        log: (message) => context.log('info', message),
         onStep: (progress) => context.progress(progress),
         onEpoch: (progress) => {
           context.progress(progress);

@@ -57,6 +57,21 @@ export function onnxProfilePrefix(): string | null {
   return process.env.QATASEG_ONNX_PROFILE || null;
 }
 
+/**
+ * Whether onnxruntime's intra-op threads spin while they wait for work (its default). Spinning
+ * buys a little latency at each node's barrier on an idle machine, but when other processes want
+ * the cores the spinning threads burn the time slices the working ones need: with 2 threads at a
+ * load average of 12-15 on 2 cores a training step took 1.13x less wall time and 1.23x less CPU
+ * with spinning off (bench/step-ab.ts, bench/README.md). So: off when the 1-minute load average
+ * says someone else is using a core (load >= cores + 1, our own threads counted as at most the
+ * cores), on otherwise; QATASEG_ONNX_SPIN=0|1 decides instead.
+ */
+export function intraOpSpinning(): boolean {
+  const fromEnv = process.env.QATASEG_ONNX_SPIN;
+  if (fromEnv === '0' || fromEnv === '1') return fromEnv === '1';
+  return os.loadavg()[0] < os.availableParallelism() + 1;
+}
+
 /** The execution provider of every session in this process: 'cpu', or the GPU rung admitted. */
 let executionProvider = 'cpu';
 
@@ -86,9 +101,11 @@ export async function loadOnnxRuntime(): Promise<Ort> {
  * gradients, and converting its 9-channel output back from the blocked layout cost more than the
  * convolution itself (18% of a step): that pass is off for training.
  */
-function sessionOptions(
+export function sessionOptions(
   purpose: 'inference' | 'training',
   threads = onnxThreads(),
+  /** Extra session configuration entries (bench/step-ab.ts tries some). */
+  config: Record<string, Record<string, string>> = {},
 ): OrtModule.InferenceSession.SessionOptions {
   const profilePrefix = onnxProfilePrefix();
   return {
@@ -99,7 +116,12 @@ function sessionOptions(
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
     extra: {
-      ...sharedSessionConfig(),
+      ...config,
+      session: {
+        ...sharedSessionConfig().session,
+        ...(threads > 1 && !intraOpSpinning() ? { 'intra_op.allow_spinning': '0' } : {}),
+        ...config.session,
+      },
       ...(purpose === 'training'
         ? { optimization: { disable_specified_optimizers: 'NchwcTransformer' } }
         : {}),

@@ -12,6 +12,7 @@
 import { UNET_DEPTH } from '../architecture';
 import type { LossName } from '../losses';
 import { GraphBuilder, MS_DOMAIN, float } from './graph';
+import { winogradConv3x3, winogradFilters } from './winograd';
 
 /** tfjs-layers' batch norm epsilon (Keras default). */
 export const BN_EPSILON = 1e-3;
@@ -176,6 +177,11 @@ export interface TrainGraphSpec extends UNetShape {
   batch: number;
   size: number;
   loss: LossName;
+  /**
+   * 3x3 convs (forward and input gradient) whose input and output both have at least this many
+   * channels run as Winograd F(2x2, 3x3) (./winograd.ts); absent: none.
+   */
+  winogradMinChannels?: number;
 }
 
 export interface TrainGraph {
@@ -248,7 +254,15 @@ export function buildTrainingGraph(spec: TrainGraphSpec): TrainGraph {
     inputNeedsGradient: boolean,
   ) => {
     const w = param(key);
-    const z = g.op('Conv', [x, w], { pads: PADS_SAME_3X3 });
+    const winograd =
+      spec.winogradMinChannels !== undefined &&
+      Math.min(cin, cout) >= spec.winogradMinChannels &&
+      h % 2 === 0;
+    const convolve = (input: string, filters: string, a: number, b: number) =>
+      winograd
+        ? winogradConv3x3(g, input, winogradFilters(g, filters, a, b), { n, cin: a, cout: b, h })
+        : g.op('Conv', [input, filters], { pads: PADS_SAME_3X3 });
+    const z = convolve(x, w, cin, cout);
     backward.push(() => {
       const dz = gradientOf(z);
       // Filter gradient: im2col by one convolution of every channel with the nine one-hot 3x3
@@ -290,7 +304,7 @@ export function buildTrainingGraph(spec: TrainGraphSpec): TrainGraph {
           g.ints([2, 3]),
           g.ints([-1, -1]),
         ]);
-        addGradient(x, g.op('Conv', [dz, flipped], { pads: PADS_SAME_3X3 }));
+        addGradient(x, convolve(dz, flipped, cout, cin));
       }
     });
     return z;

@@ -1,0 +1,115 @@
+/**
+ * Variants of the onnxruntime training step side by side: each variant's session (graph options,
+ * session configuration) runs one step in turn, round after round, so a busy machine's load
+ * falls on all of them alike. Prints wall and process CPU ms per step (medians) and each
+ * variant's ratio to the first.
+ *   tsx bench/step-ab.ts [--variants main,wino128] [--threads 2] [--base 16] [--size 256]
+ *     [--batch 4] [--rounds 5]
+ * Variants: main (the product's graph and session), winoN (Winograd for convs with >= N
+ * channels), nospin (session.intra_op.allow_spinning 0), spin (explicitly 1), parN (parallel
+ * execution mode: inter-op threads = --threads, N intra-op threads each).
+ */
+import os from 'node:os';
+import { loadRuntime } from '../src/core/ml/backends';
+import { readWeights, sessionOptions } from '../src/core/ml/onnx/runtime';
+import { buildTrainingGraph, type TrainGraphSpec } from '../src/core/ml/onnx/unet-graph';
+import { Random } from '../src/core/math/random';
+import { buildUNet } from '../src/core/ml/unet';
+
+function option(name: string, fallback: string): string {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 && index + 1 < process.argv.length ? process.argv[index + 1] : fallback;
+}
+const names = option('variants', 'main,wino128').split(',');
+const threads = Number(option('threads', '2'));
+const base = Number(option('base', '16'));
+const size = Number(option('size', '256'));
+const batch = Number(option('batch', '4'));
+const rounds = Number(option('rounds', '5'));
+process.env.QATASEG_THREADS = String(threads);
+const { tf, ort } = await loadRuntime('onnxruntime');
+if (!ort) throw new Error('onnxruntime did not load');
+
+interface Variant {
+  graph: Partial<TrainGraphSpec>;
+  config: Record<string, Record<string, string>>;
+  /** Session options over the product's (execution mode, thread pools). */
+  options?: Record<string, unknown>;
+}
+function variant(name: string): Variant {
+  const wino = /^wino(\d+)$/.exec(name);
+  if (wino) return { graph: { winogradMinChannels: Number(wino[1]) }, config: {} };
+  if (name === 'nospin')
+    return { graph: {}, config: { session: { 'intra_op.allow_spinning': '0' } } };
+  if (name === 'spin')
+    return { graph: {}, config: { session: { 'intra_op.allow_spinning': '1' } } };
+  if (name === 'main') return { graph: {}, config: {} };
+  // Independent nodes (a conv's filter and input gradients) on two inter-op threads.
+  const parallel = /^par(\d+)$/.exec(name);
+  if (parallel)
+    return {
+      graph: {},
+      config: {},
+      options: {
+        executionMode: 'parallel',
+        interOpNumThreads: threads,
+        intraOpNumThreads: Number(parallel[1]),
+      },
+    };
+  throw new Error(`unknown variant ${name}`);
+}
+
+const model = buildUNet({ size, base }, tf);
+const random = new Random(7);
+const images = new Float32Array(batch * size * size).map(() => random.next());
+const masks = new Float32Array(batch * size * size).map(() => (random.next() > 0.5 ? 1 : 0));
+const runs = [];
+for (const name of names) {
+  const v = variant(name);
+  const graph = buildTrainingGraph({
+    base,
+    dropout: 0,
+    batch,
+    size,
+    loss: 'bce-dice',
+    ...v.graph,
+  });
+  const weights = readWeights(
+    model,
+    graph.trainable.map((p) => p),
+  );
+  const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {
+    image: new ort.Tensor('float32', images, [batch, 1, size, size]),
+    mask: new ort.Tensor('float32', masks, [batch, 1, size, size]),
+  };
+  for (const p of graph.trainable)
+    feeds[p.key] = new ort.Tensor('float32', weights.get(p.key) as Float32Array, p.onnxShape);
+  const session = await ort.InferenceSession.create(graph.bytes, {
+    ...sessionOptions('training', threads, v.config),
+    ...v.options,
+  });
+  await session.run(feeds); // warm-up
+  runs.push({ name, session, feeds, wall: [] as number[], cpu: [] as number[] });
+}
+for (let round = 0; round < rounds; round++)
+  for (const run of runs) {
+    const cpu = process.cpuUsage();
+    const start = performance.now();
+    await run.session.run(run.feeds);
+    run.wall.push(performance.now() - start);
+    const used = process.cpuUsage(cpu);
+    run.cpu.push((used.user + used.system) / 1000);
+  }
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
+console.log(
+  `U-Net base ${base}, ${size} px, batch ${batch}, ${threads} thread(s), ${rounds} rounds; ` +
+    `load average ${os.loadavg()[0].toFixed(1)}`,
+);
+const [first] = runs;
+for (const run of runs)
+  console.log(
+    `  ${run.name.padEnd(10)} wall ${median(run.wall).toFixed(0).padStart(5)} ms ` +
+      `(x${(median(first.wall) / median(run.wall)).toFixed(2)})  CPU ${median(run.cpu).toFixed(0).padStart(5)} ms ` +
+      `(x${(median(first.cpu) / median(run.cpu)).toFixed(2)})`,
+  );
+process.exit(0);
