@@ -149,3 +149,23 @@ export function spearman(a: readonly number[], b: readonly number[]): number {
   }
   return varianceA === 0 || varianceB === 0 ? 0 : covariance / Math.sqrt(varianceA * varianceB);
 }
+
+/** The per-pixel mean of equally sized 8-bit maps, 8-bit. */
+export function meanOfMaps(maps: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(maps[0]?.length ?? 0);
+  for (let i = 0; i < out.length; i++) {
+    let sum = 0;
+    for (const map of maps) sum += map[i];
+    out[i] = Math.round(sum / maps.length);
+  }
+  return out;
+}
+
+/**
+ * The uncertainty score of several predictions of one image (test-time transforms moved back onto
+ * the image; the first is the plain prediction): PLACEHOLDER, chosen in bench/uncertainty.ts.
+ */
+export function passesUncertainty(maps: readonly Uint8Array[]): number {
+  if (maps.length === 0) return 0;
+  return predictionUncertainty(maps.length === 1 ? maps[0] : meanOfMaps(maps));
+}
