@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   lesionEntropyUncertainty,
+  passesUncertainty,
   meanBinaryEntropy,
   predictionUncertainty,
   spearman,
@@ -53,6 +54,8 @@ const epochList = numbers(option('epochs', '2,6,12,20'));
 const seeds = numbers(option('seeds', '1,2'));
 const backend = option('backend', 'onnxruntime') as 'onnxruntime' | 'wasm';
 const cacheDir = option('cache', '');
+/** Only the candidates whose name matches this regular expression. */
+const only = option('only', '') ? new RegExp(option('only', '')) : null;
 
 interface ModelMaps {
   name: string;
@@ -291,6 +294,20 @@ function maskDisagreement(maps: Uint8Array[]): number {
   return any === 0 ? 0 : (1 - all / any) * Math.min(1, any / (0.005 * maps[0].length));
 }
 
+/** maskDisagreement of the "nearly predicted" masks (each pass relative to its own median). */
+function nearDisagreement(maps: Uint8Array[]): number {
+  const near = maps.map((map) => nearFrom(map));
+  let all = 0;
+  let any = 0;
+  for (let i = 0; i < maps[0].length; i++) {
+    let drawn = 0;
+    for (let k = 0; k < maps.length; k++) if (maps[k][i] >= near[k]) drawn++;
+    if (drawn > 0) any++;
+    if (drawn === maps.length) all++;
+  }
+  return any === 0 ? 0 : (1 - all / any) * Math.min(1, any / (0.005 * maps[0].length));
+}
+
 /** Mutual information (BALD): entropy of the mean minus mean entropy, over nearly predicted pixels. */
 function mutualInformation(maps: Uint8Array[]): number {
   const mean = meanMap(maps);
@@ -334,6 +351,22 @@ const PASS_CANDIDATES: Record<string, (maps: Uint8Array[]) => number> = {
   'stored + pixel std': (maps) => predictionUncertainty(meanMap(maps)) + passStd(maps),
   'stored + mask disagr.': (maps) => predictionUncertainty(maps[0]) + maskDisagreement(maps),
   'stored x (1 + pixel std)': (maps) => predictionUncertainty(maps[0]) * (1 + passStd(maps)),
+  'near-mask disagreement': nearDisagreement,
+  'stored + near disagr.': (maps) => predictionUncertainty(maps[0]) + nearDisagreement(maps),
+  'max(stored, mask disagr.)': (maps) =>
+    Math.max(predictionUncertainty(maps[0]), maskDisagreement(maps)),
+  'stored + mask disagr. / 2': (maps) =>
+    predictionUncertainty(maps[0]) + maskDisagreement(maps) / 2,
+  'mean stored + mask disagr.': (maps) =>
+    predictionUncertainty(meanMap(maps)) + maskDisagreement(maps),
+  'stored + mask disagr. / 4': (maps) =>
+    predictionUncertainty(maps[0]) + maskDisagreement(maps) / 4,
+  'product: passesUncertainty': passesUncertainty,
+  'stored + near disagr. / 2': (maps) =>
+    predictionUncertainty(maps[0]) + nearDisagreement(maps) / 2,
+  'stored of each pass, max': (maps) => Math.max(...maps.map((m) => predictionUncertainty(m))),
+  'stored of each pass, mean': (maps) =>
+    maps.reduce((sum, m) => sum + predictionUncertainty(m), 0) / maps.length,
 };
 
 const passCount = (maps: Uint8Array[] | null, k: number) => (maps ? maps.slice(0, k) : null);
@@ -391,6 +424,7 @@ function evaluate(models: ModelMaps[]) {
         `${missed.filter(Boolean).length} missed lesions`,
     );
     for (const [name, score] of Object.entries(CANDIDATES)) {
+      if (only && !only.test(name)) continue;
       const values = maps.map((m) => score(m));
       if (values.some((v) => Number.isNaN(v))) continue;
       const rho = spearman(values, errors);

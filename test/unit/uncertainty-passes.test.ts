@@ -10,6 +10,11 @@ import {
   testTransforms,
   undoTransform,
 } from '../../src/core/ml/tta';
+import {
+  maskDisagreement,
+  passesUncertainty,
+  predictionUncertainty,
+} from '../../src/core/math/uncertainty';
 
 const SIZE = 32;
 
@@ -49,5 +54,47 @@ describe('test-time transforms', () => {
     // A shift by (2, 1): the pixel at (5, 5) shows at (7, 6).
     const shifted = applyTransform(image, SIZE, { flip: false, dx: 2, dy: 1 });
     expect(shifted[6 * SIZE + 7]).toBe(image[5 * SIZE + 5]);
+  });
+});
+
+describe('the score of several passes', () => {
+  /** A 1000-pixel map at `background` with pixels [from, to) set to `value`. */
+  const map = (background: number, ...spots: [value: number, from: number, to: number][]) => {
+    const p = new Uint8Array(1000).fill(background);
+    for (const [value, from, to] of spots) p.fill(value, from, to);
+    return p;
+  };
+
+  it('one pass is the plain score; passes that agree add nothing', () => {
+    const lesion = map(10, [230, 0, 40], [150, 40, 50]);
+    expect(passesUncertainty([lesion])).toBe(predictionUncertainty(lesion));
+    expect(maskDisagreement([lesion, lesion, lesion])).toBe(0);
+    expect(passesUncertainty([lesion, lesion])).toBeCloseTo(
+      predictionUncertainty(lesion) / 1.5,
+      12,
+    );
+    // Nothing drawn by any pass: no disagreement (what every pass misses, the passes cannot see).
+    expect(maskDisagreement([map(10), map(12)])).toBe(0);
+  });
+
+  it('passes that draw the lesion in different places raise the score', () => {
+    const a = map(10, [230, 0, 40]);
+    const b = map(10, [230, 20, 60]);
+    // Drawn by every pass: 20 of the 60 pixels any pass draws.
+    expect(maskDisagreement([a, b])).toBeCloseTo(1 - 20 / 60, 12);
+    expect(passesUncertainty([a, b])).toBeGreaterThan(passesUncertainty([a, a]));
+  });
+
+  it('a tiny speck does not top the queue, however much the passes disagree on it', () => {
+    // One pixel at p = 0.5 in the plain pass, gone in the others: full disagreement and the most
+    // undecided pixel there is, but one pixel of the 5 that count in full.
+    const speck = [map(5, [128, 0, 1]), map(5), map(5), map(5)];
+    // A 40-pixel lesion drawn at p = 0.78 whose outline the passes move by a few pixels.
+    const lesion = [0, 2, 4, 6].map((shift) => map(5, [200, shift, 40 + shift]));
+    expect(maskDisagreement(speck)).toBeCloseTo(1 / 5, 12);
+    expect(passesUncertainty(speck)).toBeLessThan(passesUncertainty(lesion));
+    // And a missed lesion the model nearly drew (20 pixels at p = 0.47) ranks above the speck.
+    const missed = [0, 1, 2, 3].map(() => map(13, [120, 100, 120]));
+    expect(passesUncertainty(speck)).toBeLessThan(passesUncertainty(missed));
   });
 });
