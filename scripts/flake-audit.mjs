@@ -51,7 +51,13 @@ function runOnce(file, index) {
         const json = JSON.parse(fs.readFileSync(report, 'utf8'));
         for (const result of json.testResults)
           for (const test of result.assertionResults)
-            tests[test.fullName] = { status: test.status, ms: test.duration ?? null };
+            tests[test.fullName] = {
+              status: test.status,
+              ms: test.duration ?? null,
+              ...(test.failureMessages?.length
+                ? { failure: String(test.failureMessages[0]).split('\n')[0].slice(0, 300) }
+                : {}),
+            };
         fs.rmSync(report, { force: true });
       } catch {
         tests['(no report)'] = { status: 'failed', ms: null };
@@ -83,7 +89,8 @@ async function worker() {
     const failed = Object.entries(result.tests).filter(([, t]) => t.status !== 'passed');
     console.log(
       `${result.file} run ${result.run}: exit ${result.code}, ${result.seconds.toFixed(0)} s, ` +
-        `load ${result.load.toFixed(1)}${failed.length ? `, FAILED ${failed.map(([n]) => n).join('; ')}` : ''}` +
+        `load ${result.load.toFixed(1)}` +
+        failed.map(([name, t]) => `\n  FAILED ${name}: ${t.failure ?? t.status}`).join('') +
         (result.printed.length ? `\n  ${result.printed.join('\n  ')}` : ''),
     );
   }
