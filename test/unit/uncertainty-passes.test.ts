@@ -3,7 +3,11 @@
  * onto the image's pixels, and the score of several passes (src/core/math/uncertainty.ts
  * passesUncertainty) weighs their doubt by the lesion at stake, so a speck does not top the queue.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createDemoProject } from '../../src/core/dataset/demo';
+import { latestPrediction, predictionStats, revisionPixels } from '../../src/core/project/masks';
+import { createService, type Service } from '../../src/core/service';
+import { tempDir } from './project-fixtures';
 import {
   applyTransform,
   MAX_TEST_PASSES,
@@ -97,4 +101,56 @@ describe('the score of several passes', () => {
     const missed = [0, 1, 2, 3].map(() => map(13, [120, 100, 120]));
     expect(passesUncertainty(speck)).toBeLessThan(passesUncertainty(missed));
   });
+});
+
+describe('the prediction job', () => {
+  let service: Service | null = null;
+  afterAll(() => service?.close());
+
+  it("runs the passes it is asked for, stores the plain map and the passes' score", async () => {
+    const dir = tempDir('uncertainty-passes');
+    await createDemoProject(dir, { count: 12, seed: 3, size: 32 });
+    service = createService({ transport: 'http', backend: 'onnxruntime', projectDir: dir });
+    const train = await service.invoke('train.start', {
+      ...{ epochs: 2, size: 32, base: 4, batch: 4, seed: 1, promote: 'always' as const },
+    });
+    await service.jobs.wait(train.id);
+    const version = (await service.invoke('models.list')).find((model) => model.active)!.version;
+    const db = service.project().db;
+    const predictWith = async (passes: number) => {
+      const job = await service!.invoke('predict.start', { passes });
+      await service!.jobs.wait(job.id);
+      const result = service!.jobs.get(job.id).result as { saved: number; inferences: number };
+      const images = await service!.invoke('images.list', { limit: 100 });
+      const figures = [];
+      for (const item of images.items) {
+        const revision = latestPrediction(db, item.id, version)!;
+        figures.push({
+          pixels: await revisionPixels(db, revision.id),
+          uncertainty: predictionStats(db, item.id, version)!.uncertainty,
+        });
+      }
+      return { result, figures };
+    };
+    const one = await predictWith(1);
+    const four = await predictWith(4);
+    // Progress and result count every model run: 4 per image.
+    expect(one.result.inferences).toBe(one.result.saved);
+    expect(four.result.inferences).toBe(4 * four.result.saved);
+    expect(four.result.saved).toBe(12);
+    for (const [index, plain] of one.figures.entries()) {
+      // The stored map is the plain prediction whatever the passes.
+      expect(four.figures[index].pixels).toEqual(plain.pixels);
+      // One pass: the single map's score, as before the passes.
+      expect(plain.uncertainty).toBeCloseTo(predictionUncertainty(plain.pixels), 12);
+      expect(four.figures[index].uncertainty).toBeGreaterThanOrEqual(0);
+      expect(four.figures[index].uncertainty).toBeLessThanOrEqual(1);
+    }
+    // Four passes: the score of the passes, which differs from the single map's somewhere.
+    expect(
+      four.figures.some(
+        (figure, index) => Math.abs(figure.uncertainty - one.figures[index].uncertainty) > 1e-9,
+      ),
+    ).toBe(true);
+  }, 600_000);
 });
