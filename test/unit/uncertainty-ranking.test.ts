@@ -17,10 +17,10 @@
  * vitest.config.ts), so training and prediction are the same computation every run, whatever the
  * load: issue 25's failure (mean 0.2455) came from a run that trained differently. Measured on 2
  * shared cores (flake-audit, load average 4 to 25 from seven other engineers' builds and tests):
- * 29 runs one at a time through four versions of the score, every run of one version printing
+ * 29 runs one at a time through three versions of the score, every run of one version printing
  * exactly the same four figures (spread 0: min = mean = max), e.g. 5 runs of the single-map score
- * 0.858, -0.037, 0.414, 0.733 and 20 runs of a test-time variant 0.749, 0.422, 0.657, 0.746;
- * and this score, beside another ML test file at load 20-23: 0.794, 0.599, 0.682, 0.744 (mean
+ * 0.858, -0.037, 0.414, 0.733 and 21 runs of a test-time variant 0.749, 0.422, 0.657, 0.746;
+ * and this score in 2 runs, each beside another ML test file at load 20-23: 0.794, 0.599, 0.682, 0.744 (mean
  * 0.705), no missed lesion, the same figures in each run. So on one machine and build the
  * statistic does not vary and the rate is 0 (< 1 / 1,000). A run under that load took 486 s and
  * hit the 400 s limit, the only failure measured: the limit is now a generous guard.
