@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   lesionEntropyUncertainty,
+  passesUncertainty,
   meanBinaryEntropy,
   predictionUncertainty,
   spearman,
@@ -26,6 +27,15 @@ import {
 import { createDemoProject } from '../src/core/dataset/demo';
 import { currentLabel, revisionMask, revisionPixels } from '../src/core/project/masks';
 import { createService } from '../src/core/service';
+import { getImage, imageAbsolutePath } from '../src/core/project/images';
+import { loadRuntime } from '../src/core/ml/backends';
+import { createRunner } from '../src/core/ml/engine';
+import { loadModel } from '../src/core/ml/model-io';
+import { onnxDropoutRunner } from '../src/core/ml/onnx/runtime';
+import { readImagePixels, resizeGray } from '../src/core/ml/data';
+import { probabilitiesToBytes, toUnitFloat } from '../src/core/ml/trainer';
+import { predictTransformed, predictWithDropout } from '../src/core/ml/tta';
+import { versionDir } from '../src/core/ml/versions';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -44,11 +54,51 @@ const epochList = numbers(option('epochs', '2,6,12,20'));
 const seeds = numbers(option('seeds', '1,2'));
 const backend = option('backend', 'onnxruntime') as 'onnxruntime' | 'wasm';
 const cacheDir = option('cache', '');
+/** Only the candidates whose name matches this regular expression. */
+const only = option('only', '') ? new RegExp(option('only', '')) : null;
 
 interface ModelMaps {
   name: string;
-  /** Per image: 8-bit probabilities and 0/255 label, base64. */
-  images: { probabilities: string; label: string }[];
+  /**
+   * Per image, base64: 8-bit probabilities (the stored prediction) and 0/255 label; the
+   * test-time augmentation passes and the Monte Carlo dropout passes at the network's input size
+   * (pass 0 of each is the plain prediction).
+   */
+  images: { probabilities: string; label: string; tta?: string[]; mc?: string[] }[];
+}
+
+const passes = Number(option('passes', '8'));
+const dropout = Number(option('dropout', '0'));
+/** The dropout rate of the Monte Carlo passes: the trained rate, or --mc-rate for models without. */
+const mcRate = Number(option('mc-rate', dropout > 0 ? String(dropout) : '0.2'));
+
+/** The version's U-Net's passes over every image (in this process, the product's functions). */
+async function passMaps(
+  modelDir: string,
+  images: { imageId: number; path: string; width: number; height: number }[],
+) {
+  const engine = await loadRuntime(backend);
+  const model = await loadModel(engine.tf, modelDir);
+  const runner = await createRunner(engine, model, size);
+  const mcRunner = engine.ort ? await onnxDropoutRunner(engine.ort, model, size, mcRate, 7) : null;
+  const out = new Map<number, { tta: string[]; mc?: string[] }>();
+  const b64 = (map: Float32Array) => Buffer.from(probabilitiesToBytes(map)).toString('base64');
+  try {
+    for (const image of images) {
+      const pixels = await readImagePixels(image.path);
+      const input = toUnitFloat(
+        await resizeGray(pixels.data, pixels.width, pixels.height, size, size, 'linear'),
+      );
+      const tta = await predictTransformed(runner, input, size, passes);
+      const mc = mcRunner ? await predictWithDropout(runner, mcRunner, input, passes) : null;
+      out.set(image.imageId, { tta: tta.map(b64), ...(mc ? { mc: mc.map(b64) } : {}) });
+    }
+  } finally {
+    await runner.dispose();
+    await mcRunner?.dispose();
+    model.dispose();
+  }
+  return out;
 }
 
 async function trainModels(): Promise<ModelMaps[]> {
@@ -67,6 +117,7 @@ async function trainModels(): Promise<ModelMaps[]> {
             batch,
             learningRate,
             seed,
+            dropout,
             promote: 'always',
           });
           await service.jobs.wait(job.id);
@@ -80,6 +131,16 @@ async function trainModels(): Promise<ModelMaps[]> {
                  WHERE ps.model_version = ? ORDER BY ps.image_id`,
             )
             .all(version) as { revisionId: number; imageId: number }[];
+          const targets = rows.map((row) => {
+            const image = getImage(db, row.imageId);
+            return {
+              imageId: row.imageId,
+              path: imageAbsolutePath(image),
+              width: image.width,
+              height: image.height,
+            };
+          });
+          const extra = await passMaps(versionDir(service.project(), version), targets);
           const images = [];
           for (const row of rows) {
             const label = currentLabel(db, row.imageId);
@@ -89,6 +150,7 @@ async function trainModels(): Promise<ModelMaps[]> {
                 'base64',
               ),
               label: Buffer.from(await revisionMask(db, label.id)).toString('base64'),
+              ...extra.get(row.imageId),
             });
           }
           models.push({ name: `${version}: ${epochs} epochs, seed ${seed}`, images });
@@ -175,8 +237,101 @@ function thresholdDisagreement(probabilities: Uint8Array): number {
   return low + high === 0 ? 0 : 1 - (2 * high) / (low + high);
 }
 
-/** Candidate scores, each from the 8-bit probability map alone. */
-const CANDIDATES: Record<string, (probabilities: Uint8Array) => number> = {
+/** The per-pixel mean of 8-bit maps, 8-bit. */
+function meanMap(maps: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(maps[0].length);
+  for (let i = 0; i < out.length; i++) {
+    let sum = 0;
+    for (const map of maps) sum += map[i];
+    out[i] = Math.round(sum / maps.length);
+  }
+  return out;
+}
+
+/** The 8-bit value 90% of the way from the map's median to 0.5 ("nearly predicted"). */
+function nearFrom(map: Uint8Array, fraction = 0.9): number {
+  const background = quantile(map, 0.5) * 255;
+  return background >= 128 ? 128 : Math.ceil(background + fraction * (128 - background));
+}
+
+/** The stored score's stake: pixels 30% of the way above the median, as a share of 0.5%. */
+function stakeOf(map: Uint8Array): number {
+  const from = nearFrom(map, 0.3);
+  let extent = 0;
+  for (const v of map) if (v >= from) extent++;
+  return Math.min(1, extent / (0.005 * map.length));
+}
+
+/**
+ * Passes' disagreement: the mean per-pixel standard deviation (0..0.5) over the pixels any pass
+ * nearly predicts (relative to that pass's own background), doubled to 0..1, times the stake.
+ */
+function passStd(maps: Uint8Array[]): number {
+  const mean = meanMap(maps);
+  const near = maps.map((map) => nearFrom(map));
+  let sum = 0;
+  let count = 0;
+  for (let i = 0; i < mean.length; i++) {
+    if (!maps.some((map, k) => map[i] >= near[k])) continue;
+    let variance = 0;
+    for (const map of maps) variance += ((map[i] - mean[i]) / 255) ** 2;
+    sum += Math.sqrt(variance / maps.length);
+    count++;
+  }
+  return count === 0 ? 0 : 2 * (sum / count) * stakeOf(mean);
+}
+
+/** 1 - |every pass's mask| / |any pass's mask| (0 when no pass draws), times the stake. */
+function maskDisagreement(maps: Uint8Array[]): number {
+  let all = 0;
+  let any = 0;
+  for (let i = 0; i < maps[0].length; i++) {
+    let drawn = 0;
+    for (const map of maps) if (map[i] >= 128) drawn++;
+    if (drawn > 0) any++;
+    if (drawn === maps.length) all++;
+  }
+  return any === 0 ? 0 : (1 - all / any) * Math.min(1, any / (0.005 * maps[0].length));
+}
+
+/** maskDisagreement of the "nearly predicted" masks (each pass relative to its own median). */
+function nearDisagreement(maps: Uint8Array[]): number {
+  const near = maps.map((map) => nearFrom(map));
+  let all = 0;
+  let any = 0;
+  for (let i = 0; i < maps[0].length; i++) {
+    let drawn = 0;
+    for (let k = 0; k < maps.length; k++) if (maps[k][i] >= near[k]) drawn++;
+    if (drawn > 0) any++;
+    if (drawn === maps.length) all++;
+  }
+  return any === 0 ? 0 : (1 - all / any) * Math.min(1, any / (0.005 * maps[0].length));
+}
+
+/** Mutual information (BALD): entropy of the mean minus mean entropy, over nearly predicted pixels. */
+function mutualInformation(maps: Uint8Array[]): number {
+  const mean = meanMap(maps);
+  const near = nearFrom(mean);
+  let sum = 0;
+  let count = 0;
+  for (let i = 0; i < mean.length; i++) {
+    if (mean[i] < near && !maps.some((map) => map[i] >= 128)) continue;
+    let passEntropy = 0;
+    for (const map of maps) passEntropy += entropy(map[i] / 255);
+    sum += entropy(mean[i] / 255) - passEntropy / maps.length;
+    count++;
+  }
+  return count === 0 ? 0 : (sum / count) * stakeOf(mean);
+}
+
+interface ImageMaps {
+  probabilities: Uint8Array;
+  tta: Uint8Array[] | null;
+  mc: Uint8Array[] | null;
+}
+
+/** Candidate scores from the stored probability map alone. */
+const MAP_CANDIDATES: Record<string, (probabilities: Uint8Array) => number> = {
   'stored score': predictionUncertainty,
   'entropy of drawn lesion (old)': lesionEntropyUncertainty,
   'whole-image entropy': meanBinaryEntropy,
@@ -185,6 +340,57 @@ const CANDIDATES: Record<string, (probabilities: Uint8Array) => number> = {
   'masks at .35 vs .65': thresholdDisagreement,
   'nearly predicted, no stake': nearlyPredicted(0.5, false),
   'nearly predicted, p90 bg': nearlyPredicted(0.9, true),
+};
+
+/** Candidate scores from a set of passes (pass 0 the plain prediction at the network's size). */
+const PASS_CANDIDATES: Record<string, (maps: Uint8Array[]) => number> = {
+  'pixel std': passStd,
+  'mask disagreement': maskDisagreement,
+  'mutual information': mutualInformation,
+  'stored score of mean': (maps) => predictionUncertainty(meanMap(maps)),
+  'stored + pixel std': (maps) => predictionUncertainty(meanMap(maps)) + passStd(maps),
+  'stored + mask disagr.': (maps) => predictionUncertainty(maps[0]) + maskDisagreement(maps),
+  'stored x (1 + pixel std)': (maps) => predictionUncertainty(maps[0]) * (1 + passStd(maps)),
+  'near-mask disagreement': nearDisagreement,
+  'stored + near disagr.': (maps) => predictionUncertainty(maps[0]) + nearDisagreement(maps),
+  'max(stored, mask disagr.)': (maps) =>
+    Math.max(predictionUncertainty(maps[0]), maskDisagreement(maps)),
+  'stored + mask disagr. / 2': (maps) =>
+    predictionUncertainty(maps[0]) + maskDisagreement(maps) / 2,
+  'mean stored + mask disagr.': (maps) =>
+    predictionUncertainty(meanMap(maps)) + maskDisagreement(maps),
+  'stored + mask disagr. / 4': (maps) =>
+    predictionUncertainty(maps[0]) + maskDisagreement(maps) / 4,
+  'product: passesUncertainty': passesUncertainty,
+  'stored + near disagr. / 2': (maps) =>
+    predictionUncertainty(maps[0]) + nearDisagreement(maps) / 2,
+  'stored of each pass, max': (maps) => Math.max(...maps.map((m) => predictionUncertainty(m))),
+  'stored of each pass, mean': (maps) =>
+    maps.reduce((sum, m) => sum + predictionUncertainty(m), 0) / maps.length,
+};
+
+const passCount = (maps: Uint8Array[] | null, k: number) => (maps ? maps.slice(0, k) : null);
+const CANDIDATES: Record<string, (image: ImageMaps) => number> = {
+  ...Object.fromEntries(
+    Object.entries(MAP_CANDIDATES).map(([name, score]) => [
+      name,
+      (image: ImageMaps) => score(image.probabilities),
+    ]),
+  ),
+  ...Object.fromEntries(
+    Object.entries(PASS_CANDIDATES).flatMap(([name, score]) =>
+      numbers(option('pass-counts', '4,8')).flatMap((k) => [
+        [
+          `TTA ${k}: ${name}`,
+          (image: ImageMaps) => (image.tta ? score(passCount(image.tta, k)!) : NaN),
+        ],
+        [
+          `MC ${k}: ${name}`,
+          (image: ImageMaps) => (image.mc ? score(passCount(image.mc, k)!) : NaN),
+        ],
+      ]),
+    ),
+  ),
 };
 
 /**
@@ -201,9 +407,12 @@ function evaluate(models: ModelMaps[]) {
     { spearman: number; sum: number; missQuarter: number; misses: number }
   > = {};
   for (const model of models) {
+    const bytes = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
     const maps = model.images.map((image) => ({
-      probabilities: new Uint8Array(Buffer.from(image.probabilities, 'base64')),
-      label: new Uint8Array(Buffer.from(image.label, 'base64')),
+      probabilities: bytes(image.probabilities),
+      label: bytes(image.label),
+      tta: image.tta ? image.tta.map(bytes) : null,
+      mc: image.mc ? image.mc.map(bytes) : null,
     }));
     const errors = maps.map((m) => 1 - dice(m.probabilities, m.label));
     const missed = maps.map(
@@ -215,13 +424,15 @@ function evaluate(models: ModelMaps[]) {
         `${missed.filter(Boolean).length} missed lesions`,
     );
     for (const [name, score] of Object.entries(CANDIDATES)) {
-      const values = maps.map((m) => score(m.probabilities));
+      if (only && !only.test(name)) continue;
+      const values = maps.map((m) => score(m));
+      if (values.some((v) => Number.isNaN(v))) continue;
       const rho = spearman(values, errors);
       const ranks = rankOf(values);
       const missRanks = ranks.filter((_, i) => missed[i]);
       const inQuarter = missRanks.filter((r) => r <= maps.length / 4).length;
       console.log(
-        `  ${name.padEnd(34)} Spearman ${rho.toFixed(3).padStart(6)}  misses ranked ` +
+        `  ${name.padEnd(40)} Spearman ${rho.toFixed(3).padStart(6)}  misses ranked ` +
           `[${missRanks.sort((a, b) => a - b).join(', ')}] of ${maps.length}`,
       );
       const entry = (worst[name] ??= { spearman: Infinity, sum: 0, missQuarter: 0, misses: 0 });
@@ -236,7 +447,7 @@ function evaluate(models: ModelMaps[]) {
   );
   for (const [name, entry] of Object.entries(worst)) {
     console.log(
-      `  ${name.padEnd(34)} worst ${entry.spearman.toFixed(3).padStart(6)}  mean ` +
+      `  ${name.padEnd(40)} worst ${entry.spearman.toFixed(3).padStart(6)}  mean ` +
         `${(entry.sum / models.length).toFixed(3).padStart(6)}  misses ${entry.missQuarter}/${entry.misses}`,
     );
   }

@@ -240,6 +240,11 @@ export const mlMethods = {
     input: z.object({
       model: versionSchema.optional(),
       imageIds: z.array(idSchema).max(1_000_000).optional(),
+      /**
+       * Model runs per image for the uncertainty score (test-time flips and shifts); default 4.
+       * 1 scores the plain map alone. The stored map is the plain prediction either way.
+       */
+      passes: z.number().int().min(1).max(8).optional(),
     }),
     output: job,
   },

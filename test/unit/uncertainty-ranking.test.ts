@@ -1,29 +1,34 @@
 /**
  * The uncertainty queue ranks images by their error and brings missed lesions to the top: small
  * U-Nets trained from scratch on demo phantoms by the product's training job (ML worker,
- * onnxruntime), every image predicted, then the worklist's uncertainty queue read as the Training
- * panel asks for it (about 32 images per model).
+ * onnxruntime), every image predicted (4 test-time passes, the default), then the worklist's
+ * uncertainty queue read as the Training panel asks for it (about 32 images per model).
  *
  * What is asserted, over four seeds:
- * - The mean of the four models' Spearman correlations of the score with 1 - Dice exceeds 0.2.
- *   For a score that orders at random each correlation is 0 with a standard deviation of
- *   1 / sqrt(31) = 0.18, their mean 0.09, so 0.2 (2.2 standard deviations) fails a random score
- *   in 98.6% of cases.
+ * - The mean of the four models' Spearman correlations of the score with 1 - Dice exceeds 0.3.
+ *   For a score that orders at random each correlation is about normal with mean 0 and standard
+ *   deviation 1 / sqrt(31) = 0.180, so the mean of four has 0.090, and 0.3 is 3.33 of those: a
+ *   random score passes in 1 run of 2,300 (normal tail P(Z > 3.33) = 0.00043).
  * - Every missed lesion (nothing predicted where the label has a lesion) is in the top quarter
- *   of its queue. Measured with these settings: 0.808, -0.067, 0.685, 0.346 (mean 0.443), seed
- *   2's miss 5th of 32. The score this replaced (entropy of the drawn lesion only) ranked that
- *   miss 32nd of 32 and fails; the whole-image entropy (-0.367 on seed 1, the miss 29th) fails.
+ *   of its queue.
  *
- * Why this is not flaky: the unit tests run onnxruntime with one thread and its deterministic
- * kernels (QATASEG_THREADS=1, QATASEG_DETERMINISTIC=1 in vitest.config.ts), so training is the
- * same computation every run. Measured: 12 runs (8 one after another, 4 two at a time beside
- * three other ML test files, on 2 cores with a load average of 7 to 15) all printed exactly the
- * figures above; the spread is 0. The false-failure rate on one
- * machine and build is therefore 0, far below 1 in 1,000. The seeds' spread is large (seeds 1-8
- * at these settings, all 40 images: -0.22 to 0.76, bench/uncertainty.ts), which is why the bound
- * is on the mean of four and set low: a machine whose CPU kernels round differently trains other
- * models, and if that moved the figures as much as a change of seed the bound would still hold
- * in about 9 runs out of 10, not 999 in 1,000; determinism, not the margin, carries the rate.
+ * The false-failure rate, and the measurement behind it. The unit tests run onnxruntime with one
+ * thread and its deterministic kernels (QATASEG_THREADS=1, QATASEG_DETERMINISTIC=1 in
+ * vitest.config.ts), so training and prediction are the same computation every run, whatever the
+ * load: issue 25's failure (mean 0.2455) came from a run that trained differently. Measured on 2
+ * shared cores (flake-audit, load average 4 to 25 from seven other engineers' builds and tests):
+ * 29 runs one at a time through three versions of the score, every run of one version printing
+ * exactly the same four figures (spread 0: min = mean = max), e.g. 5 runs of the single-map score
+ * 0.858, -0.037, 0.414, 0.733 and 21 runs of a test-time variant 0.749, 0.422, 0.657, 0.746;
+ * and this score in 2 runs, each beside another ML test file at load 20-23: 0.794, 0.599, 0.682, 0.744 (mean
+ * 0.705), no missed lesion, the same figures in each run. So on one machine and build the
+ * statistic does not vary and the rate is 0 (< 1 / 1,000). A run under that load took 486 s and
+ * hit the 400 s limit, the only failure measured: the limit is now a generous guard.
+ * Across machines whose CPU kernels round differently the models differ; if that moved the
+ * figures as much as a change of training seed does (the single-map score over seeds 1-8 at these
+ * settings spread -0.22 to 0.76, sd about 0.3, bench/README.md; the mean of four 0.15), the bound
+ * 0.3 lies 2.7 of those below 0.705 and would fail about 3 runs in 1,000 there: across machines
+ * determinism, not the margin, carries the rate.
  */
 import { afterAll, expect, it } from 'vitest';
 import { createDemoProject } from '../../src/core/dataset/demo';
@@ -93,5 +98,7 @@ it('the uncertainty queue puts the images the model gets most wrong first and fi
   }
   console.log(`missed lesions in the queue: ${missRanks.join('; ') || 'none'}`);
   const mean = correlations.reduce((sum, value) => sum + value, 0) / correlations.length;
-  expect(mean).toBeGreaterThan(0.2);
-}, 400_000);
+  expect(mean).toBeGreaterThan(0.3);
+  // A guard against a hung job, not a time the test asserts: under a load average of 23 on 2
+  // cores one run took 486 s (and failed the old 400 s limit while its figures were right).
+}, 1_800_000);

@@ -28,6 +28,7 @@ import { backendMemoryLimit, estimateTrainingMemory, memoryRefusal } from '../ml
 import { checkUNetArchitecture } from '../ml/architecture';
 import { DamagedFileError, readCheckpointState } from '../ml/checkpoint';
 import { changeReference, recordPredictionChanges } from '../ml/active-learning';
+import { DEFAULT_UNCERTAINTY_PASSES } from '../ml/tta';
 import {
   activeVersion,
   compareCards,
@@ -330,6 +331,8 @@ interface PredictResult {
   predicted: number;
   skipped: SkippedImage[];
   total: number;
+  /** Model runs, test-time passes included. */
+  inferences: number;
 }
 
 /**
@@ -352,6 +355,8 @@ async function runPrediction(
   // Set by the save chain (a closure), read once the saves have settled.
   const failed: { error: Error | null } = { error: null };
   const saved: number[] = [];
+  // Model runs behind the stored maps (test-time passes for the uncertainty score).
+  let inferences = 0;
   let result: PredictResult | null = null;
   // The worklist fills as predictions land: announce them in small batches, not at the end.
   let announced = 0;
@@ -374,7 +379,13 @@ async function runPrediction(
         saving = saving.then(async () => {
           if (failed.error) return;
           try {
-            await savePrediction(store.db, message.imageId, version, message.probabilities);
+            await savePrediction(
+              store.db,
+              message.imageId,
+              version,
+              message.probabilities,
+              message.uncertainty,
+            );
           } catch (error) {
             const reason = error instanceof Error ? error.message : String(error);
             failed.error = new Error(
@@ -384,7 +395,8 @@ async function runPrediction(
             return;
           }
           saved.push(message.imageId);
-          reporter.progress({ done: saved.length, total: message.total });
+          inferences += message.passes;
+          reporter.progress({ done: saved.length, total: message.total, detail: { inferences } });
           announce(false);
         });
       },
@@ -473,7 +485,12 @@ export const mlHandlers: HandlerGroup = {
     const version = resolveVersion(store, input.model);
     if (input.imageIds) assertImagesExist(store.db, input.imageIds);
     // Decided before a job exists: a version of imported predictions has no model to run.
-    const params = predictJobParams(store, getCard(store, version), input.imageIds ?? null);
+    const params = predictJobParams(
+      store,
+      getCard(store, version),
+      input.imageIds ?? null,
+      input.passes ?? DEFAULT_UNCERTAINTY_PASSES,
+    );
     return context.jobs.startExclusive(
       predictSlot(store.dir),
       `a prediction with ${version}`,

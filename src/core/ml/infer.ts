@@ -17,6 +17,8 @@ import {
 import type { ModelRunner } from './engine';
 import { overlapTile } from './tile';
 import { probabilitiesToBytes, toUnitFloat } from './trainer';
+import { predictTransformed } from './tta';
+import { passesUncertainty } from '../math/uncertainty';
 
 /** 0..255 probability map of a full-resolution gray image. */
 export async function predictFullImage(
@@ -45,6 +47,29 @@ export async function predictFullImage(
     image.height,
     'linear',
   );
+}
+
+/**
+ * The plain prediction of an image at its own resolution (as predictFullImage) and its uncertainty
+ * score from `passes` test-time transforms at the network's input size (../math/uncertainty.ts
+ * passesUncertainty); null with one pass or tiling, where the score comes from the map alone.
+ */
+export async function predictScoredImage(
+  runner: ModelRunner,
+  image: { data: Uint8Array; width: number; height: number },
+  size: number,
+  options: { tile?: boolean; passes: number },
+): Promise<{ probabilities: Uint8Array; uncertainty: number | null }> {
+  if (options.tile || options.passes <= 1)
+    return {
+      probabilities: await predictFullImage(runner, image, size, options.tile),
+      uncertainty: null,
+    };
+  const input = await resizeGray(image.data, image.width, image.height, size, size, 'linear');
+  const maps = await predictTransformed(runner, toUnitFloat(input), size, options.passes);
+  const bytes = maps.map((map) => probabilitiesToBytes(map));
+  const probabilities = await resizeGray(bytes[0], size, size, image.width, image.height, 'linear');
+  return { probabilities, uncertainty: passesUncertainty(bytes) };
 }
 
 export interface PairEvaluation {

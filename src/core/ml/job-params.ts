@@ -75,6 +75,11 @@ export const predictJobParamsSchema = z.object({
   tile: z.boolean().default(false),
   /** An external ONNX model instead of the U-Net of modelDir. */
   external: externalJobModelSchema.optional(),
+  /**
+   * Predictions per image for the uncertainty score (the U-Net under test-time transforms,
+   * ./tta.ts); 1: the score from the plain map alone. The stored map is always the plain one.
+   */
+  passes: z.number().int().min(1).max(8).default(1),
 });
 export type PredictJobParams = z.infer<typeof predictJobParamsSchema>;
 
@@ -107,6 +112,10 @@ export interface PredictionMessage {
   height: number;
   /** 0..255 probability per pixel, row-major. */
   probabilities: Uint8Array;
+  /** The uncertainty score of several passes; absent: the host scores the map alone. */
+  uncertainty?: number;
+  /** Model runs this image took (the test-time passes). */
+  passes: number;
   done: number;
   total: number;
 }

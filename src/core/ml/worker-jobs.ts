@@ -24,9 +24,11 @@ import { createRunner, type ModelRunner } from './engine';
 import {
   evaluatePairs,
   evaluatePredictor,
+  predictScoredImage,
   runnerPredictor,
   skippedImage,
   type ImagePredictor,
+  type PredictionTarget,
 } from './infer';
 import {
   evaluateJobParamsSchema,
@@ -35,6 +37,7 @@ import {
   predictJobParamsSchema,
   trainJobParamsSchema,
   type ExternalJobModel,
+  type PredictJobParams,
   type PredictionMessage,
   type TrainJobResult,
 } from './job-params';
@@ -287,35 +290,71 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
   }
 }
 
+/** The predictor of a prediction job: each map with its pass count and, if scored, its score. */
+type ScoredPredictor = (
+  target: PredictionTarget,
+) => Promise<{ probabilities: Uint8Array; uncertainty: number | null; passes: number } | null>;
+
+async function withScoredPredictor<T>(
+  context: WorkerJobContext,
+  db: Db,
+  params: PredictJobParams,
+  work: (predict: ScoredPredictor) => Promise<T>,
+): Promise<T> {
+  if (params.external || params.passes <= 1 || params.tile) {
+    return withPredictor(context, db, params, (predict) =>
+      work(async (target) => {
+        const probabilities = await predict(target);
+        return probabilities && { probabilities, uncertainty: null, passes: 1 };
+      }),
+    );
+  }
+  return withModel(context, params.modelDir, params.size, (runner) =>
+    work(async (target) => ({
+      ...(await predictScoredImage(
+        runner,
+        await readImagePixels(target.imagePath, target),
+        params.size,
+        { passes: params.passes },
+      )),
+      passes: params.passes,
+    })),
+  );
+}
+
 async function runPredict(raw: unknown, context: WorkerJobContext) {
   const params = predictJobParamsSchema.parse(raw);
   const db = openProjectReadOnly(params.projectDir);
   try {
-    return await withPredictor(context, db, params, async (predict) => {
+    return await withScoredPredictor(context, db, params, async (predict) => {
       const images = params.imageIds
         ? params.imageIds.map((id) => getImage(db, id))
         : queryImages(db).filter((image) => image.status !== 'missing');
       let done = 0;
+      let inferences = 0;
       const skipped: SkippedImage[] = [];
       for (const image of images) {
         throwIfAborted(context.signal);
         try {
-          const probabilities = await predict({
+          const predicted = await predict({
             imageId: image.id,
             imagePath: imageAbsolutePath(image),
             relPath: image.relPath,
             width: image.width,
             height: image.height,
           });
-          if (!probabilities) throw new Error('no prediction');
+          if (!predicted) throw new Error('no prediction');
           done += 1;
+          inferences += predicted.passes;
           const message: PredictionMessage = {
             kind: 'prediction',
             imageId: image.id,
             image: image.relPath,
             width: image.width,
             height: image.height,
-            probabilities,
+            probabilities: predicted.probabilities,
+            ...(predicted.uncertainty === null ? {} : { uncertainty: predicted.uncertainty }),
+            passes: predicted.passes,
             done,
             total: images.length,
           };
@@ -326,7 +365,7 @@ async function runPredict(raw: unknown, context: WorkerJobContext) {
           context.log('warn', `skipped ${image.relPath}: ${skipped.at(-1)?.reason}`);
         }
       }
-      return { predicted: done, skipped, total: images.length };
+      return { predicted: done, skipped, total: images.length, inferences };
     });
   } finally {
     db.close();

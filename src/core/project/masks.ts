@@ -406,6 +406,8 @@ export async function savePrediction(
   imageId: number,
   modelVersion: string,
   probabilities: Uint8Array,
+  /** The score of several passes (the worker's test-time transforms); absent: from the map. */
+  uncertainty?: number,
 ): Promise<number> {
   const image = getImage(db, imageId);
   if (probabilities.length !== image.width * image.height) {
@@ -430,6 +432,7 @@ export async function savePrediction(
       width: image.width,
       height: image.height,
       ...predictionFigures(probabilities, label),
+      ...(uncertainty === undefined ? {} : { uncertainty }),
     });
   }
 }

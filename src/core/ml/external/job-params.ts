@@ -14,6 +14,7 @@ export function predictJobParams(
   store: ProjectStore,
   card: ModelCard,
   imageIds: number[] | null,
+  passes = 1,
 ): PredictJobParams {
   const modelDir = versionDir(store, card.version);
   const source = card.source;
@@ -25,6 +26,7 @@ export function predictJobParams(
         size: card.architecture?.size ?? 0,
         imageIds,
         tile: card.input.mode === 'tile',
+        passes,
       };
     case 'onnx':
       return {
@@ -33,6 +35,8 @@ export function predictJobParams(
         size: 0,
         imageIds,
         tile: false,
+        // Test-time transforms suit the U-Net trained here; an external model's map is scored alone.
+        passes: 1,
         external: { file: path.join(modelDir, EXTERNAL_MODEL_FILE), config: source.config },
       };
     case 'predictions':

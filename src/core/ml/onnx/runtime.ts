@@ -15,6 +15,7 @@ import { readOptimizerWeights, saveOptimizerWeights } from '../model-io';
 import { deriveSeed, Random } from '../../math/random';
 import type { LossName } from '../losses';
 import { BN_MOMENTUM } from '../unet';
+import { UNET_DEPTH } from '../architecture';
 import {
   buildInferenceGraph,
   buildTrainingGraph,
@@ -202,6 +203,51 @@ async function weightsRunner(
       predictInBatches(images, size, batch, async (input, count) => {
         const result = await session.run({
           image: new ort.Tensor('float32', input, [count, 1, size, size]),
+        });
+        return result.probabilities.data as Float32Array;
+      }),
+    dispose: () => session.release(),
+  };
+}
+
+/**
+ * Monte Carlo dropout: an inference session of the model's weights with a dropout mask after the
+ * bottom block (the training graph's place), a fresh mask of `rate` drawn for each image of each
+ * call from `seed` and a counter, so a run is reproducible. Works on any U-Net; one trained with
+ * dropout at that rate is what it is meant for.
+ */
+export async function onnxDropoutRunner(
+  ort: Ort,
+  model: tfTypes.LayersModel,
+  size: number,
+  rate: number,
+  seed: number,
+  batch = 8,
+): Promise<ModelRunner> {
+  if (!(rate > 0 && rate < 1)) throw new Error(`dropout rate must be in (0, 1), got ${rate}`);
+  const base = modelBase(model);
+  const bytes = buildInferenceGraph(
+    { base, dropout: rate },
+    readWeights(model, unetParams(base)),
+    undefined,
+    {
+      dropoutMask: true,
+    },
+  );
+  const session = await ort.InferenceSession.create(bytes, sessionOptions('inference'));
+  const bottom = 2 ** UNET_DEPTH;
+  const maskShape = (count: number) => [count, base * bottom, size / bottom, size / bottom];
+  const random = new Random(seed);
+  const keep = 1 - rate;
+  return {
+    predict: (images) =>
+      predictInBatches(images, size, batch, async (input, count) => {
+        const shape = maskShape(count);
+        const mask = new Float32Array(shape.reduce((a, b) => a * b, 1));
+        for (let i = 0; i < mask.length; i++) mask[i] = random.next() < keep ? 1 / keep : 0;
+        const result = await session.run({
+          image: new ort.Tensor('float32', input, [count, 1, size, size]),
+          dropout_mask: new ort.Tensor('float32', mask, shape),
         });
         return result.probabilities.data as Float32Array;
       }),

@@ -125,12 +125,15 @@ const PADS_SAME_3X3 = [1, 1, 1, 1];
 /**
  * The inference graph with the weights baked in: input `image` [n, 1, h, w] -> `probabilities`
  * [n, 1, h, w]. `spatial` fixes h and w (an exported model declares its input size); without it
- * they are dynamic.
+ * they are dynamic. `dropoutMask` adds an input `dropout_mask` [n, 8 * base, h / 8, w / 8]
+ * multiplied into the bottom block's output, as the training graph does: Monte Carlo dropout at
+ * inference, the caller drawing the mask (0 or 1 / (1 - rate)).
  */
 export function buildInferenceGraph(
   shape: UNetShape,
   weights: Map<string, Float32Array>,
   spatial?: { height: number; width: number },
+  options: { dropoutMask?: boolean } = {},
 ): Uint8Array {
   const g = new GraphBuilder('unet_infer');
   const params = new Map(unetParams(shape.base).map((p) => [p.key, p]));
@@ -161,6 +164,16 @@ export function buildInferenceGraph(
     x = g.op('MaxPool', [x], { kernel_shape: [2, 2], strides: [2, 2] });
   }
   x = block(x, 'bottom');
+  if (options.dropoutMask) {
+    const bottom = 2 ** UNET_DEPTH;
+    const maskDims = [
+      'batch',
+      shape.base * bottom,
+      spatial ? spatial.height / bottom : 'bottom_height',
+      spatial ? spatial.width / bottom : 'bottom_width',
+    ];
+    x = g.op('Mul', [x, g.input('dropout_mask', 'float', maskDims)]);
+  }
   for (let level = UNET_DEPTH - 1; level >= 0; level--) {
     const up = g.op('ConvTranspose', [x, weight(`up${level}/kernel`), weight(`up${level}/bias`)], {
       kernel_shape: [2, 2],
