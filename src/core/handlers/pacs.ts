@@ -115,7 +115,17 @@ export const pacsHandlers: HandlerGroup = {
         `pacs-retrieve:${store.dir}`,
         `a retrieve from ${input.name}`,
         'pacs-retrieve',
-        async () => (reporter) => guarded(() => retrieveIntoProject(store, ready, input, reporter)),
+        async () => async (reporter) => {
+          try {
+            return await guarded(() => retrieveIntoProject(store, ready, input, reporter));
+          } finally {
+            // The worklist follows what the import added, as after Open dataset.
+            if (context.projectOrNull() === store) {
+              context.emit('project.changed', context.projectState());
+              context.emit('images.changed', { reason: 'import' });
+            }
+          }
+        },
       ),
     );
   },
