@@ -22,7 +22,7 @@ import {
 import { dimseEcho } from '../pacs/dimse';
 import { retrieveIntoProject } from '../pacs/retrieve';
 import { searchStudies } from '../pacs/search';
-import { PacsSendError, sendSegmentations } from '../pacs/send';
+import { PacsSendError, sendSegmentations, stowStore } from '../pacs/send';
 import { CancelledError } from '../job-reporter';
 
 /** The host's secret store for a project (Electron's safeStorage, else owner-only files). */
@@ -133,7 +133,7 @@ export const pacsHandlers: HandlerGroup = {
     const store = context.project();
     return guarded(() => sessionOf(context, input.name)).then((ready) =>
       context.jobs.start('pacs-send', (reporter) =>
-        guarded(() => sendSegmentations(store, ready, input, reporter)),
+        guarded(() => sendSegmentations(store, stowStore(ready), input, reporter)),
       ),
     );
   },
