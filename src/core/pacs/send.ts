@@ -238,7 +238,26 @@ export function stowStore(session: DicomwebSession): SegStore {
             request,
           }),
       );
-      return stowVerdict(response, sopInstanceUid);
+      const verdict = stowVerdict(response, sopInstanceUid);
+      if (verdict.status === 'failed') return verdict;
+      // A server may answer success and keep nothing (Orthanc's DICOMweb plugin does for an
+      // instance its ReceivedInstanceFilter refused): what it holds is the verdict.
+      const held = (await call(
+        session,
+        `checking that the PACS holds the SEG of ${imageName} (QIDO-RS)`,
+        signal,
+        (request) =>
+          session.client.searchForInstances({
+            queryParams: { SOPInstanceUID: sopInstanceUid },
+            request,
+          }),
+      )) as unknown[] | undefined;
+      if (!Array.isArray(held) || held.length === 0)
+        return {
+          status: 'failed',
+          message: `PACS ${session.connection.name} (${session.connection.url}) answered the STOW-RS store with success but does not hold the instance: it refused it (a filter or policy of the server)`,
+        };
+      return verdict;
     },
   };
 }

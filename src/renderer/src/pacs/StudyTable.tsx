@@ -161,7 +161,9 @@ export function StudyTable({
       <span className="row pacs-pager">
         <span className="muted" data-testid="pacs-page">
           {studies.length === 0
-            ? 'No study matches'
+            ? more
+              ? 'No study on this page matches the body part (more on the server)'
+              : 'No study matches'
             : `Studies ${offset + 1}–${offset + studies.length}${more ? ' (more on the server)' : ''}`}
         </span>
         <span className="spacer" />
