@@ -13,7 +13,7 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { startWorkstation, stopWorkstation, tempProjectDir, type Workstation } from './fixtures';
 import { pressAction } from './editor-actions';
-import { orthancAvailable, startOrthanc, type Orthanc } from '../unit/pacs-orthanc';
+import { freePort, orthancAvailable, startOrthanc, type Orthanc } from '../unit/pacs-orthanc';
 
 const MAKER = path.resolve(import.meta.dirname, '../fixtures/dicom/make_dicom.py');
 const ROWS = 96;
@@ -105,6 +105,23 @@ test('search and retrieve from the PACS dialog, correct one image, send its SEG 
   await expect(dialog.getByTestId('pacs-connection')).toHaveValue('orthanc');
   await dialog.getByTestId('pacs-test').click();
   await expect(dialog.getByTestId('pacs-echo')).toHaveAttribute('data-ok', 'true');
+
+  // A server nobody answers at: Test connection and Search say so, naming it.
+  const deadUrl = `http://127.0.0.1:${await freePort()}/dicom-web`;
+  await dialog.getByTestId('pacs-add').click();
+  await dialog.getByTestId('pacs-add-name').fill('nowhere');
+  await dialog.getByTestId('pacs-add-url').fill(deadUrl);
+  await dialog.getByTestId('pacs-add-save').click();
+  await expect(dialog.getByTestId('pacs-connection')).toHaveValue('nowhere');
+  await dialog.getByTestId('pacs-test').click();
+  await expect(dialog.getByTestId('pacs-echo')).toHaveAttribute('data-ok', 'false');
+  await expect(dialog.getByTestId('pacs-echo')).toContainText(
+    `PACS nowhere (${deadUrl}): a QIDO-RS probe failed: the server could not be reached`,
+  );
+  await dialog.getByTestId('pacs-search').click();
+  await expect(dialog.getByTestId('pacs-error')).toContainText(`PACS nowhere (${deadUrl})`);
+  await dialog.getByTestId('pacs-remove').click();
+  await expect(dialog.getByTestId('pacs-connection')).toHaveValue('orthanc');
 
   // Search: both studies of the chest, with their series and instance counts.
   await dialog.getByTestId('pacs-search-patientId').fill('PACS-E2E-*');
