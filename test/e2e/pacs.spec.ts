@@ -164,6 +164,11 @@ test('search and retrieve from the PACS dialog, correct one image, send its SEG 
   // The worklist follows by itself.
   await expect(page.getByTestId('image-count')).toHaveText('16');
   await expect(page.getByTestId('worklist-row')).toHaveCount(16);
+  // Its button opens it again, on the connection in use.
+  await page.getByTestId('open-pacs').click();
+  await expect(dialog.getByTestId('pacs-connection')).toHaveValue('orthanc');
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await expect(dialog).toBeHidden();
 
   // Open one image and correct it with the brush.
   await page.getByTestId('worklist-row').first().click();
