@@ -15,7 +15,10 @@ const belowHandlers = [...belowExport, 'export'];
 // PACS sits beside export: it reads images in through the dataset import and sends SEGs that the
 // formats write; only the handlers above reach it.
 const belowPacs = belowHandlers;
-const belowService = [...belowHandlers, 'pacs', 'handlers'];
+// Team review (users, roles, reading plans, agreement, consensus) sits beside PACS: it reads and
+// writes the project's labels and figures; only the handlers and the service above reach it.
+const belowTeam = belowHandlers;
+const belowService = [...belowHandlers, 'pacs', 'team', 'handlers'];
 const allOfCore = [...belowService, 'service'];
 export const srcRooms = {
   shared: { files: ['shared'], mayImport: [] },
@@ -37,7 +40,8 @@ export const srcRooms = {
   ml: { files: ['core/ml'], mayImport: belowMl },
   export: { files: ['core/export'], mayImport: belowExport },
   pacs: { files: ['core/pacs'], mayImport: belowPacs },
-  handlers: { files: ['core/handlers'], mayImport: [...belowHandlers, 'pacs'] },
+  team: { files: ['core/team'], mayImport: belowTeam },
+  handlers: { files: ['core/handlers'], mayImport: [...belowHandlers, 'pacs', 'team'] },
   service: {
     files: ['core/service', 'core/jobs', 'core/default-project', 'core/demo-model'],
     mayImport: belowService,

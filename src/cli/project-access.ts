@@ -35,7 +35,9 @@ const WAIT_POLL_MS = 500;
 export function isRefusal(error: unknown): error is ApiError {
   return (
     error instanceof ApiError &&
-    ['bad-request', 'not-found', 'unauthorized', 'conflict', 'read-only'].includes(error.code)
+    ['bad-request', 'not-found', 'unauthorized', 'forbidden', 'conflict', 'read-only'].includes(
+      error.code,
+    )
   );
 }
 

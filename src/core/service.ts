@@ -34,6 +34,7 @@ import { exportHandlers } from './handlers/export';
 import { interopHandlers } from './handlers/interop';
 import { pacsHandlers } from './handlers/pacs';
 import { serveMedia, type MediaResponse } from './handlers/media';
+import { OWNER, type Caller } from './team/caller';
 
 // Hosts construct a Service with these; handlers import them from ./handlers/context.
 export type { Handler, HandlerGroup, ServiceContext, ServiceOptions } from './handlers/context';
@@ -133,13 +134,16 @@ export class Service implements ServiceContext {
     return () => this.emitter.off('event', listener);
   }
 
-  /** Validates the input against the contract and runs the method's handler. */
-  async call(method: string, input: unknown): Promise<unknown> {
+  /**
+   * Validates the input against the contract and runs the method's handler as `caller` (hosts
+   * that authenticate team members pass who signed in; everyone else is the project's owner).
+   */
+  async call(method: string, input: unknown, caller: Caller = OWNER): Promise<unknown> {
     if (!isMethodName(method)) throw new ApiError('not-found', `unknown method: ${method}`);
     const parsed = parseInput(method, input);
     // The table is keyed by method, so the handler matches the parsed input's method.
     const handler = this.handlers[method] as
-      ((input: unknown, context: ServiceContext) => unknown) | undefined;
+      ((input: unknown, context: ServiceContext, caller: Caller) => unknown) | undefined;
     if (!handler) throw new ApiError('not-found', `method not implemented: ${method}`);
     const readOnly = this.store?.readOnly;
     // The ML worker reads the project file itself, not a copy in memory.
@@ -151,19 +155,28 @@ export class Service implements ServiceContext {
       );
     }
     try {
-      return await handler(parsed, this);
+      return await handler(parsed, this, caller);
     } catch (error) {
       throw databaseError(error, readOnly ?? null) ?? error;
     }
   }
 
   /** Typed call for in-process users (CLI, tests). */
-  invoke<M extends MethodName>(method: M, input?: MethodInput<M>): Promise<MethodOutput<M>> {
-    return this.call(method, input ?? {}) as Promise<MethodOutput<M>>;
+  invoke<M extends MethodName>(
+    method: M,
+    input?: MethodInput<M>,
+    caller: Caller = OWNER,
+  ): Promise<MethodOutput<M>> {
+    return this.call(method, input ?? {}, caller) as Promise<MethodOutput<M>>;
   }
 
-  media(kind: MediaKind, id: number, query: URLSearchParams): Promise<MediaResponse> {
-    return serveMedia(this, kind, id, query);
+  media(
+    kind: MediaKind,
+    id: number,
+    query: URLSearchParams,
+    caller: Caller = OWNER,
+  ): Promise<MediaResponse> {
+    return serveMedia(this, kind, id, query, caller);
   }
 
   close(): void {

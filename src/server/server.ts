@@ -60,6 +60,7 @@ export interface RunningServer {
 const STATUS_OF: Record<ApiErrorBody['code'], number> = {
   'bad-request': 400,
   unauthorized: 401,
+  forbidden: 403,
   'not-found': 404,
   conflict: 409,
   'read-only': 409,

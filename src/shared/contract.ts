@@ -96,6 +96,8 @@ export const apiErrorSchema = z.object({
     'bad-request',
     'not-found',
     'unauthorized',
+    // signed in, but the caller's role or the blind rule does not allow it
+    'forbidden',
     'conflict',
     'read-only',
     'busy',

@@ -9,6 +9,7 @@ import type { MlContext } from '../ml/ml-context';
 import type { WorkerLauncher } from '../ml/worker-host';
 import type { ProjectStore } from '../project/store';
 import type { SecretStore } from '../pacs/connections';
+import type { Caller } from '../team/caller';
 
 export interface ServiceOptions {
   projectDir?: string | null;
@@ -37,9 +38,14 @@ export interface ServiceContext extends MlContext {
   readonly jobs: JobControl;
 }
 
+/**
+ * A method's implementation. `caller` says who asks (core/team/caller.ts); Service.call has
+ * already checked that their role may call the method at all.
+ */
 export type Handler<M extends MethodName> = (
   input: MethodInput<M>,
   context: ServiceContext,
+  caller: Caller,
 ) => Promise<MethodOutput<M>> | MethodOutput<M>;
 
 export type HandlerGroup = { [M in MethodName]?: Handler<M> };

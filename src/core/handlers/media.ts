@@ -4,6 +4,7 @@
  */
 import { ApiError, type MediaKind } from '../../shared/contract';
 import type { ServiceContext } from './context';
+import type { Caller } from '../team/caller';
 
 export interface MediaResponse {
   contentType: string;
@@ -16,6 +17,7 @@ export type MediaResolver = (
   context: ServiceContext,
   id: number,
   query: URLSearchParams,
+  caller: Caller,
 ) => Promise<MediaResponse>;
 
 const resolvers = new Map<MediaKind, MediaResolver>();
@@ -30,8 +32,9 @@ export async function serveMedia(
   kind: MediaKind,
   id: number,
   query: URLSearchParams,
+  caller: Caller,
 ): Promise<MediaResponse> {
   const resolver = resolvers.get(kind);
   if (!resolver) throw new ApiError('not-found', `no media of kind ${kind}`);
-  return resolver(context, id, query);
+  return resolver(context, id, query, caller);
 }

@@ -514,7 +514,7 @@ export const mlHandlers: HandlerGroup = {
     return { active };
   },
 
-  'changes.start': (input, context) => {
+  'changes.start': (input, context, caller) => {
     const store = context.project();
     const version = resolveVersion(store, input.version);
     getCard(store, version);
@@ -532,7 +532,7 @@ export const mlHandlers: HandlerGroup = {
         if (missing.length === 0) continue;
         reporter.progress({ phase: `predicting ${model}`, detail: { version, reference } });
         const predict = mlHandlers['predict.start']!;
-        const job = await predict({ model, imageIds: missing }, context);
+        const job = await predict({ model, imageIds: missing }, context, caller);
         const cancel = () => context.jobs.cancel(job.id);
         reporter.signal.addEventListener('abort', cancel);
         try {

@@ -218,4 +218,90 @@ export const migrations: Migration[] = [
       ) STRICT;
     `);
   },
+  // 10: team review (src/core/team): users with roles, their login sessions, the audit trail,
+  // reading plans, who reads which image, and each reader's own label lineage. Reading never
+  // writes mask_revisions: ground truth and corrections stay as they were.
+  (db) => {
+    db.exec(`
+      CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        role TEXT NOT NULL CHECK (role IN ('reader', 'adjudicator', 'researcher', 'admin')),
+        -- scrypt$N$r$p$salt$key (base64), src/core/team/passwords.ts
+        password_hash TEXT NOT NULL,
+        -- sha256 (hex) of the personal API token; the token itself is shown once
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        disabled_at TEXT
+      ) STRICT;
+
+      CREATE TABLE user_sessions (
+        -- sha256 (hex) of the session cookie's secret
+        id TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        -- NULL: the project's owner (single-user mode, the CLI on the folder)
+        user_id INTEGER REFERENCES users(id),
+        user_name TEXT NOT NULL,
+        action TEXT NOT NULL,
+        image_id INTEGER,
+        -- JSON with what the action needs to be understood later
+        detail TEXT
+      ) STRICT;
+      CREATE INDEX audit_log_user ON audit_log(user_id, at);
+
+      CREATE TABLE reading_plans (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        -- JSON: which images (split, filter or all) as the admin chose them
+        selection TEXT NOT NULL,
+        -- readers per image; NULL: every reader of the team
+        readers_per_image INTEGER,
+        blind INTEGER NOT NULL DEFAULT 1,
+        -- the model's prediction is shown to a reader only after their first save
+        reveal_after INTEGER NOT NULL DEFAULT 0,
+        -- reader names hidden from the adjudicator
+        anonymous_readers INTEGER NOT NULL DEFAULT 0,
+        -- mean pairwise Dice below this sends an image to adjudication
+        disagreement_threshold REAL NOT NULL DEFAULT 0.7,
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'closed')),
+        created_by INTEGER REFERENCES users(id),
+        created_at TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE plan_assignments (
+        plan_id INTEGER NOT NULL REFERENCES reading_plans(id) ON DELETE CASCADE,
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        assigned_at TEXT NOT NULL,
+        -- the reader's head in reading_revisions (NULL: not read yet, or undone to nothing)
+        head_id INTEGER REFERENCES reading_revisions(id),
+        first_saved_at TEXT,
+        PRIMARY KEY (plan_id, image_id, user_id)
+      ) STRICT;
+      CREATE INDEX plan_assignments_reader ON plan_assignments(user_id, plan_id);
+      CREATE INDEX plan_assignments_image ON plan_assignments(image_id);
+
+      CREATE TABLE reading_revisions (
+        id INTEGER PRIMARY KEY,
+        plan_id INTEGER NOT NULL REFERENCES reading_plans(id) ON DELETE CASCADE,
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        parent_id INTEGER REFERENCES reading_revisions(id),
+        created_at TEXT NOT NULL,
+        -- 8-bit gray 0/255, as mask_revisions
+        png BLOB NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        area INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX reading_revisions_reader ON reading_revisions(plan_id, image_id, user_id);
+    `);
+  },
 ];
