@@ -31,7 +31,7 @@ export interface AppMenuLayout {
 }
 
 export const APP_MENU_LAYOUT: readonly AppMenuLayout[] = [
-  { label: 'File', entries: [{ role: 'close' }, '-', { role: 'quit' }] },
+  { label: 'File', entries: ['project.pacs', '-', { role: 'close' }, '-', { role: 'quit' }] },
   {
     label: 'Edit',
     entries: [

@@ -6,6 +6,8 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -59,7 +61,19 @@ export interface OrthancOptions {
   checkCalledAet?: boolean;
 }
 
-export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthanc> {
+/** What a test may add to the server: a Lua script (e.g. a ReceivedInstanceFilter), TLS. */
+export interface OrthancExtras {
+  /** Lua source, written beside the configuration and listed in `LuaScripts`. */
+  lua?: string;
+  /**
+   * HTTPS in front of Orthanc: `certificate` is a PEM of the server's key and certificate. Debian's
+   * Orthanc 1.10.1 dies (SIGSEGV) on its first request with `SslEnabled`, so the TLS end is Node's
+   * (a pass-through to Orthanc's HTTP port) and `dicomweb` names it.
+   */
+  tls?: { certificate: string };
+}
+
+export async function startOrthanc(options: OrthancOptions & OrthancExtras = {}): Promise<Orthanc> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qataseg-orthanc-'));
   const httpPort = await freePort();
   const dicomPort = await freePort();
@@ -87,7 +101,9 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
     StableAge: 1,
     HttpTimeout: 30,
     ConcurrentJobs: 1,
+    ...(options.lua ? { LuaScripts: [path.join(dir, 'script.lua')] } : {}),
   };
+  if (options.lua) fs.writeFileSync(path.join(dir, 'script.lua'), options.lua);
   const configFile = path.join(dir, 'orthanc.json');
   fs.writeFileSync(configFile, JSON.stringify(config));
   const child: ChildProcess = spawn(ORTHANC, [configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -104,6 +120,29 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
     if (!response.ok) throw new Error(`Orthanc ${route}: HTTP ${response.status}`);
     return response;
   };
+  let front: https.Server | null = null;
+  let dicomweb = `${base}/dicom-web`;
+  if (options.tls) {
+    const pem = fs.readFileSync(options.tls.certificate);
+    const server = https.createServer({ key: pem, cert: pem }, (request, response) => {
+      const upstream = http.request(
+        { host: '127.0.0.1', port: httpPort, path: request.url, method: request.method },
+        (answer) => {
+          response.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(response);
+        },
+      );
+      for (const [name, value] of Object.entries(request.headers))
+        if (value !== undefined) upstream.setHeader(name, value);
+      upstream.on('error', () => response.destroy());
+      request.pipe(upstream);
+    });
+    const tlsPort = await new Promise<number>((resolve) =>
+      server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)),
+    );
+    front = server;
+    dicomweb = `https://127.0.0.1:${tlsPort}/dicom-web`;
+  }
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`Orthanc exited (${child.exitCode}):\n${log}`);
@@ -122,7 +161,7 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
     httpPort,
     dicomPort,
     aet,
-    dicomweb: `${base}/dicom-web`,
+    dicomweb,
     user,
     password,
     rest: async <T>(route: string) => (await (await get(route)).json()) as T,
@@ -145,6 +184,7 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
       child.kill('SIGKILL');
     },
     stop: async () => {
+      front?.close();
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');

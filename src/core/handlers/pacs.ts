@@ -130,12 +130,21 @@ export const pacsHandlers: HandlerGroup = {
         `pacs-retrieve:${store.dir}`,
         `a retrieve from ${input.name}`,
         'pacs-retrieve',
-        async () => (reporter) =>
-          guarded(() =>
-            ready.kind === 'dimse'
-              ? dimseRetrieveIntoProject(store, ready.connection, input, reporter)
-              : retrieveIntoProject(store, ready.session, input, reporter),
-          ),
+        async () => async (reporter) => {
+          try {
+            return await guarded(() =>
+              ready.kind === 'dimse'
+                ? dimseRetrieveIntoProject(store, ready.connection, input, reporter)
+                : retrieveIntoProject(store, ready.session, input, reporter),
+            );
+          } finally {
+            // The worklist follows what the import added, as after Open dataset.
+            if (context.projectOrNull() === store) {
+              context.emit('project.changed', context.projectState());
+              context.emit('images.changed', { reason: 'import' });
+            }
+          }
+        },
       ),
     );
   },

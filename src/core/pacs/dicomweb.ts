@@ -8,6 +8,8 @@
  */
 import fs from 'node:fs';
 import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
 import { createRequire } from 'node:module';
 import { api } from 'dicomweb-client';
 import type { PacsConnection } from '../../shared/pacs-schemas';
@@ -67,7 +69,8 @@ export interface DicomwebApi {
     request: RequestOptions;
   }): Promise<unknown>;
   searchForInstances(options: {
-    studyInstanceUID: string;
+    /** Absent: an instance query at the root (`/instances`). */
+    studyInstanceUID?: string;
     seriesInstanceUID?: string;
     queryParams: QueryParams;
     request: RequestOptions;
@@ -160,6 +163,55 @@ export function describeFailure(
   return new PacsRequestError(`${server}: ${what} failed: ${message}`, 0);
 }
 
+/** A TLS refusal by its error code (Node's and OpenSSL's). */
+function isTlsError(error: NodeJS.ErrnoException): boolean {
+  return /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(error.code ?? '');
+}
+
+/**
+ * Why a server gave no HTTP answer at all, asked directly (xhr2 keeps no cause): the TLS
+ * handshake's refusal (an untrusted or mismatched certificate) or the socket's error. Null when
+ * the server can be reached now.
+ */
+export function unreachableReason(
+  connection: PacsConnection,
+  timeoutMs = 5000,
+): Promise<string | null> {
+  const url = new URL(connection.url ?? '');
+  const secure = url.protocol === 'https:';
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(url.port) || (secure ? 443 : 80);
+  return new Promise((resolve) => {
+    let ca: Buffer | undefined;
+    try {
+      ca = connection.caFile ? fs.readFileSync(connection.caFile) : undefined;
+    } catch (error) {
+      resolve(`its CA file ${connection.caFile} cannot be read (${(error as Error).message})`);
+      return;
+    }
+    const socket = secure
+      ? tls.connect({ host, port, ca, servername: net.isIP(host) ? undefined : host })
+      : net.connect({ host, port });
+    const timer = setTimeout(
+      () => done(`no answer from ${host}:${port} in ${timeoutMs / 1000} s`),
+      timeoutMs,
+    );
+    function done(reason: string | null) {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(reason);
+    }
+    socket.once(secure ? 'secureConnect' : 'connect', () => done(null));
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      done(
+        secure && isTlsError(error)
+          ? `TLS failure: the server's certificate is not trusted (${error.message})${connection.caFile ? ` by the CA file ${connection.caFile}` : ': give the CA file that signed it'}`
+          : `the server could not be reached (${error.code ?? error.message})`,
+      ),
+    );
+  });
+}
+
 /** Stops a request without letting xhr2's half-reset state reach dicomweb-client's handler. */
 function stop(instance: NodeXhr): void {
   instance.onreadystatechange = null;
@@ -217,7 +269,17 @@ export async function call(
     return await Promise.race([running, watched]);
   } catch (error) {
     if (error instanceof PacsRequestError || error instanceof PacsCancelledError) throw error;
-    throw describeFailure(session.connection, what, error, signal);
+    const failure = describeFailure(session.connection, what, error, signal);
+    if (failure instanceof PacsRequestError && failure.status === 0) {
+      // No HTTP answer: say why (TLS, refused, unresolved) rather than list the possibilities.
+      const reason = await unreachableReason(session.connection);
+      if (reason)
+        throw new PacsRequestError(
+          `PACS ${session.connection.name} (${session.connection.url}): ${what} failed: ${reason}`,
+          0,
+        );
+    }
+    throw failure;
   } finally {
     clearTimeout(timer);
     // One listener per call would pile up on the job's signal over a long series.

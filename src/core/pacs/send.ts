@@ -1,6 +1,8 @@
 /**
- * Send of the DICOM SEG of each DICOM image: the SEG is built by the same writer the
- * dicom-seg export uses (formats/dicom), referencing the source's study, series and SOP instance.
+ * Send of the DICOM SEG of each image: the SEG is built by the same writer the dicom-seg export
+ * uses (formats/dicom), referencing the source's study, series and SOP instance. An image
+ * without a DICOM header (a PNG) is sent first as the Secondary Capture the export writes for it
+ * (UIDs derived from its content: the same instance on every send), and its SEG references that.
  * Its SOP Instance UID and series are derived from the project and the revision, so sending the
  * same revision again stores the same instance (the PACS replaces it) rather than a duplicate.
  * One instance per request, so each has its own result (stored, warning, failed); the request is
@@ -8,7 +10,8 @@
  */
 import fs from 'node:fs/promises';
 import type { JobReporter } from '../job-reporter';
-import { dicomSource, segmentLabelRgb } from '../formats/dicom/seg-export';
+import { imageDecoderFor } from '../formats';
+import { dicomSource, secondaryCaptureOf, segmentLabelRgb } from '../formats/dicom/seg-export';
 import { readSegmentLabel } from '../project/export-settings';
 import { segmentationDataset, stableUid, writeDataset } from '../formats/dicom/write';
 import { dicomTagsOf } from '../project/dicom-tags';
@@ -71,9 +74,11 @@ export function segUids(
   store: ProjectStore,
   revision: MaskRevision,
   negative: boolean,
+  studyInstanceUid: string,
 ): { seriesInstanceUid: string; sopInstanceUid: string } {
   const key = uidKey(store);
-  const series = revision.source === 'prediction' ? `prediction:${revision.modelVersion}` : 'label';
+  // A series belongs to one study: the SEGs of each study of the source get their own.
+  const series = `${revision.source === 'prediction' ? `prediction:${revision.modelVersion}` : 'label'}:${studyInstanceUid}`;
   // A negative review empties the mask: another content, so another instance.
   const content = negative ? `${revision.id}:negative` : String(revision.id);
   return {
@@ -82,14 +87,38 @@ export function segUids(
   };
 }
 
-/** The SEG of one image's revision as a Part 10 file, with the UID of the image it references. */
+/** A Part 10 file to send, and its SOP Instance UID. */
+export interface SendObject {
+  bytes: Uint8Array;
+  sopInstanceUid: string;
+}
+
+/**
+ * The SEG of one image's revision as a Part 10 file, with the UID of the image it references. A
+ * DICOM image is referenced as it is; an image without a DICOM header (a PNG) first becomes a
+ * Secondary Capture (`capture`, to send before the SEG) with UIDs derived from its content, so
+ * every send references the same instance.
+ */
 export async function segmentationFor(
   store: ProjectStore,
   image: ImageRecord,
   revision: MaskRevision,
   instanceNumber: number,
-): Promise<{ bytes: Uint8Array; sopInstanceUid: string; referencedSopInstanceUid: string }> {
-  const source = dicomSource(await fs.readFile(imageAbsolutePath(image)));
+): Promise<{
+  bytes: Uint8Array;
+  sopInstanceUid: string;
+  referencedSopInstanceUid: string;
+  capture: SendObject | null;
+}> {
+  const file = await fs.readFile(imageAbsolutePath(image));
+  let source: ReturnType<typeof dicomSource>;
+  let capture: SendObject | null = null;
+  if (image.format === 'dicom') source = dicomSource(file);
+  else {
+    const captured = secondaryCaptureOf(image, await imageDecoderFor(file).decode(file));
+    source = captured.source;
+    capture = { bytes: writeDataset(captured.dataset), sopInstanceUid: source.SOPInstanceUID };
+  }
   const tags = dicomTagsOf(store.db, image.id);
   const negative = image.reviewState === 'negative';
   const pixels = negative
@@ -105,7 +134,7 @@ export async function segmentationFor(
       `mask is ${revision.width}x${revision.height} but the image is ${image.width}x${image.height}`,
     );
   const label = segmentLabelRgb(readSegmentLabel(store));
-  const uids = segUids(store, revision, negative);
+  const uids = segUids(store, revision, negative, source.StudyInstanceUID);
   const dataset = segmentationDataset({
     source,
     rows: image.height,
@@ -131,6 +160,7 @@ export async function segmentationFor(
     bytes: writeDataset(dataset),
     sopInstanceUid: uids.sopInstanceUid,
     referencedSopInstanceUid: source.SOPInstanceUID,
+    capture,
   };
 }
 
@@ -167,14 +197,14 @@ export function stowVerdict(
   return { status: 'stored', message: 'stored' };
 }
 
-/** The DICOM images a send covers: all of the project's, or the chosen ones. */
+/** The images a send covers: all of the project's (present on disk), or the chosen ones. */
 function imagesToSend(store: ProjectStore, imageIds: number[] | undefined): ImageRecord[] {
   const ids =
     imageIds ??
     (
-      store.db
-        .prepare("SELECT id FROM images WHERE format = 'dicom' AND status != 'missing' ORDER BY id")
-        .all() as { id: number }[]
+      store.db.prepare("SELECT id FROM images WHERE status != 'missing' ORDER BY id").all() as {
+        id: number;
+      }[]
     ).map((row) => row.id);
   return ids.map((id) => getImage(store.db, id));
 }
@@ -209,7 +239,26 @@ export function stowStore(session: DicomwebSession): SegStore {
             request,
           }),
       );
-      return stowVerdict(response, sopInstanceUid);
+      const verdict = stowVerdict(response, sopInstanceUid);
+      if (verdict.status === 'failed') return verdict;
+      // A server may answer success and keep nothing (Orthanc's DICOMweb plugin does for an
+      // instance its ReceivedInstanceFilter refused): what it holds is the verdict.
+      const held = (await call(
+        session,
+        `checking that the PACS holds the SEG of ${imageName} (QIDO-RS)`,
+        signal,
+        (request) =>
+          session.client.searchForInstances({
+            queryParams: { SOPInstanceUID: sopInstanceUid },
+            request,
+          }),
+      )) as unknown[] | undefined;
+      if (!Array.isArray(held) || held.length === 0)
+        return {
+          status: 'failed',
+          message: `PACS ${session.connection.name} (${session.connection.url}) answered the STOW-RS store with success but does not hold the instance: it refused it (a filter or policy of the server)`,
+        };
+      return verdict;
     },
   };
 }
@@ -232,10 +281,7 @@ export async function sendSegmentations(
   for (const image of images) {
     if (reporter.signal.aborted) throw new PacsCancelledError();
     const base = { imageId: image.id, image: image.name };
-    const revision =
-      image.format === 'dicom'
-        ? revisionToSend(store, image, parsed.source, model)
-        : 'not a DICOM image (no source UIDs to reference)';
+    const revision = revisionToSend(store, image, parsed.source, model);
     if (typeof revision === 'string') {
       instances.push({
         ...base,
@@ -260,10 +306,37 @@ export async function sendSegmentations(
       });
       continue;
     }
-    const { bytes, sopInstanceUid, referencedSopInstanceUid } = segmentation;
+    const { bytes, sopInstanceUid, referencedSopInstanceUid, capture } = segmentation;
     try {
-      const verdict = await target.store(bytes, sopInstanceUid, image.name, reporter.signal);
-      instances.push({ ...base, sopInstanceUid, referencedSopInstanceUid, ...verdict });
+      // The SEG references the Secondary Capture: it goes only where the capture went.
+      const captured = capture
+        ? await target.store(
+            capture.bytes,
+            capture.sopInstanceUid,
+            `${image.name} (its Secondary Capture)`,
+            reporter.signal,
+          )
+        : null;
+      if (captured?.status === 'failed') {
+        instances.push({
+          ...base,
+          status: 'failed',
+          sopInstanceUid,
+          referencedSopInstanceUid,
+          message: `Secondary Capture not stored, so neither its SEG: ${captured.message}`,
+        });
+      } else {
+        const verdict = await target.store(bytes, sopInstanceUid, image.name, reporter.signal);
+        instances.push({
+          ...base,
+          sopInstanceUid,
+          referencedSopInstanceUid,
+          ...verdict,
+          ...(captured?.status === 'warning' && verdict.status === 'stored'
+            ? { status: 'warning' as const, message: `Secondary Capture ${captured.message}` }
+            : {}),
+        });
+      }
     } catch (error) {
       if (error instanceof PacsCancelledError) throw error;
       instances.push({

@@ -11,6 +11,8 @@ import { ConnectionBanner } from './common/ConnectionBanner';
 import { ReadOnlyBanner } from './common/ReadOnlyBanner';
 import { onReconnected } from './connection';
 import { FirstStartBanner } from './guide/FirstStartBanner';
+import { ActionButton } from './editor/ActionButton';
+import { PacsDialog } from './pacs/PacsDialog';
 
 export function App() {
   const { info, project, worker, error } = useAppStore();
@@ -55,6 +57,8 @@ export function App() {
         >
           Open dataset…
         </button>
+        {/* PACS room: search and retrieve over DICOMweb (src/renderer/src/pacs), a registry action. */}
+        {project?.projectDir && <ActionButton id="project.pacs" />}
         <button
           type="button"
           data-testid="open-training"
@@ -99,6 +103,7 @@ export function App() {
       <OpenDatasetDialog open={openDatasetShown} onClose={() => setOpenDatasetShown(false)} />
       <TrainingPanel open={trainingShown} onClose={() => setTrainingShown(false)} />
       <ExportDialog open={exportShown} onClose={() => setExportShown(false)} />
+      {project?.projectDir && <PacsDialog />}
       {error && (
         <div role="alert" className="error">
           {error}

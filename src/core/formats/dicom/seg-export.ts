@@ -8,7 +8,13 @@
  */
 import type { ExportOptions, SegmentLabel } from '../../../shared/export-schemas';
 import { sanitiseSegment, type QataNames } from '../names';
-import type { ExportFormatDefinition, ExportImage, ExportTarget, PlannedFile } from '../registry';
+import type {
+  DecodedImage,
+  ExportFormatDefinition,
+  ExportImage,
+  ExportTarget,
+  PlannedFile,
+} from '../registry';
 import { Deidentifier } from './deidentify';
 import { parseDicom, TAG, text } from './parse';
 import {
@@ -17,6 +23,7 @@ import {
   segmentationDataset,
   stableUid,
   writeDataset,
+  type Dataset,
   type PatientStudy,
   type SegmentationInput,
 } from './write';
@@ -95,6 +102,45 @@ export function dicomSource(bytes: Uint8Array): SegmentationInput['source'] {
   };
 }
 
+/**
+ * The Secondary Capture of an image that has no DICOM header (a PNG of the dataset), with UIDs
+ * derived from the image's content (the same in every export and every send), and the source
+ * attributes a SEG referencing it takes.
+ */
+export function secondaryCaptureOf(
+  image: Pick<ExportImage, 'sha256' | 'name' | 'createdAt'>,
+  gray: Pick<DecodedImage, 'data' | 'width' | 'height' | 'bitDepth'>,
+): { dataset: Dataset; source: SegmentationInput['source'] } {
+  const key = `qataseg-secondary-capture:${image.sha256}`;
+  const dataset = secondaryCaptureDataset({
+    data: gray.data,
+    rows: gray.height,
+    columns: gray.width,
+    bitDepth: gray.bitDepth,
+    studyInstanceUid: stableUid(`${key}:study`),
+    seriesInstanceUid: stableUid(`${key}:series`),
+    sopInstanceUid: stableUid(`${key}:instance`),
+    description: image.name,
+    created: new Date(image.createdAt),
+  });
+  const source = {
+    PatientName: '',
+    PatientID: '',
+    PatientBirthDate: '',
+    PatientSex: '',
+    StudyInstanceUID: dataset.StudyInstanceUID as string,
+    StudyDate: dataset.StudyDate as string,
+    StudyTime: dataset.StudyTime as string,
+    ReferringPhysicianName: '',
+    StudyID: '',
+    AccessionNumber: '',
+    SOPClassUID: dataset.SOPClassUID as string,
+    SOPInstanceUID: dataset.SOPInstanceUID as string,
+    SeriesInstanceUID: dataset.SeriesInstanceUID as string,
+  };
+  return { dataset, source };
+}
+
 export const dicomSegFormat: ExportFormatDefinition = {
   id: 'dicom-seg',
   label: 'DICOM SEG',
@@ -128,34 +174,8 @@ export const dicomSegFormat: ExportFormatDefinition = {
       source = dicomSource(bytes);
       pixelSpacing = recordedPixelSpacing;
     } else {
-      const gray = await readImage();
-      const key = `qataseg-secondary-capture:${image.sha256}`;
-      const capture = secondaryCaptureDataset({
-        data: gray.data,
-        rows: gray.height,
-        columns: gray.width,
-        bitDepth: gray.bitDepth,
-        studyInstanceUid: stableUid(`${key}:study`),
-        seriesInstanceUid: stableUid(`${key}:series`),
-        sopInstanceUid: stableUid(`${key}:instance`),
-        description: image.name,
-        created: new Date(image.createdAt),
-      });
-      source = {
-        PatientName: '',
-        PatientID: '',
-        PatientBirthDate: '',
-        PatientSex: '',
-        StudyInstanceUID: capture.StudyInstanceUID as string,
-        StudyDate: capture.StudyDate as string,
-        StudyTime: capture.StudyTime as string,
-        ReferringPhysicianName: '',
-        StudyID: '',
-        AccessionNumber: '',
-        SOPClassUID: capture.SOPClassUID as string,
-        SOPInstanceUID: capture.SOPInstanceUID as string,
-        SeriesInstanceUID: capture.SeriesInstanceUID as string,
-      };
+      const { dataset: capture, source: captured } = secondaryCaptureOf(image, await readImage());
+      source = captured;
       data.push(writeDataset(session.deidentifier?.apply(capture) ?? capture));
     }
     if (mask.width !== image.width || mask.height !== image.height)

@@ -32,7 +32,7 @@ export function dicomDateTime(date: Date): { date: string; time: string } {
   return { date: iso.slice(0, 10).replace(/-/g, ''), time: iso.slice(11, 19).replace(/:/g, '') };
 }
 
-type Dataset = Record<string, unknown>;
+export type Dataset = Record<string, unknown>;
 
 /** A naturalized dataset as a Part 10 file (Explicit VR Little Endian). */
 export function writeDataset(dataset: Dataset): Uint8Array {

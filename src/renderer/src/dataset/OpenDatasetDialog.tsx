@@ -106,7 +106,7 @@ export function OpenDatasetDialog({ open, onClose }: { open: boolean; onClose: (
   );
 }
 
-function ImportReportView({ result }: { result: ImportResult }) {
+export function ImportReportView({ result }: { result: ImportResult }) {
   const { report, refresh } = result;
   // The host's warning about the dataset as a whole ('.'), e.g. why nothing was paired.
   const overall = report.warnings.filter((item) => item.path === '.');

@@ -33,7 +33,7 @@ export type { Tool } from './tool';
 import type { Tool } from './tool';
 
 export type ActionGroup =
-  'Help' | 'Tools' | 'Editing' | 'View' | 'Layers' | 'Navigation' | 'Review';
+  'Help' | 'Project' | 'Tools' | 'Editing' | 'View' | 'Layers' | 'Navigation' | 'Review';
 
 /** What `enabled` and `active` read: the review screen's state. */
 export type EditorState = ReviewStoreState;
@@ -203,6 +203,16 @@ export const ACTIONS: readonly EditorAction[] = [
     testId: 'help-button',
     active: (state) => state.helpOpen,
     perform: (context) => context.set({ helpOpen: !context.state.helpOpen }),
+  },
+  {
+    id: 'project.pacs',
+    group: 'Project',
+    label: 'PACS…',
+    description: 'Search a PACS and retrieve studies into the project',
+    keys: ['ctrl+shift+o'],
+    editsLabel: false,
+    testId: 'open-pacs',
+    perform: (context) => context.set({ pacsOpen: true, helpOpen: false }),
   },
 
   defineTool('brush', {
@@ -630,6 +640,7 @@ export const ACTIONS: readonly EditorAction[] = [
 
 export const ACTION_GROUPS: readonly ActionGroup[] = [
   'Help',
+  'Project',
   'Tools',
   'Editing',
   'View',

@@ -25,6 +25,7 @@ import { ExportPlanView } from './ExportPlanView';
 import { ExportResultView } from './ExportResultView';
 import { FORMAT_LABELS, FORMAT_WRITES, MANIFEST_NOTE, SOURCE_LABELS } from './export-text';
 import { useReadOnlyMessage } from '../store';
+import { SendToPacs } from './SendToPacs';
 
 const STATES: ReviewState[] = ['unreviewed', 'accepted', 'corrected', 'flagged', 'negative'];
 
@@ -346,6 +347,7 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
       )}
       {job && <JobRow job={job} />}
       {result && <ExportResultView result={result} />}
+      <SendToPacs open={open} />
       <div className="actions">
         <button type="button" onClick={onClose} disabled={running}>
           Close

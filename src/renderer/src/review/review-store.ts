@@ -147,6 +147,8 @@ export interface ReviewStoreState {
   /** The refused edit of the open image, if any, until it is re-applied or discarded. */
   conflict: SaveConflict | null;
   helpOpen: boolean;
+  /** The PACS dialog (search, retrieve) is open: its registry action opens it. */
+  pacsOpen: boolean;
   /**
    * Marking the open image negative while its label has a lesion waits for the reviewer: clear
    * the label (then negative), or keep it (and the image is not negative).
@@ -223,6 +225,7 @@ export const useReviewStore = create<ReviewStore>((set, get) => ({
   saveError: null,
   conflict: null,
   helpOpen: false,
+  pacsOpen: false,
   negativeAsk: null,
   readOnly: useAppStore.getState().project?.readOnly ?? null,
 
