@@ -285,7 +285,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }
       sendJson(res, 401, {
         code: 'unauthorized',
-        message: 'a valid token is required: open the URL printed by `qataseg serve`',
+        message: team
+          ? 'sign in first (/login), or send a personal token in the token header'
+          : 'a valid token is required: open the URL printed by `qataseg serve`',
       });
       return;
     }
