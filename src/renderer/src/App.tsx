@@ -11,6 +11,7 @@ import { ConnectionBanner } from './common/ConnectionBanner';
 import { ReadOnlyBanner } from './common/ReadOnlyBanner';
 import { onReconnected } from './connection';
 import { FirstStartBanner } from './guide/FirstStartBanner';
+import { TeamBar } from './team/TeamBar';
 
 export function App() {
   const { info, project, worker, error } = useAppStore();
@@ -81,6 +82,7 @@ export function App() {
         >
           ML: {worker?.backend ?? worker?.state ?? '…'}
         </span>
+        <TeamBar />
         <span className="muted" data-testid="transport">
           {transportName === 'electron' ? 'desktop' : 'browser mode'}
         </span>
