@@ -97,6 +97,8 @@ function sendPage(res: http.ServerResponse, status: number, body: string, head =
     'cache-control': 'no-store',
     'content-security-policy': LOGIN_CSP,
     ...PAGE_HEADERS,
+    // The form's POST must carry this page's Origin (no-referrer would send Origin: null).
+    'referrer-policy': 'same-origin',
   });
   res.end(head ? undefined : body);
 }
