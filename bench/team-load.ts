@@ -133,6 +133,7 @@ async function main(): Promise<void> {
   const { tokens, imageIds } = await prepare(dir);
   const masks = await Promise.all(Array.from({ length: 8 }, (_, n) => maskPng(n)));
   const server = await startServer(dir);
+  const loadStart = os.loadavg()[0];
   const latencies: number[] = [];
   const errors: string[] = [];
   let ok = 0;
@@ -189,6 +190,8 @@ async function main(): Promise<void> {
       `rows after: ${rows} corrections, ${audited} audit rows; lost saves: ${ok - rows}`,
       `save latency: p50 ${ms(percentile(sorted, 50))}, p95 ${ms(percentile(sorted, 95))}, p99 ${ms(percentile(sorted, 99))}, max ${ms(sorted.at(-1) ?? NaN)}`,
       `target p99 < 300 ms: ${percentile(sorted, 99) < 300 ? 'met' : 'NOT met'}`,
+      // Other work on the machine shows in the tail: say how busy it was.
+      `load average (1 min) at start ${loadStart.toFixed(1)}, at end ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} cores`,
       ...errors.slice(0, 10),
     ].join('\n') + '\n',
   );

@@ -387,7 +387,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   port = (server.address() as AddressInfo).port;
   hosts = allowedHosts(host, port);
   if (options.publicUrl) hosts.add(new URL(options.publicUrl).host.toLowerCase());
-  team?.start({ port, secure });
+  // Behind an HTTPS proxy the browser sees HTTPS too: its cookies can be Secure.
+  team?.start({ port, secure: secure || /^https:/i.test(options.publicUrl ?? '') });
   // A wildcard address is not something a browser can open; this machine reaches it on loopback.
   const shownHost = WILDCARD_HOSTS.has(host) ? '127.0.0.1' : bracketed(host);
   const url = `${secure ? 'https' : 'http'}://${shownHost}:${port}/`;
