@@ -5,6 +5,7 @@
  * turn with a message. A holder on another machine is a refusal naming it.
  */
 import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import WebSocket from 'ws';
 import {
@@ -28,6 +29,7 @@ import { NetworkFolderError, ProjectFileError, ProjectStore } from '../core/proj
 import { createService, type Service } from '../core/service';
 import type { BackendChoice } from '../shared/contract';
 import { readProjectToken } from '../server/session-token';
+import { isLoopbackHost } from '../server/http-util';
 
 const WAIT_POLL_MS = 500;
 
@@ -52,13 +54,26 @@ export class ServerClient {
     private readonly token: string,
   ) {}
 
+  /**
+   * `serve --tls-cert` on this machine: its certificate is often self-signed, and the lock that
+   * named the URL is in a folder only the owner writes; the connection never leaves loopback.
+   */
+  private tlsOptions(): { rejectUnauthorized?: boolean } {
+    const url = new URL(this.url);
+    return url.protocol === 'https:' && isLoopbackHost(url.hostname)
+      ? { rejectUnauthorized: false }
+      : {};
+  }
+
   /** Calls a method; rejects with the server's ApiError. No time limit (evaluations are long). */
   call<M extends MethodName>(method: M, input?: MethodInput<M>): Promise<MethodOutput<M>> {
     const body = JSON.stringify(input ?? {});
     return new Promise((resolve, reject) => {
-      const request = http.request(
-        new URL(`${HTTP_API_PREFIX.slice(1)}${method}`, this.url),
+      const target = new URL(`${HTTP_API_PREFIX.slice(1)}${method}`, this.url);
+      const request = (target.protocol === 'https:' ? https : http).request(
+        target,
         {
+          ...this.tlsOptions(),
           method: 'POST',
           headers: {
             'content-type': 'application/json',
@@ -105,6 +120,7 @@ export class ServerClient {
     const socket = new WebSocket(
       new URL(HTTP_EVENTS_PATH.slice(1), this.url).href.replace(/^http/, 'ws'),
       {
+        ...this.tlsOptions(),
         headers: { [TOKEN_HEADER]: this.token },
       },
     );

@@ -33,8 +33,11 @@ import { reviewHandlers } from './handlers/review';
 import { exportHandlers } from './handlers/export';
 import { interopHandlers } from './handlers/interop';
 import { pacsHandlers } from './handlers/pacs';
+import { teamAuthHandlers } from './handlers/team-auth';
 import { serveMedia, type MediaResponse } from './handlers/media';
 import { OWNER, type Caller } from './team/caller';
+import { assertMayCall, assertMaySeeMedia } from './team/permissions';
+import { recordAudit } from './team/audit';
 
 // Hosts construct a Service with these; handlers import them from ./handlers/context.
 export type { Handler, HandlerGroup, ServiceContext, ServiceOptions } from './handlers/context';
@@ -64,6 +67,7 @@ export class Service implements ServiceContext {
       ...exportHandlers,
       ...interopHandlers,
       ...pacsHandlers,
+      ...teamAuthHandlers,
     };
     if (options.projectDir) {
       this.openProject(options.projectDir, {
@@ -83,6 +87,7 @@ export class Service implements ServiceContext {
       ...exportHandlers,
       ...interopHandlers,
       ...pacsHandlers,
+      ...teamAuthHandlers,
     };
     return methodNames.filter((name) => !all[name]);
   }
@@ -135,11 +140,15 @@ export class Service implements ServiceContext {
   }
 
   /**
-   * Validates the input against the contract and runs the method's handler as `caller` (hosts
-   * that authenticate team members pass who signed in; everyone else is the project's owner).
+   * Checks that the caller's role may call the method (core/team/permissions.ts), validates the
+   * input against the contract, runs the method's handler as `caller` (hosts that authenticate
+   * team members pass who signed in; everyone else is the project's owner) and, once it has
+   * succeeded, records it in the audit trail when the method is audited (core/team/audit.ts).
    */
   async call(method: string, input: unknown, caller: Caller = OWNER): Promise<unknown> {
     if (!isMethodName(method)) throw new ApiError('not-found', `unknown method: ${method}`);
+    // Before the input is read: a refused caller learns nothing from validation messages.
+    assertMayCall(caller, method);
     const parsed = parseInput(method, input);
     // The table is keyed by method, so the handler matches the parsed input's method.
     const handler = this.handlers[method] as
@@ -154,11 +163,16 @@ export class Service implements ServiceContext {
         `${method} is not available: the project is open read-only: ${readOnly}`,
       );
     }
+    let output: unknown;
     try {
-      return await handler(parsed, this, caller);
+      output = await handler(parsed, this, caller);
     } catch (error) {
       throw databaseError(error, readOnly ?? null) ?? error;
     }
+    // A read-only project (an export beside a writer) keeps no trail: nothing can be written.
+    const store = this.store;
+    if (store && !store.readOnly) recordAudit(store.db, caller, method, parsed, output);
+    return output;
   }
 
   /** Typed call for in-process users (CLI, tests). */
@@ -176,6 +190,7 @@ export class Service implements ServiceContext {
     query: URLSearchParams,
     caller: Caller = OWNER,
   ): Promise<MediaResponse> {
+    assertMaySeeMedia(caller, kind);
     return serveMedia(this, kind, id, query, caller);
   }
 

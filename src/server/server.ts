@@ -8,15 +8,14 @@
  *   GET  /events         WebSocket of { event, payload } messages
  *   GET  /*              the renderer bundle (out/renderer)
  */
-import { timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
-import net, { type AddressInfo } from 'node:net';
+import https from 'node:https';
+import { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ApiError, mediaKindSchema, type ApiErrorBody } from '../shared/contract';
+import { ApiError, mediaKindSchema } from '../shared/contract';
 import {
   HTTP_API_PREFIX,
   HTTP_EVENTS_PATH,
@@ -26,6 +25,37 @@ import {
 } from '../shared/channels';
 import type { Service } from '../core/service';
 import { generateToken, TOKEN_FILE } from './session-token';
+import type { RequestGate, RequestUse } from './team-auth';
+import { OWNER, type Caller } from '../core/team/caller';
+import {
+  allowedHosts,
+  bracketed,
+  cookieValue,
+  headerToken,
+  isLoopbackHost,
+  isPageRequest,
+  originAllowed,
+  PAGE_HEADERS,
+  parseTarget,
+  readBody,
+  rejectUpgrade,
+  remoteExposure,
+  safeDecode,
+  sendError,
+  sendJson,
+  tokensMatch,
+  WILDCARD_HOSTS,
+} from './http-util';
+
+export {
+  allowedHosts,
+  cookieValue,
+  isLoopbackHost,
+  originAllowed,
+  parseTarget,
+  remoteExposure,
+  safeDecode,
+};
 
 /**
  * The cookie carrying the token, one name per port: cookies do not keep ports apart, so two
@@ -34,7 +64,6 @@ import { generateToken, TOKEN_FILE } from './session-token';
 export function tokenCookieName(port: number): string {
   return `qataseg_token_${port}`;
 }
-const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 export interface ServerOptions {
   service: Service;
@@ -45,6 +74,15 @@ export interface ServerOptions {
   staticDir?: string | null;
   /** Binding an address other than loopback must be asked for (`--allow-remote`). */
   allowRemote?: boolean;
+  /** `serve --team`: every request from a signed-in team member (./team-auth.ts). */
+  team?: RequestGate;
+  /** HTTPS with this certificate and key (PEM). */
+  tls?: { cert: Buffer; key: Buffer };
+  /**
+   * The address people open when a reverse proxy sits in front (e.g. https://team.example.org):
+   * its host is answered to and its origin allowed.
+   */
+  publicUrl?: string;
 }
 
 export interface RunningServer {
@@ -56,17 +94,6 @@ export interface RunningServer {
   port: number;
   close(): Promise<void>;
 }
-
-const STATUS_OF: Record<ApiErrorBody['code'], number> = {
-  'bad-request': 400,
-  unauthorized: 401,
-  forbidden: 403,
-  'not-found': 404,
-  conflict: 409,
-  'read-only': 409,
-  busy: 503,
-  internal: 500,
-};
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -96,64 +123,6 @@ export const BROWSER_CSP = [
 
 export { generateToken };
 
-function tokensMatch(given: string | null | undefined, expected: string): boolean {
-  if (!given) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/** decodeURIComponent that answers null for malformed percent-encoding instead of throwing. */
-export function safeDecode(text: string): string | null {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return null;
-  }
-}
-
-/**
- * The request target as a URL whose path decodes, or null (answered 400): `new URL` throws on
- * targets such as `http://[::1`, decodeURIComponent on `%E0%A4%A`.
- */
-export function parseTarget(target: string | undefined): URL | null {
-  let url: URL;
-  try {
-    url = new URL(target ?? '/', 'http://localhost');
-  } catch {
-    return null;
-  }
-  return safeDecode(url.pathname) === null ? null : url;
-}
-
-/** A cookie's value; a malformed one counts as absent. */
-export function cookieValue(header: string | undefined, name: string): string | null {
-  if (!header) return null;
-  for (const part of header.split(';')) {
-    const [key, ...rest] = part.trim().split('=');
-    if (key === name) return safeDecode(rest.join('='));
-  }
-  return null;
-}
-
-function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-  });
-  res.end(JSON.stringify(body ?? null));
-}
-
-function sendError(res: http.ServerResponse, error: unknown): void {
-  if (error instanceof ApiError) {
-    sendJson(res, STATUS_OF[error.code], { code: error.code, message: error.message });
-    return;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  sendJson(res, 500, { code: 'internal', message });
-}
-
 /**
  * Sends one file of the renderer bundle (small files: read whole, so a read error still gets a
  * status). A file that vanished or cannot be read fails this response only.
@@ -179,27 +148,6 @@ export async function sendStaticFile(
   }
   res.writeHead(200, { ...headers, 'content-length': String(body.length) });
   res.end(req.method === 'HEAD' ? undefined : body);
-}
-
-const PAGE_HEADERS = {
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'x-frame-options': 'DENY',
-};
-
-function headerToken(req: http.IncomingMessage): string | undefined {
-  const value = req.headers[TOKEN_HEADER];
-  return typeof value === 'string' ? value : undefined;
-}
-
-/** A browser asking for a page (not the API, media or the event socket). */
-function isPageRequest(req: http.IncomingMessage, url: URL): boolean {
-  return (
-    (req.method === 'GET' || req.method === 'HEAD') &&
-    !url.pathname.startsWith(HTTP_API_PREFIX) &&
-    !url.pathname.startsWith(HTTP_MEDIA_PREFIX) &&
-    url.pathname !== HTTP_EVENTS_PATH
-  );
 }
 
 /** The page a browser without the token gets: how to get in, and a field to paste the token. */
@@ -242,85 +190,6 @@ function sendTokenPage(res: http.ServerResponse, head: boolean, wrongToken: bool
   res.end(head ? undefined : body);
 }
 
-function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
-  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\n\r\n`);
-  socket.destroy();
-}
-
-async function readBody(req: http.IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) throw new ApiError('bad-request', 'request body too large');
-    chunks.push(buffer);
-  }
-  if (size === 0) return {};
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-  } catch {
-    throw new ApiError('bad-request', 'request body is not valid JSON');
-  }
-}
-
-/** 127.0.0.0/8, ::1 (also IPv4-mapped) and `localhost`: reachable from this machine only. */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.toLowerCase().replace(/^\[|\]$/g, '');
-  if (bare === 'localhost' || bare === '::1') return true;
-  const v4 = bare.startsWith('::ffff:') ? bare.slice('::ffff:'.length) : bare;
-  return net.isIPv4(v4) && v4.startsWith('127.');
-}
-
-/** What binding a non-loopback address exposes, in the words the CLI prints. */
-export function remoteExposure(host: string, port: number): string {
-  const where = WILDCARD_HOSTS.has(host)
-    ? 'every interface of this machine'
-    : `the address ${host}`;
-  return (
-    `anyone who can reach ${where} on port ${port || '(the chosen port)'} can try the token; ` +
-    'with it they can see every image and mask of the open project, change labels, start ' +
-    'training and write exports. Browser mode is plain HTTP: the token, images and labels ' +
-    'cross the network unencrypted'
-  );
-}
-
-const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
-
-/**
- * The `Host` values this server answers to: the loopback names, the bound address and, when bound
- * to every interface, this machine's addresses and name. A page on another site cannot rebind its
- * DNS name to us, since its Host header names that site.
- */
-export function allowedHosts(bindHost: string, port: number): Set<string> {
-  const names = new Set(['127.0.0.1', 'localhost', '[::1]', bracketed(bindHost.toLowerCase())]);
-  if (WILDCARD_HOSTS.has(bindHost)) {
-    names.add(os.hostname().toLowerCase());
-    for (const addresses of Object.values(os.networkInterfaces())) {
-      for (const address of addresses ?? []) {
-        if (bindHost === '0.0.0.0' && address.family !== 'IPv4') continue;
-        names.add(bracketed(address.address.toLowerCase()));
-      }
-    }
-  }
-  return new Set([...names].map((name) => `${name}:${port}`));
-}
-
-function bracketed(address: string): string {
-  return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
-}
-
-/**
- * Browsers send `Origin` on websocket upgrades and on POSTs: only pages of this server may use
- * them. Another port on 127.0.0.1 is the same site, so SameSite=Strict cookies ride along from
- * there; the origin tells them apart. Clients that are not browsers send no Origin.
- */
-export function originAllowed(origin: string | undefined, hosts: Set<string>): boolean {
-  if (origin === undefined) return true;
-  const match = /^http:\/\/(.+)$/i.exec(origin);
-  return match !== null && hosts.has(match[1].toLowerCase());
-}
-
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { service } = options;
   const host = options.host ?? '127.0.0.1';
@@ -337,10 +206,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const hostAllowed = (header: string | undefined) =>
     header !== undefined && hosts.has(header.toLowerCase());
 
+  const team = options.team ?? null;
+  const secure = options.tls !== undefined;
   const authorised = (req: http.IncomingMessage, url: URL): boolean =>
     tokensMatch(headerToken(req), token) ||
     tokensMatch(url.searchParams.get(TOKEN_QUERY), token) ||
     tokensMatch(cookieValue(req.headers.cookie, tokenCookieName(port)), token);
+  /** Who makes the request: the owner by token, a team member through the gate, or null. */
+  const callerOf = (req: http.IncomingMessage, url: URL, use: RequestUse): Caller | null =>
+    team ? team.callerOf(req, url, use) : authorised(req, url) ? OWNER : null;
 
   const serveStatic = async (
     req: http.IncomingMessage,
@@ -358,8 +232,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const inside = resolved.startsWith(path.resolve(staticDir) + path.sep);
     const isFile = inside && (await fs.promises.stat(resolved).catch(() => null))?.isFile();
     const file = isFile ? resolved : path.join(staticDir, 'index.html');
-    const tokenInUrl = tokensMatch(url.searchParams.get(TOKEN_QUERY), token);
-    if (file.endsWith('index.html') && !tokenInUrl && !tokensMatch(headerToken(req), token)) {
+    const tokenInUrl = !team && tokensMatch(url.searchParams.get(TOKEN_QUERY), token);
+    const redirectWithToken = !team && !tokenInUrl && !tokensMatch(headerToken(req), token);
+    if (file.endsWith('index.html') && redirectWithToken) {
       // A new tab of a browser that already holds the cookie: hand the page its token the way
       // the printed URL does (only this origin can read where the redirect leads).
       const target = new URL(url);
@@ -375,7 +250,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     };
     if (tokenInUrl) {
       headers['set-cookie'] =
-        `${tokenCookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+        `${tokenCookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/${secure ? '; Secure' : ''}`;
     }
     await sendStaticFile(req, res, file, headers, path.relative(staticDir, file));
   };
@@ -395,14 +270,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       sendJson(res, 403, { code: 'unauthorized', message: 'origin not allowed' });
       return;
     }
-    if (!authorised(req, url)) {
+    if (team && (await team.route(req, res, url))) return;
+    const use: RequestUse = url.pathname.startsWith(HTTP_API_PREFIX)
+      ? 'api'
+      : url.pathname.startsWith(HTTP_MEDIA_PREFIX)
+        ? 'media'
+        : 'page';
+    const caller = callerOf(req, url, use);
+    if (!caller) {
       if (isPageRequest(req, url)) {
-        sendTokenPage(res, req.method === 'HEAD', url.searchParams.has(TOKEN_QUERY));
+        if (team) team.refusePage(req, res);
+        else sendTokenPage(res, req.method === 'HEAD', url.searchParams.has(TOKEN_QUERY));
         return;
       }
       sendJson(res, 401, {
         code: 'unauthorized',
-        message: 'a valid token is required: open the URL printed by `qataseg serve`',
+        message: team
+          ? 'sign in first (/login), or send a personal token in the token header'
+          : 'a valid token is required: open the URL printed by `qataseg serve`',
       });
       return;
     }
@@ -412,7 +297,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         return;
       }
       // Cookies ride along cross-site form posts; API calls must name the token in a header.
-      if (!tokensMatch(headerToken(req), token)) {
+      if (!team && !tokensMatch(headerToken(req), token)) {
         sendJson(res, 401, {
           code: 'unauthorized',
           message: `API calls need the ${TOKEN_HEADER} header`,
@@ -421,7 +306,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }
       const method = safeDecode(url.pathname.slice(HTTP_API_PREFIX.length)) ?? '';
       const input = await readBody(req);
-      const output = await service.call(method, input);
+      const output = await service.call(method, input, caller);
       sendJson(res, 200, output);
       return;
     }
@@ -432,7 +317,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (!kind.success || !Number.isInteger(id) || id <= 0) {
         throw new ApiError('bad-request', 'media URLs are /media/<image|thumbnail|mask>/<id>');
       }
-      const media = await service.media(kind.data, id, url.searchParams);
+      const media = await service.media(kind.data, id, url.searchParams, caller);
       res.writeHead(200, {
         'content-type': media.contentType,
         'cache-control': media.immutable ? 'private, max-age=31536000, immutable' : 'no-cache',
@@ -448,16 +333,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await serveStatic(req, res, url);
   };
 
-  const server = http.createServer((req, res) => {
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) sendError(res, error);
       else res.destroy();
     });
-  });
+  };
+  const server = options.tls
+    ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, listener)
+    : http.createServer(listener);
 
   // The page only listens on this socket: a client's frame is never more than a close or a ping.
   const sockets = new WebSocketServer({ noServer: true, maxPayload: 4096 });
-  const clients = new Set<WebSocket>();
+  // Each socket with who opened it: a team member's sockets close when their sessions end.
+  const clients = new Map<WebSocket, Caller>();
   server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
     // Node hands the socket over without an error listener: a reset must not crash the server.
     socket.on('error', () => socket.destroy());
@@ -466,10 +355,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (!url) return rejectUpgrade(socket, 400, 'Bad Request');
       if (!hostAllowed(req.headers.host) || !originAllowed(req.headers.origin, hosts))
         return rejectUpgrade(socket, 403, 'Forbidden');
-      if (!authorised(req, url)) return rejectUpgrade(socket, 401, 'Unauthorized');
+      const caller = callerOf(req, url, 'socket');
+      if (!caller) return rejectUpgrade(socket, 401, 'Unauthorized');
       if (url.pathname !== HTTP_EVENTS_PATH) return rejectUpgrade(socket, 404, 'Not Found');
       sockets.handleUpgrade(req, socket, head, (ws) => {
-        clients.add(ws);
+        clients.set(ws, caller);
         ws.on('error', () => ws.terminate());
         ws.on('close', () => clients.delete(ws));
       });
@@ -479,7 +369,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const unsubscribe = service.subscribe((event, payload) => {
     const message = JSON.stringify({ event, payload });
-    for (const client of clients) if (client.readyState === client.OPEN) client.send(message);
+    for (const client of clients.keys())
+      if (client.readyState === client.OPEN) client.send(message);
+    if (event === 'team.sessionsEnded') {
+      // Disabled or reset: their open pages lose the event socket now, not at their next request.
+      const { userId } = payload as { userId: number };
+      for (const [client, caller] of clients) {
+        if (caller.kind === 'user' && caller.userId === userId) client.close(1008, 'signed out');
+      }
+    }
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -488,9 +386,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   port = (server.address() as AddressInfo).port;
   hosts = allowedHosts(host, port);
+  if (options.publicUrl) hosts.add(new URL(options.publicUrl).host.toLowerCase());
+  // Behind an HTTPS proxy the browser sees HTTPS too: its cookies can be Secure.
+  team?.start({ port, secure: secure || /^https:/i.test(options.publicUrl ?? '') });
   // A wildcard address is not something a browser can open; this machine reaches it on loopback.
   const shownHost = WILDCARD_HOSTS.has(host) ? '127.0.0.1' : bracketed(host);
-  const url = `http://${shownHost}:${port}/`;
+  const url = `${secure ? 'https' : 'http'}://${shownHost}:${port}/`;
   return {
     url,
     urlWithToken: `${url}?${TOKEN_QUERY}=${token}`,
@@ -499,7 +400,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port,
     close: async () => {
       unsubscribe();
-      for (const client of clients) client.terminate();
+      for (const client of clients.keys()) client.terminate();
       sockets.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

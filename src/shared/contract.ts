@@ -15,6 +15,7 @@ import { reviewEvents, reviewMethods } from './contract-review';
 import { exportEvents, exportMethods } from './contract-export';
 import { interopEvents, interopMethods } from './contract-interop';
 import { pacsEvents, pacsMethods } from './contract-pacs';
+import { teamAuthEvents, teamAuthMethods } from './contract-team-auth';
 import { appInfoSchema, jobSchema, projectStateSchema, workerStatusSchema } from './common-schemas';
 
 // The schemas the room contracts share live in a leaf, so contract-*.ts never import this file.
@@ -39,6 +40,7 @@ export const methods = {
   ...exportMethods,
   ...interopMethods,
   ...pacsMethods,
+  ...teamAuthMethods,
 } as const;
 
 export type MethodTable = typeof methods;
@@ -63,6 +65,7 @@ export const events = {
   ...exportEvents,
   ...interopEvents,
   ...pacsEvents,
+  ...teamAuthEvents,
 } as const;
 
 export type EventTable = typeof events;

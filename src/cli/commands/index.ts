@@ -15,6 +15,8 @@ import * as importPredictions from './import-predictions';
 import * as copyProject from './copy-project';
 import * as segmentLabel from './segment-label';
 import * as pacs from './pacs';
+import * as user from './user';
+import * as audit from './audit';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -36,4 +38,6 @@ export const commandModules: CommandModule[] = [
   doctor,
   copyProject,
   pacs,
+  user,
+  audit,
 ];

@@ -8,6 +8,9 @@ import { prepareDemoModel } from '../../core/demo-model';
 import { unsafeForWal } from '../../core/project/filesystem';
 import { projectToken } from '../../server/session-token';
 import { isLoopbackHost, remoteExposure, startServer } from '../../server/server';
+import { teamGate } from '../../server/team-auth';
+import { hasUsers } from '../../core/team/users';
+import fs from 'node:fs';
 import { fail, printJson } from '../output';
 import { importResultSchema } from '../../shared/dataset-schemas';
 import { startPushReceiver, type PushReceiver } from '../../core/pacs/push';
@@ -71,6 +74,16 @@ export function register(program: Command): void {
     )
     .option('--aet <aet>', 'with --store-scp: the AE title we answer to', 'QATASEG')
     .option('--no-http', 'with --store-scp: no HTTP server, only the store SCP')
+    .option(
+      '--team',
+      'serve the project to its team: everyone signs in (users: qataseg user add), roles enforced',
+    )
+    .option('--tls-cert <file>', 'HTTPS: the certificate (PEM), with --tls-key')
+    .option('--tls-key <file>', 'HTTPS: the private key (PEM), with --tls-cert')
+    .option(
+      '--public-url <url>',
+      'behind a reverse proxy: the address people open (e.g. https://team.example.org)',
+    )
     .option('--json', 'print the address as one JSON line (for scripts and tests)')
     .action(
       async (options: {
@@ -87,6 +100,10 @@ export function register(program: Command): void {
         storeScp?: string;
         aet: string;
         http: boolean;
+        team?: boolean;
+        tlsCert?: string;
+        tlsKey?: string;
+        publicUrl?: string;
       }) => {
         const port = Number(options.port);
         const scpPort = options.storeScp === undefined ? null : Number(options.storeScp);
@@ -105,6 +122,17 @@ export function register(program: Command): void {
               'Add --allow-remote to do this on purpose (a trusted network, or behind an HTTPS proxy).',
           );
         }
+        if (Boolean(options.tlsCert) !== Boolean(options.tlsKey))
+          fail('--tls-cert and --tls-key go together');
+        const tls =
+          options.tlsCert && options.tlsKey
+            ? { cert: readPem(options.tlsCert), key: readPem(options.tlsKey) }
+            : undefined;
+        if (options.publicUrl && !/^https?:\/\/[^/]+\/?$/.test(options.publicUrl))
+          fail(
+            `--public-url must be an origin such as https://team.example.org, got ${options.publicUrl}`,
+          );
+        if (options.team && !options.project) fail('--team needs --project DIR');
         if (options.readOnly && options.demo)
           fail('--demo writes to the project: not with --read-only');
         // On a network folder the project is read into memory once and its folder never touched.
@@ -141,6 +169,15 @@ export function register(program: Command): void {
           token = kept.token;
           if (kept.replaced && !options.newToken) process.stderr.write(`Token: ${kept.replaced}\n`);
         }
+        const store = service.projectOrNull();
+        if (options.team && store && !hasUsers(store.db)) {
+          service.close();
+          fail(
+            `${store.dir} has no users yet: --team asks everyone to sign in. Add the first admin:\n` +
+              `  qataseg user add NAME --role admin --project ${store.dir}\n` +
+              'then give them the one-time password it prints, and start serve --team again.',
+          );
+        }
         const receiver =
           scpPort === null
             ? null
@@ -173,6 +210,11 @@ export function register(program: Command): void {
           token,
           staticDir: rendererDir(),
           allowRemote: options.allowRemote,
+          tls,
+          publicUrl: options.publicUrl,
+          team: options.team
+            ? teamGate({ service, ownerToken: token, trustProxy: Boolean(options.publicUrl) })
+            : undefined,
         });
         // The CLI finds this server through the project's lock (and its token in the folder).
         service.projectOrNull()?.lock?.update({ url: server.url });
@@ -188,11 +230,14 @@ export function register(program: Command): void {
             token: server.token,
             port: server.port,
             ...(receiver ? { storeScp: receiver.port, aet: options.aet } : {}),
+            team: Boolean(options.team),
           });
         } else {
           process.stdout.write(
             `QaTa Seg Workstation in browser mode${options.project ? ` (project ${options.project})` : ''}\n` +
-              `Open: ${server.urlWithToken}\n` +
+              (options.team
+                ? `Team members sign in at: ${new URL('/login', options.publicUrl ?? server.url).href}\n`
+                : `Open: ${server.urlWithToken}\n`) +
               (receiver
                 ? `Receiving DICOM pushes as ${options.aet} on port ${receiver.port}\n`
                 : '') +
@@ -221,4 +266,12 @@ export function register(program: Command): void {
         process.once('SIGTERM', stop);
       },
     );
+}
+
+function readPem(file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    fail(`cannot read ${file}: ${(error as Error).message}`);
+  }
 }

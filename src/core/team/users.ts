@@ -5,7 +5,7 @@
 import { ApiError } from '../../shared/contract';
 import type { Role } from '../../shared/team-schemas';
 import { statement, type Db } from '../project/store';
-import { hashPassword, newSecret, sha256Hex } from './passwords';
+import { hashPassword, newSecret, sha256Hex, verifyPassword } from './passwords';
 
 export interface TeamUser {
   id: number;
@@ -90,3 +90,67 @@ export function userByToken(db: Db, token: string): TeamUser | null {
   ).get(sha256Hex(token)) as UserRow | undefined;
   return row ? toUser(row) : null;
 }
+
+/** The user by name, or ApiError 'not-found' naming it. */
+export function requireUser(db: Db, name: string): TeamUser {
+  const user = findUserByName(db, name);
+  if (!user) throw new ApiError('not-found', `no user named ${name}`);
+  return user;
+}
+
+/**
+ * Disables a user at once: the flag and the end of every session in one transaction, so no
+ * request after it finds either. Their token stops working (userByToken skips disabled users).
+ * Disabling a disabled user changes nothing.
+ */
+export function disableUser(db: Db, name: string): TeamUser {
+  const user = requireUser(db, name);
+  db.transaction(() => {
+    statement(db, 'UPDATE users SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL').run(
+      new Date().toISOString(),
+      user.id,
+    );
+    statement(db, 'DELETE FROM user_sessions WHERE user_id = ?').run(user.id);
+  })();
+  return userById(db, user.id);
+}
+
+/**
+ * A new one-time password and token for a user (forgotten password, leaked token): the old ones
+ * stop working, their sessions end, and a disabled user is enabled again.
+ */
+export async function resetUserSecrets(db: Db, name: string): Promise<NewUserSecrets> {
+  const user = requireUser(db, name);
+  const password = newSecret(12);
+  const token = newSecret(24);
+  const passwordHash = await hashPassword(password);
+  db.transaction(() => {
+    statement(
+      db,
+      'UPDATE users SET password_hash = ?, token_hash = ?, disabled_at = NULL WHERE id = ?',
+    ).run(passwordHash, sha256Hex(token), user.id);
+    statement(db, 'DELETE FROM user_sessions WHERE user_id = ?').run(user.id);
+  })();
+  return { user: userById(db, user.id), password, token };
+}
+
+/**
+ * The enabled user whose password this is, else null. An unknown name costs a hash too, so the
+ * answer's time does not tell which names exist.
+ */
+export async function userByPassword(
+  db: Db,
+  name: string,
+  password: string,
+): Promise<TeamUser | null> {
+  const row = statement(
+    db,
+    `SELECT ${USER_COLUMNS}, password_hash FROM users WHERE name = ? AND disabled_at IS NULL`,
+  ).get(name) as (UserRow & { password_hash: string }) | undefined;
+  const ok = await verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
+  return row && ok ? toUser(row) : null;
+}
+
+/** A hash of nothing anyone knows, checked against when the name is unknown. */
+const DUMMY_HASH =
+  'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';

@@ -13,6 +13,7 @@ import { onReconnected } from './connection';
 import { FirstStartBanner } from './guide/FirstStartBanner';
 import { ActionButton } from './editor/ActionButton';
 import { PacsDialog } from './pacs/PacsDialog';
+import { TeamBar } from './team/TeamBar';
 
 export function App() {
   const { info, project, worker, error } = useAppStore();
@@ -85,6 +86,7 @@ export function App() {
         >
           ML: {worker?.backend ?? worker?.state ?? '…'}
         </span>
+        <TeamBar />
         <span className="muted" data-testid="transport">
           {transportName === 'electron' ? 'desktop' : 'browser mode'}
         </span>

@@ -141,6 +141,13 @@ export function withApiErrors(bridged: Api): Api {
 }
 
 const readOnlyListeners = new Set<() => void>();
+const unauthorizedListeners = new Set<() => void>();
+
+/** Runs `listener` whenever the host answers 401 (in `serve --team`: this page is signed out). */
+export function onUnauthorized(listener: () => void): () => void {
+  unauthorizedListeners.add(listener);
+  return () => unauthorizedListeners.delete(listener);
+}
 
 /**
  * Runs `listener` whenever the host refuses a request because the project is open read-only: a
@@ -162,6 +169,8 @@ function watchReadOnly(inner: Api): Api {
       call(input).catch((error: unknown) => {
         if (apiErrorCode(error) === 'read-only')
           readOnlyListeners.forEach((listener) => listener());
+        if (apiErrorCode(error) === 'unauthorized')
+          unauthorizedListeners.forEach((listener) => listener());
         throw error;
       });
   }

@@ -1,0 +1,93 @@
+/**
+ * `qataseg serve --team` in Chromium, as people use it: the first admin (added with `qataseg user
+ * add`) signs in on the sign-in page, adds a reader in Admin > Users and reads their one-time
+ * password off the page; the reader signs in in a second browser context; the admin disables them,
+ * and the reader's page says it is signed out at their next action. The admin's Audit view lists
+ * what happened.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import { promisify } from 'node:util';
+import { test, expect, type Page } from '@playwright/test';
+import { serverEntry, startWorkstation, stopWorkstation, tempProjectDir } from './fixtures';
+import { seedReviewProject } from './review-seed';
+
+const execFileAsync = promisify(execFile);
+
+async function signIn(page: Page, baseUrl: string, name: string, password: string) {
+  await page.goto(baseUrl);
+  await expect(page).toHaveURL(/\/login$/);
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('signed-in-as')).toBeVisible();
+}
+
+test('admin adds a reader, the reader signs in, the admin disables them and the reader is signed out', async ({
+  browser,
+}) => {
+  const projectDir = tempProjectDir('qataseg-team-e2e-');
+  const ids = await seedReviewProject(projectDir, { count: 3, size: 128 });
+  const { stdout } = await execFileAsync(process.execPath, [
+    serverEntry,
+    'user',
+    'add',
+    'ada',
+    '--role',
+    'admin',
+    '--project',
+    projectDir,
+    '--json',
+  ]);
+  const admin = JSON.parse(stdout) as { password: string };
+  const { workstation, child } = await startWorkstation(projectDir, ['--team']);
+  try {
+    const adminContext = await browser.newContext();
+    const adminPage = await adminContext.newPage();
+    await signIn(adminPage, workstation.baseUrl, 'ada', admin.password);
+    await expect(adminPage.getByTestId('signed-in-as')).toHaveText('signed in as ada (admin)');
+
+    await adminPage.getByTestId('open-admin').click();
+    await adminPage.getByTestId('user-name').fill('rita');
+    await adminPage.getByTestId('user-role').selectOption('reader');
+    await adminPage.getByTestId('user-add').click();
+    const password = (await adminPage.getByTestId('user-password').textContent()) ?? '';
+    expect(password.length).toBeGreaterThan(8);
+    await expect(adminPage.getByTestId('user-row-rita')).toContainText('enabled');
+
+    const readerContext = await browser.newContext();
+    const readerPage = await readerContext.newPage();
+    await signIn(readerPage, workstation.baseUrl, 'rita', password);
+    await expect(readerPage.getByTestId('signed-in-as')).toHaveText('signed in as rita (reader)');
+    await expect(readerPage.getByTestId('open-admin')).toHaveCount(0);
+    await expect(readerPage.getByTestId('signed-out')).toHaveCount(0);
+
+    await adminPage.getByTestId('user-disable-rita').click();
+    await expect(adminPage.getByTestId('user-row-rita')).toContainText('disabled');
+
+    // The reader's next action: opening an image of the worklist.
+    await readerPage.locator(`[data-testid=worklist-row][data-image-id="${ids[1]}"]`).click();
+    await expect(readerPage.getByTestId('signed-out')).toBeVisible();
+    const refused = await readerPage.request.post(`${workstation.baseUrl}api/auth.me`, {
+      headers: { 'x-qataseg-token': '' },
+      data: {},
+    });
+    expect(refused.status()).toBe(401);
+
+    await adminPage.getByTestId('admin-audit-tab').click();
+    await expect(adminPage.getByTestId('admin-audit')).toContainText('users.disable');
+    await expect(adminPage.getByTestId('admin-audit')).toContainText('users.add');
+
+    // Sign out ends the admin's session too.
+    await adminPage.getByTestId('admin-close').click();
+    await adminPage.getByTestId('sign-out').click();
+    await expect(adminPage).toHaveURL(/\/login$/);
+    await adminPage.goto(workstation.baseUrl);
+    await expect(adminPage).toHaveURL(/\/login$/);
+    await adminContext.close();
+    await readerContext.close();
+  } finally {
+    await stopWorkstation(child);
+    fs.rmSync(projectDir, { recursive: true, force: true });
+  }
+});
