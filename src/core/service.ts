@@ -33,8 +33,10 @@ import { reviewHandlers } from './handlers/review';
 import { exportHandlers } from './handlers/export';
 import { interopHandlers } from './handlers/interop';
 import { pacsHandlers } from './handlers/pacs';
+import { teamPlanHandlers } from './handlers/team-plans';
 import { serveMedia, type MediaResponse } from './handlers/media';
 import { OWNER, type Caller } from './team/caller';
+import { assertMayCall, redactOutput } from './team/visibility';
 
 // Hosts construct a Service with these; handlers import them from ./handlers/context.
 export type { Handler, HandlerGroup, ServiceContext, ServiceOptions } from './handlers/context';
@@ -64,6 +66,7 @@ export class Service implements ServiceContext {
       ...exportHandlers,
       ...interopHandlers,
       ...pacsHandlers,
+      ...teamPlanHandlers,
     };
     if (options.projectDir) {
       this.openProject(options.projectDir, {
@@ -83,6 +86,7 @@ export class Service implements ServiceContext {
       ...exportHandlers,
       ...interopHandlers,
       ...pacsHandlers,
+      ...teamPlanHandlers,
     };
     return methodNames.filter((name) => !all[name]);
   }
@@ -145,6 +149,7 @@ export class Service implements ServiceContext {
     const handler = this.handlers[method] as
       ((input: unknown, context: ServiceContext, caller: Caller) => unknown) | undefined;
     if (!handler) throw new ApiError('not-found', `method not implemented: ${method}`);
+    assertMayCall(caller, method); // the blind rule: a reader calls only the reading methods
     const readOnly = this.store?.readOnly;
     // The ML worker reads the project file itself, not a copy in memory.
     const refused = WRITING_JOBS.has(method) || (this.store?.inMemory && method === 'evaluate.run');
@@ -155,7 +160,7 @@ export class Service implements ServiceContext {
       );
     }
     try {
-      return await handler(parsed, this, caller);
+      return redactOutput(caller, method, await handler(parsed, this, caller));
     } catch (error) {
       throw databaseError(error, readOnly ?? null) ?? error;
     }

@@ -15,6 +15,7 @@ import * as importPredictions from './import-predictions';
 import * as copyProject from './copy-project';
 import * as segmentLabel from './segment-label';
 import * as pacs from './pacs';
+import * as plan from './plan';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -36,4 +37,5 @@ export const commandModules: CommandModule[] = [
   doctor,
   copyProject,
   pacs,
+  plan,
 ];
