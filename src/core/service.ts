@@ -144,12 +144,12 @@ export class Service implements ServiceContext {
    */
   async call(method: string, input: unknown, caller: Caller = OWNER): Promise<unknown> {
     if (!isMethodName(method)) throw new ApiError('not-found', `unknown method: ${method}`);
+    assertMayCall(caller, method); // the blind rule: a reader calls only the reading methods
     const parsed = parseInput(method, input);
     // The table is keyed by method, so the handler matches the parsed input's method.
     const handler = this.handlers[method] as
       ((input: unknown, context: ServiceContext, caller: Caller) => unknown) | undefined;
     if (!handler) throw new ApiError('not-found', `method not implemented: ${method}`);
-    assertMayCall(caller, method); // the blind rule: a reader calls only the reading methods
     const readOnly = this.store?.readOnly;
     // The ML worker reads the project file itself, not a copy in memory.
     const refused = WRITING_JOBS.has(method) || (this.store?.inMemory && method === 'evaluate.run');
