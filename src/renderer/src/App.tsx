@@ -11,6 +11,8 @@ import { ConnectionBanner } from './common/ConnectionBanner';
 import { ReadOnlyBanner } from './common/ReadOnlyBanner';
 import { onReconnected } from './connection';
 import { FirstStartBanner } from './guide/FirstStartBanner';
+import { PlansDialog } from './team/PlansDialog';
+import { useReviewStore } from './review/review-store';
 
 export function App() {
   const { info, project, worker, error } = useAppStore();
@@ -19,6 +21,7 @@ export function App() {
   const [trainingShown, setTrainingShown] = useState(false);
   const [exportShown, setExportShown] = useState(false);
   const readOnly = useReadOnlyMessage();
+  const plansShown = useReviewStore((state) => state.plansOpen);
 
   useEffect(() => {
     const unsubscribe = subscribeToHost();
@@ -99,6 +102,10 @@ export function App() {
       <OpenDatasetDialog open={openDatasetShown} onClose={() => setOpenDatasetShown(false)} />
       <TrainingPanel open={trainingShown} onClose={() => setTrainingShown(false)} />
       <ExportDialog open={exportShown} onClose={() => setExportShown(false)} />
+      <PlansDialog
+        open={plansShown}
+        onClose={() => useReviewStore.setState({ plansOpen: false })}
+      />
       {error && (
         <div role="alert" className="error">
           {error}

@@ -114,6 +114,8 @@ export const REVIEW_STATES: readonly ReviewState[] = [
 export interface ReviewStoreState {
   query: WorklistQuery;
   total: number | null;
+  /** A team reader's worklist is their queue: how many of its images they have read. */
+  queue: { read: number; total: number } | null;
   pages: Record<number, ImageListItem[]>;
   /** Bumped on every query change so late pages of an old query are dropped. */
   generation: number;
@@ -147,6 +149,8 @@ export interface ReviewStoreState {
   /** The refused edit of the open image, if any, until it is re-applied or discarded. */
   conflict: SaveConflict | null;
   helpOpen: boolean;
+  /** The reading plans dialog (team review, src/renderer/src/team/PlansDialog.tsx). */
+  plansOpen: boolean;
   /**
    * Marking the open image negative while its label has a lesion waits for the reviewer: clear
    * the label (then negative), or keep it (and the image is not negative).
@@ -192,6 +196,7 @@ function store(key: string, value: number): void {
 export const useReviewStore = create<ReviewStore>((set, get) => ({
   query: { sort: 'name', direction: 'asc', filter: {} },
   total: null,
+  queue: null,
   pages: {},
   generation: 0,
   listError: null,
@@ -223,6 +228,7 @@ export const useReviewStore = create<ReviewStore>((set, get) => ({
   saveError: null,
   conflict: null,
   helpOpen: false,
+  plansOpen: false,
   negativeAsk: null,
   readOnly: useAppStore.getState().project?.readOnly ?? null,
 
@@ -261,12 +267,13 @@ export const useReviewStore = create<ReviewStore>((set, get) => ({
       filter: query.filter,
       changesOf: query.changesOf,
     })
-      .then(({ total, items }) => {
+      .then(({ total, items, queue }) => {
         if (get().generation === generation) {
           const selectedId = get().selectedId;
           const found = items.findIndex((item) => item.id === selectedId);
           set((state) => ({
             total,
+            queue: queue ?? null,
             pages: { ...state.pages, [page]: items },
             ...(found >= 0 ? { selectedIndex: page * PAGE_SIZE + found } : {}),
           }));
