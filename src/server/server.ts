@@ -430,7 +430,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       const kind = mediaKindSchema.safeParse(kindText);
       const id = Number(idText);
       if (!kind.success || !Number.isInteger(id) || id <= 0) {
-        throw new ApiError('bad-request', 'media URLs are /media/<image|thumbnail|mask|reading>/<id>');
+        throw new ApiError(
+          'bad-request',
+          'media URLs are /media/<image|thumbnail|mask|reading>/<id>',
+        );
       }
       const media = await service.media(kind.data, id, url.searchParams);
       res.writeHead(200, {
