@@ -38,6 +38,8 @@ import { serveMedia, type MediaResponse } from './handlers/media';
 import { OWNER, type Caller } from './team/caller';
 import { assertMayCall, assertMaySeeMedia } from './team/permissions';
 import { recordAudit } from './team/audit';
+import { teamPlanHandlers } from './handlers/team-plans';
+import { redactOutput } from './team/visibility';
 
 // Hosts construct a Service with these; handlers import them from ./handlers/context.
 export type { Handler, HandlerGroup, ServiceContext, ServiceOptions } from './handlers/context';
@@ -68,6 +70,7 @@ export class Service implements ServiceContext {
       ...interopHandlers,
       ...pacsHandlers,
       ...teamAuthHandlers,
+      ...teamPlanHandlers,
     };
     if (options.projectDir) {
       this.openProject(options.projectDir, {
@@ -88,6 +91,7 @@ export class Service implements ServiceContext {
       ...interopHandlers,
       ...pacsHandlers,
       ...teamAuthHandlers,
+      ...teamPlanHandlers,
     };
     return methodNames.filter((name) => !all[name]);
   }
@@ -165,7 +169,7 @@ export class Service implements ServiceContext {
     }
     let output: unknown;
     try {
-      output = await handler(parsed, this, caller);
+      output = redactOutput(caller, method, await handler(parsed, this, caller));
     } catch (error) {
       throw databaseError(error, readOnly ?? null) ?? error;
     }

@@ -4,7 +4,7 @@
  * it (header, query or the SameSite=Strict cookie set when the page is opened with it).
  *
  *   POST /api/<method>   JSON body = input        -> 200 output | 400 | 401 | 404 | 409 | 500
- *   GET  /media/<kind>/<id>                         -> image, thumbnail or mask revision by id
+ *   GET  /media/<kind>/<id>                         -> image, thumbnail, mask or reading revision by id
  *   GET  /events         WebSocket of { event, payload } messages
  *   GET  /*              the renderer bundle (out/renderer)
  */
@@ -315,7 +315,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       const kind = mediaKindSchema.safeParse(kindText);
       const id = Number(idText);
       if (!kind.success || !Number.isInteger(id) || id <= 0) {
-        throw new ApiError('bad-request', 'media URLs are /media/<image|thumbnail|mask>/<id>');
+        throw new ApiError(
+          'bad-request',
+          'media URLs are /media/<image|thumbnail|mask|reading>/<id>',
+        );
       }
       const media = await service.media(kind.data, id, url.searchParams, caller);
       res.writeHead(200, {

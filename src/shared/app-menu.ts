@@ -67,6 +67,8 @@ export const APP_MENU_LAYOUT: readonly AppMenuLayout[] = [
       'nav.previous',
       'nav.nextUnreviewed',
       'nav.previousUnreviewed',
+      '-',
+      'team.plans',
     ],
   },
   {

@@ -154,6 +154,11 @@ export type ImageListItem = z.infer<typeof imageListItemSchema>;
 export const imagesListOutputSchema = z.object({
   total: z.number().int().nonnegative(),
   items: z.array(imageListItemSchema),
+  /**
+   * A team reader's worklist is their queue (images of active plans assigned to them, unread
+   * first): how many of them they have read. Absent for everyone else.
+   */
+  queue: z.object({ read: z.number().int(), total: z.number().int() }).optional(),
 });
 export type ImagesListOutput = z.infer<typeof imagesListOutputSchema>;
 
@@ -199,6 +204,19 @@ export const imageDetailSchema = z.object({
   file: z.string().optional(),
   /** Why the image's file could not be shown when last asked for (replaced, damaged), or null. */
   mediaError: z.string().nullable().optional(),
+  /**
+   * For a team reader: the label layer is their own reading (`labelRevisionId` and
+   * `correctionRevisionId` are reading revisions, media kind 'reading'), and whether the model's
+   * prediction waits for their first save (reveal-after). Absent for everyone else.
+   */
+  reading: z
+    .object({
+      planId: idSchema,
+      blind: z.boolean(),
+      read: z.boolean(),
+      predictionHidden: z.boolean(),
+    })
+    .optional(),
 });
 export type ImageDetail = z.infer<typeof imageDetailSchema>;
 

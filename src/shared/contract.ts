@@ -16,6 +16,7 @@ import { exportEvents, exportMethods } from './contract-export';
 import { interopEvents, interopMethods } from './contract-interop';
 import { pacsEvents, pacsMethods } from './contract-pacs';
 import { teamAuthEvents, teamAuthMethods } from './contract-team-auth';
+import { teamPlanMethods } from './contract-team-plans';
 import { appInfoSchema, jobSchema, projectStateSchema, workerStatusSchema } from './common-schemas';
 
 // The schemas the room contracts share live in a leaf, so contract-*.ts never import this file.
@@ -41,6 +42,7 @@ export const methods = {
   ...interopMethods,
   ...pacsMethods,
   ...teamAuthMethods,
+  ...teamPlanMethods,
 } as const;
 
 export type MethodTable = typeof methods;
@@ -73,8 +75,11 @@ export type EventName = keyof EventTable;
 export type EventPayload<E extends EventName> = z.output<EventTable[E]>;
 export const eventNames = Object.keys(events) as EventName[];
 
-/** Kinds of binary media reachable by id (custom protocol in Electron, /media in browser mode). */
-export const mediaKindSchema = z.enum(['image', 'thumbnail', 'mask']);
+/**
+ * Kinds of binary media reachable by id (custom protocol in Electron, /media in browser mode);
+ * `reading` is a team reader's own label revision (reading_revisions), served to that reader.
+ */
+export const mediaKindSchema = z.enum(['image', 'thumbnail', 'mask', 'reading']);
 export type MediaKind = z.infer<typeof mediaKindSchema>;
 
 /**

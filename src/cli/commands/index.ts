@@ -17,6 +17,7 @@ import * as segmentLabel from './segment-label';
 import * as pacs from './pacs';
 import * as user from './user';
 import * as audit from './audit';
+import * as plan from './plan';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -40,4 +41,5 @@ export const commandModules: CommandModule[] = [
   pacs,
   user,
   audit,
+  plan,
 ];

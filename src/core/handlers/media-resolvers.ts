@@ -1,7 +1,8 @@
 /**
  * Media by id for the review UI: `image` (the source as a gray PNG; 16-bit stays 16-bit unless
  * `depth=8`), `thumbnail` (small 8-bit PNG, cached in memory and in `<project>/cache/`), `mask`
- * (a mask revision's PNG, immutable). Registered on import of this module.
+ * (a mask revision's PNG, immutable), `reading` (a team reader's label revision). Each asks
+ * core/team/visibility.ts whether the caller may see it (the blind rule). Registered on import of this module.
  */
 import { randomUUID } from 'node:crypto';
 import fsp from 'node:fs/promises';
@@ -14,6 +15,8 @@ import { getImage, imageAbsolutePath, type ImageRecord } from '../project/images
 import { getRevisionPng } from '../project/masks';
 import { forgetMediaError, rememberMediaError } from '../project/media-errors';
 import type { ProjectStore } from '../project/store';
+import { readingRevision } from '../project/readings';
+import { assertImageVisible, assertMaskVisible, assertReadingVisible } from '../team/visibility';
 
 const THUMBNAIL_SIZE = 96;
 const MEMORY_CACHE_LIMIT = 2000;
@@ -94,15 +97,17 @@ async function fromSource<T>(
   }
 }
 
-registerMediaResolver('image', async (context, id, query) => {
+registerMediaResolver('image', async (context, id, query, caller) => {
   const store = context.project();
+  assertImageVisible(store.db, caller, id);
   const image = getImage(store.db, id);
   const depth = query.get('depth') === '8' ? 8 : undefined;
   return png(await fromSource(store, image, (input) => imageToGrayPng(input, depth)), false);
 });
 
-registerMediaResolver('thumbnail', async (context, id, query) => {
+registerMediaResolver('thumbnail', async (context, id, query, caller) => {
   const store = context.project();
+  assertImageVisible(store.db, caller, id);
   const image = getImage(store.db, id);
   const size = Math.round(Math.min(512, Math.max(16, Number(query.get('size')) || THUMBNAIL_SIZE)));
   const key = `${image.sha256}-${size}`;
@@ -132,6 +137,17 @@ registerMediaResolver('thumbnail', async (context, id, query) => {
   return png(body, false);
 });
 
-registerMediaResolver('mask', async (context, id) =>
-  png(getRevisionPng(context.project().db, id), true),
-);
+registerMediaResolver('mask', async (context, id, _query, caller) => {
+  const db = context.project().db;
+  assertMaskVisible(db, caller, id);
+  return png(getRevisionPng(db, id), true);
+});
+
+// A team reader's own label revision (the blind rule: a reader gets only their own).
+registerMediaResolver('reading', async (context, id, _query, caller) => {
+  const db = context.project().db;
+  assertReadingVisible(db, caller, id);
+  const revision = readingRevision(db, id);
+  if (!revision) throw new ApiError('not-found', `no reading revision ${id}`);
+  return png(revision.png, true);
+});

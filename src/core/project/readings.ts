@@ -27,6 +27,8 @@ export interface NewReading {
   mask: Uint8Array;
   width: number;
   height: number;
+  /** When a number: refuse ('conflict') unless it is the reader's head (an edit on a stale label). */
+  baseRevisionId?: number | null;
 }
 
 /**
@@ -45,6 +47,15 @@ export async function addReading(db: Db, reading: NewReading): Promise<number> {
     ).get(reading.planId, reading.imageId, reading.userId) as { headId: number | null } | undefined;
     if (!assignment) {
       throw new ApiError('forbidden', `image ${reading.imageId} is not assigned to this reader`);
+    }
+    if (
+      typeof reading.baseRevisionId === 'number' &&
+      reading.baseRevisionId !== assignment.headId
+    ) {
+      throw new ApiError(
+        'conflict',
+        `your label of image ${reading.imageId} changed since this edit began (another window or an undo); reload it`,
+      );
     }
     const now = new Date().toISOString();
     const id = Number(
@@ -94,4 +105,109 @@ export async function readingMask(db: Db, revisionId: number): Promise<Uint8Arra
     { png: Buffer } | undefined;
   if (!row) throw new ApiError('not-found', `no reading revision ${revisionId}`);
   return (await decodeBinaryMask(row.png)).data;
+}
+
+/** A reader's assignment of an image in a plan: their head and when they first saved. */
+export interface ReaderAssignment {
+  planId: number;
+  imageId: number;
+  userId: number;
+  headId: number | null;
+  firstSavedAt: string | null;
+}
+
+export function readerAssignment(
+  db: Db,
+  planId: number,
+  imageId: number,
+  userId: number,
+): ReaderAssignment | null {
+  const row = statement(
+    db,
+    `SELECT plan_id AS planId, image_id AS imageId, user_id AS userId, head_id AS headId,
+            first_saved_at AS firstSavedAt
+       FROM plan_assignments WHERE plan_id = ? AND image_id = ? AND user_id = ?`,
+  ).get(planId, imageId, userId) as ReaderAssignment | undefined;
+  return row ?? null;
+}
+
+function newestReadingChild(
+  db: Db,
+  assignment: ReaderAssignment,
+  parentId: number | null,
+): number | null {
+  const row = statement(
+    db,
+    `SELECT id FROM reading_revisions
+      WHERE plan_id = ? AND image_id = ? AND user_id = ? AND parent_id IS ?
+      ORDER BY id DESC LIMIT 1`,
+  ).get(assignment.planId, assignment.imageId, assignment.userId, parentId) as
+    { id: number } | undefined;
+  return row?.id ?? null;
+}
+
+function moveReaderHead(db: Db, assignment: ReaderAssignment, head: number | null): void {
+  statement(
+    db,
+    'UPDATE plan_assignments SET head_id = ? WHERE plan_id = ? AND image_id = ? AND user_id = ?',
+  ).run(head, assignment.planId, assignment.imageId, assignment.userId);
+}
+
+function assignmentOrForbidden(
+  db: Db,
+  planId: number,
+  imageId: number,
+  userId: number,
+): ReaderAssignment {
+  const assignment = readerAssignment(db, planId, imageId, userId);
+  if (!assignment)
+    throw new ApiError('forbidden', `image ${imageId} is not assigned to this reader`);
+  return assignment;
+}
+
+/**
+ * Moves the reader's head to its parent (undoing the first save leaves them no label: the image
+ * is unread again, though its first save stays recorded for reveal-after). As corrections' undo:
+ * false when there is nothing to undo.
+ */
+export function undoReading(db: Db, planId: number, imageId: number, userId: number): boolean {
+  return db.transaction(() => {
+    const assignment = assignmentOrForbidden(db, planId, imageId, userId);
+    if (assignment.headId === null) return false;
+    const head = statement(
+      db,
+      'SELECT parent_id AS parentId FROM reading_revisions WHERE id = ?',
+    ).get(assignment.headId) as { parentId: number | null };
+    moveReaderHead(db, assignment, head.parentId);
+    return true;
+  })();
+}
+
+/** Moves the reader's head to its newest child; false when there is nothing to redo. */
+export function redoReading(db: Db, planId: number, imageId: number, userId: number): boolean {
+  return db.transaction(() => {
+    const assignment = assignmentOrForbidden(db, planId, imageId, userId);
+    const child = newestReadingChild(db, assignment, assignment.headId);
+    if (child === null) return false;
+    moveReaderHead(db, assignment, child);
+    return true;
+  })();
+}
+
+export function canRedoReading(db: Db, assignment: ReaderAssignment): boolean {
+  return newestReadingChild(db, assignment, assignment.headId) !== null;
+}
+
+/** A reading revision's owner and PNG (media), or null. */
+export function readingRevision(
+  db: Db,
+  revisionId: number,
+): { planId: number; imageId: number; userId: number; png: Buffer; area: number } | null {
+  const row = statement(
+    db,
+    `SELECT plan_id AS planId, image_id AS imageId, user_id AS userId, png, area
+       FROM reading_revisions WHERE id = ?`,
+  ).get(revisionId) as
+    { planId: number; imageId: number; userId: number; png: Buffer; area: number } | undefined;
+  return row ?? null;
 }

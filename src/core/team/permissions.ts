@@ -44,11 +44,12 @@ export const methodRoles: Record<MethodName, readonly Role[]> = {
   'images.facets': everyone,
   'images.display': everyone,
   'masks.history': seesLabels,
-  // The label in force: the adjudicator writes the final label through it.
-  'masks.save': seesLabels,
-  'masks.undo': seesLabels,
-  'masks.redo': seesLabels,
-  'review.set': seesLabels,
+  // The label in force (the adjudicator writes the final label through it); a reader's calls
+  // write their own reading instead (core/team/visibility.ts).
+  'masks.save': everyone,
+  'masks.undo': everyone,
+  'masks.redo': everyone,
+  'review.set': everyone,
   'images.metrics': seesLabels,
   'export.plan': research,
   'export.start': research,
@@ -62,6 +63,10 @@ export const methodRoles: Record<MethodName, readonly Role[]> = {
   'pacs.add': admin,
   'pacs.remove': admin,
   'pacs.allow': admin,
+  'plans.create': admin,
+  'plans.close': admin,
+  'plans.list': seesLabels,
+  'plans.get': seesLabels,
   'pacs.echo': research,
   'pacs.search': research,
   'pacs.retrieve': research,
@@ -100,7 +105,10 @@ export function assertMayCall(caller: Caller, method: MethodName): void {
 export const mediaRoles: Record<MediaKind, readonly Role[]> = {
   image: everyone,
   thumbnail: everyone,
-  mask: seesLabels,
+  // What a reader gets of these is narrowed per id by core/team/visibility.ts (their own
+  // readings; predictions once revealed; no ground truth in a blind plan).
+  mask: everyone,
+  reading: everyone,
 };
 
 export function assertMaySeeMedia(caller: Caller, kind: MediaKind): void {

@@ -14,6 +14,8 @@ import { FirstStartBanner } from './guide/FirstStartBanner';
 import { ActionButton } from './editor/ActionButton';
 import { PacsDialog } from './pacs/PacsDialog';
 import { TeamBar } from './team/TeamBar';
+import { PlansDialog } from './team/PlansDialog';
+import { useReviewStore } from './review/review-store';
 
 export function App() {
   const { info, project, worker, error } = useAppStore();
@@ -22,6 +24,7 @@ export function App() {
   const [trainingShown, setTrainingShown] = useState(false);
   const [exportShown, setExportShown] = useState(false);
   const readOnly = useReadOnlyMessage();
+  const plansShown = useReviewStore((state) => state.plansOpen);
 
   useEffect(() => {
     const unsubscribe = subscribeToHost();
@@ -106,6 +109,10 @@ export function App() {
       <TrainingPanel open={trainingShown} onClose={() => setTrainingShown(false)} />
       <ExportDialog open={exportShown} onClose={() => setExportShown(false)} />
       {project?.projectDir && <PacsDialog />}
+      <PlansDialog
+        open={plansShown}
+        onClose={() => useReviewStore.setState({ plansOpen: false })}
+      />
       {error && (
         <div role="alert" className="error">
           {error}

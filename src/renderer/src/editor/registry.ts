@@ -33,7 +33,7 @@ export type { Tool } from './tool';
 import type { Tool } from './tool';
 
 export type ActionGroup =
-  'Help' | 'Project' | 'Tools' | 'Editing' | 'View' | 'Layers' | 'Navigation' | 'Review';
+  'Help' | 'Project' | 'Tools' | 'Editing' | 'View' | 'Layers' | 'Navigation' | 'Review' | 'Team';
 
 /** What `enabled` and `active` read: the review screen's state. */
 export type EditorState = ReviewStoreState;
@@ -213,6 +213,17 @@ export const ACTIONS: readonly EditorAction[] = [
     editsLabel: false,
     testId: 'open-pacs',
     perform: (context) => context.set({ pacsOpen: true, helpOpen: false }),
+  },
+  {
+    id: 'team.plans',
+    group: 'Team',
+    label: 'Reading plans…',
+    description: 'Team review: create reading plans and follow each reader’s progress',
+    keys: ['shift+r'],
+    editsLabel: false,
+    testId: 'plans-button',
+    active: (state) => state.plansOpen,
+    perform: (context) => context.set({ plansOpen: !context.state.plansOpen }),
   },
 
   defineTool('brush', {
@@ -647,6 +658,7 @@ export const ACTION_GROUPS: readonly ActionGroup[] = [
   'Layers',
   'Navigation',
   'Review',
+  'Team',
 ];
 
 const byId = new Map<string, EditorAction>();

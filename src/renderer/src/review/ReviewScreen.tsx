@@ -78,6 +78,9 @@ export function ReviewScreen() {
         <p className="muted small">
           <ActionButton id="help">
             Shortcuts <kbd>?</kbd>
+          </ActionButton>{' '}
+          <ActionButton id="team.plans">
+            Reading plans <kbd>Shift+R</kbd>
           </ActionButton>
         </p>
       </aside>

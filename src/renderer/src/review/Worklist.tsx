@@ -176,6 +176,7 @@ export function Worklist() {
   const scrollRef = useRef<HTMLDivElement>(null);
   const query = useReviewStore((s) => s.query);
   const total = useReviewStore((s) => s.total);
+  const queue = useReviewStore((s) => s.queue);
   const pages = useReviewStore((s) => s.pages);
   const selectedIndex = useReviewStore((s) => s.selectedIndex);
   const selectedId = useReviewStore((s) => s.selectedId);
@@ -363,6 +364,15 @@ export function Worklist() {
         <span className="muted" data-testid="worklist-total">
           {total === null ? '… images' : plural(total, 'image')}
         </span>
+        {queue && (
+          <span
+            className="chip"
+            data-testid="worklist-queue"
+            title="Your reading queue: the images assigned to you, unread first"
+          >
+            {queue.read} of {queue.total} read
+          </span>
+        )}
       </div>
       <div className="row header" data-testid="worklist-header">
         <span className="thumb" />

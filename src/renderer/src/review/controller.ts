@@ -30,7 +30,7 @@ import { SaveQueue, listFigures, type Bundle } from './save-queue';
 import {
   ImageOpenFailure,
   NeighbourPreloader,
-  loadMask,
+  loadLabel,
   openImage,
   type OpenedImage,
 } from './open-image';
@@ -446,7 +446,7 @@ class ReviewController {
       const detail = await (redo
         ? api['masks.redo']({ imageId: b.detail.id })
         : api['masks.undo']({ imageId: b.detail.id }));
-      const label = await loadMask(detail.labelRevisionId);
+      const label = await loadLabel(detail);
       if (b !== this.bundle) return;
       b.label.data.set(label ? binarize(label) : new Uint8Array(b.label.data.length));
       b.baseRevisionId = detail.labelRevisionId;

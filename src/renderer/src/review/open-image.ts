@@ -40,9 +40,19 @@ export function imageUrl(imageId: number, sha256: string): string {
   return api.mediaUrl('image', imageId, { v: sha256.slice(0, 16) });
 }
 
-export async function loadMask(revisionId: number | null): Promise<Uint8Array | null> {
+export async function loadMask(
+  revisionId: number | null,
+  kind: 'mask' | 'reading' = 'mask',
+): Promise<Uint8Array | null> {
   if (revisionId === null) return null;
-  return (await loadGrey(api.mediaUrl('mask', revisionId))).data;
+  return (await loadGrey(api.mediaUrl(kind, revisionId))).data;
+}
+
+/** The label layer's pixels: a team reader's own reading, else the label in force. */
+export function loadLabel(
+  detail: Pick<ImageDetail, 'labelRevisionId' | 'reading'>,
+): Promise<Uint8Array | null> {
+  return loadMask(detail.labelRevisionId, detail.reading ? 'reading' : 'mask');
 }
 
 /** Opens `imageId`, from `preloaded` detail when given (checked against the host afterwards). */
@@ -61,7 +71,7 @@ export async function openImage(
   const image = loadImage(imageUrl(imageId, detail.sha256), detail.sha256);
   const masks = Promise.all([
     loadMask(detail.groundTruthRevisionId),
-    loadMask(detail.labelRevisionId),
+    loadLabel(detail),
     loadMask(detail.predictionRevisionId),
     detail.dicom ? api['images.display']({ imageId }) : null,
   ]);
@@ -125,7 +135,7 @@ export class NeighbourPreloader {
           while (this.details.size > 8) this.details.delete(this.details.keys().next().value!);
           return Promise.all([
             loadMask(detail.groundTruthRevisionId),
-            loadMask(detail.labelRevisionId),
+            loadLabel(detail),
             loadMask(detail.predictionRevisionId),
           ]);
         })

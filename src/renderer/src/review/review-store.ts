@@ -114,6 +114,8 @@ export const REVIEW_STATES: readonly ReviewState[] = [
 export interface ReviewStoreState {
   query: WorklistQuery;
   total: number | null;
+  /** A team reader's worklist is their queue: how many of its images they have read. */
+  queue: { read: number; total: number } | null;
   pages: Record<number, ImageListItem[]>;
   /** Bumped on every query change so late pages of an old query are dropped. */
   generation: number;
@@ -149,6 +151,8 @@ export interface ReviewStoreState {
   helpOpen: boolean;
   /** The PACS dialog (search, retrieve) is open: its registry action opens it. */
   pacsOpen: boolean;
+  /** The reading plans dialog (team review, src/renderer/src/team/PlansDialog.tsx). */
+  plansOpen: boolean;
   /**
    * Marking the open image negative while its label has a lesion waits for the reviewer: clear
    * the label (then negative), or keep it (and the image is not negative).
@@ -194,6 +198,7 @@ function store(key: string, value: number): void {
 export const useReviewStore = create<ReviewStore>((set, get) => ({
   query: { sort: 'name', direction: 'asc', filter: {} },
   total: null,
+  queue: null,
   pages: {},
   generation: 0,
   listError: null,
@@ -226,6 +231,7 @@ export const useReviewStore = create<ReviewStore>((set, get) => ({
   conflict: null,
   helpOpen: false,
   pacsOpen: false,
+  plansOpen: false,
   negativeAsk: null,
   readOnly: useAppStore.getState().project?.readOnly ?? null,
 
@@ -264,12 +270,13 @@ export const useReviewStore = create<ReviewStore>((set, get) => ({
       filter: query.filter,
       changesOf: query.changesOf,
     })
-      .then(({ total, items }) => {
+      .then(({ total, items, queue }) => {
         if (get().generation === generation) {
           const selectedId = get().selectedId;
           const found = items.findIndex((item) => item.id === selectedId);
           set((state) => ({
             total,
+            queue: queue ?? null,
             pages: { ...state.pages, [page]: items },
             ...(found >= 0 ? { selectedIndex: page * PAGE_SIZE + found } : {}),
           }));

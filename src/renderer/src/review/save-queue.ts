@@ -16,7 +16,7 @@ import { api } from '../api';
 import { notify } from '../common/notices';
 import { binarize, type LabelMap } from '../mask/label-map';
 import { encodeLabelPng, type SourceImage } from './media';
-import { loadMask } from './open-image';
+import { loadLabel } from './open-image';
 import { useReviewStore, type SaveConflict } from './review-store';
 
 /** An open image being edited: its pixels, masks, label and how far its edits are saved. */
@@ -247,7 +247,7 @@ export class SaveQueue {
     this.host.forgetPreloaded(imageId);
     try {
       const detail = await api['images.get']({ id: imageId });
-      const latest = await loadMask(detail.labelRevisionId);
+      const latest = await loadLabel(detail);
       const latestLabel = latest ? binarize(latest) : new Uint8Array(b.label.data.length);
       if (sameBytes(latestLabel, attempt.saved)) {
         b.savedVersion = attempt.version;
