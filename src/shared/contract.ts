@@ -15,6 +15,7 @@ import { reviewEvents, reviewMethods } from './contract-review';
 import { exportEvents, exportMethods } from './contract-export';
 import { interopEvents, interopMethods } from './contract-interop';
 import { pacsEvents, pacsMethods } from './contract-pacs';
+import { adjudicationMethods } from './contract-team-adjudication';
 import { appInfoSchema, jobSchema, projectStateSchema, workerStatusSchema } from './common-schemas';
 
 // The schemas the room contracts share live in a leaf, so contract-*.ts never import this file.
@@ -39,6 +40,7 @@ export const methods = {
   ...exportMethods,
   ...interopMethods,
   ...pacsMethods,
+  ...adjudicationMethods,
 } as const;
 
 export type MethodTable = typeof methods;
@@ -71,7 +73,14 @@ export type EventPayload<E extends EventName> = z.output<EventTable[E]>;
 export const eventNames = Object.keys(events) as EventName[];
 
 /** Kinds of binary media reachable by id (custom protocol in Electron, /media in browser mode). */
-export const mediaKindSchema = z.enum(['image', 'thumbnail', 'mask']);
+export const mediaKindSchema = z.enum([
+  'image',
+  'thumbnail',
+  'mask',
+  // team review: a reader's label revision, an image's consensus probability map (?plan=&method=)
+  'reading',
+  'consensus',
+]);
 export type MediaKind = z.infer<typeof mediaKindSchema>;
 
 /**

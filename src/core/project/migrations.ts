@@ -304,4 +304,22 @@ export const migrations: Migration[] = [
       CREATE INDEX reading_revisions_reader ON reading_revisions(plan_id, image_id, user_id);
     `);
   },
+  // team review, adjudication (src/core/team/adjudication.ts): who decided an image's final label
+  // in a plan, on what basis, and the correction (mask_revisions) that became the label in force.
+  (db) => {
+    db.exec(`
+      CREATE TABLE adjudications (
+        id INTEGER PRIMARY KEY,
+        plan_id INTEGER NOT NULL REFERENCES reading_plans(id) ON DELETE CASCADE,
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        -- NULL: the project's owner
+        user_id INTEGER REFERENCES users(id),
+        decided_at TEXT NOT NULL,
+        -- 'reader:NAME' | 'consensus:staple' | 'consensus:vote' | 'edited'
+        basis TEXT NOT NULL,
+        revision_id INTEGER NOT NULL REFERENCES mask_revisions(id)
+      ) STRICT;
+      CREATE INDEX adjudications_image ON adjudications(plan_id, image_id, decided_at);
+    `);
+  },
 ];
