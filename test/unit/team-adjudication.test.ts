@@ -163,6 +163,7 @@ describe('adjudication decisions', () => {
         probability,
         width: W,
         height: H,
+        readers: [],
       });
       expect(
         (await service.invoke('adjudication.get', { planId: t.plan, imageId: t.split }, caller))

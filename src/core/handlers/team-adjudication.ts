@@ -14,6 +14,7 @@ import {
   TEAM_LABEL_VIEWER_ROLES,
 } from '../team/adjudication';
 import { getConsensus } from '../project/consensus';
+import { encodeGray8 } from '../project/mask-png';
 import { readingPng } from '../project/readings';
 import type { HandlerGroup } from './context';
 import { registerMediaResolver } from './media';
@@ -47,9 +48,10 @@ registerMediaResolver('consensus', async (context, id, query, caller) => {
   if (!Number.isInteger(plan) || plan <= 0 || (method !== 'staple' && method !== 'vote')) {
     throw new ApiError('bad-request', 'a consensus map needs ?plan=ID&method=staple|vote');
   }
-  const stored = getConsensus(context.project().db, plan, id, method);
+  const stored = await getConsensus(context.project().db, plan, id, method);
   if (!stored)
     throw new ApiError('not-found', `no ${method} consensus of image ${id} in plan ${plan}`);
   // A consensus is computed again when readers change their labels: not immutable.
-  return { contentType: 'image/png', body: stored.probability, immutable: false };
+  const body = await encodeGray8(stored.probability, stored.width, stored.height);
+  return { contentType: 'image/png', body, immutable: false };
 });

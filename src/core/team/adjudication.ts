@@ -179,6 +179,14 @@ export async function adjudicationQueue(
 
 const METHODS: ConsensusMethodName[] = ['staple', 'vote'];
 
+async function storedMethods(db: Db, planId: number, imageId: number) {
+  const stored: ConsensusMethodName[] = [];
+  for (const method of METHODS) {
+    if ((await getConsensus(db, planId, imageId, method)) !== null) stored.push(method);
+  }
+  return stored;
+}
+
 function assertInPlan(db: Db, planId: number, imageId: number): void {
   const row = statement(
     db,
@@ -213,7 +221,7 @@ export async function adjudicationImage(
       area: head.area,
     })),
     dispute: await disputeOf(db, plan, imageId),
-    consensus: METHODS.filter((method) => getConsensus(db, planId, imageId, method) !== null),
+    consensus: await storedMethods(db, planId, imageId),
     labelRevisionId: labelRevisionId(image),
     decision: latestDecision(db, planId, imageId),
   };
@@ -244,10 +252,14 @@ async function basisMask(
     };
   }
   if (basis.kind === 'consensus') {
-    return {
-      mask: await consensusMask(db, planId, image.id, basis.method),
-      basis: `consensus:${basis.method}`,
-    };
+    const mask = await consensusMask(db, planId, image.id, basis.method);
+    if (!mask) {
+      throw new ApiError(
+        'not-found',
+        `no ${basis.method} consensus of image ${image.id} in plan ${planId} (compute it first)`,
+      );
+    }
+    return { mask, basis: `consensus:${basis.method}` };
   }
   try {
     const decoded = await decodeBinaryMask(bufferFromBase64(basis.png), { expected: image });
