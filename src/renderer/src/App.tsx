@@ -6,6 +6,7 @@ import { OpenDatasetDialog } from './dataset/OpenDatasetDialog';
 import { JobsBar } from './jobs/JobsBar';
 import { TrainingPanel } from './training/TrainingPanel';
 import { ExportDialog } from './export/ExportDialog';
+import { AdjudicationPanel } from './adjudication/AdjudicationPanel';
 import { Notices } from './common/Notices';
 import { ConnectionBanner } from './common/ConnectionBanner';
 import { ReadOnlyBanner } from './common/ReadOnlyBanner';
@@ -18,6 +19,7 @@ export function App() {
   const [openDatasetShown, setOpenDatasetShown] = useState(false);
   const [trainingShown, setTrainingShown] = useState(false);
   const [exportShown, setExportShown] = useState(false);
+  const [adjudicationShown, setAdjudicationShown] = useState(false);
   const readOnly = useReadOnlyMessage();
 
   useEffect(() => {
@@ -73,6 +75,16 @@ export function App() {
         >
           Export…
         </button>
+        {/* Team review: the disputed images of reading plans (src/renderer/src/adjudication). */}
+        <button
+          type="button"
+          data-testid="open-adjudication"
+          aria-pressed={adjudicationShown}
+          disabled={!project?.projectDir}
+          onClick={() => setAdjudicationShown((shown) => !shown)}
+        >
+          Adjudication…
+        </button>
         <span className="spacer" />
         <span
           className="muted"
@@ -99,6 +111,7 @@ export function App() {
       <OpenDatasetDialog open={openDatasetShown} onClose={() => setOpenDatasetShown(false)} />
       <TrainingPanel open={trainingShown} onClose={() => setTrainingShown(false)} />
       <ExportDialog open={exportShown} onClose={() => setExportShown(false)} />
+      <AdjudicationPanel open={adjudicationShown} onClose={() => setAdjudicationShown(false)} />
       {error && (
         <div role="alert" className="error">
           {error}
