@@ -14,7 +14,7 @@ type Candidate =
   | { kind: 'reader'; revisionId: number; index: number }
   | { kind: 'consensus'; method: 'staple' | 'vote' };
 
-const DISPLAY = 480;
+const DISPLAY = 360;
 const BRUSH_RADIUS = 3;
 
 function errorText(e: unknown): string {
@@ -205,7 +205,7 @@ export function AdjudicationView({
           </li>
         ))}
       </ul>
-      <div className="row">
+      <div className="adjudication-tools">
         <label>
           <input
             type="checkbox"
@@ -261,7 +261,7 @@ export function AdjudicationView({
         onPointerMove={(event) => drawing.current && paintAt(event)}
         onPointerUp={() => (drawing.current = false)}
       />
-      <p className="row">
+      <p className="adjudication-tools">
         <span data-testid="adj-candidate">
           {candidate
             ? `Final label: ${
