@@ -12,7 +12,7 @@ import { readingMask } from '../../src/core/project/readings';
 import { adjudicationQueue } from '../../src/core/team/adjudication';
 import type { Caller } from '../../src/core/team/caller';
 import { projectWithImages, rectMask } from './project-fixtures';
-import { addUsers, insertPlan, read } from './team-fixtures';
+import { addUsers, insertPlan, read } from './team-adjud-fixtures';
 
 const W = 32;
 const H = 24;

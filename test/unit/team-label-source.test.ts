@@ -16,7 +16,7 @@ import { decideAdjudication } from '../../src/core/team/adjudication';
 import { OWNER } from '../../src/core/team/caller';
 import { PYTHON, qataseg } from './interop-fixtures';
 import { projectWithImages, rectMask, tempDir } from './project-fixtures';
-import { addUsers, insertPlan, read } from './team-fixtures';
+import { addUsers, insertPlan, read } from './team-adjud-fixtures';
 
 const W = 32;
 const H = 24;
