@@ -33,6 +33,7 @@ import { reviewHandlers } from './handlers/review';
 import { exportHandlers } from './handlers/export';
 import { interopHandlers } from './handlers/interop';
 import { pacsHandlers } from './handlers/pacs';
+import { teamAgreementHandlers } from './handlers/team-agreement';
 import { serveMedia, type MediaResponse } from './handlers/media';
 import { OWNER, type Caller } from './team/caller';
 
@@ -64,6 +65,7 @@ export class Service implements ServiceContext {
       ...exportHandlers,
       ...interopHandlers,
       ...pacsHandlers,
+      ...teamAgreementHandlers,
     };
     if (options.projectDir) {
       this.openProject(options.projectDir, {
@@ -83,6 +85,7 @@ export class Service implements ServiceContext {
       ...exportHandlers,
       ...interopHandlers,
       ...pacsHandlers,
+      ...teamAgreementHandlers,
     };
     return methodNames.filter((name) => !all[name]);
   }
@@ -202,6 +205,7 @@ const WRITING_JOBS = new Set<string>([
   'pacs.retrieve',
   'pacs.add',
   'pacs.remove',
+  'consensus.run',
 ]);
 
 /**

@@ -15,6 +15,7 @@ import { reviewEvents, reviewMethods } from './contract-review';
 import { exportEvents, exportMethods } from './contract-export';
 import { interopEvents, interopMethods } from './contract-interop';
 import { pacsEvents, pacsMethods } from './contract-pacs';
+import { teamAgreementMethods } from './contract-team-agreement';
 import { appInfoSchema, jobSchema, projectStateSchema, workerStatusSchema } from './common-schemas';
 
 // The schemas the room contracts share live in a leaf, so contract-*.ts never import this file.
@@ -39,6 +40,7 @@ export const methods = {
   ...exportMethods,
   ...interopMethods,
   ...pacsMethods,
+  ...teamAgreementMethods,
 } as const;
 
 export type MethodTable = typeof methods;
