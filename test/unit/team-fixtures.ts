@@ -14,11 +14,18 @@ import { projectWithImages, rectMask } from './project-fixtures';
 
 export const W = 32;
 export const H = 24;
-export const square = () => rectMask(W, H, 0, 0, 10, 10);
-export const topHalf = () => rectMask(W, H, 0, 0, 10, 5);
-export const empty = () => new Uint8Array(W * H);
+export const square = (w = W, h = H) => rectMask(w, h, 0, 0, 10, 10);
+export const topHalf = (w = W, h = H) => rectMask(w, h, 0, 0, 10, 5);
+export const empty = (w = W, h = H) => new Uint8Array(w * h);
 
-export async function seedPlan(db: Db, imageIds: number[], options: { anonymous?: boolean } = {}) {
+/** The plan over `imageIds` (four images of w x h, default 32x24). */
+export async function seedPlan(
+  db: Db,
+  imageIds: number[],
+  options: { anonymous?: boolean; width?: number; height?: number } = {},
+) {
+  const w = options.width ?? W;
+  const h = options.height ?? H;
   const readers = [];
   for (const name of ['ana', 'bo', 'cy']) readers.push((await createUser(db, name, 'reader')).user);
   const now = new Date().toISOString();
@@ -37,19 +44,19 @@ export async function seedPlan(db: Db, imageIds: number[], options: { anonymous?
     for (const reader of readers) assign.run(planId, imageId, reader.id, now);
   const [ana, bo, cy] = readers;
   const labels: [number, { id: number }, Uint8Array][] = [
-    [imageIds[0], ana, square()],
-    [imageIds[0], bo, topHalf()],
-    [imageIds[0], cy, square()],
-    [imageIds[1], ana, empty()],
-    [imageIds[1], bo, empty()],
-    [imageIds[1], cy, empty()],
-    [imageIds[2], ana, square()],
-    [imageIds[2], bo, empty()],
-    [imageIds[2], cy, empty()],
-    [imageIds[3], ana, square()],
+    [imageIds[0], ana, square(w, h)],
+    [imageIds[0], bo, topHalf(w, h)],
+    [imageIds[0], cy, square(w, h)],
+    [imageIds[1], ana, empty(w, h)],
+    [imageIds[1], bo, empty(w, h)],
+    [imageIds[1], cy, empty(w, h)],
+    [imageIds[2], ana, square(w, h)],
+    [imageIds[2], bo, empty(w, h)],
+    [imageIds[2], cy, empty(w, h)],
+    [imageIds[3], ana, square(w, h)],
   ];
   for (const [imageId, reader, mask] of labels) {
-    await addReading(db, { planId, imageId, userId: reader.id, mask, width: W, height: H });
+    await addReading(db, { planId, imageId, userId: reader.id, mask, width: w, height: h });
   }
   return { planId, ana, bo, cy };
 }

@@ -11,6 +11,8 @@ import { ConnectionBanner } from './common/ConnectionBanner';
 import { ReadOnlyBanner } from './common/ReadOnlyBanner';
 import { onReconnected } from './connection';
 import { FirstStartBanner } from './guide/FirstStartBanner';
+import { TeamPanel } from './team/TeamPanel';
+import { runAction } from './editor/run';
 
 export function App() {
   const { info, project, worker, error } = useAppStore();
@@ -73,6 +75,15 @@ export function App() {
         >
           Export…
         </button>
+        {/* Team review: agreement and consensus of a reading plan (src/renderer/src/team). */}
+        <button
+          type="button"
+          data-testid="open-team"
+          disabled={!project?.projectDir}
+          onClick={() => runAction('team.panel')}
+        >
+          Team…
+        </button>
         <span className="spacer" />
         <span
           className="muted"
@@ -99,6 +110,7 @@ export function App() {
       <OpenDatasetDialog open={openDatasetShown} onClose={() => setOpenDatasetShown(false)} />
       <TrainingPanel open={trainingShown} onClose={() => setTrainingShown(false)} />
       <ExportDialog open={exportShown} onClose={() => setExportShown(false)} />
+      <TeamPanel />
       {error && (
         <div role="alert" className="error">
           {error}
