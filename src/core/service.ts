@@ -33,6 +33,7 @@ import { reviewHandlers } from './handlers/review';
 import { exportHandlers } from './handlers/export';
 import { interopHandlers } from './handlers/interop';
 import { pacsHandlers } from './handlers/pacs';
+import { teamAgreementHandlers } from './handlers/team-agreement';
 import { adjudicationHandlers } from './handlers/team-adjudication';
 import { serveMedia, type MediaResponse } from './handlers/media';
 import { OWNER, type Caller } from './team/caller';
@@ -65,6 +66,7 @@ export class Service implements ServiceContext {
       ...exportHandlers,
       ...interopHandlers,
       ...pacsHandlers,
+      ...teamAgreementHandlers,
       ...adjudicationHandlers,
     };
     if (options.projectDir) {
@@ -85,6 +87,7 @@ export class Service implements ServiceContext {
       ...exportHandlers,
       ...interopHandlers,
       ...pacsHandlers,
+      ...teamAgreementHandlers,
       ...adjudicationHandlers,
     };
     return methodNames.filter((name) => !all[name]);
@@ -205,6 +208,7 @@ const WRITING_JOBS = new Set<string>([
   'pacs.retrieve',
   'pacs.add',
   'pacs.remove',
+  'consensus.run',
 ]);
 
 /**

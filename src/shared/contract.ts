@@ -15,6 +15,7 @@ import { reviewEvents, reviewMethods } from './contract-review';
 import { exportEvents, exportMethods } from './contract-export';
 import { interopEvents, interopMethods } from './contract-interop';
 import { pacsEvents, pacsMethods } from './contract-pacs';
+import { teamAgreementMethods } from './contract-team-agreement';
 import { adjudicationMethods } from './contract-team-adjudication';
 import { appInfoSchema, jobSchema, projectStateSchema, workerStatusSchema } from './common-schemas';
 
@@ -40,6 +41,7 @@ export const methods = {
   ...exportMethods,
   ...interopMethods,
   ...pacsMethods,
+  ...teamAgreementMethods,
   ...adjudicationMethods,
 } as const;
 

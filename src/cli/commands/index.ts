@@ -15,6 +15,8 @@ import * as importPredictions from './import-predictions';
 import * as copyProject from './copy-project';
 import * as segmentLabel from './segment-label';
 import * as pacs from './pacs';
+import * as agreement from './agreement';
+import * as consensus from './consensus';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -36,4 +38,6 @@ export const commandModules: CommandModule[] = [
   doctor,
   copyProject,
   pacs,
+  agreement,
+  consensus,
 ];

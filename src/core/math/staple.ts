@@ -13,7 +13,8 @@
  * given. As ITK's itk::STAPLEImageFilter, W starts as the readers' mean (the share of readers who
  * marked the pixel) and each iteration is an M-step then an E-step; it stops when no p_j or q_j
  * moved by more than `tolerance` (default 1e-7, ITK's squared 1e-14) after the second iteration,
- * or after `maxIterations`.
+ * or after `maxIterations`. Pixels the same readers marked share W, so the EM runs over those
+ * call patterns weighted by their pixel counts (the same sums, in another order).
  *
  * Degenerate images never give NaN: when every reader left the mask empty (and no prior is given)
  * the probability is 0 everywhere and every p_j = q_j = 1 (there was no lesion to miss and no
@@ -50,23 +51,68 @@ function checkSizes(masks: Uint8Array[]): number {
   return size;
 }
 
+/**
+ * The readers' calls grouped by pattern: pixels that the same readers marked share W, so the EM
+ * runs over the distinct patterns (at most 2^readers, usually a handful) weighted by their pixel
+ * counts; the sums are the same as over the pixels.
+ */
+function callPatterns(masks: Uint8Array[], size: number) {
+  const readers = masks.length;
+  const pixelPattern = new Uint32Array(size);
+  const keyOf = new Map<number | string, number>();
+  const marks: Uint8Array[] = [];
+  const counts: number[] = [];
+  const chunk = 30;
+  // Up to 16 readers, a table of every pattern is faster than a map.
+  const table = readers <= 16 ? new Int32Array(1 << readers).fill(-1) : null;
+  for (let i = 0; i < size; i++) {
+    let key: number | string = 0;
+    if (readers <= chunk) {
+      let bits = 0;
+      for (let j = 0; j < readers; j++) if (masks[j][i] > 0) bits |= 1 << j;
+      key = bits;
+    } else {
+      const parts: number[] = [];
+      for (let start = 0; start < readers; start += chunk) {
+        let bits = 0;
+        for (let j = start; j < Math.min(readers, start + chunk); j++) {
+          if (masks[j][i] > 0) bits |= 1 << (j - start);
+        }
+        parts.push(bits);
+      }
+      key = parts.join(',');
+    }
+    let index = table && typeof key === 'number' ? table[key] : keyOf.get(key);
+    if (index === undefined || index < 0) {
+      index = counts.length;
+      if (table && typeof key === 'number') table[key] = index;
+      else keyOf.set(key, index);
+      counts.push(0);
+      marks.push(Uint8Array.from(masks, (mask) => (mask[i] > 0 ? 1 : 0)));
+    }
+    counts[index]++;
+    pixelPattern[i] = index;
+  }
+  return { pixelPattern, marks, counts };
+}
+
 /** STAPLE of binary masks (one byte per pixel, > 0 lesion), all of the same size. */
 export function staple(masks: Uint8Array[], options: StapleOptions = {}): StapleResult {
   const size = checkSizes(masks);
   const readers = masks.length;
   const maxIterations = options.maxIterations ?? 200;
   const tolerance = options.tolerance ?? 1e-7;
-  const w = new Float64Array(size);
+  const { pixelPattern, marks, counts } = callPatterns(masks, size);
+  const patterns = counts.length;
+  // W per pattern, starting as the share of readers who marked it.
+  const w = new Float64Array(patterns);
   let marked = 0;
-  for (const mask of masks) {
-    for (let i = 0; i < size; i++) {
-      if (mask[i] > 0) {
-        w[i] += 1;
-        marked++;
-      }
-    }
+  for (let k = 0; k < patterns; k++) {
+    let votes = 0;
+    for (let j = 0; j < readers; j++) votes += marks[k][j];
+    w[k] = votes / readers;
+    marked += votes * counts[k];
   }
-  for (let i = 0; i < size; i++) w[i] /= readers;
   const prior = options.prior ?? (size === 0 ? 0 : marked / (size * readers));
   if (marked === 0 && options.prior === undefined) {
     return {
@@ -84,28 +130,28 @@ export function staple(masks: Uint8Array[], options: StapleOptions = {}): Staple
   while (iterations < maxIterations) {
     iterations++;
     // M-step: each reader's sensitivity and specificity against the current W.
-    for (let j = 0; j < readers; j++) {
-      const mask = masks[j];
-      let pNum = 0;
-      let pDen = 0;
-      let qNum = 0;
-      let qDen = 0;
-      for (let i = 0; i < size; i++) {
-        const wi = w[i];
-        if (mask[i] > 0) pNum += wi;
-        else qNum += 1 - wi;
-        pDen += wi;
-        qDen += 1 - wi;
-      }
-      p[j] = pDen > 0 ? pNum / pDen : 1;
-      q[j] = qDen > 0 ? qNum / qDen : 1;
+    let wSum = 0;
+    let backgroundSum = 0;
+    for (let k = 0; k < patterns; k++) {
+      wSum += counts[k] * w[k];
+      backgroundSum += counts[k] * (1 - w[k]);
     }
-    // E-step: each pixel's probability of lesion given every reader's call.
-    for (let i = 0; i < size; i++) {
+    for (let j = 0; j < readers; j++) {
+      let pNum = 0;
+      let qNum = 0;
+      for (let k = 0; k < patterns; k++) {
+        if (marks[k][j]) pNum += counts[k] * w[k];
+        else qNum += counts[k] * (1 - w[k]);
+      }
+      p[j] = wSum > 0 ? pNum / wSum : 1;
+      q[j] = backgroundSum > 0 ? qNum / backgroundSum : 1;
+    }
+    // E-step: each pattern's probability of lesion given every reader's call.
+    for (let k = 0; k < patterns; k++) {
       let a = 1;
       let b = 1;
       for (let j = 0; j < readers; j++) {
-        if (masks[j][i] > 0) {
+        if (marks[k][j]) {
           a *= p[j];
           b *= 1 - q[j];
         } else {
@@ -114,7 +160,7 @@ export function staple(masks: Uint8Array[], options: StapleOptions = {}): Staple
         }
       }
       const denominator = prior * a + (1 - prior) * b;
-      w[i] = denominator > 0 ? (prior * a) / denominator : prior;
+      w[k] = denominator > 0 ? (prior * a) / denominator : prior;
     }
     let converged = iterations > 1;
     for (let j = 0; j < readers && converged; j++) {
@@ -128,7 +174,9 @@ export function staple(masks: Uint8Array[], options: StapleOptions = {}): Staple
     }
     if (converged) break;
   }
-  return { probability: Float32Array.from(w), sensitivity: p, specificity: q, iterations };
+  const probability = new Float32Array(size);
+  for (let i = 0; i < size; i++) probability[i] = w[pixelPattern[i]];
+  return { probability, sensitivity: p, specificity: q, iterations };
 }
 
 /**

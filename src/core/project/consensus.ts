@@ -1,22 +1,30 @@
 /**
- * Stored consensus masks of a reading plan (team review): per image and method ('staple' or
- * 'vote'), an 8-bit probability PNG (0..255) in `consensus_masks`.
- *
- * Stand-in on the team-adjud branch: team-agree owns this repository and the table's migration;
- * at merge their version replaces this file (same signatures). Until their migration is in, reads
- * find nothing and `saveConsensus` creates the table.
+ * The consensus of a plan's readers per image (team review), by STAPLE or majority vote: stored
+ * in consensus_masks as a probability PNG (0..255; a vote is 0/255). core/team/consensus.ts
+ * computes it; adjudication and export (`--source consensus`) read it from here, below them.
  */
+import { z } from 'zod';
 import { decodeGray8, encodeGray8 } from './mask-png';
 import { statement, type Db } from './store';
 
 export type ConsensusMethod = 'staple' | 'vote';
 
+/** One reading a consensus combined, with STAPLE's figures for it (vote: null). */
 export interface ConsensusReader {
   userId: number;
   revisionId: number;
   sensitivity: number | null;
   specificity: number | null;
 }
+
+const readersSchema = z.array(
+  z.object({
+    userId: z.number(),
+    revisionId: z.number(),
+    sensitivity: z.number().nullable(),
+    specificity: z.number().nullable(),
+  }),
+);
 
 export interface NewConsensus {
   planId: number;
@@ -33,29 +41,18 @@ export interface StoredConsensus extends NewConsensus {
   createdAt: string;
 }
 
-function hasTable(db: Db): boolean {
-  const row = statement(
-    db,
-    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'consensus_masks'",
-  ).get();
-  return row !== undefined;
+/** Bytes of a probability map in 0..1 (STAPLE's W) for storage: round(p × 255). */
+export function probabilityBytes(probability: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(probability.length);
+  for (let i = 0; i < out.length; i++) {
+    out[i] = Math.round(Math.min(1, Math.max(0, probability[i])) * 255);
+  }
+  return out;
 }
 
+/** Stores (or replaces) the consensus of one image of a plan by one method. */
 export async function saveConsensus(db: Db, consensus: NewConsensus): Promise<void> {
   const png = await encodeGray8(consensus.probability, consensus.width, consensus.height);
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS consensus_masks (
-      plan_id INTEGER NOT NULL REFERENCES reading_plans(id) ON DELETE CASCADE,
-      image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
-      method TEXT NOT NULL CHECK (method IN ('staple', 'vote')),
-      probability BLOB NOT NULL,
-      width INTEGER NOT NULL,
-      height INTEGER NOT NULL,
-      readers TEXT NOT NULL,
-      created_at TEXT NOT NULL,
-      PRIMARY KEY (plan_id, image_id, method)
-    ) STRICT;
-  `);
   statement(
     db,
     `INSERT INTO consensus_masks
@@ -76,6 +73,14 @@ export async function saveConsensus(db: Db, consensus: NewConsensus): Promise<vo
   );
 }
 
+interface ConsensusRow {
+  probability: Buffer;
+  width: number;
+  height: number;
+  readers: string;
+  createdAt: string;
+}
+
 /** The stored consensus of an image, or null when none was computed. */
 export async function getConsensus(
   db: Db,
@@ -83,14 +88,11 @@ export async function getConsensus(
   imageId: number,
   method: ConsensusMethod,
 ): Promise<StoredConsensus | null> {
-  if (!hasTable(db)) return null;
   const row = statement(
     db,
     `SELECT probability, width, height, readers, created_at AS createdAt FROM consensus_masks
       WHERE plan_id = ? AND image_id = ? AND method = ?`,
-  ).get(planId, imageId, method) as
-    | { probability: Buffer; width: number; height: number; readers: string; createdAt: string }
-    | undefined;
+  ).get(planId, imageId, method) as ConsensusRow | undefined;
   if (!row) return null;
   const pixels = await decodeGray8(row.probability);
   return {
@@ -100,7 +102,7 @@ export async function getConsensus(
     probability: pixels.data,
     width: row.width,
     height: row.height,
-    readers: JSON.parse(row.readers) as ConsensusReader[],
+    readers: readersSchema.parse(JSON.parse(row.readers)),
     createdAt: row.createdAt,
   };
 }

@@ -12,6 +12,8 @@ import { ConnectionBanner } from './common/ConnectionBanner';
 import { ReadOnlyBanner } from './common/ReadOnlyBanner';
 import { onReconnected } from './connection';
 import { FirstStartBanner } from './guide/FirstStartBanner';
+import { TeamPanel } from './team/TeamPanel';
+import { runAction } from './editor/run';
 
 export function App() {
   const { info, project, worker, error } = useAppStore();
@@ -75,6 +77,15 @@ export function App() {
         >
           Export…
         </button>
+        {/* Team review: agreement and consensus of a reading plan (src/renderer/src/team). */}
+        <button
+          type="button"
+          data-testid="open-team"
+          disabled={!project?.projectDir}
+          onClick={() => runAction('team.panel')}
+        >
+          Team…
+        </button>
         {/* Team review: the disputed images of reading plans (src/renderer/src/adjudication). */}
         <button
           type="button"
@@ -111,6 +122,7 @@ export function App() {
       <OpenDatasetDialog open={openDatasetShown} onClose={() => setOpenDatasetShown(false)} />
       <TrainingPanel open={trainingShown} onClose={() => setTrainingShown(false)} />
       <ExportDialog open={exportShown} onClose={() => setExportShown(false)} />
+      <TeamPanel />
       <AdjudicationPanel open={adjudicationShown} onClose={() => setAdjudicationShown(false)} />
       {error && (
         <div role="alert" className="error">
