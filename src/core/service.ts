@@ -34,6 +34,8 @@ import { exportHandlers } from './handlers/export';
 import { interopHandlers } from './handlers/interop';
 import { pacsHandlers } from './handlers/pacs';
 import { teamAuthHandlers } from './handlers/team-auth';
+import { teamAgreementHandlers } from './handlers/team-agreement';
+import { adjudicationHandlers } from './handlers/team-adjudication';
 import { serveMedia, type MediaResponse } from './handlers/media';
 import { OWNER, type Caller } from './team/caller';
 import { assertMayCall, assertMaySeeMedia } from './team/permissions';
@@ -71,6 +73,8 @@ export class Service implements ServiceContext {
       ...pacsHandlers,
       ...teamAuthHandlers,
       ...teamPlanHandlers,
+      ...teamAgreementHandlers,
+      ...adjudicationHandlers,
     };
     if (options.projectDir) {
       this.openProject(options.projectDir, {
@@ -92,6 +96,8 @@ export class Service implements ServiceContext {
       ...pacsHandlers,
       ...teamAuthHandlers,
       ...teamPlanHandlers,
+      ...teamAgreementHandlers,
+      ...adjudicationHandlers,
     };
     return methodNames.filter((name) => !all[name]);
   }
@@ -221,6 +227,7 @@ const WRITING_JOBS = new Set<string>([
   'pacs.retrieve',
   'pacs.add',
   'pacs.remove',
+  'consensus.run',
 ]);
 
 /**

@@ -84,6 +84,8 @@ export const APP_MENU_LAYOUT: readonly AppMenuLayout[] = [
       'view.diff',
       'view.outline',
       '-',
+      'team.panel',
+      '-',
       { role: 'togglefullscreen' },
       { role: 'reload' },
       { role: 'toggleDevTools' },

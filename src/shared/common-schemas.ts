@@ -77,6 +77,8 @@ export const jobKindSchema = z.enum([
   'compare',
   'pacs-retrieve',
   'pacs-send',
+  // A reading plan's consensus per image (STAPLE or majority vote).
+  'consensus',
 ]);
 export type JobKind = z.infer<typeof jobKindSchema>;
 

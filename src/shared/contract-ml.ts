@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { jobSchema, backendNameSchema, ladderStepSchema } from './common-schemas';
 import { idSchema, maskFigureFields } from './schema-helpers';
 import { inputModeSchema, modelSourceSchema, scalingSchema } from './interop-schemas';
+import { labelSourceTextSchema } from './label-source-schemas';
 
 const job = z.lazy(() => jobSchema);
 const backendName = z.lazy(() => backendNameSchema);
@@ -44,6 +45,11 @@ export const trainParamsSchema = z.object({
   /** Fraction of the train split held out (seeded) for validation. */
   valFraction: z.number().min(0).max(0.5).default(0.1),
   labels: z.array(labelSourceSchema).min(1).default(['ground-truth', 'accepted', 'corrected']),
+  /**
+   * Whose labels train (team review): final (the label in force, default), consensus,
+   * consensus:staple|vote, or reader:NAME. The locked test split keeps the label in force.
+   */
+  labelSource: labelSourceTextSchema.optional(),
   /** Fine-tune from this version ('active' for the active one); scratch when absent. */
   from: z.string().nullable().default(null),
   /**
@@ -127,6 +133,8 @@ export const modelCardSchema = z.object({
     .nullable(),
   data: z.object({
     labels: z.array(labelSourceSchema),
+    /** The `--source` of the labels (absent: final, the label in force). */
+    labelSource: z.string().optional(),
     labelSetHash: z.string(),
     splitHash: z.string(),
     testSplitHash: z.string(),
@@ -253,6 +261,8 @@ export const mlMethods = {
       model: versionSchema.optional(),
       split: evaluationSplitSchema.default('test'),
       threshold: z.number().min(0).max(1).default(0.5),
+      /** Whose labels the predictions are measured against: final (default), consensus, reader:NAME. */
+      labelSource: labelSourceTextSchema.optional(),
     }),
     output: evaluationSchema,
   },

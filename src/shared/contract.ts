@@ -17,6 +17,8 @@ import { interopEvents, interopMethods } from './contract-interop';
 import { pacsEvents, pacsMethods } from './contract-pacs';
 import { teamAuthEvents, teamAuthMethods } from './contract-team-auth';
 import { teamPlanMethods } from './contract-team-plans';
+import { teamAgreementMethods } from './contract-team-agreement';
+import { adjudicationMethods } from './contract-team-adjudication';
 import { appInfoSchema, jobSchema, projectStateSchema, workerStatusSchema } from './common-schemas';
 
 // The schemas the room contracts share live in a leaf, so contract-*.ts never import this file.
@@ -43,6 +45,8 @@ export const methods = {
   ...pacsMethods,
   ...teamAuthMethods,
   ...teamPlanMethods,
+  ...teamAgreementMethods,
+  ...adjudicationMethods,
 } as const;
 
 export type MethodTable = typeof methods;
@@ -75,11 +79,15 @@ export type EventName = keyof EventTable;
 export type EventPayload<E extends EventName> = z.output<EventTable[E]>;
 export const eventNames = Object.keys(events) as EventName[];
 
-/**
- * Kinds of binary media reachable by id (custom protocol in Electron, /media in browser mode);
- * `reading` is a team reader's own label revision (reading_revisions), served to that reader.
- */
-export const mediaKindSchema = z.enum(['image', 'thumbnail', 'mask', 'reading']);
+/** Kinds of binary media reachable by id (custom protocol in Electron, /media in browser mode). */
+export const mediaKindSchema = z.enum([
+  'image',
+  'thumbnail',
+  'mask',
+  // team review: a reader's label revision, an image's consensus probability map (?plan=&method=)
+  'reading',
+  'consensus',
+]);
 export type MediaKind = z.infer<typeof mediaKindSchema>;
 
 /**

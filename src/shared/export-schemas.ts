@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { reviewStateSchema, splitSchema } from './contract-review';
+import { labelSourceTextSchema } from './label-source-schemas';
 import { hostPathSchema } from './schema-helpers';
 
 /**
@@ -42,6 +43,11 @@ export const exportInputSchema = z
      */
     out: hostPathSchema,
     source: exportSourceSchema.default('best'),
+    /**
+     * Team review's label source, instead of `source` when given: final (the label in force, no
+     * prediction fallback), consensus[:staple|vote] or reader:NAME (see label-source-schemas).
+     */
+    labelSource: labelSourceTextSchema.optional(),
     format: exportFormatSchema.default('png'),
     /** Only images in these review states (default: all). */
     states: z.array(reviewStateSchema).optional(),

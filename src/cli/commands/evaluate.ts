@@ -15,6 +15,7 @@ interface EvaluateOptions extends CommonOptions {
   model?: string;
   split: string;
   threshold: number;
+  source?: string;
 }
 
 export function register(program: Command): void {
@@ -25,6 +26,10 @@ export function register(program: Command): void {
     .option('--model <version>', 'model version (default: active)')
     .option('--split <split>', 'test | val | train | control | all', 'test')
     .option('--threshold <t>', 'probability threshold', parseNumber, 0.5)
+    .option(
+      '--source <source>',
+      'labels to measure against: final (default) | consensus[:staple|vote] | reader:NAME',
+    )
     .option('--backend <name>', BACKEND_CHOICES, 'auto')
     .option('--json', 'print the evaluation as one JSON object')
     .action(async (options: EvaluateOptions) => {
@@ -37,6 +42,7 @@ export function register(program: Command): void {
           model: options.model,
           split: split.data,
           threshold: options.threshold,
+          labelSource: options.source,
         });
         if (options.json) {
           printJson({

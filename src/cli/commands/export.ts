@@ -4,6 +4,7 @@
  * to OUT in the QaTa layout with `OUT/manifest.csv`. Refusals (files that exist, OUT inside a
  * dataset) exit 2 before anything is written; a write failure exits 1 saying what was written.
  */
+import { parseLabelSource } from '../../shared/label-source-schemas';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { z } from 'zod';
@@ -99,7 +100,11 @@ export function register(program: Command): void {
     .description('write masks to a folder in the QaTa layout, with a manifest (SHA-256 per file)')
     .requiredOption('--project <dir>', 'project folder')
     .requiredOption('--out <dir>', 'output folder (created if needed; never inside a dataset)')
-    .option('--source <source>', `which mask: ${exportSourceSchema.options.join('|')}`, 'best')
+    .option(
+      '--source <source>',
+      `which mask: ${exportSourceSchema.options.join('|')}, or team review's final|consensus[:staple|vote]|reader:NAME`,
+      'best',
+    )
     .option('--format <format>', `file format: ${exportFormatSchema.options.join('|')}`, 'png')
     .option('--state <states>', 'only these review states, comma-separated')
     .option(
@@ -125,7 +130,10 @@ export function register(program: Command): void {
       const input = exportInputSchema.safeParse({
         // On the command line a relative path is relative to where it was typed.
         out: path.resolve(options.out),
-        source: options.source,
+        // Team review's sources (final, consensus, reader:NAME) go in labelSource.
+        ...(parseLabelSource(options.source)
+          ? { labelSource: options.source }
+          : { source: options.source }),
         format: options.format,
         states: list(options.state, reviewStateSchema, '--state'),
         splits: list(options.split, splitSchema, '--split'),

@@ -18,6 +18,8 @@ import * as pacs from './pacs';
 import * as user from './user';
 import * as audit from './audit';
 import * as plan from './plan';
+import * as agreement from './agreement';
+import * as consensus from './consensus';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -42,4 +44,6 @@ export const commandModules: CommandModule[] = [
   user,
   audit,
   plan,
+  agreement,
+  consensus,
 ];

@@ -27,6 +27,7 @@ interface TrainOptions extends CommonOptions {
   seed?: number;
   loss?: string;
   labels?: string;
+  source?: string;
   valFraction?: number;
   dropout?: number;
   augment: boolean;
@@ -51,6 +52,10 @@ export function register(program: Command): void {
     .option('--seed <s>', 'seed of initialisation, split, shuffling and augmentation', parseInteger)
     .option('--loss <name>', 'bce | dice | bce-dice | weighted-bce (default bce-dice)')
     .option('--labels <list>', 'label set: comma list of ground-truth,accepted,corrected')
+    .option(
+      '--source <source>',
+      'whose labels train: final (default) | consensus[:staple|vote] | reader:NAME (team review)',
+    )
     .option(
       '--val-fraction <f>',
       'fraction of train held out for validation (default 0.1)',
@@ -83,6 +88,7 @@ export function register(program: Command): void {
             seed: options.seed,
             loss: options.loss,
             labels: options.labels?.split(',').map((label) => label.trim()),
+            labelSource: options.source,
             valFraction: options.valFraction,
             dropout: options.dropout,
             augment: options.augment,

@@ -17,6 +17,13 @@ import { listDatasets } from '../project/datasets';
 import { queryImages, type ImageRecord } from '../project/images';
 import { getRevision, latestPrediction, type MaskRevision } from '../project/masks';
 import { activeModel } from '../project/review';
+import {
+  assertLabelSource,
+  labelSourceOf,
+  resolveLabel,
+  type LabelSourceSpec,
+  type ResolvedLabel,
+} from '../project/label-source';
 import type { ProjectStore } from '../project/store';
 import { assertOrdinaryOutput, resolveUserPath } from '../guarded-files';
 import { MANIFEST_FILE } from './manifest';
@@ -59,6 +66,8 @@ export interface PlanItem {
   image: ImageRecord;
   names: QataNames;
   revision: MaskRevision;
+  /** A label other than a mask revision (`labelSource` consensus or reader:NAME), else null. */
+  label: ResolvedLabel | null;
   /** The format's files of this image (none for a format that writes one file for all). */
   files: PlannedFile[];
   /** With copyImages. */
@@ -113,12 +122,37 @@ export async function pool<T>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
 }
 
+/** What a label of another source looks like to the writers: a manual revision by its author. */
+function labelRevision(image: ImageRecord, label: ResolvedLabel, createdAt: string): MaskRevision {
+  return {
+    id: 0,
+    imageId: image.id,
+    source: 'correction',
+    modelVersion: null,
+    author: label.author,
+    createdAt,
+    parentId: null,
+    width: image.width,
+    height: image.height,
+    foreground: 0,
+  };
+}
+
 function chooseRevision(
   store: ProjectStore,
   image: ImageRecord,
   options: ExportOptions,
   model: string | null,
-): { revisionId: number } | { reason: string } {
+  source: LabelSourceSpec | null,
+): { revisionId: number } | { label: ResolvedLabel } | { reason: string } {
+  if (source?.kind === 'final') {
+    const id = image.correctionHeadId ?? image.groundTruthId;
+    return id !== null ? { revisionId: id } : { reason: 'no label (correction or ground truth)' };
+  }
+  if (source) {
+    const label = resolveLabel(store.db, image.id, source);
+    return 'reason' in label ? label : { label };
+  }
   const prediction = () =>
     model ? (latestPrediction(store.db, image.id, model)?.id ?? null) : null;
   switch (options.source) {
@@ -190,6 +224,14 @@ export async function planExport(store: ProjectStore, input: ExportInput): Promi
   const db = store.db;
 
   const model = options.model ?? activeModel(store);
+  const source = options.labelSource ? labelSourceOf(options.labelSource) : null;
+  if (source) {
+    try {
+      assertLabelSource(db, source);
+    } catch (error) {
+      throw new ExportRefusedError('bad-request', (error as Error).message);
+    }
+  }
   if (options.source === 'predicted') {
     if (!model) {
       throw new ExportRefusedError(
@@ -218,6 +260,7 @@ export async function planExport(store: ProjectStore, input: ExportInput): Promi
   );
 
   const images = queryImages(db, { states: options.states, splits: options.splits });
+  const planned = new Date().toISOString();
   // Several datasets: each gets its own top folder so their QaTa folders cannot mix.
   const datasetIds = [...new Set(images.map((image) => image.datasetId))];
   const prefixes = new Map<number, string[]>();
@@ -237,7 +280,7 @@ export async function planExport(store: ProjectStore, input: ExportInput): Promi
   for (const [index, image] of images.entries()) {
     // Tens of thousands of rows: give the host's event loop a turn now and then.
     if (index % 500 === 499) await new Promise((resolve) => setImmediate(resolve));
-    const chosen = chooseRevision(store, image, options, model);
+    const chosen = chooseRevision(store, image, options, model, source);
     if ('reason' in chosen) {
       skipped.push({ image: image.relPath, reason: chosen.reason });
       continue;
@@ -246,7 +289,11 @@ export async function planExport(store: ProjectStore, input: ExportInput): Promi
     items.push({
       image,
       names,
-      revision: getRevision(db, chosen.revisionId),
+      revision:
+        'label' in chosen
+          ? labelRevision(image, chosen.label, planned)
+          : getRevision(db, chosen.revisionId),
+      label: 'label' in chosen ? chosen.label : null,
       files: format.imageFiles({ image, names, options }),
       imageFile: options.copyImages ? imageFileOf(names) : null,
     });

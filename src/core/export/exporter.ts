@@ -34,6 +34,7 @@ import { dicomTagsOf } from '../project/dicom-tags';
 import { readSegmentLabel } from '../project/export-settings';
 import { imageAbsolutePath } from '../project/images';
 import { getRevisionPng } from '../project/masks';
+import { resolvedLabelMask, type ResolvedLabel } from '../project/label-source';
 import { decodeBinaryMask, decodeGray8 } from '../project/mask-png';
 import type { ProjectStore } from '../project/store';
 import { MANIFEST_FILE, manifestCsv, type ManifestRow } from './manifest';
@@ -115,6 +116,11 @@ function recordedPixelSpacing(store: ProjectStore, imageId: number): [number, nu
   return tags?.rowSpacing && tags.columnSpacing ? [tags.rowSpacing, tags.columnSpacing] : null;
 }
 
+/** The manifest's source of a label of team review: reader:NAME, consensus:staple|vote. */
+function labelSourceName(label: ResolvedLabel): string {
+  return label.kind === 'reader' ? `reader:${label.author}` : `consensus:${label.method}`;
+}
+
 async function render(
   store: ProjectStore,
   format: ExportFormatDefinition,
@@ -129,7 +135,10 @@ async function render(
   let values: Uint8Array;
   let width: number;
   let height: number;
-  if (revision.source === 'prediction') {
+  if (item.label) {
+    binary = values = await resolvedLabelMask(db, item.label);
+    ({ width, height } = image);
+  } else if (revision.source === 'prediction') {
     const gray = await storedGray(getRevisionPng(db, revision.id));
     ({ width, height } = gray);
     values = gray.data;
@@ -141,8 +150,9 @@ async function render(
     ({ width, height } = mask);
     binary = values = mask.data;
   }
-  if (image.reviewState === 'negative') {
-    // A reviewer ruled the image free of lesions: no export writes one, whatever the source.
+  if (image.reviewState === 'negative' && !item.label) {
+    // A reviewer ruled the image free of lesions: no export writes one, whatever the source
+    // (a reader's or the consensus's own label is exported as that reader or consensus saw it).
     binary = new Uint8Array(binary.length);
     values = revision.source === 'prediction' ? new Uint8Array(values.length) : binary;
   }
@@ -174,7 +184,7 @@ async function render(
     image,
     names: item.names,
     options,
-    revision,
+    revision: item.label ? { ...revision, description: item.label.description } : revision,
     model,
     files: item.files,
     mask,
@@ -353,7 +363,7 @@ export async function runExport(
           row: {
             image: item.image.relPath,
             maskFile: maskFile ?? datasetMaskFile ?? '',
-            source: item.revision.source,
+            source: item.label ? labelSourceName(item.label) : item.revision.source,
             modelVersion: item.revision.modelVersion,
             reviewState: item.image.reviewState,
             lastEdit: item.revision.createdAt,

@@ -168,6 +168,8 @@ export interface ExportRevision {
   source: MaskSource;
   modelVersion: string | null;
   author: string;
+  /** Where the label comes from when not the label in force ("reader ana, plan 2"). */
+  description?: string | null;
 }
 
 /** An image chosen for export, before anything is rendered. */

@@ -52,6 +52,8 @@ import {
 } from '../ml/versions';
 import type { EpochProgress, StepProgress } from '../ml/trainer';
 import { externalEvaluateParams, predictJobParams } from '../ml/external/job-params';
+import { assertLabelSource, labelSourceOf } from '../project/label-source';
+import type { ProjectStore } from '../project/store';
 
 /** The backend training will use: the worker's, once started. */
 async function workerBackend(context: ServiceContext): Promise<BackendName> {
@@ -165,6 +167,7 @@ function trainJobRunner(
     augment: params.augment,
     valFraction: params.valFraction,
     labels: params.labels,
+    labelSource: params.labelSource,
     inputMode: params.inputMode,
   };
   const release = lockVersion(store, run.version);
@@ -218,7 +221,11 @@ function trainJobRunner(
         augment: params.augment,
         valFraction: params.valFraction,
       },
-      data: { labels: params.labels, ...result.data },
+      data: {
+        labels: params.labels,
+        ...(params.labelSource ? { labelSource: params.labelSource } : {}),
+        ...result.data,
+      },
       history: result.history,
       bestEpoch: result.bestEpoch,
       metrics: result.metrics,
@@ -256,28 +263,43 @@ async function checkMemory(
   return backend;
 }
 
+/** The worker's parameters of an evaluation of `version` (a U-Net trained here, or external). */
+function evaluateParams(
+  store: ProjectStore,
+  card: ModelCard,
+  version: string,
+  split: EvaluationSplit,
+  threshold: number,
+): EvaluateJobParams {
+  return card.architecture && card.hyperParameters
+    ? {
+        projectDir: store.dir,
+        modelDir: versionDir(store, version),
+        size: card.architecture.size,
+        split,
+        threshold,
+        tile: card.input.mode === 'tile',
+        valFraction: card.hyperParameters.valFraction,
+        seed: card.hyperParameters.seed,
+        labels: card.data.labels,
+      }
+    : externalEvaluateParams(store, card, split, threshold);
+}
+
 async function runEvaluation(
   context: ServiceContext,
   version: string,
   split: EvaluationSplit,
   threshold: number,
+  labelSource?: string,
 ): Promise<Evaluation> {
   const store = context.project();
   const card = getCard(store, version);
-  const params: EvaluateJobParams =
-    card.architecture && card.hyperParameters
-      ? {
-          projectDir: store.dir,
-          modelDir: versionDir(store, version),
-          size: card.architecture.size,
-          split,
-          threshold,
-          tile: card.input.mode === 'tile',
-          valFraction: card.hyperParameters.valFraction,
-          seed: card.hyperParameters.seed,
-          labels: card.data.labels,
-        }
-      : externalEvaluateParams(store, card, split, threshold);
+  assertLabelSource(store.db, labelSourceOf(labelSource));
+  const params: EvaluateJobParams = {
+    ...evaluateParams(store, card, version, split, threshold),
+    ...(labelSource ? { labelSource } : {}),
+  };
   const job = context.jobs.start('evaluate', async (reporter) => {
     reporter.progress({ phase: 'evaluating', detail: { version, split } });
     const raw = (await context.worker.run('evaluate', params, {
@@ -428,6 +450,7 @@ export const mlHandlers: HandlerGroup = {
     context.jobs.startExclusive(TRAIN_SLOT, 'a training run', 'train', async (slot) => {
       const store = context.project();
       let params = input as TrainParams;
+      assertLabelSource(store.db, labelSourceOf(params.labelSource));
       const parent = params.from ? resolveVersion(store, params.from) : null;
       if (parent) {
         // A fine-tune keeps the parent's architecture (its weights fit no other base).
@@ -502,7 +525,13 @@ export const mlHandlers: HandlerGroup = {
   'evaluate.run': async (input, context) => {
     const store = context.project();
     const version = resolveVersion(store, input.model);
-    return runEvaluation(context, version, input.split ?? 'test', input.threshold ?? 0.5);
+    return runEvaluation(
+      context,
+      version,
+      input.split ?? 'test',
+      input.threshold ?? 0.5,
+      input.labelSource,
+    );
   },
 
   'models.list': (_input, context) => {

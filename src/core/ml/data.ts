@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import sharp from 'sharp';
 import { probeImageFile, readGray8 } from '../dataset/decode';
-import { revisionMask, trainingPairs, type LabelSource, type TrainingPair } from '../project/masks';
+import { trainingPairs, type LabelSource, type TrainingPair } from '../project/masks';
+import { labelPixels, labelSourcePairs, type LabelSourceSpec } from '../project/label-source';
 import { DATABASE_FILE, openDatabase, type Db } from '../project/store';
 import { splitTrainVal } from '../math/split';
 import type { TrainItem } from './trainer';
@@ -32,8 +33,10 @@ export function readSplits(
   labels: LabelSource[],
   valFraction: number,
   seed: number,
+  /** Whose labels train (`--source`); the locked test split keeps the label in force. */
+  source: LabelSourceSpec = { kind: 'final' },
 ): DataSplits {
-  const trainPairs = trainingPairs(db, { splits: ['train'], sources: labels });
+  const trainPairs = labelSourcePairs(db, { splits: ['train'], sources: labels }, source);
   const test = trainingPairs(db, { splits: ['test'], sources: ALL_LABEL_SOURCES });
   return { ...splitTrainVal(trainPairs, valFraction, seed), test };
 }
@@ -55,7 +58,11 @@ export function splitHashes(splits: DataSplits, labels: LabelSource[]) {
     labelSetHash: sha256({
       labels: [...labels].sort(),
       pairs: [...splits.train, ...splits.val]
-        .map((pair) => [pair.imageId, pair.labelRevisionId, pair.labelSource])
+        .map((pair) => [
+          pair.imageId,
+          pair.label ? pair.label.key : pair.labelRevisionId,
+          pair.labelSource,
+        ])
         .sort((a, b) => (a[0] as number) - (b[0] as number)),
     }),
   };
@@ -110,7 +117,7 @@ export async function readImagePixels(imagePath: string, imported?: ImportedSize
 
 /** Full-resolution 0/255 label of a pair. */
 export async function readLabelPixels(db: Db, pair: TrainingPair): Promise<Uint8Array> {
-  return revisionMask(db, pair.labelRevisionId);
+  return labelPixels(db, pair);
 }
 
 /**

@@ -40,6 +40,8 @@ export const trainJobParamsSchema = z.object({
   augment: z.boolean(),
   valFraction: z.number(),
   labels: z.array(labelSourceSchema),
+  /** Whose labels train: final (default), consensus[:method], reader:NAME (label-source.ts). */
+  labelSource: z.string().optional(),
   inputMode: z.enum(['resize', 'tile']).default('resize'),
 });
 export type TrainJobParams = z.infer<typeof trainJobParamsSchema>;
@@ -95,6 +97,8 @@ export const evaluateJobParamsSchema = z.object({
   valFraction: z.number().default(0.1),
   seed: z.number().int().default(1),
   labels: z.array(labelSourceSchema).default(['ground-truth', 'accepted', 'corrected']),
+  /** Whose labels the prediction is measured against (label-source.ts); absent: final. */
+  labelSource: z.string().optional(),
   /** An external ONNX model instead of the U-Net of modelDir. */
   external: externalJobModelSchema.optional(),
   /** Evaluate this version's stored (imported) predictions instead of running a model. */

@@ -8,7 +8,8 @@ import path from 'node:path';
 import type { WorkerJobContext, WorkerJobHandler } from './worker-job';
 import { getImage, imageAbsolutePath, queryImages } from '../project/images';
 import type { Db } from '../project/store';
-import { trainingPairs, type LabelSource } from '../project/masks';
+import { type LabelSource } from '../project/masks';
+import { labelSourceOf, labelSourcePairs } from '../project/label-source';
 import {
   ALL_LABEL_SOURCES,
   loadTrainItem,
@@ -180,7 +181,13 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
   const db = openProjectReadOnly(params.projectDir);
   try {
     const labels = params.labels as LabelSource[];
-    const splits = readSplits(db, labels, params.valFraction, params.seed);
+    const splits = readSplits(
+      db,
+      labels,
+      params.valFraction,
+      params.seed,
+      labelSourceOf(params.labelSource),
+    );
     if (splits.train.length === 0) {
       throw new Error(
         `no training images: the train split has no labels of the chosen set (${labels.join(', ')})`,
@@ -378,14 +385,15 @@ async function runEvaluate(raw: unknown, context: WorkerJobContext) {
   try {
     return await withPredictor(context, db, params, async (predict) => {
       let pairs: TrainingPair[];
+      const source = labelSourceOf(params.labelSource);
       if (params.split === 'val') {
-        pairs = readSplits(db, params.labels, params.valFraction, params.seed).val;
+        pairs = readSplits(db, params.labels, params.valFraction, params.seed, source).val;
       } else {
         const splits =
           params.split === 'all'
             ? (['train', 'test', 'control', 'unassigned'] as const)
             : [params.split];
-        pairs = trainingPairs(db, { splits: [...splits], sources: ALL_LABEL_SOURCES });
+        pairs = labelSourcePairs(db, { splits: [...splits], sources: ALL_LABEL_SOURCES }, source);
       }
       return evaluatePredictor(predict, db, pairs, params.threshold, {
         signal: context.signal,

@@ -511,8 +511,11 @@ export interface TrainingPair {
   split: Split;
   width: number;
   height: number;
+  /** The mask revision of the label in force (consensus: the plan; reader: their revision). */
   labelRevisionId: number;
-  labelSource: LabelSource;
+  labelSource: LabelSource | 'consensus' | 'reader';
+  /** A label other than the one in force (`--source consensus|reader:NAME`, label-source.ts). */
+  label?: { kind: 'consensus' | 'reader'; key: string } | null;
 }
 
 export interface TrainingPairQuery {

@@ -304,4 +304,41 @@ export const migrations: Migration[] = [
       CREATE INDEX reading_revisions_reader ON reading_revisions(plan_id, image_id, user_id);
     `);
   },
+  // 11: each image's consensus of a plan's readers (src/core/project/consensus.ts), by
+  // STAPLE or majority vote: the per-pixel probability of lesion as an 8-bit gray PNG (0..255;
+  // a vote is 0/255), and which reader revisions it combined with STAPLE's p and q of each.
+  (db) => {
+    db.exec(`
+      CREATE TABLE consensus_masks (
+        plan_id INTEGER NOT NULL REFERENCES reading_plans(id) ON DELETE CASCADE,
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        method TEXT NOT NULL CHECK (method IN ('staple', 'vote')),
+        probability BLOB NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        -- JSON: [{ userId, revisionId, sensitivity, specificity }] of the readings combined
+        readers TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (plan_id, image_id, method)
+      ) STRICT;
+    `);
+  },
+  // 12: team review, adjudication (src/core/team/adjudication.ts): who decided an image's final label
+  // in a plan, on what basis, and the correction (mask_revisions) that became the label in force.
+  (db) => {
+    db.exec(`
+      CREATE TABLE adjudications (
+        id INTEGER PRIMARY KEY,
+        plan_id INTEGER NOT NULL REFERENCES reading_plans(id) ON DELETE CASCADE,
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        -- NULL: the project's owner
+        user_id INTEGER REFERENCES users(id),
+        decided_at TEXT NOT NULL,
+        -- 'reader:NAME' | 'consensus:staple' | 'consensus:vote' | 'edited'
+        basis TEXT NOT NULL,
+        revision_id INTEGER NOT NULL REFERENCES mask_revisions(id)
+      ) STRICT;
+      CREATE INDEX adjudications_image ON adjudications(plan_id, image_id, decided_at);
+    `);
+  },
 ];

@@ -99,12 +99,17 @@ export function readerHeads(db: Db, planId: number, imageId: number): ReaderHead
   ).all(planId, imageId) as ReaderHead[];
 }
 
-/** Pixels (0/255) of a reader's revision. */
-export async function readingMask(db: Db, revisionId: number): Promise<Uint8Array> {
+/** The stored PNG (8-bit gray 0/255) of a reader's revision. */
+export function readingPng(db: Db, revisionId: number): Buffer {
   const row = statement(db, 'SELECT png FROM reading_revisions WHERE id = ?').get(revisionId) as
     { png: Buffer } | undefined;
   if (!row) throw new ApiError('not-found', `no reading revision ${revisionId}`);
-  return (await decodeBinaryMask(row.png)).data;
+  return row.png;
+}
+
+/** Pixels (0/255) of a reader's revision. */
+export async function readingMask(db: Db, revisionId: number): Promise<Uint8Array> {
+  return (await decodeBinaryMask(readingPng(db, revisionId))).data;
 }
 
 /** A reader's assignment of an image in a plan: their head and when they first saved. */

@@ -16,6 +16,7 @@ const seesLabels: readonly Role[] = ['adjudicator', 'researcher', 'admin'];
 /** Trains, promotes, exports, imports. */
 const research: readonly Role[] = ['researcher', 'admin'];
 const admin: readonly Role[] = ['admin'];
+const adjudicate: readonly Role[] = ['adjudicator', 'admin'];
 
 export const methodRoles: Record<MethodName, readonly Role[]> = {
   'app.info': everyone,
@@ -67,6 +68,11 @@ export const methodRoles: Record<MethodName, readonly Role[]> = {
   'plans.close': admin,
   'plans.list': seesLabels,
   'plans.get': seesLabels,
+  'team.agreement': seesLabels,
+  'consensus.run': seesLabels,
+  'adjudication.queue': adjudicate,
+  'adjudication.get': adjudicate,
+  'adjudication.decide': adjudicate,
   'pacs.echo': research,
   'pacs.search': research,
   'pacs.retrieve': research,
@@ -109,6 +115,7 @@ export const mediaRoles: Record<MediaKind, readonly Role[]> = {
   // readings; predictions once revealed; no ground truth in a blind plan).
   mask: everyone,
   reading: everyone,
+  consensus: seesLabels,
 };
 
 export function assertMaySeeMedia(caller: Caller, kind: MediaKind): void {

@@ -6,6 +6,7 @@ import { OpenDatasetDialog } from './dataset/OpenDatasetDialog';
 import { JobsBar } from './jobs/JobsBar';
 import { TrainingPanel } from './training/TrainingPanel';
 import { ExportDialog } from './export/ExportDialog';
+import { AdjudicationPanel } from './adjudication/AdjudicationPanel';
 import { Notices } from './common/Notices';
 import { ConnectionBanner } from './common/ConnectionBanner';
 import { ReadOnlyBanner } from './common/ReadOnlyBanner';
@@ -16,6 +17,8 @@ import { PacsDialog } from './pacs/PacsDialog';
 import { TeamBar } from './team/TeamBar';
 import { PlansDialog } from './team/PlansDialog';
 import { useReviewStore } from './review/review-store';
+import { TeamPanel } from './team/TeamPanel';
+import { runAction } from './editor/run';
 
 export function App() {
   const { info, project, worker, error } = useAppStore();
@@ -23,6 +26,7 @@ export function App() {
   const [openDatasetShown, setOpenDatasetShown] = useState(false);
   const [trainingShown, setTrainingShown] = useState(false);
   const [exportShown, setExportShown] = useState(false);
+  const [adjudicationShown, setAdjudicationShown] = useState(false);
   const readOnly = useReadOnlyMessage();
   const plansShown = useReviewStore((state) => state.plansOpen);
 
@@ -81,6 +85,25 @@ export function App() {
         >
           Export…
         </button>
+        {/* Team review: agreement and consensus of a reading plan (src/renderer/src/team). */}
+        <button
+          type="button"
+          data-testid="open-team"
+          disabled={!project?.projectDir}
+          onClick={() => runAction('team.panel')}
+        >
+          Team…
+        </button>
+        {/* Team review: the disputed images of reading plans (src/renderer/src/adjudication). */}
+        <button
+          type="button"
+          data-testid="open-adjudication"
+          aria-pressed={adjudicationShown}
+          disabled={!project?.projectDir}
+          onClick={() => setAdjudicationShown((shown) => !shown)}
+        >
+          Adjudication…
+        </button>
         <span className="spacer" />
         <span
           className="muted"
@@ -113,6 +136,8 @@ export function App() {
         open={plansShown}
         onClose={() => useReviewStore.setState({ plansOpen: false })}
       />
+      <TeamPanel />
+      <AdjudicationPanel open={adjudicationShown} onClose={() => setAdjudicationShown(false)} />
       {error && (
         <div role="alert" className="error">
           {error}

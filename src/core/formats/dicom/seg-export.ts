@@ -196,6 +196,9 @@ export const dicomSegFormat: ExportFormatDefinition = {
           : { type: 'MANUAL' },
       contentCreator: revision.author,
       contentLabel: 'SEGMENTATION',
+      contentDescription: revision.description
+        ? `${label.name} segmentation, ${revision.description}`
+        : undefined,
       created: session.created,
       seriesInstanceUid: session.seriesInstanceUid,
       sopInstanceUid: newUid(),

@@ -81,6 +81,8 @@ export interface SegmentationInput {
   algorithm: { type: 'MANUAL' } | { type: 'AUTOMATIC'; name: string };
   contentCreator: string;
   contentLabel: string;
+  /** Content Description (LO, cut to 64 characters); default "<segment> segmentation". */
+  contentDescription?: string;
   created: Date;
   seriesInstanceUid: string;
   sopInstanceUid: string;
@@ -185,7 +187,10 @@ export function segmentationDataset(input: SegmentationInput): Dataset {
     ContentDate: date,
     ContentTime: time,
     ContentLabel: input.contentLabel,
-    ContentDescription: `${input.segment.label} segmentation`,
+    ContentDescription: (input.contentDescription ?? `${input.segment.label} segmentation`).slice(
+      0,
+      64,
+    ),
     ContentCreatorName: input.contentCreator,
     ImageType: ['DERIVED', 'PRIMARY'],
     SamplesPerPixel: 1,

@@ -28,6 +28,7 @@ import { defaultWindow } from '../viewer/window-level';
 import { readOnlyMessage } from '../common/read-only';
 import type { ReviewStoreState, LayerId, LayerSettings } from '../review/review-store';
 import { chordOf, type KeyLike } from './chords';
+import { useTeamPanel } from '../team/team-panel-store';
 
 export type { Tool } from './tool';
 import type { Tool } from './tool';
@@ -593,6 +594,17 @@ export const ACTIONS: readonly EditorAction[] = [
   layerAction('ground-truth', 'g', 'Ground truth'),
   layerAction('prediction', 'r', 'Prediction'),
   layerAction('label', 'c', 'Label (correction, else ground truth)'),
+
+  {
+    id: 'team.panel',
+    group: 'View',
+    label: 'Team',
+    description:
+      'Team panel: reader agreement, the reader-pair Dice matrix and consensus of the reading plan',
+    keys: ['shift+a'],
+    editsLabel: false,
+    perform: () => useTeamPanel.getState().setOpen(true),
+  },
 
   {
     id: 'nav.next',

@@ -27,12 +27,25 @@ import { FORMAT_LABELS, FORMAT_WRITES, MANIFEST_NOTE, SOURCE_LABELS } from './ex
 import { useReadOnlyMessage } from '../store';
 import { SendToPacs } from './SendToPacs';
 
+/** Team review's label sources (see shared/label-source-schemas.ts). */
+const TEAM_SOURCES: [string, string][] = [
+  ['', 'as chosen under Masks'],
+  ['final', 'final (after adjudication)'],
+  ['consensus', 'consensus (STAPLE, else vote)'],
+  ['consensus:staple', 'consensus: STAPLE'],
+  ['consensus:vote', 'consensus: majority vote'],
+  ['reader', "one reader's labels"],
+];
+
 const STATES: ReviewState[] = ['unreviewed', 'accepted', 'corrected', 'flagged', 'negative'];
 
 export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
   const [out, setOut] = useState('');
   const [source, setSource] = useState<ExportSource>('best');
   const [format, setFormat] = useState<ExportFormat>('png');
+  // Team review's label source ('' = the mask chosen under "Masks"); reader needs a name.
+  const [team, setTeam] = useState('');
+  const [readerName, setReaderName] = useState('');
   const [states, setStates] = useState<Set<ReviewState>>(new Set());
   const [model, setModel] = useState('');
   const [threshold, setThreshold] = useState('0.5');
@@ -72,6 +85,7 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
   const input = (): ExportInput => ({
     out: out.trim(),
     source,
+    ...(team ? { labelSource: team === 'reader' ? `reader:${readerName.trim()}` : team } : {}),
     format,
     states: states.size > 0 ? [...states] : undefined,
     model: model.trim() || undefined,
@@ -173,6 +187,36 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
             ))}
           </select>
         </label>
+        <label>
+          Labels
+          <select
+            data-testid="export-label-source"
+            value={team}
+            onChange={(event) => {
+              setTeam(event.target.value);
+              changed();
+            }}
+          >
+            {TEAM_SOURCES.map(([value, text]) => (
+              <option key={value} value={value}>
+                {text}
+              </option>
+            ))}
+          </select>
+        </label>
+        {team === 'reader' && (
+          <label>
+            Reader
+            <input
+              data-testid="export-reader"
+              value={readerName}
+              onChange={(event) => {
+                setReaderName(event.target.value);
+                changed();
+              }}
+            />
+          </label>
+        )}
         <label>
           Format
           <select

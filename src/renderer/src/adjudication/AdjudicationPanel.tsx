@@ -1,0 +1,99 @@
+/**
+ * The adjudicator's panel: the queue of disputed images (readers disagree) and, for the one
+ * chosen, the adjudication view. A decided image leaves the queue.
+ */
+import { useCallback, useEffect, useState } from 'react';
+import type {
+  AdjudicationImage,
+  AdjudicationQueueItem,
+} from '../../../shared/adjudication-schemas';
+import { api } from '../api';
+import { AdjudicationView } from './AdjudicationView';
+import './adjudication.css';
+
+export function AdjudicationPanel({ open, onClose }: { open: boolean; onClose: () => void }) {
+  const [queue, setQueue] = useState<AdjudicationQueueItem[] | null>(null);
+  const [view, setView] = useState<AdjudicationImage | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const refresh = useCallback(async () => {
+    try {
+      setQueue(await api['adjudication.queue']({}));
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  }, []);
+
+  useEffect(() => {
+    if (open) void refresh();
+  }, [open, refresh]);
+
+  const choose = async (item: AdjudicationQueueItem) => {
+    setError(null);
+    setNotice(null);
+    try {
+      setView(await api['adjudication.get']({ planId: item.planId, imageId: item.imageId }));
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  };
+
+  if (!open) return null;
+  return (
+    <section className="adjudication-panel" data-testid="adjudication-panel">
+      <header className="row">
+        <h2>Adjudication</h2>
+        <span className="spacer" />
+        <button type="button" onClick={onClose}>
+          Close
+        </button>
+      </header>
+      <div className="adjudication-body">
+        <ol className="adjudication-queue" data-testid="adj-queue">
+          {queue?.length === 0 && <li className="muted">No disputed image left.</li>}
+          {queue?.map((item) => (
+            <li key={`${item.planId}:${item.imageId}`}>
+              <button
+                type="button"
+                data-testid="adj-queue-item"
+                aria-current={view?.imageId === item.imageId && view.planId === item.planId}
+                onClick={() => void choose(item)}
+              >
+                {item.image}
+                <span className="muted">
+                  {' '}
+                  Dice {item.meanDice.toFixed(2)}
+                  {item.split ? ', split' : ''}
+                </span>
+              </button>
+            </li>
+          ))}
+        </ol>
+        {view ? (
+          <AdjudicationView
+            key={`${view.planId}:${view.imageId}`}
+            view={view}
+            onDecided={(basis) => {
+              setNotice(`${view.image}: final label saved (${basis})`);
+              setView(null);
+              void refresh();
+            }}
+          />
+        ) : (
+          <p className="muted">Choose a disputed image.</p>
+        )}
+      </div>
+      {notice && (
+        <p role="status" data-testid="adj-notice">
+          {notice}
+        </p>
+      )}
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}
