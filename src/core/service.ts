@@ -194,7 +194,7 @@ export class Service implements ServiceContext {
     return this.call(method, input ?? {}, caller) as Promise<MethodOutput<M>>;
   }
 
-  media(
+  async media(
     kind: MediaKind,
     id: number,
     query: URLSearchParams,

@@ -212,8 +212,12 @@ describe('adjudication decisions', () => {
       const view = await service.invoke('adjudication.get', { planId: t.plan, imageId: t.dispute });
       // The owner sees names (the plan is not anonymous).
       expect(view.readers.map((r) => r.name)).toEqual(['ana', 'bo', 'cy']);
+      // ana may see her own reading (the blind rule), never bo's.
       await expect(
-        service.media('reading', view.readers[0].revisionId, new URLSearchParams(), reader),
+        service.media('reading', view.readers[1].revisionId, new URLSearchParams(), reader),
+      ).rejects.toMatchObject({ code: 'forbidden' });
+      await expect(
+        service.media('consensus', t.dispute, new URLSearchParams('plan=1&method=staple'), reader),
       ).rejects.toMatchObject({ code: 'forbidden' });
       const media = await service.media(
         'reading',

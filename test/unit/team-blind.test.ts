@@ -106,6 +106,9 @@ describe('the blind rule over every method and media kind', () => {
     const png = await pngBase64(rectMask(32, 24, 20, 20, 24, 24));
     const readerInputs: Record<string, unknown[]> = {
       'app.info': [{}],
+      'auth.me': [{}],
+      'jobs.list': [{}],
+      'worker.status': [{}],
       'project.state': [{}],
       'images.list': [{}, { sort: 'dice' }, { filter: { state: 'flagged' } }, { limit: 1 }],
       'images.get': ids.map((id) => ({ id })),
@@ -140,8 +143,9 @@ describe('the blind rule over every method and media kind', () => {
         }
       }
     }
-    // Every call to an assigned image answered (17): only image c and the conflicts refused.
-    expect(outputs.length).toBe(17);
+    // Every call to an assigned image answered (17, and auth.me, jobs.list and worker.status):
+    // only image c and the conflicts refused.
+    expect(outputs.length).toBe(20);
     const text = JSON.stringify(outputs);
     for (const secret of ['zorblax', 'owner-secret-comment', 'owner-corrector', 'flagged']) {
       expect(text).not.toContain(secret);

@@ -103,11 +103,14 @@ describe('serve --team', () => {
     expect((await api('users.list', {}, { 'x-qataseg-token': 'f'.repeat(48) })).status).toBe(200);
   });
 
-  it('serves media by role: readers get images and thumbnails, not labels', async () => {
+  it('serves media by role: readers get their assigned images and thumbnails, not labels', async () => {
     const media = (kind: string, id: number, role: Role | null) =>
       fetch(`${server.url}media/${kind}/${id}`, { headers: role ? as(role) : {} }).then(
         (r) => r.status,
       );
+    // Not assigned to the reader yet: the blind rule hides the image itself.
+    expect(await media('image', imageId, 'reader')).toBe(403);
+    await service.invoke('plans.create', { blind: true });
     expect(await media('image', imageId, 'reader')).toBe(200);
     expect(await media('thumbnail', imageId, 'reader')).toBe(200);
     expect(await media('mask', maskId, 'reader')).toBe(403);
