@@ -25,6 +25,8 @@ function fakeHost() {
     },
     'worker.status': { state: 'starting', backend: null, ladder: [], lastError: null, restarts: 0 },
     'jobs.list': [],
+    // The desktop app's caller is the project's owner: nobody is signed in.
+    'auth.me': { user: null },
     // No image has a prediction yet: the first-start banner says what to do.
     'images.list': { total: 0, items: [] },
   };

@@ -25,10 +25,10 @@ export const useTeam = create<TeamState>(() => ({ user: null, signedOut: false }
 
 /** Asks the host who this page is and watches for the end of the session; returns the unsubscribe. */
 export function watchTeamSession(): () => void {
-  api['auth.me']().then(
-    ({ user }) => useTeam.setState({ user }),
-    () => undefined,
-  );
+  // A host that cannot say (an older host, a dropped request) leaves the page as the owner's.
+  api['auth.me']()
+    .then(({ user }) => useTeam.setState({ user }))
+    .catch(() => undefined);
   const offEvent = api.on('team.sessionsEnded', ({ userId }) => {
     if (useTeam.getState().user?.id === userId) useTeam.setState({ signedOut: true });
   });
