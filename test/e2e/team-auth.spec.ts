@@ -27,7 +27,7 @@ test('admin adds a reader, the reader signs in, the admin disables them and the 
   browser,
 }) => {
   const projectDir = tempProjectDir('qataseg-team-e2e-');
-  const ids = await seedReviewProject(projectDir, { count: 3, size: 128 });
+  await seedReviewProject(projectDir, { count: 3, size: 128 });
   const { stdout } = await execFileAsync(process.execPath, [
     serverEntry,
     'user',
@@ -61,12 +61,13 @@ test('admin adds a reader, the reader signs in, the admin disables them and the 
     await expect(readerPage.getByTestId('signed-in-as')).toHaveText('signed in as rita (reader)');
     await expect(readerPage.getByTestId('open-admin')).toHaveCount(0);
     await expect(readerPage.getByTestId('signed-out')).toHaveCount(0);
+    // No reading plan assigns rita an image yet: her queue is empty (readers see their queue only).
+    await expect(readerPage.getByTestId('worklist-row')).toHaveCount(0);
 
     await adminPage.getByTestId('user-disable-rita').click();
     await expect(adminPage.getByTestId('user-row-rita')).toContainText('disabled');
 
-    // The reader's next action: opening an image of the worklist.
-    await readerPage.locator(`[data-testid=worklist-row][data-image-id="${ids[1]}"]`).click();
+    // Disabling ends her session at once: her page hears it before she does anything.
     await expect(readerPage.getByTestId('signed-out')).toBeVisible();
     const refused = await readerPage.request.post(`${workstation.baseUrl}api/auth.me`, {
       headers: { 'x-qataseg-token': '' },

@@ -83,8 +83,8 @@ async function clickPolygon(page: Page): Promise<void> {
 }
 
 /**
- * Leaves a text field or the help sheet the previous action may have opened, so the next key and
- * click reach the editor.
+ * Leaves a text field, the help sheet or a dialog (Team, plans, PACS...) the previous action may
+ * have opened, so the next key and click reach the editor.
  */
 async function settle(page: Page): Promise<void> {
   const inField = await page.evaluate(() => {
@@ -93,6 +93,10 @@ async function settle(page: Page): Promise<void> {
   });
   if (inField) await page.keyboard.press('Escape');
   if (await page.getByTestId('help-overlay').isVisible()) await page.keyboard.press('Escape');
+  for (let tries = 0; tries < 3 && (await page.locator('dialog[open]').count()) > 0; tries++) {
+    await page.keyboard.press('Escape');
+  }
+  await expect(page.locator('dialog[open]')).toHaveCount(0);
 }
 
 test('an image whose file cannot be decoded: no key, tool or review state changes the image shown before', async ({

@@ -188,6 +188,26 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
           </select>
         </label>
         <label>
+          Format
+          <select
+            data-testid="export-format"
+            value={format}
+            onChange={(event) => {
+              setFormat(exportFormatSchema.parse(event.target.value));
+              changed();
+            }}
+          >
+            {exportFormatSchema.options.map((option) => (
+              <option key={option} value={option}>
+                {FORMAT_LABELS[option]}
+              </option>
+            ))}
+          </select>
+        </label>
+      </span>
+      {/* Team projects: whose labels stand for "label" (the decided, the consensus, one reader's). */}
+      <span className="row">
+        <label>
           Labels
           <select
             data-testid="export-label-source"
@@ -217,23 +237,6 @@ export function ExportDialog({ open, onClose }: { open: boolean; onClose: () => 
             />
           </label>
         )}
-        <label>
-          Format
-          <select
-            data-testid="export-format"
-            value={format}
-            onChange={(event) => {
-              setFormat(exportFormatSchema.parse(event.target.value));
-              changed();
-            }}
-          >
-            {exportFormatSchema.options.map((option) => (
-              <option key={option} value={option}>
-                {FORMAT_LABELS[option]}
-              </option>
-            ))}
-          </select>
-        </label>
       </span>
       <fieldset className="row" data-testid="export-states">
         <legend>Review states (none checked: all)</legend>
