@@ -68,5 +68,8 @@ describe('the application menu from the action registry', () => {
     expect(menuActionRoute('edit.undo', true)).toBe('ignore');
     expect(menuActionRoute('review.flagged', true)).toBe('ignore');
     expect(menuActionRoute('project.openTeam', true)).toBe('focus-and-run');
+    // The File menu has it, first.
+    const file = APP_MENU_LAYOUT.find((menu) => menu.label === 'File')!;
+    expect(file.entries[0]).toBe('project.openTeam');
   });
 });
