@@ -101,14 +101,6 @@ test.describe('Electron app', () => {
         require: typeof (globalThis as { require?: unknown }).require,
       }));
       expect(globals).toEqual({ api: 'undefined', require: 'undefined' });
-      // Nor the local project's media protocol: the team window has a session of its own.
-      const media = await window.evaluate(() =>
-        fetch('qataseg-media://image/1').then(
-          () => 'answered',
-          () => 'refused',
-        ),
-      );
-      expect(media).toBe('refused');
       // No local window and no core: the team window is the only one.
       expect(await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().length)).toBe(
         1,
@@ -145,6 +137,59 @@ test.describe('Electron app', () => {
     } finally {
       await stopWorkstation(child);
       fs.rmSync(projectDir, { recursive: true, force: true });
+    }
+  });
+
+  test('beside --project, the team window cannot reach the local project’s images', async () => {
+    const teamDir = tempProjectDir('qataseg-electron-team-');
+    await seedReviewProject(teamDir, { count: 1, size: 64 });
+    await execFileAsync(process.execPath, [
+      serverEntry,
+      'user',
+      'add',
+      'ada',
+      '--role',
+      'admin',
+      '--project',
+      teamDir,
+    ]);
+    const localDir = tempProjectDir('qataseg-electron-local-');
+    const [imageId] = await seedReviewProject(localDir, { count: 1, size: 64 });
+    const { workstation, child } = await startWorkstation(teamDir, ['--team']);
+    try {
+      const app = await electron.launch({
+        executablePath: status.binaryPath!,
+        args: [
+          path.join(repoRoot, 'out/main/index.js'),
+          '--project',
+          localDir,
+          '--team-url',
+          workstation.baseUrl,
+        ],
+        env: { ...process.env, QATASEG_SQLITE_BINDING: sqliteBinding },
+      });
+      await expect.poll(() => app.windows().length).toBe(2);
+      const team = app.windows().find((page) => page.url().startsWith(workstation.baseUrl))!;
+      const local = app.windows().find((page) => page !== team)!;
+      await expect(team).toHaveURL(`${workstation.baseUrl}login`);
+      await expect(local.getByTestId('transport')).toHaveText('desktop');
+      // The same request for a local image: answered for the app's page, refused for the team's
+      // (its session has no qataseg-media: handler).
+      const fetchMedia = (id: number) =>
+        fetch(`qataseg-media://image/${id}`, { mode: 'no-cors' }).then(
+          () => 'answered',
+          () => 'refused',
+        );
+      expect(await local.evaluate(fetchMedia, imageId)).toBe('answered');
+      expect(await team.evaluate(fetchMedia, imageId)).toBe('refused');
+      expect(await team.evaluate(() => typeof (globalThis as { api?: unknown }).api)).toBe(
+        'undefined',
+      );
+      await app.close();
+    } finally {
+      await stopWorkstation(child);
+      fs.rmSync(teamDir, { recursive: true, force: true });
+      fs.rmSync(localDir, { recursive: true, force: true });
     }
   });
 });
