@@ -1,7 +1,8 @@
 /**
  * Electron bootstrap, and nothing more: the window and its security policy, the media protocol,
  * the IPC binding of the contract, and the ML worker as a utilityProcess. The application itself
- * is `core`, shared with the CLI and browser mode.
+ * is `core`, shared with the CLI and browser mode. `--team-url` (and "Open team project…") opens a
+ * team server's pages in a window of their own instead (team-window.ts): no core, no IPC there.
  */
 import {
   app,
@@ -25,7 +26,7 @@ import {
   MEDIA_SCHEME,
 } from '../shared/channels';
 import { appMenuStateSchema } from '../shared/app-menu';
-import { appMenuTemplate } from './menu-template';
+import { appMenuTemplate, menuActionRoute } from './menu-template';
 import { createService, type Service } from '../core/service';
 import type { WorkerChannel, WorkerLauncher } from '../core/ml/worker-host';
 import { defaultProjectDir, ensureDemoProject } from '../core/default-project';
@@ -38,6 +39,8 @@ import {
 } from './window-options';
 import { packagedSqliteBinding } from './native-binding';
 import { appSecretStore } from './secret-store';
+import { launchRequest, RECENT_TEAM_URLS_FILE } from './team-url';
+import { isTeamWindow, openTeamProjectFromLaunch, registerTeamProjectIpc } from './team-window';
 
 /** out/main, where the bundle runs (ESM has no __dirname). */
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -64,11 +67,6 @@ function utilityWorkerLauncher(): WorkerLauncher {
       },
     };
   };
-}
-
-function projectFromArgs(): string | null {
-  const index = process.argv.indexOf('--project');
-  return index >= 0 ? (process.argv[index + 1] ?? null) : null;
 }
 
 function errorBody(error: unknown): ApiErrorBody {
@@ -103,6 +101,28 @@ async function createWindow(activeService: Service): Promise<void> {
   await window.loadURL(appUrl);
 }
 
+/**
+ * The menu bar is the action registry's (see shared/app-menu.ts): the app's page sends each
+ * action's label, keys and state; until it has (or with only a team window), only the role
+ * entries show. A click goes to the page that sent the state (menuActionRoute: not while a team
+ * window is focused, except app-wide actions).
+ */
+function setAppMenu(state: unknown, sender?: Electron.WebContents): void {
+  const parsed = appMenuStateSchema.safeParse(state);
+  if (!parsed.success) return;
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate(
+      appMenuTemplate(parsed.data, (id) => {
+        if (!sender || sender.isDestroyed()) return;
+        const route = menuActionRoute(id, isTeamWindow(BrowserWindow.getFocusedWindow()));
+        if (route === 'ignore') return;
+        if (route === 'focus-and-run') BrowserWindow.fromWebContents(sender)?.focus();
+        sender.send(IPC_MENU_ACTION, id);
+      }),
+    ),
+  );
+}
+
 async function start(): Promise<void> {
   await app.whenReady();
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
@@ -117,7 +137,21 @@ async function start(): Promise<void> {
     callback(false),
   );
 
-  let projectDir = projectFromArgs();
+  setAppMenu([]);
+  const launch = launchRequest(process.argv);
+  const recentTeamUrls = path.join(app.getPath('userData'), RECENT_TEAM_URLS_FILE);
+  registerTeamProjectIpc(appUrl, recentTeamUrls);
+  if (launch.openLocal) await startLocal(launch.projectDir);
+  if (launch.teamUrl !== null) {
+    const opened = await openTeamProjectFromLaunch(launch.teamUrl, recentTeamUrls);
+    // Nothing else to show: a refused or unreachable address ends the app (after its message).
+    if (!opened && !launch.openLocal) app.exit(2);
+  }
+}
+
+/** The app's own page on a local project folder, with core in this process. */
+async function startLocal(projectArg: string | null): Promise<void> {
+  let projectDir = projectArg;
   const firstStart = !projectDir;
   if (!projectDir) {
     // First start: a generated demo project, so there is something to review right away.
@@ -175,20 +209,6 @@ async function start(): Promise<void> {
     }
   });
 
-  // The menu bar is the action registry's (see shared/app-menu.ts): the page sends each action's
-  // label, keys and state; until it has, only the role entries show.
-  const setAppMenu = (state: unknown, sender?: Electron.WebContents) => {
-    const parsed = appMenuStateSchema.safeParse(state);
-    if (!parsed.success) return;
-    Menu.setApplicationMenu(
-      Menu.buildFromTemplate(
-        appMenuTemplate(parsed.data, (id) => {
-          if (sender && !sender.isDestroyed()) sender.send(IPC_MENU_ACTION, id);
-        }),
-      ),
-    );
-  };
-  setAppMenu([]);
   ipcMain.on(IPC_MENU_STATE, (event, state: unknown) => {
     if (!isTrustedSender(event.senderFrame?.url, appUrl)) return;
     setAppMenu(state, event.sender);

@@ -44,3 +44,19 @@ export function appMenuTemplate(
     }),
   }));
 }
+
+/** Registry actions that act on the app, not on the page's image: they run from any window. */
+export const APP_WIDE_ACTIONS: ReadonlySet<string> = new Set(['project.openTeam']);
+
+/**
+ * Where a menu click goes. The menu bar belongs to the app's own page; while a team window (a
+ * team server's page, which has no menu state of its own) is focused, an editing action would act
+ * unseen in the other window, so it is dropped, and an app-wide one brings the app's page forward.
+ */
+export function menuActionRoute(
+  id: string,
+  teamWindowFocused: boolean,
+): 'run' | 'focus-and-run' | 'ignore' {
+  if (!teamWindowFocused) return 'run';
+  return APP_WIDE_ACTIONS.has(id) ? 'focus-and-run' : 'ignore';
+}

@@ -6,11 +6,14 @@ import { contextBridge, ipcRenderer } from 'electron';
 import type { ApiErrorBody, EventName } from '../shared/contract';
 import { createApi } from '../shared/client';
 import type { AppMenuState } from '../shared/app-menu';
+import { recentTeamUrlsSchema, teamOpenResultSchema } from '../shared/team-open';
 import {
   IPC_EVENT,
   IPC_INVOKE,
   IPC_MENU_ACTION,
   IPC_MENU_STATE,
+  IPC_TEAM_OPEN,
+  IPC_TEAM_RECENT,
   MEDIA_SCHEME,
 } from '../shared/channels';
 
@@ -55,6 +58,17 @@ api.appMenu = {
     return () => {
       ipcRenderer.removeListener(IPC_MENU_ACTION, handler);
     };
+  },
+};
+
+// "Open team project…": main checks the address and opens the team server in a window of its
+// own (no preload there); the answer says whether it opened, or why not.
+api.teamProjects = {
+  async open(url: string) {
+    return teamOpenResultSchema.parse(await ipcRenderer.invoke(IPC_TEAM_OPEN, url));
+  },
+  async recent() {
+    return recentTeamUrlsSchema.parse(await ipcRenderer.invoke(IPC_TEAM_RECENT));
   },
 };
 

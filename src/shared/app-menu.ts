@@ -31,7 +31,10 @@ export interface AppMenuLayout {
 }
 
 export const APP_MENU_LAYOUT: readonly AppMenuLayout[] = [
-  { label: 'File', entries: ['project.pacs', '-', { role: 'close' }, '-', { role: 'quit' }] },
+  {
+    label: 'File',
+    entries: ['project.openTeam', 'project.pacs', '-', { role: 'close' }, '-', { role: 'quit' }],
+  },
   {
     label: 'Edit',
     entries: [

@@ -12,3 +12,6 @@ export const TOKEN_QUERY = 'token';
 /** Desktop menu bar: the renderer's action state in, the clicked action's id out. */
 export const IPC_MENU_STATE = 'qataseg:menu-state';
 export const IPC_MENU_ACTION = 'qataseg:menu-action';
+/** Desktop "Open team project…": an address in, the window opened or the reason out; recent URLs. */
+export const IPC_TEAM_OPEN = 'qataseg:team-open';
+export const IPC_TEAM_RECENT = 'qataseg:team-recent';

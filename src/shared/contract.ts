@@ -7,6 +7,7 @@
  * pick it up from here.
  */
 import type { AppMenuBridge } from './app-menu';
+import type { TeamProjectsBridge } from './team-open';
 import { z } from 'zod';
 import { noInput } from './schema-helpers';
 import { datasetEvents, datasetMethods } from './contract-dataset';
@@ -102,6 +103,8 @@ export type Api = {
   mediaUrl(kind: MediaKind, id: number, query?: Record<string, string | number>): string;
   /** The desktop app's menu bar (preload only; see shared/app-menu.ts). */
   appMenu?: AppMenuBridge;
+  /** The desktop app's "Open team project…" (preload only; see shared/team-open.ts). */
+  teamProjects?: TeamProjectsBridge;
 };
 
 /** Error shape carried across transports. */

@@ -3,11 +3,17 @@
  * installed (a user's machine, CI with network); elsewhere it is skipped with the reason.
  */
 import { test, expect, _electron as electron } from '@playwright/test';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { electronStatus } from '../../src/core/environment';
 import { electronSqliteReleaseDir } from '../../src/launcher/electron-native';
+import { serverEntry, startWorkstation, stopWorkstation, tempProjectDir } from './fixtures';
+import { seedReviewProject } from './review-seed';
+
+const execFileAsync = promisify(execFile);
 
 const status = electronStatus();
 const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -60,5 +66,130 @@ test.describe('Electron app', () => {
     });
     await expect(window.getByTestId('help-overlay')).toBeVisible();
     await app.close();
+  });
+
+  test('opens a team project by its URL: the server’s sign-in page, no window.api, no core', async () => {
+    // A team project served as a team would serve it, with a first admin.
+    const projectDir = tempProjectDir('qataseg-electron-team-');
+    await seedReviewProject(projectDir, { count: 2, size: 64 });
+    const { stdout } = await execFileAsync(process.execPath, [
+      serverEntry,
+      'user',
+      'add',
+      'ada',
+      '--role',
+      'admin',
+      '--project',
+      projectDir,
+      '--json',
+    ]);
+    const admin = JSON.parse(stdout) as { password: string };
+    const { workstation, child } = await startWorkstation(projectDir, ['--team']);
+    try {
+      const app = await electron.launch({
+        executablePath: status.binaryPath!,
+        args: [path.join(repoRoot, 'out/main/index.js'), '--team-url', workstation.baseUrl],
+        env: { ...process.env, QATASEG_SQLITE_BINDING: sqliteBinding },
+      });
+      const window = await app.firstWindow();
+      // The server's own sign-in page, in the app's window.
+      await expect(window).toHaveURL(`${workstation.baseUrl}login`);
+      await expect(window.getByRole('heading', { name: /Sign in to the team/ })).toBeVisible();
+      // A remote page gets no preload: no window.api (no IPC to a local project), no Node.
+      const globals = await window.evaluate(() => ({
+        api: typeof (globalThis as { api?: unknown }).api,
+        require: typeof (globalThis as { require?: unknown }).require,
+      }));
+      expect(globals).toEqual({ api: 'undefined', require: 'undefined' });
+      // No local window and no core: the team window is the only one.
+      expect(await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().length)).toBe(
+        1,
+      );
+
+      // Signing in gives the browser-mode review, talking to that server.
+      await window.getByLabel('Name').fill('ada');
+      await window.getByLabel('Password').fill(admin.password);
+      await window.getByRole('button', { name: 'Sign in' }).click();
+      await expect(window.getByTestId('signed-in-as')).toHaveText('signed in as ada (admin)');
+      await expect(window.getByTestId('transport')).toHaveText('browser mode');
+
+      // Navigation off the server's origin is refused: the page stays where it is.
+      const left = window.waitForEvent('framenavigated', { timeout: 3000 }).then(
+        () => 'navigated',
+        () => 'stayed',
+      );
+      await window.evaluate(() => {
+        (globalThis as unknown as { location: { href: string } }).location.href =
+          'https://example.org/';
+      });
+      expect(await left).toBe('stayed');
+      expect(window.url().startsWith(workstation.baseUrl)).toBe(true);
+
+      // The address is remembered for "Open team project…" (origin and path only).
+      const userData = await app.evaluate(({ app: electronApp }) =>
+        electronApp.getPath('userData'),
+      );
+      const recent = JSON.parse(fs.readFileSync(path.join(userData, 'team-urls.json'), 'utf8')) as {
+        urls: string[];
+      };
+      expect(recent.urls[0]).toBe(workstation.baseUrl);
+      await app.close();
+    } finally {
+      await stopWorkstation(child);
+      fs.rmSync(projectDir, { recursive: true, force: true });
+    }
+  });
+
+  test('beside --project, the team window cannot reach the local project’s images', async () => {
+    const teamDir = tempProjectDir('qataseg-electron-team-');
+    await seedReviewProject(teamDir, { count: 1, size: 64 });
+    await execFileAsync(process.execPath, [
+      serverEntry,
+      'user',
+      'add',
+      'ada',
+      '--role',
+      'admin',
+      '--project',
+      teamDir,
+    ]);
+    const localDir = tempProjectDir('qataseg-electron-local-');
+    const [imageId] = await seedReviewProject(localDir, { count: 1, size: 64 });
+    const { workstation, child } = await startWorkstation(teamDir, ['--team']);
+    try {
+      const app = await electron.launch({
+        executablePath: status.binaryPath!,
+        args: [
+          path.join(repoRoot, 'out/main/index.js'),
+          '--project',
+          localDir,
+          '--team-url',
+          workstation.baseUrl,
+        ],
+        env: { ...process.env, QATASEG_SQLITE_BINDING: sqliteBinding },
+      });
+      await expect.poll(() => app.windows().length).toBe(2);
+      const team = app.windows().find((page) => page.url().startsWith(workstation.baseUrl))!;
+      const local = app.windows().find((page) => page !== team)!;
+      await expect(team).toHaveURL(`${workstation.baseUrl}login`);
+      await expect(local.getByTestId('transport')).toHaveText('desktop');
+      // The same request for a local image: answered for the app's page, refused for the team's
+      // (its session has no qataseg-media: handler).
+      const fetchMedia = (id: number) =>
+        fetch(`qataseg-media://image/${id}`, { mode: 'no-cors' }).then(
+          () => 'answered',
+          () => 'refused',
+        );
+      expect(await local.evaluate(fetchMedia, imageId)).toBe('answered');
+      expect(await team.evaluate(fetchMedia, imageId)).toBe('refused');
+      expect(await team.evaluate(() => typeof (globalThis as { api?: unknown }).api)).toBe(
+        'undefined',
+      );
+      await app.close();
+    } finally {
+      await stopWorkstation(child);
+      fs.rmSync(teamDir, { recursive: true, force: true });
+      fs.rmSync(localDir, { recursive: true, force: true });
+    }
   });
 });

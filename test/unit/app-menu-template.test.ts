@@ -4,7 +4,7 @@
  * and accelerators that never take a key from the page (Windows/Linux) or a bare letter (macOS).
  */
 import { describe, expect, it } from 'vitest';
-import { appMenuTemplate } from '../../src/main/menu-template';
+import { appMenuTemplate, menuActionRoute } from '../../src/main/menu-template';
 
 type MenuItemConstructorOptions = ReturnType<typeof appMenuTemplate>[number];
 import { APP_MENU_LAYOUT, appMenuStateSchema, type AppMenuState } from '../../src/shared/app-menu';
@@ -60,5 +60,16 @@ describe('the application menu from the action registry', () => {
     expect(appMenuStateSchema.safeParse([{ id: 'edit.undo' }]).success).toBe(false);
     expect(appMenuStateSchema.safeParse('x').success).toBe(false);
     expect(appMenuStateSchema.safeParse(state).success).toBe(true);
+  });
+
+  it('drops an editing click while a team window is focused; opening a team project still runs', () => {
+    expect(menuActionRoute('edit.undo', false)).toBe('run');
+    expect(menuActionRoute('project.openTeam', false)).toBe('run');
+    expect(menuActionRoute('edit.undo', true)).toBe('ignore');
+    expect(menuActionRoute('review.flagged', true)).toBe('ignore');
+    expect(menuActionRoute('project.openTeam', true)).toBe('focus-and-run');
+    // The File menu has it, first.
+    const file = APP_MENU_LAYOUT.find((menu) => menu.label === 'File')!;
+    expect(file.entries[0]).toBe('project.openTeam');
   });
 });

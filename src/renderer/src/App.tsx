@@ -18,6 +18,7 @@ import { TeamBar } from './team/TeamBar';
 import { PlansDialog } from './team/PlansDialog';
 import { useReviewStore } from './review/review-store';
 import { TeamPanel } from './team/TeamPanel';
+import { OpenTeamProjectDialog } from './team/OpenTeamProjectDialog';
 import { runAction } from './editor/run';
 
 export function App() {
@@ -137,6 +138,8 @@ export function App() {
         onClose={() => useReviewStore.setState({ plansOpen: false })}
       />
       <TeamPanel />
+      {/* Desktop app only: a team server's pages in a window of their own (registry action). */}
+      <OpenTeamProjectDialog />
       <AdjudicationPanel open={adjudicationShown} onClose={() => setAdjudicationShown(false)} />
       {error && (
         <div role="alert" className="error">

@@ -29,6 +29,11 @@ import { readOnlyMessage } from '../common/read-only';
 import type { ReviewStoreState, LayerId, LayerSettings } from '../review/review-store';
 import { chordOf, type KeyLike } from './chords';
 import { useTeamPanel } from '../team/team-panel-store';
+import {
+  OPEN_TEAM_DESKTOP_ONLY,
+  teamProjectsBridge,
+  useOpenTeamProject,
+} from '../team/open-team-store';
 
 export type { Tool } from './tool';
 import type { Tool } from './tool';
@@ -204,6 +209,17 @@ export const ACTIONS: readonly EditorAction[] = [
     testId: 'help-button',
     active: (state) => state.helpOpen,
     perform: (context) => context.set({ helpOpen: !context.state.helpOpen }),
+  },
+  {
+    id: 'project.openTeam',
+    group: 'Project',
+    label: 'Open team project…',
+    description:
+      'Open a team project (qataseg serve --team) by its URL, in a window of its own: its sign-in page, then its review',
+    keys: ['ctrl+shift+l'],
+    editsLabel: false,
+    enabled: () => (teamProjectsBridge() ? true : OPEN_TEAM_DESKTOP_ONLY),
+    perform: () => useOpenTeamProject.getState().setOpen(true),
   },
   {
     id: 'project.pacs',
