@@ -46,7 +46,11 @@ import { redactOutput } from './team/visibility';
 // Hosts construct a Service with these; handlers import them from ./handlers/context.
 export type { Handler, HandlerGroup, ServiceContext, ServiceOptions } from './handlers/context';
 
-export type EventListener = (event: EventName, payload: unknown) => void;
+/**
+ * `origin`: who made the request that caused the event (null: the host itself), for the
+ * transports that send each caller only what core/team/visibility.ts `eventFor` lets them hear.
+ */
+export type EventListener = (event: EventName, payload: unknown, origin: Caller | null) => void;
 
 export class Service implements ServiceContext {
   readonly jobs: JobManager;
@@ -140,8 +144,12 @@ export class Service implements ServiceContext {
     };
   }
 
-  emit<E extends EventName>(event: E, payload: EventPayload<E>): void {
-    this.emitter.emit('event', event, payload);
+  emit<E extends EventName>(
+    event: E,
+    payload: EventPayload<E>,
+    origin: Caller | null = null,
+  ): void {
+    this.emitter.emit('event', event, payload, origin);
   }
 
   subscribe(listener: EventListener): () => void {

@@ -15,7 +15,7 @@ import { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ApiError, mediaKindSchema } from '../shared/contract';
+import { ApiError, mediaKindSchema, type EventPayload } from '../shared/contract';
 import {
   HTTP_API_PREFIX,
   HTTP_EVENTS_PATH,
@@ -27,6 +27,7 @@ import type { Service } from '../core/service';
 import { generateToken, TOKEN_FILE } from './session-token';
 import type { RequestGate, RequestUse } from './team-auth';
 import { OWNER, type Caller } from '../core/team/caller';
+import { eventFor, type EventContext } from '../core/team/visibility';
 import {
   allowedHosts,
   bracketed,
@@ -370,10 +371,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       rejectUpgrade(socket, 400, 'Bad Request');
     }
   });
-  const unsubscribe = service.subscribe((event, payload) => {
-    const message = JSON.stringify({ event, payload });
-    for (const client of clients.keys())
-      if (client.readyState === client.OPEN) client.send(message);
+  const unsubscribe = service.subscribe((event, payload, origin) => {
+    // Each socket hears what its caller may (the blind rule, core/team/visibility.ts).
+    const context: EventContext = { origin, db: service.projectOrNull()?.db ?? null };
+    const messages = new Map<unknown, string>();
+    for (const [client, caller] of clients) {
+      if (client.readyState !== client.OPEN) continue;
+      const heard = eventFor(caller, event, payload as EventPayload<typeof event>, context);
+      if (heard === null) continue;
+      let message = messages.get(heard);
+      if (message === undefined) {
+        message = JSON.stringify({ event, payload: heard });
+        messages.set(heard, message);
+      }
+      client.send(message);
+    }
     if (event === 'team.sessionsEnded') {
       // Disabled or reset: their open pages lose the event socket now, not at their next request.
       const { userId } = payload as { userId: number };

@@ -94,6 +94,23 @@ export const APP_MENU_LAYOUT: readonly AppMenuLayout[] = [
       { role: 'toggleDevTools' },
     ],
   },
+  {
+    // The adjudicator's panel (its keys work while the focus is in it; a click works anywhere).
+    label: 'Adjudication',
+    entries: [
+      'adjudication.next',
+      'adjudication.previous',
+      '-',
+      'adjudication.outline',
+      'adjudication.map',
+      '-',
+      'adjudication.fromConsensus',
+      'adjudication.brush',
+      'adjudication.eraser',
+      '-',
+      'adjudication.decide',
+    ],
+  },
   { label: 'Window', entries: [{ role: 'minimize' }] },
   { label: 'Help', entries: ['help'] },
 ];

@@ -122,15 +122,23 @@ describe('keymap', () => {
     expect(pressableChord('arrowdown')).toBe('ArrowDown');
   });
 
-  it('every action has a description and every key is bound once', () => {
+  it('every action has a description and every key is bound once in its scope', () => {
     const seen = new Set<string>();
     for (const s of ACTIONS) {
       expect(s.description.length).toBeGreaterThan(0);
       for (const k of s.keys) {
-        expect(seen.has(k)).toBe(false);
-        seen.add(k);
+        const scoped = `${s.scope ?? 'review'} ${k}`;
+        expect(seen.has(scoped), scoped).toBe(false);
+        seen.add(scoped);
       }
     }
+    // A scope's keys reach only its own actions: 1 is 1:1 on the review screen, reader 1 in the
+    // adjudicator's panel; c the label layer there, the consensus outline here.
+    expect(actionForKey(key('1'))?.id).toBe('view.actualSize');
+    expect(actionForKey(key('1'), 'adjudication')?.id).toBe('adjudication.reader1');
+    expect(actionForKey(key('c'))?.id).toBe('layer.label');
+    expect(actionForKey(key('c'), 'adjudication')?.id).toBe('adjudication.outline');
+    expect(actionForKey(key('z', { ctrl: true }), 'adjudication')).toBeUndefined();
     expect(formatChord('ctrl+shift+z')).toBe('Ctrl+Shift+Z');
     expect(formatChord('+')).toBe('+');
     expect(formatChord('ctrl++')).toBe('Ctrl++');

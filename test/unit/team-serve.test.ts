@@ -6,10 +6,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { methodNames } from '../../src/shared/contract';
+import {
+  eventNames,
+  methodNames,
+  type EventName,
+  type WorkerStatus,
+} from '../../src/shared/contract';
 import { createService, type Service } from '../../src/core/service';
 import { createUser, type NewUserSecrets } from '../../src/core/team/users';
 import { methodRoles } from '../../src/core/team/permissions';
+import { readerEventRules } from '../../src/core/team/visibility';
+import type { Caller } from '../../src/core/team/caller';
 import type { Role } from '../../src/shared/team-schemas';
 import { startServer, type RunningServer } from '../../src/server/server';
 import { sessionCookieName, teamGate } from '../../src/server/team-auth';
@@ -117,6 +124,213 @@ describe('serve --team', () => {
     expect(await media('mask', maskId, 'adjudicator')).toBe(200);
     expect(await media('mask', maskId, 'researcher')).toBe(200);
     expect(await media('image', imageId, null)).toBe(401);
+  });
+
+  it('has a reader rule for every event of the contract', () => {
+    expect(eventNames.filter((name) => !(name in readerEventRules))).toEqual([]);
+    expect(Object.keys(readerEventRules).sort()).toEqual([...eventNames].sort());
+  });
+
+  it('walks every contract event as each role: what each event socket hears', async () => {
+    // The media test above put the image in reader1's queue of a blind plan.
+    const reader: Caller = {
+      kind: 'user',
+      userId: users.reader.user.id,
+      name: 'reader1',
+      role: 'reader',
+    };
+    const otherReader: Caller = { kind: 'user', userId: 99_999, name: 'other', role: 'reader' };
+    const admin: Caller = {
+      kind: 'user',
+      userId: users.admin.user.id,
+      name: 'admin1',
+      role: 'admin',
+    };
+    const job = {
+      id: 'job-1',
+      kind: 'evaluate',
+      state: 'running',
+      phase: 'measuring',
+      done: 1,
+      total: 2,
+      startedAt: new Date().toISOString(),
+      finishedAt: null,
+      error: null,
+      detail: { dice: 0.81 },
+    };
+    const state = {
+      projectDir: '/projects/p',
+      name: 'p',
+      datasetRoot: '/data/qata',
+      imageCount: 1,
+      labelledCount: 1,
+      modelCount: 2,
+      readOnly: null,
+    };
+    const same = 'same';
+    type Heard = typeof same | null | Record<string, unknown>;
+    /**
+     * One case per line: the event, its payload, whose request caused it, and what a reader,
+     * the adjudicator and researcher, and the admin and the owner hear ('same': the payload).
+     */
+    const cases: Array<{
+      event: EventName;
+      payload: Record<string, unknown>;
+      origin: Caller | null;
+      reader: Heard;
+      members: Heard;
+    }> = [
+      {
+        event: 'worker.status',
+        payload: { state: 'ready', backend: 'cpu', ladder: [], lastError: null, restarts: 0 },
+        origin: null,
+        reader: same,
+        members: same,
+      },
+      {
+        event: 'project.changed',
+        payload: state,
+        origin: admin,
+        members: same,
+        reader: { ...state, projectDir: null, datasetRoot: null, labelledCount: 0, modelCount: 0 },
+      },
+      { event: 'job.updated', payload: job, origin: null, reader: null, members: same },
+      {
+        event: 'models.changed',
+        payload: { active: 'v2' },
+        origin: admin,
+        reader: null,
+        members: same,
+      },
+      // The reader's own save; another reader's save of the same image.
+      {
+        event: 'images.changed',
+        payload: { reason: 'mask', imageIds: [imageId] },
+        origin: reader,
+        reader: same,
+        members: same,
+      },
+      {
+        event: 'images.changed',
+        payload: { reason: 'mask', imageIds: [imageId] },
+        origin: otherReader,
+        reader: null,
+        members: same,
+      },
+      // A correction and a review state by the admin: the ground truth's side, hidden in a blind plan.
+      {
+        event: 'images.changed',
+        payload: { reason: 'mask', imageIds: [imageId] },
+        origin: admin,
+        reader: null,
+        members: same,
+      },
+      {
+        event: 'images.changed',
+        payload: { reason: 'review', imageIds: [imageId] },
+        origin: admin,
+        reader: null,
+        members: same,
+      },
+      // The model's predictions: those of images in the reader's queue (no reveal-after here).
+      {
+        event: 'images.changed',
+        payload: { reason: 'prediction', imageIds: [imageId, 99_999] },
+        origin: null,
+        reader: { reason: 'prediction', imageIds: [imageId] },
+        members: same,
+      },
+      {
+        event: 'images.changed',
+        payload: { reason: 'prediction', imageIds: [99_999] },
+        origin: null,
+        reader: null,
+        members: same,
+      },
+      // Many images (an import, a plan created): the queue may have changed, no image named.
+      {
+        event: 'images.changed',
+        payload: { reason: 'import' },
+        origin: admin,
+        reader: same,
+        members: same,
+      },
+      {
+        event: 'images.changed',
+        payload: { reason: 'review' },
+        origin: admin,
+        reader: same,
+        members: same,
+      },
+      // Another user's session ended: the admin's business (users.list).
+      {
+        event: 'team.sessionsEnded',
+        payload: { userId: users.gone.user.id },
+        origin: admin,
+        reader: null,
+        members: null,
+      },
+      // Last: the reader's own session ended (the host then closes the reader's socket).
+      {
+        event: 'team.sessionsEnded',
+        payload: { userId: users.reader.user.id },
+        origin: admin,
+        reader: same,
+        members: null,
+      },
+    ];
+    expect(eventNames.filter((name) => !cases.some((c) => c.event === name))).toEqual([]);
+
+    const listeners = new Map<string, { socket: WebSocket; heard: unknown[] }>();
+    const who: Array<[string, Record<string, string>]> = [
+      ...roles.map((role): [string, Record<string, string>] => [role, as(role)]),
+      ['owner', { 'x-qataseg-token': 'f'.repeat(48) }],
+    ];
+    for (const [name, headers] of who) {
+      const socket = new WebSocket(`${server.url.replace('http', 'ws')}events`, { headers });
+      const heard: unknown[] = [];
+      socket.on('message', (data: Buffer) => heard.push(JSON.parse(data.toString())));
+      await new Promise((resolve, reject) => {
+        socket.once('open', resolve);
+        socket.once('error', reject);
+      });
+      listeners.set(name, { socket, heard });
+    }
+    const outcomes: string[] = [];
+    const expected: string[] = [];
+    for (const [index, c] of cases.entries()) {
+      for (const l of listeners.values()) l.heard.length = 0;
+      service.emit(c.event, c.payload as never, c.origin);
+      // A marker every role hears: what was sent before it has arrived (or the socket closed).
+      const marker: WorkerStatus = {
+        state: 'stopped',
+        backend: null,
+        ladder: [],
+        lastError: null,
+        restarts: 1000 + index,
+      };
+      const markerText = JSON.stringify({ event: 'worker.status', payload: marker });
+      service.emit('worker.status', marker);
+      const heardMarker = (l: { socket: WebSocket; heard: unknown[] }) =>
+        l.socket.readyState === WebSocket.CLOSED ||
+        l.heard.some((h) => JSON.stringify(h) === markerText);
+      for (let i = 0; i < 300 && ![...listeners.values()].every(heardMarker); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      for (const [name, l] of listeners) {
+        const news = l.heard.map((h) => JSON.stringify(h)).filter((h) => h !== markerText);
+        const got = news.length ? news.join(' ') : 'nothing';
+        outcomes.push(`${index} ${c.event} ${name}: ${got}`);
+        const rule =
+          name === 'reader' ? c.reader : name === 'owner' || name === 'admin' ? same : c.members;
+        const payload = rule === same ? c.payload : rule;
+        expected.push(
+          `${index} ${c.event} ${name}: ${payload === null ? 'nothing' : JSON.stringify({ event: c.event, payload })}`,
+        );
+      }
+    }
+    expect(outcomes).toEqual(expected);
+    for (const l of listeners.values()) l.socket.close();
   });
 
   it('signs in with a cookie, needs the header for API calls, and signs out', async () => {

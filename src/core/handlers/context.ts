@@ -3,7 +3,14 @@
  * service, and the handler table's shape. A leaf of the handlers layer, so handlers never import
  * core/service.ts, which composes them.
  */
-import type { BackendChoice, MethodInput, MethodName, MethodOutput } from '../../shared/contract';
+import type {
+  BackendChoice,
+  EventName,
+  EventPayload,
+  MethodInput,
+  MethodName,
+  MethodOutput,
+} from '../../shared/contract';
 import type { JobControl } from '../job-reporter';
 import type { MlContext } from '../ml/ml-context';
 import type { WorkerLauncher } from '../ml/worker-host';
@@ -36,6 +43,12 @@ export interface ServiceContext extends MlContext {
   projectOrNull(): ProjectStore | null;
   openProject(dir: string, options?: { readOnly?: string; inMemory?: boolean }): ProjectStore;
   readonly jobs: JobControl;
+  /**
+   * Sends an event to every listener; `origin` is the caller whose request caused it (a handler
+   * passes its caller; absent: the host), which the event socket's blind rule needs
+   * (core/team/visibility.ts `eventFor`: a reader hears of their own saves, not of another's).
+   */
+  emit<E extends EventName>(event: E, payload: EventPayload<E>, origin?: Caller | null): void;
 }
 
 /**

@@ -58,14 +58,14 @@ export const reviewHandlers: HandlerGroup = {
     const detail = isReader(caller)
       ? await saveReaderLabel(context.project(), caller, input)
       : await saveCorrectionDetail(context.project(), input);
-    context.emit('images.changed', { reason: 'mask', imageIds: [input.imageId] });
+    context.emit('images.changed', { reason: 'mask', imageIds: [input.imageId] }, caller);
     return detail;
   },
   'masks.undo': async (input, context, caller) => {
     const store = context.project();
     if (isReader(caller)) return readerMove(context, caller, input.imageId, 'undo');
     if (await undo(store, input.imageId)) {
-      context.emit('images.changed', { reason: 'mask', imageIds: [input.imageId] });
+      context.emit('images.changed', { reason: 'mask', imageIds: [input.imageId] }, caller);
     }
     return imageDetail(store, input.imageId);
   },
@@ -73,7 +73,7 @@ export const reviewHandlers: HandlerGroup = {
     const store = context.project();
     if (isReader(caller)) return readerMove(context, caller, input.imageId, 'redo');
     if (await redo(store, input.imageId)) {
-      context.emit('images.changed', { reason: 'mask', imageIds: [input.imageId] });
+      context.emit('images.changed', { reason: 'mask', imageIds: [input.imageId] }, caller);
     }
     return imageDetail(store, input.imageId);
   },
@@ -85,11 +85,11 @@ export const reviewHandlers: HandlerGroup = {
         throw new ApiError('forbidden', 'a reader marks an image read by saving their label');
       }
       const detail = await markReaderNegative(store, caller, input.imageId);
-      context.emit('images.changed', { reason: 'mask', imageIds: [input.imageId] });
+      context.emit('images.changed', { reason: 'mask', imageIds: [input.imageId] }, caller);
       return detail;
     }
     setReviewState(store, input.imageId, { state: input.state, comment: input.comment });
-    context.emit('images.changed', { reason: 'review', imageIds: [input.imageId] });
+    context.emit('images.changed', { reason: 'review', imageIds: [input.imageId] }, caller);
     return imageDetail(store, input.imageId);
   },
   'images.metrics': (input, context) => layerMetrics(context.project(), input),
@@ -102,6 +102,6 @@ function readerMove(
   direction: 'undo' | 'redo',
 ) {
   const { moved, detail } = moveReaderLabel(context.project(), reader, imageId, direction);
-  if (moved) context.emit('images.changed', { reason: 'mask', imageIds: [imageId] });
+  if (moved) context.emit('images.changed', { reason: 'mask', imageIds: [imageId] }, reader);
   return detail;
 }

@@ -30,7 +30,7 @@ export const adjudicationHandlers: HandlerGroup = {
   'adjudication.decide': async (input, context, caller) => {
     assertRole(caller, ADJUDICATION_ROLES, 'adjudication');
     const decision = await decideAdjudication(context.project(), input, caller);
-    context.emit('images.changed', { reason: 'mask', imageIds: [input.imageId] });
+    context.emit('images.changed', { reason: 'mask', imageIds: [input.imageId] }, caller);
     return decision;
   },
 };

@@ -25,14 +25,14 @@ export const teamAuthHandlers: HandlerGroup = {
   'users.list': (_input, context) => listUsers(context.project().db),
   'users.add': async (input, context) =>
     secrets(await createUser(context.project().db, input.name, input.role)),
-  'users.disable': (input, context) => {
+  'users.disable': (input, context, caller) => {
     const user = disableUser(context.project().db, input.name);
-    context.emit('team.sessionsEnded', { userId: user.id });
+    context.emit('team.sessionsEnded', { userId: user.id }, caller);
     return user;
   },
-  'users.reset': async (input, context) => {
+  'users.reset': async (input, context, caller) => {
     const result = await resetUserSecrets(context.project().db, input.name);
-    context.emit('team.sessionsEnded', { userId: result.user.id });
+    context.emit('team.sessionsEnded', { userId: result.user.id }, caller);
     return secrets(result);
   },
   'audit.list': (input, context) => listAudit(context.project().db, input ?? {}),

@@ -16,7 +16,13 @@
  * their role may call is the role table's business, not this file's.
  */
 import { methodRoles } from './permissions';
-import { ApiError, type MethodName, type ProjectState } from '../../shared/contract';
+import {
+  ApiError,
+  type EventName,
+  type EventPayload,
+  type MethodName,
+  type ProjectState,
+} from '../../shared/contract';
 import { findRevision } from '../project/masks';
 import { readingRevision } from '../project/readings';
 import { statement, type Db } from '../project/store';
@@ -50,7 +56,11 @@ export function redactOutput(caller: Caller, method: MethodName, output: unknown
   // Jobs can carry evaluation figures and other readers' work.
   if (isReader(caller) && method === 'jobs.list') return [];
   if (!isReader(caller) || method !== 'project.state' || output === null) return output;
-  const state = output as ProjectState;
+  return readerProjectState(output as ProjectState);
+}
+
+/** The project's state as a reader sees it (project.state and the project.changed event). */
+function readerProjectState(state: ProjectState): ProjectState {
   // How many images carry a label in force, where the dataset lives: not a reader's business.
   return { ...state, projectDir: null, datasetRoot: null, labelledCount: 0, modelCount: 0 };
 }
@@ -162,4 +172,89 @@ export function assertReadingVisible(db: Db, caller: Caller, revisionId: number)
   if (!revision || revision.userId !== caller.userId) {
     throw new ApiError('forbidden', `reading revision ${revisionId} is not yours to see`);
   }
+}
+
+/** What the host knows of an event when it sends it to each event socket. */
+export interface EventContext {
+  /** Who made the request that caused it; null: the host itself (a job, the worker, a start). */
+  origin: Caller | null;
+  /** The open project's database (null when none is open). */
+  db: Db | null;
+}
+
+type EventRule<E extends EventName> = (
+  reader: ReaderCaller,
+  payload: EventPayload<E>,
+  context: EventContext,
+) => EventPayload<E> | null;
+
+/**
+ * The blind rule on the event socket: for every event, what a reader hears of it (the payload, a
+ * redacted one, or null: nothing). A reader hears no more than their methods tell them: a
+ * Record over every event, so a new event is refused to compile until it has a rule here.
+ */
+export const readerEventRules: { readonly [E in EventName]: EventRule<E> } = {
+  // worker.status is every role's method.
+  'worker.status': (_reader, payload) => payload,
+  // As project.state answers a reader.
+  'project.changed': (_reader, payload) => readerProjectState(payload),
+  // jobs.list is empty for a reader (a job carries evaluation figures and other people's work),
+  // and no method a reader may call starts one.
+  'job.updated': () => null,
+  // models.list and the model count are not a reader's.
+  'models.changed': () => null,
+  'images.changed': readerImagesChanged,
+  // Only their own end of session; who else was disabled is users.list's (admins').
+  'team.sessionsEnded': (reader, payload) => (payload.userId === reader.userId ? payload : null),
+};
+
+/**
+ * images.changed for a reader: their own request's change as it is; nothing of another reader's
+ * (a reading is never anyone else's to see); of anyone else's change (the owner, an adjudicator,
+ * the host's jobs), only the images of their queue whose changed part they see through
+ * images.get: a prediction once revealed, a correction or review state in an open plan. A change
+ * naming no image (an import, a batch of predictions, a plan created or closed: their queue may
+ * have changed) reaches them without names.
+ */
+function readerImagesChanged(
+  reader: ReaderCaller,
+  payload: EventPayload<'images.changed'>,
+  context: EventContext,
+): EventPayload<'images.changed'> | null {
+  const { origin } = context;
+  if (origin && isReader(origin)) return origin.userId === reader.userId ? payload : null;
+  if (!payload.imageIds) return { reason: payload.reason };
+  const db = context.db;
+  if (!db) return null;
+  const imageIds = payload.imageIds.filter((imageId) => {
+    const view = findReaderView(db, reader, imageId);
+    if (!view) return false;
+    if (payload.reason === 'prediction') return view.seesPrediction;
+    if (payload.reason === 'import') return true;
+    return view.seesProjectLabels;
+  });
+  return imageIds.length > 0 ? { reason: payload.reason, imageIds } : null;
+}
+
+/**
+ * What one event socket's caller hears of an event: the payload, a redacted one, or null
+ * (nothing). The owner hears everything; a reader what readerEventRules says; the other roles
+ * what their methods show them: everything but the end of other users' sessions, which only an
+ * admin (users.list) hears of.
+ */
+export function eventFor<E extends EventName>(
+  caller: Caller,
+  event: E,
+  payload: EventPayload<E>,
+  context: EventContext,
+): EventPayload<E> | null {
+  if (caller.kind === 'owner') return payload;
+  if (caller.role === 'reader') {
+    return (readerEventRules[event] as EventRule<E>)(caller, payload, context);
+  }
+  if (event === 'team.sessionsEnded' && caller.role !== 'admin') {
+    const { userId } = payload as EventPayload<'team.sessionsEnded'>;
+    return userId === caller.userId ? payload : null;
+  }
+  return payload;
 }

@@ -1,14 +1,19 @@
 /**
  * The adjudicator's panel: the queue of disputed images (readers disagree) and, for the one
- * chosen, the adjudication view. A decided image leaves the queue.
+ * chosen, the adjudication view. A decided image leaves the queue. Its keys are the editor
+ * registry's adjudication actions, working while the focus is in the panel (its key scope); the
+ * panel publishes its queue position (the review store's `adjudication`) for them and attaches
+ * the step to the next or previous disputed image.
  */
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type {
   AdjudicationImage,
   AdjudicationQueueItem,
 } from '../../../shared/adjudication-schemas';
 import { api } from '../api';
 import { AdjudicationView } from './AdjudicationView';
+import { attachAdjudication } from './adjudication-state';
+import { useReviewStore } from '../review/review-store';
 import './adjudication.css';
 
 export function AdjudicationPanel({ open, onClose }: { open: boolean; onClose: () => void }) {
@@ -39,9 +44,47 @@ export function AdjudicationPanel({ open, onClose }: { open: boolean; onClose: (
     }
   };
 
+  const position = view
+    ? (queue?.findIndex((item) => item.planId === view.planId && item.imageId === view.imageId) ??
+      -1)
+    : -1;
+  const queueLength = queue?.length ?? 0;
+  useEffect(() => {
+    const { set, adjudication } = useReviewStore.getState();
+    if (!open) {
+      set({ adjudication: null });
+      return;
+    }
+    set({
+      adjudication: {
+        queueLength,
+        position: position >= 0 ? position : null,
+        view: adjudication?.view ?? null,
+      },
+    });
+  }, [open, queueLength, position]);
+  useEffect(() => () => useReviewStore.getState().set({ adjudication: null }), []);
+
+  const step = useRef<(direction: 1 | -1) => Promise<void>>(async () => undefined);
+  step.current = async (direction) => {
+    if (!queue || queue.length === 0) return;
+    const next =
+      position < 0
+        ? direction === 1
+          ? 0
+          : queue.length - 1
+        : (position + direction + queue.length) % queue.length;
+    await choose(queue[next]);
+  };
+  useEffect(() => attachAdjudication({ step: (direction) => step.current(direction) }), []);
+
   if (!open) return null;
   return (
-    <section className="adjudication-panel" data-testid="adjudication-panel">
+    <section
+      className="adjudication-panel"
+      data-testid="adjudication-panel"
+      data-key-scope="adjudication"
+    >
       <header className="row">
         <h2>Adjudication</h2>
         <span className="spacer" />

@@ -1,14 +1,25 @@
 /**
- * One disputed image: every reader's label in its own colour (keys 1..9 toggle them), the
- * consensus outline (C) and probability map (P), "Take reader n" / "Start from consensus", a
- * brush (B) and eraser (E) on the candidate, and "Save as final" (the host writes the label in
- * force as `adjudicated by NAME`).
+ * One disputed image: every reader's label in its own colour, the consensus outline and
+ * probability map, "Take reader n" / "Start from consensus", a brush and eraser on the candidate,
+ * and "Save as final" (the host writes the label in force as `adjudicated by NAME`). Its keys,
+ * buttons and menu entries are the editor registry's adjudication actions: this view publishes
+ * what they read (the review store's `adjudication.view`) and attaches what they do.
  */
 import { useCallback, useEffect, useRef, useState, type PointerEvent } from 'react';
 import type { AdjudicationImage } from '../../../shared/adjudication-schemas';
 import { api } from '../api';
 import { encodeLabelPng, loadGrey } from '../review/media';
 import { paintDisc, paintLayers, readerColour } from './adjudication-paint';
+import { attachAdjudication, type AdjudicationViewSnapshot } from './adjudication-state';
+import { ActionButton, ActionCheckbox } from '../editor/ActionButton';
+import { useReviewStore } from '../review/review-store';
+
+/** Publishes what the registry's adjudication actions read of the view on screen (null: none). */
+export function publishAdjudicationView(view: AdjudicationViewSnapshot | null): void {
+  const current = useReviewStore.getState().adjudication;
+  if (!current) return; // the panel is closed
+  useReviewStore.getState().set({ adjudication: { ...current, view } });
+}
 
 type Candidate =
   | { kind: 'reader'; revisionId: number; index: number }
@@ -155,21 +166,52 @@ export function AdjudicationView({
     }
   };
 
-  const onKeyDown = (event: React.KeyboardEvent) => {
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
-    const digit = Number(event.key);
-    if (Number.isInteger(digit) && digit >= 1 && digit <= 9) toggleReader(digit);
-    else if (event.key === 'c') setShowOutline((v) => !v);
-    else if (event.key === 'p') setShowMap((v) => !v);
-    else if (event.key === 'b') setTool('brush');
-    else if (event.key === 'e') setTool('eraser');
-    else return;
-    event.preventDefault();
-  };
+  // What the registry's actions read, and what they do, while this image is on screen.
+  const readerIndices = view.readers.map((r) => r.index).join(',');
+  useEffect(() => {
+    publishAdjudicationView({
+      readers: readerIndices ? readerIndices.split(',').map(Number) : [],
+      shown: [...shown].sort((a, b) => a - b),
+      loaded: masks.size > 0,
+      hasConsensus: probability !== null && method !== null,
+      showOutline,
+      showMap,
+      tool,
+      hasCandidate: candidate !== null,
+      busy,
+    });
+  }, [
+    readerIndices,
+    shown,
+    masks,
+    probability,
+    method,
+    showOutline,
+    showMap,
+    tool,
+    candidate,
+    busy,
+  ]);
+  useEffect(() => () => publishAdjudicationView(null), []);
+  const operations = useRef({ takeReader, startFromConsensus, save });
+  operations.current = { takeReader, startFromConsensus, save };
+  useEffect(
+    () =>
+      attachAdjudication({
+        toggleReader,
+        takeReader: (index) => operations.current.takeReader(index),
+        toggleOutline: () => setShowOutline((v) => !v),
+        toggleMap: () => setShowMap((v) => !v),
+        startFromConsensus: () => operations.current.startFromConsensus(),
+        setTool,
+        decide: () => operations.current.save(),
+      }),
+    [toggleReader],
+  );
 
   const scale = Math.min(DISPLAY / width, DISPLAY / height);
   return (
-    <div className="adjudication-view" tabIndex={0} onKeyDown={onKeyDown} data-testid="adj-view">
+    <div className="adjudication-view" tabIndex={0} data-testid="adj-view">
       <p>
         <strong data-testid="adj-image">{view.image}</strong> — plan {view.planName}
         {view.dispute && (
@@ -183,69 +225,24 @@ export function AdjudicationView({
       <ul className="adjudication-readers">
         {view.readers.map((reader) => (
           <li key={reader.index}>
-            <label>
-              <input
-                type="checkbox"
-                data-testid={`adj-reader-${reader.index}`}
-                checked={shown.has(reader.index)}
-                onChange={() => toggleReader(reader.index)}
-              />
+            <ActionCheckbox id={`adjudication.reader${reader.index}`}>
               <span className="swatch" style={{ background: readerColour(reader.index) }} />
               {reader.index}.{' '}
               <span data-testid={`adj-reader-name-${reader.index}`}>{reader.name}</span>{' '}
               <span className="muted">({reader.area} px)</span>
-            </label>
-            <button
-              type="button"
-              data-testid={`adj-take-${reader.index}`}
-              onClick={() => takeReader(reader.index)}
-            >
-              Take reader {reader.index}
-            </button>
+            </ActionCheckbox>
+            <ActionButton id={`adjudication.take${reader.index}`} />
           </li>
         ))}
       </ul>
       <div className="adjudication-tools">
-        <label>
-          <input
-            type="checkbox"
-            data-testid="adj-outline"
-            checked={showOutline}
-            disabled={!probability}
-            onChange={() => setShowOutline((v) => !v)}
-          />
-          Consensus outline (C)
-        </label>
-        <label>
-          <input
-            type="checkbox"
-            data-testid="adj-map"
-            checked={showMap}
-            disabled={!probability}
-            onChange={() => setShowMap((v) => !v)}
-          />
-          Probability map (P)
-        </label>
-        <button
-          type="button"
-          data-testid="adj-from-consensus"
-          disabled={!probability}
-          title={probability ? undefined : 'no consensus computed for this image'}
-          onClick={startFromConsensus}
-        >
+        <ActionCheckbox id="adjudication.outline">Consensus outline (C)</ActionCheckbox>
+        <ActionCheckbox id="adjudication.map">Probability map (P)</ActionCheckbox>
+        <ActionButton id="adjudication.fromConsensus">
           Start from consensus{method ? ` (${method})` : ''}
-        </button>
-        <button type="button" aria-pressed={tool === 'brush'} onClick={() => setTool('brush')}>
-          Brush (B)
-        </button>
-        <button
-          type="button"
-          data-testid="adj-eraser"
-          aria-pressed={tool === 'eraser'}
-          onClick={() => setTool('eraser')}
-        >
-          Eraser (E)
-        </button>
+        </ActionButton>
+        <ActionButton id="adjudication.brush">Brush (B)</ActionButton>
+        <ActionButton id="adjudication.eraser">Eraser (E)</ActionButton>
       </div>
       <canvas
         ref={canvas}
@@ -273,14 +270,7 @@ export function AdjudicationView({
               }`
             : 'Take a reader or start from the consensus'}
         </span>
-        <button
-          type="button"
-          data-testid="adj-save"
-          disabled={!candidate || busy}
-          onClick={() => void save()}
-        >
-          Save as final
-        </button>
+        <ActionButton id="adjudication.decide" />
       </p>
       {error && (
         <p role="alert" className="error">

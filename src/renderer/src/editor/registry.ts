@@ -34,12 +34,30 @@ import {
   teamProjectsBridge,
   useOpenTeamProject,
 } from '../team/open-team-store';
+import { adjudication } from '../adjudication/adjudication-state';
 
 export type { Tool } from './tool';
 import type { Tool } from './tool';
 
 export type ActionGroup =
-  'Help' | 'Project' | 'Tools' | 'Editing' | 'View' | 'Layers' | 'Navigation' | 'Review' | 'Team';
+  | 'Help'
+  | 'Project'
+  | 'Tools'
+  | 'Editing'
+  | 'View'
+  | 'Layers'
+  | 'Navigation'
+  | 'Review'
+  | 'Team'
+  | 'Adjudication';
+
+/**
+ * Where an action's keys work: 'review' (the review screen, everywhere but the adjudicator's
+ * panel) or 'adjudication' (while the focus is in the adjudicator's panel, which has keys of its
+ * own: 1..9 are readers there). A chord is bound once per scope; a scope's keys never reach
+ * another's actions.
+ */
+export type KeyScope = 'review' | 'adjudication';
 
 /** What `enabled` and `active` read: the review screen's state. */
 export type EditorState = ReviewStoreState;
@@ -115,6 +133,8 @@ export interface EditorAction {
   perform: (context: ActionContext) => void | Promise<void>;
   /** Tool actions: what the tool does under the pointer. */
   tool?: ToolBehaviour;
+  /** Where its keys work (default 'review'). */
+  scope?: KeyScope;
 }
 
 export const NO_IMAGE = 'Open an image from the worklist first';
@@ -197,6 +217,151 @@ function layerAction(layer: MaskLayer, key: string, label: string): EditorAction
       context.setLayer(layer, { visible: !context.state.layers[layer].visible }),
   };
 }
+
+/** The adjudicator's panel: enabled while an image of its queue is on screen. */
+const NO_DISPUTE = 'Open Adjudication… and choose a disputed image first';
+const NO_CONSENSUS = 'No consensus is stored for this image (run Consensus in the Team panel)';
+/** Reader layers and "Take reader N" exist for readers 1..9 (the keys 1..9). */
+const ADJUDICATION_READERS = [1, 2, 3, 4, 5, 6, 7, 8, 9] as const;
+
+const adjudicationView = (state: EditorState) => state.adjudication?.view ?? null;
+
+function adjudicationAction(
+  fields: Omit<EditorAction, 'group' | 'scope' | 'editsLabel'>,
+): EditorAction {
+  return { group: 'Adjudication', scope: 'adjudication', editsLabel: false, ...fields };
+}
+
+function readerEnabled(index: number) {
+  return (state: EditorState): true | string => {
+    const view = adjudicationView(state);
+    if (!view) return NO_DISPUTE;
+    return view.readers.includes(index) ? true : `This image has no reader ${index}`;
+  };
+}
+
+const ADJUDICATION_ACTIONS: readonly EditorAction[] = [
+  ...ADJUDICATION_READERS.map((index) =>
+    adjudicationAction({
+      id: `adjudication.reader${index}`,
+      label: `Reader ${index}`,
+      description: `Adjudication: show or hide reader ${index}'s label`,
+      keys: [String(index)],
+      testId: `adj-reader-${index}`,
+      enabled: readerEnabled(index),
+      active: (state) => adjudicationView(state)?.shown.includes(index) ?? false,
+      perform: () => adjudication().toggleReader?.(index),
+    }),
+  ),
+  ...ADJUDICATION_READERS.map((index) =>
+    adjudicationAction({
+      id: `adjudication.take${index}`,
+      label: `Take reader ${index}`,
+      description: `Adjudication: start the final label from reader ${index}'s label`,
+      // A button of each reader's row: Shift+digit is a symbol on most layouts, and Alt/Ctrl+digit
+      // switch the browser's tabs.
+      keys: [],
+      testId: `adj-take-${index}`,
+      enabled: (state) => {
+        const enabled = readerEnabled(index)(state);
+        if (enabled !== true) return enabled;
+        return adjudicationView(state)?.loaded ? true : "The readers' labels are still loading";
+      },
+      perform: () => adjudication().takeReader?.(index),
+    }),
+  ),
+  adjudicationAction({
+    id: 'adjudication.outline',
+    label: 'Consensus outline',
+    description: "Adjudication: show or hide the consensus' outline",
+    keys: ['c'],
+    testId: 'adj-outline',
+    enabled: (state) => {
+      const view = adjudicationView(state);
+      return !view ? NO_DISPUTE : view.hasConsensus ? true : NO_CONSENSUS;
+    },
+    active: (state) => adjudicationView(state)?.showOutline ?? false,
+    perform: () => adjudication().toggleOutline?.(),
+  }),
+  adjudicationAction({
+    id: 'adjudication.map',
+    label: 'Probability map',
+    description: "Adjudication: show or hide the consensus' probability map",
+    keys: ['p'],
+    testId: 'adj-map',
+    enabled: (state) => {
+      const view = adjudicationView(state);
+      return !view ? NO_DISPUTE : view.hasConsensus ? true : NO_CONSENSUS;
+    },
+    active: (state) => adjudicationView(state)?.showMap ?? false,
+    perform: () => adjudication().toggleMap?.(),
+  }),
+  adjudicationAction({
+    id: 'adjudication.fromConsensus',
+    label: 'Start from consensus',
+    description: 'Adjudication: start the final label from the consensus',
+    keys: ['s'],
+    testId: 'adj-from-consensus',
+    enabled: (state) => {
+      const view = adjudicationView(state);
+      return !view ? NO_DISPUTE : view.hasConsensus ? true : NO_CONSENSUS;
+    },
+    perform: () => adjudication().startFromConsensus?.(),
+  }),
+  adjudicationAction({
+    id: 'adjudication.brush',
+    label: 'Brush',
+    description: 'Adjudication: paint into the final label',
+    keys: ['b'],
+    testId: 'adj-brush',
+    enabled: (state) => (adjudicationView(state) ? true : NO_DISPUTE),
+    active: (state) => adjudicationView(state)?.tool === 'brush',
+    perform: () => adjudication().setTool?.('brush'),
+  }),
+  adjudicationAction({
+    id: 'adjudication.eraser',
+    label: 'Eraser',
+    description: 'Adjudication: erase from the final label',
+    keys: ['e'],
+    testId: 'adj-eraser',
+    enabled: (state) => (adjudicationView(state) ? true : NO_DISPUTE),
+    active: (state) => adjudicationView(state)?.tool === 'eraser',
+    perform: () => adjudication().setTool?.('eraser'),
+  }),
+  adjudicationAction({
+    id: 'adjudication.decide',
+    label: 'Save as final',
+    description: 'Adjudication: save the final label as the label in force',
+    keys: ['ctrl+enter'],
+    testId: 'adj-save',
+    enabled: (state) => {
+      const view = adjudicationView(state);
+      if (!view) return NO_DISPUTE;
+      if (view.busy) return 'The final label is being saved';
+      if (state.readOnly) return readOnlyMessage(state.readOnly);
+      return view.hasCandidate ? true : 'Take a reader or start from the consensus first';
+    },
+    perform: () => adjudication().decide?.(),
+  }),
+  adjudicationAction({
+    id: 'adjudication.next',
+    label: 'Next disputed',
+    description: 'Adjudication: the next disputed image',
+    keys: ['arrowdown', 'j'],
+    enabled: (state) =>
+      state.adjudication && state.adjudication.queueLength > 0 ? true : 'No disputed image left',
+    perform: () => adjudication().step?.(1),
+  }),
+  adjudicationAction({
+    id: 'adjudication.previous',
+    label: 'Previous disputed',
+    description: 'Adjudication: the previous disputed image',
+    keys: ['arrowup', 'k'],
+    enabled: (state) =>
+      state.adjudication && state.adjudication.queueLength > 0 ? true : 'No disputed image left',
+    perform: () => adjudication().step?.(-1),
+  }),
+];
 
 export const ACTIONS: readonly EditorAction[] = [
   {
@@ -675,6 +840,8 @@ export const ACTIONS: readonly EditorAction[] = [
     enabled: (state) => (state.detail ? true : NO_IMAGE),
     perform: (context) => context.focusComment(),
   },
+
+  ...ADJUDICATION_ACTIONS,
 ];
 
 export const ACTION_GROUPS: readonly ActionGroup[] = [
@@ -687,17 +854,23 @@ export const ACTION_GROUPS: readonly ActionGroup[] = [
   'Navigation',
   'Review',
   'Team',
+  'Adjudication',
 ];
 
 const byId = new Map<string, EditorAction>();
+/** Per key scope: chord -> action. */
 const byChord = new Map<string, EditorAction>();
 const byTool = new Map<Tool, EditorAction>();
+const scopedChord = (scope: KeyScope, chord: string) => `${scope} ${chord}`;
 for (const action of ACTIONS) {
   if (byId.has(action.id)) throw new Error(`actions: ${action.id} registered twice`);
   byId.set(action.id, action);
+  const scope = action.scope ?? 'review';
   for (const key of action.keys) {
-    if (byChord.has(key)) throw new Error(`actions: ${key} bound twice`);
-    byChord.set(key, action);
+    if (byChord.has(scopedChord(scope, key))) {
+      throw new Error(`actions: ${key} bound twice in ${scope}`);
+    }
+    byChord.set(scopedChord(scope, key), action);
   }
   if (action.tool) byTool.set(action.tool.id, action);
 }
@@ -708,8 +881,9 @@ export function actionById(id: string): EditorAction {
   return action;
 }
 
-export function actionForKey(event: KeyLike): EditorAction | undefined {
-  return byChord.get(chordOf(event));
+/** The action a key runs where the focus is (`scope`, default the review screen). */
+export function actionForKey(event: KeyLike, scope: KeyScope = 'review'): EditorAction | undefined {
+  return byChord.get(scopedChord(scope, chordOf(event)));
 }
 
 export function actionOfTool(tool: Tool): EditorAction {

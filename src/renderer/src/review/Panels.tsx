@@ -493,7 +493,7 @@ export function HelpOverlay() {
         <div className="help-groups">
           {ACTION_GROUPS.map((group) => (
             <section key={group}>
-              <h3>{group}</h3>
+              <h3>{group === 'Adjudication' ? 'Adjudication (keys in its panel)' : group}</h3>
               <dl>
                 {ACTIONS.filter((action) => action.group === group).map((action) => (
                   <div key={action.id} className="figure-line" data-testid={`help-${action.id}`}>

@@ -2,8 +2,7 @@
 import { useEffect } from 'react';
 import { ActionButton } from '../editor/ActionButton';
 import { startAppMenuSync } from '../editor/app-menu';
-import { actionForKey } from '../editor/registry';
-import { runAction } from '../editor/run';
+import { onEditorKey } from '../editor/keys';
 import { review } from './controller';
 import { FiguresPanel, HelpOverlay, LayersPanel, ReviewPanel, ToolsPanel } from './Panels';
 import { onReconnected } from '../connection';
@@ -13,36 +12,9 @@ import { Viewer } from './Viewer';
 import { Worklist } from './Worklist';
 import './review.css';
 
-/**
- * Keys the focused element keeps: every key in text fields; Enter and space on a button (which
- * press it); the arrows of selects and sliders.
- */
-function swallows(target: EventTarget | null, key: string): boolean {
-  if (!(target instanceof HTMLElement)) return false;
-  if (target.isContentEditable || target.tagName === 'TEXTAREA') return true;
-  if (target.tagName === 'BUTTON') return key === 'Enter' || key === ' ';
-  if (target instanceof HTMLInputElement) {
-    if (['text', 'search', 'number'].includes(target.type)) return true;
-    if (target.type === 'range') return key.startsWith('Arrow');
-  }
-  return target.tagName === 'SELECT' && key.startsWith('Arrow');
-}
-
 export function ReviewScreen() {
   useEffect(() => {
-    const onKey = (event: KeyboardEvent) => {
-      // An open dialog (import, export) has every key, Escape included.
-      if (event.target instanceof Element && event.target.closest('dialog')) return;
-      const action = actionForKey(event);
-      if (!action || (event.repeat && !action.repeats)) return;
-      if (swallows(event.target, event.key)) {
-        if (!action.leavesTextFields) return;
-        (event.target as HTMLElement).blur();
-      }
-      event.preventDefault();
-      runAction(action.id);
-    };
-    window.addEventListener('keydown', onKey);
+    window.addEventListener('keydown', onEditorKey);
     // Closing the window mid-save would lose the edit in flight: ask first.
     const onBeforeUnload = (event: BeforeUnloadEvent) => {
       if (review.savesPending) event.preventDefault();
@@ -58,7 +30,7 @@ export function ReviewScreen() {
       void review.refreshOpen();
     });
     return () => {
-      window.removeEventListener('keydown', onKey);
+      window.removeEventListener('keydown', onEditorKey);
       window.removeEventListener('beforeunload', onBeforeUnload);
       off();
       offMenu();

@@ -18,6 +18,7 @@ import type { Point } from '../mask/label-map';
 import type { WindowLevel } from '../viewer/window-level';
 import type { DicomDisplay } from '../../../shared/dicom-voi';
 import { DEFAULT_DIFF, type DiffPair } from './figures-pair';
+import type { AdjudicationSnapshot } from '../adjudication/adjudication-state';
 
 export type LayerId = 'image' | MaskLayer;
 
@@ -160,6 +161,8 @@ export interface ReviewStoreState {
   negativeAsk: { imageId: number; pixels: number } | null;
   /** Why the project is open read-only (the host's `project.state`), or null: writable. */
   readOnly: string | null;
+  /** The adjudicator's panel as its registry actions see it; null while it is closed. */
+  adjudication: AdjudicationSnapshot | null;
 }
 
 interface ReviewStore extends ReviewStoreState {
@@ -234,6 +237,7 @@ export const useReviewStore = create<ReviewStore>((set, get) => ({
   plansOpen: false,
   negativeAsk: null,
   readOnly: useAppStore.getState().project?.readOnly ?? null,
+  adjudication: null,
 
   setQuery(patch) {
     const query = { ...get().query, ...patch };
