@@ -31,8 +31,10 @@ function swallows(target: EventTarget | null, key: string): boolean {
 export function ReviewScreen() {
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      // An open dialog (import, export) has every key, Escape included.
+      // An open dialog (import, export) has every key, Escape included, even when the focus has
+      // left it for the page (the button that had it went away): the screen behind is inert.
       if (event.target instanceof Element && event.target.closest('dialog')) return;
+      if (document.querySelector('dialog[open]')) return;
       const action = actionForKey(event);
       if (!action || (event.repeat && !action.repeats)) return;
       if (swallows(event.target, event.key)) {
