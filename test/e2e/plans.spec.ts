@@ -95,4 +95,9 @@ test('the admin creates a blind plan of 2 readers per image and follows its prog
   await plan.getByTestId('plan-close').click();
   await expect(plan).toContainText('first read (closed)');
   await expect(plan.getByTestId('plan-close')).toHaveCount(0);
+
+  // The Close plan button is gone and the focus with it: Escape still closes the dialog (the
+  // editor's keys leave an open dialog alone wherever the focus is).
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
 });

@@ -1,9 +1,9 @@
 /**
  * `qataseg serve --team` in Chromium, as people use it: the first admin (added with `qataseg user
  * add`) signs in on the sign-in page, adds a reader in Admin > Users and reads their one-time
- * password off the page; the reader signs in in a second browser context; the admin disables them,
- * and the reader's page says it is signed out at their next action. The admin's Audit view lists
- * what happened.
+ * password off the page, and gives them a reading plan; the reader signs in in a second browser
+ * context and sees their queue; the admin disables them, and the reader's page says it is signed
+ * out at their next action. The admin's Audit view lists what happened.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -55,14 +55,22 @@ test('admin adds a reader, the reader signs in, the admin disables them and the 
     expect(password.length).toBeGreaterThan(8);
     await expect(adminPage.getByTestId('user-row-rita')).toContainText('enabled');
 
+    // A plan gives the reader a queue (a reader's worklist is the images assigned to them).
+    await adminPage.getByTestId('admin-close').click();
+    await adminPage.locator('body').press('Shift+R');
+    const plans = adminPage.getByTestId('plans-dialog');
+    await plans.getByTestId('plan-create').click();
+    await expect(plans.getByTestId('plan-1')).toContainText('3 images, all readers');
+    await plans.getByRole('button', { name: 'Close', exact: true }).click();
+    await adminPage.getByTestId('open-admin').click();
+
     const readerContext = await browser.newContext();
     const readerPage = await readerContext.newPage();
     await signIn(readerPage, workstation.baseUrl, 'rita', password);
     await expect(readerPage.getByTestId('signed-in-as')).toHaveText('signed in as rita (reader)');
     await expect(readerPage.getByTestId('open-admin')).toHaveCount(0);
     await expect(readerPage.getByTestId('signed-out')).toHaveCount(0);
-    // No reading plan assigns rita an image yet: her queue is empty (readers see their queue only).
-    await expect(readerPage.getByTestId('worklist-row')).toHaveCount(0);
+    await expect(readerPage.getByTestId('worklist-queue')).toHaveText('0 of 3 read');
 
     await adminPage.getByTestId('user-disable-rita').click();
     await expect(adminPage.getByTestId('user-row-rita')).toContainText('disabled');

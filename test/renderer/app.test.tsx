@@ -4,7 +4,7 @@ import type { EventName } from '../../src/shared/contract';
 import { createApi } from '../../src/shared/client';
 
 /** A transport that answers like a host with one open project: what window.api would return. */
-function fakeHost() {
+function fakeHost(overrides: Record<string, unknown> = {}) {
   const listeners = new Set<(event: EventName, payload: unknown) => void>();
   const answers: Record<string, unknown> = {
     'app.info': {
@@ -29,6 +29,7 @@ function fakeHost() {
     'auth.me': { user: null },
     // No image has a prediction yet: the first-start banner says what to do.
     'images.list': { total: 0, items: [] },
+    ...overrides,
   };
   const api = createApi({
     call: async (method) => answers[method],
@@ -75,5 +76,29 @@ describe('App shell', () => {
       restarts: 0,
     });
     await waitFor(() => expect(screen.getByTestId('backend').textContent).toContain('wasm'));
+  });
+
+  it('opens the review screen for a team reader, whose project state keeps the folder from them', async () => {
+    // What project.state answers a reader under the blind rule (core/team/visibility.ts).
+    const host = fakeHost({
+      'project.state': {
+        projectDir: null,
+        name: 'chest',
+        datasetRoot: null,
+        imageCount: 12,
+        labelledCount: 0,
+        modelCount: 0,
+      },
+      'auth.me': { user: { id: 2, name: 'rita', role: 'reader' } },
+    });
+    window.api = host.api;
+    const { App } = await import('../../src/renderer/src/App');
+    render(<App />);
+    await waitFor(() => expect(screen.getByTestId('project-name').textContent).toBe('chest'));
+    await waitFor(() => expect(screen.getByTestId('review-screen')).toBeTruthy());
+    expect(screen.queryByTestId('empty-state')).toBeNull();
+    // Where the project lives and what it holds are not a reader's: no import, no project summary.
+    expect(screen.getByTestId('open-dataset')).toHaveProperty('disabled', true);
+    expect(screen.queryByTestId('project-state')).toBeNull();
   });
 });

@@ -3,7 +3,11 @@ import { createApi } from '../../src/shared/client';
 import type { ImageListItem, ImagesListInput } from '../../src/shared/contract-review';
 
 /** A host with `count` images whose review state follows `stateOf(index)`. */
-function fakeHost(count: number, stateOf: (index: number) => ImageListItem['reviewState']) {
+function fakeHost(
+  count: number,
+  stateOf: (index: number) => ImageListItem['reviewState'],
+  options: { readerQueue?: boolean } = {},
+) {
   const calls: ImagesListInput[] = [];
   const items: ImageListItem[] = Array.from({ length: count }, (_, i) => ({
     id: i + 1,
@@ -36,6 +40,15 @@ function fakeHost(count: number, stateOf: (index: number) => ImageListItem['revi
       return {
         total: filtered.length,
         items: filtered.slice(offset, offset + (query.limit ?? 200)),
+        // A team reader's worklist is their queue (core/team/reader-review.ts).
+        ...(options.readerQueue
+          ? {
+              queue: {
+                read: items.filter((item) => item.reviewState !== 'unreviewed').length,
+                total: items.length,
+              },
+            }
+          : {}),
       };
     },
     subscribe: () => () => undefined,
@@ -79,5 +92,24 @@ describe('review store', () => {
     const first = useReviewStore.getState().itemAt(0)!;
     useReviewStore.getState().patchItem(first.id, { reviewState: 'accepted' });
     expect(useReviewStore.getState().itemAt(0)?.reviewState).toBe('accepted');
+  });
+
+  it("a reader's queue count follows their own saves, first save and undo back to unread", async () => {
+    const host = fakeHost(4, (i) => (i === 0 ? 'negative' : 'unreviewed'), { readerQueue: true });
+    window.api = host.api;
+    const { useReviewStore } = await import('../../src/renderer/src/review/review-store');
+    await useReviewStore.getState().loadPage(0);
+    expect(useReviewStore.getState().queue).toEqual({ read: 1, total: 4 });
+    const { patchItem } = useReviewStore.getState();
+    patchItem(2, { reviewState: 'corrected' });
+    expect(useReviewStore.getState().queue).toEqual({ read: 2, total: 4 });
+    // A second save of the same image reads nothing new; another patch leaves the count alone.
+    patchItem(2, { reviewState: 'corrected' });
+    patchItem(3, { mediaError: null });
+    patchItem(1, { reviewState: 'negative' });
+    expect(useReviewStore.getState().queue).toEqual({ read: 2, total: 4 });
+    // Undoing the first save leaves the image unread again.
+    patchItem(2, { reviewState: 'unreviewed' });
+    expect(useReviewStore.getState().queue).toEqual({ read: 1, total: 4 });
   });
 });

@@ -30,6 +30,9 @@ export function App() {
   const [adjudicationShown, setAdjudicationShown] = useState(false);
   const readOnly = useReadOnlyMessage();
   const plansShown = useReviewStore((state) => state.plansOpen);
+  // A project is open when it has a name: a team reader's project state keeps its folder from
+  // them (core/team/visibility.ts), yet they review its images like anyone else.
+  const projectOpen = project?.name != null;
 
   useEffect(() => {
     const unsubscribe = subscribeToHost();
@@ -148,7 +151,7 @@ export function App() {
       )}
       {/* With Training open the review screen makes room for it beside the viewer. */}
       <main className={trainingShown ? 'content with-training' : 'content'}>
-        {project?.projectDir ? (
+        {projectOpen ? (
           <ReviewScreen />
         ) : (
           <p className="empty" data-testid="empty-state">

@@ -22,8 +22,10 @@ function swallows(target: EventTarget | null, key: string): boolean {
 }
 
 export function onEditorKey(event: KeyboardEvent): void {
-  // An open dialog (import, export) has every key, Escape included.
+  // An open dialog (import, export) has every key, Escape included, even when the focus has
+  // left it for the page (the button that had it went away): the screen behind is inert.
   if (event.target instanceof Element && event.target.closest('dialog')) return;
+  if (document.querySelector('dialog[open]')) return;
   // The adjudicator's panel has keys of its own (1..9 are readers there): its scope.
   const scope: KeyScope =
     event.target instanceof Element && event.target.closest('[data-key-scope="adjudication"]')

@@ -303,12 +303,21 @@ export const useReviewStore = create<ReviewStore>((set, get) => ({
   patchItem(id, patch) {
     set((state) => {
       const pages: Record<number, ImageListItem[]> = {};
+      let before: ImageListItem | undefined;
       for (const [page, items] of Object.entries(state.pages)) {
+        before ??= items.find((item) => item.id === id);
         pages[Number(page)] = items.some((item) => item.id === id)
           ? items.map((item) => (item.id === id ? { ...item, ...patch } : item))
           : items;
       }
-      return { pages };
+      // A reader's queue counts the images they have read: their own save (or undo back to
+      // nothing) moves an image between unread ('unreviewed') and read.
+      const { queue } = state;
+      if (!queue || !before || patch.reviewState === undefined) return { pages };
+      const wasRead = before.reviewState !== 'unreviewed';
+      const isRead = patch.reviewState !== 'unreviewed';
+      const read = queue.read + (isRead === wasRead ? 0 : isRead ? 1 : -1);
+      return { pages, queue: { ...queue, read } };
     });
   },
 
