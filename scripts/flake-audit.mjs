@@ -3,7 +3,7 @@
  * Runs test files again and again and counts the failures of each test: the flake audit of
  * issue 25. One vitest process per run, the files one after another (at most `--parallel` runs at
  * once), results from vitest's JSON reporter, one line per run appended to `--out` (JSON lines)
- * with each test's state and the lines it printed that match `--grep`.
+ * with each test's state and the lines it printed that match `--grep` (a regular expression).
  *
  *   node scripts/flake-audit.mjs --runs 20 [--parallel 1] [--out flake.jsonl] [--grep Spearman] \
  *     test/unit/a.test.ts [test/faults/b.test.ts ...]
@@ -66,14 +66,14 @@ function runOnce(file, index) {
               status: test.status,
               ms: test.duration ?? null,
               ...(test.failureMessages?.length
-                ? { failure: String(test.failureMessages[0]).split('\n')[0].slice(0, 300) }
+                ? { failure: failureLine(test.failureMessages[0]) }
                 : {}),
             };
         fs.rmSync(report, { force: true });
       } catch {
         tests['(no report)'] = { status: 'failed', ms: null };
       }
-      const printed = grep ? text.split('\n').filter((line) => line.includes(grep)) : [];
+      const printed = grep ? text.split('\n').filter((line) => new RegExp(grep).test(line)) : [];
       resolve({
         file,
         run: index,
@@ -85,6 +85,16 @@ function runOnce(file, index) {
       });
     });
   });
+}
+
+/**
+ * The first line of a failure. vitest's timeout error keeps only the stack of the place the test
+ * was defined, whose first line is "Error: STACK_TRACE_ERROR" (its message is lost in the JSON
+ * report): that is said in words.
+ */
+function failureLine(message) {
+  const line = String(message).split('\n')[0].slice(0, 300);
+  return line === 'Error: STACK_TRACE_ERROR' ? 'timed out (vitest test or hook limit)' : line;
 }
 
 const queue = [];
@@ -155,7 +165,8 @@ function printTable(jsonl) {
     for (const row of failed)
       for (const [name, test] of Object.entries(row.tests))
         if (test.status === 'failed') {
-          const key = `${name}: ${(test.failure ?? 'failed').replace(/\|/g, '\\|')}`;
+          const failure = test.failure ? failureLine(test.failure) : 'failed';
+          const key = `${name}: ${failure.replace(/\|/g, '\\|')}`;
           messages.set(key, (messages.get(key) ?? 0) + 1);
         }
     console.log(
