@@ -28,11 +28,14 @@ export default defineConfig({
           name: 'renderer',
           environment: 'jsdom',
           include: ['test/renderer/**/*.test.{ts,tsx}'],
-          // vitest's 5 s default failed 6 tests of 4 files at a load average of 16-21 on 2 shared
-          // cores (the first render compiles the React tree's modules): a guard against a hang,
-          // 6 times the 5 s those had passed when stopped (test/FLAKE-AUDIT.md).
-          testTimeout: 30_000,
-          hookTimeout: 30_000,
+          // Testing Library's waitFor and findBy* limit: 10 s instead of 1 s (see the file).
+          setupFiles: ['test/renderer/setup.ts'],
+          // vitest's 5 s default failed tests of 6 files at a load average of 16-22 on 2 shared
+          // cores (the first render compiles the React tree's modules), and app.test.tsx passed
+          // 30 s at 24.6 (quiet: 1.6 s): a guard against a hang, about 4 times the 30 s
+          // (test/FLAKE-AUDIT.md).
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
         },
       },
     ],
