@@ -3,13 +3,19 @@
  * Runs test files again and again and counts the failures of each test: the flake audit of
  * issue 25. One vitest process per run, the files one after another (at most `--parallel` runs at
  * once), results from vitest's JSON reporter, one line per run appended to `--out` (JSON lines)
- * with each test's state and the lines it printed that match `--grep`.
+ * with each test's state and the lines it printed that match `--grep` (a regular expression).
  *
  *   node scripts/flake-audit.mjs --runs 20 [--parallel 1] [--out flake.jsonl] [--grep Spearman] \
  *     test/unit/a.test.ts [test/faults/b.test.ts ...]
  *
  * Load is whatever else the machine runs; add your own (another vitest file, `yes > /dev/null`)
  * to measure under load. Prints per file and test: runs, failures, and durations min/mean/max.
+ *
+ *   node scripts/flake-audit.mjs --table a.jsonl [b.jsonl ...]
+ *
+ * prints the Markdown table of test/FLAKE-AUDIT.md from recorded runs instead: per file the runs,
+ * the failed runs (a run fails when vitest exits non-zero), the run's wall time and the 1-minute
+ * load average at its end (min/mean/max), and the first failure message of each failing test.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -27,7 +33,12 @@ const runs = Number(option('runs', '20'));
 const parallel = Number(option('parallel', '1'));
 const out = option('out', '');
 const grep = option('grep', '');
+const tableFrom = option('table', '');
 const files = args;
+if (tableFrom) {
+  printTable([tableFrom, ...files]);
+  process.exit(0);
+}
 if (files.length === 0) {
   console.error('usage: node scripts/flake-audit.mjs --runs N [--parallel P] file...');
   process.exit(2);
@@ -55,14 +66,14 @@ function runOnce(file, index) {
               status: test.status,
               ms: test.duration ?? null,
               ...(test.failureMessages?.length
-                ? { failure: String(test.failureMessages[0]).split('\n')[0].slice(0, 300) }
+                ? { failure: failureLine(test.failureMessages[0]) }
                 : {}),
             };
         fs.rmSync(report, { force: true });
       } catch {
         tests['(no report)'] = { status: 'failed', ms: null };
       }
-      const printed = grep ? text.split('\n').filter((line) => line.includes(grep)) : [];
+      const printed = grep ? text.split('\n').filter((line) => new RegExp(grep).test(line)) : [];
       resolve({
         file,
         run: index,
@@ -74,6 +85,16 @@ function runOnce(file, index) {
       });
     });
   });
+}
+
+/**
+ * The first line of a failure. vitest's timeout error keeps only the stack of the place the test
+ * was defined, whose first line is "Error: STACK_TRACE_ERROR" (its message is lost in the JSON
+ * report): that is said in words.
+ */
+function failureLine(message) {
+  const line = String(message).split('\n')[0].slice(0, 300);
+  return line === 'Error: STACK_TRACE_ERROR' ? 'timed out (vitest test or hook limit)' : line;
 }
 
 const queue = [];
@@ -115,4 +136,49 @@ for (const [key, entry] of table) {
   console.log(
     `${entry.failed}/${entry.runs}  ${Math.min(...ms).toFixed(0)}/${mean.toFixed(0)}/${Math.max(...ms).toFixed(0)}  ${key}`,
   );
+}
+
+/** The Markdown table of recorded runs (JSON lines as written by `--out`), one row per file. */
+function printTable(jsonl) {
+  const byFile = new Map();
+  for (const file of jsonl)
+    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const result = JSON.parse(line);
+      const rows = byFile.get(result.file) ?? [];
+      rows.push(result);
+      byFile.set(result.file, rows);
+    }
+  const spread = (values, digits) => {
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    return [Math.min(...values), mean, Math.max(...values)]
+      .map((v) => v.toFixed(digits))
+      .join(' / ');
+  };
+  console.log(
+    '| file | runs | failed | seconds min / mean / max | load min / mean / max | failures |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const [file, rows] of [...byFile].sort(([a], [b]) => a.localeCompare(b))) {
+    const failed = rows.filter((row) => row.code !== 0);
+    const messages = new Map();
+    for (const row of failed)
+      for (const [name, test] of Object.entries(row.tests))
+        if (test.status === 'failed') {
+          const failure = test.failure ? failureLine(test.failure) : 'failed';
+          const key = `${name}: ${failure.replace(/\|/g, '\\|')}`;
+          messages.set(key, (messages.get(key) ?? 0) + 1);
+        }
+    console.log(
+      `| ${file} | ${rows.length} | ${failed.length} | ${spread(
+        rows.map((r) => r.seconds),
+        0,
+      )} | ` +
+        `${spread(
+          rows.map((r) => r.load),
+          1,
+        )} | ` +
+        `${[...messages].map(([message, n]) => `${n}x ${message}`).join('; ')} |`,
+    );
+  }
 }

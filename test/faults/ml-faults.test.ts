@@ -24,7 +24,14 @@ import {
 
 const small = { size: 32, base: 4, batch: 4, valFraction: 0.2, seed: 2 } as const;
 
-describe('ML faults', () => {
+/**
+ * The limit of each test (a guard against a hang). In the flake audit (test/FLAKE-AUDIT.md, 2
+ * shared cores at a load average of 14-17) the kill-while-training test took 87, 180 and 245 s and
+ * then passed the old 300 s limit (every later test failed after it, on the run it left going),
+ * and the three-trainings test took up to 188 s: 900 s is 3 times the 300 s the slowest had
+ * reached when it was stopped.
+ */
+describe('ML faults', { timeout: 900_000 }, () => {
   let service: Service;
   let dataset: string;
   let datasetHashes: Record<string, string>;
@@ -71,7 +78,7 @@ describe('ML faults', () => {
     const card = await service.invoke('models.get', { version: 'v1' });
     expect(card.history.map((record) => record.epoch)).toEqual([1, 2, 3]);
     await expectServiceHealthy(service);
-  }, 300_000);
+  });
 
   it('a worker restart while it trains fails the run naming the restart and frees its lock', async () => {
     const job = await service.invoke('train.start', { ...small, epochs: 50, promote: 'never' });
@@ -94,7 +101,7 @@ describe('ML faults', () => {
     service.jobs.cancel(next.id);
     expect((await finish(service, next)).state).toBe('cancelled');
     expectDatasetUnchanged();
-  }, 300_000);
+  });
 
   it('kill -9 of the worker while it predicts: the run fails, every counted prediction is stored', async () => {
     const pid = await workerPid(service);
@@ -113,7 +120,7 @@ describe('ML faults', () => {
     // The next run starts a fresh worker.
     const again = await finish(service, await service.invoke('predict.start', { model: 'v1' }));
     expect(again.state).toBe('succeeded');
-  }, 300_000);
+  });
 
   it('kill -9 of the worker while it evaluates: the evaluation fails naming the signal', async () => {
     const pid = await workerPid(service);
@@ -133,7 +140,7 @@ describe('ML faults', () => {
     expect(job).toMatchObject({ state: 'failed' } satisfies Partial<Job>);
     await expectServiceHealthy(service);
     expectDatasetUnchanged();
-  }, 300_000);
+  });
 
   it('three trainings and two imports started at once: one of each runs, the others get 409', async () => {
     const before = fs.readdirSync(path.join(projectDir, 'models')).sort();
@@ -164,7 +171,7 @@ describe('ML faults', () => {
     expect((await service.invoke('project.state')).imageCount).toBe(120);
     await expectServiceHealthy(service);
     expectDatasetUnchanged();
-  }, 300_000);
+  });
 
   it('a torn state.json and a torn card: the versions list as damaged and the service answers', async () => {
     const models = path.join(projectDir, 'models');

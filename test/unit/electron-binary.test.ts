@@ -71,12 +71,19 @@ describe('fetching the Electron binary on first use', () => {
   it('downloads with progress, checks the checksum and unpacks where electron looks', async () => {
     const zip = electronZip();
     const requested: string[] = [];
+    // Two writes, so there is progress between them: the second only once the first half has been
+    // reported (a fixed 50 ms gap let a client busy for 50 ms under load read both halves at once),
+    // or after 10 s, when the missing progress fails the test below instead of hanging it.
+    let secondHalf: () => void = () => undefined;
     const mirror = await serve((request, response) => {
       requested.push(request.url ?? '');
       response.writeHead(200, { 'content-length': zip.length });
-      // Two writes, so there is progress between them.
       response.write(zip.subarray(0, zip.length >> 1));
-      setTimeout(() => response.end(zip.subarray(zip.length >> 1)), 50);
+      const fallback = setTimeout(() => secondHalf(), 10_000);
+      secondHalf = () => {
+        clearTimeout(fallback);
+        if (!response.writableEnded) response.end(zip.subarray(zip.length >> 1));
+      };
     });
     const packageDir = electronPackage();
     expect(installedElectronBinary(packageDir)).toBeNull();
@@ -86,7 +93,10 @@ describe('fetching the Electron binary on first use', () => {
       mirror,
       cacheRoot: tempDir('electron-cache'),
       checksums: { [zipName]: sha256(zip) },
-      onProgress: (progress) => fractions.push(progress.fraction),
+      onProgress: (progress) => {
+        fractions.push(progress.fraction);
+        if (progress.fraction > 0 && progress.fraction < 1) secondHalf();
+      },
     });
     expect(result).toEqual({
       ok: true,

@@ -99,7 +99,9 @@ describe('qataseg train, predict, evaluate', () => {
       'Images/disc_10.png',
       'Images/disc_11.png',
     ]);
-  }, 180_000);
+    // Three CLI processes, each starting its worker cold: more than 180 s at a load average of
+    // 21.3 in the flake audit (timed out), so the guard is 3 times that (test/FLAKE-AUDIT.md).
+  }, 540_000);
 
   it('refuses a configuration too big for wasm with a one-line reason', async () => {
     const project = await discProject(2, 1);
@@ -120,5 +122,7 @@ describe('qataseg train, predict, evaluate', () => {
     expect(run.stderr).toMatch(
       /needs about [\d.]+ GiB; the wasm backend can address 4\.0 GiB: use --/,
     );
-  }, 60_000);
+    // One CLI process that starts its worker: more than 60 s at a load average of 21.3 in the
+    // flake audit (timed out), so the guard is 3 times that (test/FLAKE-AUDIT.md).
+  }, 180_000);
 });

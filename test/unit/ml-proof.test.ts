@@ -49,5 +49,7 @@ it.each(['onnxruntime', 'wasm'] as const)(
     expect(card.backend).toBe(backend);
     expect(evaluation.dice).toBeGreaterThanOrEqual(0.8);
   },
-  400_000,
+  // The wasm run passed 400 s at a load average of 25 in the flake audit (timed out; the
+  // onnxruntime run took 349 s): 3 times that (test/FLAKE-AUDIT.md).
+  1_200_000,
 );

@@ -116,7 +116,9 @@ describe('one writer per project, from the command line', () => {
     expect(lines.at(-1)).toMatchObject({ event: 'end', state: 'succeeded', version: 'v1' });
     const models = await call<{ version: string }[]>(serve, 'models.list');
     expect(models.map((model) => model.version)).toContain('v1');
-  }, 240_000);
+    // 153 s at a load average of 19 in the flake audit, 1.6 times short of the old 240 s: the guard
+    // is about 3 times the slowest measured (test/FLAKE-AUDIT.md).
+  }, 480_000);
 
   it('waits its turn behind another command, saying for whom', async () => {
     const projectDir = tempDir('lock-wait');

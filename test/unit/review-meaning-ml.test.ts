@@ -86,5 +86,7 @@ describe("a version's validation Dice", () => {
     expect(summary.valDice).toBeCloseTo(best.valDice!, 10);
     // The run's last progress names the best epoch, whose figure the panel's legend shows.
     expect(job.detail.bestEpoch).toBe(card.bestEpoch);
-  }, 240_000);
+    // 151 s at a load average of 15.4 in the flake audit, 1.6 times short of the old 240 s: the
+    // guard is about 3 times the slowest measured (test/FLAKE-AUDIT.md).
+  }, 480_000);
 });
