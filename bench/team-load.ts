@@ -7,9 +7,10 @@
  *
  *   npx tsx bench/team-load.ts [--readers 20] [--interval 2000] [--duration 60000] [--size 224]
  *
- * The save path is `masks.save` as a researcher: the path a reader's save takes once reader
- * layers exist (team-read) is a child revision in its own table, written the same way (one
- * SQLite transaction per save, plus the audit row).
+ * The readers are users with the role reader in one blind plan that assigns every image to every
+ * reader; each save is `masks.save` as that reader, so it takes the reader's path: the blind
+ * rule's checks, a child revision in the reader's own lineage (reading_revisions) and the audit
+ * row, and the save's event goes to that reader's sockets only.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,6 +21,8 @@ import sharp from 'sharp';
 import { insertImage, upsertDataset } from '../src/core/project/datasets';
 import { encodeGray8 } from '../src/core/project/mask-png';
 import { ProjectStore } from '../src/core/project/store';
+import { OWNER } from '../src/core/team/caller';
+import { createPlan } from '../src/core/team/plans';
 import { createUser } from '../src/core/team/users';
 
 function option(name: string, fallback: number): number {
@@ -38,7 +41,7 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-/** A project with one image per reader and one researcher user per reader. */
+/** A project with one image per reader, R readers and a blind plan giving every reader every image. */
 async function prepare(dir: string): Promise<{ tokens: string[]; imageIds: number[] }> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'qataseg-team-load-data-'));
   const store = ProjectStore.open(dir);
@@ -72,8 +75,9 @@ async function prepare(dir: string): Promise<{ tokens: string[]; imageIds: numbe
           sha256: `bench-${i}`,
         }),
       );
-      tokens.push((await createUser(store.db, `reader${i}`, 'researcher')).token);
+      tokens.push((await createUser(store.db, `reader${i}`, 'reader')).token);
     }
+    createPlan(store.db, { name: 'load', readersPerImage: 'all', blind: true }, OWNER, null);
     return { tokens, imageIds };
   } finally {
     store.close();
@@ -170,9 +174,7 @@ async function main(): Promise<void> {
 
   const store = ProjectStore.open(dir, { readOnly: 'counting after the benchmark' });
   const rows = (
-    store.db
-      .prepare("SELECT COUNT(*) AS n FROM mask_revisions WHERE source = 'correction'")
-      .get() as { n: number }
+    store.db.prepare('SELECT COUNT(*) AS n FROM reading_revisions').get() as { n: number }
   ).n;
   const audited = (
     store.db.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'masks.save'").get() as {
@@ -187,7 +189,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       `saves attempted: ${readers * saves}, answered 200: ${ok}, errors: ${errors.length}`,
-      `rows after: ${rows} corrections, ${audited} audit rows; lost saves: ${ok - rows}`,
+      `rows after: ${rows} reading revisions, ${audited} audit rows; lost saves: ${ok - rows}`,
       `save latency: p50 ${ms(percentile(sorted, 50))}, p95 ${ms(percentile(sorted, 95))}, p99 ${ms(percentile(sorted, 99))}, max ${ms(sorted.at(-1) ?? NaN)}`,
       `target p99 < 300 ms: ${percentile(sorted, 99) < 300 ? 'met' : 'NOT met'}`,
       // Other work on the machine shows in the tail: say how busy it was.
