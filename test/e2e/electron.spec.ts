@@ -3,17 +3,13 @@
  * installed (a user's machine, CI with network); elsewhere it is skipped with the reason.
  */
 import { test, expect, _electron as electron } from '@playwright/test';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { electronStatus } from '../../src/core/environment';
 import { electronSqliteReleaseDir } from '../../src/launcher/electron-native';
-import { serverEntry, startWorkstation, stopWorkstation, tempProjectDir } from './fixtures';
+import { addTeamUser, startWorkstation, stopWorkstation, tempProjectDir } from './fixtures';
 import { seedReviewProject } from './review-seed';
-
-const execFileAsync = promisify(execFile);
 
 const status = electronStatus();
 const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -72,18 +68,7 @@ test.describe('Electron app', () => {
     // A team project served as a team would serve it, with a first admin.
     const projectDir = tempProjectDir('qataseg-electron-team-');
     await seedReviewProject(projectDir, { count: 2, size: 64 });
-    const { stdout } = await execFileAsync(process.execPath, [
-      serverEntry,
-      'user',
-      'add',
-      'ada',
-      '--role',
-      'admin',
-      '--project',
-      projectDir,
-      '--json',
-    ]);
-    const admin = JSON.parse(stdout) as { password: string };
+    const admin = { password: await addTeamUser(projectDir, 'ada', 'admin') };
     const { workstation, child } = await startWorkstation(projectDir, ['--team']);
     try {
       const app = await electron.launch({
@@ -143,16 +128,7 @@ test.describe('Electron app', () => {
   test('beside --project, the team window cannot reach the local project’s images', async () => {
     const teamDir = tempProjectDir('qataseg-electron-team-');
     await seedReviewProject(teamDir, { count: 1, size: 64 });
-    await execFileAsync(process.execPath, [
-      serverEntry,
-      'user',
-      'add',
-      'ada',
-      '--role',
-      'admin',
-      '--project',
-      teamDir,
-    ]);
+    await addTeamUser(teamDir, 'ada', 'admin');
     const localDir = tempProjectDir('qataseg-electron-local-');
     const [imageId] = await seedReviewProject(localDir, { count: 1, size: 64 });
     const { workstation, child } = await startWorkstation(teamDir, ['--team']);

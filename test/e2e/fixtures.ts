@@ -2,12 +2,13 @@
  * e2e fixtures: a real project folder on disk and a real `qataseg serve` process in front of it,
  * started the way a user starts it. `workstation.url` carries the token, like the printed URL.
  */
-import { test as base } from '@playwright/test';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { test as base, expect, type Page } from '@playwright/test';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { promisify } from 'node:util';
 
 export interface Workstation {
   url: string;
@@ -29,6 +30,39 @@ export const serverEntry =
   process.env.QATASEG_E2E_SERVER === 'source'
     ? path.join(repoRoot, 'bin/qataseg.mjs')
     : path.join(repoRoot, 'out/main/cli.js');
+
+const execFileAsync = promisify(execFile);
+
+/** Runs a `qataseg` command (the same entry as the server) and returns what it printed. */
+export async function runQataseg(...args: string[]): Promise<string> {
+  const { stdout } = await execFileAsync(process.execPath, [serverEntry, ...args]);
+  return stdout;
+}
+
+/** Adds a team user by the CLI, as the README makes the first admin; their one-time password. */
+export async function addTeamUser(projectDir: string, name: string, role: string): Promise<string> {
+  const out = await runQataseg(
+    'user',
+    'add',
+    name,
+    '--role',
+    role,
+    '--project',
+    projectDir,
+    '--json',
+  );
+  return (JSON.parse(out) as { password: string }).password;
+}
+
+/** Signs in on the team server's sign-in page and waits for the workstation to say who. */
+export async function signIn(page: Page, baseUrl: string, name: string, password: string) {
+  await page.goto(baseUrl);
+  await expect(page).toHaveURL(/\/login$/);
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('signed-in-as')).toBeVisible();
+}
 
 export async function startWorkstation(
   projectDir: string,

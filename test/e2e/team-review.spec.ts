@@ -10,22 +10,21 @@
  * adjudicator takes rita's label for one disputed image and edits the consensus of the other; the
  * CLI's `--source final` and `--source consensus` exports are checked pixel by pixel.
  */
-import { execFile, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { test, expect, type Browser, type Page } from '@playwright/test';
 import { pressAction } from './editor-actions';
 import {
-  serverEntry,
+  runQataseg,
+  signIn as signInAt,
   startWorkstation,
   stopWorkstation,
   tempProjectDir,
   type Workstation,
 } from './fixtures';
 
-const execFileAsync = promisify(execFile);
 const SIZE = 128;
 const READERS = ['rita', 'sam', 'tom'] as const;
 type ReaderName = (typeof READERS)[number];
@@ -35,10 +34,7 @@ let project: string;
 let workstation: Workstation;
 let child: ChildProcess;
 
-async function qataseg(...args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync(process.execPath, [serverEntry, ...args]);
-  return stdout;
-}
+const qataseg = runQataseg;
 
 test.beforeAll(async () => {
   base = tempProjectDir('qataseg-e2e-team-review-');
@@ -66,12 +62,7 @@ test.afterAll(async () => {
 async function signIn(browser: Browser, name: string, password: string): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1400, height: 850 } });
   const page = await context.newPage();
-  await page.goto(workstation.baseUrl);
-  await expect(page).toHaveURL(/\/login$/);
-  await page.getByLabel('Name').fill(name);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByTestId('signed-in-as')).toBeVisible();
+  await signInAt(page, workstation.baseUrl, name, password);
   return page;
 }
 
