@@ -28,11 +28,12 @@ export async function calibrationSamples(
   pairs: readonly TrainingPair[],
   size: number,
   passes: number,
-  signal?: AbortSignal,
+  options: { signal?: AbortSignal; onImage?(done: number, total: number): void } = {},
 ): Promise<CalibrationSample[]> {
   const samples: CalibrationSample[] = [];
-  for (const pair of pairs) {
-    if (signal?.aborted) throw new Error('cancelled');
+  for (const [index, pair] of pairs.entries()) {
+    if (options.signal?.aborted) throw new Error('cancelled');
+    options.onImage?.(index, pairs.length);
     let image: Awaited<ReturnType<typeof readImagePixels>>;
     let label: Uint8Array;
     try {
@@ -62,9 +63,9 @@ export async function fitVersionCalibration(
   splits: { train: readonly TrainingPair[]; val: readonly TrainingPair[] },
   size: number,
   passes: number,
-  signal?: AbortSignal,
+  options: { signal?: AbortSignal; onImage?(done: number, total: number): void } = {},
 ): Promise<UncertaintyCalibration | null> {
   const pairs = [...splits.val, ...splits.train].slice(0, MAX_CALIBRATION_IMAGES);
-  const samples = await calibrationSamples(runner, db, pairs, size, passes, signal);
+  const samples = await calibrationSamples(runner, db, pairs, size, passes, options);
   return samples.length === 0 ? null : fitUncertaintyCalibration(samples, passes);
 }

@@ -51,7 +51,7 @@ import { loadModel, MODEL_FILE, WEIGHTS_FILE } from './model-io';
 import { bestModelDir, trainModel, type TrainItem } from './trainer';
 import { replaceFileAtomic } from './checkpoint';
 import type { UncertaintyCalibration } from '../../shared/uncertainty-schemas';
-import { fitVersionCalibration, MAX_CALIBRATION_IMAGES } from './calibrate';
+import { fitVersionCalibration } from './calibrate';
 import { DEFAULT_UNCERTAINTY_PASSES } from './tta';
 
 function throwIfAborted(signal: AbortSignal): void {
@@ -279,19 +279,22 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
         // with labels, predicted as prediction jobs predict them (tiling scores no passes).
         let uncertaintyCalibration: UncertaintyCalibration | null = null;
         if (params.inputMode !== 'tile') {
-          context.progress({
-            kind: 'loading',
-            phase: 'calibrating the uncertainty score',
-            done: 0,
-            total: Math.min(MAX_CALIBRATION_IMAGES, used.val.length + used.train.length),
-          });
           uncertaintyCalibration = await fitVersionCalibration(
             runner,
             db,
             used,
             params.size,
             DEFAULT_UNCERTAINTY_PASSES,
-            context.signal,
+            {
+              signal: context.signal,
+              onImage: (done, total) =>
+                context.progress({
+                  kind: 'loading',
+                  phase: 'calibrating the uncertainty score',
+                  done,
+                  total,
+                }),
+            },
           );
         }
         return {
