@@ -32,9 +32,19 @@ import { loadRuntime } from '../src/core/ml/backends';
 import { createRunner } from '../src/core/ml/engine';
 import { loadModel } from '../src/core/ml/model-io';
 import { onnxDropoutRunner } from '../src/core/ml/onnx/runtime';
-import { readImagePixels, resizeGray } from '../src/core/ml/data';
+import { readImagePixels, readSplits, resizeGray } from '../src/core/ml/data';
+import { trainParamsSchema } from '../src/shared/contract-ml';
 import { probabilitiesToBytes, toUnitFloat } from '../src/core/ml/trainer';
-import { predictTransformed, predictWithDropout } from '../src/core/ml/tta';
+import {
+  DEFAULT_UNCERTAINTY_PASSES,
+  predictTransformed,
+  predictWithDropout,
+} from '../src/core/ml/tta';
+import {
+  calibratedUncertainty,
+  fitUncertaintyCalibration,
+} from '../src/core/math/uncertainty-calibration';
+import { predictionFeatures } from '../src/core/math/uncertainty-features';
 import { versionDir } from '../src/core/ml/versions';
 
 function option(name: string, fallback: string): string {
@@ -64,7 +74,15 @@ interface ModelMaps {
    * test-time augmentation passes and the Monte Carlo dropout passes at the network's input size
    * (pass 0 of each is the plain prediction).
    */
-  images: { probabilities: string; label: string; tta?: string[]; mc?: string[] }[];
+  images: {
+    probabilities: string;
+    label: string;
+    tta?: string[];
+    mc?: string[];
+    /** The image and where the training job put it (absent in caches from before). */
+    imageId?: number;
+    split?: 'train' | 'val' | 'test';
+  }[];
 }
 
 const passes = Number(option('passes', '8'));
@@ -141,6 +159,15 @@ async function trainModels(): Promise<ModelMaps[]> {
             };
           });
           const extra = await passMaps(versionDir(service.project(), version), targets);
+          // The job's own split (the contract's default labels and hold-out, the job's seed).
+          const trainDefaults = trainParamsSchema.parse({});
+          const splits = readSplits(db, trainDefaults.labels, trainDefaults.valFraction, seed);
+          const splitOf = (imageId: number): 'train' | 'val' | 'test' =>
+            splits.val.some((pair) => pair.imageId === imageId)
+              ? 'val'
+              : splits.test.some((pair) => pair.imageId === imageId)
+                ? 'test'
+                : 'train';
           const images = [];
           for (const row of rows) {
             const label = currentLabel(db, row.imageId);
@@ -151,6 +178,8 @@ async function trainModels(): Promise<ModelMaps[]> {
               ),
               label: Buffer.from(await revisionMask(db, label.id)).toString('base64'),
               ...extra.get(row.imageId),
+              imageId: row.imageId,
+              split: splitOf(row.imageId),
             });
           }
           models.push({ name: `${version}: ${epochs} epochs, seed ${seed}`, images });
@@ -453,6 +482,113 @@ function evaluate(models: ModelMaps[]) {
   }
 }
 
+/**
+ * The calibrated score (src/core/math/uncertainty-calibration.ts) as the product fits it: per
+ * model, on the images of the job's own split it learnt from (train + val, as the training job
+ * does), against the old score (passesUncertainty) on the same images. Spearman is reported on all
+ * images (the queue sees the training images the fit saw), on the images the fit did NOT see (the
+ * locked test split) and, for a fit on the validation split alone, on every image but those.
+ */
+function evaluateCalibration(models: ModelMaps[]) {
+  const passes = DEFAULT_UNCERTAINTY_PASSES;
+  const bytes = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
+  const rows: Record<string, { all: number[]; unseen: number[]; misses: number; top: number }> = {};
+  const add = (name: string, all: number, unseen: number, misses: number, top: number) => {
+    const row = (rows[name] ??= { all: [], unseen: [], misses: 0, top: 0 });
+    row.all.push(all);
+    row.unseen.push(unseen);
+    row.misses += misses;
+    row.top += top;
+  };
+  console.log(`\ncalibrated score (${passes} test-time passes), Spearman with 1 - Dice:`);
+  for (const model of models) {
+    if (model.images.some((image) => !image.tta || !image.split)) {
+      console.log(`  ${model.name}: the cache has no passes or split (train again)`);
+      return;
+    }
+    const images = model.images.map((image) => {
+      const probabilities = bytes(image.probabilities);
+      const label = bytes(image.label);
+      const maps = image.tta!.slice(0, passes).map(bytes);
+      return {
+        split: image.split!,
+        features: predictionFeatures(maps),
+        old: passesUncertainty(maps),
+        error: 1 - dice(probabilities, label),
+        missed: label.some((v) => v > 0) && !probabilities.some((v) => v >= 128),
+      };
+    });
+    const errors = images.map((image) => image.error);
+    const subset = (values: number[], keep: (index: number) => boolean) => {
+      const kept = values.map((_, i) => i).filter(keep);
+      return spearman(
+        kept.map((i) => values[i]),
+        kept.map((i) => errors[i]),
+      );
+    };
+    const misses = (scores: number[]) => {
+      const ranks = rankOf(scores);
+      const missRanks = ranks.filter((_, i) => images[i].missed);
+      return {
+        ranks: missRanks.sort((a, b) => a - b),
+        top: missRanks.filter((rank) => rank <= images.length / 4).length,
+      };
+    };
+    const fit = (splits: string[]) =>
+      fitUncertaintyCalibration(
+        images
+          .filter((image) => splits.includes(image.split))
+          .map((image) => ({ features: image.features, error: image.error })),
+        passes,
+      );
+    const learnt = fit(['train', 'val']);
+    const valOnly = fit(['val']);
+    const scores = {
+      old: images.map((image) => image.old),
+      'calibrated (train + val)': images.map((image) =>
+        calibratedUncertainty(image.features, learnt),
+      ),
+      'calibrated (val only)': images.map((image) =>
+        calibratedUncertainty(image.features, valOnly),
+      ),
+    };
+    const unseenOf: Record<keyof typeof scores, (i: number) => boolean> = {
+      old: (i) => images[i].split === 'test',
+      'calibrated (train + val)': (i) => images[i].split === 'test',
+      'calibrated (val only)': (i) => images[i].split !== 'val',
+    };
+    console.log(
+      `${model.name}: fitted on ${learnt.images} (empty: ${learnt.empty.feature}` +
+        `${learnt.empty.increasing ? '+' : '-'} over ${learnt.empty.images}, miss rate ` +
+        `${learnt.emptyMissRate?.toFixed(2) ?? '-'}; drawn: ${learnt.drawn.feature} over ` +
+        `${learnt.drawn.images}); val only ${valOnly.images}`,
+    );
+    for (const [name, values] of Object.entries(scores) as [keyof typeof scores, number[]][]) {
+      const all = spearman(values, errors);
+      const unseen = subset(values, unseenOf[name]);
+      const missed = misses(values);
+      console.log(
+        `  ${name.padEnd(26)} all ${all.toFixed(3).padStart(6)}  not fitted on ` +
+          `${unseen.toFixed(3).padStart(6)}  misses ranked [${missed.ranks.join(', ')}] of ${images.length}`,
+      );
+      add(name, all, unseen, missed.ranks.length, missed.top);
+    }
+  }
+  console.log(
+    `\nover the ${models.length} models: worst / mean Spearman on all images, on the images not ` +
+      `fitted on (old: the test split), misses in the top quarter`,
+  );
+  const worstMean = (values: number[]) =>
+    `${Math.min(...values).toFixed(3)} / ${(values.reduce((a, b) => a + b, 0) / values.length).toFixed(3)}`;
+  for (const [name, row] of Object.entries(rows)) {
+    console.log(
+      `  ${name.padEnd(26)} all ${worstMean(row.all)}  not fitted on ${worstMean(row.unseen)}  ` +
+        `misses ${row.top}/${row.misses}  per model all [${row.all.map((v) => v.toFixed(2)).join(' ')}] ` +
+        `not fitted on [${row.unseen.map((v) => v.toFixed(2)).join(' ')}]`,
+    );
+  }
+}
+
 const cacheFile = cacheDir ? path.join(cacheDir, 'maps.json') : '';
 let models: ModelMaps[];
 if (cacheFile && fs.existsSync(cacheFile)) {
@@ -469,4 +605,5 @@ if (cacheFile && fs.existsSync(cacheFile)) {
     fs.writeFileSync(cacheFile, JSON.stringify(models));
   }
 }
-evaluate(models);
+if (!option('calibration-only', '')) evaluate(models);
+evaluateCalibration(models);

@@ -9,6 +9,7 @@ import { jobSchema, backendNameSchema, ladderStepSchema } from './common-schemas
 import { idSchema, maskFigureFields } from './schema-helpers';
 import { inputModeSchema, modelSourceSchema, scalingSchema } from './interop-schemas';
 import { labelSourceTextSchema } from './label-source-schemas';
+import { uncertaintyCalibrationSchema } from './uncertainty-schemas';
 
 const job = z.lazy(() => jobSchema);
 const backendName = z.lazy(() => backendNameSchema);
@@ -148,6 +149,11 @@ export const modelCardSchema = z.object({
   bestEpoch: z.number().int(),
   metrics: z.object({ val: splitMetricsSchema.nullable(), test: splitMetricsSchema.nullable() }),
   testPerImage: z.array(perImageScoreSchema),
+  /**
+   * The uncertainty score's per-model calibration, fitted when training ended; absent for external
+   * versions and versions trained before it (their prediction jobs store passesUncertainty).
+   */
+  uncertaintyCalibration: uncertaintyCalibrationSchema.optional(),
   durationSeconds: z.number(),
   trainSeconds: z.number(),
   imagesPerSecond: z.number(),

@@ -230,6 +230,9 @@ function trainJobRunner(
       bestEpoch: result.bestEpoch,
       metrics: result.metrics,
       testPerImage: result.testPerImage,
+      ...(result.uncertaintyCalibration
+        ? { uncertaintyCalibration: result.uncertaintyCalibration }
+        : {}),
       durationSeconds: (performance.now() - started) / 1000,
       trainSeconds: result.trainSeconds,
       imagesPerSecond: result.imagesPerSecond,

@@ -181,6 +181,8 @@ const DISAGREEMENT_WEIGHT = 0.5;
  * trained without dropout it raised the worst Spearman with 1 - Dice from 0.20 to 0.45 (mean 0.55
  * to 0.58), with dropout 0.2 from 0.16 to 0.29 (0.45 to 0.49); it ranks missed lesions somewhat
  * lower (16 of 82 in the top quarter against 21), since passes that all draw nothing agree.
+ * Versions trained here store their calibrated score instead (./uncertainty-calibration.ts); this
+ * one is the fallback for versions without a calibration.
  */
 export function passesUncertainty(maps: readonly Uint8Array[]): number {
   if (maps.length === 0) return 0;

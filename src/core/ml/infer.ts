@@ -18,7 +18,8 @@ import type { ModelRunner } from './engine';
 import { overlapTile } from './tile';
 import { probabilitiesToBytes, toUnitFloat } from './trainer';
 import { predictTransformed } from './tta';
-import { passesUncertainty } from '../math/uncertainty';
+import { passesScore } from '../math/uncertainty-calibration';
+import type { UncertaintyCalibration } from '../../shared/uncertainty-schemas';
 
 /** 0..255 probability map of a full-resolution gray image. */
 export async function predictFullImage(
@@ -50,26 +51,42 @@ export async function predictFullImage(
 }
 
 /**
+ * An image's test-time passes at the network's input size (8-bit, pass 0 the plain prediction) and
+ * the plain prediction at the image's own resolution (as predictFullImage).
+ */
+export async function predictPasses(
+  runner: ModelRunner,
+  image: { data: Uint8Array; width: number; height: number },
+  size: number,
+  passes: number,
+): Promise<{ probabilities: Uint8Array; maps: Uint8Array[] }> {
+  const input = await resizeGray(image.data, image.width, image.height, size, size, 'linear');
+  const maps = await predictTransformed(runner, toUnitFloat(input), size, passes);
+  const bytes = maps.map((map) => probabilitiesToBytes(map));
+  const probabilities = await resizeGray(bytes[0], size, size, image.width, image.height, 'linear');
+  return { probabilities, maps: bytes };
+}
+
+/**
  * The plain prediction of an image at its own resolution (as predictFullImage) and its uncertainty
- * score from `passes` test-time transforms at the network's input size (../math/uncertainty.ts
- * passesUncertainty); null with one pass or tiling, where the score comes from the map alone.
+ * score from `passes` test-time transforms at the network's input size: the version's calibrated
+ * score when it has a calibration for that many passes, else passesUncertainty
+ * (../math/uncertainty-calibration.ts passesScore); null with one pass or tiling, where the score
+ * comes from the map alone.
  */
 export async function predictScoredImage(
   runner: ModelRunner,
   image: { data: Uint8Array; width: number; height: number },
   size: number,
-  options: { tile?: boolean; passes: number },
+  options: { tile?: boolean; passes: number; calibration?: UncertaintyCalibration | null },
 ): Promise<{ probabilities: Uint8Array; uncertainty: number | null }> {
   if (options.tile || options.passes <= 1)
     return {
       probabilities: await predictFullImage(runner, image, size, options.tile),
       uncertainty: null,
     };
-  const input = await resizeGray(image.data, image.width, image.height, size, size, 'linear');
-  const maps = await predictTransformed(runner, toUnitFloat(input), size, options.passes);
-  const bytes = maps.map((map) => probabilitiesToBytes(map));
-  const probabilities = await resizeGray(bytes[0], size, size, image.width, image.height, 'linear');
-  return { probabilities, uncertainty: passesUncertainty(bytes) };
+  const { probabilities, maps } = await predictPasses(runner, image, size, options.passes);
+  return { probabilities, uncertainty: passesScore(maps, options.calibration) };
 }
 
 export interface PairEvaluation {

@@ -14,6 +14,7 @@ import {
   splitMetricsSchema,
 } from '../../shared/contract-ml';
 import { externalModelConfigSchema } from '../../shared/interop-schemas';
+import { uncertaintyCalibrationSchema } from '../../shared/uncertainty-schemas';
 
 /** An external ONNX model: its file in the version folder and its config. */
 export const externalJobModelSchema = z.object({
@@ -64,6 +65,8 @@ export const trainJobResultSchema = z.object({
   }),
   metrics: z.object({ val: splitMetricsSchema.nullable(), test: splitMetricsSchema.nullable() }),
   testPerImage: z.array(perImageScoreSchema),
+  /** Null for tiled training (its predictions are not scored from passes). */
+  uncertaintyCalibration: uncertaintyCalibrationSchema.nullable().default(null),
 });
 export type TrainJobResult = z.infer<typeof trainJobResultSchema>;
 
@@ -82,6 +85,8 @@ export const predictJobParamsSchema = z.object({
    * ./tta.ts); 1: the score from the plain map alone. The stored map is always the plain one.
    */
   passes: z.number().int().min(1).max(8).default(1),
+  /** The version's calibrated score (its model card); null: passesUncertainty. */
+  calibration: uncertaintyCalibrationSchema.nullable().default(null),
 });
 export type PredictJobParams = z.infer<typeof predictJobParamsSchema>;
 

@@ -50,6 +50,9 @@ import { latestPrediction, revisionPixels } from '../project/masks';
 import { loadModel, MODEL_FILE, WEIGHTS_FILE } from './model-io';
 import { bestModelDir, trainModel, type TrainItem } from './trainer';
 import { replaceFileAtomic } from './checkpoint';
+import type { UncertaintyCalibration } from '../../shared/uncertainty-schemas';
+import { fitVersionCalibration } from './calibrate';
+import { DEFAULT_UNCERTAINTY_PASSES } from './tta';
 
 function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw new Error('cancelled');
@@ -272,6 +275,28 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
         const left = new Set(skipped.map((entry) => entry.imageId));
         const kept = (pairs: TrainingPair[]) => pairs.filter((pair) => !left.has(pair.imageId));
         const used = { train: kept(splits.train), val: kept(splits.val), test: kept(splits.test) };
+        // The uncertainty score's calibration for this version, from the images it learnt from
+        // with labels, predicted as prediction jobs predict them (tiling scores no passes).
+        let uncertaintyCalibration: UncertaintyCalibration | null = null;
+        if (params.inputMode !== 'tile') {
+          uncertaintyCalibration = await fitVersionCalibration(
+            runner,
+            db,
+            used,
+            params.size,
+            DEFAULT_UNCERTAINTY_PASSES,
+            {
+              signal: context.signal,
+              onImage: (done, total) =>
+                context.progress({
+                  kind: 'loading',
+                  phase: 'calibrating the uncertainty score',
+                  done,
+                  total,
+                }),
+            },
+          );
+        }
         return {
           backend: context.backend,
           parameters: model.countParams(),
@@ -288,6 +313,7 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
           },
           metrics: { val: valEvaluation.metrics, test: testEvaluation.metrics },
           testPerImage: testEvaluation.perImage,
+          uncertaintyCalibration,
         };
       },
       params.batch,
@@ -322,7 +348,7 @@ async function withScoredPredictor<T>(
         runner,
         await readImagePixels(target.imagePath, target),
         params.size,
-        { passes: params.passes },
+        { passes: params.passes, calibration: params.calibration },
       )),
       passes: params.passes,
     })),

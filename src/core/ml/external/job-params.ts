@@ -27,6 +27,7 @@ export function predictJobParams(
         imageIds,
         tile: card.input.mode === 'tile',
         passes,
+        calibration: card.uncertaintyCalibration ?? null,
       };
     case 'onnx':
       return {
@@ -37,6 +38,7 @@ export function predictJobParams(
         tile: false,
         // Test-time transforms suit the U-Net trained here; an external model's map is scored alone.
         passes: 1,
+        calibration: null,
         external: { file: path.join(modelDir, EXTERNAL_MODEL_FILE), config: source.config },
       };
     case 'predictions':
