@@ -12,6 +12,7 @@
 import { UNET_DEPTH } from '../architecture';
 import type { LossName } from '../losses';
 import { GraphBuilder, MS_DOMAIN, float } from './graph';
+import { nchwcConv3x3 } from './nchwc';
 import { winogradConv3x3, winogradFilters } from './winograd';
 
 /** tfjs-layers' batch norm epsilon (Keras default). */
@@ -195,6 +196,13 @@ export interface TrainGraphSpec extends UNetShape {
    * channels run as Winograd F(2x2, 3x3) (./winograd.ts); absent: none.
    */
   winogradMinChannels?: number;
+  /**
+   * The block size of onnxruntime's NCHWc convolutions on this CPU (./nchwc.ts, 8 with AVX2, 16
+   * with AVX-512); absent: every 3x3 conv runs as a plain NCHW Conv.
+   */
+  nchwcBlock?: number;
+  /** The smallest layer (px) that runs blocked: below it the reorders cost more than they win. */
+  nchwcMinSize?: number;
 }
 
 export interface TrainGraph {
@@ -271,10 +279,23 @@ export function buildTrainingGraph(spec: TrainGraphSpec): TrainGraph {
       spec.winogradMinChannels !== undefined &&
       Math.min(cin, cout) >= spec.winogradMinChannels &&
       h % 2 === 0;
-    const convolve = (input: string, filters: string, a: number, b: number) =>
-      winograd
-        ? winogradConv3x3(g, input, winogradFilters(g, filters, a, b), { n, cin: a, cout: b, h })
-        : g.op('Conv', [input, filters], { pads: PADS_SAME_3X3 });
+    const convolve = (input: string, filters: string, a: number, b: number) => {
+      if (winograd)
+        return winogradConv3x3(g, input, winogradFilters(g, filters, a, b), {
+          n,
+          cin: a,
+          cout: b,
+          h,
+        });
+      const blocked =
+        spec.nchwcBlock !== undefined &&
+        a % spec.nchwcBlock === 0 &&
+        b % spec.nchwcBlock === 0 &&
+        h >= (spec.nchwcMinSize ?? 0);
+      if (blocked)
+        return nchwcConv3x3(g, input, filters, { cin: a, cout: b, block: spec.nchwcBlock! });
+      return g.op('Conv', [input, filters], { pads: PADS_SAME_3X3 });
+    };
     const z = convolve(x, w, cin, cout);
     backward.push(() => {
       const dz = gradientOf(z);
