@@ -45,10 +45,12 @@ export function nchwcConv3x3(
 }
 
 /**
- * Layers smaller than this (px) keep the NCHW Conv: at 32 px and below the two reorders around a
- * blocked conv cost about what it wins (`bench/step-ab.ts --variants main,nchwc16s32,nchwc16s64`).
+ * Layers smaller than this (px) keep the NCHW Conv: there the two reorders around a blocked conv
+ * cost about what it wins. `bench/step-ab.ts --variants main,nchwc16s32,nchwc16s64,nchwc16s128`
+ * (base 16, 256 px, batch 4, load 4-6, CPU per step): 1 thread 1.15 / 1.13 / 1.04x, 2 threads
+ * 1.17 / 1.24 / 1.15x; at 64 px (the tests' size) from 32 px 1.07x, every layer 0.98x.
  */
-export const NCHWC_MIN_SIZE = 64;
+export const NCHWC_MIN_SIZE = 32;
 
 /** The block sizes MLAS uses: 16 floats with AVX-512, 8 with AVX2. */
 const CANDIDATE_BLOCKS = [16, 8];
