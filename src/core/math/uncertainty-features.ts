@@ -7,10 +7,13 @@ import {
   PREDICTION_FEATURE_NAMES,
   type PredictionFeatureName,
 } from '../../shared/uncertainty-schemas';
-import { maskDisagreement, passesUncertainty, predictionUncertainty } from './uncertainty';
-
-/** The 8-bit value from which a pixel is predicted lesion (p >= 0.5). */
-const LESION_FROM = 128;
+import {
+  LESION_FROM,
+  maskDisagreement,
+  median8,
+  passesUncertainty,
+  predictionUncertainty,
+} from './uncertainty';
 
 export type PredictionFeatures = Record<PredictionFeatureName, number> & {
   /** The uncalibrated score of the passes (passesUncertainty): what models without a calibration store. */
@@ -39,17 +42,6 @@ export type PredictionFeatures = Record<PredictionFeatureName, number> & {
 
 /** The feature names, in the order the contract lists them. */
 export const FEATURE_NAMES = PREDICTION_FEATURE_NAMES;
-
-function median8(values: Uint8Array): number {
-  const histogram = new Uint32Array(256);
-  for (let i = 0; i < values.length; i++) histogram[values[i]]++;
-  let seen = 0;
-  for (let v = 0; v < 256; v++) {
-    seen += histogram[v];
-    if (seen * 2 >= values.length) return v;
-  }
-  return 255;
-}
 
 /** Dice of two masks cut at p >= 0.5; 1 when both are empty. */
 function maskDice(a: Uint8Array, b: Uint8Array): number {

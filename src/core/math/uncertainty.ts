@@ -22,7 +22,7 @@ const ENTROPY_BITS = Float64Array.from({ length: 256 }, (_, v) => {
 });
 
 /** The 8-bit value from which a pixel is predicted lesion: p >= 0.5, as the masks and Dice cut. */
-const LESION_FROM = 128;
+export const LESION_FROM = 128;
 
 /** Mean binary entropy (bits) of an 8-bit probability map: 0 when sure, 1 when every pixel is 0.5. */
 export function meanBinaryEntropy(probabilities: Uint8Array): number {
@@ -67,7 +67,7 @@ const EXTENT_FRACTION = 0.3;
 const FULL_STAKE_FRACTION = 0.005;
 
 /** Median of 8-bit values (the image's background probability: lesions are a minority). */
-function median8(values: Uint8Array): number {
+export function median8(values: Uint8Array): number {
   const histogram = new Uint32Array(256);
   for (let i = 0; i < values.length; i++) histogram[values[i]]++;
   let seen = 0;
