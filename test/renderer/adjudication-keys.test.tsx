@@ -261,4 +261,25 @@ describe('adjudication actions in the editor registry', () => {
     expect(checked('adj-outline')).toBe(false);
     unmount();
   });
+
+  it('a key pressed the moment the queue appears opens its first image', async () => {
+    // The registry reads the panel's published queue; publishing it after the paint left a window
+    // in which the queue was on screen and ↓ said "No disputed image left" (a flaky test found it).
+    const { useReviewStore, unmount } = await loadPanel();
+    const panel = screen.getByTestId('adjudication-panel');
+    let pressedWith: number | null = null;
+    const observer = new MutationObserver(() => {
+      if (pressedWith !== null || screen.queryAllByTestId('adj-queue-item').length === 0) return;
+      pressedWith = useReviewStore.getState().adjudication?.queueLength ?? 0;
+      fireEvent.keyDown(panel, { key: 'ArrowDown' });
+    });
+    observer.observe(panel, { childList: true, subtree: true });
+    await waitFor(() => expect(pressedWith).not.toBeNull());
+    observer.disconnect();
+    expect(pressedWith).toBe(2);
+    await waitFor(() =>
+      expect(screen.getByTestId('adj-image').textContent).toBe('Images/img-1.png'),
+    );
+    unmount();
+  });
 });

@@ -5,7 +5,7 @@
  * panel publishes its queue position (the review store's `adjudication`) for them and attaches
  * the step to the next or previous disputed image.
  */
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type {
   AdjudicationImage,
   AdjudicationQueueItem,
@@ -49,7 +49,9 @@ export function AdjudicationPanel({ open, onClose }: { open: boolean; onClose: (
       -1)
     : -1;
   const queueLength = queue?.length ?? 0;
-  useEffect(() => {
+  // Layout effects: the registry must know the queue in the same commit that shows it, or a key
+  // pressed as the queue appears finds "no disputed image" (passive effects run after the paint).
+  useLayoutEffect(() => {
     const { set, adjudication } = useReviewStore.getState();
     if (!open) {
       set({ adjudication: null });
@@ -63,7 +65,7 @@ export function AdjudicationPanel({ open, onClose }: { open: boolean; onClose: (
       },
     });
   }, [open, queueLength, position]);
-  useEffect(() => () => useReviewStore.getState().set({ adjudication: null }), []);
+  useLayoutEffect(() => () => useReviewStore.getState().set({ adjudication: null }), []);
 
   const step = useRef<(direction: 1 | -1) => Promise<void>>(async () => undefined);
   step.current = async (direction) => {
@@ -76,7 +78,7 @@ export function AdjudicationPanel({ open, onClose }: { open: boolean; onClose: (
         : (position + direction + queue.length) % queue.length;
     await choose(queue[next]);
   };
-  useEffect(() => attachAdjudication({ step: (direction) => step.current(direction) }), []);
+  useLayoutEffect(() => attachAdjudication({ step: (direction) => step.current(direction) }), []);
 
   if (!open) return null;
   return (

@@ -5,7 +5,14 @@
  * buttons and menu entries are the editor registry's adjudication actions: this view publishes
  * what they read (the review store's `adjudication.view`) and attaches what they do.
  */
-import { useCallback, useEffect, useRef, useState, type PointerEvent } from 'react';
+import {
+  useCallback,
+  useEffect,
+  useLayoutEffect,
+  useRef,
+  useState,
+  type PointerEvent,
+} from 'react';
 import type { AdjudicationImage } from '../../../shared/adjudication-schemas';
 import { api } from '../api';
 import { encodeLabelPng, loadGrey } from '../review/media';
@@ -166,9 +173,10 @@ export function AdjudicationView({
     }
   };
 
-  // What the registry's actions read, and what they do, while this image is on screen.
+  // What the registry's actions read, and what they do, while this image is on screen; in layout
+  // effects so that a key pressed as soon as the view shows finds them (see AdjudicationPanel).
   const readerIndices = view.readers.map((r) => r.index).join(',');
-  useEffect(() => {
+  useLayoutEffect(() => {
     publishAdjudicationView({
       readers: readerIndices ? readerIndices.split(',').map(Number) : [],
       shown: [...shown].sort((a, b) => a - b),
@@ -192,10 +200,10 @@ export function AdjudicationView({
     candidate,
     busy,
   ]);
-  useEffect(() => () => publishAdjudicationView(null), []);
+  useLayoutEffect(() => () => publishAdjudicationView(null), []);
   const operations = useRef({ takeReader, startFromConsensus, save });
   operations.current = { takeReader, startFromConsensus, save };
-  useEffect(
+  useLayoutEffect(
     () =>
       attachAdjudication({
         toggleReader,
