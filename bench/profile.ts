@@ -48,6 +48,7 @@ export type KernelClass =
   | 'BN/ReLU'
   | 'pooling'
   | 'concat/split'
+  | 'NCHWc reorders'
   | 'loss'
   | 'reshape/copy'
   | 'other';
@@ -85,6 +86,8 @@ export function kernelClass(op: string, inputShapes: number[][]): KernelClass {
     return weight[0] === 9 && weight[1] === 1 ? 'filter gradients' : 'convs';
   }
   if (op.startsWith('Conv')) return 'convs';
+  // The layout changes around the blocked convolutions (onnxruntime's NCHWc kernels).
+  if (op === 'ReorderInput' || op === 'ReorderOutput') return 'NCHWc reorders';
   if (op === 'FusedMatMul' || op === 'MatMul' || op === 'Gemm') return 'filter gradients';
   if (op === 'MaxPool' || op === 'ScatterElements' || op === 'ConstantOfShape') return 'pooling';
   if (op === 'Concat' || op === 'Split' || op === 'Slice') return 'concat/split';

@@ -5,7 +5,8 @@
  * variant's ratio to the first.
  *   tsx bench/step-ab.ts [--variants main,wino128] [--threads 2] [--base 16] [--size 256]
  *     [--batch 4] [--rounds 5]
- * Variants: main (the product's graph and session), winoN (Winograd for convs with >= N
+ * Variants: main (the product's graph and session), nchwcB[sS] (onnxruntime's blocked convs of
+ * block B on the layers of at least S px), winoN (Winograd for convs with >= N
  * channels), nospin (session.intra_op.allow_spinning 0), spin (explicitly 1), parN (parallel
  * execution mode: inter-op threads = --threads, N intra-op threads each).
  */
@@ -44,6 +45,13 @@ function variant(name: string): Variant {
   if (name === 'spin')
     return { graph: {}, config: { session: { 'intra_op.allow_spinning': '1' } } };
   if (name === 'main') return { graph: {}, config: {} };
+  // nchwcB[sS]: NCHWc convs of block B on layers of at least S px (default every layer).
+  const nchwc = /^nchwc(\d+)(?:s(\d+))?$/.exec(name);
+  if (nchwc)
+    return {
+      graph: { nchwcBlock: Number(nchwc[1]), nchwcMinSize: Number(nchwc[2] ?? 0) },
+      config: {},
+    };
   // Independent nodes (a conv's filter and input gradients) on two inter-op threads.
   const parallel = /^par(\d+)$/.exec(name);
   if (parallel)
@@ -63,7 +71,15 @@ const model = buildUNet({ size, base }, tf);
 const random = new Random(7);
 const images = new Float32Array(batch * size * size).map(() => random.next());
 const masks = new Float32Array(batch * size * size).map(() => (random.next() > 0.5 ? 1 : 0));
-const runs = [];
+interface Run {
+  name: string;
+  session: Awaited<ReturnType<typeof ort.InferenceSession.create>>;
+  feeds: Record<string, InstanceType<typeof ort.Tensor>>;
+  outputs: Record<string, { data: unknown }>;
+  wall: number[];
+  cpu: number[];
+}
+const runs: Run[] = [];
 for (const name of names) {
   const v = variant(name);
   const graph = buildTrainingGraph({
@@ -88,8 +104,8 @@ for (const name of names) {
     ...sessionOptions('training', threads, v.config),
     ...v.options,
   });
-  await session.run(feeds); // warm-up
-  runs.push({ name, session, feeds, wall: [] as number[], cpu: [] as number[] });
+  const outputs = await session.run(feeds); // warm-up, and the figures every variant must match
+  runs.push({ name, session, feeds, outputs, wall: [] as number[], cpu: [] as number[] });
 }
 for (let round = 0; round < rounds; round++)
   for (const run of runs) {
@@ -106,6 +122,29 @@ console.log(
     `load average ${os.loadavg()[0].toFixed(1)}`,
 );
 const [first] = runs;
+/** The largest difference of any output (loss, gradients, statistics) from the first variant's, relative to that output's largest value. */
+function largestDifference(run: Run): number {
+  let worst = 0;
+  for (const [name, tensor] of Object.entries(first.outputs)) {
+    const a = tensor.data as Float32Array;
+    const b = run.outputs[name].data as Float32Array;
+    let scale = 0;
+    let difference = 0;
+    for (let i = 0; i < a.length; i++) {
+      scale = Math.max(scale, Math.abs(a[i]));
+      difference = Math.max(difference, Math.abs(a[i] - b[i]));
+    }
+    const relative = scale > 0 ? difference / scale : difference;
+    if (process.env.STEP_AB_DEBUG && relative > 1e-4)
+      console.log(`    ${name}: ${relative.toExponential(1)} (scale ${scale.toExponential(1)})`);
+    worst = Math.max(worst, relative);
+  }
+  return worst;
+}
+for (const run of runs)
+  console.log(
+    `  ${run.name.padEnd(10)} outputs within ${largestDifference(run).toExponential(1)} of ${first.name}`,
+  );
 for (const run of runs)
   console.log(
     `  ${run.name.padEnd(10)} wall ${median(run.wall).toFixed(0).padStart(5)} ms ` +

@@ -18,6 +18,7 @@ import {
   kernelToTfjs,
   unetParams,
 } from '../../src/core/ml/onnx/unet-graph';
+import { nchwcBlockSize } from '../../src/core/ml/onnx/nchwc';
 import {
   loadOnnxRuntime,
   onnxRunner,
@@ -83,19 +84,26 @@ function trainFeeds(
 
 describe('training-step graph', () => {
   it.each([
-    ...LOSS_NAMES.map((loss) => [loss, 'direct', undefined] as const),
+    ...LOSS_NAMES.map((loss) => [loss, 'direct'] as const),
     // Winograd F(2x2, 3x3) for every 3x3 conv with 4+ channels (all but the first).
-    ['bce-dice', 'Winograd', 4] as const,
+    ['bce-dice', 'Winograd'] as const,
+    // onnxruntime's blocked kernels for every 3x3 conv whose channels are whole blocks (all but
+    // the first), at this CPU's block size: a U-Net of one block's base width.
+    ['bce-dice', 'NCHWc'] as const,
   ])(
     'matches tfjs loss and every gradient for %s with %s 3x3 convs (relative error < 1e-4)',
-    async (loss: LossName, _convs: string, winogradMinChannels: number | undefined) => {
-      const model = buildUNet({ size: SIZE, base: BASE, seed: 11 });
+    async (loss: LossName, convs: 'direct' | 'Winograd' | 'NCHWc') => {
+      const nchwcBlock = convs === 'NCHWc' ? await nchwcBlockSize(ort) : null;
+      if (convs === 'NCHWc' && nchwcBlock === null)
+        throw new Error('onnxruntime has no NCHWc kernels for this CPU (x86-64 has them)');
+      const base = nchwcBlock ?? BASE;
+      const model = buildUNet({ size: SIZE, base, seed: 11 });
       const batch = randomBatch(5);
       const shape: [number, number, number, number] = [BATCH, SIZE, SIZE, 1];
       const x = tf.tensor4d(batch.images, shape);
       const y = tf.tensor4d(batch.masks, shape);
       const w = tf.tensor4d(batch.weights, shape);
-      const weights = readWeights(model, unetParams(BASE));
+      const weights = readWeights(model, unetParams(base));
       const expected = tf.variableGrads(
         () =>
           computeLoss(
@@ -108,13 +116,16 @@ describe('training-step graph', () => {
         model.trainableWeights.map((v) => v.read() as tf.Variable),
       );
       const graph = buildTrainingGraph({
-        base: BASE,
+        base,
         dropout: 0,
         batch: BATCH,
         size: SIZE,
         loss,
-        winogradMinChannels,
+        ...(convs === 'Winograd' ? { winogradMinChannels: 4 } : {}),
+        ...(nchwcBlock ? { nchwcBlock } : {}),
       });
+      // The graph really asks for the blocked kernels (the op type is a string in the model).
+      if (nchwcBlock) expect(Buffer.from(graph.bytes).includes('ReorderInput')).toBe(true);
       const session = await ort.InferenceSession.create(graph.bytes);
       const out = await session.run(trainFeeds(graph, weights, batch));
       await session.release();

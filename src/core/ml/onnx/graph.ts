@@ -131,8 +131,9 @@ export class GraphBuilder {
     model.string(2, 'qataseg');
     model.message(7, (graph) => this.writeGraph(graph));
     model.message(8, (opset) => opset.string(1, '').int(2, OPSET));
-    if (this.nodes.some((node) => node.domain === MS_DOMAIN))
-      model.message(8, (opset) => opset.string(1, MS_DOMAIN).int(2, 1));
+    // Microsoft's contrib domains (FusedMatMul, the NCHWc kernels) are at version 1.
+    for (const domain of new Set(this.nodes.map((node) => node.domain).filter(Boolean)))
+      model.message(8, (opset) => opset.string(1, domain).int(2, 1));
     return model.finish();
   }
 

@@ -10,6 +10,7 @@ import type * as OrtModule from 'onnxruntime-node';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Ort, Tf } from '../tf';
 import { predictInBatches, type ModelRunner } from '../runner';
+import { NCHWC_MIN_SIZE, nchwcBlockSize } from './nchwc';
 import { GraphBuilder } from './graph';
 import { readOptimizerWeights, saveOptimizerWeights } from '../model-io';
 import { deriveSeed, Random } from '../../math/random';
@@ -327,12 +328,15 @@ export class OnnxTrainer {
     this.live = null;
     if (current) await (await current.entry).session.release();
     const entry = (async () => {
+      // The blocked convolutions are CPU kernels: another provider keeps the NCHW graph.
+      const nchwcBlock = executionProvider === 'cpu' ? await nchwcBlockSize(this.ort) : null;
       const graph = buildTrainingGraph({
         base: this.base,
         dropout: this.config.dropout,
         batch,
         size: this.config.size,
         loss: this.config.loss,
+        ...(nchwcBlock ? { nchwcBlock, nchwcMinSize: NCHWC_MIN_SIZE } : {}),
       });
       const session = await this.ort.InferenceSession.create(
         graph.bytes,

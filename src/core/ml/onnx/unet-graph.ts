@@ -12,6 +12,7 @@
 import { UNET_DEPTH } from '../architecture';
 import type { LossName } from '../losses';
 import { GraphBuilder, MS_DOMAIN, float } from './graph';
+import { nchwcConv3x3 } from './nchwc';
 import { winogradConv3x3, winogradFilters } from './winograd';
 
 /** tfjs-layers' batch norm epsilon (Keras default). */
@@ -195,6 +196,13 @@ export interface TrainGraphSpec extends UNetShape {
    * channels run as Winograd F(2x2, 3x3) (./winograd.ts); absent: none.
    */
   winogradMinChannels?: number;
+  /**
+   * The block size of onnxruntime's NCHWc convolutions on this CPU (./nchwc.ts, 8 with AVX2, 16
+   * with AVX-512); absent: every 3x3 conv runs as a plain NCHW Conv.
+   */
+  nchwcBlock?: number;
+  /** The smallest layer (px) that runs blocked: below it the reorders cost more than they win. */
+  nchwcMinSize?: number;
 }
 
 export interface TrainGraph {
@@ -239,6 +247,10 @@ export function buildTrainingGraph(spec: TrainGraphSpec): TrainGraph {
     return parts.length === 1 ? parts[0] : g.op('Sum', parts);
   };
   const paramGradient = (key: string, gradient: string) => g.outputAs(gradient, `grad:${key}`);
+  // A conv's output gradient as batch norm hands it back: without its per-channel factor
+  // gamma / std, which the conv applies to its small filter and filter gradient instead (one
+  // full-size pass less per batch norm). Value -> the factor, [1, channels, 1, 1].
+  const gradientFactors = new Map<string, string>();
 
   const channelAxes = g.ints([0, 2, 3]);
   // Nine one-hot 3x3 kernels: convolving with tap k copies the input shifted by tap k.
@@ -271,13 +283,29 @@ export function buildTrainingGraph(spec: TrainGraphSpec): TrainGraph {
       spec.winogradMinChannels !== undefined &&
       Math.min(cin, cout) >= spec.winogradMinChannels &&
       h % 2 === 0;
-    const convolve = (input: string, filters: string, a: number, b: number) =>
-      winograd
-        ? winogradConv3x3(g, input, winogradFilters(g, filters, a, b), { n, cin: a, cout: b, h })
-        : g.op('Conv', [input, filters], { pads: PADS_SAME_3X3 });
+    const convolve = (input: string, filters: string, a: number, b: number) => {
+      if (winograd)
+        return winogradConv3x3(g, input, winogradFilters(g, filters, a, b), {
+          n,
+          cin: a,
+          cout: b,
+          h,
+        });
+      const blocked =
+        spec.nchwcBlock !== undefined &&
+        a % spec.nchwcBlock === 0 &&
+        b % spec.nchwcBlock === 0 &&
+        h >= (spec.nchwcMinSize ?? 0);
+      if (blocked)
+        return nchwcConv3x3(g, input, filters, { cin: a, cout: b, block: spec.nchwcBlock! });
+      return g.op('Conv', [input, filters], { pads: PADS_SAME_3X3 });
+    };
     const z = convolve(x, w, cin, cout);
     backward.push(() => {
+      // dz here lacks its per-channel factor (gradientFactors): the filter gradient gets it
+      // after the product, the input gradient through the filter.
       const dz = gradientOf(z);
+      const factor = gradientFactors.get(z);
       // Filter gradient: im2col by one convolution of every channel with the nine one-hot 3x3
       // taps (one multithreaded pass that writes the columns in [n, c x 9, hw] order), then one
       // batched product with the other side, summed over the batch. The columns come from the
@@ -307,6 +335,7 @@ export function buildTrainingGraph(spec: TrainGraphSpec): TrainGraph {
         const summed = batchSum(flatDz, im2col(x, cin, taps));
         dw = g.op('Reshape', [summed, g.ints([cout, cin, 3, 3])]);
       }
+      if (factor) dw = g.op('Mul', [dw, g.op('Reshape', [factor, g.ints([cout, 1, 1, 1])])]);
       paramGradient(key, dw);
       if (inputNeedsGradient) {
         // Input gradient: convolution with the spatially flipped, transposed filter.
@@ -317,7 +346,7 @@ export function buildTrainingGraph(spec: TrainGraphSpec): TrainGraph {
           g.ints([2, 3]),
           g.ints([-1, -1]),
         ]);
-        addGradient(x, convolve(dz, flipped, cout, cin));
+        addGradient(x, convolve(dz, factor ? g.op('Mul', [flipped, factor]) : flipped, cout, cin));
       }
     });
     return z;
@@ -381,14 +410,14 @@ export function buildTrainingGraph(spec: TrainGraphSpec): TrainGraph {
       paramGradient(`${layer}/gamma`, asVector(dGamma));
       paramGradient(`${layer}/beta`, asVector(dBeta));
       // dz = gamma / std * (dA - mean(dA) - xhat * mean(dA * xhat))
-      //    = scale * dA + (-scale / std * mean(dA * xhat)) * centred - scale * mean(dA)
-      const scale = g.op('Mul', [gamma, invStd]);
+      //    = (gamma / std) * (dA + (-mean(dA * xhat) / std) * centred - mean(dA)).
+      // The bracket is handed back; the conv that made z applies gamma / std (gradientFactors).
       const meanDA = g.op('Div', [dBeta, g.scalar(count)]);
       const meanDAX = g.op('Div', [dGamma, g.scalar(count)]);
-      const centredFactor = g.op('Neg', [g.op('Mul', [g.op('Mul', [scale, invStd]), meanDAX])]);
-      const offset = g.op('Neg', [g.op('Mul', [scale, meanDA])]);
-      const rest = affine(centred, centredFactor, offset, channels);
-      addGradient(z, g.op('Add', [g.op('Mul', [dA, scale]), rest]));
+      const centredFactor = g.op('Neg', [g.op('Mul', [invStd, meanDAX])]);
+      const rest = affine(centred, centredFactor, g.op('Neg', [meanDA]), channels);
+      addGradient(z, g.op('Add', [dA, rest]));
+      gradientFactors.set(z, g.op('Mul', [gamma, invStd]));
     });
     return out;
   };
