@@ -2,11 +2,14 @@
  * The product's training loop on real data: a generated demo project of phantoms, its train
  * split read by the ML worker's own data functions (core/ml/data.ts), `trainModel` with the
  * onnxruntime trainer and augmentation on, as the training job runs it. Runs alternate between
- * batches made inline (QATASEG_LOADER_THREAD=0) and on the loader thread, so a busy machine's load
- * falls on both alike. Prints per run the training img/s (epoch wall time), the seconds the loop
- * waited for batches, the process CPU seconds per image and the load average.
+ * modes, so a busy machine's load falls on all alike. A mode is `graph:loader`: graph `blocked`
+ * (the NCHWc convolutions, the default) or `plain` (QATASEG_NCHWC=0); loader `thread` (the
+ * default) or `inline` (QATASEG_LOADER_THREAD=0).
+ * Prints per run the training img/s (epoch wall time), the seconds the loop waited for batches,
+ * the process CPU seconds per image and the load average, then each mode's mean and its ratio to
+ * the first mode.
  *   tsx bench/train-run.ts [--count 32] [--size 256] [--base 16] [--batch 4] [--epochs 1]
- *     [--threads 2] [--rounds 2] [--loss bce-dice]
+ *     [--threads 2] [--rounds 2] [--loss bce-dice] [--modes plain:thread,blocked:thread,...]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,6 +31,14 @@ const batch = Number(option('batch', '4'));
 const epochs = Number(option('epochs', '1'));
 const rounds = Number(option('rounds', '2'));
 const loss = option('loss', 'bce-dice') as LossName;
+const modes = option('modes', 'plain:thread,blocked:thread,blocked:inline').split(',');
+const LOADER_THREAD: Record<string, string> = { inline: '0', thread: '1' };
+for (const mode of modes) {
+  const [graph, loader] = mode.split(':');
+  if (!['plain', 'blocked'].includes(graph) || !(loader in LOADER_THREAD))
+    throw new Error(`unknown mode ${mode}: graph plain|blocked, loader thread|inline`);
+}
+const rates = new Map<string, number[]>();
 process.env.QATASEG_THREADS = option('threads', '2');
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qataseg-train-run-'));
@@ -44,8 +55,10 @@ try {
       `${process.env.QATASEG_THREADS} onnxruntime thread(s), augmentation on, loss ${loss}`,
   );
   for (let round = 0; round < rounds; round++)
-    for (const thread of ['0', '1']) {
-      process.env.QATASEG_LOADER_THREAD = thread;
+    for (const mode of modes) {
+      const [graph, loader] = mode.split(':');
+      process.env.QATASEG_NCHWC = graph === 'plain' ? '0' : '1';
+      process.env.QATASEG_LOADER_THREAD = LOADER_THREAD[loader];
       const lines: string[] = [];
       const cpu = process.cpuUsage();
       const result = await trainModel(
@@ -73,12 +86,22 @@ try {
         .map((line) => Number(/([\d.]+) s of it waiting/.exec(line)?.[1] ?? 0))
         .reduce((a, b) => a + b, 0);
       console.log(
-        `  ${thread === '1' ? 'loader thread' : 'inline       '}: ${result.imagesPerSecond.toFixed(2)} img/s, ` +
+        `  ${mode.padEnd(14)}: ${result.imagesPerSecond.toFixed(2)} img/s, ` +
           `waited ${waited.toFixed(2)} s for batches in ${result.trainSeconds.toFixed(1)} s, CPU ` +
           `${((used.user + used.system) / 1e6 / (train.length * epochs)).toFixed(2)} s/image ` +
           `(epoch loss ${result.history.at(-1)?.loss.toFixed(5)}), load average ${os.loadavg()[0].toFixed(1)}`,
       );
+      rates.set(mode, [...(rates.get(mode) ?? []), result.imagesPerSecond]);
     }
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  const first = mean(rates.get(modes[0])!);
+  for (const mode of modes) {
+    const values = rates.get(mode)!;
+    console.log(
+      `${mode.padEnd(14)}: mean ${mean(values).toFixed(2)} img/s (${values.map((v) => v.toFixed(2)).join(', ')}), ` +
+        `${(mean(values) / first).toFixed(3)}x ${modes[0]}`,
+    );
+  }
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }
