@@ -44,8 +44,10 @@ if (files.length === 0) {
   process.exit(2);
 }
 
+// One report file per vitest process: parallel runs of different files share a run index.
+let reports = 0;
 function runOnce(file, index) {
-  const report = path.join(os.tmpdir(), `flake-audit-${process.pid}-${index}.json`);
+  const report = path.join(os.tmpdir(), `flake-audit-${process.pid}-${reports++}.json`);
   return new Promise((resolve) => {
     const started = Date.now();
     const child = spawn(

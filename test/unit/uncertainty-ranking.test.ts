@@ -28,12 +28,15 @@
  * 0.858, -0.037, 0.414, 0.733 and 21 runs of a test-time variant 0.749, 0.422, 0.657, 0.746; the
  * uncalibrated passes' score 0.794, 0.599, 0.682, 0.744 (mean 0.705). This, the calibrated score,
  * in 2 runs at load 2-3: 0.858, 0.930, 0.685, 0.779 (mean 0.813), no missed lesion, the same
- * figures in each run (33 s and 55 s of test time). So on one machine and build the statistic does not vary
- * and the rate is 0 (< 1 / 1,000). The 1,800 s limit is a guard against a hung job.
+ * figures in each run (33 s and 55 s of test time); with the training step's blocked (NCHWc)
+ * convolutions, block 16 on AVX-512, 0.852, 0.827, 0.830, 0.714 (mean 0.806; 24-74 s), the same
+ * in 6 runs (5 of them beside a second test stream, load 1.6-5.3). So on one machine and build
+ * the statistic does not vary and the rate is 0 (< 1 / 1,000). The 1,800 s limit is a guard
+ * against a hung job.
  * Across machines whose CPU kernels round differently the models differ; if that moved the
  * figures as much as a change of training seed does, then with the spread of the uncalibrated
  * single-map score over seeds 1-8 at these settings (-0.22 to 0.76, sd about 0.3, bench/README.md;
- * the mean of four 0.15) the bound 0.4 lies 2.75 of those below 0.813 and would fail about 3 runs
+ * the mean of four 0.15) the bound 0.4 lies 2.7 of those below 0.806 and would fail about 3 runs
  * in 1,000 there; with the calibrated score's own spread over the bench's models (0.58 to 0.85,
  * sd about 0.1; the mean of four 0.05) it lies 8 below: across machines determinism, not the
  * margin, carries the rate.
