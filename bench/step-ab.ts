@@ -5,7 +5,7 @@
  * variant's ratio to the first.
  *   tsx bench/step-ab.ts [--variants main,wino128] [--threads 2] [--base 16] [--size 256]
  *     [--batch 4] [--rounds 5]
- * Variants: main (the product's graph and session), nchwcB[sS] (onnxruntime's blocked convs of
+ * Variants (joined by +, e.g. nchwc16s32+nospin): main (the product's graph and session), nchwcB[sS] (onnxruntime's blocked convs of
  * block B on the layers of at least S px), winoN (Winograd for convs with >= N
  * channels), nospin (session.intra_op.allow_spinning 0), spin (explicitly 1), parN (parallel
  * execution mode: inter-op threads = --threads, N intra-op threads each).
@@ -37,7 +37,17 @@ interface Variant {
   /** Session options over the product's (execution mode, thread pools). */
   options?: Record<string, unknown>;
 }
+/** `a+b+...`: the parts' graph options and session configurations merged. */
 function variant(name: string): Variant {
+  const merged: Variant = { graph: {}, config: {} };
+  for (const p of name.split('+').map(part)) {
+    merged.graph = { ...merged.graph, ...p.graph };
+    merged.config = { ...merged.config, ...p.config };
+    if (p.options) merged.options = { ...merged.options, ...p.options };
+  }
+  return merged;
+}
+function part(name: string): Variant {
   const wino = /^wino(\d+)$/.exec(name);
   if (wino) return { graph: { winogradMinChannels: Number(wino[1]) }, config: {} };
   if (name === 'nospin')
@@ -107,8 +117,11 @@ for (const name of names) {
   const outputs = await session.run(feeds); // warm-up, and the figures every variant must match
   runs.push({ name, session, feeds, outputs, wall: [] as number[], cpu: [] as number[] });
 }
+// Each round starts one variant further on, so that no variant always runs first or always
+// follows the same one (the previous session's spinning threads, caches).
 for (let round = 0; round < rounds; round++)
-  for (const run of runs) {
+  for (let k = 0; k < runs.length; k++) {
+    const run = runs[(round + k) % runs.length];
     const cpu = process.cpuUsage();
     const start = performance.now();
     await run.session.run(run.feeds);
