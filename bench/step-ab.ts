@@ -5,10 +5,12 @@
  * variant's ratio to the first.
  *   tsx bench/step-ab.ts [--variants main,wino128] [--threads 2] [--base 16] [--size 256]
  *     [--batch 4] [--rounds 5]
- * Variants (joined by +, e.g. nchwc16s32+nospin): main (the product's graph and session), nchwcB[sS] (onnxruntime's blocked convs of
- * block B on the layers of at least S px), winoN (Winograd for convs with >= N
- * channels), nospin (session.intra_op.allow_spinning 0), spin (explicitly 1), parN (parallel
- * execution mode: inter-op threads = --threads, N intra-op threads each).
+ * Variants, joined by + to combine (nchwc16s32+nospin): main (the NCHW graph and the product's
+ * session; the product's own graph is nchwc16s32 on AVX-512, nchwc8s32 on AVX2), nchwcB[sS]
+ * (onnxruntime's blocked convs of block B on the layers of at least S px), winoN (Winograd for
+ * convs with >= N channels), nospin (session.intra_op.allow_spinning 0), spin (explicitly 1),
+ * parN (parallel execution mode: inter-op threads = --threads, N intra-op threads each). Each
+ * round starts one variant further on (a fixed order made the first ~10% slower).
  */
 import os from 'node:os';
 import { loadRuntime } from '../src/core/ml/backends';
