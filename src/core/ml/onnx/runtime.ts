@@ -11,6 +11,8 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import type { Ort, Tf } from '../tf';
 import { predictInBatches, type ModelRunner } from '../runner';
 import { NCHWC_MIN_SIZE, nchwcBlockSize } from './nchwc';
+import { combineStatistics, ReplicaPool, splitBatch } from './replicas';
+import type { TensorData } from './replica-messages';
 import { GraphBuilder } from './graph';
 import { readOptimizerWeights, saveOptimizerWeights } from '../model-io';
 import { deriveSeed, Random } from '../../math/random';
@@ -76,6 +78,16 @@ export function intraOpSpinning(): boolean {
 
 /** The execution provider of every session in this process: 'cpu', or the GPU rung admitted. */
 let executionProvider = 'cpu';
+
+/**
+ * Replicas a training step is split across (./replicas.ts): QATASEG_REPLICAS, else one per
+ * thread, each on one intra-op thread. One on a GPU provider, whose session is already parallel.
+ */
+export function onnxReplicas(): number {
+  if (executionProvider !== 'cpu') return 1;
+  const fromEnv = Number(process.env.QATASEG_REPLICAS);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : onnxThreads();
+}
 
 /** Called by the ladder once a GPU provider has passed its self-check (./providers.ts). */
 export function useExecutionProvider(provider: string): void {
@@ -256,6 +268,22 @@ export async function onnxDropoutRunner(
   };
 }
 
+/** Copies of the weights on one SharedArrayBuffer, which threads read without a copy per post. */
+function sharedCopies(
+  specs: { key: string }[],
+  weights: Map<string, Float32Array>,
+): Map<string, Float32Array> {
+  const lengths = specs.map((spec) => weights.get(spec.key)?.length ?? 0);
+  const buffer = new SharedArrayBuffer(4 * lengths.reduce((a, b) => a + b, 0));
+  const copies = new Map<string, Float32Array>();
+  let offset = 0;
+  specs.forEach((spec, index) => {
+    copies.set(spec.key, new Float32Array(buffer, 4 * offset, lengths[index]));
+    offset += lengths[index];
+  });
+  return copies;
+}
+
 /** Adam as tfjs implements it (bias correction by accumulated betas, epsilon 1e-7). */
 const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
 
@@ -268,10 +296,14 @@ export interface StepInput {
   seed: number;
 }
 
+/** What a step graph gives back, by output name. */
+type StepOutputs = Record<string, TensorData>;
+
 /**
- * Training on onnxruntime: one session per batch size runs the training-step graph; Adam and
- * the batch norms' moving averages are updated here, in ONNX layout, then copied into the tfjs
- * model whenever it is saved.
+ * Training on onnxruntime: one session per batch size runs the training-step graph (or, with
+ * replicas, one session per part of the batch on its own thread); Adam and the batch norms'
+ * moving averages are updated here, in ONNX layout, then copied into the tfjs model whenever it
+ * is saved.
  */
 export class OnnxTrainer {
   private readonly params: ParamSpec[];
@@ -281,6 +313,16 @@ export class OnnxTrainer {
   private readonly secondMoments = new Map<string, Float32Array>();
   private live: { batch: number; entry: Promise<{ session: Session; graph: TrainGraph }> } | null =
     null;
+  private replicas: {
+    pool: ReplicaPool;
+    sizes: string;
+    graph: TrainGraph;
+    /** The weights on shared memory, which the replicas copy at each run. */
+    mirror: Map<string, Float32Array>;
+  } | null = null;
+  private readonly replicaCount: number;
+  /** Why steps run in one session although replicas were asked for (a thread failed). */
+  replicaFallback: string | null = null;
   private readonly base: number;
   private iterations = 0;
 
@@ -293,12 +335,15 @@ export class OnnxTrainer {
       loss: LossName;
       dropout: number;
       learningRate: number;
+      /** Parts a batch is split across (default onnxReplicas()); 1 runs it in one session. */
+      replicas?: number;
     },
   ) {
     this.base = modelBase(model);
     this.params = unetParams(this.base);
     this.trainable = this.trainableOrder();
     this.weights = readWeights(model, this.params);
+    this.replicaCount = config.replicas ?? onnxReplicas();
     for (const spec of this.trainable) {
       const length = this.weights.get(spec.key)?.length ?? 0;
       this.firstMoments.set(spec.key, new Float32Array(length));
@@ -317,6 +362,20 @@ export class OnnxTrainer {
     });
   }
 
+  /** The training-step graph of a batch size. */
+  private async graph(batch: number): Promise<TrainGraph> {
+    // The blocked convolutions are CPU kernels: another provider keeps the NCHW graph.
+    const nchwcBlock = executionProvider === 'cpu' ? await nchwcBlockSize(this.ort) : null;
+    return buildTrainingGraph({
+      base: this.base,
+      dropout: this.config.dropout,
+      batch,
+      size: this.config.size,
+      loss: this.config.loss,
+      ...(nchwcBlock ? { nchwcBlock, nchwcMinSize: NCHWC_MIN_SIZE } : {}),
+    });
+  }
+
   /**
    * The step session of a batch size. One lives at a time: each holds its own memory arena (about
    * 2 GB at 256 px, base 16, batch 4), and the smaller last batch of an epoch would otherwise
@@ -328,16 +387,7 @@ export class OnnxTrainer {
     this.live = null;
     if (current) await (await current.entry).session.release();
     const entry = (async () => {
-      // The blocked convolutions are CPU kernels: another provider keeps the NCHW graph.
-      const nchwcBlock = executionProvider === 'cpu' ? await nchwcBlockSize(this.ort) : null;
-      const graph = buildTrainingGraph({
-        base: this.base,
-        dropout: this.config.dropout,
-        batch,
-        size: this.config.size,
-        loss: this.config.loss,
-        ...(nchwcBlock ? { nchwcBlock, nchwcMinSize: NCHWC_MIN_SIZE } : {}),
-      });
+      const graph = await this.graph(batch);
       const session = await this.ort.InferenceSession.create(
         graph.bytes,
         sessionOptions('training'),
@@ -348,39 +398,180 @@ export class OnnxTrainer {
     return entry;
   }
 
+  /** The replica threads, each holding the step session of its part's size. */
+  private async replicaSessions(
+    sizes: number[],
+  ): Promise<{ pool: ReplicaPool; graph: TrainGraph; mirror: Map<string, Float32Array> }> {
+    const key = sizes.join(',');
+    if (this.replicas?.sizes === key) return this.replicas;
+    // One set of sessions at a time, as in session(): the single session goes first.
+    const single = this.live;
+    this.live = null;
+    if (single) await (await single.entry).session.release();
+    let pool = this.replicas?.pool;
+    if (!pool || pool.size !== sizes.length) {
+      await pool?.close();
+      this.replicas = null;
+      const started = ReplicaPool.start(sizes.length);
+      if (typeof started === 'string') throw new Error(started);
+      pool = started;
+    }
+    const graphs = new Map<number, TrainGraph>();
+    for (const size of new Set(sizes)) graphs.set(size, await this.graph(size));
+    const graph = graphs.get(sizes[0]) as TrainGraph;
+    const mirror = this.replicas?.mirror ?? sharedCopies(graph.trainable, this.weights);
+    const shared: Record<string, TensorData> = {};
+    for (const spec of graph.trainable)
+      shared[spec.key] = { data: mirror.get(spec.key) as Float32Array, dims: spec.onnxShape };
+    const threads = Math.max(1, Math.floor(onnxThreads() / sizes.length));
+    await pool.load(
+      sizes.map((size) => (graphs.get(size) as TrainGraph).bytes),
+      sessionOptions('training', threads),
+      shared,
+    );
+    this.replicas = { pool, sizes: key, graph, mirror };
+    return this.replicas;
+  }
+
   /** One optimisation step; returns the batch's loss. */
   async step(input: StepInput): Promise<number> {
-    const { ort } = this;
+    const sizes = this.replicaFallback ? [input.count] : splitBatch(input.count, this.replicaCount);
+    let outputs: StepOutputs | null = null;
+    if (sizes.length > 1) {
+      try {
+        outputs = await this.replicatedOutputs(input, sizes);
+      } catch (error) {
+        // The weights change only after the outputs are in, so the step runs again in one session.
+        this.replicaFallback = error instanceof Error ? error.message : String(error);
+        await this.closeReplicas();
+      }
+    }
+    outputs ??= await this.singleOutputs(input);
+    const loss = outputs.loss.data[0];
+    if (!Number.isFinite(loss)) return loss;
+    const out = outputs;
+    this.applyAdam((key) => out[`grad:${key}`].data);
+    for (const key of Object.keys(out)) {
+      if (key.startsWith('batch_mean:'))
+        this.moveAverage(`${key.slice('batch_mean:'.length)}/moving_mean`, out[key].data);
+      else if (key.startsWith('batch_var:'))
+        this.moveAverage(`${key.slice('batch_var:'.length)}/moving_variance`, out[key].data);
+    }
+    return loss;
+  }
+
+  /**
+   * The step's feeds for images [from, from + count) of the batch; the weights too unless the
+   * replicas hold them. `dropoutMask` is the whole batch's.
+   */
+  private feeds(
+    input: StepInput,
+    graph: TrainGraph,
+    part: { from: number; count: number; dropoutMask: Float32Array | null; weights: boolean },
+  ): StepOutputs {
+    const { from, count, dropoutMask } = part;
     const { size } = this.config;
-    const { session, graph } = await this.session(input.count);
-    const imageShape = [input.count, 1, size, size];
-    const feeds: Record<string, OrtModule.Tensor> = {
-      image: new ort.Tensor('float32', input.images, imageShape),
-      mask: new ort.Tensor('float32', input.masks, imageShape),
+    const pixels = size * size;
+    const imageDims = [count, 1, size, size];
+    // Copies when a part (posted to a replica, whose clone would take the whole buffer).
+    const slice = (array: Float32Array, length: number) =>
+      count === input.count ? array : array.slice(from * length, (from + count) * length);
+    const feeds: StepOutputs = {
+      image: { data: slice(input.images, pixels), dims: imageDims },
+      mask: { data: slice(input.masks, pixels), dims: imageDims },
     };
     if (graph.takesPixelWeights) {
       if (!input.pixelWeights) throw new Error('weighted-bce needs a weight map');
-      feeds.pixel_weights = new ort.Tensor('float32', input.pixelWeights, imageShape);
+      feeds.pixel_weights = { data: slice(input.pixelWeights, pixels), dims: imageDims };
     }
-    if (graph.dropoutMaskShape) {
-      const mask = new Float32Array(graph.dropoutMaskShape.reduce((a, b) => a * b, 1));
-      const random = new Random(input.seed);
-      const keep = 1 - this.config.dropout;
-      for (let i = 0; i < mask.length; i++) mask[i] = random.next() < keep ? 1 / keep : 0;
-      feeds.dropout_mask = new ort.Tensor('float32', mask, graph.dropoutMaskShape);
+    if (graph.dropoutMaskShape && dropoutMask) {
+      const [, ...perImage] = graph.dropoutMaskShape;
+      const length = perImage.reduce((a, b) => a * b, 1);
+      feeds.dropout_mask = { data: slice(dropoutMask, length), dims: [count, ...perImage] };
     }
-    for (const spec of graph.trainable) {
-      feeds[spec.key] = new ort.Tensor('float32', this.weight(spec.key), spec.onnxShape);
-    }
+    if (part.weights)
+      for (const spec of graph.trainable)
+        feeds[spec.key] = { data: this.weight(spec.key), dims: spec.onnxShape };
+    return feeds;
+  }
+
+  /** The whole batch's dropout mask from the step's seed (so a split does not change it). */
+  private dropoutMask(input: StepInput, graph: TrainGraph): Float32Array | null {
+    if (!graph.dropoutMaskShape) return null;
+    const [, ...perImage] = graph.dropoutMaskShape;
+    const mask = new Float32Array(input.count * perImage.reduce((a, b) => a * b, 1));
+    const random = new Random(input.seed);
+    const keep = 1 - this.config.dropout;
+    for (let i = 0; i < mask.length; i++) mask[i] = random.next() < keep ? 1 / keep : 0;
+    return mask;
+  }
+
+  private async singleOutputs(input: StepInput): Promise<StepOutputs> {
+    const { ort } = this;
+    const { session, graph } = await this.session(input.count);
+    const feeds: Record<string, OrtModule.Tensor> = {};
+    const part = {
+      from: 0,
+      count: input.count,
+      dropoutMask: this.dropoutMask(input, graph),
+      weights: true,
+    };
+    for (const [name, tensor] of Object.entries(this.feeds(input, graph, part)))
+      feeds[name] = new ort.Tensor('float32', tensor.data, tensor.dims);
     const out = await session.run(feeds);
-    const loss = (out.loss.data as Float32Array)[0];
-    if (!Number.isFinite(loss)) return loss;
-    this.applyAdam((key) => out[`grad:${key}`].data as Float32Array);
-    for (const layer of graph.batchNorms) {
-      this.moveAverage(`${layer}/moving_mean`, out[`batch_mean:${layer}`].data as Float32Array);
-      this.moveAverage(`${layer}/moving_variance`, out[`batch_var:${layer}`].data as Float32Array);
+    const outputs: StepOutputs = {};
+    for (const [name, tensor] of Object.entries(out))
+      outputs[name] = { data: tensor.data as Float32Array, dims: [...tensor.dims] };
+    return outputs;
+  }
+
+  /** The parts' outputs combined as the whole batch's: loss, gradients and batch statistics. */
+  private async replicatedOutputs(input: StepInput, sizes: number[]): Promise<StepOutputs> {
+    const { pool, graph, mirror } = await this.replicaSessions(sizes);
+    for (const [key, data] of mirror) data.set(this.weight(key));
+    const dropoutMask = this.dropoutMask(input, graph);
+    let from = 0;
+    const feeds = sizes.map((count) => {
+      const part = this.feeds(input, graph, { from, count, dropoutMask, weights: false });
+      from += count;
+      return part;
+    });
+    const parts = await pool.run(feeds);
+    const shares = sizes.map((count) => count / input.count);
+    const combined: StepOutputs = {};
+    for (const name of Object.keys(parts[0])) {
+      if (name.startsWith('batch_var:')) continue;
+      if (name.startsWith('batch_mean:')) {
+        const layer = name.slice('batch_mean:'.length);
+        const { mean, variance } = combineStatistics(
+          parts.map((part, index) => ({
+            mean: part[name].data,
+            variance: part[`batch_var:${layer}`].data,
+            share: shares[index],
+          })),
+        );
+        combined[name] = { data: mean, dims: parts[0][name].dims };
+        combined[`batch_var:${layer}`] = { data: variance, dims: parts[0][name].dims };
+        continue;
+      }
+      // The loss and the gradients: the mean over the batch is the parts' means by their shares
+      // (summed into the first part's array, which this thread owns).
+      const sum = parts[0][name].data;
+      for (let i = 0; i < sum.length; i++) sum[i] *= shares[0];
+      parts.slice(1).forEach((part, index) => {
+        const data = part[name].data;
+        const share = shares[index + 1];
+        for (let i = 0; i < sum.length; i++) sum[i] += share * data[i];
+      });
+      combined[name] = parts[0][name];
     }
-    return loss;
+    return combined;
+  }
+
+  private async closeReplicas(): Promise<void> {
+    const replicas = this.replicas;
+    this.replicas = null;
+    await replicas?.pool.close();
   }
 
   private weight(key: string): Float32Array {
@@ -479,6 +670,7 @@ export class OnnxTrainer {
     const current = this.live;
     this.live = null;
     if (current) await (await current.entry).session.release();
+    await this.closeReplicas();
   }
 }
 
