@@ -71,6 +71,8 @@ export interface TrainResult {
   trainSeconds: number;
   imagesPerSecond: number;
   epochsRun: number;
+  /** How the steps ran across threads (onnxruntime: replicas or one session). */
+  parallelism?: string;
 }
 
 export class TrainingCancelled extends Error {
@@ -139,6 +141,8 @@ interface Stepper {
   /** Restores the optimizer saved in `dir`; false when there is none. */
   loadOptimizer(dir: string): Promise<boolean>;
   dispose(): Promise<void>;
+  /** How the last step ran across threads (said in the job's log after the first epoch). */
+  parallelism?(): string;
 }
 
 function tfjsStepper(tf: Tf, model: tfTypes.LayersModel, config: TrainConfig): Stepper {
@@ -254,8 +258,9 @@ export async function trainModel(
   const epochSecondsEstimate = () =>
     state.history.length > 0 ? meanOf(state.history.map((record) => record.seconds)) : null;
 
+  const firstEpoch = state.epoch + 1;
   try {
-    for (let epoch = state.epoch + 1; epoch <= config.epochs; epoch++) {
+    for (let epoch = firstEpoch; epoch <= config.epochs; epoch++) {
       const order = new Random(deriveSeed(config.seed, epoch)).shuffle(
         run.train.map((_, index) => index),
       );
@@ -317,7 +322,8 @@ export async function trainModel(
       const trainSeconds = (performance.now() - epochStart) / 1000;
       callbacks.log?.(
         `epoch ${epoch}: ${steps} steps in ${trainSeconds.toFixed(1)} s, ` +
-          `${(loaderWait / 1000).toFixed(2)} s of it waiting for batches`,
+          `${(loaderWait / 1000).toFixed(2)} s of it waiting for batches` +
+          (epoch === firstEpoch && stepper.parallelism ? `; ${stepper.parallelism()}` : ''),
       );
       const validationRunner = await stepper.runner(Math.max(1, config.batch));
       let valDice: number | null;
@@ -374,7 +380,9 @@ export async function trainModel(
     model.dispose();
     await stepper.dispose();
   }
+  const parallelism = stepper.parallelism?.();
   return {
+    ...(parallelism ? { parallelism } : {}),
     history: state.history,
     bestEpoch: state.bestEpoch,
     trainSeconds: state.trainSeconds,

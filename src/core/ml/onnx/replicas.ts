@@ -133,6 +133,13 @@ export class ReplicaPool {
     );
   }
 
+  /** Releases the replicas' sessions (and their memory), keeping the threads. */
+  async release(): Promise<void> {
+    await Promise.all(
+      this.workers.map((worker) => this.call(worker, { type: 'release', id: this.nextId++ })),
+    );
+  }
+
   async close(): Promise<void> {
     this.failure ??= 'the replicas were closed';
     await Promise.all(this.workers.map((worker) => worker.terminate()));

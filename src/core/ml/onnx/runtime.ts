@@ -323,6 +323,7 @@ export class OnnxTrainer {
   private readonly replicaCount: number;
   /** Why steps run in one session although replicas were asked for (a thread failed). */
   replicaFallback: string | null = null;
+  private readonly stepCounts = { replicated: 0, single: 0 };
   private readonly base: number;
   private iterations = 0;
 
@@ -386,6 +387,12 @@ export class OnnxTrainer {
     if (current?.batch === batch) return current.entry;
     this.live = null;
     if (current) await (await current.entry).session.release();
+    // The replicas' sessions go too (their threads stay for the next full batch).
+    const replicas = this.replicas;
+    if (replicas) {
+      replicas.sizes = '';
+      await replicas.pool.release().catch(() => this.closeReplicas());
+    }
     const entry = (async () => {
       const graph = await this.graph(batch);
       const session = await this.ort.InferenceSession.create(
@@ -440,13 +447,17 @@ export class OnnxTrainer {
     if (sizes.length > 1) {
       try {
         outputs = await this.replicatedOutputs(input, sizes);
+        this.stepCounts.replicated++;
       } catch (error) {
         // The weights change only after the outputs are in, so the step runs again in one session.
         this.replicaFallback = error instanceof Error ? error.message : String(error);
         await this.closeReplicas();
       }
     }
-    outputs ??= await this.singleOutputs(input);
+    if (!outputs) {
+      outputs = await this.singleOutputs(input);
+      this.stepCounts.single++;
+    }
     const loss = outputs.loss.data[0];
     if (!Number.isFinite(loss)) return loss;
     const out = outputs;
@@ -566,6 +577,17 @@ export class OnnxTrainer {
       combined[name] = parts[0][name];
     }
     return combined;
+  }
+
+  /** How the steps so far ran: split across replicas or in one session, and why if replicas failed. */
+  parallelism(): string {
+    const { replicated, single } = this.stepCounts;
+    const total = replicated + single;
+    return (
+      `${replicated} of ${total} steps split across replica threads, ${single} in one session of ` +
+      `${onnxThreads()} thread(s)` +
+      (this.replicaFallback ? ` (replicas failed: ${this.replicaFallback})` : '')
+    );
   }
 
   private async closeReplicas(): Promise<void> {
