@@ -593,7 +593,10 @@ export class OnnxTrainer {
   private async closeReplicas(): Promise<void> {
     const replicas = this.replicas;
     this.replicas = null;
-    await replicas?.pool.close();
+    if (!replicas) return;
+    // Released before the threads end, so each session frees its arena (and writes its profile).
+    await replicas.pool.release().catch(() => undefined);
+    await replicas.pool.close();
   }
 
   private weight(key: string): Float32Array {
