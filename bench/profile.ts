@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadRuntime } from '../src/core/ml/backends';
 import type { LossName } from '../src/core/ml/losses';
-import { OnnxTrainer } from '../src/core/ml/onnx/runtime';
+import { OnnxTrainer } from '../src/core/ml/onnx/onnx-trainer';
 import { Random } from '../src/core/math/random';
 import { buildUNet } from '../src/core/ml/unet';
 

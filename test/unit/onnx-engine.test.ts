@@ -19,12 +19,8 @@ import {
   unetParams,
 } from '../../src/core/ml/onnx/unet-graph';
 import { nchwcBlockSize } from '../../src/core/ml/onnx/nchwc';
-import {
-  loadOnnxRuntime,
-  onnxRunner,
-  OnnxTrainer,
-  readWeights,
-} from '../../src/core/ml/onnx/runtime';
+import { loadOnnxRuntime, onnxRunner, readWeights } from '../../src/core/ml/onnx/runtime';
+import { OnnxTrainer } from '../../src/core/ml/onnx/onnx-trainer';
 import type { Ort } from '../../src/core/ml/tf';
 import { Random } from '../../src/core/math/random';
 import { tempDir } from './project-fixtures';
