@@ -19,7 +19,13 @@ import {
   unetParams,
 } from '../../src/core/ml/onnx/unet-graph';
 import { nchwcBlockSize } from '../../src/core/ml/onnx/nchwc';
-import { loadOnnxRuntime, onnxRunner, readWeights } from '../../src/core/ml/onnx/runtime';
+import {
+  loadOnnxRuntime,
+  onnxReplicas,
+  onnxRunner,
+  readWeights,
+} from '../../src/core/ml/onnx/runtime';
+import { splitBatch } from '../../src/core/ml/onnx/replicas';
 import { OnnxTrainer } from '../../src/core/ml/onnx/onnx-trainer';
 import type { Ort } from '../../src/core/ml/tf';
 import { Random } from '../../src/core/math/random';
@@ -282,6 +288,32 @@ describe('OnnxTrainer', () => {
     reference.dispose();
     onnxModel.dispose();
   }, 120_000);
+
+  it('splits batches into parts of 2+ images, by default from 192 px with 2+ threads', () => {
+    expect(splitBatch(4, 2)).toEqual([2, 2]);
+    expect(splitBatch(5, 2)).toEqual([3, 2]);
+    expect(splitBatch(3, 2)).toEqual([3]);
+    expect(splitBatch(1, 2)).toEqual([1]);
+    expect(splitBatch(8, 3)).toEqual([3, 3, 2]);
+    const saved = { threads: process.env.QATASEG_THREADS, replicas: process.env.QATASEG_REPLICAS };
+    try {
+      process.env.QATASEG_THREADS = '2';
+      delete process.env.QATASEG_REPLICAS;
+      expect([64, 128, 176, 192, 256, 512].map(onnxReplicas)).toEqual([1, 1, 1, 2, 2, 2]);
+      process.env.QATASEG_REPLICAS = '1';
+      expect(onnxReplicas(256)).toBe(1);
+      process.env.QATASEG_REPLICAS = '2';
+      expect(onnxReplicas(64)).toBe(2);
+    } finally {
+      for (const [name, value] of [
+        ['QATASEG_THREADS', saved.threads],
+        ['QATASEG_REPLICAS', saved.replicas],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
 
   it('splits a batch across 2 replica threads: Adam steps as tfjs takes them on the parts', async () => {
     // Batch 5 splits as 3 + 2: each part normalises with its own statistics and has its own

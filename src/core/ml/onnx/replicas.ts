@@ -15,6 +15,15 @@ import type * as OrtModule from 'onnxruntime-node';
 import { threadScript } from '../thread-script';
 import type { ReplicaReply, ReplicaRequest, TensorData } from './replica-messages';
 
+/**
+ * The smallest input (px) whose steps are split by default. A split step pays a fixed cost (the
+ * messages, the slower replica's lead, combining the gradients; Adam as before), which small
+ * inputs do not earn back: the product's loop on 2 cores, base 16, one session against 2
+ * replicas, was 0.87-0.91x at 64 px, 0.95x at 128, 1.08x at 192 and 1.23x at 256
+ * (bench/train-run.ts, bench/README.md "Fifth round").
+ */
+export const REPLICA_MIN_SIZE = 192;
+
 /** Sizes of the parts of a batch of `count` over at most `replicas` replicas of 2+ images each. */
 export function splitBatch(count: number, replicas: number): number[] {
   const parts = Math.max(1, Math.min(replicas, Math.floor(count / 2)));

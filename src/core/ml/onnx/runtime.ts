@@ -13,6 +13,7 @@ import { predictInBatches, type ModelRunner } from '../runner';
 import { GraphBuilder } from './graph';
 import { deriveSeed, Random } from '../../math/random';
 import { UNET_DEPTH } from '../architecture';
+import { REPLICA_MIN_SIZE } from './replicas';
 import {
   buildInferenceGraph,
   kernelToOnnx,
@@ -70,13 +71,15 @@ export function intraOpSpinning(): boolean {
 let executionProvider = 'cpu';
 
 /**
- * Replicas a training step is split across (./replicas.ts): QATASEG_REPLICAS, else one per
- * thread, each on one intra-op thread. One on a GPU provider, whose session is already parallel.
+ * Replicas a training step at `size` px is split across (./replicas.ts): QATASEG_REPLICAS, else
+ * one per thread, each on one intra-op thread, for inputs of REPLICA_MIN_SIZE px and more. One on
+ * a GPU provider, whose session is already parallel.
  */
-export function onnxReplicas(): number {
+export function onnxReplicas(size: number): number {
   if (executionProvider !== 'cpu') return 1;
   const fromEnv = Number(process.env.QATASEG_REPLICAS);
-  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : onnxThreads();
+  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
+  return size >= REPLICA_MIN_SIZE ? onnxThreads() : 1;
 }
 
 /** The provider sessions use now. */
