@@ -20,6 +20,8 @@ export default defineConfig({
           cli: resolve(root, 'src/cli/index.ts'),
           // The training loop's loader thread (src/core/ml/batch-loader.ts finds it beside itself).
           'batch-thread': resolve(root, 'src/core/ml/batch-thread.ts'),
+          // A training step's replica threads (src/core/ml/onnx/replicas.ts finds them beside itself).
+          'replica-thread': resolve(root, 'src/core/ml/onnx/replica-thread.ts'),
         },
         output: { chunkFileNames: '[name]-[hash].js' },
       },

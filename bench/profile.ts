@@ -1,9 +1,11 @@
 /**
  * Where a training step of the onnxruntime engine spends its time, per kernel class: the product's
  * own OnnxTrainer (training-step graph + Adam + moving averages) on U-Net base 16 at 256 px, with
- * onnxruntime's per-node profile (QATASEG_ONNX_PROFILE) summed over the timed steps.
- *   tsx bench/profile.ts [--base 16] [--size 256] [--batch 4] [--threads 2] [--warmup 1] [--steps 3]
- *     [--loss bce-dice] [--top 12]
+ * onnxruntime's per-node profile (QATASEG_ONNX_PROFILE) summed over the timed steps. With replicas
+ * (the default with 2+ threads) each replica's session writes its own profile; their kernels run
+ * at the same time, so a class's figure is the replicas' mean (its share of the step's wall time).
+ *   tsx bench/profile.ts [--base 16] [--size 256] [--batch 4] [--threads 2] [--replicas N]
+ *     [--warmup 1] [--steps 3] [--loss bce-dice] [--top 12]
  * Classes: convs (forward and input-gradient 3x3 convs, the transposed convs and their input
  * gradients), filter gradients (im2col taps, the batched products and their batch sums), BN/ReLU
  * (batch norm + ReLU forward and backward, gradient sums), pooling, concat/split, loss, reshapes,
@@ -15,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadRuntime } from '../src/core/ml/backends';
 import type { LossName } from '../src/core/ml/losses';
-import { OnnxTrainer } from '../src/core/ml/onnx/runtime';
+import { OnnxTrainer } from '../src/core/ml/onnx/onnx-trainer';
 import { Random } from '../src/core/math/random';
 import { buildUNet } from '../src/core/ml/unet';
 
@@ -32,6 +34,8 @@ const warmup = Number(option('warmup', '1'));
 const steps = Number(option('steps', '3'));
 const loss = option('loss', 'bce-dice') as LossName;
 const top = Number(option('top', '12'));
+const replicas = option('replicas', '');
+if (replicas) process.env.QATASEG_REPLICAS = replicas;
 
 /** One event of onnxruntime's profile (Chrome trace format; durations in microseconds). */
 interface ProfileEvent {
@@ -132,38 +136,44 @@ for (let i = 0; i < steps; i++) {
 const cpu = process.cpuUsage(cpuStart);
 await trainer.dispose(); // the session writes its profile when released
 
-const file = readdirSync(profileDir).find((name) => name.endsWith('.json'));
-if (!file) throw new Error('onnxruntime wrote no profile');
-const events = JSON.parse(readFileSync(path.join(profileDir, file), 'utf8')) as ProfileEvent[];
+const files = readdirSync(profileDir).filter((name) => name.endsWith('.json'));
+if (files.length === 0) throw new Error('onnxruntime wrote no profile');
+const sessions = files.length;
+const runs: ProfileEvent[] = [];
+const kernels: ProfileEvent[] = [];
+for (const file of files) {
+  const events = JSON.parse(readFileSync(path.join(profileDir, file), 'utf8')) as ProfileEvent[];
+  // The last `steps` runs are the timed ones (the warm-up runs come first).
+  const timed = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').slice(-steps);
+  const inTimedRun = (e: ProfileEvent) => timed.some((r) => e.ts >= r.ts && e.ts <= r.ts + r.dur);
+  runs.push(...timed);
+  kernels.push(
+    ...events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && inTimedRun(e)),
+  );
+}
 rmSync(profileDir, { recursive: true, force: true });
-
-// The last `steps` runs are the timed ones (the warm-up runs come first).
-const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').slice(-steps);
-const inTimedRun = (e: ProfileEvent) => runs.some((r) => e.ts >= r.ts && e.ts <= r.ts + r.dur);
-const kernels = events.filter(
-  (e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && inTimedRun(e),
-);
 
 const byClass = new Map<string, number>();
 const byOp = new Map<string, { ms: number; count: number }>();
 for (const event of kernels) {
   const op = event.args?.op_name ?? 'unknown';
   const cls = kernelClass(op, shapesOf(event));
-  const ms = event.dur / 1000 / steps;
+  const ms = event.dur / 1000 / steps / sessions;
   byClass.set(cls, (byClass.get(cls) ?? 0) + ms);
   const key = `${cls}: ${op}`;
   const entry = byOp.get(key) ?? { ms: 0, count: 0 };
   entry.ms += ms;
-  entry.count += 1 / steps;
+  entry.count += 1 / steps / sessions;
   byOp.set(key, entry);
 }
-const runMs = runs.reduce((sum, r) => sum + r.dur / 1000, 0) / steps;
+const runMs = runs.reduce((sum, r) => sum + r.dur / 1000, 0) / steps / sessions;
 const wallMs = stepMs.reduce((a, b) => a + b, 0) / steps;
 byClass.set('Adam + moving avg + feeds (outside run)', Math.max(0, wallMs - runMs));
 
 const [load1] = os.loadavg();
 console.log(
-  `U-Net base ${base}, ${size} px, batch ${batch}, ${threads} thread(s), loss ${loss}; ` +
+  `U-Net base ${base}, ${size} px, batch ${batch}, ${threads} thread(s), ` +
+    `${sessions} session(s) (${trainer.parallelism()}), loss ${loss}; ` +
     `${steps} timed steps after ${warmup}; load average ${load1.toFixed(1)}`,
 );
 console.log(

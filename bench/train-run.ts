@@ -2,14 +2,15 @@
  * The product's training loop on real data: a generated demo project of phantoms, its train
  * split read by the ML worker's own data functions (core/ml/data.ts), `trainModel` with the
  * onnxruntime trainer and augmentation on, as the training job runs it. Runs alternate between
- * modes, so a busy machine's load falls on all alike. A mode is `graph:loader`: graph `blocked`
- * (the NCHWc convolutions, the default) or `plain` (QATASEG_NCHWC=0); loader `thread` (the
- * default) or `inline` (QATASEG_LOADER_THREAD=0).
+ * modes, so a busy machine's load falls on all alike. A mode is `graph:loader[:rN]`: graph
+ * `blocked` (the NCHWc convolutions, the default) or `plain` (QATASEG_NCHWC=0); loader `thread`
+ * (the default) or `inline` (QATASEG_LOADER_THREAD=0); `rN` splits each batch across N replica
+ * threads (QATASEG_REPLICAS=N; the default is one per thread).
  * Prints per run the training img/s (epoch wall time), the seconds the loop waited for batches,
  * the process CPU seconds per image and the load average, then each mode's mean and its ratio to
  * the first mode.
  *   tsx bench/train-run.ts [--count 32] [--size 256] [--base 16] [--batch 4] [--epochs 1]
- *     [--threads 2] [--rounds 2] [--loss bce-dice] [--modes plain:thread,blocked:thread,...]
+ *     [--threads 2] [--rounds 2] [--loss bce-dice] [--modes blocked:thread:r1,blocked:thread:r2,...]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,12 +32,16 @@ const batch = Number(option('batch', '4'));
 const epochs = Number(option('epochs', '1'));
 const rounds = Number(option('rounds', '2'));
 const loss = option('loss', 'bce-dice') as LossName;
-const modes = option('modes', 'plain:thread,blocked:thread,blocked:inline').split(',');
+const modes = option('modes', 'blocked:thread:r1,blocked:thread:r2').split(',');
 const LOADER_THREAD: Record<string, string> = { inline: '0', thread: '1' };
 for (const mode of modes) {
-  const [graph, loader] = mode.split(':');
-  if (!['plain', 'blocked'].includes(graph) || !(loader in LOADER_THREAD))
-    throw new Error(`unknown mode ${mode}: graph plain|blocked, loader thread|inline`);
+  const [graph, loader, replicas] = mode.split(':');
+  if (
+    !['plain', 'blocked'].includes(graph) ||
+    !(loader in LOADER_THREAD) ||
+    (replicas !== undefined && !/^r[1-9]$/.test(replicas))
+  )
+    throw new Error(`unknown mode ${mode}: graph plain|blocked, loader thread|inline, rN`);
 }
 const rates = new Map<string, number[]>();
 process.env.QATASEG_THREADS = option('threads', '2');
@@ -56,9 +61,11 @@ try {
   );
   for (let round = 0; round < rounds; round++)
     for (const mode of modes) {
-      const [graph, loader] = mode.split(':');
+      const [graph, loader, replicas] = mode.split(':');
       process.env.QATASEG_NCHWC = graph === 'plain' ? '0' : '1';
       process.env.QATASEG_LOADER_THREAD = LOADER_THREAD[loader];
+      if (replicas) process.env.QATASEG_REPLICAS = replicas.slice(1);
+      else delete process.env.QATASEG_REPLICAS;
       const lines: string[] = [];
       const cpu = process.cpuUsage();
       const result = await trainModel(
@@ -86,7 +93,7 @@ try {
         .map((line) => Number(/([\d.]+) s of it waiting/.exec(line)?.[1] ?? 0))
         .reduce((a, b) => a + b, 0);
       console.log(
-        `  ${mode.padEnd(14)}: ${result.imagesPerSecond.toFixed(2)} img/s, ` +
+        `  ${mode.padEnd(18)}: ${result.imagesPerSecond.toFixed(2)} img/s, ` +
           `waited ${waited.toFixed(2)} s for batches in ${result.trainSeconds.toFixed(1)} s, CPU ` +
           `${((used.user + used.system) / 1e6 / (train.length * epochs)).toFixed(2)} s/image ` +
           `(epoch loss ${result.history.at(-1)?.loss.toFixed(5)}), load average ${os.loadavg()[0].toFixed(1)}`,
@@ -98,7 +105,7 @@ try {
   for (const mode of modes) {
     const values = rates.get(mode)!;
     console.log(
-      `${mode.padEnd(14)}: mean ${mean(values).toFixed(2)} img/s (${values.map((v) => v.toFixed(2)).join(', ')}), ` +
+      `${mode.padEnd(18)}: mean ${mean(values).toFixed(2)} img/s (${values.map((v) => v.toFixed(2)).join(', ')}), ` +
         `${(mean(values) / first).toFixed(3)}x ${modes[0]}`,
     );
   }

@@ -157,6 +157,8 @@ export const modelCardSchema = z.object({
   durationSeconds: z.number(),
   trainSeconds: z.number(),
   imagesPerSecond: z.number(),
+  /** How this run's training steps ran across threads, e.g. split across 2 replica threads. */
+  parallelism: z.string().optional(),
 });
 export type ModelCard = z.infer<typeof modelCardSchema>;
 

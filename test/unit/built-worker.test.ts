@@ -40,6 +40,8 @@ describe('the built worker bundle', () => {
   it('trains, predicts and evaluates on the first engine of the ladder, then on wasm', async () => {
     expect(fs.existsSync(path.join(builtMain, 'worker.js'))).toBe(true);
     const project = await discProject(8, 3);
+    // Batches of 4 split across 2 replica threads: the bundle's replica-thread.js must load.
+    process.env.QATASEG_REPLICAS = '2';
     const service = openOnBundle(project.dir, 'auto');
     const status = await service.worker.ensureStarted();
     expect(status.state).toBe('ready');
@@ -60,6 +62,11 @@ describe('the built worker bundle', () => {
     expect(train.state).toBe('succeeded');
     const card = await service.invoke('models.get', { version: 'v1' });
     expect(card.backend).toBe(status.backend);
+    delete process.env.QATASEG_REPLICAS;
+    if (card.backend === 'onnxruntime')
+      expect(card.parallelism).toMatch(
+        /^[1-9]\d* of \d+ steps split across replica threads, \d+ in one session of 1 thread\(s\)$/,
+      );
 
     const predict = await finish(service, await service.invoke('predict.start', {}));
     expect(predict.state).toBe('succeeded');

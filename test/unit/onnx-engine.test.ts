@@ -21,10 +21,12 @@ import {
 import { nchwcBlockSize } from '../../src/core/ml/onnx/nchwc';
 import {
   loadOnnxRuntime,
+  onnxReplicas,
   onnxRunner,
-  OnnxTrainer,
   readWeights,
 } from '../../src/core/ml/onnx/runtime';
+import { splitBatch } from '../../src/core/ml/onnx/replicas';
+import { OnnxTrainer } from '../../src/core/ml/onnx/onnx-trainer';
 import type { Ort } from '../../src/core/ml/tf';
 import { Random } from '../../src/core/math/random';
 import { tempDir } from './project-fixtures';
@@ -40,9 +42,9 @@ const SIZE = 32;
 const BASE = 4;
 const BATCH = 2;
 
-function randomBatch(seed: number) {
+function randomBatch(seed: number, count = BATCH) {
   const random = new Random(seed);
-  const pixels = BATCH * SIZE * SIZE;
+  const pixels = count * SIZE * SIZE;
   const images = new Float32Array(pixels).map(() => random.next());
   // Blobs rather than noise, so Dice has structure to learn and gradients are not all tiny.
   const masks = new Float32Array(pixels).map((_, i) => {
@@ -285,6 +287,125 @@ describe('OnnxTrainer', () => {
     optimizer.dispose();
     reference.dispose();
     onnxModel.dispose();
+  }, 120_000);
+
+  it('splits batches into parts of 2+ images, by default from 192 px with 2+ threads', () => {
+    expect(splitBatch(4, 2)).toEqual([2, 2]);
+    expect(splitBatch(5, 2)).toEqual([3, 2]);
+    expect(splitBatch(3, 2)).toEqual([3]);
+    expect(splitBatch(1, 2)).toEqual([1]);
+    expect(splitBatch(8, 3)).toEqual([3, 3, 2]);
+    const saved = { threads: process.env.QATASEG_THREADS, replicas: process.env.QATASEG_REPLICAS };
+    try {
+      process.env.QATASEG_THREADS = '2';
+      delete process.env.QATASEG_REPLICAS;
+      expect([64, 128, 176, 192, 256, 512].map(onnxReplicas)).toEqual([1, 1, 1, 2, 2, 2]);
+      process.env.QATASEG_REPLICAS = '1';
+      expect(onnxReplicas(256)).toBe(1);
+      process.env.QATASEG_REPLICAS = '2';
+      expect(onnxReplicas(64)).toBe(2);
+    } finally {
+      for (const [name, value] of [
+        ['QATASEG_THREADS', saved.threads],
+        ['QATASEG_REPLICAS', saved.replicas],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
+  it('splits a batch across 2 replica threads: Adam steps as tfjs takes them on the parts', async () => {
+    // Batch 5 splits as 3 + 2: each part normalises with its own statistics and has its own
+    // Dice, and the batch's loss and gradients are the parts' weighted by their share of it.
+    const count = 5;
+    const sizes = [3, 2];
+    const steps = 3;
+    const reference = buildUNet({ size: SIZE, base: BASE, seed: 23 });
+    const onnxModel = buildUNet({ size: SIZE, base: BASE, seed: 23 });
+    const optimizer = tf.train.adam(config.learningRate);
+    const trainer = new OnnxTrainer(ort, tf, onnxModel, { ...config, replicas: 2 });
+    for (let step = 0; step < steps; step++) {
+      const batch = randomBatch(200 + step, count);
+      const x = tf.tensor4d(batch.images, [count, SIZE, SIZE, 1]);
+      const y = tf.tensor4d(batch.masks, [count, SIZE, SIZE, 1]);
+      const expectedLoss = optimizer.minimize(() => {
+        let from = 0;
+        const terms = sizes.map((size) => {
+          const part = (t: tf.Tensor4D) => t.slice([from, 0, 0, 0], [size, SIZE, SIZE, 1]);
+          const term = computeLoss(
+            tf,
+            config.loss,
+            part(y),
+            reference.apply(part(x), { training: true }) as tf.Tensor,
+          ).mul(size / count);
+          from += size;
+          return term;
+        });
+        return tf.addN(terms) as tf.Scalar;
+      }, true)!;
+      const loss = await trainer.step({
+        images: batch.images,
+        masks: batch.masks,
+        pixelWeights: null,
+        count,
+        seed: step,
+      });
+      expect(trainer.replicaFallback).toBeNull();
+      expect(Math.abs(loss - expectedLoss.dataSync()[0])).toBeLessThan(1e-4);
+      tf.dispose([x, y, expectedLoss]);
+    }
+    trainer.commit();
+    const expected = reference.getWeights().map((t) => t.dataSync());
+    const actual = onnxModel.getWeights().map((t) => t.dataSync());
+    const names = reference.weights.map((w) => w.originalName);
+    let close = 0;
+    let total = 0;
+    for (const [index, values] of expected.entries()) {
+      // tfjs updates the moving averages once per part; the replicas' are checked below.
+      if (/moving_(mean|variance)$/.test(names[index])) continue;
+      for (let i = 0; i < values.length; i++) {
+        const difference = Math.abs(actual[index][i] - values[i]);
+        expect(difference).toBeLessThan(2 * steps * config.learningRate);
+        if (difference < 1e-5 + 1e-4 * Math.abs(values[i])) close++;
+        total++;
+      }
+    }
+    expect(close / total).toBeGreaterThan(0.999);
+    await trainer.dispose();
+    optimizer.dispose();
+    reference.dispose();
+    onnxModel.dispose();
+  }, 120_000);
+
+  it("moves the averages by the whole batch's statistics when the batch is split", async () => {
+    // The first batch norm sees the same input whether the batch is split or not, so the parts'
+    // means and variances combined must be the whole batch's.
+    const count = 4;
+    const batch = randomBatch(300, count);
+    // The second half brighter, so the parts' means differ and the combined variance must count it.
+    for (let i = (count / 2) * SIZE * SIZE; i < batch.images.length; i++) batch.images[i] += 1;
+    const trained = await Promise.all(
+      [1, 2].map(async (replicas) => {
+        const model = buildUNet({ size: SIZE, base: BASE, seed: 29 });
+        const trainer = new OnnxTrainer(ort, tf, model, { ...config, replicas });
+        await trainer.step({ ...batch, pixelWeights: null, count, seed: 1 });
+        expect(trainer.replicaFallback).toBeNull();
+        trainer.commit();
+        await trainer.dispose();
+        const names = model.weights.map((w) => w.originalName);
+        const values = model.getWeights().map((t) => Float32Array.from(t.dataSync()));
+        model.dispose();
+        return (name: string) => values[names.indexOf(name)];
+      }),
+    );
+    const [whole, split] = trained;
+    for (const name of ['down0_bn1/moving_mean', 'down0_bn1/moving_variance'])
+      expect(relativeError(split(name), whole(name)), name).toBeLessThan(1e-5);
+    // A later layer's input differs (each part was normalised by its own statistics).
+    expect(
+      relativeError(split('bottom_bn1/moving_mean'), whole('bottom_bn1/moving_mean')),
+    ).toBeGreaterThan(1e-5);
   }, 120_000);
 
   it("saves Adam's state in tfjs's format, so either engine resumes the other's checkpoint", async () => {

@@ -236,6 +236,7 @@ function trainJobRunner(
       durationSeconds: (performance.now() - started) / 1000,
       trainSeconds: result.trainSeconds,
       imagesPerSecond: result.imagesPerSecond,
+      ...(result.parallelism ? { parallelism: result.parallelism } : {}),
     };
     writeCard(store, card);
     const promoted = shouldPromote(context, card, params.promote);

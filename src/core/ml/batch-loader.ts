@@ -5,32 +5,9 @@
  * their request (./batch.ts), so where they are made changes nothing; if the thread cannot start
  * or fails, batches are made inline.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { prepareBatch, type BatchRequest, type PreparedBatch } from './batch';
-
-const require = createRequire(import.meta.url);
-
-/**
- * How to start the thread: the built bundle's sibling script, or from source (tsx, tests) a small
- * bootstrap that imports the TypeScript entry through tsx's API.
- */
-function threadScript(): { script: string; eval: boolean } | null {
-  const source = new URL('./batch-thread.ts', import.meta.url);
-  if (existsSync(fileURLToPath(source))) {
-    // tsx's ES module API (require.resolve finds its CommonJS twin in the same folder).
-    const api = pathToFileURL(
-      path.join(path.dirname(require.resolve('tsx/esm/api')), 'index.mjs'),
-    ).href;
-    const boot = `import(${JSON.stringify(api)}).then((tsx) => tsx.tsImport(${JSON.stringify(source.href)}, ${JSON.stringify(api)}))`;
-    return { script: boot, eval: true };
-  }
-  const built = fileURLToPath(new URL('./batch-thread.js', import.meta.url));
-  return existsSync(built) ? { script: built, eval: false } : null;
-}
+import { threadScript } from './thread-script';
 
 type Reply = { id: number; batch?: PreparedBatch; error?: string };
 
@@ -46,7 +23,7 @@ export class BatchLoader {
       this.inlineReason = 'QATASEG_LOADER_THREAD=0';
       return;
     }
-    const entry = threadScript();
+    const entry = threadScript(new URL('./batch-thread.ts', import.meta.url));
     if (!entry) {
       this.inlineReason = 'no loader thread script';
       return;

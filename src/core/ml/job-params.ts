@@ -54,6 +54,7 @@ export const trainJobResultSchema = z.object({
   bestEpoch: z.number().int(),
   trainSeconds: z.number(),
   imagesPerSecond: z.number(),
+  parallelism: z.string().optional(),
   data: z.object({
     splitHash: z.string(),
     testSplitHash: z.string(),

@@ -15,7 +15,8 @@ import { BatchLoader } from './batch-loader';
 import { tfjsRunner, type ModelRunner } from './engine';
 import { computeLoss, type LossName } from './losses';
 import { loadModel, loadOptimizer, MODEL_FILE, saveModel, saveOptimizer } from './model-io';
-import { dropoutSeed, OnnxTrainer, type StepInput } from './onnx/runtime';
+import { dropoutSeed } from './onnx/runtime';
+import { OnnxTrainer, type StepInput } from './onnx/onnx-trainer';
 import { deriveSeed, Random } from '../math/random';
 import { buildUNet } from './unet';
 import { overlapTile } from './tile';
@@ -71,6 +72,8 @@ export interface TrainResult {
   trainSeconds: number;
   imagesPerSecond: number;
   epochsRun: number;
+  /** How the steps ran across threads (onnxruntime: replicas or one session). */
+  parallelism?: string;
 }
 
 export class TrainingCancelled extends Error {
@@ -139,6 +142,8 @@ interface Stepper {
   /** Restores the optimizer saved in `dir`; false when there is none. */
   loadOptimizer(dir: string): Promise<boolean>;
   dispose(): Promise<void>;
+  /** How the last step ran across threads (said in the job's log after the first epoch). */
+  parallelism?(): string;
 }
 
 function tfjsStepper(tf: Tf, model: tfTypes.LayersModel, config: TrainConfig): Stepper {
@@ -254,8 +259,9 @@ export async function trainModel(
   const epochSecondsEstimate = () =>
     state.history.length > 0 ? meanOf(state.history.map((record) => record.seconds)) : null;
 
+  const firstEpoch = state.epoch + 1;
   try {
-    for (let epoch = state.epoch + 1; epoch <= config.epochs; epoch++) {
+    for (let epoch = firstEpoch; epoch <= config.epochs; epoch++) {
       const order = new Random(deriveSeed(config.seed, epoch)).shuffle(
         run.train.map((_, index) => index),
       );
@@ -317,7 +323,8 @@ export async function trainModel(
       const trainSeconds = (performance.now() - epochStart) / 1000;
       callbacks.log?.(
         `epoch ${epoch}: ${steps} steps in ${trainSeconds.toFixed(1)} s, ` +
-          `${(loaderWait / 1000).toFixed(2)} s of it waiting for batches`,
+          `${(loaderWait / 1000).toFixed(2)} s of it waiting for batches` +
+          (epoch === firstEpoch && stepper.parallelism ? `; ${stepper.parallelism()}` : ''),
       );
       const validationRunner = await stepper.runner(Math.max(1, config.batch));
       let valDice: number | null;
@@ -374,7 +381,9 @@ export async function trainModel(
     model.dispose();
     await stepper.dispose();
   }
+  const parallelism = stepper.parallelism?.();
   return {
+    ...(parallelism ? { parallelism } : {}),
     history: state.history,
     bestEpoch: state.bestEpoch,
     trainSeconds: state.trainSeconds,

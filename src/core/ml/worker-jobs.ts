@@ -304,6 +304,7 @@ async function runTrain(raw: unknown, context: WorkerJobContext): Promise<TrainJ
           bestEpoch: result.bestEpoch,
           trainSeconds: result.trainSeconds,
           imagesPerSecond: result.imagesPerSecond,
+          ...(result.parallelism ? { parallelism: result.parallelism } : {}),
           data: {
             ...splitHashes(used, labels),
             train: used.train.length,

@@ -10,26 +10,19 @@ import type * as OrtModule from 'onnxruntime-node';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Ort, Tf } from '../tf';
 import { predictInBatches, type ModelRunner } from '../runner';
-import { NCHWC_MIN_SIZE, nchwcBlockSize } from './nchwc';
 import { GraphBuilder } from './graph';
-import { readOptimizerWeights, saveOptimizerWeights } from '../model-io';
 import { deriveSeed, Random } from '../../math/random';
-import type { LossName } from '../losses';
-import { BN_MOMENTUM } from '../unet';
 import { UNET_DEPTH } from '../architecture';
+import { REPLICA_MIN_SIZE } from './replicas';
 import {
   buildInferenceGraph,
-  buildTrainingGraph,
   kernelToOnnx,
   kernelToTfjs,
   unetParams,
   type ParamSpec,
-  type TrainGraph,
 } from './unet-graph';
 
 const require = createRequire(import.meta.url);
-
-type Session = OrtModule.InferenceSession;
 
 /** Threads for onnxruntime's kernels: QATASEG_THREADS, else every core. */
 export function onnxThreads(): number {
@@ -76,6 +69,23 @@ export function intraOpSpinning(): boolean {
 
 /** The execution provider of every session in this process: 'cpu', or the GPU rung admitted. */
 let executionProvider = 'cpu';
+
+/**
+ * Replicas a training step at `size` px is split across (./replicas.ts): QATASEG_REPLICAS, else
+ * one per thread, each on one intra-op thread, for inputs of REPLICA_MIN_SIZE px and more. One on
+ * a GPU provider, whose session is already parallel.
+ */
+export function onnxReplicas(size: number): number {
+  if (executionProvider !== 'cpu') return 1;
+  const fromEnv = Number(process.env.QATASEG_REPLICAS);
+  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
+  return size >= REPLICA_MIN_SIZE ? onnxThreads() : 1;
+}
+
+/** The provider sessions use now. */
+export function currentExecutionProvider(): string {
+  return executionProvider;
+}
 
 /** Called by the ladder once a GPU provider has passed its self-check (./providers.ts). */
 export function useExecutionProvider(provider: string): void {
@@ -190,7 +200,7 @@ export async function onnxRunner(
 }
 
 /** An inference session of ONNX-layout weights (copied into the graph: later updates don't leak in). */
-async function weightsRunner(
+export async function weightsRunner(
   ort: Ort,
   base: number,
   weights: Map<string, Float32Array>,
@@ -254,232 +264,6 @@ export async function onnxDropoutRunner(
       }),
     dispose: () => session.release(),
   };
-}
-
-/** Adam as tfjs implements it (bias correction by accumulated betas, epsilon 1e-7). */
-const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
-
-export interface StepInput {
-  images: Float32Array;
-  masks: Float32Array;
-  pixelWeights: Float32Array | null;
-  count: number;
-  /** Seeds the dropout mask of this step. */
-  seed: number;
-}
-
-/**
- * Training on onnxruntime: one session per batch size runs the training-step graph; Adam and
- * the batch norms' moving averages are updated here, in ONNX layout, then copied into the tfjs
- * model whenever it is saved.
- */
-export class OnnxTrainer {
-  private readonly params: ParamSpec[];
-  private readonly trainable: ParamSpec[];
-  private readonly weights: Map<string, Float32Array>;
-  private readonly firstMoments = new Map<string, Float32Array>();
-  private readonly secondMoments = new Map<string, Float32Array>();
-  private live: { batch: number; entry: Promise<{ session: Session; graph: TrainGraph }> } | null =
-    null;
-  private readonly base: number;
-  private iterations = 0;
-
-  constructor(
-    private readonly ort: Ort,
-    private readonly tf: Tf,
-    private readonly model: tfTypes.LayersModel,
-    private readonly config: {
-      size: number;
-      loss: LossName;
-      dropout: number;
-      learningRate: number;
-    },
-  ) {
-    this.base = modelBase(model);
-    this.params = unetParams(this.base);
-    this.trainable = this.trainableOrder();
-    this.weights = readWeights(model, this.params);
-    for (const spec of this.trainable) {
-      const length = this.weights.get(spec.key)?.length ?? 0;
-      this.firstMoments.set(spec.key, new Float32Array(length));
-      this.secondMoments.set(spec.key, new Float32Array(length));
-    }
-  }
-
-  /** Trainable weights in the order of model.trainableWeights (Adam's checkpoint order). */
-  private trainableOrder(): ParamSpec[] {
-    const byKey = new Map(this.params.map((spec) => [spec.key, spec]));
-    return this.model.trainableWeights.map((weight) => {
-      const spec = byKey.get(weight.originalName);
-      if (!spec)
-        throw new Error(`the model has a weight the ONNX U-Net lacks: ${weight.originalName}`);
-      return spec;
-    });
-  }
-
-  /**
-   * The step session of a batch size. One lives at a time: each holds its own memory arena (about
-   * 2 GB at 256 px, base 16, batch 4), and the smaller last batch of an epoch would otherwise
-   * double the peak; rebuilding costs a fraction of a second per epoch.
-   */
-  private async session(batch: number): Promise<{ session: Session; graph: TrainGraph }> {
-    const current = this.live;
-    if (current?.batch === batch) return current.entry;
-    this.live = null;
-    if (current) await (await current.entry).session.release();
-    const entry = (async () => {
-      // The blocked convolutions are CPU kernels: another provider keeps the NCHW graph.
-      const nchwcBlock = executionProvider === 'cpu' ? await nchwcBlockSize(this.ort) : null;
-      const graph = buildTrainingGraph({
-        base: this.base,
-        dropout: this.config.dropout,
-        batch,
-        size: this.config.size,
-        loss: this.config.loss,
-        ...(nchwcBlock ? { nchwcBlock, nchwcMinSize: NCHWC_MIN_SIZE } : {}),
-      });
-      const session = await this.ort.InferenceSession.create(
-        graph.bytes,
-        sessionOptions('training'),
-      );
-      return { session, graph };
-    })();
-    this.live = { batch, entry };
-    return entry;
-  }
-
-  /** One optimisation step; returns the batch's loss. */
-  async step(input: StepInput): Promise<number> {
-    const { ort } = this;
-    const { size } = this.config;
-    const { session, graph } = await this.session(input.count);
-    const imageShape = [input.count, 1, size, size];
-    const feeds: Record<string, OrtModule.Tensor> = {
-      image: new ort.Tensor('float32', input.images, imageShape),
-      mask: new ort.Tensor('float32', input.masks, imageShape),
-    };
-    if (graph.takesPixelWeights) {
-      if (!input.pixelWeights) throw new Error('weighted-bce needs a weight map');
-      feeds.pixel_weights = new ort.Tensor('float32', input.pixelWeights, imageShape);
-    }
-    if (graph.dropoutMaskShape) {
-      const mask = new Float32Array(graph.dropoutMaskShape.reduce((a, b) => a * b, 1));
-      const random = new Random(input.seed);
-      const keep = 1 - this.config.dropout;
-      for (let i = 0; i < mask.length; i++) mask[i] = random.next() < keep ? 1 / keep : 0;
-      feeds.dropout_mask = new ort.Tensor('float32', mask, graph.dropoutMaskShape);
-    }
-    for (const spec of graph.trainable) {
-      feeds[spec.key] = new ort.Tensor('float32', this.weight(spec.key), spec.onnxShape);
-    }
-    const out = await session.run(feeds);
-    const loss = (out.loss.data as Float32Array)[0];
-    if (!Number.isFinite(loss)) return loss;
-    this.applyAdam((key) => out[`grad:${key}`].data as Float32Array);
-    for (const layer of graph.batchNorms) {
-      this.moveAverage(`${layer}/moving_mean`, out[`batch_mean:${layer}`].data as Float32Array);
-      this.moveAverage(`${layer}/moving_variance`, out[`batch_var:${layer}`].data as Float32Array);
-    }
-    return loss;
-  }
-
-  private weight(key: string): Float32Array {
-    const data = this.weights.get(key);
-    if (!data) throw new Error(`missing weight ${key}`);
-    return data;
-  }
-
-  private applyAdam(gradientOf: (key: string) => Float32Array): void {
-    const { beta1, beta2, epsilon } = ADAM;
-    const lr = this.config.learningRate;
-    const correction1 = 1 - beta1 ** (this.iterations + 1);
-    const correction2 = 1 - beta2 ** (this.iterations + 1);
-    for (const spec of this.trainable) {
-      const value = this.weight(spec.key);
-      const gradient = gradientOf(spec.key);
-      const m = this.firstMoments.get(spec.key) as Float32Array;
-      const v = this.secondMoments.get(spec.key) as Float32Array;
-      for (let i = 0; i < value.length; i++) {
-        const g = gradient[i];
-        m[i] = m[i] * beta1 + g * (1 - beta1);
-        v[i] = v[i] * beta2 + g * g * (1 - beta2);
-        value[i] -= (lr * (m[i] / correction1)) / (Math.sqrt(v[i] / correction2) + epsilon);
-      }
-    }
-    this.iterations += 1;
-  }
-
-  /** tfjs-layers' moving average: moving -= (moving - batch) * (1 - momentum). */
-  private moveAverage(key: string, batch: Float32Array): void {
-    const moving = this.weight(key);
-    for (let i = 0; i < moving.length; i++) moving[i] -= (moving[i] - batch[i]) * (1 - BN_MOMENTUM);
-  }
-
-  /** Copies the trained weights into the tfjs model (before saving or predicting with it). */
-  commit(): void {
-    writeWeights(this.tf, this.model, this.params, this.weights);
-  }
-
-  /** An inference runner of the current weights (for validation between epochs). */
-  runner(batch: number): Promise<ModelRunner> {
-    return weightsRunner(this.ort, this.base, this.weights, this.config.size, Math.max(batch, 8));
-  }
-
-  /** Saves Adam's state as tfjs's Adam names and orders it, so either engine can resume. */
-  async saveOptimizer(dir: string): Promise<void> {
-    const { tf } = this;
-    const names = this.model.trainableWeights.map((weight) => weight.name);
-    const moments = (table: Map<string, Float32Array>, suffix: string) =>
-      this.trainable.map((spec, index) => {
-        const data = table.get(spec.key) as Float32Array;
-        return {
-          name: `${names[index]}/${suffix}`,
-          tensor: tf.tensor(
-            spec.kind === 'kernel' ? kernelToTfjs(data, spec.tfjsShape) : data,
-            spec.tfjsShape,
-          ),
-        };
-      });
-    const weights = [
-      { name: 'iter', tensor: tf.scalar(this.iterations, 'int32') },
-      ...moments(this.firstMoments, 'm'),
-      ...moments(this.secondMoments, 'v'),
-    ];
-    try {
-      await saveOptimizerWeights(tf, weights, dir);
-    } finally {
-      tf.dispose(weights.map((weight) => weight.tensor));
-    }
-  }
-
-  /** Restores what saveOptimizer (or tfjs's Adam) saved; false when there is nothing. */
-  async loadOptimizer(dir: string): Promise<boolean> {
-    const weights = readOptimizerWeights(this.tf, dir);
-    if (!weights) return false;
-    try {
-      const count = this.trainable.length;
-      if (weights.length !== 2 * count + 1 || weights[0].name !== 'iter')
-        throw new Error('the checkpoint optimizer does not match this model');
-      this.iterations = weights[0].tensor.dataSync()[0];
-      this.trainable.forEach((spec, index) => {
-        const fromTfjs = (tensor: tfTypes.Tensor) => {
-          const data = Float32Array.from(tensor.dataSync() as Float32Array);
-          return spec.kind === 'kernel' ? kernelToOnnx(data, spec.tfjsShape) : data;
-        };
-        this.firstMoments.set(spec.key, fromTfjs(weights[1 + index].tensor));
-        this.secondMoments.set(spec.key, fromTfjs(weights[1 + count + index].tensor));
-      });
-      return true;
-    } finally {
-      this.tf.dispose(weights.map((weight) => weight.tensor));
-    }
-  }
-
-  async dispose(): Promise<void> {
-    const current = this.live;
-    this.live = null;
-    if (current) await (await current.entry).session.release();
-  }
 }
 
 /** The seed of a step's dropout mask. */
