@@ -102,7 +102,7 @@ export class OnnxTrainer {
       loss: LossName;
       dropout: number;
       learningRate: number;
-      /** Parts a batch is split across (default onnxReplicas(size)); 1 runs it in one session. */
+      /** Parts a batch is split across (default onnxReplicas()); 1 runs it in one session. */
       replicas?: number;
     },
   ) {
@@ -110,7 +110,7 @@ export class OnnxTrainer {
     this.params = unetParams(this.base);
     this.trainable = this.trainableOrder();
     this.weights = readWeights(model, this.params);
-    this.replicaCount = config.replicas ?? onnxReplicas(config.size);
+    this.replicaCount = config.replicas ?? onnxReplicas();
     for (const spec of this.trainable) {
       const length = this.weights.get(spec.key)?.length ?? 0;
       this.firstMoments.set(spec.key, new Float32Array(length));

@@ -3,26 +3,18 @@
  * each running the step graph of its part with its own onnxruntime session, and the parts'
  * losses, gradients and batch statistics are combined here as the whole batch's.
  *
- * Why: on 2 cores one session with 2 intra-op threads leaves a core idle through every node that
- * onnxruntime runs on one thread or that waits on memory (im2col, batch norm's passes, pooling),
- * while two 1-thread sessions on half a batch each keep both busy: 1.24x the steps per second
+ * Why: on 2 cores one session with 2 intra-op threads leaves a core idle at every node's barrier
+ * and through the small, memory-bound nodes (batch norm's passes, reorders, pooling), while two
+ * 1-thread sessions on half a batch each keep both busy: 1.23x the product's loop at 256 px
  * (bench/README.md, "Fifth round"). What it changes: batch norm normalises each part with the
  * part's own statistics, and the Dice term is each part's Dice (as PyTorch's data parallelism
  * without synchronised batch norm does); the moving averages get the whole batch's statistics.
+ * That cost accuracy in the phantom proof at 256 px, so it is opt-in (QATASEG_REPLICAS=N).
  */
 import { Worker } from 'node:worker_threads';
 import type * as OrtModule from 'onnxruntime-node';
 import { threadScript } from '../thread-script';
 import type { ReplicaReply, ReplicaRequest, TensorData } from './replica-messages';
-
-/**
- * The smallest input (px) whose steps are split by default. A split step pays a fixed cost (the
- * messages, the slower replica's lead, combining the gradients; Adam as before), which small
- * inputs do not earn back: the product's loop on 2 cores, base 16, one session against 2
- * replicas, was 0.87-0.91x at 64 px, 0.95x at 128, 1.08x at 192 and 1.23x at 256
- * (bench/train-run.ts, bench/README.md "Fifth round").
- */
-export const REPLICA_MIN_SIZE = 192;
 
 /** Sizes of the parts of a batch of `count` over at most `replicas` replicas of 2+ images each. */
 export function splitBatch(count: number, replicas: number): number[] {

@@ -13,7 +13,6 @@ import { predictInBatches, type ModelRunner } from '../runner';
 import { GraphBuilder } from './graph';
 import { deriveSeed, Random } from '../../math/random';
 import { UNET_DEPTH } from '../architecture';
-import { REPLICA_MIN_SIZE } from './replicas';
 import {
   buildInferenceGraph,
   kernelToOnnx,
@@ -71,15 +70,15 @@ export function intraOpSpinning(): boolean {
 let executionProvider = 'cpu';
 
 /**
- * Replicas a training step at `size` px is split across (./replicas.ts): QATASEG_REPLICAS, else
- * one per thread, each on one intra-op thread, for inputs of REPLICA_MIN_SIZE px and more. One on
- * a GPU provider, whose session is already parallel.
+ * Replicas a training step is split across (./replicas.ts): QATASEG_REPLICAS, else 1 (one
+ * session). Opt-in: faster at 256 px on 2 cores, but the phantom proof at 256 px lost accuracy
+ * with 2 replicas (bench/README.md, "Fifth round"). One on a GPU provider, whose session is
+ * already parallel.
  */
-export function onnxReplicas(size: number): number {
+export function onnxReplicas(): number {
   if (executionProvider !== 'cpu') return 1;
   const fromEnv = Number(process.env.QATASEG_REPLICAS);
-  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
-  return size >= REPLICA_MIN_SIZE ? onnxThreads() : 1;
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 1;
 }
 
 /** The provider sessions use now. */
