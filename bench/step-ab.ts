@@ -9,8 +9,9 @@
  * session; the product's own graph is nchwc16s32 on AVX-512, nchwc8s32 on AVX2), nchwcB[sS]
  * (onnxruntime's blocked convs of block B on the layers of at least S px), winoN (Winograd for
  * convs with >= N channels), nospin (session.intra_op.allow_spinning 0), spin (explicitly 1),
- * parN (parallel execution mode: inter-op threads = --threads, N intra-op threads each). Each
- * round starts one variant further on (a fixed order made the first ~10% slower).
+ * parN (parallel execution mode: inter-op threads = --threads, N intra-op threads each), dynN
+ * (session.dynamic_block_base N). Each round starts one variant further on (a fixed order made
+ * the first ~10% slower).
  */
 import os from 'node:os';
 import { loadRuntime } from '../src/core/ml/backends';
@@ -57,6 +58,10 @@ function part(name: string): Variant {
   if (name === 'spin')
     return { graph: {}, config: { session: { 'intra_op.allow_spinning': '1' } } };
   if (name === 'main') return { graph: {}, config: {} };
+  // dynN: onnxruntime's session.dynamic_block_base N (smaller work items late in a parallel loop,
+  // so a thread that falls behind is not waited for as long).
+  const dynamic = /^dyn(\d+)$/.exec(name);
+  if (dynamic) return { graph: {}, config: { session: { dynamic_block_base: dynamic[1] } } };
   // nchwcB[sS]: NCHWc convs of block B on layers of at least S px (default every layer).
   const nchwc = /^nchwc(\d+)(?:s(\d+))?$/.exec(name);
   if (nchwc)

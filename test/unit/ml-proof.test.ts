@@ -17,9 +17,10 @@ afterAll(() => {
 
 it.each([
   ['onnxruntime', 1],
-  // Each batch split across 2 replica threads (the default with 2+ threads): each part's batch
-  // norm and Dice are its own. Seeds 1-4 gave 0.922 / 0.918 / 0.911 / 0.920 against 0.927 /
-  // 0.909 / 0.898 / 0.881 in one session (bench/README.md, "Fifth round").
+  // Each batch split across 2 replica threads (opt-in, QATASEG_REPLICAS): each part's batch norm
+  // and Dice are its own. Seeds 1-4 gave 0.922 / 0.918 / 0.911 / 0.920 against 0.927 / 0.909 /
+  // 0.898 / 0.881 in one session here at 64 px; at 256 px it scored 0.012 lower at the median
+  // (bench/README.md, "Fifth round" and "Sixth round").
   ['onnxruntime', 2],
   ['wasm', 1],
 ] as const)(
