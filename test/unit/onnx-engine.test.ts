@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { loadRuntime } from '../../src/core/ml/backends';
 import { computeLoss, LOSS_NAMES, type LossName } from '../../src/core/ml/losses';
@@ -295,21 +295,15 @@ describe('OnnxTrainer', () => {
     expect(splitBatch(3, 2)).toEqual([3]);
     expect(splitBatch(1, 2)).toEqual([1]);
     expect(splitBatch(8, 3)).toEqual([3, 3, 2]);
-    const saved = { threads: process.env.QATASEG_THREADS, replicas: process.env.QATASEG_REPLICAS };
     try {
-      process.env.QATASEG_THREADS = '2';
-      delete process.env.QATASEG_REPLICAS;
+      // Even with 2 threads the default is one session.
+      vi.stubEnv('QATASEG_THREADS', '2');
+      vi.stubEnv('QATASEG_REPLICAS', undefined);
       expect(onnxReplicas()).toBe(1);
-      process.env.QATASEG_REPLICAS = '2';
+      vi.stubEnv('QATASEG_REPLICAS', '2');
       expect(onnxReplicas()).toBe(2);
     } finally {
-      for (const [name, value] of [
-        ['QATASEG_THREADS', saved.threads],
-        ['QATASEG_REPLICAS', saved.replicas],
-      ] as const) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
+      vi.unstubAllEnvs();
     }
   });
 

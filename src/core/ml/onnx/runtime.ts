@@ -71,9 +71,9 @@ let executionProvider = 'cpu';
 
 /**
  * Replicas a training step is split across (./replicas.ts): QATASEG_REPLICAS, else 1 (one
- * session). Opt-in: faster at 256 px on 2 cores, but the phantom proof at 256 px lost accuracy
- * with 2 replicas (bench/README.md, "Fifth round"). One on a GPU provider, whose session is
- * already parallel.
+ * session). Opt-in: faster at 256 px on 2 cores, but each part's own batch norm cost the phantom
+ * proof at 256 px 0.012 test Dice at the median (bench/README.md, "Fifth round" and "Sixth
+ * round"). One on a GPU provider, whose session is already parallel.
  */
 export function onnxReplicas(): number {
   if (executionProvider !== 'cpu') return 1;
