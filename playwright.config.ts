@@ -3,6 +3,8 @@ import { chromiumExecutable } from './test/e2e/chromium';
 
 export default defineConfig({
   testDir: 'test/e2e',
+  // Every test's temp folders live in one folder of the run, removed when it ends.
+  globalSetup: './test/temp-root.ts',
   timeout: 120_000,
   expect: { timeout: 15_000 },
   fullyParallel: false,

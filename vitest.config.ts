@@ -3,6 +3,8 @@ import react from '@vitejs/plugin-react';
 
 export default defineConfig({
   test: {
+    // Every test's temp folders live in one folder of the run, removed when it ends.
+    globalSetup: ['test/temp-root.ts'],
     projects: [
       {
         test: {
