@@ -67,19 +67,7 @@ export class Service implements ServiceContext {
       options.backend ?? 'auto',
       (status) => this.emit('worker.status', status),
     );
-    this.handlers = {
-      ...coreHandlers,
-      ...datasetHandlers,
-      ...mlHandlers,
-      ...reviewHandlers,
-      ...exportHandlers,
-      ...interopHandlers,
-      ...pacsHandlers,
-      ...teamAuthHandlers,
-      ...teamPlanHandlers,
-      ...teamAgreementHandlers,
-      ...adjudicationHandlers,
-    };
+    this.handlers = allHandlers();
     if (options.projectDir) {
       this.openProject(options.projectDir, {
         readOnly: options.projectReadOnly,
@@ -90,19 +78,7 @@ export class Service implements ServiceContext {
 
   /** Methods of the contract that have no handler (a test keeps this empty). */
   static missingHandlers(): MethodName[] {
-    const all = {
-      ...coreHandlers,
-      ...datasetHandlers,
-      ...mlHandlers,
-      ...reviewHandlers,
-      ...exportHandlers,
-      ...interopHandlers,
-      ...pacsHandlers,
-      ...teamAuthHandlers,
-      ...teamPlanHandlers,
-      ...teamAgreementHandlers,
-      ...adjudicationHandlers,
-    };
+    const all = allHandlers();
     return methodNames.filter((name) => !all[name]);
   }
 
@@ -286,4 +262,21 @@ export function createService(options: ServiceOptions): Service {
 
 export function resolveProjectDir(dir: string): string {
   return path.resolve(dir);
+}
+
+/** Every room's handlers, by method: what the service answers and what missingHandlers checks. */
+function allHandlers(): HandlerGroup {
+  return {
+    ...coreHandlers,
+    ...datasetHandlers,
+    ...mlHandlers,
+    ...reviewHandlers,
+    ...exportHandlers,
+    ...interopHandlers,
+    ...pacsHandlers,
+    ...teamAuthHandlers,
+    ...teamPlanHandlers,
+    ...teamAgreementHandlers,
+    ...adjudicationHandlers,
+  };
 }

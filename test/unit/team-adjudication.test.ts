@@ -244,6 +244,30 @@ describe('adjudication decisions', () => {
           basis: { kind: 'consensus', method: 'vote' },
         }),
       ).rejects.toMatchObject({ code: 'not-found' });
+      const edited = async (mask: Uint8Array, w: number, h: number) => ({
+        kind: 'edited' as const,
+        png: (await encodeGray8(mask, w, h)).toString('base64'),
+      });
+      await expect(
+        service.invoke('adjudication.decide', {
+          planId: t.plan,
+          imageId: t.dispute,
+          basis: await edited(rectMask(H, W, 0, 0, 4, 4), H, W),
+        }),
+      ).rejects.toMatchObject({
+        code: 'bad-request',
+        message: `mask is ${H}x${W}, image ${t.dispute} is ${W}x${H}`,
+      });
+      await expect(
+        service.invoke('adjudication.decide', {
+          planId: t.plan,
+          imageId: t.dispute,
+          basis: { kind: 'edited', png: 'bm90IGFuIGltYWdl' },
+        }),
+      ).rejects.toMatchObject({
+        code: 'bad-request',
+        message: expect.stringMatching(/^mask is not a readable PNG: /) as string,
+      });
       expect(service.project().db.prepare('SELECT COUNT(*) AS n FROM adjudications').get()).toEqual(
         {
           n: 0,

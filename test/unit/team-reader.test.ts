@@ -138,6 +138,23 @@ describe("a reader's layer", () => {
         asAna,
       ),
     ).rejects.toMatchObject({ code: 'conflict' });
+    // A mask of another size, or one that is not an image, is the request's error, saying which.
+    await expect(
+      service.invoke(
+        'masks.save',
+        { imageId: ids[0], png: await pngBase64(rectMask(24, 32, 0, 0, 2, 2), 24, 32) },
+        asAna,
+      ),
+    ).rejects.toMatchObject({
+      code: 'bad-request',
+      message: `mask is 24x32, image ${ids[0]} is 32x24`,
+    });
+    await expect(
+      service.invoke('masks.save', { imageId: ids[0], png: 'bm90IGFuIGltYWdl' }, asAna),
+    ).rejects.toMatchObject({
+      code: 'bad-request',
+      message: expect.stringMatching(/^mask is not a readable PNG: /) as string,
+    });
 
     detail = await service.invoke('masks.undo', { imageId: ids[0] }, asAna);
     expect(detail).toMatchObject({ labelRevisionId: firstId, canRedo: true });

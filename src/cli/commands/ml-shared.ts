@@ -5,9 +5,9 @@
  */
 import type { Job } from '../../shared/contract';
 import type { SkippedImage } from '../../shared/contract-ml';
-import { backendChoiceSchema } from '../../shared/contract';
+import { ApiError, backendChoiceSchema } from '../../shared/contract';
 import { fail, printJson } from '../output';
-import { openSession, type CliSession } from '../project-access';
+import { isRefusal, openSession, type CliSession } from '../project-access';
 import { plural } from '../../shared/plural';
 
 /** `auto|tensorflow-gpu|tensorflow|onnxruntime|wasm|cpu`, for help texts and errors. */
@@ -32,6 +32,29 @@ export function openService(
   const parsed = backendChoiceSchema.safeParse(options.backend);
   if (!parsed.success) fail(`unknown backend ${options.backend}: ${BACKEND_CHOICES}`);
   return openSession(options.project, parsed.data, what, access);
+}
+
+/**
+ * Runs `work` on the project of `--project` (this process or its server), then closes it; a
+ * refusal exits 2 with its message, another error of the service 1.
+ */
+export async function withProject<T>(
+  options: { project: string },
+  what: string,
+  reader: boolean,
+  work: (session: CliSession) => Promise<T>,
+): Promise<T> {
+  const session = await openService({ project: options.project, backend: 'auto' }, what, {
+    reader,
+  });
+  try {
+    return await work(session);
+  } catch (error) {
+    if (error instanceof ApiError) fail(error.message, isRefusal(error) ? 2 : 1);
+    throw error;
+  } finally {
+    session.close();
+  }
 }
 
 /** Lines naming the images a job left out and why ('' when none). */

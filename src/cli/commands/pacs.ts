@@ -6,7 +6,7 @@
  * src/shared/pacs-schemas.ts.
  */
 import type { Command } from 'commander';
-import { ApiError, type Job } from '../../shared/contract';
+import type { Job } from '../../shared/contract';
 import {
   pacsAddInputSchema,
   pacsAllowInputSchema,
@@ -19,9 +19,8 @@ import {
   type PacsSendResult,
 } from '../../shared/pacs-schemas';
 import type { CliSession } from '../project-access';
-import { isRefusal } from '../project-access';
 import { fail, printJson } from '../output';
-import { followJob, openService, parseInteger } from './ml-shared';
+import { followJob, parseInteger, withProject } from './ml-shared';
 
 interface ProjectOption {
   project: string;
@@ -39,27 +38,6 @@ async function readStdin(): Promise<string> {
 
 function issues(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
   return error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
-}
-
-/** Runs `work` on the project (this process or its server); refusals exit 2. */
-async function withProject<T>(
-  options: ProjectOption,
-  what: string,
-  reader: boolean,
-  work: (session: CliSession) => Promise<T>,
-): Promise<T> {
-  const session = await openService({ project: options.project, backend: 'auto' }, what, {
-    reader,
-  });
-  try {
-    return await work(session);
-  } catch (error) {
-    if (isRefusal(error) || error instanceof ApiError)
-      fail(error.message, isRefusal(error) ? 2 : 1);
-    throw error;
-  } finally {
-    session.close();
-  }
 }
 
 /** Follows a started job to its end; a failure or cancel exits non-zero with its reason. */

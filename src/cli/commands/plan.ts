@@ -5,7 +5,6 @@
  * `--threshold` are the plan's rules. --json outputs follow src/shared/contract-team-plans.ts.
  */
 import type { Command } from 'commander';
-import { ApiError } from '../../shared/contract';
 import { splitSchema } from '../../shared/contract-review';
 import {
   planCreateInputSchema,
@@ -13,10 +12,8 @@ import {
   type PlanSummary,
 } from '../../shared/contract-team-plans';
 import { plural } from '../../shared/plural';
-import type { CliSession } from '../project-access';
-import { isRefusal } from '../project-access';
 import { fail, printJson } from '../output';
-import { openService, parseInteger, parseNumber } from './ml-shared';
+import { parseInteger, parseNumber, withProject } from './ml-shared';
 
 interface ProjectOption {
   project: string;
@@ -31,25 +28,6 @@ interface CreateOptions extends ProjectOption {
   revealAfter?: boolean;
   anonymous?: boolean;
   threshold?: string;
-}
-
-async function withProject<T>(
-  options: ProjectOption,
-  what: string,
-  reader: boolean,
-  work: (session: CliSession) => Promise<T>,
-): Promise<T> {
-  const session = await openService({ project: options.project, backend: 'auto' }, what, {
-    reader,
-  });
-  try {
-    return await work(session);
-  } catch (error) {
-    if (error instanceof ApiError) fail(error.message, isRefusal(error) ? 2 : 1);
-    throw error;
-  } finally {
-    session.close();
-  }
 }
 
 function summaryLine(plan: PlanSummary): string {

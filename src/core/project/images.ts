@@ -6,6 +6,7 @@ import path from 'node:path';
 import { ApiError } from '../../shared/contract';
 import {
   imagesListInputSchema,
+  type DicomListFacts,
   type ImageFilter,
   type ImageListItem,
   type ImageStatus,
@@ -178,7 +179,31 @@ const SORT_KEYS: Record<string, string> = {
   studyDate: 'dt.study_date',
 };
 
-interface ListRow {
+/** The DICOM facts a worklist row shows, selected from `dicom_images dt` (joined on the image). */
+export const DICOM_LIST_COLUMNS = `dt.patient_id AS patientId, dt.study_date AS studyDate, dt.modality,
+      dt.view_position AS viewPosition`;
+
+/** A row's DICOM_LIST_COLUMNS: all null for an image that is not DICOM. */
+export interface DicomListRow {
+  patientId: string | null;
+  studyDate: string | null;
+  modality: string | null;
+  viewPosition: string | null;
+}
+
+/** The worklist's DICOM facts of a row: null for an image that is not DICOM. */
+export function dicomListFacts(row: DicomListRow): DicomListFacts | null {
+  return row.patientId === null
+    ? null
+    : {
+        patientId: row.patientId,
+        studyDate: row.studyDate ?? '',
+        modality: row.modality ?? '',
+        viewPosition: row.viewPosition ?? '',
+      };
+}
+
+interface ListRow extends DicomListRow {
   id: number;
   relPath: string;
   name: string;
@@ -196,10 +221,6 @@ interface ListRow {
   disagreement: number | null;
   status: ImageStatus;
   sha256: string;
-  patientId: string | null;
-  studyDate: string | null;
-  modality: string | null;
-  viewPosition: string | null;
 }
 
 /**
@@ -228,8 +249,7 @@ export function listImages(
       i.correction_head_id AS correctionHeadId, ps.revision_id AS predictionId, ps.dice,
       ps.predicted_area AS predictedArea, ps.uncertainty, pc.changed, pc.disagreement, i.status,
       i.sha256,
-      dt.patient_id AS patientId, dt.study_date AS studyDate, dt.modality,
-      dt.view_position AS viewPosition
+      ${DICOM_LIST_COLUMNS}
     FROM images i
     LEFT JOIN prediction_stats ps ON ps.image_id = i.id AND ps.model_version = ?
     LEFT JOIN prediction_changes pc ON pc.image_id = i.id AND pc.model_version = ?
@@ -271,15 +291,7 @@ export function listImages(
     disagreement: row.disagreement,
     status: row.status,
     sha256: row.sha256,
-    dicom:
-      row.patientId === null
-        ? null
-        : {
-            patientId: row.patientId,
-            studyDate: row.studyDate ?? '',
-            modality: row.modality ?? '',
-            viewPosition: row.viewPosition ?? '',
-          },
+    dicom: dicomListFacts(row),
   }));
   return { total, items };
 }

@@ -5,7 +5,13 @@
  * formats registry reads; it is never inflated past what its header declares.
  */
 import sharp from 'sharp';
-import type { MaskPixels } from '../formats/mask-decode';
+import { ApiError } from '../../shared/contract';
+import {
+  decodeBinaryMask,
+  MaskSizeMismatchError,
+  type DecodedMask,
+  type MaskPixels,
+} from '../formats/mask-decode';
 import { isPng, readPngHeader } from '../formats/png';
 
 export {
@@ -64,4 +70,28 @@ export function countForeground(data: Uint8Array, cut = 1): number {
 export function bufferFromBase64(text: string): Buffer {
   const comma = text.startsWith('data:') ? text.indexOf(',') : -1;
   return Buffer.from(comma >= 0 ? text.slice(comma + 1) : text, 'base64');
+}
+
+/**
+ * The mask a request sends for an image (PNG bytes, or base64 with an optional data: prefix),
+ * decoded as a binary mask of the image's size. The header's size is compared first, so nothing
+ * of another size is ever inflated; a mask of another size or one that is not a readable image
+ * is the caller's error (bad-request), saying which.
+ */
+export async function decodeRequestMask(
+  png: string | Buffer,
+  image: { id: number; width: number; height: number },
+): Promise<DecodedMask> {
+  const bytes = typeof png === 'string' ? bufferFromBase64(png) : png;
+  try {
+    return await decodeBinaryMask(bytes, { expected: image });
+  } catch (error) {
+    if (error instanceof MaskSizeMismatchError) {
+      throw new ApiError(
+        'bad-request',
+        `mask is ${error.width}x${error.height}, image ${image.id} is ${image.width}x${image.height}`,
+      );
+    }
+    throw new ApiError('bad-request', `mask is not a readable PNG: ${(error as Error).message}`);
+  }
 }

@@ -32,7 +32,7 @@ import {
   revisionPixels,
   undoCorrection,
 } from './masks';
-import { bufferFromBase64, decodeBinaryMask, encodeGray8, MaskSizeMismatchError } from './mask-png';
+import { decodeRequestMask, encodeGray8 } from './mask-png';
 import type { ProjectStore } from './store';
 
 export const ACTIVE_MODEL_KEY = 'active_model';
@@ -137,20 +137,7 @@ export async function saveCorrection(
   onCommitted: (revisionId: number) => void = () => undefined,
 ): Promise<number> {
   const image = getImage(store.db, input.imageId);
-  const bytes = typeof input.png === 'string' ? bufferFromBase64(input.png) : input.png;
-  let mask;
-  try {
-    // The header's size is compared first: nothing of another size is ever inflated.
-    mask = await decodeBinaryMask(bytes, { expected: image });
-  } catch (error) {
-    if (error instanceof MaskSizeMismatchError) {
-      throw new ApiError(
-        'bad-request',
-        `mask is ${error.width}x${error.height}, image ${image.id} is ${image.width}x${image.height}`,
-      );
-    }
-    throw new ApiError('bad-request', `mask is not a readable PNG: ${(error as Error).message}`);
-  }
+  const mask = await decodeRequestMask(input.png, image);
   const png = await encodeGray8(mask.data, mask.width, mask.height);
   const id = addCorrection(store.db, image.id, {
     png,

@@ -21,13 +21,7 @@ import { dice } from '../math/agreement';
 import { consensusMask, getConsensus } from '../project/consensus';
 import { getImage, type ImageRecord } from '../project/images';
 import { addCorrection, labelRevisionId, refreshPredictionDiceAfterCommit } from '../project/masks';
-import {
-  bufferFromBase64,
-  countForeground,
-  decodeBinaryMask,
-  encodeGray8,
-  MaskSizeMismatchError,
-} from '../project/mask-png';
+import { countForeground, decodeRequestMask, encodeGray8 } from '../project/mask-png';
 import { readerHeads, readingMask, type ReaderHead } from '../project/readings';
 import { statement, type Db, type ProjectStore } from '../project/store';
 import { callerName, type Caller } from './caller';
@@ -261,18 +255,8 @@ async function basisMask(
     }
     return { mask, basis: `consensus:${basis.method}` };
   }
-  try {
-    const decoded = await decodeBinaryMask(bufferFromBase64(basis.png), { expected: image });
-    return { mask: decoded.data, basis: 'edited' };
-  } catch (error) {
-    if (error instanceof MaskSizeMismatchError) {
-      throw new ApiError(
-        'bad-request',
-        `mask is ${error.width}x${error.height}, image ${image.id} is ${image.width}x${image.height}`,
-      );
-    }
-    throw new ApiError('bad-request', `mask is not a readable PNG: ${(error as Error).message}`);
-  }
+  const decoded = await decodeRequestMask(basis.png, image);
+  return { mask: decoded.data, basis: 'edited' };
 }
 
 /**

@@ -13,8 +13,8 @@ import type {
   ReviewState,
 } from '../../shared/contract-review';
 import { imagesListInputSchema } from '../../shared/contract-review';
-import { getImage } from '../project/images';
-import { bufferFromBase64, decodeBinaryMask, MaskSizeMismatchError } from '../project/mask-png';
+import { DICOM_LIST_COLUMNS, dicomListFacts, getImage, type DicomListRow } from '../project/images';
+import { decodeRequestMask } from '../project/mask-png';
 import { predictionStats } from '../project/masks';
 import {
   addReading,
@@ -36,7 +36,7 @@ function readingState(store: ProjectStore, view: ReaderImageView): ReviewState {
   return head && head.area === 0 ? 'negative' : 'corrected';
 }
 
-interface QueueRow {
+interface QueueRow extends DicomListRow {
   id: number;
   relPath: string;
   name: string;
@@ -45,10 +45,6 @@ interface QueueRow {
   height: number;
   status: ImageListItem['status'];
   sha256: string;
-  patientId: string | null;
-  studyDate: string | null;
-  modality: string | null;
-  viewPosition: string | null;
 }
 
 /** The reader's queue as a worklist page: unread first; `queue` says how many are read. */
@@ -67,8 +63,7 @@ export function readerImages(
     const row = statement(
       store.db,
       `SELECT i.id, i.rel_path AS relPath, i.name, i.split, i.width, i.height, i.status, i.sha256,
-              dt.patient_id AS patientId, dt.study_date AS studyDate, dt.modality,
-              dt.view_position AS viewPosition
+              ${DICOM_LIST_COLUMNS}
          FROM images i LEFT JOIN dicom_images dt ON dt.image_id = i.id WHERE i.id = ?`,
     ).get(view.imageId) as QueueRow;
     if (search && !`${row.relPath}\n${row.patientId ?? ''}`.toLowerCase().includes(search)) {
@@ -94,15 +89,7 @@ export function readerImages(
       disagreement: null,
       status: row.status,
       sha256: row.sha256,
-      dicom:
-        row.patientId === null
-          ? null
-          : {
-              patientId: row.patientId,
-              studyDate: row.studyDate ?? '',
-              modality: row.modality ?? '',
-              viewPosition: row.viewPosition ?? '',
-            },
+      dicom: dicomListFacts(row),
       mediaError: null,
     });
   }
@@ -179,19 +166,7 @@ export async function saveReaderLabel(
 ): Promise<ImageDetail> {
   const view = readerView(store.db, reader, input.imageId);
   const image = getImage(store.db, input.imageId);
-  const bytes = typeof input.png === 'string' ? bufferFromBase64(input.png) : input.png;
-  let mask;
-  try {
-    mask = await decodeBinaryMask(bytes, { expected: image });
-  } catch (error) {
-    if (error instanceof MaskSizeMismatchError) {
-      throw new ApiError(
-        'bad-request',
-        `mask is ${error.width}x${error.height}, image ${image.id} is ${image.width}x${image.height}`,
-      );
-    }
-    throw new ApiError('bad-request', `mask is not a readable PNG: ${(error as Error).message}`);
-  }
+  const mask = await decodeRequestMask(input.png, image);
   await saveReaderMask(store, reader, view, mask.data, input.baseRevisionId);
   return readerDetail(store, reader, input.imageId);
 }
