@@ -48,6 +48,9 @@ import {
   WILDCARD_HOSTS,
 } from './http-util';
 
+/** The page only listens on the event socket: a client's frame is never more than a close or a ping. */
+export const EVENT_SOCKET_MAX_PAYLOAD = 4096;
+
 export {
   allowedHosts,
   cookieValue,
@@ -347,8 +350,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, listener)
     : http.createServer(listener);
 
-  // The page only listens on this socket: a client's frame is never more than a close or a ping.
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: EVENT_SOCKET_MAX_PAYLOAD });
   // Each socket with who opened it: a team member's sockets close when their sessions end.
   const clients = new Map<WebSocket, Caller>();
   server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
