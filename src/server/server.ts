@@ -17,6 +17,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ApiError, mediaKindSchema, type EventPayload } from '../shared/contract';
 import {
+  EVENT_SOCKET_MAX_PAYLOAD,
   HTTP_API_PREFIX,
   HTTP_EVENTS_PATH,
   HTTP_MEDIA_PREFIX,
@@ -47,9 +48,6 @@ import {
   tokensMatch,
   WILDCARD_HOSTS,
 } from './http-util';
-
-/** The page only listens on the event socket: a client's frame is never more than a close or a ping. */
-export const EVENT_SOCKET_MAX_PAYLOAD = 4096;
 
 export {
   allowedHosts,

@@ -7,6 +7,8 @@ export const MEDIA_SCHEME = 'qataseg-media';
 export const HTTP_API_PREFIX = '/api/';
 export const HTTP_MEDIA_PREFIX = '/media/';
 export const HTTP_EVENTS_PATH = '/events';
+/** The page only listens on the event socket: a client's frame is never more than a close or a ping. */
+export const EVENT_SOCKET_MAX_PAYLOAD = 4096;
 export const TOKEN_HEADER = 'x-qataseg-token';
 export const TOKEN_QUERY = 'token';
 /** Desktop menu bar: the renderer's action state in, the clicked action's id out. */

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_SOCKET_MAX_PAYLOAD } from '../../src/server/server';
+import { EVENT_SOCKET_MAX_PAYLOAD } from '../../src/shared/channels';
 import { rawRequest, startServe, type RawResponse, type ServeProcess } from './serve-process';
 
 let serve: ServeProcess;
