@@ -10,9 +10,10 @@
  * (onnxruntime's blocked convs of block B on the layers of at least S px), winoN (Winograd for
  * convs with >= N channels), nospin (session.intra_op.allow_spinning 0), spin (explicitly 1),
  * parN (parallel execution mode: inter-op threads = --threads, N intra-op threads each), dynN
- * (session.dynamic_block_base N). Each round starts one variant further on (a fixed order made
+ * (session.dynamic_block_base N), aff (intra-op worker threads pinned to processors 2, 3, ...). Each round starts one variant further on (a fixed order made
  * the first ~10% slower).
  */
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { loadRuntime } from '../src/core/ml/backends';
 import { readWeights, sessionOptions } from '../src/core/ml/onnx/runtime';
@@ -58,6 +59,12 @@ function part(name: string): Variant {
   if (name === 'spin')
     return { graph: {}, config: { session: { 'intra_op.allow_spinning': '1' } } };
   if (name === 'main') return { graph: {}, config: {} };
+  // aff: each intra-op worker thread pinned to its own logical processor (2, 3, ...; the
+  // calling thread, which also works, is left to the OS).
+  if (name === 'aff') {
+    const pinned = Array.from({ length: threads - 1 }, (_, k) => String(k + 2)).join(';');
+    return { graph: {}, config: { session: { intra_op_thread_affinities: pinned } } };
+  }
   // dynN: onnxruntime's session.dynamic_block_base N (smaller work items late in a parallel loop,
   // so a thread that falls behind is not waited for as long).
   const dynamic = /^dyn(\d+)$/.exec(name);
@@ -124,6 +131,10 @@ for (const name of names) {
   const outputs = await session.run(feeds); // warm-up, and the figures every variant must match
   runs.push({ name, session, feeds, outputs, wall: [] as number[], cpu: [] as number[] });
 }
+// --pin-main: the calling thread (which works in every node too) pinned to processor 1 once the
+// sessions' pools exist, so the pinned workers of `aff` never share a core with it.
+if (process.argv.includes('--pin-main'))
+  execFileSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
 // Each round starts one variant further on, so that no variant always runs first or always
 // follows the same one (the previous session's spinning threads, caches).
 for (let round = 0; round < rounds; round++)
