@@ -10,8 +10,9 @@
  * (onnxruntime's blocked convs of block B on the layers of at least S px), winoN (Winograd for
  * convs with >= N channels), nospin (session.intra_op.allow_spinning 0), spin (explicitly 1),
  * parN (parallel execution mode: inter-op threads = --threads, N intra-op threads each), dynN
- * (session.dynamic_block_base N), aff (intra-op worker threads pinned to processors 2, 3, ...). Each round starts one variant further on (a fixed order made
- * the first ~10% slower).
+ * (session.dynamic_block_base N), aff (intra-op worker threads pinned to processors 2, 3, ... in
+ * onnxruntime's 1-based numbering). --pin-main pins the calling thread to CPU 0 (processor 1).
+ * Each round starts one variant further on (a fixed order made the first ~10% slower).
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -131,8 +132,8 @@ for (const name of names) {
   const outputs = await session.run(feeds); // warm-up, and the figures every variant must match
   runs.push({ name, session, feeds, outputs, wall: [] as number[], cpu: [] as number[] });
 }
-// --pin-main: the calling thread (which works in every node too) pinned to processor 1 once the
-// sessions' pools exist, so the pinned workers of `aff` never share a core with it.
+// --pin-main: the calling thread (which works in every node too) pinned to CPU 0 once the
+// sessions' pools exist (threads made later would inherit it), so `aff`'s workers never share its core.
 if (process.argv.includes('--pin-main'))
   execFileSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
 // Each round starts one variant further on, so that no variant always runs first or always
