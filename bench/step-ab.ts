@@ -133,7 +133,8 @@ for (const name of names) {
   runs.push({ name, session, feeds, outputs, wall: [] as number[], cpu: [] as number[] });
 }
 // --pin-main: the calling thread (which works in every node too) pinned to CPU 0 once the
-// sessions' pools exist (threads made later would inherit it), so `aff`'s workers never share its core.
+// sessions' pools exist (threads made later would inherit it), so `aff`'s workers never share
+// its core.
 if (process.argv.includes('--pin-main'))
   execFileSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
 // Each round starts one variant further on, so that no variant always runs first or always
