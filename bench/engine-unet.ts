@@ -16,11 +16,7 @@ import { Random } from '../src/core/math/random';
 import { buildUNet } from '../src/core/ml/unet';
 import type { BackendName } from '../src/shared/contract';
 import { bceDiceLoss } from './train-step';
-
-function option(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 && index + 1 < process.argv.length ? process.argv[index + 1] : fallback;
-}
+import { option } from './options';
 
 const backendName = option('backend', 'wasm') as BackendName;
 const threads = Number(option('threads', '1'));

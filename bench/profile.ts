@@ -20,11 +20,7 @@ import type { LossName } from '../src/core/ml/losses';
 import { OnnxTrainer } from '../src/core/ml/onnx/onnx-trainer';
 import { Random } from '../src/core/math/random';
 import { buildUNet } from '../src/core/ml/unet';
-
-function option(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 && index + 1 < process.argv.length ? process.argv[index + 1] : fallback;
-}
+import { option } from './options';
 
 const base = Number(option('base', '16'));
 const size = Number(option('size', '256'));

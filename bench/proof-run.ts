@@ -7,17 +7,14 @@
  * and the load average, then each repository's means and its ratio to the first. Issue 24's proof:
  * "a training run on the phantoms reaches the same test Dice in less wall time".
  *   tsx bench/proof-run.ts [--repos /old,/new] [--count 60] [--image-size 256] [--size 256]
- *     [--base 16] [--batch 4] [--epochs 8] [--threads 2] [--rounds 2] [--seed 1] [--augment]
+ *     [--base 16] [--batch 4] [--epochs 16] [--threads 2] [--rounds 2] [--seed 1] [--augment]
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { option } from './options';
 
-function option(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 && index + 1 < process.argv.length ? process.argv[index + 1] : fallback;
-}
 const repos = option('repos', process.cwd())
   .split(',')
   .map((repo) => path.resolve(repo));
@@ -26,7 +23,7 @@ const imageSize = Number(option('image-size', '256'));
 const size = Number(option('size', '256'));
 const base = Number(option('base', '16'));
 const batch = Number(option('batch', '4'));
-const epochs = Number(option('epochs', '8'));
+const epochs = Number(option('epochs', '16'));
 const rounds = Number(option('rounds', '2'));
 const seed = Number(option('seed', '1'));
 const augment = process.argv.includes('--augment');

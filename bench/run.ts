@@ -27,6 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { unetForwardFlops } from '../src/core/ml/unet';
+import { option } from './options';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(benchDir, '..');
@@ -40,10 +41,6 @@ const INFER_BATCH = 8;
 const FORWARD_GFLOP = 6.03;
 const TRAIN_GFLOP = 18.06;
 
-function option(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 && index + 1 < process.argv.length ? process.argv[index + 1] : fallback;
-}
 const flag = (name: string) => process.argv.includes(`--${name}`);
 
 const steps = option('steps', '5');

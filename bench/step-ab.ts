@@ -21,11 +21,8 @@ import { readWeights, sessionOptions } from '../src/core/ml/onnx/runtime';
 import { buildTrainingGraph, type TrainGraphSpec } from '../src/core/ml/onnx/unet-graph';
 import { Random } from '../src/core/math/random';
 import { buildUNet } from '../src/core/ml/unet';
+import { option } from './options';
 
-function option(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 && index + 1 < process.argv.length ? process.argv[index + 1] : fallback;
-}
 const names = option('variants', 'main,wino128').split(',');
 const threads = Number(option('threads', '2'));
 const base = Number(option('base', '16'));

@@ -24,16 +24,12 @@ import { ProjectStore } from '../src/core/project/store';
 import { OWNER } from '../src/core/team/caller';
 import { createPlan } from '../src/core/team/plans';
 import { createUser } from '../src/core/team/users';
+import { option } from './options';
 
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
-}
-
-const readers = option('readers', 20);
-const intervalMs = option('interval', 2000);
-const durationMs = option('duration', 60_000);
-const size = option('size', 224);
+const readers = Number(option('readers', '20'));
+const intervalMs = Number(option('interval', '2000'));
+const durationMs = Number(option('duration', '60000'));
+const size = Number(option('size', '224'));
 const repoRoot = path.resolve(import.meta.dirname, '..');
 
 function percentile(sorted: number[], p: number): number {

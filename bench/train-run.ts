@@ -20,11 +20,8 @@ import { loadRuntime } from '../src/core/ml/backends';
 import { loadTrainItem, openProjectReadOnly, readSplits } from '../src/core/ml/data';
 import type { LossName } from '../src/core/ml/losses';
 import { trainModel, type TrainItem } from '../src/core/ml/trainer';
+import { option } from './options';
 
-function option(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 && index + 1 < process.argv.length ? process.argv[index + 1] : fallback;
-}
 const count = Number(option('count', '32'));
 const size = Number(option('size', '256'));
 const base = Number(option('base', '16'));

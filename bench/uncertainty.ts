@@ -46,11 +46,8 @@ import {
 } from '../src/core/math/uncertainty-calibration';
 import { predictionFeatures } from '../src/core/math/uncertainty-features';
 import { versionDir } from '../src/core/ml/versions';
+import { option } from './options';
 
-function option(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 && index + 1 < process.argv.length ? process.argv[index + 1] : fallback;
-}
 const numbers = (text: string) => text.split(',').map(Number);
 
 const count = Number(option('count', '60'));

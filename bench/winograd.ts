@@ -9,11 +9,8 @@ import { loadRuntime } from '../src/core/ml/backends';
 import { GraphBuilder } from '../src/core/ml/onnx/graph';
 import { winogradConv3x3, winogradFilters } from '../src/core/ml/onnx/winograd';
 import { Random } from '../src/core/math/random';
+import { option } from './options';
 
-function option(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 && index + 1 < process.argv.length ? process.argv[index + 1] : fallback;
-}
 const threads = Number(option('threads', '2'));
 const n = Number(option('batch', '4'));
 const reps = Number(option('reps', '10'));
