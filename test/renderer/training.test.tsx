@@ -81,6 +81,8 @@ function fakeHost(
         return comparison;
       case 'train.start':
         return job({ state: 'running' });
+      case 'changes.start':
+        return job({ id: 'job-9', kind: 'compare', state: 'running', phase: 'queued' });
       case 'models.promote':
         models = models.map((m) => ({ ...m, active: m.version === 'v2' }));
         return { active: 'v2' };
@@ -345,6 +347,43 @@ describe('Training panel', () => {
     expect(badge.getAttribute('title')).toBe(damage);
     expect(badge.closest('tr')?.getAttribute('data-version')).toBe('v2');
   });
+  it('what changed: says it is comparing, shows the phase, and says what it compared once the queue opens', async () => {
+    const { calls, emit, unsubscribe } = await mountPanel();
+    fireEvent.click(screen.getByTestId('queue-changed'));
+    await waitFor(() =>
+      expect(screen.getByTestId('queue-note').textContent).toBe(
+        'Predicting where needed and comparing v2…',
+      ),
+    );
+    expect(calls.find((c) => c.method === 'changes.start')?.input).toEqual({ version: 'v2' });
+    act(() => emit('job.updated', job({ id: 'job-9', kind: 'compare', phase: 'predicting v1' })));
+    expect(screen.getByTestId('queue-progress').textContent).toBe('predicting v1');
+    expect(screen.getByTestId<HTMLButtonElement>('queue-changed').disabled).toBe(true);
+    act(() =>
+      emit(
+        'job.updated',
+        job({
+          id: 'job-9',
+          kind: 'compare',
+          state: 'succeeded',
+          phase: 'done',
+          result: { version: 'v2', reference: 'v1', images: 2 },
+        }),
+      ),
+    );
+    // The note outlasts the job: a fast comparison still tells the reader what the queue is.
+    await waitFor(() =>
+      expect(screen.getByTestId('queue-note').textContent).toBe(
+        'Compared v2 with v1 on 2 images: the worklist is sorted by what changed.',
+      ),
+    );
+    const { useReviewStore } = await import('../../src/renderer/src/review/review-store');
+    expect(useReviewStore.getState().query).toMatchObject({ sort: 'changed', changesOf: 'v2' });
+    expect(screen.queryByTestId('queue-progress')).toBeNull();
+    expect(screen.getByTestId<HTMLButtonElement>('queue-changed').disabled).toBe(false);
+    unsubscribe();
+  });
+
   it('in a read-only project, turns off what would write with the reason, and writes nothing', async () => {
     const reason = 'The project is open read-only: it is on a network filesystem (nfs)';
     const { calls, unsubscribe } = await mountPanel(

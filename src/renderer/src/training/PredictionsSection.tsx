@@ -40,9 +40,9 @@ export function PredictionsSection({
   const predicting = predictJob?.state === 'running';
 
   const queue = useCallback(
-    (sort: QueueSort, changesOf?: string) => {
+    (sort: QueueSort, changesOf?: string, note: string | null = null) => {
       const current = useReviewStore.getState().query.filter;
-      setQueueNote(null);
+      setQueueNote(note);
       useReviewStore.getState().setQuery({
         sort,
         direction: 'desc',
@@ -95,8 +95,20 @@ export function PredictionsSection({
     if (!pendingQueue || !pendingJob || pendingJob.state === 'running') return;
     setPendingQueue(null);
     if (pendingJob.state === 'succeeded') {
-      const { images } = (pendingJob.result ?? {}) as { images?: number };
-      if (images) queue(pendingQueue.sort, pendingQueue.version);
+      const { images, reference } = (pendingJob.result ?? {}) as {
+        images?: number;
+        reference?: string;
+      };
+      // Said after the queue opens too: a comparison fast enough to finish unseen still says
+      // what the worklist now is.
+      const sortedBy = pendingQueue.sort === 'changed' ? 'what changed' : 'version disagreement';
+      const compared = `Compared ${pendingQueue.version}${reference ? ` with ${reference}` : ''}`;
+      if (images)
+        queue(
+          pendingQueue.sort,
+          pendingQueue.version,
+          `${compared} on ${images} image${images === 1 ? '' : 's'}: the worklist is sorted by ${sortedBy}.`,
+        );
       else setQueueNote(`No image has predictions of both versions to compare.`);
     } else setQueueNote(`Comparison ${pendingJob.state}: ${pendingJob.error ?? ''}`);
   }, [pendingQueue, pendingJob, queue]);
