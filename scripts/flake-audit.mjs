@@ -8,6 +8,9 @@
  *   node scripts/flake-audit.mjs --runs 20 [--parallel 1] [--out flake.jsonl] [--grep Spearman] \
  *     test/unit/a.test.ts [test/faults/b.test.ts ...]
  *
+ * A file under test/e2e/ runs in Playwright instead (one `playwright test` process per run, its
+ * own output folder, results from Playwright's JSON reporter); build first (`electron-vite build`).
+ *
  * Load is whatever else the machine runs; add your own (another vitest file, `yes > /dev/null`)
  * to measure under load. Prints per file and test: runs, failures, and durations min/mean/max.
  *
@@ -48,13 +51,32 @@ if (files.length === 0) {
 let reports = 0;
 function runOnce(file, index) {
   const report = path.join(os.tmpdir(), `flake-audit-${process.pid}-${reports++}.json`);
+  const playwright = isPlaywright(file);
+  // Parallel Playwright runs must not share (and wipe) one results folder.
+  const outputDir = `${report}.results`;
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(
-      'npx',
-      ['vitest', 'run', file, '--reporter=json', `--outputFile=${report}`, '--reporter=default'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = playwright
+      ? spawn(
+          'npx',
+          ['playwright', 'test', file, '--reporter=json,list', `--output=${outputDir}`],
+          {
+            stdio: ['ignore', 'pipe', 'pipe'],
+            env: { ...process.env, PLAYWRIGHT_JSON_OUTPUT_FILE: report },
+          },
+        )
+      : spawn(
+          'npx',
+          [
+            'vitest',
+            'run',
+            file,
+            '--reporter=json',
+            `--outputFile=${report}`,
+            '--reporter=default',
+          ],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        );
     let text = '';
     child.stdout.on('data', (chunk) => (text += chunk));
     child.stderr.on('data', (chunk) => (text += chunk));
@@ -62,16 +84,21 @@ function runOnce(file, index) {
       const tests = {};
       try {
         const json = JSON.parse(fs.readFileSync(report, 'utf8'));
-        for (const result of json.testResults)
-          for (const test of result.assertionResults)
-            tests[test.fullName] = {
-              status: test.status,
-              ms: test.duration ?? null,
-              ...(test.failureMessages?.length
-                ? { failure: failureLine(test.failureMessages[0]) }
-                : {}),
-            };
+        if (playwright) Object.assign(tests, playwrightTests(json));
+        else
+          for (const result of json.testResults)
+            for (const test of result.assertionResults)
+              tests[test.fullName] = {
+                status: test.status,
+                ms: test.duration ?? null,
+                ...(test.failureMessages?.length
+                  ? { failure: failureLine(test.failureMessages[0]) }
+                  : {}),
+              };
         fs.rmSync(report, { force: true });
+        // A failed run keeps its traces and screenshots.
+        if (Object.values(tests).every((test) => test.status !== 'failed'))
+          fs.rmSync(outputDir, { recursive: true, force: true });
       } catch {
         tests['(no report)'] = { status: 'failed', ms: null };
       }
@@ -87,6 +114,41 @@ function runOnce(file, index) {
       });
     });
   });
+}
+
+function isPlaywright(file) {
+  return file.split(path.sep).join('/').includes('test/e2e/');
+}
+
+/**
+ * Each test's last result in Playwright's JSON report, named by its describe blocks and title,
+ * in vitest's statuses (Playwright's timedOut and interrupted are failures).
+ */
+function playwrightTests(json) {
+  const tests = {};
+  const walk = (suite, names) => {
+    for (const spec of suite.specs ?? [])
+      for (const test of spec.tests ?? []) {
+        const result = test.results?.at(-1);
+        const status = result?.status ?? 'skipped';
+        const message = result?.error?.message ?? result?.errors?.[0]?.message;
+        tests[[...names, spec.title].join(' > ')] = {
+          status: status === 'passed' || status === 'skipped' ? status : 'failed',
+          ms: result?.duration ?? null,
+          ...(status !== 'passed' && status !== 'skipped'
+            ? { failure: message ? failureLine(stripAnsi(message)) : status }
+            : {}),
+        };
+      }
+    for (const child of suite.suites ?? []) walk(child, [...names, child.title]);
+  };
+  // The file's own suite is named by the file: the audit's lines already say which file.
+  for (const suite of json.suites ?? []) walk(suite, []);
+  return tests;
+}
+
+function stripAnsi(text) {
+  return String(text).replace(/\u001b\[[0-9;]*m/g, '');
 }
 
 /**
