@@ -357,7 +357,10 @@ describe('Training panel', () => {
     );
     expect(calls.find((c) => c.method === 'changes.start')?.input).toEqual({ version: 'v2' });
     act(() => emit('job.updated', job({ id: 'job-9', kind: 'compare', phase: 'predicting v1' })));
-    expect(screen.getByTestId('queue-progress').textContent).toBe('predicting v1');
+    // Rendered on React's schedule, not always within act: the store has it at once.
+    await waitFor(() =>
+      expect(screen.getByTestId('queue-progress').textContent).toBe('predicting v1'),
+    );
     expect(screen.getByTestId<HTMLButtonElement>('queue-changed').disabled).toBe(true);
     act(() =>
       emit(
