@@ -96,9 +96,14 @@ function runOnce(file, index) {
                   : {}),
               };
         fs.rmSync(report, { force: true });
-        // A failed run keeps its traces and screenshots.
+        // A failed run keeps its traces and screenshots, and everything it printed (a server
+        // child's stderr reaches only the runner's output, not Playwright's report).
         if (Object.values(tests).every((test) => test.status !== 'failed'))
           fs.rmSync(outputDir, { recursive: true, force: true });
+        else {
+          fs.mkdirSync(outputDir, { recursive: true });
+          fs.writeFileSync(path.join(outputDir, 'output.txt'), text);
+        }
       } catch {
         tests['(no report)'] = { status: 'failed', ms: null };
       }
