@@ -43,6 +43,18 @@ async function paintStroke(page: Page, offset: number) {
   await expect(page.getByTestId('save-status')).toHaveText('saved');
 }
 
+/**
+ * Predict all, then waits for that prediction to succeed: the status names its job, so an earlier
+ * prediction's "succeeded" still shown just after the click is not taken for this one.
+ */
+async function predictAll(page: Page): Promise<void> {
+  const status = page.getByTestId('predict-status');
+  const earlier = (await status.count()) > 0 ? await status.getAttribute('data-job-id') : null;
+  await page.getByTestId('predict-all').click();
+  if (earlier) await expect(status).not.toHaveAttribute('data-job-id', earlier);
+  await expect(status).toHaveAttribute('data-state', 'succeeded', { timeout: 120_000 });
+}
+
 test('correct, fine-tune with live curves, compare on the test split, promote, predict', async ({
   page,
   demoWorkstation: ws,
@@ -75,10 +87,7 @@ test('correct, fine-tune with live curves, compare on the test split, promote, p
   await expect(page.getByTestId('loss-point')).toHaveCount(1);
 
   // Batch prediction with the active model fills the worklist's Dice and uncertainty columns.
-  await page.getByTestId('predict-all').click();
-  await expect(page.getByTestId('predict-status')).toHaveAttribute('data-state', 'succeeded', {
-    timeout: 120_000,
-  });
+  await predictAll(page);
   const firstList = await ws.call<{ items: ListItem[] }>('images.list', { limit: 200 });
   expect(firstList.items.every((item) => item.dice !== null && item.uncertainty !== null)).toBe(
     true,
@@ -175,10 +184,7 @@ test('correct, fine-tune with live curves, compare on the test split, promote, p
   const before = await ws.call<Detail>('images.get', { id: corrected[0] });
   expect(before.activeModel).toBe('v2');
   expect(before.predictionRevisionId).toBeNull();
-  await page.getByTestId('predict-all').click();
-  await expect(page.getByTestId('predict-status')).toHaveAttribute('data-state', 'succeeded', {
-    timeout: 120_000,
-  });
+  await predictAll(page);
   const after = await ws.call<Detail>('images.get', { id: corrected[0] });
   expect(after.predictionRevisionId).not.toBeNull();
 

@@ -81,6 +81,13 @@ function fakeHost(
         return comparison;
       case 'train.start':
         return job({ state: 'running' });
+      case 'predict.start':
+        return job({
+          id: 'job-p2',
+          kind: 'predict',
+          phase: 'predicting',
+          startedAt: '2026-01-02T00:00:00Z',
+        });
       case 'changes.start':
         return job({ id: 'job-9', kind: 'compare', state: 'running', phase: 'queued' });
       case 'models.promote':
@@ -347,6 +354,35 @@ describe('Training panel', () => {
     expect(badge.getAttribute('title')).toBe(damage);
     expect(badge.closest('tr')?.getAttribute('data-version')).toBe('v2');
   });
+  it('Predict all shows the job it started at once, not the last one, until its events arrive', async () => {
+    const { calls, unsubscribe } = await mountPanel();
+    const { useAppStore } = await import('../../src/renderer/src/store');
+    const last = job({ id: 'job-p1', kind: 'predict', state: 'succeeded', phase: 'done' });
+    act(() => useAppStore.setState({ jobs: { [last.id]: last } }));
+    const status = screen.getByTestId('predict-status');
+    expect(status.getAttribute('data-job-id')).toBe('job-p1');
+    expect(status.textContent).toBe('last prediction succeeded');
+    fireEvent.click(screen.getByTestId('predict-all'));
+    // No job.updated event is sent: the answer of predict.start alone must replace the old state.
+    await waitFor(() =>
+      expect(screen.getByTestId('predict-status').getAttribute('data-job-id')).toBe('job-p2'),
+    );
+    expect(screen.getByTestId('predict-status').getAttribute('data-state')).toBe('running');
+    expect(screen.getByTestId<HTMLButtonElement>('predict-all').disabled).toBe(true);
+    expect(calls.filter((c) => c.method === 'predict.start')).toHaveLength(1);
+    unsubscribe();
+  });
+
+  it('a start answer arriving after the job event does not take the store back', async () => {
+    const { addStartedJob, useAppStore } = await import('../../src/renderer/src/store');
+    const done = job({ id: 'job-p3', kind: 'predict', state: 'succeeded', phase: 'done' });
+    useAppStore.setState({ jobs: { [done.id]: done } });
+    addStartedJob(job({ id: 'job-p3', kind: 'predict', state: 'running', phase: 'queued' }));
+    expect(useAppStore.getState().jobs['job-p3']?.state).toBe('succeeded');
+    addStartedJob(job({ id: 'job-p4', kind: 'predict', state: 'running', phase: 'queued' }));
+    expect(useAppStore.getState().jobs['job-p4']?.state).toBe('running');
+  });
+
   it('what changed: says it is comparing, shows the phase, and says what it compared once the queue opens', async () => {
     const { calls, emit, unsubscribe } = await mountPanel();
     fireEvent.click(screen.getByTestId('queue-changed'));

@@ -82,6 +82,16 @@ export function upsertJob(job: Job): void {
 }
 
 /**
+ * Puts a job just started into the store, from the start request's answer. An event about it may
+ * have arrived first (the socket can beat the HTTP answer): that one is newer and is kept.
+ */
+export function addStartedJob(job: Job): void {
+  useAppStore.setState((state) =>
+    state.jobs[job.id] ? state : { jobs: { ...state.jobs, [job.id]: job } },
+  );
+}
+
+/**
  * Asks the host for every job again. A failure is left unsaid here: the host is then unreachable,
  * which the connection banner already says, and the next poll or reconnect asks again.
  */

@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'react';
 import type { Job } from '../../../shared/contract';
-import { refreshJobs, useAppStore } from '../store';
+import { addStartedJob, refreshJobs, useAppStore } from '../store';
 
 export function useFollowedJob(): {
   job: Job | undefined;
@@ -23,7 +23,7 @@ export function useFollowedJob(): {
   return {
     job,
     follow: (started) => {
-      useAppStore.setState((state) => ({ jobs: { ...state.jobs, [started.id]: started } }));
+      addStartedJob(started);
       setJobId(started.id);
     },
     forget: () => setJobId(null),

@@ -8,7 +8,7 @@ import type { Job } from '../../../shared/contract';
 import type { ModelSummary } from '../../../shared/contract-ml';
 import { api } from '../api';
 import { useReviewStore } from '../review/review-store';
-import { useAppStore } from '../store';
+import { addStartedJob, useAppStore } from '../store';
 import { message } from './interop-common';
 import { queueFilter, type QueueSort } from './training-model';
 
@@ -82,7 +82,7 @@ export function PredictionsSection({
         return;
       }
       const job = await api['changes.start']({ version });
-      useAppStore.setState((state) => ({ jobs: { ...state.jobs, [job.id]: job } }));
+      addStartedJob(job);
       setPendingQueue({ sort, version, jobId: job.id });
       setQueueNote(`Predicting where needed and comparing ${version}…`);
     } catch (e) {
@@ -122,7 +122,10 @@ export function PredictionsSection({
           data-testid="predict-all"
           disabled={!active || predicting || readOnly !== null}
           title={readOnly ?? undefined}
-          onClick={() => run(() => api['predict.start']({}))}
+          onClick={() =>
+            // Shown at once: until the job's first event, the status would say the last run's.
+            run(() => api['predict.start']({}).then(addStartedJob))
+          }
         >
           Predict all images with {active?.version ?? 'the active model'}
         </button>
@@ -137,7 +140,12 @@ export function PredictionsSection({
         )}
       </div>
       {predictJob && (
-        <p className="muted" data-testid="predict-status" data-state={predictJob.state}>
+        <p
+          className="muted"
+          data-testid="predict-status"
+          data-state={predictJob.state}
+          data-job-id={predictJob.id}
+        >
           {predictJob.state === 'running'
             ? `${predictJob.phase}: ${predictJob.done}/${predictJob.total ?? '?'}`
             : `last prediction ${predictJob.state}`}
